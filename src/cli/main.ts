@@ -1,0 +1,80 @@
+// The entry point: parse argv, run one command, map any error to an exit code in one place.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { MrskError, ConfigError } from '../errors.ts';
+import { Output } from './output.ts';
+import { addGlobalOptions, makeBind, type ProgramState } from './program.ts';
+import { commands } from './registry.ts';
+
+const EXIT_USAGE = 64;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const state: ProgramState = { exitCode: 0, abort: new AbortController() };
+  const onSignal = () => state.abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const verbose = argv.includes('-v') || argv.includes('--verbose');
+  const errorOutput = new Output({ verbose });
+
+  const program = new Command('mrsk')
+    .description('Zero-downtime container deploys over SSH, behind Traefik: plan, then apply.')
+    .version(packageVersion(), '--version', 'print the mrsk version')
+    .helpOption('--help', 'show help')
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  addGlobalOptions(program);
+
+  const bind = makeBind(state, (global, json) => new Output({ quiet: global.quiet, verbose: global.verbose, json }));
+  for (const register of commands) register(program, bind);
+  // Every subcommand (and nested one) takes the global options and the same help/exit behaviour.
+  const prepare = (command: Command) => {
+    for (const sub of command.commands) {
+      addGlobalOptions(sub);
+      sub.helpOption('--help', 'show help').exitOverride().showSuggestionAfterError(true);
+      prepare(sub);
+    }
+  };
+  prepare(program);
+
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return state.exitCode;
+  } catch (error) {
+    return report(error, errorOutput);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function report(error: unknown, out: Output): number {
+  if (error instanceof CommanderError) {
+    // help and --version exit through here with code 0
+    if (error.exitCode === 0) return 0;
+    process.stderr.write("Run 'mrsk --help' for usage.\n");
+    return EXIT_USAGE;
+  }
+  if (error instanceof ConfigError) {
+    for (const line of error.message.split('\n')) out.error(line);
+    return error.exitCode;
+  }
+  if (error instanceof MrskError) {
+    out.error(error.message);
+    if (out.verbose && error.stack) process.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  out.error(`${message}${out.verbose ? '' : ' (run with --verbose for details)'}`);
+  if (out.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return 70;
+}
+
+// Run when executed as the bin (bin/mrsk.js imports this module).
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,68 @@
+// The only module that writes to the terminal. Commands get an Output and never call console.*.
+export interface OutputOptions {
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
+  readonly json?: boolean;
+}
+
+export class Output {
+  readonly isTTY: boolean;
+  readonly color: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly json: boolean;
+  readonly #stdout: NodeJS.WritableStream;
+  readonly #stderr: NodeJS.WritableStream;
+
+  constructor(options: OutputOptions = {}, stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr) {
+    this.#stdout = stdout;
+    this.#stderr = stderr;
+    this.isTTY = Boolean(stdout.isTTY);
+    // Colours only on a terminal, never with NO_COLOR (https://no-color.org), never in CI logs.
+    this.color = this.isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+    this.quiet = Boolean(options.quiet);
+    this.verbose = Boolean(options.verbose);
+    this.json = Boolean(options.json);
+  }
+
+  /** Main results (plans, tables, YAML): always printed, even with --quiet. */
+  print(text: string): void {
+    this.#stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Progress and status lines; suppressed by --quiet and in --json mode (they go to stderr then). */
+  info(text: string): void {
+    if (this.quiet) return;
+    (this.json ? this.#stderr : this.#stdout).write(`${text}\n`);
+  }
+
+  /** Detail shown only with --verbose, on stderr. */
+  debug(text: string): void {
+    if (this.verbose) this.#stderr.write(`${text}\n`);
+  }
+
+  warn(text: string): void {
+    this.#stderr.write(`${this.paint('yellow', 'warning:')} ${text}\n`);
+  }
+
+  error(text: string): void {
+    this.#stderr.write(`${this.paint('red', 'error:')} ${text}\n`);
+  }
+
+  printJson(value: unknown): void {
+    this.#stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  paint(colour: 'red' | 'green' | 'yellow' | 'cyan' | 'bold' | 'dim', text: string): string {
+    if (!this.color) return text;
+    const codes = { red: 31, green: 32, yellow: 33, cyan: 36, bold: 1, dim: 2 } as const;
+    return `\u001b[${codes[colour]}m${text}\u001b[0m`;
+  }
+
+  get stdout(): NodeJS.WritableStream {
+    return this.#stdout;
+  }
+  get stderr(): NodeJS.WritableStream {
+    return this.#stderr;
+  }
+}

@@ -1,0 +1,78 @@
+// The desired state derived purely from Config + version: what each host must run.
+import type { Secret } from '../secret.ts';
+
+export interface HealthcheckSpec {
+  /** Shell command run inside the container by Docker (CMD-SHELL). */
+  readonly cmd: string;
+  readonly interval: number; // seconds
+  readonly timeout: number; // seconds
+  readonly retries: number;
+  readonly startPeriod: number; // seconds
+}
+
+/** One app container as mrsk will run it. Field order and content feed the spec hash. */
+export interface ContainerSpec {
+  readonly name: string; // <service>-<role>[-<dest>]-<version>
+  readonly service: string;
+  readonly role: string;
+  readonly destination?: string;
+  readonly version: string;
+  readonly image: string; // full reference with tag
+  readonly cmd?: readonly string[]; // argv appended after the image; undefined = image default
+  readonly env: Readonly<Record<string, string>>; // clear values
+  /** Secret env values: written to a 0600 env file on the host, never put on a command line. */
+  readonly secretEnv: Readonly<Record<string, Secret>>;
+  readonly volumes: readonly string[];
+  /** All labels incl. mrsk.* (with mrsk.spec-hash) and traefik.* for proxied roles. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly healthcheck?: HealthcheckSpec;
+  readonly logging: { readonly driver?: string; readonly options: Readonly<Record<string, string>> };
+  /** Extra docker run options as argv, already expanded (e.g. ['--memory', '512m']). */
+  readonly options: readonly string[];
+  readonly network: string;
+  /** Proxied by Traefik: needs the drain file and the Traefik cutover. */
+  readonly proxied: boolean;
+  /** Traefik service name (stable across versions) when proxied. */
+  readonly traefikService?: string;
+  /** Host folder holding this container's drain file ("cord"), bind-mounted into it. */
+  readonly cordDir?: string;
+  readonly specHash: string; // v1:<sha256>
+}
+
+/** The Traefik container on a host that carries a proxied role. */
+export interface TraefikSpec {
+  readonly name: string; // 'traefik' (or traefik-<dest>? no: one per host)
+  readonly image: string;
+  readonly args: readonly string[]; // argv after the image
+  readonly ports: readonly string[]; // -p values
+  readonly volumes: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly options: readonly string[];
+  readonly network: string;
+  /** Port on 127.0.0.1 of the host where the API answers. */
+  readonly apiPort: number;
+  readonly specHash: string;
+}
+
+export interface DesiredHost {
+  readonly host: string;
+  readonly network: string; // 'mrsk'
+  /** One per role on this host, primary role first. */
+  readonly containers: readonly ContainerSpec[];
+  readonly traefik?: TraefikSpec;
+  readonly retainContainers: number;
+}
+
+export interface Desired {
+  readonly service: string;
+  readonly destination?: string;
+  readonly version: string;
+  readonly primaryRole: string;
+  readonly hosts: Readonly<Record<string, DesiredHost>>;
+  /** Host batches in rollout order (boot.limit); each batch rolls in parallel. */
+  readonly batches: readonly (readonly string[])[];
+  readonly batchWait: number; // seconds between batches
+  readonly deployTimeout: number;
+  readonly drainTimeout: number;
+  readonly readinessDelay: number;
+}

@@ -1,0 +1,101 @@
+// Typed errors. Each carries a message a user can act on and maps to one exit code here;
+// src/cli/main.ts is the only place that turns them into an exit (sysexits-style codes).
+
+/** A problem in a config file, with the place it was found, printed as `file:line:col key.path: message`. */
+export interface Diagnostic {
+  file: string;
+  line?: number;
+  col?: number;
+  /** Dotted key path with [i] for list items, e.g. `servers.web.hosts[1]`; empty for the whole file. */
+  path: string;
+  message: string;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.line !== undefined ? `${d.file}:${d.line}:${d.col ?? 1}` : d.file;
+  return d.path ? `${where} ${d.path}: ${d.message}` : `${where}: ${d.message}`;
+}
+
+export abstract class MrskError extends Error {
+  abstract readonly exitCode: number;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Wrong command line: unknown command, option or argument (EX_USAGE). */
+export class UsageError extends MrskError {
+  readonly exitCode = 64;
+}
+
+/** Invalid configuration; every problem found at once (EX_CONFIG). */
+export class ConfigError extends MrskError {
+  readonly exitCode = 78;
+  readonly diagnostics: readonly Diagnostic[];
+  constructor(diagnostics: readonly Diagnostic[] | string) {
+    const list = typeof diagnostics === 'string' ? [{ file: '', path: '', message: diagnostics }] : diagnostics;
+    super(list.map((d) => (d.file ? formatDiagnostic(d) : d.message)).join('\n'));
+    this.diagnostics = list;
+  }
+}
+
+/** A host could not be reached or used (EX_UNAVAILABLE). */
+export class HostError extends MrskError {
+  readonly exitCode = 69;
+  readonly host: string;
+  constructor(host: string, message: string, options?: ErrorOptions) {
+    super(`${host}: ${message}`, options);
+    this.host = host;
+  }
+}
+
+/** Unknown or changed SSH host key (EX_NOPERM). */
+export class HostKeyError extends HostError {
+  override readonly exitCode = 77;
+}
+
+/** A command on a host exited non-zero. The message shows the command, never secret values. */
+export class RemoteCommandError extends MrskError {
+  readonly exitCode = 1;
+  readonly host: string;
+  readonly code: number | null;
+  readonly stderr: string;
+  constructor(host: string, command: string, code: number | null, stderr: string) {
+    const tail = stderr.trim().split('\n').slice(-5).join('\n');
+    super(`${host}: \`${command}\` failed (exit ${code ?? 'signal'})${tail ? `:\n${tail}` : ''}`);
+    this.host = host;
+    this.code = code;
+    this.stderr = stderr;
+  }
+}
+
+/** A command or step ran longer than allowed. */
+export class TimeoutError extends MrskError {
+  readonly exitCode = 1;
+}
+
+/** The deploy lock is held by someone else (EX_TEMPFAIL). */
+export class LockHeldError extends MrskError {
+  readonly exitCode = 75;
+}
+
+/** A saved plan no longer matches the hosts. */
+export class StalePlanError extends MrskError {
+  readonly exitCode = 1;
+}
+
+/** A deploy or apply step failed; the old version keeps serving. */
+export class DeployError extends MrskError {
+  readonly exitCode = 1;
+}
+
+/** The user declined a confirmation, or it could not be asked. */
+export class AbortedError extends MrskError {
+  readonly exitCode = 1;
+}
+
+/** A bug in mrsk: the message asks for a report (EX_SOFTWARE). */
+export class InternalError extends MrskError {
+  readonly exitCode = 70;
+}

@@ -1,0 +1,89 @@
+// A plan is data: an ordered list of idempotent steps, each naming its host, the resource it
+// changes (address), a Terraform-style symbol, a human cause and the steps it waits for.
+// The executor (src/apply) carries no decision logic: it runs these in dependency order and
+// re-checks each step's precondition first, refusing a stale step instead of running it.
+import type { ContainerSpec, TraefikSpec } from '../desired/types.ts';
+import type { HostProblem } from '../probe/types.ts';
+
+/** `+` create, `~` update in place, `-` destroy, `+/-` replace start-first, `-/+` replace stop-first. */
+export type ChangeSymbol = '+' | '~' | '-' | '+/-' | '-/+';
+
+/** Terraform's action names, for --json consumers. */
+export type ChangeAction = 'create' | 'update' | 'delete' | 'read';
+
+export type StepAction =
+  | { readonly kind: 'network-create'; readonly network: string }
+  | { readonly kind: 'image-pull'; readonly image: string }
+  /** docker run -d of a new app container (env file with secrets uploaded first). */
+  | { readonly kind: 'container-run'; readonly spec: ContainerSpec }
+  | { readonly kind: 'traefik-run'; readonly spec: TraefikSpec }
+  /** Start an existing stopped container (rollback to a retained version, drift fix). */
+  | { readonly kind: 'container-start'; readonly containerId: string; readonly name: string; readonly cordDir?: string }
+  /** Wait for Docker health `healthy` (or readinessDelay when the container has no healthcheck). */
+  | { readonly kind: 'container-wait-healthy'; readonly name: string; readonly timeout: number; readonly readinessDelay: number }
+  /** Poll Traefik's API until the container's server is UP in its service. */
+  | { readonly kind: 'traefik-wait-up'; readonly name: string; readonly service: string; readonly apiPort: number; readonly timeout: number }
+  /** Remove the drain file, then poll Traefik until the container's server is gone from the service. */
+  | {
+      readonly kind: 'container-drain';
+      readonly containerId: string;
+      readonly name: string;
+      readonly service: string;
+      readonly cordDir: string;
+      readonly apiPort: number;
+      readonly timeout: number;
+    }
+  | { readonly kind: 'container-stop'; readonly containerId: string; readonly name: string; readonly timeout: number }
+  | { readonly kind: 'container-remove'; readonly containerId: string; readonly name: string }
+  | { readonly kind: 'image-remove'; readonly image: string }
+  /** Record the applied release on the host (ledger for drift and rollback). */
+  | { readonly kind: 'release-record'; readonly version: string; readonly specHashes: Readonly<Record<string, string>>; readonly traefikSpecHash?: string };
+
+export type StepKind = StepAction['kind'];
+
+/**
+ * What must still be true on the host for the step to run; the executor re-checks it and fails
+ * the step as stale when it is not (another deploy, or a hand edit, changed the host since the plan).
+ */
+export interface Precondition {
+  /** The container must exist with this id. */
+  readonly containerId?: string;
+  /** No container with this name may exist. */
+  readonly absentName?: string;
+}
+
+export interface PlanStep {
+  /** Unique within the plan, stable for the same inputs, e.g. `h1:web:run`. */
+  readonly id: string;
+  readonly host: string;
+  /** The resource changed, e.g. `h1/container/app-web-v2`, `h1/traefik`, `h1/network/mrsk`. Steps of one resource share it. */
+  readonly address: string;
+  readonly symbol: ChangeSymbol;
+  readonly actions: readonly ChangeAction[];
+  /** Why, for a human: `new version v1 → v2`, `env DATABASE_URL changed (value hidden)`, `container exited (1)`. */
+  readonly cause: string;
+  readonly dependsOn: readonly string[];
+  readonly precondition: Precondition;
+  /** Rollout batch (boot.limit); batch n+1 starts after batch n finished and boot.wait passed. */
+  readonly batch: number;
+  readonly action: StepAction;
+}
+
+/** A host the plan could not be made for, shown in the plan; other hosts are still planned. */
+export interface BlockedHost {
+  readonly host: string;
+  readonly status: HostProblem;
+  readonly message: string;
+}
+
+export interface Plan {
+  readonly formatVersion: '1';
+  readonly service: string;
+  readonly destination?: string;
+  readonly version: string;
+  readonly steps: readonly PlanStep[];
+  readonly blockedHosts: readonly BlockedHost[];
+  /** sha256 of the canonical snapshot the plan was made from (stale-plan check). */
+  readonly snapshotFingerprint: string;
+  readonly batchWait: number;
+}

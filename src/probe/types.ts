@@ -1,0 +1,109 @@
+// What a read-only probe saw on the hosts. JSON-only (no classes), so it can be saved in a plan
+// file, printed with --json and kept as a fixture. Parsers from raw probe output into this model
+// live in src/probe/parse.ts and are pure.
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type HealthState = 'starting' | 'healthy' | 'unhealthy';
+
+export interface ObservedContainer {
+  readonly id: string; // full id
+  readonly name: string; // without leading slash
+  readonly image: string; // image reference the container was created from
+  readonly imageId: string; // sha256:…
+  readonly state: ContainerState;
+  readonly exitCode: number;
+  /** Docker health; undefined when the container has no healthcheck. */
+  readonly health?: HealthState;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly createdAt: string; // ISO 8601
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  /** IP address on the mrsk network, when attached. */
+  readonly ip?: string;
+  readonly restartCount: number;
+}
+
+export interface ObservedImage {
+  readonly id: string;
+  /** repo:tag references; empty for dangling images. */
+  readonly tags: readonly string[];
+  readonly createdAt: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The deploy lock on a host: a directory with a JSON holder record. */
+export interface LockInfo {
+  readonly holder: string; // user@machine
+  readonly command: string;
+  readonly message?: string;
+  readonly acquiredAt: string; // ISO 8601
+  readonly leaseExpiresAt: string; // ISO 8601
+  readonly id: string;
+  readonly pid?: number;
+}
+
+export interface TraefikServiceState {
+  readonly status: string; // enabled | disabled | warning
+  /** server URL → UP | DOWN */
+  readonly serverStatus: Readonly<Record<string, string>>;
+}
+
+export interface TraefikRouterState {
+  readonly rule: string;
+  readonly service: string;
+  readonly status: string;
+}
+
+/** Traefik's live view from its API; undefined in HostSnapshot when no API answered. */
+export interface TraefikState {
+  /** keyed by name without the @provider suffix */
+  readonly services: Readonly<Record<string, TraefikServiceState>>;
+  readonly routers: Readonly<Record<string, TraefikRouterState>>;
+}
+
+/** The last release recorded by apply on this host (see the drift issue): desired state without secret values. */
+export interface ReleaseRecord {
+  readonly id: string;
+  readonly version: string;
+  readonly appliedAt: string;
+  readonly appliedBy: string;
+  /** role → spec hash of the container that was applied */
+  readonly specHashes: Readonly<Record<string, string>>;
+  readonly traefikSpecHash?: string;
+  readonly desired?: unknown;
+}
+
+export type HostProblem =
+  | 'unreachable'
+  | 'auth-failed'
+  | 'host-key-changed'
+  | 'docker-missing'
+  | 'docker-down'
+  | 'permission-denied'
+  | 'error';
+
+export interface ReachableHost {
+  readonly host: string;
+  readonly status: 'ok';
+  readonly dockerVersion: string;
+  /** Containers carrying mrsk.service=<service> labels, plus any container named like Traefik's. */
+  readonly containers: readonly ObservedContainer[];
+  readonly images: readonly ObservedImage[];
+  readonly networks: readonly string[];
+  readonly lock?: LockInfo;
+  readonly traefik?: TraefikState;
+  readonly release?: ReleaseRecord;
+}
+
+export interface UnreachableHost {
+  readonly host: string;
+  readonly status: HostProblem;
+  readonly message: string;
+}
+
+export type HostSnapshot = ReachableHost | UnreachableHost;
+
+export interface Snapshot {
+  readonly takenAt: string;
+  readonly hosts: Readonly<Record<string, HostSnapshot>>;
+}

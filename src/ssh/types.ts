@@ -1,0 +1,35 @@
+// How the rest of mrsk runs commands on hosts. The ssh2 implementation is src/ssh/pool.ts;
+// nothing outside src/ssh knows about SSH or shells.
+
+/** A command: raw argv (quoted by src/ssh/quote.ts) or a shell script built from quoted parts. */
+export type Command = readonly string[] | { readonly script: string };
+
+export interface ExecOptions {
+  /** Kill the channel and reject with TimeoutError after this long (default: ssh.commandTimeout). */
+  readonly timeoutMs?: number;
+  /** Written to the command's stdin, then closed (e.g. a registry password). */
+  readonly stdin?: string | Buffer;
+  readonly onStdout?: (chunk: string) => void;
+  readonly onStderr?: (chunk: string) => void;
+  /** Allocate a pseudo-terminal and wire it to this process's stdin/stdout (interactive exec). */
+  readonly pty?: boolean;
+  /** Abort (closes the channel) when this signal fires. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  readonly code: number; // a signal or a missing exit status is reported as 255
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface Runner {
+  /** Runs a command; resolves with its result whatever the exit code; rejects on transport errors (HostError) or timeout. */
+  exec(host: string, command: Command, options?: ExecOptions): Promise<ExecResult>;
+  /** Writes content to a file on the host with the given mode (created 0600 before content arrives). */
+  upload(host: string, remotePath: string, content: string | Buffer, mode: number): Promise<void>;
+  /** Closes every connection. Idempotent. */
+  close(): Promise<void>;
+  /** Counters for benchmarks: connections opened and commands run per host. */
+  stats(): Readonly<Record<string, { connections: number; commands: number }>>;
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# test/run.sh SUITE: runs a test suite, setting up what it needs first.
+#   unit         type check + pure unit tests (no daemons)
+#   integration  tests against a real sshd on loopback (installs openssh-server if missing)
+#   e2e          the test bed: hosts in network namespaces, registry, real Traefik (needs root)
+#   all          all of the above, in that order (what `npm test` and CI run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shopt -s globstar nullglob
+suite=${1:-all}
+started=$(date +%s)
+declare -A took
+
+# A fresh clone: install the npm dependencies first, so `npm test` is the one command to run.
+if [[ ! -d node_modules/tsx ]]; then npm ci --no-audit --no-fund; fi
+
+run_node_tests() { # run_node_tests NAME FILES...
+  local name=$1; shift
+  if (( $# == 0 )); then echo "no $name tests found" >&2; return 1; fi
+  local t0; t0=$(date +%s)
+  node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "$@"
+  took[$name]=$(( $(date +%s) - t0 ))s
+}
+
+unit() {
+  local t0; t0=$(date +%s)
+  npx tsc --noEmit
+  took[typecheck]=$(( $(date +%s) - t0 ))s
+  run_node_tests unit test/unit/**/*.test.ts
+}
+integration() {
+  bash test/bed/install-deps.sh
+  run_node_tests integration test/integration/**/*.test.ts
+}
+e2e() {
+  bash test/bed/install-deps.sh
+  TEST_CONCURRENCY=1 run_node_tests e2e test/e2e/**/*.test.ts
+}
+
+case $suite in
+  unit) unit ;;
+  integration) integration ;;
+  e2e) e2e ;;
+  all) unit; integration; e2e ;;
+  *) echo "usage: test/run.sh unit|integration|e2e|all" >&2; exit 64 ;;
+esac
+for k in "${!took[@]}"; do echo "time: $k ${took[$k]}"; done
+echo "time: total $(( $(date +%s) - started ))s"
