@@ -86,6 +86,8 @@ export interface ReachableHost {
   readonly host: string;
   readonly status: 'ok';
   readonly dockerVersion: string;
+  /** $HOME of the SSH user: relative host paths in the desired state (cord folders, env files) resolve against it. */
+  readonly home: string;
   /** Containers carrying mrsk.service=<service> labels, plus any container named like Traefik's. */
   readonly containers: readonly ObservedContainer[];
   readonly images: readonly ObservedImage[];
