@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# install-deps.sh: the Debian packages the test bed needs, installed only if missing.
+# Idempotent and quick when all is there (one dpkg query, no network). --no-install-recommends
+# keeps a fresh machine lean. Nothing auto-starts without systemd, so nothing is stopped either;
+# on a systemd machine, see the note in testbed.sh about the packaged registry on *:5000.
+set -euo pipefail
+PACKAGES=(docker.io openssh-server openssh-client docker-registry iproute2 iptables busybox-static curl
+  apache2-utils util-linux procps)
+t0=$(date +%s.%N)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  # "install ok installed" is dpkg's status of a fully installed package
+  [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) == "install ok installed" ]] || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  [[ $EUID -eq 0 ]] || { echo "install-deps: need root to install: ${missing[*]}" >&2; exit 1; }
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "time: install-deps $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s (${#missing[@]} missing: ${missing[*]:-none})" >&2

@@ -1,0 +1,627 @@
+#!/usr/bin/env bash
+# testbed.sh - mrsk's test bed: real hosts (network namespaces with their own sshd and dockerd),
+# a registry with password auth, and a builder node, all on this one Linux machine.
+#
+#   testbed.sh up [N]   create (or repair) hosts mrsk-h1..mrsk-hN (default 2), registry, builder
+#   testbed.sh down     remove everything `up` created (idempotent; leaves nothing behind)
+#   testbed.sh status   what is running: pids, ssh reachability, RSS/PSS per host
+#   testbed.sh env      shell exports for tests and humans: eval "$(testbed.sh env)"
+#   testbed.sh enter I [CMD]  run CMD (default bash) inside node I (0 = builder), like a console
+#
+# Every step of `up` and `down` logs its duration ("time: <step> <s>s") on stderr.
+# Missing Debian packages: test/bed/install-deps.sh (test/run.sh and demo.sh call it).
+#
+# Topology (defaults; see the TESTBED_* variables below):
+#
+#   root netns: bridge mrsk-br0 10.231.7.1/24, registry on 10.231.7.1:5000 (plain HTTP)
+#     ├─ veth-mrsk-bld  ⇄ eth0 10.231.7.2   netns mrsk-builder  dockerd (+sshd): build & push
+#     ├─ veth-mrsk-h1   ⇄ eth0 10.231.7.11  netns mrsk-h1       dockerd + sshd
+#     ├─ veth-mrsk-h2   ⇄ eth0 10.231.7.12  netns mrsk-h2       dockerd + sshd
+#     └─ ...
+#
+# Every node (builder = node 0, hosts = nodes 1..N) is a network namespace plus a mount and
+# a UTS namespace held open by a tiny "anchor" process (`sleep infinity`).  Inside, the
+# well-known server paths are per-node bind mounts, so a node looks like a real server:
+#
+#   /run             <- $BASE/hN/run         /var/run/docker.sock, /run/sshd, /run/containerd, utmp
+#   /var/lib/docker  <- $BASE/hN/docker      (== dockerd --data-root)
+#   /etc/docker      <- $BASE/hN/etc-docker  per-node daemon.json, key.json
+#   /root            <- $BASE/hN/root        per-node home: ~/.ssh/authorized_keys, ~/.mrsk, lock dirs
+#   /etc/hosts, /etc/resolv.conf <- $BASE/hosts, $BASE/resolv.conf
+#   /tmp             <- a private tmpfs (with $BASE bound back in at its own path)
+#   /sys             <- a sysfs of the node's netns (+ the machine's /sys/fs/cgroup moved back in)
+# Everything else (/usr, /etc, /var, /home ...) is the machine's own, shared by all nodes.
+#
+# sshd and dockerd run inside that namespace set, so `ssh root@10.231.7.11 docker ps` reaches
+# mrsk-h1's own dockerd through the default /var/run/docker.sock (no DOCKER_HOST needed), and
+# `-v /var/run/docker.sock:/var/run/docker.sock` (Traefik, kamal-proxy) gets that host's own
+# daemon, as on a real server.  dockerd is still given absolute per-node paths (--data-root,
+# --exec-root, --pidfile, -H), so the root namespace can drive any daemon directly:
+#   docker -H unix:///tmp/mrsk-testbed/h1/run/docker.sock ps
+#   docker -H unix:///tmp/mrsk-testbed/builder/run/docker.sock build -t 10.231.7.1:5000/app .
+#
+# Why the builder dockerd has its own netns: the root namespace already has a dockerd whose
+# --insecure-registry list lacks our registry, and we must not touch it.  A second dockerd in
+# the SAME netns is not safe: started with --bridge=none it deletes the other daemon's docker0
+# (moby removeDefaultBridgeInterface), and with a bridge both daemons would manage the same
+# iptables chains.  In its own netns it is fully isolated, builds can even RUN, and the root
+# namespace still drives it through its unix socket.
+#
+# Safety: nodes get NO default route and a resolv.conf naming the bridge address (where
+# nothing answers DNS), so nothing in the test bed can send traffic beyond 10.231.7.0/24.
+# Nothing is pulled from the internet: the base image is imported from busybox-static.
+#
+# Registry auth: htpasswd (bcrypt) with user `mrsk` and a generated password kept in
+# $BASE/registry/password, so `docker login`, a wrong password and secret handling are real
+# (an open registry accepts any login, which proves nothing).  The builder is logged in.
+#
+# Needs (Debian 12): see test/bed/install-deps.sh.  On a systemd machine the packages also
+# start a system dockerd (harmless here) and a registry on *:5000, which blocks ours:
+# `systemctl disable --now docker-registry`, or set TESTBED_REGISTRY_PORT.
+# Tested on Debian 12, kernel 6.x (docker.io 20.10.24, containerd 1.6.20, OpenSSH 9.2).
+set -euo pipefail
+
+BASE=${TESTBED_DIR:-/tmp/mrsk-testbed}       # everything created on disk lives here
+PREFIX=${TESTBED_PREFIX:-mrsk}               # names: netns mrsk-h1.., mrsk-builder, bridge mrsk-br0
+NET=${TESTBED_NET:-10.231.7}                 # the private /24 (first three octets)
+BR=${PREFIX}-br0
+BR_IP=$NET.1
+REGISTRY=$BR_IP:${TESTBED_REGISTRY_PORT:-5000}
+REGISTRY_USER=mrsk
+DOCKER=${DOCKER:-docker}                     # docker CLI used from the root namespace
+# root-namespace iptables rule that lets node<->node traffic cross the bridge (ensure_forward_rule)
+FW_RULE=(-i "$BR" -o "$BR" -m comment --comment "${PREFIX}-testbed" -j ACCEPT)
+
+# node 0 is the builder, nodes 1..N are the hosts
+ns_name()   { if (( $1 == 0 )); then echo "${PREFIX}-builder"; else echo "${PREFIX}-h$1"; fi; }
+host_ip()   { if (( $1 == 0 )); then echo "$NET.2"; else echo "$NET.$((10 + $1))"; fi; }
+host_dir()  { if (( $1 == 0 )); then echo "$BASE/builder"; else echo "$BASE/h$1"; fi; }
+veth_name() { if (( $1 == 0 )); then echo "veth-${PREFIX}-bld"; else echo "veth-${PREFIX}-h$1"; fi; }
+log()       { printf '[testbed %(%T)T] %s\n' -1 "$*" >&2; }
+die()       { log "ERROR: $*"; exit 1; }
+now()       { date +%s.%N; }
+elapsed()   { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# step NAME CMD... : run one step of up/down and log how long it took
+step()      { local t; t=$(now); "${@:2}"; log "time: $1 $(elapsed "$t")s"; }
+
+# wait_for TIMEOUT_S DESCRIPTION CMD... : poll CMD every 0.1 s until it succeeds
+wait_for() {
+  local t=$1 what=$2; shift 2
+  local end=$(( $(date +%s) + t ))
+  until "$@" >/dev/null 2>&1; do
+    (( $(date +%s) < end )) || { log "timed out after ${t}s waiting for: $what"; return 1; }
+    sleep 0.1
+  done
+}
+
+# alive PID : running and not a zombie.  Our daemons are re-parented to PID 1, and a PID 1
+# that reaps lazily (this VM's init does) leaves them as zombies for a second or more after
+# they exit, which `kill -0` still reports as alive.
+alive() {
+  local st; st=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
+  [[ -n $st && $st != Z ]]
+}
+
+# in_node PID I : does process PID belong to node I?  Yes if it is in the node's netns, or if
+# its /run is the node's run folder (same device:inode), i.e. it lives in the node's mount
+# namespace.  Kernel identities, not names: a pid reused by someone else's process, or a
+# look-alike from another test bed, never matches.
+in_node() {
+  local pid=$1 ns hd a
+  ns=$(ns_name "$2"); hd=$(host_dir "$2")
+  if [[ -e /run/netns/$ns ]]; then
+    a=$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) && [[ $a == "$(stat -L -c %i "/run/netns/$ns")" ]] && return 0
+  fi
+  [[ -d $hd/run ]] && a=$(stat -L -c %d:%i "/proc/$pid/root/run" 2>/dev/null) &&
+    [[ $a == "$(stat -c %d:%i "$hd/run")" ]]
+}
+
+# pid_of PIDFILE COMM NODE : the pid in PIDFILE, if that process is alive, is named COMM and
+# belongs to node NODE (or, with NODE = registry, is our registry).  Every kill goes through
+# this, so a stale pid file never gets an unrelated process killed.
+pid_of() {
+  local f=$1 comm=$2 node=$3 pid
+  [[ -s $f ]] || return 1
+  pid=$(<"$f"); [[ $pid =~ ^[0-9]+$ ]] || return 1
+  alive "$pid" && [[ $(<"/proc/$pid/comm") == "$comm" ]] || return 1
+  if [[ $node == registry ]]; then
+    [[ /proc/$pid/root -ef / && $(tr '\0' ' ' <"/proc/$pid/cmdline") == *" $BASE/registry/config.yml"* ]] || return 1
+  else
+    in_node "$pid" "$node" || return 1
+  fi
+  echo "$pid"
+}
+
+# stop_pid PID [TIMEOUT_S] : SIGTERM, wait, then SIGKILL
+stop_pid() {
+  local pid=$1 t=${2:-10} k
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((k = 0; k < t * 20; k++)); do alive "$pid" || return 0; sleep 0.05; done
+  log "pid $pid ignored SIGTERM for ${t}s, sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# docker CLI, from the root namespace, against node I's daemon (0 = builder)
+# (DOCKER_CONFIG: the node's own /root/.docker, so a login made here is the node's login)
+ndocker() {
+  DOCKER_HOST="unix://$(host_dir "$1")/run/docker.sock" DOCKER_CONFIG="$(host_dir "$1")/root/.docker" \
+    DOCKER_BUILDKIT=0 "$DOCKER" "${@:2}"
+}
+# ssh into node I exactly as a deploy tool would (key auth, pinned host keys)
+nssh()    { ssh -F "$BASE/ssh_config" "$(ns_name "$1")" "${@:2}"; }
+
+# cgroup directories of a node's containers (dockerd --cgroup-parent=/<netns name>)
+cgroup_dirs() { find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "$1" 2>/dev/null || true; }
+
+existing_hosts() {  # numbers of the hosts that have a netns or a folder
+  { ls /run/netns 2>/dev/null | sed -n "s/^${PREFIX}-h\([0-9]\+\)$/\1/p"
+    ls "$BASE" 2>/dev/null | sed -n 's/^h\([0-9]\+\)$/\1/p'; } | sort -nu
+}
+existing_nodes() {  # the same, plus 0 for the builder when it exists
+  { [[ -e /run/netns/$(ns_name 0) || -d $(host_dir 0) ]] && echo 0; existing_hosts; } || true
+}
+
+require() {
+  [[ $EUID -eq 0 ]] || die "must run as root"
+  local c
+  for c in ip nsenter unshare flock dockerd "$DOCKER" /usr/sbin/sshd ssh ssh-keygen docker-registry busybox curl iptables htpasswd; do
+    command -v "$c" >/dev/null || die "missing command: $c (run test/bed/install-deps.sh)"
+  done
+}
+
+################################################################################ shared pieces
+
+ensure_base() {
+  if [[ ! -d $BASE ]]; then
+    mkdir -p "$BASE"
+    # what existed before us, so `down` removes only its own: /run/netns (made a mount point
+    # by `ip netns add`) and /run/mount (libmount's utab, created by the first mount call)
+    { mountpoint -q /run/netns 2>/dev/null && echo /run/netns
+      [[ -e /run/mount ]] && echo /run/mount; } >"$BASE/.preexisting" || true
+  fi
+  chmod 700 "$BASE"
+  [[ -s $BASE/.id ]] || head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$BASE/.id"   # instance id
+  mkdir -p "$BASE/registry/data"
+  # the deployer's SSH keypair (what the deploy tool uses as its ssh key)
+  [[ -s $BASE/id_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C testbed-deployer -f "$BASE/id_ed25519"
+  # DNS for the nodes: the bridge address, where nothing listens on :53 -> lookups fail fast
+  printf '# test bed: no DNS, lookups fail fast\nnameserver %s\n' "$BR_IP" >"$BASE/resolv.conf"
+  [[ -e $BASE/hosts ]] || : >"$BASE/hosts"
+}
+
+# /etc/hosts for the nodes, plus the client side: ssh_config and known_hosts
+write_hosts_files() {
+  local nodes=$* i ns ip
+  { printf '127.0.0.1\tlocalhost\n%s\t%s-registry\n' "$BR_IP" "$PREFIX"
+    for i in $nodes; do printf '%s\t%s\n' "$(host_ip "$i")" "$(ns_name "$i")"; done
+  } >"$BASE/hosts.new"
+  cat "$BASE/hosts.new" >"$BASE/hosts"; rm -f "$BASE/hosts.new"   # in place: it is bind-mounted
+  : >"$BASE/known_hosts"
+  { printf '# usage: ssh -F %s %s   (or: ssh -i %s root@%s)\n' "$BASE/ssh_config" "$(ns_name 1)" "$BASE/id_ed25519" "$(host_ip 1)"
+    for i in $nodes; do
+      ns=$(ns_name "$i"); ip=$(host_ip "$i")
+      printf 'Host %s\n  HostName %s\n' "$ns" "$ip"
+      printf '%s,%s %s\n' "$ip" "$ns" "$(cut -d' ' -f1,2 "$(host_dir "$i")/ssh/ssh_host_ed25519_key.pub")" >>"$BASE/known_hosts"
+    done
+    printf 'Host %s-* %s.*\n  User root\n  IdentityFile %s\n  IdentitiesOnly yes\n' "$PREFIX" "$NET" "$BASE/id_ed25519"
+    printf '  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n' "$BASE/known_hosts"
+    printf '  BatchMode yes\n  ConnectTimeout 5\n  LogLevel ERROR\n'
+    # OpenSSH 9's default key exchange (sntrup761x25519) costs ~120 ms of CPU per connection
+    # here (0.23 s vs 0.13 s per `ssh host true`); libraries such as node's ssh2 or Ruby's
+    # net-ssh negotiate curve25519 anyway
+    printf '  KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org\n'
+  } >"$BASE/ssh_config"
+}
+
+# The bridge carries the instance id as its alias: bridge, veth and netns names and the
+# subnet are machine-wide, so a second test bed with the same names (another BASE, a chroot)
+# must be refused instead of silently sharing, and later deleting, this one's devices.
+bridge_tag() { echo "testbed:$(cat "$BASE/.id" 2>/dev/null)"; }
+bridge_alias() { cat "/sys/class/net/$BR/ifalias" 2>/dev/null || true; }
+
+ensure_bridge() {
+  if ip link show "$BR" >/dev/null 2>&1; then
+    [[ $(bridge_alias) == "$(bridge_tag)" ]] ||
+      die "$BR exists but belongs to another test bed (alias '$(bridge_alias)'): run its down, or set TESTBED_PREFIX/TESTBED_NET"
+  else
+    # refuse to shadow a subnet that is already routed somewhere on this machine
+    local r; r=$(ip -4 route show to match "$NET.0/24" | grep -v '^default' || true)
+    [[ -z $r ]] || die "$NET.0/24 is already routed here: $r"
+    # fixed MAC: a bridge without one takes the lowest MAC of its ports, so adding a host
+    # would change the gateway MAC under the feet of the others (stale ARP, stalled pulls)
+    ip link add "$BR" address "$(printf '02:00:%02x:%02x:%02x:01' ${NET//./ })" type bridge
+    ip link set "$BR" alias "$(bridge_tag)"
+  fi
+  ip addr replace "$BR_IP/24" dev "$BR"
+  ip link set "$BR" up
+}
+
+# Docker in the root namespace sets the FORWARD policy to DROP, and with br_netfilter loaded
+# (net.bridge.bridge-nf-call-iptables=1) frames *bridged* between two ports of our bridge
+# traverse the root namespace's FORWARD chain: node->node traffic (.11 -> .12) would be
+# silently dropped.  Accept bridge-internal traffic in DOCKER-USER, the chain Docker keeps
+# for user rules (in FORWARD when there is no Docker in the root namespace).
+ensure_forward_rule() {
+  local chain=FORWARD
+  iptables -n -L DOCKER-USER >/dev/null 2>&1 && chain="DOCKER-USER"
+  iptables -C "$chain" "${FW_RULE[@]}" 2>/dev/null || iptables -I "$chain" 1 "${FW_RULE[@]}"
+}
+
+# The registry: Debian's docker-registry (distribution 2.8), plain HTTP on the bridge address,
+# with htpasswd auth (distribution accepts only bcrypt entries, hence `htpasswd -B`).
+registry_password() { cat "$BASE/registry/password"; }
+# registry_status : HTTP status of an anonymous GET /v2/ (401 = up and asking for a login)
+registry_status() { curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "http://$REGISTRY/v2/" 2>/dev/null || echo down; }
+registry_up() { [[ $(registry_status) == 401 ]]; }
+ensure_registry() {
+  local d=$BASE/registry
+  if [[ ! -s $d/password ]]; then
+    (umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$d/password")
+    rm -f "$d/htpasswd"
+  fi
+  # -i: the password on stdin, never on a command line
+  [[ -s $d/htpasswd ]] || htpasswd -B -i -c "$d/htpasswd" "$REGISTRY_USER" <"$d/password" 2>/dev/null
+  pid_of "$d/registry.pid" docker-registry registry >/dev/null && return 0
+  cat >"$d/config.yml" <<EOF
+version: 0.1
+log:
+  level: info
+  fields: {service: registry}
+storage:
+  filesystem: {rootdirectory: $d/data}
+  delete: {enabled: true}
+  cache: {blobdescriptor: inmemory}
+auth:
+  htpasswd: {realm: ${PREFIX}-testbed, path: $d/htpasswd}
+http:
+  addr: $REGISTRY
+  secret: $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver: {enabled: true, interval: 10s, threshold: 3}
+EOF
+  setsid docker-registry serve "$d/config.yml" </dev/null >>"$d/registry.log" 2>&1 9<&- &
+  echo $! >"$d/registry.pid"
+  wait_for 15 "registry on $REGISTRY" registry_up ||
+    die "registry did not start (GET /v2/ -> $(registry_status)), see $d/registry.log"
+}
+
+# the builder logs in to the registry (its own /root/.docker), so builds push as a real user would
+ensure_builder_login() {
+  local out  # (quiet unless it fails: docker warns that the login is stored unencrypted)
+  out=$(registry_password | ndocker 0 login -u "$REGISTRY_USER" --password-stdin "$REGISTRY" 2>&1) ||
+    die "builder: docker login to $REGISTRY failed: $out"
+}
+
+# busybox base image on the builder, imported from the local busybox-static binary (nothing
+# can be pulled), then pushed so hosts can `docker pull` it as a base/accessory image.
+ensure_base_image() {
+  local img=$REGISTRY/busybox:testbed r a
+  if ! ndocker 0 image inspect "$img" >/dev/null 2>&1; then
+    r=$(host_dir 0)/rootfs
+    rm -rf "$r"; mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/root" "$r/www"
+    cp "$(command -v busybox)" "$r/bin/busybox"
+    for a in $("$r/bin/busybox" --list); do [[ $a == busybox ]] || ln -sf busybox "$r/bin/$a"; done
+    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$r/etc/passwd"
+    printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
+    chmod 1777 "$r/tmp"
+    tar -C "$r" -c . | ndocker 0 import --change 'CMD ["sh"]' - "$img" >/dev/null
+    rm -rf "$r"
+  fi
+  ndocker 0 push -q "$img" >/dev/null
+}
+
+# cmd_env : shell exports describing the bed (eval "$(testbed.sh env)"): all a client needs
+cmd_env() {
+  local i hosts=""
+  [[ -s $BASE/registry/password ]] || die "no test bed at $BASE; run: $0 up"
+  for i in $(existing_hosts); do hosts+="${hosts:+ }$(host_ip "$i")"; done
+  q() { printf 'export %s=%q\n' "$1" "$2"; }
+  q MRSK_TESTBED_DIR "$BASE"
+  q MRSK_TESTBED_PREFIX "$PREFIX"
+  q MRSK_TESTBED_HOSTS "$hosts"
+  for i in $(existing_hosts); do q "MRSK_TESTBED_HOST$i" "$(host_ip "$i")"; done
+  q MRSK_TESTBED_BUILDER "$(host_ip 0)"
+  q MRSK_TESTBED_BUILDER_DOCKER_HOST "unix://$(host_dir 0)/run/docker.sock"
+  q MRSK_TESTBED_BUILDER_DOCKER_CONFIG "$(host_dir 0)/root/.docker"
+  q MRSK_TESTBED_REGISTRY "$REGISTRY"
+  q MRSK_TESTBED_REGISTRY_USER "$REGISTRY_USER"
+  q MRSK_REGISTRY_PASSWORD "$(registry_password)"
+  q MRSK_TESTBED_KEY "$BASE/id_ed25519"
+  q MRSK_TESTBED_SSH_CONFIG "$BASE/ssh_config"
+  q MRSK_TESTBED_KNOWN_HOSTS "$BASE/known_hosts"
+}
+
+################################################################################ nodes
+
+ensure_node_net() {
+  local i=$1 ns ip veth
+  ns=$(ns_name "$i"); ip=$(host_ip "$i"); veth=$(veth_name "$i")
+  [[ -e /run/netns/$ns ]] || ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  if ! ip -n "$ns" link show eth0 >/dev/null 2>&1; then
+    ip link del "$veth" 2>/dev/null || true             # half pair left by an earlier run
+    ip link add "$veth" type veth peer name eth0 netns "$ns"
+  fi
+  ip link set "$veth" master "$BR" up
+  ip -n "$ns" addr replace "$ip/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  # deliberately NO default route: the test net is the only network a node can reach
+}
+
+ensure_node_files() {
+  local i=$1 hd ns ip
+  hd=$(host_dir "$i"); ns=$(ns_name "$i"); ip=$(host_ip "$i")
+  mkdir -p "$hd"/{run,docker,etc-docker,root/.ssh,ssh,log,cg}
+  chmod 700 "$hd/root" "$hd/root/.ssh"
+  [[ -s $hd/ssh/ssh_host_ed25519_key ]] || ssh-keygen -q -t ed25519 -N '' -C "$ns" -f "$hd/ssh/ssh_host_ed25519_key"
+  install -m 600 "$BASE/id_ed25519.pub" "$hd/root/.ssh/authorized_keys"
+  [[ -e $hd/etc-docker/daemon.json ]] || echo '{}' >"$hd/etc-docker/daemon.json"  # /etc/docker/daemon.json inside
+  # paths are as seen INSIDE the node's mount namespace (/run there is $hd/run here)
+  cat >"$hd/ssh/sshd_config" <<EOF
+# sshd of test node $ns ($ip): runs in netns $ns, in that node's mount namespace
+ListenAddress $ip:22
+HostKey $hd/ssh/ssh_host_ed25519_key
+PidFile /run/sshd.pid
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+# No PAM: no pam_loginuid/pam_systemd surprises in a namespace.  Caveat: without PAM, sshd
+# refuses an account whose password field starts with '!' (locked); '*' is fine.
+UsePAM no
+PrintMotd no
+PrintLastLog no
+AcceptEnv LANG LC_*
+# deploy tools open many connections/channels at once; stay well above the defaults (10)
+MaxStartups 100:30:200
+MaxSessions 100
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+}
+
+# The anchor enters the node's netns, unshares mount + UTS namespaces, lays out the per-node
+# filesystem view, then sleeps forever to keep those namespaces alive; the daemons join them
+# with `nsenter -t <anchor> -n -m -u -r -w` (-r -w: also its root and cwd; without them
+# nsenter lands in the mount namespace's real root, which escapes a chroot).
+# Propagation "slave": root-side unmounts (ip netns del) still reach the node, nothing
+# mounted inside (overlayfs, netns files) leaks out, and it all goes away with the node's
+# last process: `down` never has to unmount anything.
+# `ip netns exec` is NOT used: it remounts /sys, which hides /sys/fs/cgroup, and runc needs
+# it; so /sys is remounted here with the cgroup mounts moved back in.
+ANCHOR_SH='
+set -e
+ns=$1 hd=$2 base=$3
+hostname "$ns"
+# /sys of this netns, with the cgroup hierarchies kept
+mount --rbind /sys/fs/cgroup "$hd/cg"
+umount -l /sys
+mount -t sysfs sysfs /sys
+mount --move "$hd/cg" /sys/fs/cgroup
+# a private /tmp (tmpfs, gone with the node), with $BASE mounted back at the same path
+exec 8<"$base"
+mount -t tmpfs -o mode=1777,size=1g tmpfs /tmp
+mkdir -p "$base"
+mount --no-canonicalize --rbind /proc/self/fd/8 "$base"   # (canonicalizing would resolve to the new, empty dir)
+exec 8<&-
+# per-node copies of the well-known server paths
+mount --bind "$hd/run" /run
+[ -d /var/lib/docker ] && mount --bind "$hd/docker" /var/lib/docker
+[ -d /etc/docker ] && mount --bind "$hd/etc-docker" /etc/docker
+mount --bind "$hd/root" /root
+mount --bind "$base/hosts" /etc/hosts
+mount --bind "$base/resolv.conf" /etc/resolv.conf
+echo $$ > "$hd/anchor.pid"
+exec sleep infinity
+'
+
+# node_pids I : every process of node I: in its netns, in its mount namespace (its /run is
+# the node's run folder), or in its containers' cgroups; ours by construction
+node_pids() {
+  local ns hd want; ns=$(ns_name "$1"); hd=$(host_dir "$1")
+  { [[ -e /run/netns/$ns ]] && ip netns pids "$ns" 2>/dev/null
+    if [[ -d $hd/run ]]; then
+      want=$(stat -c %d:%i "$hd/run")
+      stat -L -c '%d:%i %n' /proc/[0-9]*/root/run 2>/dev/null | awk -v w="$want" '$1 == w { split($2, p, "/"); print p[3] }'
+    fi
+    cgroup_dirs "$ns" | while read -r d; do find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null; done
+  } | grep -vx "$$" | sort -nu || true
+}
+
+# stop_node I [MODE] : stop node I's containers, dockerd, sshd, anchor and any leftover.
+#   MODE=reboot (default): like a real shutdown: dockerd gets SIGTERM and stops each container
+#     within its stop timeout (10 s by default; a PID 1 without a SIGTERM handler, e.g. a bare
+#     busybox httpd, uses all of it), so restart policies apply when the node boots again.
+#   MODE=fast (down): `docker kill` all containers first (this marks them manually stopped).
+stop_node() {
+  local i=$1 mode=${2:-reboot} hd ns pid ids k left
+  hd=$(host_dir "$i"); ns=$(ns_name "$i")
+  if pid=$(pid_of "$hd/run/docker.pid" dockerd "$i"); then
+    if [[ $mode == fast ]]; then
+      ids=$(timeout 10 env DOCKER_HOST="unix://$hd/run/docker.sock" "$DOCKER" ps -q 2>/dev/null || true)
+      [[ -z $ids ]] || timeout 20 env DOCKER_HOST="unix://$hd/run/docker.sock" "$DOCKER" kill $ids >/dev/null 2>&1 || true
+    fi
+    stop_pid "$pid" 30
+  fi
+  if pid=$(pid_of "$hd/run/sshd.pid" sshd "$i"); then stop_pid "$pid" 5; fi
+  if pid=$(pid_of "$hd/anchor.pid" sleep "$i"); then kill -KILL "$pid" 2>/dev/null || true; fi
+  # leftovers (ssh sessions, orphaned shims, container processes): see node_pids
+  for k in 1 2 3 4 5 6 7 8 9 10; do
+    left=$(node_pids "$i" | tr '\n' ' '); left=${left% }
+    [[ -z $left ]] && break
+    (( k == 1 )) && log "$ns: killing leftover processes: $(for p in $left; do printf "%s(%s) " "$p" "$(cat /proc/$p/comm 2>/dev/null)"; done)"
+    kill -KILL $left 2>/dev/null || true
+    sleep 0.2
+  done
+  # the (now empty) cgroups runc created under --cgroup-parent=/<ns>
+  cgroup_dirs "$ns" | while read -r d; do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
+  rm -f "$hd/anchor.pid"
+}
+
+# start_node I : "boot" node I unless it is fully up already (a partly-up node is rebooted)
+start_node() {
+  local i=$1 hd ns anchor
+  hd=$(host_dir "$i"); ns=$(ns_name "$i")
+  if pid_of "$hd/anchor.pid" sleep "$i" >/dev/null && pid_of "$hd/run/docker.pid" dockerd "$i" >/dev/null &&
+     pid_of "$hd/run/sshd.pid" sshd "$i" >/dev/null; then
+    return 0
+  fi
+  log "$ns: booting"
+  stop_node "$i"
+  rm -rf "$hd/run"; mkdir -p "$hd/run/sshd"; chmod 755 "$hd/run/sshd"  # fresh /run, as after a reboot
+  setsid nsenter --net="/run/netns/$ns" -- unshare --mount --uts --propagation slave -- \
+    /bin/sh -c "$ANCHOR_SH" anchor "$ns" "$hd" "$BASE" </dev/null >>"$hd/log/anchor.log" 2>&1 9<&- &
+  wait_for 10 "$ns anchor" pid_of "$hd/anchor.pid" sleep "$i" || die "$ns: anchor failed, see $hd/log/anchor.log"
+  anchor=$(<"$hd/anchor.pid")
+  # dockerd: all paths per node.  --cgroup-parent keeps this node's containers out of the
+  # /docker cgroup that every other dockerd on the machine shares (and allows per-node
+  # accounting); cgroupfs is pinned because on a cgroup v2 + systemd box dockerd would pick
+  # the systemd driver, which only takes "*.slice" parents.
+  setsid nsenter -t "$anchor" -n -m -u -r -w -- dockerd \
+    --data-root "$hd/docker" --exec-root "$hd/run/docker" --pidfile "$hd/run/docker.pid" \
+    -H "unix://$hd/run/docker.sock" --insecure-registry "$REGISTRY" \
+    --cgroup-parent "/$ns" --exec-opt native.cgroupdriver=cgroupfs \
+    --config-file "$hd/etc-docker/daemon.json" \
+    </dev/null >>"$hd/log/dockerd.log" 2>&1 9<&- &
+  nsenter -t "$anchor" -n -m -u -r -w -- /usr/sbin/sshd -t -f "$hd/ssh/sshd_config" || die "$ns: bad sshd_config"
+  nsenter -t "$anchor" -n -m -u -r -w -- /usr/sbin/sshd -f "$hd/ssh/sshd_config" -E "$hd/log/sshd.log" \
+    </dev/null >/dev/null 2>&1 9<&-
+}
+
+wait_node() {
+  local i=$1 hd ns
+  hd=$(host_dir "$i"); ns=$(ns_name "$i")
+  wait_for 60 "$ns dockerd" ndocker "$i" version || die "$ns: dockerd not ready, see $hd/log/dockerd.log"
+  wait_for 15 "$ns sshd" nssh "$i" true || die "$ns: sshd not ready, see $hd/log/sshd.log"
+}
+
+remove_node_net() {  # remove_node_net I MINE
+  local i=$1 ns; ns=$(ns_name "$i")
+  if [[ -e /run/netns/$ns ]]; then ip netns del "$ns"; fi  # also destroys eth0 and its veth peer
+  [[ $2 == no ]] || ip link del "$(veth_name "$i")" 2>/dev/null || true
+}
+
+################################################################################ commands
+
+start_nodes() { local i; for ((i = 0; i <= $1; i++)); do start_node "$i"; done; }  # dockerds boot in parallel
+wait_nodes()  { local i; for ((i = 0; i <= $1; i++)); do wait_node "$i"; done; }
+make_nodes()  { local i; for ((i = 0; i <= $1; i++)); do ensure_node_net "$i"; ensure_node_files "$i"; done; }
+
+cmd_up() {
+  local n=${1:-2} t0 i
+  [[ $n =~ ^[0-9]+$ ]] && (( n >= 1 && n <= 99 )) || die "usage: $0 up [N]   (N = 1..99, default 2)"
+  t0=$(now)
+  step base ensure_base
+  step bridge ensure_bridge
+  step forward-rule ensure_forward_rule
+  step registry ensure_registry
+  step node-net-and-files make_nodes "$n"
+  step hosts-files write_hosts_files $(existing_nodes)
+  step start-daemons start_nodes "$n"
+  step wait-daemons wait_nodes "$n"
+  step builder-login ensure_builder_login
+  step base-image ensure_base_image
+  for i in $(existing_hosts); do (( i > n )) && log "note: $(ns_name "$i") exists beyond N=$n, left as is"; done
+  log "time: up $(elapsed "$t0")s"
+  log "up $n: ready.  Try: ssh -F $BASE/ssh_config $(ns_name 1) docker ps"
+}
+
+cmd_down() {
+  local t0 i pid chain nodes mine=yes
+  t0=$(now)
+  nodes=$(existing_nodes)
+  # bridge, veths and the iptables rule are machine-wide: touch them only if they are ours
+  if ip link show "$BR" >/dev/null 2>&1 && ! [[ -s $BASE/.id && $(bridge_alias) == "$(bridge_tag)" ]]; then
+    mine=no; log "note: $BR is not this test bed's (alias '$(bridge_alias)'): bridge, veths, iptables left alone"
+  fi
+  # everything stops in parallel
+  for i in $nodes; do stop_node "$i" fast & done
+  if pid=$(pid_of "$BASE/registry/registry.pid" docker-registry registry); then stop_pid "$pid" 10 & fi
+  wait
+  for i in $nodes; do remove_node_net "$i" "$mine"; done
+  if [[ $mine == yes ]]; then
+    for chain in DOCKER-USER FORWARD; do
+      while iptables -D "$chain" "${FW_RULE[@]}" 2>/dev/null; do :; done
+    done
+    ip link del "$BR" 2>/dev/null || true
+  fi
+  # `ip netns add` made /run/netns a mount point; undo that if we did it and it is empty now
+  if [[ -d /run/netns && -z $(ls -A /run/netns) ]] && ! grep -qx /run/netns "$BASE/.preexisting" 2>/dev/null; then
+    umount /run/netns 2>/dev/null || true; rmdir /run/netns 2>/dev/null || true
+  fi
+  if [[ -d /run/mount && -e $BASE/.preexisting ]] && ! grep -qx /run/mount "$BASE/.preexisting" &&
+     [[ ! -s /run/mount/utab ]]; then
+    rm -f /run/mount/utab /run/mount/utab.lock; rmdir /run/mount 2>/dev/null || true
+  fi
+  # never rm -rf under a live mount or a process still using it (in any mount namespace)
+  local mnts; mnts=$(findmnt -rn -o TARGET | grep "^$BASE\(/\|$\)" | tr '\n' ' ' || true)
+  [[ -z $mnts ]] || die "mounts still present under $BASE: $mnts"
+  local users=""; for i in $nodes; do users+=$(node_pids "$i" | tr '\n' ' '); done
+  [[ -z $users ]] || die "processes still running in the test bed: $users"
+  rm -rf "$BASE"
+  log "time: down $(elapsed "$t0")s"
+}
+
+cmd_status() {
+  local i ns hd a d s c ok rss pss pid pids
+  printf 'bridge   %s %s\n' "$BR" "$(ip -br -4 addr show "$BR" 2>/dev/null | awk '{print $2, $3}' || true)"
+  printf 'registry %s pid %s, anonymous GET /v2/ -> %s (401 expected)\n' "$REGISTRY" \
+    "$(pid_of "$BASE/registry/registry.pid" docker-registry registry || echo -)" "$(registry_status)"
+  printf '%-13s %-12s %-7s %-7s %-7s %-4s %-4s %8s %8s %8s\n' node ip anchor dockerd sshd ssh ctrs RSS_MiB PSS_MiB ctr_KiB
+  for i in $(existing_nodes); do
+    ns=$(ns_name "$i"); hd=$(host_dir "$i")
+    a=$(pid_of "$hd/anchor.pid" sleep "$i" || echo -)
+    d=$(pid_of "$hd/run/docker.pid" dockerd "$i" || echo -)
+    s=$(pid_of "$hd/run/sshd.pid" sshd "$i" || echo -)
+    ok=$(nssh "$i" true 2>/dev/null && echo ok || echo FAIL)
+    c=$( { ndocker "$i" ps -q 2>/dev/null || true; } | wc -l)
+    # memory of the node's own daemons: dockerd + its containerd + the sshd listener
+    pids=""
+    [[ $d == - ]] || pids="$d $(pgrep -P "$d" -x containerd || true)"
+    [[ $s == - ]] || pids="$pids $s"
+    rss=0; pss=0
+    for pid in $pids; do
+      rss=$(( rss + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0) ))
+      pss=$(( pss + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0) ))
+    done
+    # and what its containers are charged (cgroup v1 memory; shims and docker-proxy excluded)
+    local ctr=- f
+    if [[ -d /sys/fs/cgroup/memory/$ns ]]; then
+      ctr=0; for f in /sys/fs/cgroup/memory/$ns/*/memory.usage_in_bytes; do [[ -r $f ]] && ctr=$(( ctr + $(<"$f") )); done
+      ctr=$(( ctr / 1024 ))
+    fi
+    printf '%-13s %-12s %-7s %-7s %-7s %-4s %-4s %8s %8s %8s\n' "$ns" "$(host_ip "$i")" "$a" "$d" "$s" "$ok" "$c" \
+      "$((rss / 1024))" "$((pss / 1024))" "$ctr"
+  done
+  echo "(RSS/PSS: the node's dockerd + containerd + sshd; ctr_KiB: its containers' memory cgroups)"
+}
+
+# enter I [CMD...] : a shell (or CMD) inside node I (0 = builder), as root "on that server"
+cmd_enter() {
+  local i=${1:-} a
+  [[ $i =~ ^[0-9]+$ ]] || die "usage: $0 enter I [CMD...]   (I = 0 for the builder, 1..N for hosts)"
+  shift
+  a=$(pid_of "$(host_dir "$i")/anchor.pid" sleep "$i") || die "$(ns_name "$i") is not up"
+  (( $# )) || set -- /bin/bash
+  exec nsenter -t "$a" -n -m -u -r -w -- "$@"
+}
+
+main() {
+  local cmd=${1:-}; shift || true
+  case $cmd in
+    up|down|status) ;;
+    enter) require; cmd_enter "$@" ;;
+    env) cmd_env; return ;;
+    *) echo "usage: $0 up [N] | down | status | env | enter I [CMD...]" >&2; exit 2 ;;
+  esac
+  require
+  # TESTBED_TRACE=1: timestamped xtrace on stderr (bash ignores PS4 from the environment as root)
+  if [[ -n ${TESTBED_TRACE:-} ]]; then PS4='+ ${EPOCHREALTIME} ${FUNCNAME[0]:-main}: '; set -x; fi
+  # one testbed.sh at a time: a lock on the script file itself, nothing to clean up.
+  # Every daemon is started with 9<&-, or it would inherit fd 9 and hold the lock forever.
+  exec 9<"$0"; flock 9
+  "cmd_$cmd" "$@"
+}
+main "$@"
