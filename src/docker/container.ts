@@ -1,0 +1,153 @@
+// Builders for docker commands on app containers: run, start, stop, rm, inspect, logs, exec, ps.
+import type { ContainerSpec } from '../desired/types.ts';
+import { InternalError } from '../errors.ts';
+import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
+
+/** Where a proxied container sees its drain-file ("cord") folder; its healthcheck tests a file in here. */
+export const CORD_CONTAINER_DIR = '/run/mrsk/cord';
+
+/** Host-side details that are not part of the spec: where the secret env file and cord folder are. */
+export interface RunContainerOptions {
+  /** Path on the host of the 0600 env file holding the secret values (required when the spec has secrets). */
+  readonly envFile?: string;
+  /** Absolute host folder of the drain file; defaults to spec.cordDir. Mounted only for proxied roles. */
+  readonly cordHostDir?: string;
+}
+
+/**
+ * `docker run -d` for one app container. Clear env values go on argv; secret values only reach the
+ * container through `--env-file`, so they never appear on a command line or in `ps`.
+ */
+export function runContainer(spec: ContainerSpec, opts: RunContainerOptions = {}): Argv {
+  if (Object.keys(spec.secretEnv).length > 0 && opts.envFile === undefined) {
+    throw new InternalError(`container ${spec.name} has secret env but no env file was given`);
+  }
+  const cordHostDir = opts.cordHostDir ?? spec.cordDir;
+  if (spec.proxied && cordHostDir === undefined) {
+    throw new InternalError(`proxied container ${spec.name} needs a cord folder for draining`);
+  }
+  const argv = ['docker', 'run', '-d', '--name', spec.name, '--network', spec.network, '--restart', 'unless-stopped'];
+  argv.push(...keyValueFlags('--env', spec.env));
+  if (opts.envFile !== undefined) argv.push('--env-file', opts.envFile);
+  argv.push(...keyValueFlags('--label', spec.labels));
+  argv.push(...repeatFlag('-v', spec.volumes));
+  if (spec.proxied) argv.push('-v', `${cordHostDir}:${CORD_CONTAINER_DIR}`);
+  const health = spec.healthcheck;
+  if (health) {
+    argv.push(
+      '--health-cmd', health.cmd,
+      '--health-interval', `${health.interval}s`,
+      '--health-timeout', `${health.timeout}s`,
+      '--health-retries', String(health.retries),
+      '--health-start-period', `${health.startPeriod}s`,
+    );
+  }
+  if (spec.logging.driver !== undefined) argv.push('--log-driver', spec.logging.driver);
+  argv.push(...keyValueFlags('--log-opt', spec.logging.options));
+  argv.push(...spec.options, spec.image, ...(spec.cmd ?? []));
+  return argv;
+}
+
+/** `docker start` of a stopped container (drift repair). */
+export function startContainer(id: string): Argv {
+  return ['docker', 'start', id];
+}
+
+/** `docker stop -t N`: SIGTERM, then SIGKILL after N seconds. */
+export function stopContainer(id: string, timeoutSeconds: number): Argv {
+  return ['docker', 'stop', '-t', String(timeoutSeconds), id];
+}
+
+/** `docker rm`; force also kills a running container. */
+export function removeContainer(id: string, opts: { readonly force?: boolean } = {}): Argv {
+  return ['docker', 'rm', ...(opts.force ? ['-f'] : []), id];
+}
+
+/** Prints the container's State object as one JSON line (Status, Health.Status, ExitCode …). */
+export function inspectHealth(name: string): Argv {
+  return ['docker', 'inspect', '-f', '{{json .State}}', name];
+}
+
+/** Full `docker inspect` JSON (an array) of the given containers. */
+export function inspectContainers(ids: readonly string[]): Argv {
+  return ['docker', 'inspect', '--type', 'container', ...ids];
+}
+
+/** Options of `docker logs`. */
+export interface LogsOptions {
+  /** Only the last N lines. */
+  readonly lines?: number;
+  /** Only since this time (RFC 3339, Unix timestamp, or relative like `10m`). */
+  readonly since?: string;
+  readonly follow?: boolean;
+  readonly timestamps?: boolean;
+}
+
+/** `docker logs` of one container. */
+export function containerLogs(nameOrId: string, opts: LogsOptions = {}): Argv {
+  const argv = ['docker', 'logs'];
+  if (opts.lines !== undefined) argv.push('--tail', String(opts.lines));
+  if (opts.since !== undefined) argv.push('--since', opts.since);
+  if (opts.follow) argv.push('--follow');
+  if (opts.timestamps) argv.push('--timestamps');
+  argv.push(nameOrId);
+  return argv;
+}
+
+/** `docker exec` in a running container; interactive keeps stdin open, tty allocates a terminal. */
+export function execInContainer(
+  name: string,
+  cmd: readonly string[],
+  opts: { readonly interactive?: boolean; readonly tty?: boolean } = {},
+): Argv {
+  return ['docker', 'exec', ...(opts.interactive ? ['-i'] : []), ...(opts.tty ? ['-t'] : []), name, ...cmd];
+}
+
+/** Options of a one-off container (`mrsk app exec` without --reuse). */
+export interface RunOnceOptions {
+  /** Secret env file on the host, so a one-off sees the same secrets as the app. */
+  readonly envFile?: string;
+  readonly network?: string;
+  /** Attach stdin and a terminal. */
+  readonly interactive?: boolean;
+}
+
+/** `docker run --rm` of a throwaway container that runs cmd and is removed when it exits. */
+export function runOnce(image: string, cmd: readonly string[], opts: RunOnceOptions = {}): Argv {
+  const argv = ['docker', 'run', '--rm'];
+  if (opts.interactive) argv.push('-i', '-t');
+  if (opts.network !== undefined) argv.push('--network', opts.network);
+  if (opts.envFile !== undefined) argv.push('--env-file', opts.envFile);
+  argv.push(image, ...cmd);
+  return argv;
+}
+
+/**
+ * `docker ps` with full ids and one JSON object per line. Filters are docker's (`label`, `name`,
+ * `status` …); an array value repeats the filter (several `label` filters must all match).
+ */
+export function listContainers(
+  filters: Readonly<Record<string, string | readonly string[]>>,
+  opts: { readonly all?: boolean } = {},
+): Argv {
+  const argv = ['docker', 'ps'];
+  if (opts.all) argv.push('-a');
+  argv.push('--no-trunc');
+  for (const key of Object.keys(filters).sort()) {
+    const value = filters[key]!;
+    const values: readonly string[] = typeof value === 'string' ? [value] : value;
+    for (const v of values) argv.push('--filter', `${key}=${v}`);
+  }
+  argv.push('--format', '{{json .}}');
+  return argv;
+}
+
+/** Like listContainers, but prints only full container ids, one per line. */
+export function listContainerIds(
+  filters: Readonly<Record<string, string | readonly string[]>>,
+  opts: { readonly all?: boolean } = {},
+): Argv {
+  const argv = listContainers(filters, opts);
+  // same filters, `-q` instead of the JSON format
+  return [...argv.slice(0, -2), '-q'];
+}
