@@ -1,0 +1,133 @@
+// Live progress of an apply. On a terminal: a listr2 task list (one task per step, grouped per
+// host, updating in place). Elsewhere (CI logs, pipes): one line when a step ends.
+import { Listr, type ListrTask } from 'listr2';
+import type { Output } from '../cli/output.ts';
+import type { PlanStep } from '../plan/types.ts';
+import type { ExecutorEvent } from './executor.ts';
+
+/** A short human description of what a step does. */
+export function describeStep(step: PlanStep): string {
+  const a = step.action;
+  switch (a.kind) {
+    case 'network-create': return `create network ${a.network}`;
+    case 'image-pull': return `pull ${a.image}`;
+    case 'container-run': return `start ${a.spec.name}`;
+    case 'traefik-run': return `start Traefik (${a.spec.image})`;
+    case 'container-start': return `restart ${a.name}`;
+    case 'container-wait-healthy': return `wait until ${a.name} is healthy`;
+    case 'traefik-wait-up': return `wait until Traefik routes to ${a.name}`;
+    case 'container-drain': return `drain ${a.name} from Traefik`;
+    case 'container-stop': return `stop ${a.name}`;
+    case 'container-remove': return `remove container ${a.name}`;
+    case 'image-remove': return `remove image ${a.image}`;
+    case 'release-record': return `record release ${a.version}`;
+    default: {
+      const never: never = a;
+      return String(never);
+    }
+  }
+}
+
+export interface Progress {
+  readonly onEvent: (event: ExecutorEvent) => void;
+  /** Resolves when the display has finished drawing. */
+  finish(): Promise<void>;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Line-per-step progress for logs. */
+export function lineProgress(out: Output): Progress {
+  return {
+    onEvent(event) {
+      if (event.type === 'batch-wait') out.info(`waiting ${event.seconds}s before the next batch of hosts`);
+      if (event.type !== 'step-end') return;
+      const { step, status, ms } = event;
+      const mark = status === 'done' ? out.paint('green', 'ok') : status === 'failed' ? out.paint('red', 'FAILED') : out.paint('dim', 'skipped');
+      out.info(`  ${step.host}  ${describeStep(step)} ${mark}${status === 'done' ? ` (${seconds(ms)})` : ''}`);
+    },
+    finish: async () => {},
+  };
+}
+
+interface Deferred {
+  resolve(): void;
+  reject(error: Error): void;
+  skip(): void;
+  progress(message: string): void;
+}
+
+/** listr2 progress for terminals: tasks are created up front and follow the executor's events. */
+export function listrProgress(steps: readonly PlanStep[], out: Output): Progress {
+  const waiting = new Map<string, Deferred>();
+  const hosts = [...new Set(steps.map((s) => s.host))];
+  const tasks: ListrTask[] = hosts.map((host) => ({
+    title: host,
+    task: (_ctx, hostTask) =>
+      hostTask.newListr(
+        steps.filter((s) => s.host === host).map((step) => ({
+          title: describeStep(step),
+          task: (_c, task) =>
+            new Promise<void>((resolve, reject) => {
+              waiting.set(step.id, {
+                resolve,
+                reject,
+                skip: () => {
+                  task.skip(`${describeStep(step)} (skipped)`);
+                  resolve();
+                },
+                progress: (message) => {
+                  task.output = message;
+                },
+              });
+            }),
+        })),
+        { concurrent: true, exitOnError: false },
+      ),
+  }));
+  const list = new Listr(tasks, {
+    concurrent: true,
+    exitOnError: false,
+    renderer: 'default',
+    rendererOptions: { collapseSubtasks: false, showErrorMessage: false },
+  });
+  const done = list.run().catch(() => undefined).then(() => undefined);
+  const pending = new Map<string, ExecutorEvent>();
+  const settle = (event: ExecutorEvent) => {
+    if (event.type === 'batch-wait') return out.info(`waiting ${event.seconds}s before the next batch of hosts`);
+    const deferred = waiting.get(event.step.id);
+    if (!deferred) {
+      // The task has not been set up yet (listr starts tasks asynchronously): replay later.
+      if (event.type === 'step-end') pending.set(event.step.id, event);
+      return;
+    }
+    if (event.type === 'step-progress') deferred.progress(event.message);
+    if (event.type === 'step-end') {
+      if (event.status === 'done') deferred.resolve();
+      else if (event.status === 'skipped') deferred.skip();
+      else deferred.reject(event.error ?? new Error('failed'));
+    }
+  };
+  return {
+    onEvent: settle,
+    async finish() {
+      for (let i = 0; i < 50 && pending.size > 0; i++) {
+        for (const [id, event] of pending) {
+          if (waiting.has(id)) {
+            pending.delete(id);
+            settle(event);
+          }
+        }
+        if (pending.size > 0) await new Promise((r) => setTimeout(r, 20));
+      }
+      await done;
+    },
+  };
+}
+
+export function makeProgress(steps: readonly PlanStep[], out: Output): Progress {
+  if (out.quiet) return { onEvent: () => {}, finish: async () => {} };
+  return out.isTTY && !process.env.CI ? listrProgress(steps, out) : lineProgress(out);
+}

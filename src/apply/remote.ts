@@ -1,0 +1,101 @@
+// Small helpers over the Runner used by the executor and the commands: run argv and fail
+// with a RemoteCommandError whose text is redacted; inspect containers; poll with a deadline.
+import { RemoteCommandError, TimeoutError } from '../errors.ts';
+import { redact, type Secret } from '../secret.ts';
+import type { Command, ExecOptions, ExecResult, Runner } from '../ssh/types.ts';
+import { toShell } from '../ssh/quote.ts';
+import { inspectContainers } from '../docker/index.ts';
+
+export interface Remote {
+  readonly runner: Runner;
+  readonly secrets: readonly Secret[];
+  readonly signal?: AbortSignal;
+}
+
+function describe(command: Command): string {
+  return Array.isArray(command) ? toShell(command as readonly string[]) : (command as { script: string }).script.split('\n')[0] ?? '';
+}
+
+/** Runs a command and returns its result; a non-zero exit becomes a RemoteCommandError (secrets redacted). */
+export async function run(remote: Remote, host: string, command: Command, options: ExecOptions = {}): Promise<ExecResult> {
+  const result = await remote.runner.exec(host, command, { signal: remote.signal, ...options });
+  if (result.code !== 0) {
+    throw new RemoteCommandError(host, redact(describe(command), remote.secrets), result.code, redact(result.stderr || result.stdout, remote.secrets));
+  }
+  return result;
+}
+
+/** Runs a command whose failure is an answer, not an error (e.g. "does it exist?"). */
+export async function tryRun(remote: Remote, host: string, command: Command, options: ExecOptions = {}): Promise<ExecResult> {
+  return remote.runner.exec(host, command, { signal: remote.signal, ...options });
+}
+
+export interface InspectedContainer {
+  readonly id: string;
+  readonly name: string;
+  readonly running: boolean;
+  readonly status: string;
+  readonly exitCode: number;
+  readonly health?: string;
+  readonly labels: Record<string, string>;
+  readonly networks: Record<string, { IPAddress?: string }>;
+}
+
+/** docker inspect of one container, or undefined when it does not exist. */
+export async function inspectContainer(remote: Remote, host: string, nameOrId: string): Promise<InspectedContainer | undefined> {
+  const argv = inspectContainers([nameOrId]);
+  const result = await tryRun(remote, host, argv);
+  if (result.code !== 0) {
+    if (/no such (container|object)/i.test(result.stderr)) return undefined;
+    throw new RemoteCommandError(host, toShell(argv), result.code, redact(result.stderr, remote.secrets));
+  }
+  const [raw] = JSON.parse(result.stdout) as {
+    Id: string;
+    Name: string;
+    State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string } };
+    Config: { Labels: Record<string, string> | null };
+    NetworkSettings: { Networks: Record<string, { IPAddress?: string }> | null };
+  }[];
+  if (!raw) return undefined;
+  return {
+    id: raw.Id,
+    name: raw.Name.replace(/^\//, ''),
+    running: raw.State.Running,
+    status: raw.State.Status,
+    exitCode: raw.State.ExitCode,
+    health: raw.State.Health?.Status,
+    labels: raw.Config.Labels ?? {},
+    networks: raw.NetworkSettings.Networks ?? {},
+  };
+}
+
+/** Calls check every intervalMs until it returns a value (not undefined) or the deadline passes. */
+export async function poll<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+  options: { intervalMs?: number; signal?: AbortSignal } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  const interval = options.intervalMs ?? 500;
+  for (;;) {
+    if (options.signal?.aborted) throw new TimeoutError(`interrupted while waiting for ${what}`);
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() >= deadline) throw new TimeoutError(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}`);
+    await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), options.signal);
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,34 @@
+// Shared by apply, deploy, redeploy, rollback and drift --fix: run a plan with live progress,
+// then report what happened. A failed step leaves the old version serving (the plan orders
+// every destructive step after the new container is healthy and routed).
+import type { CommandContext } from '../cli/context.ts';
+import { DeployError } from '../errors.ts';
+import { executePlan, type ExecuteResult } from '../apply/executor.ts';
+import { whoAmI } from '../apply/lock.ts';
+import { describeStep, makeProgress } from '../apply/progress.ts';
+import type { Plan } from '../plan/types.ts';
+import type { Snapshot } from '../probe/types.ts';
+import { homes, type Session } from './common.ts';
+
+export async function runPlan(ctx: CommandContext, session: Session, plan: Plan, snapshot: Snapshot): Promise<ExecuteResult> {
+  const progress = makeProgress(plan.steps, ctx.out);
+  const result = await executePlan({
+    ...session.remote,
+    plan,
+    service: session.config.service,
+    destination: session.config.destination,
+    homes: homes(snapshot),
+    appliedBy: whoAmI(),
+    onEvent: progress.onEvent,
+  });
+  await progress.finish();
+  if (!result.ok) {
+    const lines = result.failures.map(({ step, error }) => `${step.host}: ${describeStep(step)}: ${error.message.replace(`${step.host}: `, '')}`);
+    const skipped = Object.values(result.statuses).filter((s) => s === 'skipped').length;
+    throw new DeployError(
+      `${ctx.signal.aborted ? 'interrupted' : 'apply failed'}: ${lines.join('\n')}` +
+        (skipped ? `\n${skipped} dependent step(s) were skipped; hosts keep serving what they ran before. Fix the cause and run the command again: it converges from where it stopped.` : ''),
+    );
+  }
+  return result;
+}

@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises';
+import type { RegisterCommand } from '../cli/program.ts';
+import { StalePlanError } from '../errors.ts';
+import { parsePlanFile } from '../plan/saved.ts';
+import { fingerprintSnapshot } from '../plan/fingerprint.ts';
+import { renderPlan } from '../plan/render.ts';
+import { audit, withLock } from '../apply/lock.ts';
+import { confirm, openSession, probe } from './common.ts';
+import { converge } from './converge.ts';
+import { runPlan } from './apply-plan.ts';
+
+interface ApplyOptions {
+  autoApprove?: boolean;
+  version?: string;
+  lockWait?: string;
+  force?: boolean;
+}
+
+export const register: RegisterCommand = (program, bind) => {
+  program
+    .command('apply')
+    .argument('[plan-file]', 'a plan saved with `mrsk plan --out FILE`: applied only if the hosts did not change since')
+    .description('converge the hosts to the configuration at the deployed version (shows the plan, asks first)')
+    .option('-y, --auto-approve', 'do not ask for confirmation (required without a terminal)')
+    .option('--version <version>', 'converge to this version instead of the deployed one')
+    .option('--lock-wait <seconds>', 'wait this long for a held deploy lock')
+    .option('--force', 'take over a deploy lock whose lease ran out')
+    .action(bind<ApplyOptions>(async (ctx, options, args) => {
+      const session = await openSession(ctx);
+      try {
+        const file = args[0];
+        if (!file) {
+          const result = await converge(ctx, session, {
+            command: `apply${options.version ? ` --version ${options.version}` : ''}`,
+            version: options.version,
+            ask: true,
+            autoApprove: options.autoApprove,
+            lockWait: options.lockWait ? Number(options.lockWait) : undefined,
+            forceLock: options.force,
+          });
+          if (result.plan.steps.length > 0) ctx.out.info(`Apply complete: ${result.plan.steps.length} steps on ${result.hosts.length} host(s) in ${(result.ms / 1000).toFixed(1)}s.`);
+          return result.plan.blockedHosts.length > 0 ? 1 : 0;
+        }
+        const saved = parsePlanFile(await readFile(file, 'utf8'), session.config);
+        const hosts = [...new Set([...saved.plan.steps.map((s) => s.host)])];
+        await withLock(session.remote, hosts, { service: session.config.service, destination: session.config.destination, command: `apply ${file}`, force: options.force }, async () => {
+          const snapshot = await probe(session, hosts);
+          if (fingerprintSnapshot(snapshot) !== saved.snapshotFingerprint) {
+            throw new StalePlanError(`the saved plan ${file} is stale: the hosts changed since it was made. Run \`mrsk plan --out ${file}\` again.`);
+          }
+          ctx.out.print(renderPlan(saved.plan, { color: ctx.out.color, verbose: ctx.out.verbose }));
+          await confirm(ctx, 'Apply this saved plan?', options.autoApprove);
+          await runPlan(ctx, session, saved.plan, snapshot);
+          await audit(session.remote, hosts, session.config.service, session.config.destination, `apply ${file}: ${saved.plan.steps.length} steps`).catch(() => undefined);
+        });
+        return 0;
+      } finally {
+        await session.close();
+      }
+    }));
+};

@@ -1,0 +1,112 @@
+// The steps most commands share: load the config, pick hosts, connect, probe, plan.
+// Commands stay short and read like the sequence a user would do by hand.
+import { createInterface } from 'node:readline/promises';
+import type { CommandContext } from '../cli/context.ts';
+import type { Config } from '../config/types.ts';
+import { loadConfig } from '../config/load.ts';
+import { resolveVersion } from '../config/version.ts';
+import { selectHosts } from '../config/select.ts';
+import { createSshRunner, sshRunnerOptionsFromConfig } from '../ssh/pool.ts';
+import type { Runner } from '../ssh/types.ts';
+import { probeHosts } from '../probe/probe.ts';
+import type { ReachableHost, Snapshot } from '../probe/types.ts';
+import { desired as deriveDesired } from '../desired/desired.ts';
+import type { Desired } from '../desired/types.ts';
+import { diff } from '../plan/diff.ts';
+import type { Plan } from '../plan/types.ts';
+import { AbortedError, ConfigError } from '../errors.ts';
+import type { Remote } from '../apply/remote.ts';
+
+export interface Session {
+  readonly config: Config;
+  /** Hosts selected by --hosts/--roles/--primary, in config order. */
+  readonly hosts: readonly string[];
+  readonly roles: readonly string[];
+  readonly runner: Runner;
+  readonly remote: Remote;
+  close(): Promise<void>;
+}
+
+export async function loadSessionConfig(ctx: CommandContext): Promise<Config> {
+  return loadConfig({ file: ctx.global.config, destination: ctx.global.destination, cwd: ctx.cwd, env: process.env });
+}
+
+/** Loads the config, selects hosts and prepares (lazy) SSH connections. Call close() in finally. */
+export async function openSession(ctx: CommandContext, overrides: { maxConcurrent?: number } = {}): Promise<Session> {
+  const config = await loadSessionConfig(ctx);
+  const selection = selectHosts(config, { hosts: ctx.global.hosts, roles: ctx.global.roles, primary: ctx.global.primary });
+  const options = sshRunnerOptionsFromConfig(config);
+  const runner = createSshRunner(overrides.maxConcurrent ? { ...options, maxConcurrentHosts: overrides.maxConcurrent } : options);
+  return {
+    config,
+    hosts: selection.hosts,
+    roles: selection.roles.map((r) => r.name),
+    runner,
+    remote: { runner, secrets: config.secrets, signal: ctx.signal },
+    close: () => runner.close(),
+  };
+}
+
+export async function probe(session: Session, hosts: readonly string[] = session.hosts): Promise<Snapshot> {
+  return probeHosts(session.runner, [...hosts], session.config.service, session.config.destination);
+}
+
+export function reachable(snapshot: Snapshot): ReachableHost[] {
+  return Object.values(snapshot.hosts).filter((h): h is ReachableHost => h.status === 'ok');
+}
+
+export function homes(snapshot: Snapshot): Record<string, string> {
+  return Object.fromEntries(reachable(snapshot).map((h) => [h.host, h.home]));
+}
+
+/**
+ * The version now deployed: the version of the last release recorded on the hosts, else the
+ * newest running container of the primary role. Undefined on hosts never deployed to.
+ */
+export function deployedVersion(config: Config, snapshot: Snapshot): string | undefined {
+  const counts = new Map<string, number>();
+  for (const host of reachable(snapshot)) {
+    let version = host.release?.version;
+    if (!version) {
+      const running = host.containers
+        .filter((c) => c.state === 'running' && c.labels['mrsk.role'] === config.primaryRole && c.labels['mrsk.version'])
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+      version = running?.labels['mrsk.version'];
+    }
+    if (version) counts.set(version, (counts.get(version) ?? 0) + 1);
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+/** The version to converge to: --version, else what is deployed, else VERSION / git HEAD. */
+export async function targetVersion(ctx: CommandContext, config: Config, snapshot: Snapshot, explicit?: string): Promise<string> {
+  if (explicit) return explicit;
+  const deployed = deployedVersion(config, snapshot);
+  if (deployed) return deployed;
+  return resolveVersion({ env: process.env, cwd: config.root || ctx.cwd });
+}
+
+export function makePlan(session: Session, snapshot: Snapshot, version: string): { desired: Desired; plan: Plan } {
+  const desiredState = deriveDesired(session.config, version);
+  const plan = diff(desiredState, snapshot, { hosts: [...session.hosts], roles: [...session.roles] });
+  return { desired: desiredState, plan };
+}
+
+/** Asks "yes" on a terminal; without a terminal the caller must pass -y. */
+export async function confirm(ctx: CommandContext, question: string, autoApprove: boolean | undefined): Promise<void> {
+  if (autoApprove) return;
+  if (!process.stdin.isTTY) {
+    throw new AbortedError(`${question.replace(/\?$/, '')}: refusing to proceed without a terminal to confirm on; pass -y (--auto-approve) to run without asking`);
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(`${question} Only 'yes' will be accepted: `)).trim();
+    if (answer !== 'yes') throw new AbortedError('cancelled: nothing was changed');
+  } finally {
+    rl.close();
+  }
+}
+
+export function requireHosts(hosts: readonly string[]): void {
+  if (hosts.length === 0) throw new ConfigError('no hosts selected: check servers in the config and the --hosts/--roles filters');
+}

@@ -1,0 +1,77 @@
+// The heart of apply, deploy, redeploy and rollback: lock the hosts, probe them, plan, show the
+// plan, (confirm,) run it, record it in the audit log, and say what happened.
+import type { CommandContext } from '../cli/context.ts';
+import { audit, withLock } from '../apply/lock.ts';
+import { renderPlan } from '../plan/render.ts';
+import type { Plan, PlanStep } from '../plan/types.ts';
+import type { Snapshot } from '../probe/types.ts';
+import { HostError } from '../errors.ts';
+import { confirm, makePlan, probe, reachable, targetVersion, type Session } from './common.ts';
+import { runPlan } from './apply-plan.ts';
+
+export interface ConvergeOptions {
+  /** The command line recorded in the lock and audit log, e.g. `deploy v2`. */
+  readonly command: string;
+  /** Version to converge to; undefined = the deployed one (else VERSION / git HEAD). */
+  readonly version?: string;
+  /** Ask before acting (apply on a terminal); false for deploy/redeploy/rollback. */
+  readonly ask: boolean;
+  readonly autoApprove?: boolean;
+  readonly lockWait?: number;
+  readonly forceLock?: boolean;
+  /** Drop steps from the plan (redeploy skips Traefik boot). */
+  readonly keepStep?: (step: PlanStep, snapshot: Snapshot) => boolean;
+  /** Check the plan before it runs (rollback: must not pull). */
+  readonly checkPlan?: (plan: Plan, snapshot: Snapshot) => void;
+}
+
+export interface ConvergeResult {
+  readonly plan: Plan;
+  readonly version: string;
+  readonly ms: number;
+  readonly hosts: readonly string[];
+}
+
+export async function converge(ctx: CommandContext, session: Session, options: ConvergeOptions): Promise<ConvergeResult> {
+  const started = Date.now();
+  // A first, lock-free probe finds the hosts that answer: only those can be locked and changed.
+  const first = await probe(session);
+  const up = reachable(first).map((h) => h.host);
+  for (const host of Object.values(first.hosts)) {
+    if (host.status !== 'ok') ctx.out.warn(`${host.host}: ${host.message} — this host is left out`);
+  }
+  if (up.length === 0) throw new HostError(session.hosts.join(', '), 'no selected host could be reached');
+  const version = await targetVersion(ctx, session.config, first, options.version);
+
+  const lockRequest = {
+    service: session.config.service,
+    destination: session.config.destination,
+    command: options.command,
+    waitSeconds: options.lockWait,
+    force: options.forceLock,
+  };
+  return withLock(session.remote, up, lockRequest, async () => {
+    const snapshot = await probe(session, up);
+    let { plan } = makePlan(session, snapshot, version);
+    if (options.keepStep) {
+      const keep = options.keepStep;
+      const kept = new Set(plan.steps.filter((step) => keep(step, snapshot)).map((s) => s.id));
+      // dependencies on dropped steps are dropped too, or the kept steps would be skipped
+      plan = { ...plan, steps: plan.steps.filter((s) => kept.has(s.id)).map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => kept.has(d)) })) };
+    }
+    const blocked = Object.values(first.hosts).filter((h) => h.status !== 'ok');
+    plan = { ...plan, blockedHosts: [...plan.blockedHosts, ...blocked.map((h) => ({ host: h.host, status: h.status, message: 'message' in h ? h.message : '' }))] };
+    options.checkPlan?.(plan, snapshot);
+    ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose }));
+    if (plan.steps.length === 0) return { plan, version, ms: Date.now() - started, hosts: up };
+    if (options.ask) await confirm(ctx, 'Apply these changes?', options.autoApprove);
+    try {
+      await runPlan(ctx, session, plan, snapshot);
+      await audit(session.remote, up, session.config.service, session.config.destination, `${options.command}: applied ${plan.steps.length} steps, version ${version}`).catch(() => undefined);
+    } catch (error) {
+      await audit(session.remote, up, session.config.service, session.config.destination, `${options.command}: FAILED (${(error as Error).message.split('\n')[0]})`).catch(() => undefined);
+      throw error;
+    }
+    return { plan, version, ms: Date.now() - started, hosts: up };
+  });
+}

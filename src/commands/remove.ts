@@ -1,0 +1,61 @@
+// mrsk remove: take the app off its hosts — app containers, their images, the secrets and
+// state folder, the registry login, and Traefik and the network when no other app uses them.
+import type { RegisterCommand } from '../cli/program.ts';
+import * as docker from '../docker/index.ts';
+import { hostPaths } from '../apply/paths.ts';
+import { audit, withLock } from '../apply/lock.ts';
+import { run, tryRun } from '../apply/remote.ts';
+import { shq } from '../ssh/quote.ts';
+import { confirm, openSession, probe, reachable, requireHosts } from './common.ts';
+
+export const register: RegisterCommand = (program, bind) => {
+  program
+    .command('remove')
+    .description('remove the app from its hosts: containers, images, Traefik, network, registry login')
+    .option('-y, --auto-approve', 'do not ask for confirmation')
+    .action(bind<{ autoApprove?: boolean }>(async (ctx, options) => {
+      const session = await openSession(ctx);
+      try {
+        requireHosts(session.hosts);
+        const { config } = session;
+        const snapshot = await probe(session);
+        const hosts = reachable(snapshot);
+        for (const h of Object.values(snapshot.hosts)) if (h.status !== 'ok') ctx.out.warn(`${h.host}: ${h.message} — left as it is`);
+        for (const host of hosts) {
+          const mine = host.containers.filter((c) => c.labels['mrsk.service'] === config.service && (c.labels['mrsk.destination'] ?? undefined) === config.destination);
+          ctx.out.print(`${host.host}: ${mine.length} app container(s)${host.containers.some((c) => c.name === 'traefik') ? ', Traefik' : ''}`);
+        }
+        await confirm(ctx, `Remove ${config.service}${config.destination ? ` (${config.destination})` : ''} from ${hosts.length} host(s)?`, options.autoApprove);
+        const paths = hostPaths(config.service, config.destination);
+        // The lock lives in the folder being removed, so it is released before the folder goes.
+        await withLock(session.remote, hosts.map((h) => h.host), { service: config.service, destination: config.destination, command: 'remove' }, async () => {
+          await Promise.all(
+            hosts.map(async (host) => {
+              const mine = host.containers.filter((c) => c.labels['mrsk.service'] === config.service && (c.labels['mrsk.destination'] ?? undefined) === config.destination);
+              for (const c of mine) await run(session.remote, host.host, docker.removeContainer(c.id, { force: true }));
+              const images = [...new Set(mine.map((c) => c.image))];
+              for (const image of images) await tryRun(session.remote, host.host, docker.removeImage(image));
+              // Traefik and the network are shared: only removed when no other mrsk app is left on the host.
+              const others = await run(session.remote, host.host, docker.listContainerIds({ label: 'mrsk.service' }, { all: true }));
+              if (others.stdout.trim() === '') {
+                const traefik = host.containers.find((c) => c.name === 'traefik' && c.labels['mrsk.traefik'] === 'true');
+                if (traefik) {
+                  await run(session.remote, host.host, docker.removeContainer(traefik.id, { force: true }));
+                  await tryRun(session.remote, host.host, docker.removeImage(traefik.image));
+                }
+                await tryRun(session.remote, host.host, ['docker', 'network', 'rm', 'mrsk']);
+              }
+              if (config.registry.username) await tryRun(session.remote, host.host, docker.logout(config.registry.server));
+              ctx.out.info(`${host.host}: removed ${mine.length} container(s)`);
+            }),
+          );
+          await audit(session.remote, hosts.map((h) => h.host), config.service, config.destination, 'remove').catch(() => undefined);
+        });
+        await Promise.all(hosts.map((h) => run(session.remote, h.host, { script: `rm -rf ${shq(paths.root)}/env ${shq(paths.root)}/cords ${shq(paths.root)}/releases` })));
+        ctx.out.info(`Removed ${config.service} from ${hosts.length} host(s).`);
+        return 0;
+      } finally {
+        await session.close();
+      }
+    }));
+};

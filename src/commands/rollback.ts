@@ -1,0 +1,59 @@
+// mrsk rollback VERSION: reactivate a retained version. The plan is shown first; with the old
+// container still on the host it is simply started again (no pull) and cut over like a deploy.
+import type { RegisterCommand } from '../cli/program.ts';
+import { UsageError } from '../errors.ts';
+import { openSession, probe, reachable, requireHosts } from './common.ts';
+import { converge } from './converge.ts';
+
+interface RollbackOptions {
+  lockWait?: string;
+  force?: boolean;
+}
+
+export const register: RegisterCommand = (program, bind) => {
+  program
+    .command('rollback')
+    .argument('<version>', 'a version still retained on the hosts (see `mrsk app containers`)')
+    .description('switch back to a retained version with zero downtime, without pulling')
+    .option('--lock-wait <seconds>', 'wait this long for a held deploy lock')
+    .option('--force', 'take over a deploy lock whose lease ran out')
+    .action(bind<RollbackOptions>(async (ctx, options, args) => {
+      const version = args[0]!;
+      const session = await openSession(ctx);
+      try {
+        requireHosts(session.hosts);
+        const snapshot = await probe(session);
+        // Every selected host must still have a container of that version for each of its roles.
+        const available = new Map<string, Set<string>>();
+        const missing: string[] = [];
+        for (const host of reachable(snapshot)) {
+          const versions = new Set(host.containers.map((c) => c.labels['mrsk.version']).filter((v): v is string => Boolean(v)));
+          available.set(host.host, versions);
+          const roles = session.config.roles.filter((r) => r.hosts.includes(host.host) && session.roles.includes(r.name));
+          for (const role of roles) {
+            const has = host.containers.some((c) => c.labels['mrsk.version'] === version && c.labels['mrsk.role'] === role.name);
+            if (!has) missing.push(`${host.host} (${role.name})`);
+          }
+        }
+        if (missing.length > 0) {
+          const everywhere = [...available.values()].reduce<Set<string> | undefined>(
+            (acc, set) => (acc ? new Set([...acc].filter((v) => set.has(v))) : new Set(set)),
+            undefined,
+          );
+          const list = everywhere && everywhere.size ? [...everywhere].sort().join(', ') : 'none';
+          throw new UsageError(`version ${version} is not retained on ${missing.join(', ')}. Versions retained on every selected host: ${list}`);
+        }
+        const result = await converge(ctx, session, {
+          command: `rollback ${version}`,
+          version,
+          ask: false,
+          lockWait: options.lockWait ? Number(options.lockWait) : undefined,
+          forceLock: options.force,
+        });
+        ctx.out.info(`Rolled back ${session.config.service} to ${version} on ${result.hosts.length} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
+        return result.plan.blockedHosts.length > 0 ? 1 : 0;
+      } finally {
+        await session.close();
+      }
+    }));
+};

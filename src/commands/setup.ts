@@ -1,0 +1,58 @@
+// mrsk setup: first-time preparation of the hosts, then a deploy. Docker is checked on every
+// host and installed with the host's package manager when missing and the SSH user is root.
+import type { RegisterCommand } from '../cli/program.ts';
+import type { CommandContext } from '../cli/context.ts';
+import { HostError } from '../errors.ts';
+import { tryRun } from '../apply/remote.ts';
+import { resolveVersion } from '../config/version.ts';
+import { openSession, requireHosts, type Session } from './common.ts';
+import { buildAndPush, loginOnHosts } from './deploy.ts';
+import { converge } from './converge.ts';
+
+const INSTALL_DOCKER = [
+  'if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io;',
+  'elif command -v dnf >/dev/null; then dnf install -y docker && systemctl enable --now docker;',
+  'elif command -v apk >/dev/null; then apk add docker && rc-update add docker && service docker start;',
+  'else echo "no supported package manager (apt-get, dnf, apk)" >&2; exit 1; fi',
+].join(' ');
+
+async function ensureDocker(ctx: CommandContext, session: Session): Promise<void> {
+  await Promise.all(
+    session.hosts.map(async (host) => {
+      const version = await tryRun(session.remote, host, ['docker', 'version', '--format', '{{.Server.Version}}']);
+      if (version.code === 0) return ctx.out.info(`${host}: Docker ${version.stdout.trim()}`);
+      if (/permission denied/i.test(version.stderr)) {
+        throw new HostError(host, `the SSH user ${session.config.ssh.user} may not use Docker: add it to the docker group (usermod -aG docker ${session.config.ssh.user}) and log in again`);
+      }
+      const which = await tryRun(session.remote, host, { script: 'command -v docker' });
+      if (which.code === 0) throw new HostError(host, `Docker is installed but its daemon does not answer: ${version.stderr.trim().split('\n').pop()}`);
+      if (session.config.ssh.user !== 'root') throw new HostError(host, `Docker is missing and the SSH user is not root: install Docker on ${host} first`);
+      ctx.out.info(`${host}: installing Docker…`);
+      const install = await tryRun(session.remote, host, { script: INSTALL_DOCKER }, { timeoutMs: 10 * 60_000 });
+      if (install.code !== 0) throw new HostError(host, `installing Docker failed: ${install.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    }),
+  );
+}
+
+export const register: RegisterCommand = (program, bind) => {
+  program
+    .command('setup')
+    .description('first-time setup: check (or install) Docker, log in to the registry, boot Traefik, deploy')
+    .option('--skip-push', 'deploy an image that is already in the registry')
+    .option('--version <version>', 'version to deploy (default: VERSION, else git HEAD)')
+    .action(bind<{ skipPush?: boolean; version?: string }>(async (ctx, options) => {
+      const session = await openSession(ctx);
+      try {
+        requireHosts(session.hosts);
+        await ensureDocker(ctx, session);
+        const version = await resolveVersion({ explicit: options.version, env: process.env, cwd: session.config.root });
+        if (!options.skipPush) await buildAndPush(ctx, session.config, version);
+        await loginOnHosts(ctx, session, session.hosts);
+        const result = await converge(ctx, session, { command: `setup ${version}`, version, ask: false });
+        ctx.out.info(`Set up ${session.config.service} ${version} on ${result.hosts.length} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
+        return result.plan.blockedHosts.length > 0 ? 1 : 0;
+      } finally {
+        await session.close();
+      }
+    }));
+};
