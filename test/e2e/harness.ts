@@ -1,0 +1,293 @@
+// The e2e harness: brings the test bed up (test/bed/testbed.sh), makes sure the real Traefik
+// image and the example app v1 are in the bed's registry, and runs the real `mrsk` bin as a
+// subprocess against fixtures/e2e/deploy.yml. Traffic goes only to the bed's addresses.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (this file is test/e2e/harness.ts). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The e2e deployment config every `bed.mrsk()` call uses. */
+export const deployConfig = join(repoRoot, 'fixtures', 'e2e', 'deploy.yml');
+const bedScript = join(repoRoot, 'test', 'bed', 'testbed.sh');
+
+/** What a finished subprocess left behind. */
+export interface ProcessResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Wall-clock duration in milliseconds. */
+  readonly ms: number;
+}
+
+/** Options for running a subprocess. */
+export interface RunOptions {
+  /** Extra environment variables (merged over the inherited ones). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Written to the process's stdin, which is then closed. */
+  readonly input?: string;
+  /** Killed (SIGKILL) after this many milliseconds; the result then has code 124. */
+  readonly timeoutMs?: number;
+  readonly cwd?: string;
+}
+
+/** An HTTP answer as `bed.curl` sees it. status 0 means no answer (refused, reset, timed out). */
+export interface HttpResult {
+  readonly status: number;
+  readonly body: string;
+  readonly ms: number;
+  readonly error?: string;
+}
+
+/** A running test bed, as `bringUp` returns it. */
+export interface Bed {
+  /** The bed's host addresses, host 1 first (10.231.7.11, 10.231.7.12, … by default). */
+  readonly hosts: readonly string[];
+  /** `host:port` of the bed's registry. */
+  readonly registry: string;
+  /** The MRSK_TESTBED_* and MRSK_REGISTRY_PASSWORD exports of `testbed.sh env`. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The value of the app's secret APP_SECRET in this process's mrsk runs (never to be printed). */
+  readonly appSecret: string;
+  /**
+   * Runs `node bin/mrsk.js ARGS… -c fixtures/e2e/deploy.yml` (unless ARGS name a config) with the
+   * bed's environment, APP_SECRET, and DOCKER_HOST/DOCKER_CONFIG pointing at the bed's builder.
+   */
+  mrsk(args: readonly string[], options?: RunOptions): Promise<ProcessResult>;
+  /** Runs a shell command on host I (1-based) over SSH as root, with the bed's key and known_hosts. */
+  ssh(hostIndex: number, command: string, options?: RunOptions): Promise<ProcessResult>;
+  /** One HTTP GET (2 s timeout by default). */
+  curl(url: string, timeoutMs?: number): Promise<HttpResult>;
+  /** Removes the bed (`testbed.sh down`), unless MRSK_E2E_KEEP_BED=1. */
+  tearDown(): Promise<void>;
+}
+
+/** Runs a command and collects its output; never rejects on a non-zero exit. */
+export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<ProcessResult> {
+  const started = performance.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? repoRoot,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? 300_000);
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({
+        // a signal (or our timeout) is a failure, never a success
+        code: timedOut ? 124 : (code ?? (signal ? 128 : 1)),
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        ms: Math.round(performance.now() - started),
+      });
+    });
+    child.stdin.on('error', () => {}); // a process that exits without reading its input
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Like `run`, but throws with the captured output when the exit code is not 0. */
+export async function runOk(command: string, args: readonly string[], options: RunOptions = {}): Promise<ProcessResult> {
+  const result = await run(command, args, options);
+  if (result.code !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+  }
+  return result;
+}
+
+/** Runs test/bed/testbed.sh with a subcommand (the bed's own TESTBED_* overrides pass through). */
+export function testbed(args: readonly string[], options: RunOptions = {}): Promise<ProcessResult> {
+  return run('bash', [bedScript, ...args], options);
+}
+
+/** Parses the `export NAME=VALUE` lines of `testbed.sh env` by letting bash evaluate them. */
+async function readBedEnv(): Promise<Record<string, string>> {
+  const script = `eval "$(bash ${shellQuote(bedScript)} env)" && env -0`;
+  const { stdout } = await runOk('bash', ['-c', script]);
+  const env: Record<string, string> = {};
+  for (const entry of stdout.split('\0')) {
+    const eq = entry.indexOf('=');
+    const name = entry.slice(0, eq);
+    if (eq > 0 && (name.startsWith('MRSK_TESTBED_') || name === 'MRSK_REGISTRY_PASSWORD')) env[name] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Whether the bed's registry has REPOSITORY:TAG (asked with the bed's login). */
+export async function registryHas(env: Readonly<Record<string, string>>, repository: string, tag: string): Promise<boolean> {
+  const login = Buffer.from(`${env.MRSK_TESTBED_REGISTRY_USER}:${env.MRSK_REGISTRY_PASSWORD}`).toString('base64');
+  const response = await fetch(`http://${env.MRSK_TESTBED_REGISTRY}/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { authorization: `Basic ${login}`, accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    signal: AbortSignal.timeout(5000),
+  });
+  return response.status === 200;
+}
+
+let bedPromise: Promise<Bed> | undefined;
+
+/**
+ * Brings the bed up with N hosts (once per process; later calls share it), then pushes the
+ * Traefik image (built from source once, cached in /var/cache/mrsk) and the app v1 if the
+ * registry lacks them. Set MRSK_E2E_KEEP_BED=1 to leave the bed up after the tests.
+ */
+export function bringUp(hostCount = 2): Promise<Bed> {
+  bedPromise ??= createBed(hostCount);
+  return bedPromise;
+}
+
+async function createBed(hostCount: number): Promise<Bed> {
+  const up = await testbed(['up', String(hostCount)], { timeoutMs: 180_000 });
+  if (up.code !== 0) throw new Error(`testbed.sh up ${hostCount} failed (exit ${up.code}):\n${up.stderr}`);
+  const env = await readBedEnv();
+  // Traefik first: building it from source (first run only) is the long pole
+  await runOk('bash', [join(repoRoot, 'test', 'bed', 'traefik-image.sh')], { timeoutMs: 3_600_000 });
+  if (!(await registryHas(env, 'demo-app', 'v1'))) {
+    await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), 'v1'], { timeoutMs: 180_000 });
+  }
+  const hosts = (env.MRSK_TESTBED_HOSTS ?? '').split(' ').filter(Boolean);
+  const appSecret = `app-secret-${randomBytes(12).toString('hex')}`;
+  const prefix = env.MRSK_TESTBED_PREFIX ?? 'mrsk';
+
+  const mrskEnv: Record<string, string> = {
+    ...env,
+    APP_SECRET: appSecret,
+    MRSK_APP_CONTEXT: join(repoRoot, 'fixtures', 'app'),
+    // `mrsk deploy` builds with the local docker client: point it at the bed's builder node
+    DOCKER_HOST: env.MRSK_TESTBED_BUILDER_DOCKER_HOST ?? '',
+    DOCKER_CONFIG: env.MRSK_TESTBED_BUILDER_DOCKER_CONFIG ?? '',
+    DOCKER_BUILDKIT: '0',
+    NO_COLOR: '1',
+  };
+  let tornDown = false;
+  return {
+    hosts,
+    registry: env.MRSK_TESTBED_REGISTRY ?? '',
+    env,
+    appSecret,
+    mrsk(args, options = {}) {
+      const configArgs = args.includes('-c') || args.includes('--config') ? [] : ['-c', deployConfig];
+      return run(process.execPath, [join(repoRoot, 'bin', 'mrsk.js'), ...args, ...configArgs], {
+        ...options,
+        env: { ...mrskEnv, ...options.env },
+      });
+    },
+    ssh(hostIndex, command, options = {}) {
+      if (hostIndex < 1 || hostIndex > hosts.length) throw new RangeError(`no host ${hostIndex} in a bed of ${hosts.length}`);
+      return run('ssh', ['-F', env.MRSK_TESTBED_SSH_CONFIG ?? '', `${prefix}-h${hostIndex}`, command], options);
+    },
+    curl,
+    async tearDown() {
+      if (tornDown || process.env.MRSK_E2E_KEEP_BED === '1') return;
+      tornDown = true;
+      bedPromise = undefined;
+      const down = await testbed(['down'], { timeoutMs: 120_000 });
+      if (down.code !== 0) throw new Error(`testbed.sh down failed (exit ${down.code}):\n${down.stderr}`);
+    },
+  };
+}
+
+/** One HTTP GET; never throws (status 0 and `error` describe a request that got no answer). */
+export async function curl(url: string, timeoutMs = 2000): Promise<HttpResult> {
+  const started = performance.now();
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    const body = await response.text();
+    return { status: response.status, body, ms: Math.round(performance.now() - started) };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    return { status: 0, body: '', ms: Math.round(performance.now() - started), error: cause ?? String(error) };
+  }
+}
+
+/** A request of the load generator that did not get a 200. */
+export interface LoadFailure {
+  readonly url: string;
+  /** Milliseconds since the load started. */
+  readonly at: number;
+  readonly status: number;
+  readonly error?: string;
+}
+
+/** Totals of one `load` run. */
+export interface LoadResult {
+  readonly sent: number;
+  readonly failed: number;
+  readonly failures: readonly LoadFailure[];
+  /** 200 answers by body (e.g. `v1 <hostname>`), to see which versions served. */
+  readonly bodies: Readonly<Record<string, number>>;
+}
+
+/** What `load` sends: GETs to `urls` in turn, `rps` per second, for `durationMs`. */
+export interface LoadOptions {
+  readonly urls: readonly string[];
+  readonly rps?: number;
+  readonly durationMs: number;
+  /** Per-request timeout (default 2000 ms). */
+  readonly timeoutMs?: number;
+  /** Stops early when aborted (requests in flight still finish). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A bounded load generator: starts a request every 1000/rps ms, round-robin over `urls`, until
+ * `durationMs` has passed (or `signal` aborts), then waits for the requests in flight. A request
+ * fails when it gets no answer or an answer other than 200.
+ */
+export async function load(options: LoadOptions): Promise<LoadResult> {
+  if (options.urls.length === 0) throw new RangeError('load: no urls');
+  const rps = options.rps ?? 25;
+  const intervalMs = 1000 / rps;
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  const failures: LoadFailure[] = [];
+  const bodies: Record<string, number> = {};
+  let sent = 0;
+  while (performance.now() - started < options.durationMs && !options.signal?.aborted) {
+    const url = options.urls[sent % options.urls.length] as string;
+    const at = Math.round(performance.now() - started);
+    sent += 1;
+    inFlight.push(
+      curl(url, options.timeoutMs ?? 2000).then((answer) => {
+        if (answer.status === 200) {
+          const key = answer.body.trim();
+          bodies[key] = (bodies[key] ?? 0) + 1;
+        } else {
+          failures.push({ url, at, status: answer.status, ...(answer.error ? { error: answer.error } : {}) });
+        }
+      }),
+    );
+    // schedule by the clock, so slow requests do not lower the rate
+    const nextAt = started + sent * intervalMs;
+    await new Promise((r) => setTimeout(r, Math.max(0, nextAt - performance.now())));
+  }
+  await Promise.all(inFlight);
+  failures.sort((a, b) => a.at - b.at);
+  return { sent, failed: failures.length, failures, bodies };
+}
+
+/** Whether `mrsk <command>` is a registered command of the bin (its --help lists it). */
+export async function mrskHasCommand(command: string): Promise<boolean> {
+  if (!existsSync(join(repoRoot, 'src', 'commands', `${command}.ts`))) return false;
+  const help = await run(process.execPath, [join(repoRoot, 'bin', 'mrsk.js'), '--help'], { timeoutMs: 60_000 });
+  return new RegExp(`^\\s+${command}\\b`, 'm').test(help.stdout);
+}
