@@ -40,19 +40,27 @@ export class ConfigError extends MrskError {
   }
 }
 
+/** What went wrong with a host, for the probe to map onto snapshot host states. */
+export type HostErrorKind = 'unreachable' | 'auth-failed' | 'host-key-changed' | 'host-key-unknown' | 'timeout' | 'error';
+
 /** A host could not be reached or used (EX_UNAVAILABLE). */
 export class HostError extends MrskError {
-  readonly exitCode = 69;
+  readonly exitCode: number = 69;
   readonly host: string;
-  constructor(host: string, message: string, options?: ErrorOptions) {
+  readonly kind: HostErrorKind;
+  constructor(host: string, message: string, options?: ErrorOptions & { kind?: HostErrorKind }) {
     super(`${host}: ${message}`, options);
     this.host = host;
+    this.kind = options?.kind ?? 'error';
   }
 }
 
 /** Unknown or changed SSH host key (EX_NOPERM). */
 export class HostKeyError extends HostError {
   override readonly exitCode = 77;
+  constructor(host: string, message: string, options?: ErrorOptions & { kind?: 'host-key-changed' | 'host-key-unknown' }) {
+    super(host, message, { ...options, kind: options?.kind ?? 'host-key-changed' });
+  }
 }
 
 /** A command on a host exited non-zero. The message shows the command, never secret values. */
