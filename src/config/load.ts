@@ -1,0 +1,88 @@
+// loadConfig: config/deploy.yml (+ config/deploy.<destination>.yml) → the frozen, typed Config.
+// Every problem in the files is collected and thrown at once as a ConfigError (exit 78), each
+// positioned as file:line:col with its key path.
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { ConfigError, type Diagnostic } from '../errors.ts';
+import type { Config } from './types.ts';
+import { deepFreeze } from './freeze.ts';
+import { interpolateDocument } from './interpolate.ts';
+import { deepMerge, originOf } from './merge.ts';
+import { normalizeConfig } from './normalize.ts';
+import { loadSecretSources } from './secrets.ts';
+import { diagnosticAt, formatPath, readConfigSource, type ConfigSource } from './source.ts';
+import { schemaProblems } from './validate.ts';
+
+/** Options for loadConfig. */
+export interface LoadConfigOptions {
+  /** Config file, relative to cwd or absolute (the CLI's -c, default config/deploy.yml). */
+  readonly file: string;
+  /** Destination name: merges deploy.<destination>.yml (next to file) over file. */
+  readonly destination?: string;
+  /** Project root: relative paths and .mrsk/secrets are resolved from here. */
+  readonly cwd: string;
+  /** Environment for ${VAR} interpolation and secrets (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const DESTINATION_NAME = /^[a-z0-9][a-z0-9_.-]*$/;
+
+/** The destination file for a main config file: config/deploy.yml + staging → config/deploy.staging.yml. */
+export function destinationFile(file: string, destination: string): string {
+  const extension = extname(file);
+  return join(dirname(file), `${basename(file, extension)}.${destination}${extension}`);
+}
+
+/** Loads, interpolates, merges, validates and normalizes the config. Throws ConfigError with every problem. */
+export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
+  const env = options.env ?? process.env;
+  const root = resolve(options.cwd);
+  const mainFile = displayName(options.file, root);
+  if (options.destination !== undefined && !DESTINATION_NAME.test(options.destination)) {
+    throw new ConfigError(`invalid destination "${options.destination}": use lower-case letters, digits, '_', '.' or '-'`);
+  }
+  const files = [mainFile, ...(options.destination ? [destinationFile(mainFile, options.destination)] : [])];
+  const sources: ConfigSource[] = [];
+  const readProblems: Diagnostic[] = [];
+  for (const file of files) {
+    const result = await readConfigSource(resolve(root, file), file);
+    if (result.ok) sources.push(result.source);
+    else readProblems.push(...result.diagnostics);
+  }
+  if (readProblems.length > 0) throw new ConfigError(readProblems);
+
+  const interpolationProblems = sources.flatMap((source) => interpolateDocument(source, env));
+  const merged = sources.map((source) => source.doc.toJS({ maxAliasCount: 100 }) as unknown).reduce((base, over) => deepMerge(base, over));
+  const primaryRoleExplicit = typeof merged === 'object' && merged !== null && 'primary_role' in merged;
+
+  // A value whose interpolation failed would also fail the schema; report it once.
+  const failedPaths = new Set(interpolationProblems.map((d) => d.path));
+  const schemaDiagnostics = schemaProblems(merged)
+    .filter((problem) => !failedPaths.has(formatPath(problem.path)))
+    .map((problem) => diagnosticAt(originOf(sources, problem.path), problem.path, problem.message, problem.atKey));
+  const problems = [...interpolationProblems, ...schemaDiagnostics];
+  if (problems.length > 0) throw new ConfigError(sortDiagnostics(problems, files));
+
+  const { sources: secretSources, problems: secretFileProblems } = await loadSecretSources(root, options.destination, env);
+  const semantic: Diagnostic[] = secretFileProblems.map((p) => ({ file: p.file, line: p.line, col: 1, path: '', message: p.message }));
+  const config = normalizeConfig(merged as Record<string, unknown>, {
+    file: mainFile,
+    root,
+    ...(options.destination ? { destination: options.destination } : {}),
+    secretSources,
+    primaryRoleExplicit,
+    report: (path, message, atKey) => semantic.push(diagnosticAt(originOf(sources, path), path, message, atKey)),
+  });
+  if (semantic.length > 0 || !config) throw new ConfigError(sortDiagnostics(semantic, files));
+  return deepFreeze(config);
+}
+
+function displayName(file: string, root: string): string {
+  if (!isAbsolute(file)) return file;
+  const inside = relative(root, file);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : file;
+}
+
+function sortDiagnostics(diagnostics: Diagnostic[], files: readonly string[]): Diagnostic[] {
+  const rank = (d: Diagnostic) => (files.indexOf(d.file) < 0 ? files.length : files.indexOf(d.file));
+  return [...diagnostics].sort((a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+}
