@@ -56,12 +56,25 @@ function makeInfo(request: LockRequest, id: string): LockInfo {
   };
 }
 
+/** Whether the process holding the lock ran on this machine and is gone (killed, crashed). */
+function holderIsDeadHere(info: LockInfo): boolean {
+  if (!info.pid || info.holder.split('@').pop() !== hostname()) return false;
+  try {
+    process.kill(info.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** A lock is stale when its lease ran out, or when its holder ran here and its process is gone. */
 export function isStale(info: LockInfo, now = Date.now()): boolean {
-  return Date.parse(info.leaseExpiresAt) < now;
+  return Date.parse(info.leaseExpiresAt) < now || holderIsDeadHere(info);
 }
 
 export function describeLock(info: LockInfo, now = Date.now()): string {
-  const stale = isStale(info, now) ? ' (STALE: its lease ran out; the holder is probably gone — take it over with --force)' : '';
+  const why = holderIsDeadHere(info) ? `its process ${info.pid} on this machine is gone` : 'its lease ran out; the holder is probably gone';
+  const stale = isStale(info, now) ? ` (STALE: ${why} — take it over with --force)` : '';
   return `held by ${info.holder} since ${info.acquiredAt} for \`${info.command}\`${info.message ? ` ("${info.message}")` : ''}, lease until ${info.leaseExpiresAt}${stale}`;
 }
 

@@ -1,0 +1,184 @@
+// The deploy lifecycle on the test bed (real sshd, dockerd, registry and Traefik), as a user
+// runs it: setup, deploy under load, rollback, a broken release, an env change, an interrupted
+// deploy, roles, and removal. Every scenario that changes what serves traffic runs under a
+// load generator and requires zero failed requests.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { bringUp, curl, deployConfig, load, repoRoot, runOk, type Bed, type LoadResult } from './harness.ts';
+
+let bed: Bed;
+const urls = () => bed.hosts.map((h) => `http://${h}/`);
+
+async function servedVersions(): Promise<string[]> {
+  const answers = await Promise.all(urls().map((u) => curl(u)));
+  return answers.map((a) => (a.status === 200 ? a.body.trim().split(' ')[0] ?? '' : `HTTP ${a.status} ${a.error ?? ''}`));
+}
+
+/** Runs fn while a load generator sends ≥ 20 requests/s to every host; returns both results. */
+async function underLoad<T>(fn: () => Promise<T>): Promise<{ result: T; traffic: LoadResult }> {
+  const stop = new AbortController();
+  const traffic = load({ urls: urls(), rps: 25 * bed.hosts.length, durationMs: 240_000, signal: stop.signal });
+  await new Promise((r) => setTimeout(r, 500));
+  try {
+    const result = await fn();
+    await new Promise((r) => setTimeout(r, 500));
+    return { result, traffic: await (stop.abort(), traffic) };
+  } finally {
+    stop.abort();
+    await traffic;
+  }
+}
+
+function assertNoFailures(name: string, traffic: LoadResult): void {
+  console.log(`${name}: ${traffic.sent} requests sent, ${traffic.failed} failed; served: ${JSON.stringify(traffic.bodies)}`);
+  assert.ok(traffic.sent >= 20, `the load generator sent only ${traffic.sent} requests`);
+  assert.equal(traffic.failed, 0, `failed requests: ${JSON.stringify(traffic.failures.slice(0, 10))}`);
+}
+
+function assertOk(result: { code: number; stdout: string; stderr: string }, what: string): void {
+  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+}
+
+describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
+  before(async () => {
+    bed = await bringUp(2);
+    // v2 is built by `mrsk deploy` itself; v4 and the broken v3 are prebuilt like a CI would.
+    await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), 'v4']);
+    // a clean slate even when an earlier run was interrupted
+    await bed.mrsk(['remove', '-y']);
+  });
+  after(async () => {
+    await bed?.tearDown();
+  });
+
+  test('1. setup deploys v1 on fresh hosts, then plan shows no changes', async () => {
+    const fresh = await bed.mrsk(['plan', '--version', 'v1']);
+    assertOk(fresh, 'plan');
+    assert.match(fresh.stdout, /Plan: \d+ to add/);
+    const setup = await bed.mrsk(['setup', '--version', 'v1', '--skip-push']);
+    assertOk(setup, 'setup');
+    assert.deepEqual(await servedVersions(), ['v1', 'v1']);
+    const plan = await bed.mrsk(['plan', '--detailed-exitcode']);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, /No changes\. Hosts match the configuration\./);
+    assert.ok(!plan.stdout.includes(bed.appSecret) && !setup.stdout.includes(bed.appSecret) && !setup.stderr.includes(bed.appSecret));
+  });
+
+  test('2. deploy v1 → v2 (built and pushed by mrsk) under load: zero failed requests', async () => {
+    const { result, traffic } = await underLoad(() => bed.mrsk(['deploy'], { env: { VERSION: 'v2' } }));
+    assertOk(result, 'deploy v2');
+    assertNoFailures('deploy v1 → v2', traffic);
+    assert.ok(Object.keys(traffic.bodies).some((b) => b.startsWith('v2')), 'v2 never answered during the deploy');
+    assert.deepEqual(await servedVersions(), ['v2', 'v2']);
+    assert.match(result.stdout, /Deployed demo v2 to 2 host\(s\)/);
+  });
+
+  test('3. rollback v2 → v1 under load: zero failures, no pull; and back to v2', async () => {
+    const { result, traffic } = await underLoad(() => bed.mrsk(['rollback', 'v1']));
+    assertOk(result, 'rollback v1');
+    assertNoFailures('rollback v2 → v1', traffic);
+    assert.doesNotMatch(result.stdout, /pull /, 'a rollback to a retained version must not pull');
+    assert.deepEqual(await servedVersions(), ['v1', 'v1']);
+    const back = await bed.mrsk(['rollback', 'v2']);
+    assertOk(back, 'rollback v2');
+    assert.deepEqual(await servedVersions(), ['v2', 'v2']);
+    const unknown = await bed.mrsk(['rollback', 'v0']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /not retained.*Versions retained on every selected host: .*v1.*v2/s);
+  });
+
+  test('4. a broken v3 fails with its logs; v2 keeps serving with zero failures', async () => {
+    const { result, traffic } = await underLoad(() => bed.mrsk(['deploy'], { env: { VERSION: 'v3', APP_BROKEN: '1' } }));
+    assert.notEqual(result.code, 0, 'deploying a broken version must fail');
+    assert.match(result.stderr, /did not become healthy/);
+    assert.match(result.stderr, /previous version keeps serving/);
+    assertNoFailures('broken v3', traffic);
+    assert.deepEqual(await servedVersions(), ['v2', 'v2']);
+    // the lock was released: a plan can lock-free probe and an apply could run
+    const lock = await bed.ssh(1, 'test -d .mrsk/demo/lock && echo held || echo free');
+    assert.equal(lock.stdout.trim(), 'free');
+  });
+
+  test('5. an env-only change is planned as a replacement with its cause and applied under load', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mrsk-e2e-'));
+    const changed = join(dir, 'deploy.yml');
+    const text = await readFile(deployConfig, 'utf8');
+    assert.ok(text.includes('APP_GREETING: hello from the test bed'));
+    await writeFile(changed, text.replace('APP_GREETING: hello from the test bed', 'APP_GREETING: hello again'));
+    const plan = await bed.mrsk(['plan', '-c', changed, '--detailed-exitcode']);
+    assert.equal(plan.code, 2, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, /APP_GREETING/);
+    assert.match(plan.stdout, /\+\/-/);
+    const { result, traffic } = await underLoad(() => bed.mrsk(['apply', '-y', '-c', changed]));
+    assertOk(result, 'apply env change');
+    assertNoFailures('env-only change', traffic);
+    const again = await bed.mrsk(['plan', '-c', changed, '--detailed-exitcode']);
+    assert.equal(again.code, 0, again.stdout);
+    // back to the fixture's env for the next scenarios
+    assertOk(await bed.mrsk(['apply', '-y']), 'apply original env');
+  });
+
+  test('6. mrsk killed mid-deploy: old version serves, the stale lock is reported, a re-run converges', async () => {
+    const { traffic } = await underLoad(async () => {
+      const child = spawn(process.execPath, [join(repoRoot, 'bin', 'mrsk.js'), 'deploy', '--skip-push', '--version', 'v4', '-c', deployConfig], {
+        env: { ...process.env, ...bed.env, APP_SECRET: bed.appSecret, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`deploy never reached the health wait:\n${output}`)), 120_000);
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          // kill it while the new container is starting: the worst moment for a half-done host
+          if (/start demo-web-v4 ok/.test(output)) {
+            clearTimeout(timer);
+            child.kill('SIGKILL');
+            resolve();
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+      });
+      await new Promise((r) => child.on('close', r));
+      assert.ok((await servedVersions()).every((v) => v === 'v2' || v === 'v4'), 'a version must keep serving');
+      const blocked = await bed.mrsk(['deploy', '--skip-push', '--version', 'v4']);
+      assert.equal(blocked.code, 75, blocked.stdout + blocked.stderr);
+      assert.match(blocked.stderr, /deploy lock on .* is held by .* for `deploy v4`.*STALE/s);
+      const rerun = await bed.mrsk(['deploy', '--skip-push', '--version', 'v4', '--force']);
+      assertOk(rerun, 'deploy v4 after the kill');
+      return rerun;
+    });
+    assertNoFailures('killed deploy and re-run', traffic);
+    assert.deepEqual(await servedVersions(), ['v4', 'v4']);
+    const plan = await bed.mrsk(['plan', '--detailed-exitcode']);
+    assert.equal(plan.code, 0, plan.stdout);
+  });
+
+  test('7. roles: web behind Traefik, job running its cmd without Traefik labels', async () => {
+    const job = await bed.ssh(2, "docker ps --filter label=mrsk.role=job --filter label=mrsk.service=demo --format '{{.Names}}'");
+    const name = job.stdout.trim();
+    assert.equal(name, 'demo-job-v4');
+    const labels = JSON.parse((await bed.ssh(2, `docker inspect -f '{{json .Config.Labels}}' ${name}`)).stdout) as Record<string, string>;
+    assert.equal(labels['mrsk.role'], 'job');
+    assert.ok(!Object.keys(labels).some((k) => k.startsWith('traefik.')), `job has Traefik labels: ${Object.keys(labels)}`);
+    const logs = await bed.ssh(2, `docker logs ${name} 2>&1 | tail -1`);
+    assert.match(logs.stdout, /job v4 working/);
+    const web = await bed.ssh(1, "docker ps --filter label=mrsk.role=web --format '{{.Names}}'");
+    assert.equal(web.stdout.trim(), 'demo-web-v4');
+    const onHost1 = await bed.ssh(1, "docker ps -a --filter label=mrsk.role=job -q | wc -l");
+    assert.equal(onHost1.stdout.trim(), '0', 'the job role runs only on its own host');
+  });
+
+  test('8. remove leaves the hosts clean', async () => {
+    const removed = await bed.mrsk(['remove', '-y']);
+    assertOk(removed, 'remove');
+    for (const index of [1, 2]) {
+      const left = await bed.ssh(index, "docker ps -a --format '{{.Names}}'; docker network ls --format '{{.Name}}' | grep -x mrsk; ls .mrsk/demo 2>/dev/null");
+      assert.equal(left.stdout.trim(), '', `host ${index} still has: ${left.stdout}`);
+    }
+  });
+});
