@@ -160,10 +160,13 @@ async function createBed(hostCount: number): Promise<Bed> {
   if (up.code !== 0) throw new Error(`testbed.sh up ${hostCount} failed (exit ${up.code}):\n${up.stderr}`);
   const env = await readBedEnv();
   // Traefik first: building it from source (first run only) is the long pole
-  await runOk('bash', [join(repoRoot, 'test', 'bed', 'traefik-image.sh')], { timeoutMs: 3_600_000 });
+  const traefik = await runOk('bash', [join(repoRoot, 'test', 'bed', 'traefik-image.sh')], { timeoutMs: 3_600_000 });
+  let appMs = 0;
   if (!(await registryHas(env, 'demo-app', 'v1'))) {
-    await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), 'v1'], { timeoutMs: 180_000 });
+    appMs = (await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), 'v1'], { timeoutMs: 180_000 })).ms;
   }
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+  console.log(`time: bed up ${seconds(up.ms)}, traefik image ${seconds(traefik.ms)}, app v1 ${seconds(appMs)}`);
   const hosts = (env.MRSK_TESTBED_HOSTS ?? '').split(' ').filter(Boolean);
   const appSecret = `app-secret-${randomBytes(12).toString('hex')}`;
   const prefix = env.MRSK_TESTBED_PREFIX ?? 'mrsk';
