@@ -68,9 +68,21 @@ export function inspectHealth(name: string): Argv {
   return ['docker', 'inspect', '-f', '{{json .State}}', name];
 }
 
-/** Full `docker inspect` JSON (an array) of the given containers. */
-export function inspectContainers(ids: readonly string[]): Argv {
-  return ['docker', 'inspect', '--type', 'container', ...ids];
+/**
+ * A Go template for `docker inspect` printing, per container, one JSON line with the subset of
+ * docker's inspect document that a snapshot needs (same field names). It leaves out Config.Env
+ * on purpose: env from --env-file holds secret values, which must never leave the host. Only
+ * plain field paths and json: docker clients differ in how they treat missing keys (Health).
+ */
+export const CONTAINER_SUMMARY_FORMAT =
+  '{"Id":{{json .Id}},"Name":{{json .Name}},"Created":{{json .Created}},"Image":{{json .Image}},' +
+  '"RestartCount":{{json .RestartCount}},"Config":{"Image":{{json .Config.Image}},"Labels":{{json .Config.Labels}}},' +
+  '"State":{{json .State}},' +
+  '"NetworkSettings":{"Networks":{{json .NetworkSettings.Networks}}}}';
+
+/** `docker inspect` of the given containers: docker's full JSON array, or one line per container with a format. */
+export function inspectContainers(ids: readonly string[], opts: { readonly format?: string } = {}): Argv {
+  return ['docker', 'inspect', '--type', 'container', ...(opts.format ? ['--format', opts.format] : []), ...ids];
 }
 
 /** Options of `docker logs`. */
@@ -123,12 +135,12 @@ export function runOnce(image: string, cmd: readonly string[], opts: RunOnceOpti
 }
 
 /**
- * `docker ps` with full ids and one JSON object per line. Filters are docker's (`label`, `name`,
+ * `docker ps` with full ids and one JSON object per line (or the given Go template per line). Filters are docker's (`label`, `name`,
  * `status` …); an array value repeats the filter (several `label` filters must all match).
  */
 export function listContainers(
   filters: Readonly<Record<string, string | readonly string[]>>,
-  opts: { readonly all?: boolean } = {},
+  opts: { readonly all?: boolean; readonly format?: string } = {},
 ): Argv {
   const argv = ['docker', 'ps'];
   if (opts.all) argv.push('-a');
@@ -138,7 +150,7 @@ export function listContainers(
     const values: readonly string[] = typeof value === 'string' ? [value] : value;
     for (const v of values) argv.push('--filter', `${key}=${v}`);
   }
-  argv.push('--format', '{{json .}}');
+  argv.push('--format', opts.format ?? '{{json .}}');
   return argv;
 }
 

@@ -34,7 +34,11 @@ export function listImageIds(references: readonly string[]): Argv {
   return ['docker', 'image', 'ls', '-q', '--no-trunc', ...repeatFlag('--filter', references.map((r) => `reference=${r}`))];
 }
 
-/** Full `docker image inspect` JSON (an array) of the given images. */
-export function inspectImages(ids: readonly string[]): Argv {
-  return ['docker', 'image', 'inspect', ...ids];
+/** A Go template for `docker image inspect`: one JSON line per image with what a snapshot needs. */
+export const IMAGE_SUMMARY_FORMAT =
+  '{"Id":{{json .Id}},"RepoTags":{{json .RepoTags}},"Created":{{json .Created}},"Config":{"Labels":{{json .Config.Labels}}}}';
+
+/** `docker image inspect`: docker's full JSON array, or one line per image with a format. */
+export function inspectImages(ids: readonly string[], opts: { readonly format?: string } = {}): Argv {
+  return ['docker', 'image', 'inspect', ...(opts.format ? ['--format', opts.format] : []), ...ids];
 }

@@ -1,0 +1,102 @@
+// The composite probe: ONE read-only POSIX sh script per host, so a no-op plan costs one round
+// trip per host. It prints delimited sections that parse.ts turns into a HostSnapshot. Every
+// docker command comes from src/docker and every value is quoted by src/ssh/quote.ts.
+import { CONTAINER_SUMMARY_FORMAT, inspectContainers, listContainerIds, listContainers } from '../docker/container.ts';
+import { IMAGE_SUMMARY_FORMAT, inspectImages, listImageIds } from '../docker/image.ts';
+import { listNetworks } from '../docker/network.ts';
+import { TRAEFIK_CONTAINER, traefikApi } from '../docker/traefik.ts';
+import { shq, toShell } from '../ssh/quote.ts';
+import { currentReleaseFile, lockDir, lockHolderFile } from './paths.ts';
+
+/** Marks the start of a section in the probe output: a line `@@mrsk-probe <name>@@`. */
+export const SECTION_PATTERN = /^@@mrsk-probe ([a-z-]+)@@$/;
+
+/** Section names the script prints, in order (some only in some cases). */
+export type SectionName =
+  | 'home'
+  | 'problem'
+  | 'problem-detail'
+  | 'version'
+  | 'containers'
+  | 'images'
+  | 'networks'
+  | 'lock'
+  | 'release'
+  | 'traefik-services'
+  | 'traefik-routers'
+  | 'end';
+
+/** Traefik API paths the probe reads; per_page is raised so one page holds every entry. */
+export const TRAEFIK_SERVICES_PATH = '/api/http/services?per_page=1000';
+export const TRAEFIK_ROUTERS_PATH = '/api/http/routers?per_page=1000';
+
+/** Extra inputs of the probe. */
+export interface ProbeScriptOptions {
+  /** Image repository of the service (Config.image): its images are listed even with no container yet. */
+  readonly imageRepo?: string;
+}
+
+/**
+ * The probe script for one service (and destination). It only reads: docker ps/inspect/image ls/
+ * network ls, two files under ~/.mrsk, and Traefik's API via docker exec when Traefik runs. It
+ * exits 0 whatever it finds; a missing docker binary, a stopped daemon or a socket permission
+ * error are reported in a `problem` section.
+ */
+export function probeScript(service: string, destination: string | undefined, options: ProbeScriptOptions = {}): string {
+  const serviceFilters = { label: [`mrsk.service=${service}`, ...(destination ? [`mrsk.destination=${destination}`] : [])] };
+  const traefikFilter = { name: `^${TRAEFIK_CONTAINER}$` };
+  // the docker command words, quoted; `$ids`-style lists are appended unquoted on purpose (word splitting)
+  const cmd = (argv: readonly string[]): string => toShell(argv);
+  return [
+    '# mrsk probe: read-only; prints sections for src/probe/parse.ts',
+    'LC_ALL=C; export LC_ALL',
+    "section() { printf '\\n@@mrsk-probe %s@@\\n' \"$1\"; }",
+    'section home',
+    "printf '%s\\n' \"$HOME\"",
+    'if ! command -v docker >/dev/null 2>&1; then',
+    '  section problem; echo docker-missing',
+    '  section end; exit 0',
+    'fi',
+    `if ! version=$(${cmd(['docker', 'version', '--format', '{{.Server.Version}}'])} 2>&1); then`,
+    '  section problem',
+    '  case $version in',
+    "    *'permission denied'*) echo permission-denied ;;",
+    "    *'Cannot connect to the Docker daemon'*|*'Is the docker daemon running'*) echo docker-down ;;",
+    '    *) echo error ;;',
+    '  esac',
+    "  section problem-detail; printf '%s\\n' \"$version\"",
+    '  section end; exit 0',
+    'fi',
+    "section version; printf '%s\\n' \"$version\"",
+    // our containers (any state) and the host's Traefik, each id once
+    `ids=$( { ${cmd(listContainerIds(serviceFilters, { all: true }))}; ${cmd(listContainerIds(traefikFilter, { all: true }))}; } 2>/dev/null | sort -u)`,
+    // one JSON line per container, without Config.Env (secret values from --env-file live there)
+    'section containers',
+    `if [ -n "$ids" ]; then ${cmd(inspectContainers([], { format: CONTAINER_SUMMARY_FORMAT }))} $ids 2>/dev/null; fi`,
+    // images of every repository our containers were created from, plus the configured one
+    `repos=$( { ${cmd(listContainers(serviceFilters, { all: true, format: '{{.Image}}' }))} 2>/dev/null;` +
+      `${options.imageRepo ? ` printf '%s\\n' ${shq(options.imageRepo)};` : ''} } | sed -e 's/@.*$//' -e 's/:[^:/]*$//' | sort -u)`,
+    'set --',
+    'for repo in $repos; do set -- "$@" --filter "reference=$repo"; done',
+    'image_ids=',
+    `if [ $# -gt 0 ]; then image_ids=$(${cmd(listImageIds([]))} "$@" 2>/dev/null | sort -u); fi`,
+    'section images',
+    `if [ -n "$image_ids" ]; then ${cmd(inspectImages([], { format: IMAGE_SUMMARY_FORMAT }))} $image_ids 2>/dev/null; fi`,
+    'section networks',
+    `${cmd(listNetworks())} 2>/dev/null`,
+    `if [ -d "$HOME"/${shq(lockDir(service, destination))} ]; then`,
+    `  section lock; cat "$HOME"/${shq(lockHolderFile(service, destination))} 2>/dev/null`,
+    'fi',
+    `if [ -f "$HOME"/${shq(currentReleaseFile(service, destination))} ]; then`,
+    `  section release; cat "$HOME"/${shq(currentReleaseFile(service, destination))} 2>/dev/null`,
+    'fi',
+    `if [ -n "$(${cmd(listContainerIds({ ...traefikFilter, status: 'running' }))} 2>/dev/null)" ]; then`,
+    `  section traefik-services; ${cmd(traefikApi(TRAEFIK_SERVICES_PATH))} 2>/dev/null`,
+    `  section traefik-routers; ${cmd(traefikApi(TRAEFIK_ROUTERS_PATH))} 2>/dev/null`,
+    'fi',
+    'section end',
+    'exit 0',
+    '',
+  ].join('\n');
+}
+
