@@ -43,8 +43,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const files = [mainFile, ...(options.destination ? [destinationFile(mainFile, options.destination)] : [])];
   const sources: ConfigSource[] = [];
   const readProblems: Diagnostic[] = [];
-  for (const file of files) {
-    const result = await readConfigSource(resolve(root, file), file);
+  for (const [index, file] of files.entries()) {
+    const notFound = index > 0 ? `destination file not found (create it to use -d ${options.destination})` : undefined;
+    const result = await readConfigSource(resolve(root, file), file, notFound);
     if (result.ok) sources.push(result.source);
     else readProblems.push(...result.diagnostics);
   }

@@ -32,7 +32,7 @@ export function formatPath(path: KeyPath): string {
 export type ReadResult = { ok: true; source: ConfigSource } | { ok: false; diagnostics: Diagnostic[] };
 
 /** Reads and parses a YAML config file; never throws for bad input, returns diagnostics instead. */
-export async function readConfigSource(absolutePath: string, file: string): Promise<ReadResult> {
+export async function readConfigSource(absolutePath: string, file: string, notFound?: string): Promise<ReadResult> {
   const fail = (message: string): ReadResult => ({ ok: false, diagnostics: [{ file, path: '', message }] });
   let size: number;
   try {
@@ -41,6 +41,7 @@ export async function readConfigSource(absolutePath: string, file: string): Prom
     if (!info.isFile()) return fail('is not a regular file');
     size = info.size;
   } catch (error) {
+    if (notFound && (error as NodeJS.ErrnoException).code === 'ENOENT') return fail(notFound);
     return fail(describeFsError(error));
   }
   if (size > MAX_CONFIG_BYTES) return fail(`file is too large (${size} bytes; a config file may have at most ${MAX_CONFIG_BYTES} bytes)`);
