@@ -18,6 +18,8 @@ export interface ExecuteOptions extends Omit<StepContext, 'progress' | 'pollInte
   readonly onEvent?: (event: ExecutorEvent) => void;
   readonly pollIntervalMs?: number;
   readonly drainGraceMs?: number;
+  /** Carries out one step (default: runStep). Replaced in tests of the scheduling alone. */
+  readonly stepRunner?: (ctx: StepContext, step: PlanStep) => Promise<void>;
 }
 
 export interface ExecuteResult {
@@ -93,7 +95,7 @@ async function runBatch(
       progress: (message) => emit({ type: 'step-progress', step, message }),
     };
     try {
-      await runStep(ctx, step);
+      await (options.stepRunner ?? runStep)(ctx, step);
       statuses[step.id] = 'done';
       emit({ type: 'step-end', step, status: 'done', ms: Date.now() - t0 });
     } catch (error) {
