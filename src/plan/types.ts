@@ -52,6 +52,16 @@ export interface Precondition {
   readonly absentName?: string;
 }
 
+/** One value a replace changes, for display; secret values are never carried (hidden: true). */
+export interface ValueChange {
+  /** What changed, e.g. `env RAILS_LOG_LEVEL`, `image`, `cmd`, `args`. */
+  readonly subject: string;
+  readonly before?: string;
+  readonly after?: string;
+  /** A secret: the values are not known to the plan and never shown. */
+  readonly hidden?: boolean;
+}
+
 export interface PlanStep {
   /** Unique within the plan, stable for the same inputs, e.g. `h1:web:run`. */
   readonly id: string;
@@ -67,6 +77,8 @@ export interface PlanStep {
   /** Rollout batch (boot.limit); batch n+1 starts after batch n finished and boot.wait passed. */
   readonly batch: number;
   readonly action: StepAction;
+  /** The value changes behind the cause (on the first step of a replaced resource), for rendering. */
+  readonly changes?: readonly ValueChange[];
 }
 
 /** A host the plan could not be made for, shown in the plan; other hosts are still planned. */

@@ -1,0 +1,192 @@
+// Config + version → Desired: what every host must run. Pure and deterministic: the same config
+// and version always give byte-identical specs and hashes.
+//
+// Decisions (see docs/plan-format.md):
+// - A string `cmd` runs as `sh -c <cmd>` (the image's shell form, as config/types.ts says), so
+//   quoting inside it means what it meant under Kamal's remote shell; a list runs as exact argv.
+// - Only proxied roles get a Docker healthcheck: the configured check is written for the web
+//   process; other roles (job workers) are judged by staying up for readiness_delay.
+// - The cord mount is not in `volumes`: cordDir is home-relative and the executor mounts the
+//   resolved folder at /run/mrsk/cord.
+import type { Config, Role } from '../config/types.ts';
+import { shq } from '../ssh/quote.ts';
+import { expandDockerOptions, expandTraefikArgs } from './options.ts';
+import { finishContainerSpec, finishTraefikSpec } from './spec-hash.ts';
+import type { ContainerSpec, Desired, DesiredHost, HealthcheckSpec, TraefikSpec } from './types.ts';
+
+/** The docker network every mrsk container joins; Traefik reaches app containers through it. */
+export const MRSK_NETWORK = 'mrsk';
+/** Where a proxied container sees its cord folder; the healthcheck requires `ok` in it. */
+export const CORD_MOUNT = '/run/mrsk/cord';
+export const TRAEFIK_CONTAINER = 'traefik';
+
+/** `<service>` or `<service>-<destination>`: the per-app key on a host and in names. */
+export function appKey(service: string, destination?: string): string {
+  return destination ? `${service}-${destination}` : service;
+}
+
+/** `<service>-<role>[-<dest>]`: the Traefik router and service name, stable across versions. */
+export function roleKey(service: string, role: string, destination?: string): string {
+  return destination ? `${service}-${role}-${destination}` : `${service}-${role}`;
+}
+
+/** `<service>-<role>[-<dest>]-<version>`. */
+export function containerName(service: string, role: string, version: string, destination?: string): string {
+  return `${roleKey(service, role, destination)}-${version}`;
+}
+
+/** The home-relative host folder holding a container's drain file. */
+export function cordDirFor(service: string, name: string, destination?: string): string {
+  return `.mrsk/${appKey(service, destination)}/cords/${name}`;
+}
+
+/** traefik.* labels of a proxied role: identical for every version, so old and new share a router. */
+export function traefikLabels(config: Config, role: Role): Record<string, string> {
+  const router = roleKey(config.service, role.name, config.destination);
+  const prefix = `traefik.http.routers.${router}`;
+  return {
+    'traefik.enable': 'true',
+    'traefik.docker.network': MRSK_NETWORK,
+    [`${prefix}.rule`]: 'PathPrefix(`/`)',
+    [`${prefix}.entrypoints`]: 'web',
+    [`${prefix}.service`]: router,
+    [`${prefix}.middlewares`]: `${router}-retry@docker`,
+    [`traefik.http.services.${router}.loadbalancer.server.port`]: String(config.healthcheck.port),
+    [`traefik.http.middlewares.${router}-retry.retry.attempts`]: '5',
+    [`traefik.http.middlewares.${router}-retry.retry.initialinterval`]: '500ms',
+    ...role.traefik.labels,
+  };
+}
+
+function healthcheckFor(config: Config): HealthcheckSpec {
+  const { path, port, interval, timeout, maxAttempts, cmd } = config.healthcheck;
+  const url = shq(`http://127.0.0.1:${port}${path}`);
+  // wget is in busybox/alpine images, curl in most others: accept either.
+  const check = cmd ?? `wget -q -O /dev/null ${url} || curl -fsS -o /dev/null ${url}`;
+  return {
+    cmd: `test -f ${CORD_MOUNT}/ok && (${check})`,
+    interval,
+    timeout,
+    retries: maxAttempts,
+    startPeriod: config.deployTimeout,
+  };
+}
+
+function commandFor(cmd: Role['cmd']): readonly string[] | undefined {
+  if (cmd === undefined) return undefined;
+  return typeof cmd === 'string' ? ['sh', '-c', cmd] : [...cmd];
+}
+
+/** The spec of one role's container at a version. */
+export function containerSpecFor(config: Config, role: Role, version: string): ContainerSpec {
+  const { service, destination } = config;
+  const name = containerName(service, role.name, version, destination);
+  const proxied = role.traefik.enabled;
+  const ownership: Record<string, string> = { 'mrsk.service': service, 'mrsk.role': role.name };
+  if (destination) ownership['mrsk.destination'] = destination;
+  ownership['mrsk.version'] = version;
+  // Ownership labels are applied again last so a user label can never disown a container.
+  const labels = {
+    ...ownership,
+    ...config.labels,
+    ...role.labels,
+    ...(proxied ? traefikLabels(config, role) : {}),
+    ...ownership,
+  };
+  return finishContainerSpec({
+    name,
+    service,
+    role: role.name,
+    ...(destination ? { destination } : {}),
+    version,
+    image: `${config.image}:${version}`,
+    ...(role.cmd !== undefined ? { cmd: commandFor(role.cmd) } : {}),
+    env: { ...role.env.clear },
+    secretEnv: { ...role.env.secret },
+    volumes: [...config.volumes],
+    labels,
+    ...(proxied ? { healthcheck: healthcheckFor(config) } : {}),
+    logging: { ...(config.logging.driver ? { driver: config.logging.driver } : {}), options: { ...config.logging.options } },
+    options: expandDockerOptions(role.options),
+    network: MRSK_NETWORK,
+    proxied,
+    ...(proxied ? { traefikService: roleKey(service, role.name, destination), cordDir: cordDirFor(service, name, destination) } : {}),
+  });
+}
+
+/** The Traefik container of a host that carries a proxied role. */
+export function traefikSpecFor(config: Config): TraefikSpec {
+  const { traefik } = config;
+  return finishTraefikSpec({
+    name: TRAEFIK_CONTAINER,
+    image: traefik.image,
+    args: [
+      '--providers.docker=true',
+      '--providers.docker.exposedByDefault=false',
+      `--providers.docker.network=${MRSK_NETWORK}`,
+      '--entrypoints.web.address=:80',
+      '--entrypoints.traefik.address=:8080',
+      '--api.insecure=true',
+      '--ping=true',
+      '--log.level=INFO',
+      ...expandTraefikArgs(traefik.args),
+    ],
+    // The API (insecure mode) is published on loopback only: the executor polls it over SSH.
+    ports: [`${traefik.hostPort}:80`, `127.0.0.1:${traefik.apiPort}:8080`],
+    volumes: ['/var/run/docker.sock:/var/run/docker.sock'],
+    labels: { ...traefik.labels, 'mrsk.traefik': 'true' },
+    options: expandDockerOptions(traefik.options),
+    network: MRSK_NETWORK,
+    apiPort: traefik.apiPort,
+  });
+}
+
+/** Hosts per batch from boot.limit: a count, or "N%" of all hosts rounded up; at least 1. */
+export function batchSize(limit: number | string | undefined, hostCount: number): number {
+  if (limit === undefined) return Math.max(hostCount, 1);
+  if (typeof limit === 'number') return Math.max(1, Math.floor(limit));
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(limit.trim());
+  const size = percent ? Math.ceil((hostCount * Number(percent[1])) / 100) : Number.parseInt(limit, 10);
+  return Number.isFinite(size) && size > 0 ? size : Math.max(hostCount, 1);
+}
+
+/** Derives the desired state of every host for `version`. */
+export function desired(config: Config, version: string): Desired {
+  const primaryFirst = [...config.roles].sort(
+    (a, b) => Number(b.name === config.primaryRole) - Number(a.name === config.primaryRole),
+  );
+  const specs = new Map(primaryFirst.map((role) => [role.name, containerSpecFor(config, role, version)]));
+  const anyProxied = primaryFirst.some((role) => role.traefik.enabled);
+  const traefik = anyProxied ? traefikSpecFor(config) : undefined;
+
+  const hosts: Record<string, DesiredHost> = {};
+  for (const host of config.hosts) {
+    const roles = primaryFirst.filter((role) => role.hosts.includes(host));
+    const containers = roles.map((role) => specs.get(role.name)!);
+    const needsTraefik = roles.some((role) => role.traefik.enabled);
+    hosts[host] = {
+      host,
+      network: MRSK_NETWORK,
+      containers,
+      ...(needsTraefik && traefik ? { traefik } : {}),
+      retainContainers: config.retainContainers,
+    };
+  }
+
+  const size = batchSize(config.boot.limit, config.hosts.length);
+  const batches: string[][] = [];
+  for (let i = 0; i < config.hosts.length; i += size) batches.push(config.hosts.slice(i, i + size));
+
+  return {
+    service: config.service,
+    ...(config.destination ? { destination: config.destination } : {}),
+    version,
+    primaryRole: config.primaryRole,
+    hosts,
+    batches,
+    batchWait: config.boot.wait,
+    deployTimeout: config.deployTimeout,
+    drainTimeout: config.drainTimeout,
+    readinessDelay: config.readinessDelay,
+  };
+}

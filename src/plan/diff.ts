@@ -1,0 +1,530 @@
+// diff(desired, snapshot) → Plan: the pure heart of mrsk. It compares what each host runs with
+// what the config asks for and emits an ordered list of idempotent steps, each with a cause.
+//
+// Rules (docs/plan-format.md has the user-facing version):
+// - Only containers labelled mrsk.service=<service> with a matching mrsk.destination (absent =
+//   no destination) are ever touched, plus the container named `traefik` labelled
+//   mrsk.traefik=true. A foreign container in the way of a name mrsk needs blocks the host.
+// - A new version is start-first (`+/-`): pull → run → wait healthy → wait routed by Traefik →
+//   drain the old → stop the old. A changed spec at the *same* version must reuse the name, so
+//   it is stop-first (`-/+`); rolling batches keep other hosts serving meanwhile.
+// - Traefik is replaced stop-first when missing, stopped or different; a Traefik the config no
+//   longer needs is left alone (other services on the host may route through it).
+// - Stopped containers are kept for rollback: the newest `retain_containers` per role per host;
+//   older ones are removed, then their images when no container uses them any more.
+// - Roles run one after another on a host, primary first; hosts roll in boot.limit batches.
+import { SPEC_HASH_LABEL } from '../desired/spec-hash.ts';
+import { canonicalJson } from '../desired/canonical.ts';
+import { TRAEFIK_CONTAINER, cordDirFor } from '../desired/desired.ts';
+import type { ContainerSpec, Desired, DesiredHost, TraefikSpec } from '../desired/types.ts';
+import type { ContainerState, ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
+import { containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
+import { fingerprintSnapshot } from './fingerprint.ts';
+import type { BlockedHost, ChangeAction, ChangeSymbol, Plan, PlanStep, ValueChange } from './types.ts';
+
+/** Limits a plan to some hosts and/or roles (`--hosts`, `--roles`); names are exact. */
+export interface DiffOptions {
+  readonly hosts?: readonly string[];
+  readonly roles?: readonly string[];
+}
+
+/** Terraform's action list for each symbol. */
+export const ACTIONS_BY_SYMBOL: Readonly<Record<ChangeSymbol, readonly ChangeAction[]>> = {
+  '+': ['create'],
+  '~': ['update'],
+  '-': ['delete'],
+  '+/-': ['create', 'delete'],
+  '-/+': ['delete', 'create'],
+};
+
+/** Docker states in which a container counts as serving (docker restarts or resumes it by itself). */
+const IN_SERVICE: ReadonlySet<ContainerState> = new Set(['running', 'restarting', 'paused']);
+const DEFAULT_TRAEFIK_API_PORT = 8080;
+const TRAEFIK_SERVICE_LABEL = /^traefik\.http\.services\.(.+)\.loadbalancer\.server\.port$/;
+
+/** Does this container belong to this service and destination? */
+export function isOwnedBy(container: ObservedContainer, service: string, destination: string | undefined): boolean {
+  return container.labels['mrsk.service'] === service && container.labels['mrsk.destination'] === destination;
+}
+
+/** Is this the Traefik container mrsk manages? */
+export function isManagedTraefik(container: ObservedContainer): boolean {
+  return container.name === TRAEFIK_CONTAINER && container.labels['mrsk.traefik'] === 'true';
+}
+
+const inService = (container: ObservedContainer): boolean => IN_SERVICE.has(container.state);
+const byNewest = (a: ObservedContainer, b: ObservedContainer): number =>
+  a.createdAt === b.createdAt ? (a.name < b.name ? 1 : a.name > b.name ? -1 : 0) : a.createdAt < b.createdAt ? 1 : -1;
+
+type NewStep = Omit<PlanStep, 'host' | 'batch' | 'actions'>;
+
+/** Plans one reachable host; returns its steps, or why it cannot be planned. */
+class HostPlanner {
+  readonly steps: PlanStep[] = [];
+  readonly #desired: Desired;
+  readonly #host: ReachableHost;
+  readonly #batch: number;
+  readonly #wanted?: DesiredHost;
+  readonly #roleFilter?: ReadonlySet<string>;
+  readonly #cleanRemovedRoles: boolean;
+  readonly #owned: ObservedContainer[];
+  /** Containers this plan stops / removes / starts, by id, with the step and address that do it. */
+  readonly #stopped = new Map<string, { step: string; address: string; symbol: ChangeSymbol }>();
+  readonly #removed = new Map<string, string>();
+  readonly #started = new Set<string>();
+  /** One pull per image per host, shared by every role that runs it. */
+  readonly #pulls = new Map<string, string>();
+
+  constructor(desired: Desired, host: ReachableHost, batch: number, wanted: DesiredHost | undefined, roleFilter: ReadonlySet<string> | undefined, cleanRemovedRoles: boolean) {
+    this.#desired = desired;
+    this.#host = host;
+    this.#batch = batch;
+    this.#wanted = wanted;
+    this.#roleFilter = roleFilter;
+    this.#cleanRemovedRoles = cleanRemovedRoles;
+    // A container docker is already removing is gone for planning purposes.
+    this.#owned = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, desired.service, desired.destination));
+  }
+
+  #id(...parts: string[]): string {
+    return [this.#host.host, ...parts].join(':');
+  }
+
+  #address(...parts: string[]): string {
+    return [this.#host.host, ...parts].join('/');
+  }
+
+  #add(step: NewStep): string {
+    const dependsOn = [...new Set(step.dependsOn)];
+    this.steps.push({ ...step, dependsOn, host: this.#host.host, batch: this.#batch, actions: ACTIONS_BY_SYMBOL[step.symbol] });
+    return step.id;
+  }
+
+  /** Returns a reason when the host cannot be planned safely. */
+  blocker(specs: readonly ContainerSpec[], traefik: TraefikSpec | undefined): string | undefined {
+    const foreign = this.#host.containers.filter((c) => !isOwnedBy(c, this.#desired.service, this.#desired.destination));
+    if (traefik) {
+      const squatter = foreign.find((c) => c.name === TRAEFIK_CONTAINER && !isManagedTraefik(c));
+      if (squatter) return `a container named ${TRAEFIK_CONTAINER} exists that mrsk does not manage (no mrsk.traefik=true label); remove or rename it`;
+    }
+    for (const spec of specs) {
+      const squatter = foreign.find((c) => c.name === spec.name);
+      if (squatter) return `a container named ${spec.name} exists that does not belong to this service and destination; remove or rename it`;
+    }
+    return undefined;
+  }
+
+  plan(): { blocked?: string } {
+    const wanted = this.#wanted;
+    const specs = (wanted?.containers ?? []).filter((spec) => !this.#roleFilter || this.#roleFilter.has(spec.role));
+    const traefik = wanted?.traefik && specs.some((spec) => spec.proxied) ? wanted.traefik : undefined;
+    const blocked = this.blocker(specs, traefik);
+    if (blocked) return { blocked };
+
+    const network = wanted && specs.length > 0 ? this.#planNetwork(wanted.network) : undefined;
+    const traefikReady = traefik ? this.#planTraefik(traefik, network) : undefined;
+
+    let previousRoleEnd: string | undefined;
+    for (const spec of specs) previousRoleEnd = this.#planRole(spec, network, traefikReady, previousRoleEnd) ?? previousRoleEnd;
+
+    const configuredRoles = new Set((wanted?.containers ?? []).map((spec) => spec.role));
+    const removedRoles = new Set<string>();
+    if (this.#cleanRemovedRoles) {
+      for (const container of this.#owned) {
+        const role = container.labels['mrsk.role'] ?? '';
+        if (!configuredRoles.has(role)) removedRoles.add(role);
+      }
+      previousRoleEnd = this.#planRemovedRoles(removedRoles, previousRoleEnd);
+    }
+
+    const retainedRoles = [...specs.map((spec) => spec.role), ...removedRoles];
+    this.#planRetention(retainedRoles, specs, previousRoleEnd);
+    this.#planImageRemoval(specs);
+    if (wanted) this.#planReleaseRecord(wanted, specs);
+    return {};
+  }
+
+  #planNetwork(network: string): string | undefined {
+    if (this.#host.networks.includes(network)) return undefined;
+    return this.#add({
+      id: this.#id('network'),
+      address: this.#address('network', network),
+      symbol: '+',
+      cause: `network ${network} missing`,
+      dependsOn: [],
+      precondition: {},
+      action: { kind: 'network-create', network },
+    });
+  }
+
+  /** Returns the id of the step after which Traefik runs the desired spec, if the plan changes it. */
+  #planTraefik(spec: TraefikSpec, network: string | undefined): string | undefined {
+    const current = this.#host.containers.find((c) => isManagedTraefik(c) && c.state !== 'removing');
+    const address = this.#address('traefik');
+    let symbol: ChangeSymbol = '+';
+    let cause = 'traefik missing';
+    let changes: readonly ValueChange[] = [];
+    const before: string[] = [];
+    if (current) {
+      if (current.labels[SPEC_HASH_LABEL] !== spec.specHash) ({ cause, changes } = traefikSpecCause(current, spec.labels, spec.specHash));
+      else if (!inService(current)) cause = stateCause(current, 'traefik');
+      else return undefined;
+      symbol = '-/+';
+      const common = { address, symbol, cause, precondition: { containerId: current.id } } as const;
+      if (inService(current)) {
+        before.push(
+          this.#add({
+            ...common,
+            id: this.#id('traefik', 'stop'),
+            dependsOn: [],
+            action: { kind: 'container-stop', containerId: current.id, name: current.name, timeout: this.#desired.drainTimeout },
+            ...(changes.length > 0 ? { changes } : {}),
+          }),
+        );
+      }
+      before.push(
+        this.#add({
+          ...common,
+          id: this.#id('traefik', 'remove'),
+          dependsOn: [...before],
+          action: { kind: 'container-remove', containerId: current.id, name: current.name },
+        }),
+      );
+      this.#removed.set(current.id, before.at(-1)!);
+    }
+    return this.#add({
+      id: this.#id('traefik', 'run'),
+      address,
+      symbol,
+      cause,
+      dependsOn: [...before, ...(network ? [network] : [])],
+      precondition: { absentName: spec.name },
+      action: { kind: 'traefik-run', spec },
+    });
+  }
+
+  #drainAndStop(
+    container: ObservedContainer,
+    idPrefix: string[],
+    address: string,
+    symbol: ChangeSymbol,
+    cause: string,
+    after: readonly string[],
+  ): string {
+    const common = { address, symbol, cause, precondition: { containerId: container.id } } as const;
+    let previous = [...after];
+    const service = this.#traefikServiceOf(container);
+    if (service) {
+      previous = [
+        this.#add({
+          ...common,
+          id: this.#id(...idPrefix, 'drain'),
+          dependsOn: previous,
+          action: {
+            kind: 'container-drain',
+            containerId: container.id,
+            name: container.name,
+            service,
+            cordDir: cordDirFor(this.#desired.service, container.name, this.#desired.destination),
+            apiPort: this.#wanted?.traefik?.apiPort ?? DEFAULT_TRAEFIK_API_PORT,
+            timeout: this.#desired.drainTimeout,
+          },
+        }),
+      ];
+    }
+    const stop = this.#add({
+      ...common,
+      id: this.#id(...idPrefix, 'stop'),
+      dependsOn: previous,
+      action: { kind: 'container-stop', containerId: container.id, name: container.name, timeout: this.#desired.drainTimeout },
+    });
+    this.#stopped.set(container.id, { step: stop, address, symbol });
+    return stop;
+  }
+
+  /** The Traefik service a running container is routed by, read from its own labels. */
+  #traefikServiceOf(container: ObservedContainer): string | undefined {
+    if (container.labels['traefik.enable'] !== 'true') return undefined;
+    for (const key of Object.keys(container.labels)) {
+      const match = TRAEFIK_SERVICE_LABEL.exec(key);
+      if (match) return match[1];
+    }
+    return undefined;
+  }
+
+  /** Plans one role on this host; returns the id of its last step, if any. */
+  #planRole(spec: ContainerSpec, network: string | undefined, traefikReady: string | undefined, previousRoleEnd: string | undefined): string | undefined {
+    const role = spec.role;
+    const roleContainers = this.#owned.filter((c) => c.labels['mrsk.role'] === role);
+    const target = roleContainers.find((c) => c.name === spec.name);
+    const others = roleContainers.filter((c) => c !== target && inService(c));
+    const chain = previousRoleEnd ? [previousRoleEnd] : [];
+    const address = this.#address('container', spec.name);
+    const firstStep = this.steps.length;
+    const matches = target !== undefined && target.labels[SPEC_HASH_LABEL] === spec.specHash;
+
+    let ready: string | undefined;
+    let symbol: ChangeSymbol = '+';
+    if (target && matches && inService(target)) {
+      ready = undefined; // already converged for this role
+    } else if (target && matches) {
+      symbol = '~';
+      const cause = stateCause(target);
+      const start = this.#add({
+        id: this.#id(role, 'start'),
+        address,
+        symbol,
+        cause,
+        dependsOn: [...chain, ...(network ? [network] : [])],
+        precondition: { containerId: target.id },
+        action: { kind: 'container-start', containerId: target.id, name: target.name, ...(spec.cordDir ? { cordDir: spec.cordDir } : {}) },
+      });
+      this.#started.add(target.id);
+      ready = this.#planWaits(spec, address, symbol, cause, start, traefikReady);
+    } else {
+      let cause: string;
+      let changes: readonly ValueChange[] = [];
+      const before = [...chain];
+      if (target) {
+        // Same name, other spec: the name must be freed first, so this replace is stop-first.
+        symbol = '-/+';
+        ({ cause, changes } = containerSpecCause(target, spec.labels, spec.specHash));
+        if (inService(target)) before.splice(0, before.length, this.#drainAndStop(target, [role, 'old'], address, symbol, cause, before));
+        const remove = this.#add({
+          id: this.#id(role, 'old', 'remove'),
+          address,
+          symbol,
+          cause,
+          dependsOn: before,
+          precondition: { containerId: target.id },
+          action: { kind: 'container-remove', containerId: target.id, name: target.name },
+        });
+        this.#removed.set(target.id, remove);
+        before.splice(0, before.length, remove);
+      } else if (others.length > 0) {
+        symbol = '+/-';
+        const versions = [...new Set(others.map((c) => c.labels['mrsk.version'] ?? '?'))].join(', ');
+        cause = `new version ${versions} → ${spec.version}`;
+      } else {
+        cause = roleContainers.length > 0 ? `no running container of role ${role}` : `role ${role} not deployed on this host`;
+      }
+      const imagePresent = this.#host.images.some((image) => image.tags.includes(spec.image));
+      let pull = this.#pulls.get(spec.image);
+      if (!imagePresent && !pull) {
+        pull = this.#add({
+          id: this.#id(role, 'pull'),
+          address,
+          symbol,
+          cause,
+          dependsOn: [],
+          precondition: {},
+          action: { kind: 'image-pull', image: spec.image },
+        });
+        this.#pulls.set(spec.image, pull);
+      }
+      const run = this.#add({
+        id: this.#id(role, 'run'),
+        address,
+        symbol,
+        cause,
+        dependsOn: [...before, ...(pull ? [pull] : []), ...(network ? [network] : [])],
+        precondition: { absentName: spec.name },
+        action: { kind: 'container-run', spec },
+      });
+      ready = this.#planWaits(spec, address, symbol, cause, run, traefikReady);
+      if (changes.length > 0) {
+        // Changes ride on the resource's first step, where renderers look for them.
+        const index = this.steps.findIndex((step, i) => i >= firstStep && step.address === address);
+        const first = this.steps[index]!;
+        this.steps[index] = { ...first, changes };
+      }
+    }
+
+    // Running containers of other versions leave service once the new one serves.
+    for (const other of others) {
+      const joinsReplace = symbol === '+/-' && ready !== undefined;
+      const otherAddress = joinsReplace ? address : this.#address('container', other.name);
+      const otherSymbol: ChangeSymbol = joinsReplace ? '+/-' : '-';
+      const otherCause = joinsReplace
+        ? this.steps[this.steps.length - 1]!.cause
+        : `another running container of role ${role} (version ${other.labels['mrsk.version'] ?? '?'})`;
+      this.#drainAndStop(other, ['container', other.name], otherAddress, otherSymbol, otherCause, ready ? [ready] : chain);
+    }
+    return this.steps.length > firstStep ? this.steps[this.steps.length - 1]!.id : undefined;
+  }
+
+  /** wait healthy, then (proxied) wait until Traefik routes to it; returns the last step id. */
+  #planWaits(spec: ContainerSpec, address: string, symbol: ChangeSymbol, cause: string, after: string, traefikReady: string | undefined): string {
+    const wait = this.#add({
+      id: this.#id(spec.role, 'wait'),
+      address,
+      symbol,
+      cause,
+      dependsOn: [after],
+      precondition: {},
+      action: { kind: 'container-wait-healthy', name: spec.name, timeout: this.#desired.deployTimeout, readinessDelay: this.#desired.readinessDelay },
+    });
+    if (!spec.proxied || !spec.traefikService) return wait;
+    return this.#add({
+      id: this.#id(spec.role, 'traefik-wait'),
+      address,
+      symbol,
+      cause,
+      dependsOn: [wait, ...(traefikReady ? [traefikReady] : [])],
+      precondition: {},
+      action: {
+        kind: 'traefik-wait-up',
+        name: spec.name,
+        service: spec.traefikService,
+        apiPort: this.#wanted?.traefik?.apiPort ?? DEFAULT_TRAEFIK_API_PORT,
+        timeout: this.#desired.deployTimeout,
+      },
+    });
+  }
+
+  #planRemovedRoles(removedRoles: ReadonlySet<string>, previousRoleEnd: string | undefined): string | undefined {
+    let last = previousRoleEnd;
+    for (const container of this.#owned) {
+      const role = container.labels['mrsk.role'] ?? '';
+      if (!removedRoles.has(role) || !inService(container)) continue;
+      const cause = this.#wanted ? `role ${role || '(none)'} is not on this host in the config` : 'host is not in the config';
+      last = this.#drainAndStop(container, ['container', container.name], this.#address('container', container.name), '-', cause, previousRoleEnd ? [previousRoleEnd] : []);
+    }
+    return last;
+  }
+
+  /** Keeps the newest `retain` stopped containers per role (counting those this plan stops). */
+  #planRetention(roles: readonly string[], specs: readonly ContainerSpec[], after: string | undefined): void {
+    const retain = this.#wanted?.retainContainers ?? 0;
+    const desiredNames = new Set(specs.map((spec) => spec.name));
+    for (const role of new Set(roles)) {
+      const stoppedAfterPlan = this.#owned
+        .filter((c) => (c.labels['mrsk.role'] ?? '') === role && !desiredNames.has(c.name) && !this.#removed.has(c.id) && !this.#started.has(c.id))
+        .filter((c) => !inService(c) || this.#stopped.has(c.id))
+        .sort(byNewest);
+      for (const container of stoppedAfterPlan.slice(retain)) {
+        const stoppedBy = this.#stopped.get(container.id);
+        const remove = this.#add({
+          id: this.#id('container', container.name, 'remove'),
+          address: stoppedBy?.address ?? this.#address('container', container.name),
+          symbol: stoppedBy?.symbol ?? '-',
+          cause: `older than the ${retain} retained stopped container${retain === 1 ? '' : 's'} of role ${role || '(none)'}`,
+          dependsOn: stoppedBy ? [stoppedBy.step] : after ? [after] : [],
+          precondition: { containerId: container.id },
+          action: { kind: 'container-remove', containerId: container.id, name: container.name },
+        });
+        this.#removed.set(container.id, remove);
+      }
+    }
+  }
+
+  /** Removes the images of removed containers once nothing on the host (or in the plan) uses them. */
+  #planImageRemoval(specs: readonly ContainerSpec[]): void {
+    const stillUsed = new Set(specs.map((spec) => spec.image));
+    for (const container of this.#host.containers) if (!this.#removed.has(container.id)) stillUsed.add(container.image);
+    const removesByImage = new Map<string, string[]>();
+    for (const container of this.#host.containers) {
+      const remove = this.#removed.get(container.id);
+      if (!remove || stillUsed.has(container.image)) continue;
+      if (!this.#host.images.some((image) => image.tags.includes(container.image))) continue;
+      removesByImage.set(container.image, [...(removesByImage.get(container.image) ?? []), remove]);
+    }
+    for (const [image, removes] of removesByImage) {
+      this.#add({
+        id: this.#id('image', image, 'remove'),
+        address: this.#address('image', image),
+        symbol: '-',
+        cause: 'no container uses it any more',
+        dependsOn: removes,
+        precondition: {},
+        action: { kind: 'image-remove', image },
+      });
+    }
+  }
+
+  /** Records the release when anything changed here, or when the ledger disagrees with the config. */
+  #planReleaseRecord(wanted: DesiredHost, specs: readonly ContainerSpec[]): void {
+    if (specs.length === 0) return;
+    const recorded = this.#host.release;
+    const inScope = new Set(specs.map((spec) => spec.role));
+    const specHashes: Record<string, string> = {};
+    for (const spec of wanted.containers) {
+      const hash = inScope.has(spec.role) ? spec.specHash : recorded?.specHashes[spec.role];
+      if (hash) specHashes[spec.role] = hash;
+    }
+    const traefikInScope = specs.some((spec) => spec.proxied);
+    const traefikSpecHash = traefikInScope ? wanted.traefik?.specHash : recorded?.traefikSpecHash;
+    const ledgerMatches =
+      recorded !== undefined &&
+      recorded.version === this.#desired.version &&
+      canonicalJson(recorded.specHashes) === canonicalJson(specHashes) &&
+      recorded.traefikSpecHash === traefikSpecHash;
+    if (ledgerMatches && this.steps.length === 0) return;
+    const cause = !recorded
+      ? `record release ${this.#desired.version}`
+      : recorded.version !== this.#desired.version
+        ? `record release ${recorded.version} → ${this.#desired.version}`
+        : `record release ${this.#desired.version} (spec changed)`;
+    this.#add({
+      id: this.#id('release'),
+      address: this.#address('release'),
+      symbol: recorded ? '~' : '+',
+      cause,
+      dependsOn: this.steps.map((step) => step.id),
+      precondition: {},
+      action: {
+        kind: 'release-record',
+        version: this.#desired.version,
+        specHashes,
+        ...(traefikSpecHash ? { traefikSpecHash } : {}),
+      },
+    });
+  }
+}
+
+/**
+ * Compares the desired state with a snapshot and returns the plan that converges the hosts.
+ * Pure and deterministic. Unreachable or unsafe hosts become `blockedHosts`; the others are planned.
+ */
+export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions = {}): Plan {
+  const hostFilter = options.hosts ? new Set(options.hosts) : undefined;
+  const roleFilter = options.roles ? new Set(options.roles) : undefined;
+  const configuredRoles = new Set(Object.values(desired.hosts).flatMap((host) => host.containers.map((spec) => spec.role)));
+  // Containers of roles dropped from the config are cleaned only when no configured role is filtered out.
+  const cleanRemovedRoles = !roleFilter || [...configuredRoles].every((role) => roleFilter.has(role));
+
+  const order: { host: string; batch: number }[] = desired.batches.flatMap((hosts, batch) => hosts.map((host) => ({ host, batch })));
+  const known = new Set(order.map((entry) => entry.host));
+  const removedHosts = Object.keys(snapshot.hosts).filter((host) => !known.has(host)).sort();
+  for (const host of removedHosts) order.push({ host, batch: desired.batches.length });
+
+  const steps: PlanStep[] = [];
+  const blockedHosts: BlockedHost[] = [];
+  for (const { host, batch } of order) {
+    if (hostFilter && !hostFilter.has(host)) continue;
+    const observed = snapshot.hosts[host];
+    if (!observed) {
+      blockedHosts.push({ host, status: 'error', message: 'the host was not probed' });
+      continue;
+    }
+    if (observed.status !== 'ok') {
+      blockedHosts.push({ host, status: observed.status, message: observed.message });
+      continue;
+    }
+    const planner = new HostPlanner(desired, observed, batch, desired.hosts[host], roleFilter, cleanRemovedRoles || !desired.hosts[host]);
+    const result = planner.plan();
+    if (result.blocked) blockedHosts.push({ host, status: 'error', message: result.blocked });
+    else steps.push(...planner.steps);
+  }
+
+  return {
+    formatVersion: '1',
+    service: desired.service,
+    ...(desired.destination ? { destination: desired.destination } : {}),
+    version: desired.version,
+    steps,
+    blockedHosts,
+    snapshotFingerprint: fingerprintSnapshot(snapshot),
+    batchWait: desired.batchWait,
+  };
+}

@@ -1,0 +1,218 @@
+// Two views of one Plan: the Terraform-like text a person reads, and the versioned JSON document
+// scripts read (`mrsk plan --json`). Neither decides anything; both only format.
+import { diffWordsWithSpace } from 'diff';
+import type { ChangeSymbol, Plan, PlanStep, StepAction, ValueChange } from './types.ts';
+
+/** How to render: colours only when the caller says the terminal wants them. */
+export interface RenderOptions {
+  readonly color: boolean;
+  /** List each resource's operations under it. */
+  readonly verbose?: boolean;
+}
+
+/** Counts per Terraform verb; each resource (address) counts once, by its symbol. */
+export interface PlanSummary {
+  readonly add: number;
+  readonly change: number;
+  readonly replace: number;
+  readonly destroy: number;
+}
+
+type Colour = 'red' | 'green' | 'yellow' | 'cyan' | 'bold' | 'dim';
+const CODES: Record<Colour, number> = { red: 31, green: 32, yellow: 33, cyan: 36, bold: 1, dim: 2 };
+
+function painter(color: boolean): (colour: Colour, text: string) => string {
+  return (colour, text) => (color && text ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text);
+}
+
+function paintSymbol(paint: ReturnType<typeof painter>, symbol: ChangeSymbol): string {
+  switch (symbol) {
+    case '+':
+      return paint('green', '+');
+    case '~':
+      return paint('yellow', '~');
+    case '-':
+      return paint('red', '-');
+    case '+/-':
+      return `${paint('green', '+')}/${paint('red', '-')}`;
+    case '-/+':
+      return `${paint('red', '-')}/${paint('green', '+')}`;
+  }
+}
+
+/** One resource: its steps in plan order; the first step's symbol and cause speak for it. */
+interface Resource {
+  readonly address: string;
+  readonly host: string;
+  readonly steps: PlanStep[];
+}
+
+function resourcesOf(plan: Plan): Resource[] {
+  const byAddress = new Map<string, Resource>();
+  for (const step of plan.steps) {
+    let resource = byAddress.get(step.address);
+    if (!resource) byAddress.set(step.address, (resource = { address: step.address, host: step.host, steps: [] }));
+    resource.steps.push(step);
+  }
+  return [...byAddress.values()];
+}
+
+/** The Terraform-style counts of a plan. */
+export function summarizePlan(plan: Plan): PlanSummary {
+  const counts = { add: 0, change: 0, replace: 0, destroy: 0 };
+  for (const resource of resourcesOf(plan)) {
+    const symbol = resource.steps[0]!.symbol;
+    if (symbol === '+') counts.add += 1;
+    else if (symbol === '~') counts.change += 1;
+    else if (symbol === '-') counts.destroy += 1;
+    else counts.replace += 1;
+  }
+  return counts;
+}
+
+/** A short description of one operation, for the verbose listing. */
+export function describeAction(action: StepAction): string {
+  switch (action.kind) {
+    case 'network-create':
+      return `create network ${action.network}`;
+    case 'image-pull':
+      return `pull ${action.image}`;
+    case 'container-run':
+      return `run ${action.spec.name} (${action.spec.image})`;
+    case 'traefik-run':
+      return `run ${action.spec.name} (${action.spec.image})`;
+    case 'container-start':
+      return `start ${action.name}`;
+    case 'container-wait-healthy':
+      return `wait until ${action.name} is healthy, or up ${action.readinessDelay}s if it has no healthcheck (timeout ${action.timeout}s)`;
+    case 'traefik-wait-up':
+      return `wait until Traefik routes to ${action.name} (service ${action.service})`;
+    case 'container-drain':
+      return `drain ${action.name} from Traefik (timeout ${action.timeout}s)`;
+    case 'container-stop':
+      return `stop ${action.name} (timeout ${action.timeout}s)`;
+    case 'container-remove':
+      return `remove ${action.name}`;
+    case 'image-remove':
+      return `remove image ${action.image}`;
+    case 'release-record':
+      return `record release ${action.version}`;
+  }
+}
+
+function renderChange(change: ValueChange, paint: ReturnType<typeof painter>, color: boolean): string {
+  if (change.hidden) return `${change.subject}: (value hidden)`;
+  if (change.before === undefined) return `${change.subject}: ${paint('green', JSON.stringify(change.after ?? ''))} (added)`;
+  if (change.after === undefined) return `${change.subject}: ${paint('red', JSON.stringify(change.before))} (removed)`;
+  if (!color) return `${change.subject}: ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}`;
+  // On a terminal, show one value with the changed words marked, as `git diff --color-words` does.
+  const marked = diffWordsWithSpace(change.before, change.after)
+    .map((part) => (part.added ? paint('green', part.value) : part.removed ? paint('red', part.value) : part.value))
+    .join('');
+  return `${change.subject}: ${marked}`;
+}
+
+const LEGEND = [
+  'Resource actions are indicated with the following symbols:',
+  '  +   create',
+  '  ~   update in place',
+  '  -   destroy',
+  '  +/- replace (start the new one, then stop the old one)',
+  '  -/+ replace (stop the old one, then start the new one)',
+];
+
+/** The plan as text: legend, one block per host, one line per resource, blocked hosts, footer. */
+export function renderPlan(plan: Plan, options: RenderOptions): string {
+  const paint = painter(options.color);
+  const summary = summarizePlan(plan);
+  const lines: string[] = [];
+  const target = `${plan.service}${plan.destination ? ` (${plan.destination})` : ''} version ${plan.version}`;
+
+  if (plan.steps.length === 0 && plan.blockedHosts.length === 0) {
+    lines.push(paint('bold', `No changes. Hosts match the configuration.`) + ` (${target})`);
+    return `${lines.join('\n')}\n`;
+  }
+
+  lines.push(...LEGEND, '', `mrsk will converge ${target}:`);
+  const resources = resourcesOf(plan);
+  const hosts = [...new Set(plan.steps.map((step) => step.host))];
+  for (const host of hosts) {
+    const mine = resources.filter((resource) => resource.host === host);
+    const batch = mine[0]!.steps[0]!.batch;
+    lines.push('', paint('bold', host) + paint('dim', `  (batch ${batch + 1})`));
+    const width = Math.max(...mine.map((resource) => resource.address.length - host.length - 1));
+    for (const resource of mine) {
+      const first = resource.steps[0]!;
+      const name = resource.address.slice(host.length + 1);
+      const symbol = paintSymbol(paint, first.symbol);
+      const pad = ' '.repeat(3 - first.symbol.length);
+      lines.push(`  ${symbol}${pad} ${name.padEnd(width)}  ${paint('dim', first.cause)}`);
+      for (const change of resource.steps.flatMap((step) => step.changes ?? [])) {
+        lines.push(`        ${renderChange(change, paint, options.color)}`);
+      }
+      if (options.verbose) for (const step of resource.steps) lines.push(paint('dim', `        · ${describeAction(step.action)}`));
+    }
+  }
+  if (plan.blockedHosts.length > 0) {
+    lines.push('', paint('red', `Cannot plan ${plan.blockedHosts.length} host${plan.blockedHosts.length === 1 ? '' : 's'}:`));
+    for (const blocked of plan.blockedHosts) lines.push(`  ${paint('bold', blocked.host)}: ${blocked.status}: ${blocked.message}`);
+  }
+  lines.push('');
+  if (plan.steps.length === 0) lines.push(paint('bold', 'No changes on the hosts that could be planned.'));
+  else {
+    lines.push(
+      `${paint('bold', 'Plan:')} ${summary.add} to add, ${summary.change} to change, ${summary.replace} to replace, ${summary.destroy} to destroy.`,
+    );
+    if (plan.batchWait > 0 && new Set(plan.steps.map((step) => step.batch)).size > 1) {
+      lines.push(paint('dim', `Hosts roll in batches, ${plan.batchWait}s apart.`));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** One step in the JSON document. */
+export interface JsonPlanStep {
+  readonly id: string;
+  readonly address: string;
+  readonly host: string;
+  readonly kind: StepAction['kind'];
+  readonly symbol: ChangeSymbol;
+  readonly actions: readonly string[];
+  readonly cause: string;
+  readonly depends_on: readonly string[];
+  readonly batch: number;
+}
+
+/** `mrsk plan --json` (format_version 1; see docs/plan-format.md). */
+export interface JsonPlan {
+  readonly format_version: '1';
+  readonly service: string;
+  readonly destination: string | null;
+  readonly version: string;
+  readonly steps: readonly JsonPlanStep[];
+  readonly blocked_hosts: readonly { readonly host: string; readonly status: string; readonly message: string }[];
+  readonly summary: PlanSummary;
+}
+
+/** The plan as the documented JSON document. Contains no secret values (specs are not included). */
+export function planToJson(plan: Plan): JsonPlan {
+  return {
+    format_version: '1',
+    service: plan.service,
+    destination: plan.destination ?? null,
+    version: plan.version,
+    steps: plan.steps.map((step) => ({
+      id: step.id,
+      address: step.address,
+      host: step.host,
+      kind: step.action.kind,
+      symbol: step.symbol,
+      actions: [...step.actions],
+      cause: step.cause,
+      depends_on: [...step.dependsOn],
+      batch: step.batch,
+    })),
+    blocked_hosts: plan.blockedHosts.map((blocked) => ({ host: blocked.host, status: blocked.status, message: blocked.message })),
+    summary: summarizePlan(plan),
+  };
+}
