@@ -53,6 +53,11 @@ export function startContainer(id: string): Argv {
   return ['docker', 'start', id];
 }
 
+/** `docker restart -t N`: stop (SIGTERM, SIGKILL after N seconds), then start again. */
+export function restartContainer(id: string, timeoutSeconds: number): Argv {
+  return ['docker', 'restart', '-t', String(timeoutSeconds), id];
+}
+
 /** `docker stop -t N`: SIGTERM, then SIGKILL after N seconds. */
 export function stopContainer(id: string, timeoutSeconds: number): Argv {
   return ['docker', 'stop', '-t', String(timeoutSeconds), id];
@@ -122,6 +127,8 @@ export interface RunOnceOptions {
   readonly network?: string;
   /** Attach stdin and a terminal. */
   readonly interactive?: boolean;
+  /** Clear env values (`--env K=V`), as the app container has them. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** `docker run --rm` of a throwaway container that runs cmd and is removed when it exits. */
@@ -129,6 +136,7 @@ export function runOnce(image: string, cmd: readonly string[], opts: RunOnceOpti
   const argv = ['docker', 'run', '--rm'];
   if (opts.interactive) argv.push('-i', '-t');
   if (opts.network !== undefined) argv.push('--network', opts.network);
+  if (opts.env !== undefined) argv.push(...keyValueFlags('--env', opts.env));
   if (opts.envFile !== undefined) argv.push('--env-file', opts.envFile);
   argv.push(image, ...cmd);
   return argv;

@@ -1,0 +1,109 @@
+// Parsing `docker ps --format '{{json .}}'` and `docker image ls --format '{{json .}}'` lines,
+// and the tables `mrsk details`, `app details`, `traefik details` and `app images` print.
+import { formatTable } from './table.ts';
+
+/** One line of `docker ps --format '{{json .}}'`, with labels parsed. */
+export interface PsEntry {
+  readonly id: string;
+  readonly image: string;
+  readonly command: string;
+  readonly createdAt: string;
+  readonly runningFor: string;
+  readonly status: string;
+  readonly state: string;
+  readonly ports: string;
+  readonly names: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * docker ps prints labels as one `k=v,k=v` string. Values may contain commas (a Traefik rule
+ * `Host(\`a\`,\`b\`)`), so a piece without `=` is glued back onto the previous value.
+ */
+export function parseLabelString(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  let lastKey: string | undefined;
+  for (const piece of text.split(',')) {
+    const eq = piece.indexOf('=');
+    if (eq > 0 && /^[A-Za-z0-9_.\-/]+$/.test(piece.slice(0, eq))) {
+      lastKey = piece.slice(0, eq);
+      labels[lastKey] = piece.slice(eq + 1);
+    } else if (lastKey !== undefined) {
+      labels[lastKey] += `,${piece}`;
+    }
+  }
+  return labels;
+}
+
+/** Parses the JSON lines of `docker ps --format '{{json .}}'`; blank lines are skipped. */
+export function parsePsLines(stdout: string): PsEntry[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const raw = JSON.parse(line) as Record<string, string>;
+      return {
+        id: raw.ID ?? '',
+        image: raw.Image ?? '',
+        command: raw.Command ?? '',
+        createdAt: raw.CreatedAt ?? '',
+        runningFor: raw.RunningFor ?? '',
+        status: raw.Status ?? '',
+        state: raw.State ?? '',
+        ports: raw.Ports ?? '',
+        names: raw.Names ?? '',
+        labels: parseLabelString(raw.Labels ?? ''),
+      };
+    });
+}
+
+/** Which app containers belong to this service, destination and the selected roles. */
+export function isAppContainer(labels: Readonly<Record<string, string>>, service: string, destination: string | undefined, roles: readonly string[]): boolean {
+  if (labels['mrsk.service'] !== service) return false;
+  if ((labels['mrsk.destination'] ?? undefined) !== destination) return false;
+  return roles.includes(labels['mrsk.role'] ?? '');
+}
+
+/** The columns of `docker ps` users know: short id, image, status, ports, name. */
+export function formatPsTable(entries: readonly PsEntry[]): string {
+  if (entries.length === 0) return 'no containers\n';
+  return formatTable(
+    ['CONTAINER ID', 'IMAGE', 'STATUS', 'PORTS', 'NAMES'],
+    entries.map((e) => [e.id.replace(/^sha256:/, '').slice(0, 12), e.image, e.status, e.ports, e.names]),
+  );
+}
+
+/** One line of `docker image ls --format '{{json .}}'`. */
+export interface ImageEntry {
+  readonly id: string;
+  readonly repository: string;
+  readonly tag: string;
+  readonly createdSince: string;
+  readonly size: string;
+}
+
+/** Parses the JSON lines of `docker image ls --format '{{json .}}'`. */
+export function parseImageLines(stdout: string): ImageEntry[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const raw = JSON.parse(line) as Record<string, string>;
+      return {
+        id: raw.ID ?? '',
+        repository: raw.Repository ?? '',
+        tag: raw.Tag ?? '',
+        createdSince: raw.CreatedSince ?? '',
+        size: raw.Size ?? '',
+      };
+    });
+}
+
+/** `docker image ls` columns: repository, tag, short id, age, size. */
+export function formatImageTable(entries: readonly ImageEntry[]): string {
+  if (entries.length === 0) return 'no images\n';
+  return formatTable(
+    ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
+    entries.map((e) => [e.repository, e.tag, e.id.replace(/^sha256:/, '').slice(0, 12), e.createdSince, e.size]),
+  );
+}

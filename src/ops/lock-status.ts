@@ -1,0 +1,53 @@
+// `mrsk lock status`: the lock record of every host, as text (one line per host) and as JSON.
+import type { LockInfo } from '../probe/types.ts';
+import { describeLock, isStale } from '../apply/lock.ts';
+
+/** The lock as seen on one host: none, held (maybe stale), a folder without a record, or not readable. */
+export type HostLockState =
+  | { readonly host: string; readonly state: 'unlocked' }
+  | { readonly host: string; readonly state: 'locked'; readonly lock: LockInfo; readonly stale: boolean }
+  | { readonly host: string; readonly state: 'broken' }
+  | { readonly host: string; readonly state: 'error'; readonly message: string };
+
+/** Output markers of the status script, so that the record's JSON can be told from the two other answers. */
+export const LOCK_ABSENT = 'MRSK_LOCK_ABSENT';
+export const LOCK_NO_RECORD = 'MRSK_LOCK_NO_RECORD';
+
+/** Reads the status script's stdout (the holder JSON, or a marker) into a HostLockState. */
+export function parseLockStatus(host: string, stdout: string, now = Date.now()): HostLockState {
+  const text = stdout.trim();
+  if (text === LOCK_ABSENT) return { host, state: 'unlocked' };
+  if (text === LOCK_NO_RECORD || text === '') return { host, state: 'broken' };
+  try {
+    const lock = JSON.parse(text) as LockInfo;
+    return { host, state: 'locked', lock, stale: isStale(lock, now) };
+  } catch {
+    return { host, state: 'broken' };
+  }
+}
+
+/** One line for a host, e.g. `10.0.0.1: locked — held by …`. */
+export function formatLockState(state: HostLockState, now = Date.now()): string {
+  switch (state.state) {
+    case 'unlocked':
+      return `${state.host}: unlocked`;
+    case 'locked':
+      return `${state.host}: locked — ${describeLock(state.lock, now)}`;
+    case 'broken':
+      return `${state.host}: locked — the lock folder has no readable record (left by a killed run); \`mrsk lock release --force\` clears it`;
+    case 'error':
+      return `${state.host}: unknown — ${state.message}`;
+  }
+}
+
+/** The --json document of `mrsk lock status`. */
+export function lockStatusJson(states: readonly HostLockState[]): { hosts: Record<string, unknown> } {
+  return {
+    hosts: Object.fromEntries(
+      states.map((s) => [
+        s.host,
+        s.state === 'locked' ? { state: s.state, stale: s.stale, ...s.lock } : s.state === 'error' ? { state: s.state, message: s.message } : { state: s.state },
+      ]),
+    ),
+  };
+}
