@@ -1,0 +1,338 @@
+// Pure parser: the probe script's stdout (see script.ts) → HostSnapshot. Never throws: output it
+// cannot read becomes an 'error' host with a message saying what was wrong, so one odd host
+// cannot stop a plan for the others.
+import type {
+  ContainerState,
+  HealthState,
+  HostProblem,
+  HostSnapshot,
+  LockInfo,
+  ObservedContainer,
+  ObservedImage,
+  ReleaseRecord,
+  TraefikRouterState,
+  TraefikServiceState,
+  TraefikState,
+} from './types.ts';
+import { SECTION_PATTERN } from './script.ts';
+
+/** Name of the docker network mrsk attaches containers to; a container's ip is its address there. */
+export const MRSK_NETWORK = 'mrsk';
+
+/** Docker's zero time, printed for a container that never started or never finished. */
+const DOCKER_ZERO_TIME = '0001-01-01T00:00:00Z';
+
+const CONTAINER_STATES: ReadonlySet<string> = new Set<ContainerState>([
+  'created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead',
+]);
+const HEALTH_STATES: ReadonlySet<string> = new Set<HealthState>(['starting', 'healthy', 'unhealthy']);
+
+/** Thrown inside this module only; parseProbeOutput turns it into an 'error' host. */
+class ProbeParseError extends Error {}
+
+/**
+ * Splits probe output into sections by their marker lines. Text before the first marker (a login
+ * banner or an rc file's chatter) is ignored. Each section's text is trimmed.
+ */
+export function splitSections(stdout: string): Map<string, string> {
+  const sections = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of stdout.split(/\r?\n/)) {
+    const marker = SECTION_PATTERN.exec(line);
+    if (marker) {
+      const name = marker[1]!;
+      // the first occurrence wins: a repeated marker can only come from file content
+      if (sections.has(name)) current = [];
+      else sections.set(name, (current = []));
+    } else if (current) {
+      current.push(line);
+    }
+  }
+  return new Map([...sections].map(([name, lines]) => [name, lines.join('\n').trim()]));
+}
+
+/**
+ * Builds the HostSnapshot of one host from the probe's stdout. Keeps only containers of this
+ * service and destination (an unset destination matches containers without one) and the
+ * Traefik container.
+ */
+export function parseProbeOutput(host: string, stdout: string, service: string, destination?: string): HostSnapshot {
+  const sections = splitSections(stdout);
+  if (sections.size === 0) {
+    return problem(host, 'error', `probe output not recognised: ${excerpt(stdout)}`);
+  }
+  const problemName = sections.get('problem');
+  if (problemName !== undefined) return hostProblem(host, problemName, sections.get('problem-detail') ?? '');
+  if (!sections.has('end')) {
+    return problem(host, 'error', 'probe output ended early: the probe script did not run to completion');
+  }
+  const dockerVersion = sections.get('version');
+  if (!dockerVersion) return problem(host, 'error', 'probe output has no docker server version');
+  try {
+    const containers = parseJsonRecords(sections.get('containers') ?? '', 'docker inspect (containers)')
+      .map(toObservedContainer)
+      .filter((container) => isOwnOrTraefik(container, service, destination))
+      .sort((a, b) => compare(a.name, b.name));
+    const images = parseJsonRecords(sections.get('images') ?? '', 'docker image inspect')
+      .map(toObservedImage)
+      .sort((a, b) => compare(a.tags[0] ?? a.id, b.tags[0] ?? b.id));
+    const networks = (sections.get('networks') ?? '').split('\n').map((name) => name.trim()).filter(Boolean).sort(compare);
+    const lockText = sections.get('lock');
+    const releaseText = sections.get('release');
+    const traefik = parseTraefik(sections.get('traefik-services'), sections.get('traefik-routers'));
+    return {
+      host,
+      status: 'ok',
+      dockerVersion,
+      home: sections.get('home') ?? '',
+      containers,
+      images,
+      networks,
+      ...(lockText !== undefined ? { lock: parseLock(lockText) } : {}),
+      ...(releaseText !== undefined ? { release: parseRelease(releaseText) } : {}),
+      ...(traefik ? { traefik } : {}),
+    };
+  } catch (error) {
+    if (error instanceof ProbeParseError) return problem(host, 'error', error.message);
+    throw error;
+  }
+}
+
+function hostProblem(host: string, name: string, detail: string): HostSnapshot {
+  const said = detail.split('\n').map((line) => line.trim()).filter(Boolean).join(' ');
+  switch (name) {
+    case 'docker-missing':
+      return problem(host, 'docker-missing', 'docker is not installed: no `docker` command on the SSH user\'s PATH');
+    case 'docker-down':
+      return problem(host, 'docker-down', `the Docker daemon is not running${said ? ` (${said})` : ''}`);
+    case 'permission-denied':
+      return problem(
+        host,
+        'permission-denied',
+        `the SSH user may not use the Docker socket: add it to the docker group or connect as root${said ? ` (${said})` : ''}`,
+      );
+    default:
+      return problem(host, 'error', `docker does not answer${said ? `: ${said}` : ''}`);
+  }
+}
+
+function problem(host: string, status: HostProblem, message: string): HostSnapshot {
+  return { host, status, message };
+}
+
+function isOwnOrTraefik(container: ObservedContainer, service: string, destination: string | undefined): boolean {
+  if (container.name === 'traefik') return true;
+  return container.labels['mrsk.service'] === service && (container.labels['mrsk.destination'] ?? '') === (destination ?? '');
+}
+
+/** docker prints either one JSON document per line (with --format) or one JSON array. */
+function parseJsonRecords(text: string, what: string): Record<string, unknown>[] {
+  if (text === '') return [];
+  const documents = text.startsWith('[') ? [text] : text.split('\n').filter((line) => line.trim() !== '');
+  const records: Record<string, unknown>[] = [];
+  for (const document of documents) {
+    const value = parseJson(document, what);
+    const items = Array.isArray(value) ? value : [value];
+    for (const item of items) records.push(asRecord(item, what));
+  }
+  return records;
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProbeParseError(`could not read ${what} output (not JSON): ${excerpt(text)}`);
+  }
+}
+
+function toObservedContainer(record: Record<string, unknown>): ObservedContainer {
+  const what = 'docker inspect (containers)';
+  const id = str(record, 'Id', what);
+  const config = asRecord(record['Config'] ?? {}, what);
+  const state = asRecord(record['State'], `${what} State of ${id}`);
+  const status = str(state, 'Status', what);
+  if (!CONTAINER_STATES.has(status)) throw new ProbeParseError(`container ${id} has an unknown state "${status}"`);
+  const healthRecord = state['Health'] == null ? undefined : asRecord(state['Health'], what);
+  const health = healthRecord === undefined ? undefined : str(healthRecord, 'Status', what);
+  if (health !== undefined && !HEALTH_STATES.has(health)) {
+    throw new ProbeParseError(`container ${id} has an unknown health "${health}"`);
+  }
+  const networks = record['NetworkSettings'] == null ? {} : asRecord(asRecord(record['NetworkSettings'], what)['Networks'] ?? {}, what);
+  const mrskNetwork = networks[MRSK_NETWORK] == null ? undefined : asRecord(networks[MRSK_NETWORK], what);
+  const ip = mrskNetwork === undefined ? '' : optionalString(mrskNetwork['IPAddress']);
+  const startedAt = dockerTime(state['StartedAt']);
+  const finishedAt = dockerTime(state['FinishedAt']);
+  return {
+    id,
+    name: str(record, 'Name', what).replace(/^\//, ''),
+    image: str(config, 'Image', what),
+    imageId: str(record, 'Image', what),
+    state: status as ContainerState,
+    exitCode: num(state, 'ExitCode', what),
+    ...(health !== undefined ? { health: health as HealthState } : {}),
+    labels: stringMap(config['Labels'], what),
+    createdAt: str(record, 'Created', what),
+    ...(startedAt ? { startedAt } : {}),
+    ...(finishedAt ? { finishedAt } : {}),
+    ...(ip ? { ip } : {}),
+    restartCount: record['RestartCount'] === undefined ? 0 : num(record, 'RestartCount', what),
+  };
+}
+
+function toObservedImage(record: Record<string, unknown>): ObservedImage {
+  const what = 'docker image inspect';
+  const tags = record['RepoTags'] == null ? [] : asArray(record['RepoTags'], what);
+  const config = record['Config'] == null ? {} : asRecord(record['Config'], what);
+  return {
+    id: str(record, 'Id', what),
+    // dangling images show as <none>:<none> in some docker versions
+    tags: tags.map((tag) => asString(tag, what)).filter((tag) => tag !== '<none>:<none>'),
+    createdAt: str(record, 'Created', what),
+    labels: stringMap(config['Labels'], what),
+  };
+}
+
+/**
+ * The lock folder exists. Its holder.json may be missing or half written (a crash between mkdir
+ * and write): the host is still locked, by someone unknown.
+ */
+function parseLock(text: string): LockInfo {
+  const unknown: LockInfo = {
+    holder: 'unknown',
+    command: 'unknown',
+    message: 'the lock folder exists but its holder.json is missing or unreadable',
+    acquiredAt: '',
+    leaseExpiresAt: '',
+    id: '',
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return unknown;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return unknown;
+  const record = value as Record<string, unknown>;
+  const holder = record['holder'];
+  if (typeof holder !== 'string') return unknown;
+  const message = record['message'];
+  const pid = record['pid'];
+  return {
+    holder,
+    command: optionalString(record['command']) || 'unknown',
+    ...(typeof message === 'string' ? { message } : {}),
+    acquiredAt: optionalString(record['acquiredAt']),
+    leaseExpiresAt: optionalString(record['leaseExpiresAt']),
+    id: optionalString(record['id']),
+    ...(typeof pid === 'number' ? { pid } : {}),
+  };
+}
+
+function parseRelease(text: string): ReleaseRecord {
+  const what = 'the release record (~/.mrsk/…/releases/current.json)';
+  const record = asRecord(parseJson(text, what), what);
+  const traefikSpecHash = record['traefikSpecHash'];
+  return {
+    id: str(record, 'id', what),
+    version: str(record, 'version', what),
+    appliedAt: str(record, 'appliedAt', what),
+    appliedBy: str(record, 'appliedBy', what),
+    specHashes: stringMap(record['specHashes'], what),
+    ...(typeof traefikSpecHash === 'string' ? { traefikSpecHash } : {}),
+    ...('desired' in record ? { desired: record['desired'] } : {}),
+  };
+}
+
+/** Traefik's API answers, or undefined when it did not answer (not running yet, API off, wget failed). */
+function parseTraefik(servicesText: string | undefined, routersText: string | undefined): TraefikState | undefined {
+  if (!servicesText || !routersText) return undefined;
+  let servicesJson: unknown;
+  let routersJson: unknown;
+  try {
+    servicesJson = JSON.parse(servicesText);
+    routersJson = JSON.parse(routersText);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(servicesJson) || !Array.isArray(routersJson)) return undefined;
+  const what = "Traefik's API";
+  const services: Record<string, TraefikServiceState> = {};
+  for (const item of servicesJson) {
+    const entry = asRecord(item, what);
+    services[withoutDockerProvider(str(entry, 'name', what))] = {
+      status: optionalString(entry['status']),
+      serverStatus: entry['serverStatus'] == null ? {} : stringMap(entry['serverStatus'], what),
+    };
+  }
+  const routers: Record<string, TraefikRouterState> = {};
+  for (const item of routersJson) {
+    const entry = asRecord(item, what);
+    routers[withoutDockerProvider(str(entry, 'name', what))] = {
+      rule: optionalString(entry['rule']),
+      service: withoutDockerProvider(optionalString(entry['service'])),
+      status: optionalString(entry['status']),
+    };
+  }
+  return { services, routers };
+}
+
+/** Names from the Docker provider carry `@docker`; mrsk's labels name them without it. */
+function withoutDockerProvider(name: string): string {
+  return name.endsWith('@docker') ? name.slice(0, -'@docker'.length) : name;
+}
+
+function dockerTime(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' && value !== DOCKER_ZERO_TIME ? value : undefined;
+}
+
+function asRecord(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProbeParseError(`could not read ${what} output: expected an object, got ${excerpt(JSON.stringify(value) ?? String(value))}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function asArray(value: unknown, what: string): unknown[] {
+  if (!Array.isArray(value)) throw new ProbeParseError(`could not read ${what} output: expected a list`);
+  return value;
+}
+
+function asString(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new ProbeParseError(`could not read ${what} output: expected text, got ${typeof value}`);
+  return value;
+}
+
+function str(record: Record<string, unknown>, key: string, what: string): string {
+  const value = record[key];
+  if (typeof value !== 'string') throw new ProbeParseError(`could not read ${what} output: "${key}" is missing or not text`);
+  return value;
+}
+
+function num(record: Record<string, unknown>, key: string, what: string): number {
+  const value = record[key];
+  if (typeof value !== 'number') throw new ProbeParseError(`could not read ${what} output: "${key}" is missing or not a number`);
+  return value;
+}
+
+function optionalString(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** A map of text values; null (docker's "no labels") is an empty map. */
+function stringMap(value: unknown, what: string): Record<string, string> {
+  if (value == null) return {};
+  const record = asRecord(value, what);
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(record).sort()) out[key] = asString(record[key], what);
+  return out;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function excerpt(text: string): string {
+  const flat = text.trim().replace(/\s+/g, ' ');
+  return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat || '(empty)';
+}
