@@ -23,6 +23,8 @@ export function formatPath(path: KeyPath): string {
   let out = '';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
+    // Keys with dots or spaces (labels, traefik args) are quoted so the path stays unambiguous.
+    else if (!/^[A-Za-z0-9_-]+$/.test(segment)) out += `[${JSON.stringify(segment)}]`;
     else out += out ? `.${segment}` : segment;
   }
   return out;
@@ -69,10 +71,18 @@ export function parseConfigText(bytes: Uint8Array, file: string): ReadResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, keepSourceTokens: false });
   if (doc.errors.length > 0) {
+    // ERB control blocks (<% if %>…<% end %>) break the YAML; name them rather than the syntax errors they cause.
+    const blocks = [...text.matchAll(/<%(?!=)[^\n]*?%>/g)];
+    if (blocks.length > 0) {
+      const diagnostics = blocks.map((block): Diagnostic => {
+        const pos = lineCounter.linePos(block.index ?? 0);
+        return { file, line: pos.line, col: pos.col, path: '', message: `ERB block ${block[0]} is not supported: mrsk does not run Ruby; use \${VAR} interpolation in values, or a destination file (deploy.<destination>.yml) for settings that differ per environment` };
+      });
+      return { ok: false, diagnostics };
+    }
     const diagnostics = doc.errors.map((error): Diagnostic => {
       const pos = lineCounter.linePos(error.pos[0]);
-      const hint = /<%/.test(text) ? ' (ERB blocks like <% if %> cannot be used; see docs/configuration.md#interpolation)' : '';
-      return { file, line: pos.line, col: pos.col, path: '', message: `YAML syntax error: ${firstLine(error.message)}${hint}` };
+      return { file, line: pos.line, col: pos.col, path: '', message: `YAML syntax error: ${firstLine(error.message)}` };
     });
     return { ok: false, diagnostics };
   }

@@ -16,7 +16,8 @@ export function editDistance(a: string, b: string): number {
 
 /** The closest candidate to a misspelt word, if it is close enough to be what the user meant. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  const limit = Math.max(2, Math.floor(word.length / 3));
+  // Up to half the letters may differ: `comand` still finds `cmd`, unrelated words find nothing.
+  const limit = Math.max(2, Math.floor(word.length / 2));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {

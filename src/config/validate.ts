@@ -144,7 +144,7 @@ const TYPE_WORDS: Record<string, string> = {
 function describeTypes(types: readonly string[]): string {
   // "integer" is a kind of "number"; naming both reads oddly.
   const list = types.includes('number') ? types.filter((t) => t !== 'integer') : [...types];
-  const words = list.map((t) => TYPE_WORDS[t] ?? t);
+  const words = list.map((t) => (t === 'boolean' && list.length > 1 ? 'a boolean' : (TYPE_WORDS[t] ?? t)));
   if (words.length <= 1) return words[0] ?? 'valid';
   return `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
 }
