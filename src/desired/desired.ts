@@ -114,23 +114,29 @@ export function containerSpecFor(config: Config, role: Role, version: string): C
   });
 }
 
+/** mrsk's Traefik flags (Docker provider on the mrsk network, API for the cutover), config args merged over by key. */
+export function traefikArgs(configArgs: Readonly<Record<string, string | number | boolean>>): string[] {
+  const args: Record<string, string | number | boolean> = {
+    'providers.docker': 'true',
+    'providers.docker.exposedByDefault': 'false',
+    'providers.docker.network': MRSK_NETWORK,
+    'entrypoints.web.address': ':80',
+    'entrypoints.traefik.address': ':8080',
+    'api.insecure': 'true',
+    ping: 'true',
+    'log.level': 'INFO',
+  };
+  for (const [key, value] of Object.entries(configArgs)) args[key.replace(/^--/, '')] = value;
+  return expandTraefikArgs(args);
+}
+
 /** The Traefik container of a host that carries a proxied role. */
 export function traefikSpecFor(config: Config): TraefikSpec {
   const { traefik } = config;
   return finishTraefikSpec({
     name: TRAEFIK_CONTAINER,
     image: traefik.image,
-    args: [
-      '--providers.docker=true',
-      '--providers.docker.exposedByDefault=false',
-      `--providers.docker.network=${MRSK_NETWORK}`,
-      '--entrypoints.web.address=:80',
-      '--entrypoints.traefik.address=:8080',
-      '--api.insecure=true',
-      '--ping=true',
-      '--log.level=INFO',
-      ...expandTraefikArgs(traefik.args),
-    ],
+    args: traefikArgs(traefik.args),
     // The API (insecure mode) is published on loopback only: the executor polls it over SSH.
     ports: [`${traefik.hostPort}:80`, `127.0.0.1:${traefik.apiPort}:8080`],
     volumes: ['/var/run/docker.sock:/var/run/docker.sock'],

@@ -4,6 +4,7 @@ import type { ContainerSpecParts, TraefikSpecParts } from '../desired/spec-hash.
 import { SPEC_HASH_LABEL, parseSpecParts } from '../desired/spec-hash.ts';
 import type { ObservedContainer } from '../probe/types.ts';
 import type { ValueChange } from './types.ts';
+import { toShell } from '../ssh/quote.ts';
 
 /** A cause and the value changes behind it. */
 export interface Cause {
@@ -66,7 +67,7 @@ export function containerSpecCause(observed: ObservedContainer, desiredLabels: R
     words.push(`image ${before.image ?? '?'} → ${after.image ?? '?'}`);
     changes.push({ subject: 'image', before: before.image ?? '', after: after.image ?? '' });
   }
-  const cmdText = (cmd: readonly string[] | null | undefined) => (cmd ? JSON.stringify(cmd) : '(image default)');
+  const cmdText = (cmd: readonly string[] | null | undefined) => (cmd ? toShell(cmd) : '(image default)');
   if (cmdText(before.cmd) !== cmdText(after.cmd)) {
     words.push(`cmd ${cmdText(before.cmd)} → ${cmdText(after.cmd)}`);
     changes.push({ subject: 'cmd', before: cmdText(before.cmd), after: cmdText(after.cmd) });
@@ -99,9 +100,10 @@ export function traefikSpecCause(observed: ObservedContainer, desiredLabels: Rea
     if (JSON.stringify(old) === JSON.stringify(next)) continue;
     const added = next.filter((item) => !old.includes(item));
     const removed = old.filter((item) => !next.includes(item));
-    const detail = [...added.map((item) => `+${item}`), ...removed.map((item) => `-${item}`)].join(' ');
-    words.push(`${part} changed${detail ? ` (${detail})` : ''}`);
-    changes.push({ subject: part, before: old.join(' '), after: next.join(' ') });
+    const detail = [added.length > 0 ? `added ${added.join(' ')}` : '', removed.length > 0 ? `removed ${removed.join(' ')}` : '']
+      .filter(Boolean)
+      .join('; ');
+    words.push(`${part} changed${detail ? ` (${detail})` : ' (order)'}`);
   }
   for (const part of ['volumes', 'labels', 'network'] as const) {
     if (before[part] !== after[part]) words.push(`${part} changed`);

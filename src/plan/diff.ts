@@ -285,11 +285,23 @@ class HostPlanner {
       let cause: string;
       let changes: readonly ValueChange[] = [];
       const before = [...chain];
+      const versions = [...new Set(others.map((c) => c.labels['mrsk.version'] ?? '?'))].join(', ');
       if (target) {
-        // Same name, other spec: the name must be freed first, so this replace is stop-first.
-        symbol = '-/+';
-        ({ cause, changes } = containerSpecCause(target, spec.labels, spec.specHash));
-        if (inService(target)) before.splice(0, before.length, this.#drainAndStop(target, [role, 'old'], address, symbol, cause, before));
+        // Same name, other spec: the name must be freed before the new container can take it.
+        const differs = containerSpecCause(target, spec.labels, spec.specHash);
+        changes = differs.changes;
+        if (inService(target)) {
+          symbol = '-/+';
+          cause = differs.cause;
+          before.splice(0, before.length, this.#drainAndStop(target, [role, 'old'], address, symbol, cause, before));
+        } else if (others.length > 0) {
+          // A leftover stopped container (an earlier failed attempt): others keep serving meanwhile.
+          symbol = '+/-';
+          cause = `new version ${versions} → ${spec.version}; the stopped ${target.name} differs (${differs.cause})`;
+        } else {
+          symbol = '-/+';
+          cause = `${stateCause(target)}, ${differs.cause}`;
+        }
         const remove = this.#add({
           id: this.#id(role, 'old', 'remove'),
           address,
@@ -303,7 +315,6 @@ class HostPlanner {
         before.splice(0, before.length, remove);
       } else if (others.length > 0) {
         symbol = '+/-';
-        const versions = [...new Set(others.map((c) => c.labels['mrsk.version'] ?? '?'))].join(', ');
         cause = `new version ${versions} → ${spec.version}`;
       } else {
         cause = roleContainers.length > 0 ? `no running container of role ${role}` : `role ${role} not deployed on this host`;
@@ -459,12 +470,13 @@ class HostPlanner {
       recorded.version === this.#desired.version &&
       canonicalJson(recorded.specHashes) === canonicalJson(specHashes) &&
       recorded.traefikSpecHash === traefikSpecHash;
-    if (ledgerMatches && this.steps.length === 0) return;
+    // The ledger records what the config asks for; a drift fix that restores it needs no new record.
+    if (ledgerMatches) return;
     const cause = !recorded
       ? `record release ${this.#desired.version}`
       : recorded.version !== this.#desired.version
         ? `record release ${recorded.version} → ${this.#desired.version}`
-        : `record release ${this.#desired.version} (spec changed)`;
+        : `record release ${this.#desired.version} (spec hashes changed)`;
     this.#add({
       id: this.#id('release'),
       address: this.#address('release'),
