@@ -625,11 +625,7 @@ class SshRunner implements Runner {
       const stop = (error: Error) => {
         finish({ error });
         if (channel) {
-          try {
-            channel.signal('KILL');
-          } catch {
-            // the server may not support signals; closing the channel is enough
-          }
+          sendSignal(channel, 'KILL');
           channel.close();
           const grace = setTimeout(channelDone, 5_000);
           grace.unref();
@@ -748,6 +744,27 @@ function collectOutput(channel: ClientChannel, options: ExecOptions) {
     stdout: () => Buffer.concat(stdoutChunks).toString('utf8'),
     stderr: () => Buffer.concat(stderrChunks).toString('utf8'),
   };
+}
+
+/**
+ * Sends a "signal" channel request (OpenSSH ≥ 7.9 kills the command's process group). ssh2's
+ * channel.signal() refuses once stdin was ended, which is always the case here, so this goes to
+ * the protocol object directly; without it a timed-out command would keep running on the host.
+ */
+function sendSignal(channel: ClientChannel, signal: string): void {
+  const internals = channel as unknown as {
+    outgoing?: { id?: number; state?: string };
+    _client?: { _protocol?: { signal?: (id: number, name: string) => void } };
+  };
+  const protocol = internals._client?._protocol;
+  const id = internals.outgoing?.id;
+  if (protocol?.signal && id !== undefined && (internals.outgoing?.state === 'open' || internals.outgoing?.state === 'eof')) {
+    try {
+      protocol.signal(id, signal);
+    } catch {
+      // the connection is going away; closing the channel below is all that is left
+    }
+  }
 }
 
 /** Ends a client and waits for its socket to close (destroying it after 2 s if the peer never answers). */

@@ -2,38 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { commandToShell, shq, toShell } from '../../../src/ssh/quote.ts';
+import { HOSTILE_VALUES } from './hostile-values.ts';
 
-/** Values a config could carry that a shell would otherwise interpret. */
-export const HOSTILE_VALUES = [
-  "it's",
-  'say "hi"',
-  '$(touch /tmp/mrsk-pwned)',
-  '`id`',
-  '$HOME ${PATH}',
-  'a; rm -rf /',
-  'a | cat',
-  'a && b || c',
-  'line1\nline2',
-  'tab\there',
-  '*',
-  '~',
-  '~root/x',
-  'ünïcødé ✓ 日本',
-  '',
-  ' leading and trailing ',
-  "'",
-  "''",
-  '\\',
-  '!event',
-  '#comment',
-  'a=b',
-  '-n',
-  'x>y<z',
-  '(sub)',
-  '{a,b}',
-  '[ab]',
-  '\r',
-];
 
 /** Runs a shell line through the system's /bin/sh (dash on Debian) and returns printf's NUL-separated words. */
 function wordsThroughShell(line: string): string[] {

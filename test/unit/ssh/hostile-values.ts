@@ -1,0 +1,33 @@
+// Shared by the quoting unit test (through /bin/sh) and the SSH integration test (through sshd).
+
+/** Values a config could carry that a shell would otherwise interpret. */
+export const HOSTILE_VALUES = [
+  "it's",
+  'say "hi"',
+  '$(touch /tmp/mrsk-pwned)',
+  '`id`',
+  '$HOME ${PATH}',
+  'a; rm -rf /',
+  'a | cat',
+  'a && b || c',
+  'line1\nline2',
+  'tab\there',
+  '*',
+  '~',
+  '~root/x',
+  'ünïcødé ✓ 日本',
+  '',
+  ' leading and trailing ',
+  "'",
+  "''",
+  '\\',
+  '!event',
+  '#comment',
+  'a=b',
+  '-n',
+  'x>y<z',
+  '(sub)',
+  '{a,b}',
+  '[ab]',
+  '\r',
+];
