@@ -1,0 +1,137 @@
+// mrsk drift [--fix]: for cron, systemd timers and CI. Probe, compare each host with the release
+// last applied to it (the desired state at the RECORDED version), report every difference with
+// its cause; exit 0 none, 2 drift, 1 a host could not be checked. --fix restores the recorded
+// release only (never a new version or config) under the deploy lock; a held lock skips the run.
+import type { RegisterCommand } from '../cli/program.ts';
+import type { CommandContext } from '../cli/context.ts';
+import { audit, describeLock, isStale, withLock } from '../apply/lock.ts';
+import { desired as deriveDesired } from '../desired/desired.ts';
+import { selectCorrectiveSteps, snapshotForFix } from '../drift/corrective.ts';
+import { allFindings, detectDrift, driftExitCode, type DriftScope } from '../drift/detect.ts';
+import { renderDriftText } from '../drift/render.ts';
+import type { DriftReport } from '../drift/types.ts';
+import { LockHeldError } from '../errors.ts';
+import { diff } from '../plan/diff.ts';
+import { renderPlan } from '../plan/render.ts';
+import type { Snapshot } from '../probe/types.ts';
+import { probe, openSession, reachable, requireHosts, type Session } from './common.ts';
+import { runPlan } from './apply-plan.ts';
+
+interface DriftOptions {
+  fix?: boolean;
+  json?: boolean;
+  failIfLocked?: boolean;
+  lockWait?: string;
+}
+
+/** Exit code of a run skipped because someone holds the deploy lock, with --fail-if-locked (EX_TEMPFAIL). */
+const EXIT_LOCKED = 75;
+
+/** The lock of another run that is alive (a stale one does not stop a report; --fix still cannot take it). */
+function liveLock(snapshot: Snapshot): { host: string; text: string } | undefined {
+  for (const host of reachable(snapshot)) {
+    if (host.lock && !isStale(host.lock)) return { host: host.host, text: describeLock(host.lock) };
+  }
+  return undefined;
+}
+
+function skipLocked(ctx: CommandContext, options: DriftOptions, reason: string): number {
+  const code = options.failIfLocked ? EXIT_LOCKED : 0;
+  if (options.json) ctx.out.printJson({ formatVersion: '1', skipped: true, reason, exitCode: code });
+  else ctx.out.print(`Drift ${options.fix ? 'fix ' : ''}skipped: ${reason}. A deploy may be in progress; the next scheduled run checks again.`);
+  return code;
+}
+
+interface FixOutcome {
+  readonly stepsRun: number;
+  readonly failures: readonly string[];
+}
+
+/** Under the lock: re-probe, plan towards each recorded version, keep the corrective steps, run them. */
+async function fix(ctx: CommandContext, session: Session, scope: DriftScope, hosts: readonly string[], options: DriftOptions): Promise<FixOutcome> {
+  const { config } = session;
+  const lockRequest = {
+    service: config.service,
+    destination: config.destination,
+    command: 'drift --fix',
+    waitSeconds: options.lockWait ? Number(options.lockWait) : undefined,
+  };
+  return withLock(session.remote, hosts, lockRequest, async () => {
+    const snapshot = await probe(session, hosts);
+    const report = detectDrift(config, snapshot, { ...scope, hosts });
+    const byVersion = new Map<string, string[]>();
+    for (const entry of report.hosts) {
+      if (entry.status !== 'checked' || !entry.release || !entry.findings.some((f) => f.fixable)) continue;
+      byVersion.set(entry.release.version, [...(byVersion.get(entry.release.version) ?? []), entry.host]);
+    }
+    let stepsRun = 0;
+    const failures: string[] = [];
+    for (const [version, group] of byVersion) {
+      const towards = diff(deriveDesired(config, version), snapshotForFix(snapshot, report), { hosts: group, ...(scope.roles ? { roles: scope.roles } : {}) });
+      const plan = selectCorrectiveSteps(towards, report, snapshot, { service: config.service, destination: config.destination, stopTimeout: config.drainTimeout });
+      if (plan.steps.length === 0) continue;
+      if (!options.json) ctx.out.print(renderPlan({ ...plan, blockedHosts: [] }, { color: ctx.out.color, verbose: ctx.out.verbose }));
+      try {
+        await runPlan(ctx, session, plan, snapshot);
+        stepsRun += plan.steps.length;
+        await audit(session.remote, group, config.service, config.destination, `drift --fix: restored release ${version} (${plan.steps.length} steps)`).catch(() => undefined);
+      } catch (error) {
+        failures.push((error as Error).message);
+        await audit(session.remote, group, config.service, config.destination, `drift --fix: FAILED (${(error as Error).message.split('\n')[0]})`).catch(() => undefined);
+      }
+    }
+    return { stepsRun, failures };
+  });
+}
+
+export const register: RegisterCommand = (program, bind) => {
+  program
+    .command('drift')
+    .description('compare the hosts with the release last applied to them (exit 0 none, 2 drift, 1 error); --fix restores that release')
+    .option('--fix', 'restore the recorded release: restart or re-create its containers and Traefik, remove stray containers, prune; never a new version or config')
+    .option('--json', 'print the report as JSON (for alerting)')
+    .option('--fail-if-locked', `exit ${EXIT_LOCKED} instead of 0 when the deploy lock is held and the run is skipped`)
+    .option('--lock-wait <seconds>', 'with --fix: wait this long for a held deploy lock')
+    .action(bind<DriftOptions>(async (ctx, options) => {
+      const session = await openSession(ctx);
+      try {
+        requireHosts(session.hosts);
+        const scope: DriftScope = { hosts: session.hosts, ...(ctx.global.roles ? { roles: session.roles } : {}) };
+        const snapshot = await probe(session);
+        const held = liveLock(snapshot);
+        if (held) return skipLocked(ctx, options, `the deploy lock on ${held.host} is ${held.text}`);
+        const before = detectDrift(session.config, snapshot, scope);
+        if (!options.fix || before.summary.fixable === 0) {
+          if (options.json) ctx.out.printJson({ ...before, exitCode: driftExitCode(before) });
+          else {
+            ctx.out.print(renderDriftText(before, { color: ctx.out.color }));
+            if (options.fix) ctx.out.print('Nothing --fix can correct.');
+          }
+          return driftExitCode(before);
+        }
+
+        if (!options.json) ctx.out.print(renderDriftText(before, { color: ctx.out.color }));
+        const fixHosts = [...new Set(allFindings(before).filter((f) => f.fixable).map((f) => f.host))];
+        let outcome: FixOutcome;
+        try {
+          outcome = await fix(ctx, session, scope, fixHosts, options);
+        } catch (error) {
+          if (error instanceof LockHeldError) return skipLocked(ctx, options, error.message);
+          throw error;
+        }
+        const after: DriftReport = detectDrift(session.config, await probe(session), scope);
+        const afterCode = driftExitCode(after);
+        const code = outcome.failures.length > 0 ? 1 : afterCode;
+        if (options.json) {
+          ctx.out.printJson({ formatVersion: '1', before, fix: outcome, after, exitCode: code });
+        } else {
+          for (const failure of outcome.failures) ctx.out.error(failure);
+          ctx.out.print(`After --fix (${outcome.stepsRun} steps run):\n`);
+          ctx.out.print(renderDriftText(after, { color: ctx.out.color }));
+        }
+        return code;
+      } finally {
+        await session.close();
+      }
+    }));
+};

@@ -1,0 +1,68 @@
+// mrsk releases: the release ledger of every selected host (id, version, when, who), newest
+// first, the current one marked. Read-only. A host that cannot be read is named; exit 1 then.
+import type { RegisterCommand } from '../cli/program.ts';
+import { ledgerScript, parseLedger, type Ledger } from '../drift/ledger.ts';
+import { openSession, requireHosts } from './common.ts';
+
+interface ReleasesOptions {
+  json?: boolean;
+}
+
+type HostLedger = { host: string; ok: true; ledger: Ledger } | { host: string; ok: false; error: string };
+
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+export const register: RegisterCommand = (program, bind) => {
+  program
+    .command('releases')
+    .description('list the release ledger of each host: id, version, when, who (current marked *)')
+    .option('--json', 'print the ledgers as JSON')
+    .action(bind<ReleasesOptions>(async (ctx, options) => {
+      const session = await openSession(ctx);
+      try {
+        requireHosts(session.hosts);
+        const script = ledgerScript(session.config.service, session.config.destination);
+        const ledgers: HostLedger[] = await Promise.all(
+          session.hosts.map(async (host): Promise<HostLedger> => {
+            try {
+              const result = await session.runner.exec(host, { script }, { signal: ctx.signal });
+              if (result.code !== 0) return { host, ok: false, error: `reading the ledger failed (exit ${result.code}): ${result.stderr.trim().split('\n').pop() ?? ''}` };
+              return { host, ok: true, ledger: parseLedger(result.stdout) };
+            } catch (error) {
+              return { host, ok: false, error: (error as Error).message.replace(`${host}: `, '') };
+            }
+          }),
+        );
+        if (options.json) {
+          ctx.out.printJson({
+            formatVersion: '1',
+            service: session.config.service,
+            ...(session.config.destination ? { destination: session.config.destination } : {}),
+            hosts: ledgers.map((l) => (l.ok ? { host: l.host, currentId: l.ledger.currentId ?? null, releases: l.ledger.releases } : { host: l.host, error: l.error })),
+          });
+        } else {
+          for (const entry of ledgers) {
+            if (!entry.ok) {
+              ctx.out.print(`${entry.host}  NOT READ: ${entry.error}\n`);
+              continue;
+            }
+            const { releases, currentId, unreadable } = entry.ledger;
+            const lines = [`${entry.host}`];
+            if (releases.length === 0) lines.push('  no releases recorded');
+            else {
+              const rows = [['', 'ID', 'VERSION', 'APPLIED AT', 'BY'], ...releases.map((r) => [r.id === currentId ? '*' : '', r.id, r.version, r.appliedAt, r.appliedBy])];
+              lines.push(...table(rows).map((row) => `  ${row}`));
+            }
+            if (unreadable.length > 0) lines.push(`  (unreadable ledger files: ${unreadable.join(', ')})`);
+            ctx.out.print(`${lines.join('\n')}\n`);
+          }
+        }
+        return ledgers.some((l) => !l.ok) ? 1 : 0;
+      } finally {
+        await session.close();
+      }
+    }));
+};

@@ -1,0 +1,263 @@
+// Snapshot + the release recorded on each host → drift findings. Pure. Each host is compared with
+// the desired state at the version its own release record names (never a new version), so a
+// config edited since that release is told apart from a host changed by hand: the first is
+// `config-changed` (run `mrsk apply`), the second is drift that `--fix` restores.
+import type { Config } from '../config/types.ts';
+import { containerName, desired as deriveDesired } from '../desired/desired.ts';
+import { SPEC_HASH_LABEL } from '../desired/spec-hash.ts';
+import type { ContainerSpec, Desired } from '../desired/types.ts';
+import { containerSpecCause, stateCause } from '../plan/causes.ts';
+import { isManagedTraefik, isOwnedBy } from '../plan/diff.ts';
+import type { ObservedContainer, ReachableHost, ReleaseRecord, Snapshot } from '../probe/types.ts';
+import type { DriftFinding, DriftReport, HostDrift } from './types.ts';
+
+/** Which hosts and roles to compare (`--hosts`, `--roles`); roles undefined = all. */
+export interface DriftScope {
+  readonly hosts: readonly string[];
+  readonly roles?: readonly string[];
+}
+
+/** What to tell a user whose config changed since the last release. */
+export const CONFIG_CHANGED_HINT = 'config changed since the last release; run mrsk apply';
+
+const IN_SERVICE = new Set(['running', 'restarting', 'paused']);
+const inService = (c: ObservedContainer): boolean => IN_SERVICE.has(c.state);
+const newestFirst = (a: ObservedContainer, b: ObservedContainer): number =>
+  a.createdAt === b.createdAt ? b.name.localeCompare(a.name) : b.createdAt.localeCompare(a.createdAt);
+
+/** Was this container made by mrsk (its name follows from its own labels and it carries a spec hash)? */
+export function isMrskMade(container: ObservedContainer, service: string, destination: string | undefined): boolean {
+  const role = container.labels['mrsk.role'];
+  const version = container.labels['mrsk.version'];
+  if (!role || !version || !container.labels[SPEC_HASH_LABEL]) return false;
+  return container.name === containerName(service, role, version, destination);
+}
+
+/**
+ * Labels that differ between a container and its spec, in words. Labels Docker copied from the
+ * image are not differences; when the image's labels are unknown only mrsk.* and traefik.* extras count.
+ */
+export function labelDifferences(
+  container: ObservedContainer,
+  spec: ContainerSpec,
+  imageLabels: Readonly<Record<string, string>> | undefined,
+): string[] {
+  const words: string[] = [];
+  const actual = container.labels;
+  for (const [key, value] of Object.entries(spec.labels)) {
+    if (key === SPEC_HASH_LABEL) continue; // compared on its own
+    if (!(key in actual)) words.push(`label ${key} removed`);
+    else if (actual[key] !== value) words.push(`label ${key} changed`);
+  }
+  for (const [key, value] of Object.entries(actual)) {
+    if (key in spec.labels) continue;
+    const fromImage = imageLabels ? imageLabels[key] === value : !/^(mrsk|traefik)\./.test(key);
+    if (!fromImage) words.push(`label ${key} added`);
+  }
+  return words.sort();
+}
+
+function imageLabelsOf(host: ReachableHost, reference: string): Readonly<Record<string, string>> | undefined {
+  return host.images.find((image) => image.tags.includes(reference))?.labels;
+}
+
+function notRunningCause(container: ObservedContainer): { kind: 'container-stopped' | 'container-unhealthy'; cause: string } {
+  if (container.state === 'restarting') return { kind: 'container-unhealthy', cause: `container restarting (crash loop, ${container.restartCount} restarts)` };
+  if (container.state === 'paused') return { kind: 'container-unhealthy', cause: 'container paused' };
+  return { kind: 'container-stopped', cause: stateCause(container) };
+}
+
+/** Compares one reachable host with the release recorded on it. */
+function checkHost(config: Config, host: ReachableHost, record: ReleaseRecord, desiredState: Desired, roles: ReadonlySet<string> | undefined): DriftFinding[] {
+  const findings: DriftFinding[] = [];
+  const add = (finding: Omit<DriftFinding, 'host'>): void => {
+    findings.push({ host: host.host, ...finding });
+  };
+  const { service, destination } = config;
+  const wanted = desiredState.hosts[host.host];
+  if (!wanted) {
+    add({ kind: 'config-changed', cause: `the host is no longer in the config (release ${record.version} is recorded on it)`, fixable: false, hint: CONFIG_CHANGED_HINT });
+    return findings;
+  }
+  const owned = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, service, destination));
+  const specs = wanted.containers.filter((spec) => !roles || roles.has(spec.role));
+  const releaseNames = new Set(specs.map((spec) => spec.name));
+
+  if (specs.length > 0 && !host.networks.includes(wanted.network)) {
+    add({ kind: 'network-missing', cause: `docker network ${wanted.network} missing`, fixable: true });
+  }
+
+  for (const spec of specs) {
+    const recordedHash = record.specHashes[spec.role];
+    const configSame = recordedHash === spec.specHash;
+    const current = owned.find((c) => c.name === spec.name);
+    if (!recordedHash) {
+      add({ kind: 'config-changed', role: spec.role, cause: `role ${spec.role} is not in release ${record.id}: added to this host since`, fixable: false, hint: CONFIG_CHANGED_HINT });
+    } else if (!configSame) {
+      // Name what changed when the release container is there to compare with.
+      const detail = current && current.labels[SPEC_HASH_LABEL] === recordedHash ? containerSpecCause(current, spec.labels, spec.specHash).cause : 'spec changed';
+      add({ kind: 'config-changed', role: spec.role, container: spec.name, cause: `role ${spec.role}: ${detail}`, fixable: false, hint: CONFIG_CHANGED_HINT });
+    }
+    const unfixableHint = configSame ? undefined : CONFIG_CHANGED_HINT;
+    if (!current) {
+      add({
+        kind: 'container-missing',
+        role: spec.role,
+        container: spec.name,
+        cause: `container ${spec.name} of release ${record.version} is missing`,
+        fixable: configSame,
+        ...(unfixableHint ? { hint: unfixableHint } : {}),
+      });
+      continue;
+    }
+    const base = { role: spec.role, container: current.name, containerId: current.id };
+    const observedHash = current.labels[SPEC_HASH_LABEL];
+    if (recordedHash && observedHash !== recordedHash) {
+      add({
+        ...base,
+        kind: 'spec-differs',
+        cause: `spec-hash ${observedHash ? `${observedHash.slice(0, 15)}…` : 'missing'} is not the one release ${record.version} applied (recreated by hand?)`,
+        fixable: configSame,
+        ...(unfixableHint ? { hint: unfixableHint } : {}),
+      });
+    } else if (configSame) {
+      // Same hash label, yet recreated by hand with other labels or another image.
+      const differences = labelDifferences(current, spec, imageLabelsOf(host, current.image));
+      if (current.image !== spec.image) differences.unshift(`image ${current.image} instead of ${spec.image}`);
+      if (differences.length > 0) add({ ...base, kind: 'spec-differs', cause: `${differences.join(', ')} (edited by hand)`, fixable: true });
+    }
+    if (current.state !== 'running') {
+      const { kind, cause } = notRunningCause(current);
+      const fixable = kind === 'container-stopped' && configSame;
+      add({ ...base, kind, cause, fixable, ...(fixable ? {} : { hint: unfixableHint ?? `mrsk does not restart it blindly: see \`docker logs ${current.name}\` on the host` }) });
+    } else if (current.health === 'unhealthy') {
+      add({ ...base, kind: 'container-unhealthy', cause: 'container unhealthy', fixable: false, hint: `see \`docker logs ${current.name}\` on the host; a new release replaces it` });
+    }
+  }
+
+  const specRoles = new Set(specs.map((spec) => spec.role));
+  const configRoles = new Set(wanted.containers.map((spec) => spec.role));
+  const reportedRemovedRoles = new Set<string>();
+  const retained = new Map<string, ObservedContainer[]>();
+  for (const container of owned) {
+    if (releaseNames.has(container.name)) continue;
+    const role = container.labels['mrsk.role'] ?? '';
+    if (roles && !roles.has(role)) continue;
+    const version = container.labels['mrsk.version'];
+    const base = { ...(role ? { role } : {}), container: container.name, containerId: container.id };
+    if (!isMrskMade(container, service, destination)) {
+      add({ ...base, kind: 'stray-container', cause: `container ${container.name} carries this service's labels but was not created by mrsk (${container.state})`, fixable: true });
+      continue;
+    }
+    if (role in record.specHashes && !configRoles.has(role)) {
+      // The release had this role here; the config dropped it since. apply removes it, not drift.
+      if (inService(container) && !reportedRemovedRoles.has(role)) {
+        reportedRemovedRoles.add(role);
+        add({ ...base, kind: 'config-changed', cause: `role ${role} was removed from this host in the config`, fixable: false, hint: CONFIG_CHANGED_HINT });
+      }
+      continue;
+    }
+    if (inService(container)) {
+      const beside = specRoles.has(role) ? ` beside release ${record.version}` : ` (role ${role} is not in release ${record.version})`;
+      add({ ...base, kind: 'old-version-running', cause: `version ${version} is running${beside}`, fixable: true });
+      continue;
+    }
+    retained.set(role, [...(retained.get(role) ?? []), container]);
+  }
+
+  for (const [role, containers] of [...retained.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const sorted = [...containers].sort(newestFirst);
+    const excess = sorted.slice(wanted.retainContainers);
+    if (excess.length === 0) continue;
+    add({
+      role,
+      kind: 'retention-exceeded',
+      cause: `${sorted.length} stopped versions of role ${role || '(none)'} kept, more than retain_containers ${wanted.retainContainers} (${excess.map((c) => c.labels['mrsk.version']).join(', ')} to prune)`,
+      fixable: true,
+      excessContainerIds: excess.map((c) => c.id).reverse(),
+    });
+  }
+
+  const traefikSpec = wanted.traefik && specs.some((spec) => spec.proxied) ? wanted.traefik : undefined;
+  if (traefikSpec) {
+    const recordedHash = record.traefikSpecHash;
+    const configSame = recordedHash === traefikSpec.specHash;
+    const unfixable = configSame ? {} : { hint: CONFIG_CHANGED_HINT };
+    if (!configSame) add({ kind: 'config-changed', container: traefikSpec.name, cause: recordedHash ? 'Traefik settings changed since the release' : `Traefik is not in release ${record.id}`, fixable: false, hint: CONFIG_CHANGED_HINT });
+    const squatter = host.containers.find((c) => c.name === traefikSpec.name && !isManagedTraefik(c));
+    const traefik = host.containers.find((c) => isManagedTraefik(c) && c.state !== 'removing');
+    if (squatter) {
+      add({ kind: 'traefik-spec-differs', container: squatter.name, containerId: squatter.id, cause: `a container named ${squatter.name} runs that mrsk does not manage (no mrsk.traefik=true label)`, fixable: false, hint: 'remove or rename it by hand' });
+    } else if (!traefik) {
+      add({ kind: 'traefik-missing', container: traefikSpec.name, cause: 'Traefik container missing', fixable: configSame, ...unfixable });
+    } else {
+      const base = { container: traefik.name, containerId: traefik.id };
+      if (recordedHash && traefik.labels[SPEC_HASH_LABEL] !== recordedHash) {
+        add({ ...base, kind: 'traefik-spec-differs', cause: 'Traefik runs with another spec than the release applied (recreated by hand?)', fixable: configSame, ...unfixable });
+      } else if (!inService(traefik)) {
+        add({ ...base, kind: 'traefik-stopped', cause: stateCause(traefik, 'Traefik'), fixable: configSame, ...unfixable });
+      }
+    }
+  }
+  return findings;
+}
+
+/**
+ * Compares every host in scope with the release recorded on it and reports each difference with
+ * its cause. Hosts that could not be probed are reported as errors; the others are still checked.
+ */
+export function detectDrift(config: Config, snapshot: Snapshot, scope: DriftScope): DriftReport {
+  const roles = scope.roles ? new Set(scope.roles) : undefined;
+  const desiredByVersion = new Map<string, Desired>();
+  const desiredAt = (version: string): Desired => {
+    let state = desiredByVersion.get(version);
+    if (!state) desiredByVersion.set(version, (state = deriveDesired(config, version)));
+    return state;
+  };
+  const hosts: HostDrift[] = scope.hosts.map((name): HostDrift => {
+    const observed = snapshot.hosts[name];
+    if (!observed) return { host: name, status: 'error', problem: 'error', message: 'the host was not probed' };
+    if (observed.status !== 'ok') return { host: name, status: 'error', problem: observed.status, message: observed.message };
+    const record = observed.release;
+    if (!record) {
+      return {
+        host: name,
+        status: 'checked',
+        findings: [{ host: name, kind: 'no-release', cause: 'no release recorded on this host', fixable: false, hint: 'deploy first (mrsk deploy or mrsk apply); drift compares with the last applied release' }],
+      };
+    }
+    return {
+      host: name,
+      status: 'checked',
+      release: { id: record.id, version: record.version, appliedAt: record.appliedAt, appliedBy: record.appliedBy },
+      findings: checkHost(config, observed, record, desiredAt(record.version), roles),
+    };
+  });
+  const checked = hosts.filter((h): h is Extract<HostDrift, { status: 'checked' }> => h.status === 'checked');
+  const all = checked.flatMap((h) => h.findings);
+  return {
+    formatVersion: '1',
+    service: config.service,
+    ...(config.destination ? { destination: config.destination } : {}),
+    takenAt: snapshot.takenAt,
+    hosts,
+    summary: {
+      hostsChecked: checked.length,
+      hostsWithDrift: checked.filter((h) => h.findings.length > 0).length,
+      hostsInError: hosts.length - checked.length,
+      findings: all.length,
+      fixable: all.filter((f) => f.fixable).length,
+    },
+  };
+}
+
+/** Every finding of the report, host by host. */
+export function allFindings(report: DriftReport): DriftFinding[] {
+  return report.hosts.flatMap((h) => (h.status === 'checked' ? h.findings : []));
+}
+
+/** The exit code of a drift run: 1 when a host could not be checked, else 2 on any finding, else 0. */
+export function driftExitCode(report: DriftReport): 0 | 1 | 2 {
+  if (report.summary.hostsInError > 0) return 1;
+  return report.summary.findings > 0 ? 2 : 0;
+}

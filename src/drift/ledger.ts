@@ -1,0 +1,73 @@
+// The release ledger on a host: `~/.mrsk/<app>/releases/<id>.json`, one per applied release,
+// plus current.json (a copy of the last). A read-only script prints them; parsing is pure.
+import { stateDir } from '../probe/paths.ts';
+import type { ReleaseRecord } from '../probe/types.ts';
+import { shq } from '../ssh/quote.ts';
+
+const MARK = /^@@mrsk-release (.+)@@$/;
+
+/** A shell script that prints every ledger file after a `@@mrsk-release <file>@@` line; prints nothing when there is none. */
+export function ledgerScript(service: string, destination?: string): string {
+  const dir = `${stateDir(service, destination)}/releases`;
+  return [
+    `cd "$HOME" && [ -d ${shq(dir)} ] || exit 0`,
+    `for file in ${shq(dir)}/*.json; do`,
+    '  [ -f "$file" ] || continue',
+    `  printf '\\n@@mrsk-release %s@@\\n' "\${file##*/}"`,
+    '  cat "$file"',
+    'done',
+  ].join('\n');
+}
+
+/** A host's ledger: every release, newest first, and which one is current. */
+export interface Ledger {
+  readonly releases: readonly ReleaseRecord[];
+  readonly currentId?: string;
+  /** Files that were not valid release records (named, not fatal). */
+  readonly unreadable: readonly string[];
+}
+
+function isRecord(value: unknown): value is ReleaseRecord {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.id === 'string' && typeof v.version === 'string' && typeof v.appliedAt === 'string' && typeof v.appliedBy === 'string';
+}
+
+/** Parses the output of ledgerScript. */
+export function parseLedger(output: string): Ledger {
+  const files = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of output.split('\n')) {
+    const mark = MARK.exec(line);
+    if (mark) files.set(mark[1]!, (current = []));
+    else current?.push(line);
+  }
+  const releases: ReleaseRecord[] = [];
+  const unreadable: string[] = [];
+  let currentId: string | undefined;
+  for (const [file, lines] of files) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(lines.join('\n'));
+    } catch {
+      parsed = undefined;
+    }
+    if (!isRecord(parsed)) {
+      unreadable.push(file);
+      continue;
+    }
+    if (file === 'current.json') currentId = parsed.id;
+    else releases.push(parsed);
+  }
+  releases.sort((a, b) => (a.appliedAt === b.appliedAt ? b.id.localeCompare(a.id) : b.appliedAt.localeCompare(a.appliedAt)));
+  return { releases, ...(currentId ? { currentId } : {}), unreadable };
+}
+
+/** The release with this id on any of the ledgers, if one has it. */
+export function findRelease(ledgers: Iterable<Ledger>, id: string): ReleaseRecord | undefined {
+  for (const ledger of ledgers) {
+    const found = ledger.releases.find((r) => r.id === id);
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,44 @@
+// Two views of a DriftReport: text grouped per host for a person or a cron mail, and the JSON
+// document for alerting. Neither decides anything; both only format.
+import type { DriftFinding, DriftReport, HostDrift } from './types.ts';
+
+/** Text rendering options. */
+export interface RenderDriftOptions {
+  readonly color?: boolean;
+}
+
+const paint = (on: boolean | undefined, code: number, text: string): string => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
+
+function findingLine(finding: DriftFinding, color: boolean | undefined): string {
+  const subject = finding.role ? `${finding.role}: ` : finding.kind.startsWith('traefik') ? 'traefik: ' : '';
+  const marker = finding.fixable ? paint(color, 33, '!') : paint(color, 31, '✗');
+  const tail = finding.fixable ? ' [fixable]' : finding.hint ? ` — ${finding.hint}` : '';
+  return `  ${marker} ${subject}${finding.cause} (${finding.kind})${tail}`;
+}
+
+function hostBlock(host: HostDrift, color: boolean | undefined): string[] {
+  if (host.status === 'error') return [`${paint(color, 1, host.host)}  ${paint(color, 31, `NOT CHECKED (${host.problem})`)}: ${host.message}`];
+  const release = host.release ? `release ${host.release.id} (${host.release.version}, applied ${host.release.appliedAt} by ${host.release.appliedBy})` : 'no release recorded';
+  const lines = [`${paint(color, 1, host.host)}  ${release}`];
+  if (host.findings.length === 0) lines.push(`  ${paint(color, 32, '✓')} no drift`);
+  for (const finding of host.findings) lines.push(findingLine(finding, color));
+  return lines;
+}
+
+/** The report as text: one block per host, then a one-line summary. */
+export function renderDriftText(report: DriftReport, options: RenderDriftOptions = {}): string {
+  const app = report.destination ? `${report.service} (${report.destination})` : report.service;
+  const lines = [`Drift of ${app} against the release recorded on each host:`, ''];
+  for (const host of report.hosts) lines.push(...hostBlock(host, options.color), '');
+  lines.push(summaryLine(report));
+  return `${lines.join('\n')}\n`;
+}
+
+/** `Drift: 3 findings on 1 of 2 hosts (2 fixable …)` or `No drift: …`, plus the hosts not checked. */
+export function summaryLine(report: DriftReport): string {
+  const { summary } = report;
+  const unchecked = summary.hostsInError > 0 ? ` ${summary.hostsInError} host${summary.hostsInError === 1 ? '' : 's'} could not be checked.` : '';
+  if (summary.findings === 0) return `No drift: ${summary.hostsChecked} host${summary.hostsChecked === 1 ? '' : 's'} match their recorded release.${unchecked}`;
+  const fixable = summary.fixable > 0 ? `; ${summary.fixable} fixable with \`mrsk drift --fix\`` : '';
+  return `Drift: ${summary.findings} finding${summary.findings === 1 ? '' : 's'} on ${summary.hostsWithDrift} of ${summary.hostsChecked} checked host${summary.hostsChecked === 1 ? '' : 's'}${fixable}.${unchecked}`;
+}

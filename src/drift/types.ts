@@ -1,0 +1,71 @@
+// The drift model: what differs between a host and the last release recorded on it. Plain JSON
+// data (no classes), so `mrsk drift --json` prints it as it is and alerting can read it.
+import type { HostProblem } from '../probe/types.ts';
+
+/**
+ * Every kind of difference drift reports. `config-changed` is not drift of the host but of the
+ * config: it is reported and never fixed (`mrsk apply` rolls it out).
+ */
+export type DriftKind =
+  | 'no-release'
+  | 'config-changed'
+  | 'network-missing'
+  | 'container-missing'
+  | 'container-stopped'
+  | 'container-unhealthy'
+  | 'spec-differs'
+  | 'stray-container'
+  | 'old-version-running'
+  | 'traefik-missing'
+  | 'traefik-stopped'
+  | 'traefik-spec-differs'
+  | 'retention-exceeded';
+
+/** One difference on one host, with its cause in words and whether `--fix` corrects it. */
+export interface DriftFinding {
+  readonly host: string;
+  readonly kind: DriftKind;
+  /** The role it concerns, when it concerns one. */
+  readonly role?: string;
+  /** The container it concerns (name), or `traefik`. */
+  readonly container?: string;
+  /** The container's id when one exists on the host (the corrective-step filter matches on it). */
+  readonly containerId?: string;
+  /** Why this is drift, for a person: `container exited (137)`, `label foo changed`, … */
+  readonly cause: string;
+  /** True when `mrsk drift --fix` restores the recorded release for it. */
+  readonly fixable: boolean;
+  /** What to do instead, for findings --fix leaves alone. */
+  readonly hint?: string;
+  /** Containers a retention finding would remove (ids), oldest first. */
+  readonly excessContainerIds?: readonly string[];
+}
+
+/** The release a host was compared with (the record apply left on it). */
+export interface ComparedRelease {
+  readonly id: string;
+  readonly version: string;
+  readonly appliedAt: string;
+  readonly appliedBy: string;
+}
+
+/** One host's result: compared (findings may be empty) or not checked (unreachable, docker down…). */
+export type HostDrift =
+  | { readonly host: string; readonly status: 'checked'; readonly release?: ComparedRelease; readonly findings: readonly DriftFinding[] }
+  | { readonly host: string; readonly status: 'error'; readonly problem: HostProblem; readonly message: string };
+
+/** The whole drift report, per host in config order. */
+export interface DriftReport {
+  readonly formatVersion: '1';
+  readonly service: string;
+  readonly destination?: string;
+  readonly takenAt: string;
+  readonly hosts: readonly HostDrift[];
+  readonly summary: {
+    readonly hostsChecked: number;
+    readonly hostsWithDrift: number;
+    readonly hostsInError: number;
+    readonly findings: number;
+    readonly fixable: number;
+  };
+}
