@@ -104,12 +104,12 @@ function expandErb(tag: string, env: NodeJS.ProcessEnv, errors: string[]): strin
   return undefined;
 }
 
-/** Derives a variable name from ERB code, e.g. `Rails.application.credentials.registry["username"]` → REGISTRY_USERNAME. */
+/** Derives a variable name from Rails credentials ERB, e.g. `Rails.application.credentials.registry["username"]` → REGISTRY_USERNAME; else VAR. */
 function suggestName(code: string): string {
-  const noise = new Set(['rails', 'application', 'credentials', 'env', 'fetch', 'dig', 'to_s', 'config', 'secrets', 'read', 'file', 'strip', 'chomp']);
-  const words = (code.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []).filter((word) => !noise.has(word.toLowerCase()));
-  const name = words.join('_').toUpperCase().replace(/[^A-Z0-9_]/g, '');
-  return name && /^[A-Z_]/.test(name) ? name : 'VAR';
+  const after = /credentials((?:\s*(?:\.\s*[A-Za-z_][A-Za-z0-9_]*|\[\s*["':]?[A-Za-z_][A-Za-z0-9_]*["']?\s*\]))+)/.exec(code);
+  if (!after) return 'VAR';
+  const words = (after[1]!.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []).filter((word) => !['dig', 'fetch', 'to_s'].includes(word));
+  return words.length > 0 ? words.join('_').toUpperCase() : 'VAR';
 }
 
 /**
