@@ -29,13 +29,31 @@ unit() {
   run_node_tests unit test/unit/**/*.test.ts
 }
 integration() {
-  bash test/bed/install-deps.sh
+  timed install-deps bash test/bed/install-deps.sh
   run_node_tests integration test/integration/**/*.test.ts
 }
+# timed NAME CMD... : run CMD and record its duration under NAME
+timed() { local t0; t0=$(date +%s); "${@:2}"; took[$1]=$(( $(date +%s) - t0 ))s; }
+bed_up=no
 e2e() {
-  bash test/bed/install-deps.sh
+  timed install-deps-e2e bash test/bed/install-deps.sh
+  # the bed comes down on any exit, so a failing suite leaves no hosts behind
+  bed_up=yes
+  timed bed-setup bash test/bed/testbed.sh up 2
+  timed traefik-build bash test/bed/build-traefik.sh >/dev/null   # cached by version after the first build
+  timed traefik-image bash test/bed/traefik-image.sh >/dev/null
   TEST_CONCURRENCY=1 run_node_tests e2e test/e2e/**/*.test.ts
 }
+
+# On every exit (failures too): take the bed down if e2e brought it up, then print the times.
+finish() {
+  local status=$?
+  if [[ $bed_up == yes ]]; then bash test/bed/testbed.sh down || status=1; fi
+  for k in "${!took[@]}"; do echo "time: $k ${took[$k]}"; done
+  echo "time: total $(( $(date +%s) - started ))s"
+  exit "$status"
+}
+trap finish EXIT
 
 case $suite in
   unit) unit ;;
@@ -44,5 +62,3 @@ case $suite in
   all) unit; integration; e2e ;;
   *) echo "usage: test/run.sh unit|integration|e2e|all" >&2; exit 64 ;;
 esac
-for k in "${!took[@]}"; do echo "time: $k ${took[$k]}"; done
-echo "time: total $(( $(date +%s) - started ))s"
