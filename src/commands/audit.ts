@@ -1,0 +1,51 @@
+// mrsk audit: the last lines of the audit log of every selected host (who did what, when,
+// with which version), written by every mutating command.
+import type { RegisterCommand } from '../cli/program.ts';
+import { hostPaths } from '../apply/paths.ts';
+import { run } from '../apply/remote.ts';
+import { UsageError } from '../errors.ts';
+import { shq } from '../ssh/quote.ts';
+import { auditLines, parseAuditLine } from '../ops/audit.ts';
+import { combinedExitCode, runPerHost } from '../ops/hosts.ts';
+import { printSections } from './app.ts';
+import { openSession, requireHosts } from './common.ts';
+
+/** Lines shown per host unless --lines says otherwise (as Kamal's `tail -n 50`). */
+export const DEFAULT_AUDIT_LINES = 50;
+
+export const register: RegisterCommand = (program, bind) => {
+  program
+    .command('audit')
+    .description('the last lines of the audit log on each host')
+    .option('-n, --lines <n>', `lines per host (default ${DEFAULT_AUDIT_LINES})`)
+    .option('--json', 'print JSON')
+    .action(bind<{ lines?: string; json?: boolean }>(async (ctx, options) => {
+      const lines = options.lines !== undefined ? Number.parseInt(options.lines, 10) : DEFAULT_AUDIT_LINES;
+      if (!(lines > 0)) throw new UsageError(`--lines needs a positive number, got ${options.lines}`);
+      const session = await openSession(ctx);
+      try {
+        requireHosts(session.hosts);
+        const { service, destination } = session.config;
+        const log = hostPaths(service, destination).auditLog;
+        const outcomes = await runPerHost<string[]>(
+          session.hosts,
+          async (host) => {
+            const result = await run(session.remote, host, { script: `if [ -f ${shq(log)} ]; then tail -n ${lines} ${shq(log)}; fi` });
+            const found = auditLines(result.stdout);
+            return { host, ok: true, output: found.length ? found.join('\n') : 'no audit log yet', data: found };
+          },
+          options.json ? () => undefined : printSections(ctx, 'Audit'),
+        );
+        if (options.json) {
+          ctx.out.printJson({
+            hosts: Object.fromEntries(
+              outcomes.map((o) => [o.host, o.ok ? { entries: (o.data ?? []).map((line) => parseAuditLine(line, destination)) } : { error: o.problem }]),
+            ),
+          });
+        }
+        return combinedExitCode(outcomes);
+      } finally {
+        await session.close();
+      }
+    }));
+};

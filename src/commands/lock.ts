@@ -1,0 +1,128 @@
+// mrsk lock status|acquire|release: the deploy lock by hand. A manual lock (e.g. during a
+// database migration) stops every deploy, apply and rollback until it is released.
+import type { RegisterCommand } from '../cli/program.ts';
+import type { CommandContext } from '../cli/context.ts';
+import { acquireLock, audit, describeLock, forceRelease, whoAmI } from '../apply/lock.ts';
+import { hostPaths } from '../apply/paths.ts';
+import { tryRun } from '../apply/remote.ts';
+import { LockHeldError, UsageError } from '../errors.ts';
+import { shq } from '../ssh/quote.ts';
+import { formatLockState, LOCK_ABSENT, LOCK_NO_RECORD, lockStatusJson, parseLockStatus, type HostLockState } from '../ops/lock-status.ts';
+import { openSession, requireHosts, type Session } from './common.ts';
+
+/** A manual lock lasts a day unless --lease says otherwise; after that it shows as stale. */
+export const MANUAL_LEASE_SECONDS = 24 * 60 * 60;
+
+/** Reads the lock record on every selected host. */
+export async function lockStates(session: Session): Promise<HostLockState[]> {
+  const paths = hostPaths(session.config.service, session.config.destination);
+  const script = `if [ -d ${shq(paths.lockDir)} ]; then cat ${shq(paths.lockHolder)} 2>/dev/null || echo ${LOCK_NO_RECORD}; else echo ${LOCK_ABSENT}; fi`;
+  return Promise.all(
+    session.hosts.map(async (host): Promise<HostLockState> => {
+      try {
+        const result = await tryRun(session.remote, host, { script });
+        if (result.code !== 0) return { host, state: 'error', message: result.stderr.trim() || `exit ${result.code}` };
+        return parseLockStatus(host, result.stdout);
+      } catch (error) {
+        return { host, state: 'error', message: (error as Error).message };
+      }
+    }),
+  );
+}
+
+async function status(ctx: CommandContext, options: { json?: boolean }): Promise<number> {
+  const session = await openSession(ctx);
+  try {
+    requireHosts(session.hosts);
+    const states = await lockStates(session);
+    if (options.json) ctx.out.printJson(lockStatusJson(states));
+    else for (const state of states) ctx.out.print(formatLockState(state));
+    return states.some((s) => s.state === 'error') ? 1 : 0;
+  } finally {
+    await session.close();
+  }
+}
+
+interface AcquireOptions {
+  message?: string;
+  lease?: string;
+  lockWait?: string;
+  force?: boolean;
+}
+
+async function acquire(ctx: CommandContext, options: AcquireOptions): Promise<number> {
+  if (!options.message) throw new UsageError('lock acquire needs -m "why", so that others know what the lock is for');
+  const lease = options.lease !== undefined ? Number(options.lease) : MANUAL_LEASE_SECONDS;
+  if (!(lease > 0)) throw new UsageError(`--lease needs a number of seconds, got ${options.lease}`);
+  const session = await openSession(ctx);
+  try {
+    requireHosts(session.hosts);
+    const { service, destination } = session.config;
+    const lock = await acquireLock(session.remote, session.hosts, {
+      service,
+      destination,
+      command: 'lock acquire',
+      message: options.message,
+      leaseSeconds: lease,
+      force: options.force,
+      waitSeconds: options.lockWait !== undefined ? Number(options.lockWait) : undefined,
+    });
+    await audit(session.remote, session.hosts, service, destination, `lock acquire: ${options.message}`).catch(() => undefined);
+    ctx.out.print(`Acquired the deploy lock on ${session.hosts.join(', ')}: ${describeLock(lock.info)}`);
+    return 0;
+  } finally {
+    await session.close();
+  }
+}
+
+async function release(ctx: CommandContext, options: { force?: boolean }): Promise<number> {
+  const session = await openSession(ctx);
+  try {
+    requireHosts(session.hosts);
+    const { service, destination } = session.config;
+    const me = whoAmI();
+    const states = await lockStates(session);
+    const refused: string[] = [];
+    const release: string[] = [];
+    for (const state of states) {
+      if (state.state === 'unlocked') continue;
+      if (state.state === 'error') refused.push(formatLockState(state));
+      else if (options.force || (state.state === 'locked' && state.lock.holder === me)) release.push(state.host);
+      else refused.push(formatLockState(state));
+    }
+    if (release.length) {
+      await forceRelease(session.remote, release, { service, destination });
+      await audit(session.remote, release, service, destination, `lock release${options.force ? ' --force' : ''}`).catch(() => undefined);
+      ctx.out.print(`Released the deploy lock on ${release.join(', ')}`);
+    }
+    if (refused.length) {
+      throw new LockHeldError(`not released (held by someone else; --force releases it anyway):\n${refused.join('\n')}`);
+    }
+    if (release.length === 0) ctx.out.print('No deploy lock is held on the selected hosts.');
+    return 0;
+  } finally {
+    await session.close();
+  }
+}
+
+export const register: RegisterCommand = (program, bind) => {
+  const lock = program.command('lock').description('show, take or release the deploy lock');
+  lock
+    .command('status')
+    .description('who holds the deploy lock on each host, for what, and until when')
+    .option('--json', 'print JSON')
+    .action(bind<{ json?: boolean }>((ctx, options) => status(ctx, options)));
+  lock
+    .command('acquire')
+    .description('take the deploy lock on every selected host, so no deploy runs until it is released')
+    .requiredOption('-m, --message <text>', 'why (shown to anyone who tries to deploy)')
+    .option('--lease <seconds>', `how long the lock counts as alive (default ${MANUAL_LEASE_SECONDS})`)
+    .option('--lock-wait <seconds>', 'wait this long for a lock held by someone else')
+    .option('--force', 'take over a lock whose lease ran out')
+    .action(bind<AcquireOptions>((ctx, options) => acquire(ctx, options)));
+  lock
+    .command('release')
+    .description('release your deploy lock (--force: anyone’s, e.g. a stale one)')
+    .option('--force', 'release it whoever holds it')
+    .action(bind<{ force?: boolean }>((ctx, options) => release(ctx, options)));
+};
