@@ -1,0 +1,217 @@
+// desired(config, version): what each host must run, and the spec hash that identifies it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { batchSize, desired } from '../../../src/desired/desired.ts';
+import { expandDockerOptions, expandTraefikArgs } from '../../../src/desired/options.ts';
+import { canonicalJson } from '../../../src/desired/canonical.ts';
+import { DATABASE_URL_VALUE, makeConfig, makeEnv, makeRole } from '../helpers/config.ts';
+
+const H1 = 'h1.example.com';
+const H2 = 'h2.example.com';
+
+test('each host gets the mrsk network and one container per role on it, primary role first', () => {
+  const config = makeConfig({
+    roles: [makeRole('job', { hosts: [H1], cmd: 'bin/jobs' }), makeRole('web', { hosts: [H1, H2] })],
+    primaryRole: 'web',
+  });
+  const state = desired(config, 'v7');
+  assert.deepEqual(Object.keys(state.hosts), [H1, H2]);
+  assert.deepEqual(state.hosts[H1]!.containers.map((c) => c.name), ['app-web-v7', 'app-job-v7']);
+  assert.deepEqual(state.hosts[H2]!.containers.map((c) => c.name), ['app-web-v7']);
+  assert.equal(state.hosts[H1]!.network, 'mrsk');
+  assert.equal(state.hosts[H1]!.retainContainers, 5);
+  assert.equal(state.primaryRole, 'web');
+});
+
+test('a web container spec: name, image, env split, network, cord folder, healthcheck with the cord', () => {
+  const web = desired(makeConfig(), 'v1').hosts[H1]!.containers[0]!;
+  assert.equal(web.name, 'app-web-v1');
+  assert.equal(web.image, 'registry.example.com/acme/app:v1');
+  assert.deepEqual(web.env, { RAILS_ENV: 'production', RAILS_LOG_LEVEL: 'info' });
+  assert.deepEqual(Object.keys(web.secretEnv), ['DATABASE_URL']);
+  assert.equal(web.secretEnv.DATABASE_URL!.reveal(), DATABASE_URL_VALUE);
+  assert.equal(web.network, 'mrsk');
+  assert.equal(web.proxied, true);
+  assert.equal(web.traefikService, 'app-web');
+  assert.equal(web.cordDir, '.mrsk/app/cords/app-web-v1');
+  assert.equal(web.cmd, undefined);
+  assert.deepEqual(web.healthcheck, {
+    cmd: 'test -f /run/mrsk/cord/ok && (wget -q -O /dev/null http://127.0.0.1:3000/up || curl -fsS -o /dev/null http://127.0.0.1:3000/up)',
+    interval: 1,
+    timeout: 5,
+    retries: 7,
+    startPeriod: 30,
+  });
+});
+
+test('a custom healthcheck cmd replaces the HTTP check but still requires the cord; odd paths are quoted', () => {
+  const custom = desired(makeConfig({ healthcheck: { path: '/up', port: 3000, interval: 2, timeout: 3, maxAttempts: 4, cmd: 'bin/ready' } }), 'v1');
+  assert.equal(custom.hosts[H1]!.containers[0]!.healthcheck!.cmd, 'test -f /run/mrsk/cord/ok && (bin/ready)');
+  const odd = desired(makeConfig({ healthcheck: { path: "/up?x=1&y='2'", port: 8080, interval: 1, timeout: 5, maxAttempts: 7 } }), 'v1');
+  assert.match(odd.hosts[H1]!.containers[0]!.healthcheck!.cmd, /wget -q -O \/dev\/null 'http:\/\/127\.0\.0\.1:8080\/up\?x=1&y='\\''2'\\'''/);
+});
+
+test('a non-proxied role has no healthcheck, no cord and no traefik labels; a string cmd runs through sh -c', () => {
+  const job = desired(makeConfig(), 'v1').hosts[H1]!.containers[1]!;
+  assert.equal(job.role, 'job');
+  assert.equal(job.proxied, false);
+  assert.equal(job.healthcheck, undefined);
+  assert.equal(job.cordDir, undefined);
+  assert.deepEqual(job.cmd, ['sh', '-c', 'bin/jobs']);
+  assert.deepEqual(Object.keys(job.labels).filter((key) => key.startsWith('traefik.')), []);
+  const argv = desired(makeConfig({ roles: [makeRole('web', { hosts: [H1], cmd: ['bin/rails', 'server', '-b', '0.0.0.0'] })] }), 'v1');
+  assert.deepEqual(argv.hosts[H1]!.containers[0]!.cmd, ['bin/rails', 'server', '-b', '0.0.0.0']);
+});
+
+test('labels: ownership, traefik router named per role (never per version), retry middleware, role labels merged', () => {
+  const config = makeConfig({
+    labels: { team: 'payments', 'mrsk.service': 'spoofed' },
+    roles: [makeRole('web', { hosts: [H1], labels: { tier: 'front' }, traefik: { enabled: true, labels: { 'traefik.http.routers.app-web.rule': 'Host(`app.example.com`)' } } })],
+  });
+  const labels = desired(config, 'v3').hosts[H1]!.containers[0]!.labels;
+  assert.equal(labels['mrsk.service'], 'app', 'a config label cannot disown the container');
+  assert.equal(labels['mrsk.role'], 'web');
+  assert.equal(labels['mrsk.version'], 'v3');
+  assert.equal(labels['mrsk.destination'], undefined);
+  assert.equal(labels.team, 'payments');
+  assert.equal(labels.tier, 'front');
+  assert.equal(labels['traefik.enable'], 'true');
+  assert.equal(labels['traefik.docker.network'], 'mrsk');
+  assert.equal(labels['traefik.http.routers.app-web.rule'], 'Host(`app.example.com`)');
+  assert.equal(labels['traefik.http.routers.app-web.entrypoints'], 'web');
+  assert.equal(labels['traefik.http.routers.app-web.service'], 'app-web');
+  assert.equal(labels['traefik.http.routers.app-web.middlewares'], 'app-web-retry@docker');
+  assert.equal(labels['traefik.http.services.app-web.loadbalancer.server.port'], '3000');
+  assert.equal(labels['traefik.http.middlewares.app-web-retry.retry.attempts'], '5');
+  assert.equal(labels['traefik.http.middlewares.app-web-retry.retry.initialinterval'], '500ms');
+  assert.match(labels['mrsk.spec-hash']!, /^v1:[0-9a-f]{64}$/);
+});
+
+test('traefik labels are byte-identical across versions and never mention the version', () => {
+  const config = makeConfig();
+  const traefikOf = (version: string) =>
+    Object.entries(desired(config, version).hosts[H1]!.containers[0]!.labels).filter(([key]) => key.startsWith('traefik.'));
+  assert.deepEqual(traefikOf('v1'), traefikOf('2026-11-20-abcdef'));
+  assert.ok(!JSON.stringify(traefikOf('abcdef123')).includes('abcdef123'));
+});
+
+test('a destination appears in names, the router, the cord folder and the mrsk.destination label', () => {
+  const web = desired(makeConfig({ destination: 'staging' }), 'v1').hosts[H1]!.containers[0]!;
+  assert.equal(web.name, 'app-web-staging-v1');
+  assert.equal(web.labels['mrsk.destination'], 'staging');
+  assert.equal(web.traefikService, 'app-web-staging');
+  assert.equal(web.labels['traefik.http.routers.app-web-staging.service'], 'app-web-staging');
+  assert.equal(web.cordDir, '.mrsk/app-staging/cords/app-web-staging-v1');
+});
+
+test('options maps expand to argv in config order; true is a bare flag, false is dropped', () => {
+  assert.deepEqual(expandDockerOptions({ memory: '1g', 'add-host': ['a:10.0.0.1', 'b:10.0.0.2'], init: true, privileged: false, cpus: 2 }), [
+    '--memory', '1g', '--add-host', 'a:10.0.0.1', '--add-host', 'b:10.0.0.2', '--init', '--cpus', '2',
+  ]);
+  const web = desired(makeConfig({ roles: [makeRole('web', { hosts: [H1], options: { memory: '512m' } })] }), 'v1').hosts[H1]!.containers[0]!;
+  assert.deepEqual(web.options, ['--memory', '512m']);
+  assert.deepEqual(expandTraefikArgs({ accesslog: true, 'log.level': 'DEBUG', 'metrics.prometheus': false }), [
+    '--accesslog', '--log.level=DEBUG', '--metrics.prometheus=false',
+  ]);
+});
+
+test('traefik spec: docker provider on mrsk, API on loopback, config args merged over the defaults by key', () => {
+  const config = makeConfig({ traefik: { image: 'traefik:v3.6', args: { 'log.level': 'DEBUG', accesslog: true }, labels: { owner: 'ops' }, options: { memory: '256m' }, hostPort: 8000, apiPort: 9090 } });
+  const traefik = desired(config, 'v1').hosts[H1]!.traefik!;
+  assert.equal(traefik.name, 'traefik');
+  assert.equal(traefik.image, 'traefik:v3.6');
+  assert.deepEqual(traefik.args, [
+    '--providers.docker=true',
+    '--providers.docker.exposedByDefault=false',
+    '--providers.docker.network=mrsk',
+    '--entrypoints.web.address=:80',
+    '--entrypoints.traefik.address=:8080',
+    '--api.insecure=true',
+    '--ping=true',
+    '--log.level=DEBUG',
+    '--accesslog',
+  ]);
+  assert.deepEqual(traefik.ports, ['8000:80', '127.0.0.1:9090:8080']);
+  assert.deepEqual(traefik.volumes, ['/var/run/docker.sock:/var/run/docker.sock']);
+  assert.deepEqual(traefik.options, ['--memory', '256m']);
+  assert.equal(traefik.labels['mrsk.traefik'], 'true');
+  assert.equal(traefik.labels.owner, 'ops');
+  assert.equal(traefik.labels['mrsk.spec-hash'], traefik.specHash);
+  assert.equal(traefik.apiPort, 9090);
+  assert.equal(traefik.network, 'mrsk');
+});
+
+test('only hosts that carry a proxied role get traefik', () => {
+  const config = makeConfig({ roles: [makeRole('web', { hosts: [H1] }), makeRole('job', { hosts: [H2], cmd: 'bin/jobs' })] });
+  const state = desired(config, 'v1');
+  assert.ok(state.hosts[H1]!.traefik);
+  assert.equal(state.hosts[H2]!.traefik, undefined);
+});
+
+test('batches follow boot.limit as a count or a percentage, hosts in config order', () => {
+  const hosts = ['a', 'b', 'c', 'd', 'e'];
+  const config = (limit?: number | string) => makeConfig({ roles: [makeRole('web', { hosts })], boot: { ...(limit !== undefined ? { limit } : {}), wait: 15 } });
+  assert.deepEqual(desired(config(), 'v1').batches, [hosts]);
+  assert.deepEqual(desired(config(2), 'v1').batches, [['a', 'b'], ['c', 'd'], ['e']]);
+  assert.deepEqual(desired(config('40%'), 'v1').batches, [['a', 'b'], ['c', 'd'], ['e']]);
+  assert.deepEqual(desired(config('10%'), 'v1').batches, [['a'], ['b'], ['c'], ['d'], ['e']]);
+  assert.equal(desired(config(2), 'v1').batchWait, 15);
+  assert.equal(batchSize('100%', 3), 3);
+  assert.equal(batchSize(0, 3), 1);
+});
+
+test('the spec hash is pinned for the default fixture config (a change here changes every deployed container)', () => {
+  const state = desired(makeConfig(), 'v1');
+  assert.equal(state.hosts[H1]!.containers[0]!.specHash, 'v1:75c15b5bcf2b869badd61457d03e90678d8e7e2b597fc454772d1425c2db5d3f');
+  assert.equal(state.hosts[H1]!.containers[1]!.specHash, 'v1:deee00bd0f2f2dfac9d1dfbf2949b4ccd8e279fc9a2a929db2ec5649b37541dd');
+  assert.equal(state.hosts[H1]!.traefik!.specHash, 'v1:0c03ca33d470ca3cb27e9aaeb4271ee2cb2a004bbe1c205efd9716ac02a6b2ef');
+});
+
+test('the spec hash is stable, and changes with image, env, secret value, cmd, volumes, labels and options', () => {
+  const base = makeConfig();
+  const hashOf = (config = base, version = 'v1', role = 0) => desired(config, version).hosts[H1]!.containers[role]!.specHash;
+  assert.equal(hashOf(), hashOf(makeConfig()), 'same config and version, same hash');
+  const variants = {
+    version: hashOf(base, 'v2'),
+    clearEnv: hashOf(makeConfig({ roles: [makeRole('web', { hosts: [H1, H2], env: makeEnv({ RAILS_ENV: 'staging', RAILS_LOG_LEVEL: 'info' }, { DATABASE_URL: DATABASE_URL_VALUE }) }), base.roles[1]!] })),
+    secretValue: hashOf(makeConfig({ roles: [makeRole('web', { hosts: [H1, H2], env: makeEnv({ RAILS_ENV: 'production', RAILS_LOG_LEVEL: 'info' }, { DATABASE_URL: 'other' }) }), base.roles[1]!] })),
+    volumes: hashOf(makeConfig({ volumes: ['/data:/data'] })),
+    labels: hashOf(makeConfig({ labels: { team: 'x' } })),
+    options: hashOf(makeConfig({ roles: [makeRole('web', { hosts: [H1, H2], options: { memory: '1g' } }), base.roles[1]!] })),
+    healthcheck: hashOf(makeConfig({ healthcheck: { ...base.healthcheck, path: '/health' } })),
+  };
+  const all = [hashOf(), ...Object.values(variants)];
+  assert.equal(new Set(all).size, all.length, `some change did not change the hash: ${canonicalJson(variants)}`);
+  const cmd = hashOf(makeConfig({ roles: [base.roles[0]!, makeRole('job', { hosts: [H1], cmd: 'bin/jobs --queue x' })] }), 'v1', 1);
+  assert.notEqual(cmd, hashOf(base, 'v1', 1));
+});
+
+test('secret values never appear in a spec: not in labels, not in JSON, not in the parts summary', () => {
+  const state = desired(makeConfig(), 'v1');
+  const json = JSON.stringify(state);
+  assert.ok(!json.includes(DATABASE_URL_VALUE));
+  assert.ok(!json.includes('hunter2'));
+  assert.ok(json.includes('"DATABASE_URL":"[REDACTED]"'));
+  const parts = JSON.parse(state.hosts[H1]!.containers[0]!.labels['mrsk.spec-parts']!) as { secrets: Record<string, string>; env: Record<string, string> };
+  assert.match(parts.secrets.DATABASE_URL!, /^[0-9a-f]{16}$/);
+  assert.deepEqual(parts.env, { RAILS_ENV: 'production', RAILS_LOG_LEVEL: 'info' });
+});
+
+test('the secret HMAC is keyed per project: the same secret gives different digests for another destination', () => {
+  const digestOf = (destination?: string) =>
+    (JSON.parse(desired(makeConfig(destination ? { destination } : {}), 'v1').hosts[H1]!.containers[0]!.labels['mrsk.spec-parts']!) as { secrets: Record<string, string> }).secrets.DATABASE_URL;
+  assert.notEqual(digestOf(), digestOf('staging'));
+  assert.equal(digestOf('staging'), digestOf('staging'));
+});
+
+test('the traefik spec hash is sha256 over the canonical JSON (sorted keys) of the spec without derived labels', async () => {
+  const { createHash } = await import('node:crypto');
+  const traefik = desired(makeConfig(), 'v1').hosts[H1]!.traefik!;
+  // Written out by hand in sorted-key order: the documented algorithm, independent of canonicalJson.
+  const canonical =
+    '{"apiPort":8080,"args":["--providers.docker=true","--providers.docker.exposedByDefault=false","--providers.docker.network=mrsk",' +
+    '"--entrypoints.web.address=:80","--entrypoints.traefik.address=:8080","--api.insecure=true","--ping=true","--log.level=INFO"],' +
+    '"image":"traefik:v3.6","labels":{"mrsk.traefik":"true"},"name":"traefik","network":"mrsk","options":[],' +
+    '"ports":["80:80","127.0.0.1:8080:8080"],"volumes":["/var/run/docker.sock:/var/run/docker.sock"]}';
+  assert.equal(traefik.specHash, `v1:${createHash('sha256').update(canonical).digest('hex')}`);
+});
