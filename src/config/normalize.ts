@@ -72,7 +72,8 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     report(context.primaryRoleExplicit ? ['primary_role'] : ['servers'], message);
   }
   const orderedRoles = primary ? [primary, ...roles.filter((role) => role !== primary)] : roles;
-  const hosts = [...new Set(roles.flatMap((role) => role.hosts))];
+  // Hosts in role order with the primary role first, so the primary host leads.
+  const hosts = [...new Set(orderedRoles.flatMap((role) => role.hosts))];
 
   const registry = raw.registry as Raw | undefined;
   let password: Secret | undefined;

@@ -110,7 +110,7 @@ export interface Config {
   readonly primaryRole: string;
   /** First host of the primary role. */
   readonly primaryHost: string;
-  /** Every host, first appearance order, no duplicates. */
+  /** Every host, no duplicates, in role order (primary role first), so hosts[0] is the primary host. */
   readonly hosts: readonly string[];
   /** Base env (roles already have theirs merged over it). */
   readonly env: EnvSpec;
