@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { probeScript, SECTION_PATTERN } from '../../../src/probe/script.ts';
+import { currentReleaseFile, lockHolderFile, stateDir } from '../../../src/probe/paths.ts';
+
+describe('probeScript', () => {
+  it('filters containers by service and destination labels and reads that destination\'s lock and release', () => {
+    const script = probeScript('app', 'prod');
+    assert.ok(script.includes('--filter label=mrsk.service=app --filter label=mrsk.destination=prod'));
+    assert.ok(script.includes('"$HOME"/.mrsk/app-prod/lock/holder.json'));
+    assert.ok(script.includes('"$HOME"/.mrsk/app-prod/releases/current.json'));
+    const withoutDestination = probeScript('app', undefined);
+    assert.ok(!withoutDestination.includes('mrsk.destination'));
+    assert.ok(withoutDestination.includes('"$HOME"/.mrsk/app/lock/holder.json'));
+  });
+
+  it('quotes every config value, so a hostile service name stays one literal word', () => {
+    const script = probeScript("we'ird $(touch /tmp/pwned)", 'x;y', { imageRepo: 'r/a`id`' });
+    assert.ok(script.includes(`'label=mrsk.service=we'\\''ird $(touch /tmp/pwned)'`), script);
+    assert.ok(script.includes(`'label=mrsk.destination=x;y'`));
+    assert.ok(script.includes(`printf '%s\\n' 'r/a\`id\`'`));
+    // outside single-quoted words (and \' escapes), none of the hostile text appears
+    const unquoted = script.replace(/'[^']*'|\\'/g, "''");
+    assert.ok(!unquoted.includes('touch /tmp/pwned') && !unquoted.includes('`id`'));
+  });
+
+  it('only reads: no writes, removals, or redirections other than to /dev/null and between streams', () => {
+    const script = probeScript('app', 'prod', { imageRepo: 'r/app' });
+    const withoutQuoted = script.replace(/'[^']*'|\\'/g, "''");
+    const redirections = withoutQuoted.replace(/2?>\/dev\/null|2>&1/g, '');
+    assert.ok(!redirections.includes('>'), 'unexpected redirection');
+    for (const word of ['rm ', 'mkdir', 'touch', 'mv ', 'docker run', 'docker rm', 'docker stop', 'docker network create', 'docker pull']) {
+      assert.ok(!script.includes(word), `script must not run ${word}`);
+    }
+  });
+
+  it('prints markers the parser recognises, and always ends with exit 0', () => {
+    const script = probeScript('app', undefined);
+    const names = [...script.matchAll(/section ([a-z-]+)/g)].map((m) => m[1]!);
+    assert.deepEqual([...new Set(names)].sort(), [
+      'containers', 'end', 'home', 'images', 'lock', 'networks', 'problem', 'problem-detail', 'release',
+      'traefik-routers', 'traefik-services', 'version',
+    ]);
+    for (const name of names) assert.ok(SECTION_PATTERN.test(`@@mrsk-probe ${name}@@`));
+    assert.ok(script.trimEnd().endsWith('exit 0'));
+  });
+
+  it('lists images of the configured repository only when given', () => {
+    assert.ok(probeScript('app', undefined, { imageRepo: 'r/acme/app' }).includes("printf '%s\\n' r/acme/app"));
+    assert.ok(!probeScript('app', undefined).includes("printf '%s\\n' r/"));
+  });
+});
+
+describe('host state paths', () => {
+  it('keep service and destination apart', () => {
+    assert.equal(stateDir('app'), '.mrsk/app');
+    assert.equal(stateDir('app', 'prod'), '.mrsk/app-prod');
+    assert.equal(lockHolderFile('app', 'prod'), '.mrsk/app-prod/lock/holder.json');
+    assert.equal(currentReleaseFile('app'), '.mrsk/app/releases/current.json');
+  });
+});
