@@ -167,7 +167,8 @@ function checkHost(config: Config, host: ReachableHost, record: ReleaseRecord, d
 
   for (const [role, containers] of [...retained.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const sorted = [...containers].sort(newestFirst);
-    const excess = sorted.slice(wanted.retainContainers);
+    // The newest retained version is the rollback target: drift never counts it as excess.
+    const excess = sorted.slice(Math.max(wanted.retainContainers, 1));
     if (excess.length === 0) continue;
     add({
       role,
