@@ -3,7 +3,7 @@
 // no route off the test net, `mrsk plan` on fresh hosts, and, last, `down` leaving nothing.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { type Bed, bringUp, mrskHasCommand, run } from './harness.ts';
 
 let bed: Bed;
@@ -189,11 +189,35 @@ test('down removes everything: no namespaces, processes, mounts, veths, iptables
   }
   const bedPrefix = prefix();
   const dir = bedDir();
-  assert.ok((await leftovers(bedPrefix, dir)).length > 0, 'the bed should be visible before down');
-  const started = performance.now();
+  // running containers with a restart policy, as a deploy leaves them, must not survive down
+  for (const hostIndex of [1, 2]) {
+    const started = await bed.ssh(
+      hostIndex,
+      `${loginFromStdin(bed.registry)}docker run -d --restart always --name bedcheck-sleeper ${bed.registry}/busybox:testbed sleep 600`,
+      { input: bed.env.MRSK_REGISTRY_PASSWORD ?? '' },
+    );
+    assert.equal(started.code, 0, started.stderr);
+  }
+  assert.ok((await leftovers(bedPrefix, dir)).some((l) => l.startsWith('netns')), 'the bed should be visible before down');
+  // the kernel identities of the bed's network namespaces: no process may keep one alive
+  const bedNetns = new Set(
+    readdirSync('/run/netns').filter((n) => n.startsWith(`${bedPrefix}-`)).map((n) => `net:[${statSync(`/run/netns/${n}`).ino}]`),
+  );
+  assert.equal(bedNetns.size, 3, 'builder + 2 hosts');
+  const downStarted = performance.now();
   await bed.tearDown();
-  const downMs = Math.round(performance.now() - started);
+  const downMs = Math.round(performance.now() - downStarted);
   assert.deepEqual(await leftovers(bedPrefix, dir), []);
+  const inBedNetns = readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((pid) => {
+      try {
+        return bedNetns.has(readlinkSync(`/proc/${pid}/ns/net`));
+      } catch {
+        return false;
+      }
+    });
+  assert.deepEqual(inBedNetns, [], 'processes still in a bed network namespace');
   // (no request to the registry address here: without the bridge it would route off the test net)
   console.log(`time: bed down ${(downMs / 1000).toFixed(1)}s`);
 });
