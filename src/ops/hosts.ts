@@ -90,8 +90,10 @@ export function failedOutcome<T>(host: string, error: unknown): HostOutcome<T> {
 export function formatHostSection(title: string, outcome: HostOutcome): string {
   const header = `${title} Host: ${outcome.host}`;
   const body = outcome.output.replace(/\n+$/, '');
-  const problem = outcome.ok || !outcome.problem ? '' : `${body ? '\n' : ''}error: ${outcome.problem}`;
-  return `${header}${body ? `\n${body}` : ''}${problem}\n`;
+  const lines = [header];
+  if (body) lines.push(body);
+  if (!outcome.ok && outcome.problem) lines.push(`error: ${outcome.problem}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /**
