@@ -20,8 +20,9 @@ type SavedSpec = Omit<ContainerSpec, 'secretEnv'> & { readonly secretEnv: readon
 export function serializePlan(plan: Plan, fingerprint: string = plan.snapshotFingerprint): string {
   const steps = plan.steps.map((step) => {
     if (step.action.kind !== 'container-run') return step;
-    const { secretEnv, ...spec } = step.action.spec;
-    const saved: SavedSpec = { ...spec, secretEnv: Object.keys(secretEnv).sort() };
+    const spec = step.action.spec;
+    // Overwriting in place keeps the key order, so a read-back plan serializes identically.
+    const saved: SavedSpec = { ...spec, secretEnv: Object.keys(spec.secretEnv).sort() };
     return { ...step, action: { kind: step.action.kind, spec: saved } };
   });
   const document = {

@@ -1,0 +1,189 @@
+// diff(desired, snapshot): the order and content of plan steps, case by case. The golden tests
+// pin the whole output; these name the rules the output must follow.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { desired } from '../../../src/desired/desired.ts';
+import { diff } from '../../../src/plan/diff.ts';
+import type { Plan, PlanStep } from '../../../src/plan/types.ts';
+import { scenarios, type Scenario } from '../helpers/scenarios.ts';
+
+const H1 = 'h1.example.com';
+const H2 = 'h2.example.com';
+const byName = new Map(scenarios().map((s) => [s.name, s]));
+
+function planOf(name: string): Plan {
+  const scenario: Scenario | undefined = byName.get(name);
+  if (!scenario) throw new Error(`no scenario ${name}`);
+  return diff(desired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
+}
+
+const onHost = (plan: Plan, host: string): PlanStep[] => plan.steps.filter((step) => step.host === host);
+const kinds = (steps: readonly PlanStep[]): string[] => steps.map((step) => `${step.action.kind} ${'name' in step.action ? step.action.name : 'spec' in step.action ? step.action.spec.name : ''}`.trim());
+
+test('first deploy: network, traefik, pull, run, wait healthy, wait routed, then job, then release', () => {
+  const plan = planOf('first-deploy');
+  assert.deepEqual(kinds(onHost(plan, H1)), [
+    'network-create',
+    'traefik-run traefik',
+    'image-pull',
+    'container-run app-web-v1',
+    'container-wait-healthy app-web-v1',
+    'traefik-wait-up app-web-v1',
+    'container-run app-job-v1',
+    'container-wait-healthy app-job-v1',
+    'release-record',
+  ]);
+  const byId = new Map(plan.steps.map((s) => [s.id, s]));
+  const routed = byId.get(`${H1}:web:traefik-wait`)!;
+  assert.deepEqual(routed.dependsOn, [`${H1}:web:wait`, `${H1}:traefik:run`], 'routing is awaited only once traefik runs');
+  assert.deepEqual(byId.get(`${H1}:job:run`)!.dependsOn, [`${H1}:web:traefik-wait`, `${H1}:web:pull`, `${H1}:network`], 'the job starts after web serves and reuses the pull');
+  assert.deepEqual(byId.get(`${H1}:web:run`)!.precondition, { absentName: 'app-web-v1' });
+  assert.ok(plan.steps.every((s) => s.symbol === '+' && s.actions.join() === 'create'));
+  assert.equal(plan.blockedHosts.length, 0);
+});
+
+test('new version: web is start-first (+/-): new serves before the old is drained and stopped', () => {
+  const steps = onHost(planOf('new-version'), H1);
+  assert.deepEqual(kinds(steps), [
+    'image-pull',
+    'container-run app-web-v2',
+    'container-wait-healthy app-web-v2',
+    'traefik-wait-up app-web-v2',
+    'container-drain app-web-v1',
+    'container-stop app-web-v1',
+    'container-run app-job-v2',
+    'container-wait-healthy app-job-v2',
+    'container-stop app-job-v1',
+    'release-record',
+  ]);
+  const drain = steps.find((s) => s.action.kind === 'container-drain')!;
+  assert.deepEqual(drain.dependsOn, [`${H1}:web:traefik-wait`]);
+  assert.equal(drain.address, `${H1}/container/app-web-v2`, 'the old container is part of the replace');
+  assert.equal(drain.symbol, '+/-');
+  assert.deepEqual(drain.actions, ['create', 'delete']);
+  assert.equal(drain.cause, 'new version v1 → v2');
+  assert.ok(drain.precondition.containerId, 'steps on existing containers name the container they expect');
+  if (drain.action.kind === 'container-drain') {
+    assert.equal(drain.action.cordDir, '.mrsk/app/cords/app-web-v1');
+    assert.equal(drain.action.service, 'app-web');
+  }
+});
+
+test('a changed secret at the same version replaces stop-first and names the variable, not the value', () => {
+  const steps = onHost(planOf('env-secret-change'), H1);
+  const web = steps.filter((s) => s.address === `${H1}/container/app-web-v1`);
+  assert.deepEqual(kinds(web), ['container-drain app-web-v1', 'container-stop app-web-v1', 'container-remove app-web-v1', 'container-run app-web-v1', 'container-wait-healthy app-web-v1', 'traefik-wait-up app-web-v1']);
+  assert.ok(web.every((s) => s.symbol === '-/+' && s.cause === 'env DATABASE_URL changed (value hidden)'));
+  assert.deepEqual(web[0]!.changes, [{ subject: 'env DATABASE_URL', hidden: true }]);
+});
+
+test('a changed clear value shows old → new', () => {
+  const web = onHost(planOf('env-clear-change'), H1).find((s) => s.address === `${H1}/container/app-web-v1`)!;
+  assert.equal(web.cause, 'env FEATURE_X added, env RAILS_LOG_LEVEL changed');
+  assert.deepEqual(web.changes, [
+    { subject: 'env FEATURE_X', after: 'on' },
+    { subject: 'env RAILS_LOG_LEVEL', before: 'info', after: 'debug' },
+  ]);
+});
+
+test('a cmd change replaces only the job container', () => {
+  const plan = planOf('job-cmd-change');
+  assert.deepEqual([...new Set(plan.steps.map((s) => s.address))], [`${H1}/container/app-job-v1`, `${H1}/release`]);
+  assert.match(plan.steps[0]!.cause, /^cmd sh -c bin\/jobs → sh -c 'bin\/jobs --queue critical'$/);
+});
+
+test('drift: the target container exited outside mrsk is started again (~), with the cause seen', () => {
+  const plan = planOf('drift-exited');
+  assert.deepEqual(kinds(plan.steps), ['container-start app-web-v1', 'container-wait-healthy app-web-v1', 'traefik-wait-up app-web-v1']);
+  assert.ok(plan.steps.every((s) => s.symbol === '~' && s.cause === 'container exited (1)'));
+  const start = plan.steps[0]!;
+  if (start.action.kind === 'container-start') assert.equal(start.action.cordDir, '.mrsk/app/cords/app-web-v1', 'the cord is restored on start');
+});
+
+test('two running versions of a role: the extra one is drained and stopped (-)', () => {
+  const plan = planOf('two-running-versions');
+  assert.deepEqual(kinds(plan.steps), ['container-drain app-web-v1', 'container-stop app-web-v1']);
+  assert.ok(plan.steps.every((s) => s.symbol === '-' && s.address === `${H1}/container/app-web-v1`));
+});
+
+test('a role removed from the config: its running container is stopped; a removed host is destroyed', () => {
+  assert.deepEqual(kinds(planOf('role-removed').steps), ['container-stop app-job-v1', 'release-record']);
+  const removed = planOf('host-removed');
+  assert.deepEqual(kinds(removed.steps), ['container-drain app-web-v1', 'container-stop app-web-v1', 'container-remove app-web-v1', 'image-remove']);
+  assert.ok(removed.steps.every((s) => s.host === H2 && s.symbol === '-'));
+});
+
+test('traefik missing → run (+); stopped or different → replace stop-first (-/+) with the cause', () => {
+  assert.deepEqual(kinds(planOf('traefik-missing').steps), ['traefik-run traefik']);
+  const stopped = planOf('traefik-stopped').steps;
+  assert.deepEqual(kinds(stopped), ['container-remove traefik', 'traefik-run traefik']);
+  assert.equal(stopped[0]!.cause, 'traefik exited (0)');
+  assert.ok(stopped.every((s) => s.symbol === '-/+' && s.actions.join() === 'delete,create'));
+  const changed = onHost(planOf('traefik-changed'), H1);
+  assert.deepEqual(kinds(changed), ['container-stop traefik', 'container-remove traefik', 'traefik-run traefik', 'release-record']);
+  assert.equal(changed[0]!.cause, 'traefik image traefik:v3.5 → traefik:v3.6, args changed (added --log.level=INFO --accesslog; removed --log.level=DEBUG)');
+});
+
+test('a missing network is created, on that host only', () => {
+  const plan = planOf('network-missing');
+  assert.deepEqual(kinds(plan.steps), ['network-create']);
+  assert.equal(plan.steps[0]!.host, H2);
+});
+
+test('retention: the oldest stopped containers beyond retain_containers go, then their image', () => {
+  const steps = onHost(planOf('retention'), H1);
+  assert.deepEqual(kinds(steps), ['container-remove app-web-v1', 'container-remove app-job-v1', 'image-remove'], 'pruning alone needs no new release record');
+  const image = steps[2]!;
+  assert.deepEqual(image.dependsOn, [`${H1}:container:app-web-v1:remove`, `${H1}:container:app-job-v1:remove`]);
+  if (image.action.kind === 'image-remove') assert.equal(image.action.image, 'registry.example.com/acme/app:v1');
+});
+
+test('an unreachable host is blocked with its reason; the other hosts are still planned', () => {
+  const plan = planOf('host-unreachable');
+  assert.deepEqual(plan.blockedHosts, [{ host: H2, status: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.3:22' }]);
+  assert.ok(plan.steps.length > 0 && plan.steps.every((s) => s.host === H1));
+});
+
+test('--hosts and --roles filters limit the plan', () => {
+  assert.deepEqual([...new Set(planOf('filter-hosts').steps.map((s) => s.host))], [H2]);
+  const roles = planOf('filter-roles');
+  assert.ok(roles.steps.every((s) => s.host === H1));
+  assert.deepEqual(kinds(roles.steps), ['image-pull', 'container-run app-job-v2', 'container-wait-healthy app-job-v2', 'container-stop app-job-v1', 'release-record']);
+});
+
+test('batches from boot.limit number the steps of each host', () => {
+  const plan = planOf('batches');
+  const batchOf = Object.fromEntries(plan.steps.map((s) => [s.host, s.batch]));
+  assert.deepEqual(batchOf, { 'h1.example.com': 0, 'h2.example.com': 0, 'h3.example.com': 1, 'h4.example.com': 1, 'h5.example.com': 2 });
+  assert.equal(plan.batchWait, 10);
+});
+
+test('a stopped container holding the target name with another spec is removed before the run', () => {
+  const steps = onHost(planOf('stale-same-name'), H1);
+  const remove = steps.findIndex((s) => s.action.kind === 'container-remove' && s.action.name === 'app-web-v2');
+  const run = steps.findIndex((s) => s.action.kind === 'container-run' && s.action.spec.name === 'app-web-v2');
+  assert.ok(remove >= 0 && remove < run);
+  assert.ok(steps[run]!.dependsOn.includes(steps[remove]!.id));
+  assert.equal(steps[run]!.cause, 'new version v1 → v2; the stopped app-web-v2 differs (env RAILS_LOG_LEVEL changed)');
+  assert.equal(steps[run]!.symbol, '+/-', 'v1 keeps serving while the leftover is replaced');
+});
+
+test('foreign containers (other service, other destination, unlabelled) are never touched', () => {
+  const plan = planOf('foreign-containers');
+  const touched = plan.steps.flatMap((s) => ('name' in s.action ? [s.action.name] : []));
+  assert.ok(!touched.some((name) => name.startsWith('other-') || name.includes('staging') || name === 'postgres'));
+});
+
+test('a container named traefik that mrsk does not manage blocks that host only', () => {
+  const plan = planOf('traefik-squatter');
+  assert.equal(plan.blockedHosts.length, 1);
+  assert.equal(plan.blockedHosts[0]!.host, H1);
+  assert.match(plan.blockedHosts[0]!.message, /named traefik exists that mrsk does not manage/);
+  assert.ok(plan.steps.every((s) => s.host === H2));
+});
+
+test('deployed hosts that match the config give an empty plan', () => {
+  const plan = planOf('no-changes');
+  assert.deepEqual(plan.steps, []);
+  assert.deepEqual(plan.blockedHosts, []);
+});

@@ -1,0 +1,64 @@
+// Saved plans (--out) and the snapshot fingerprint that makes a stale one detectable.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { desired } from '../../../src/desired/desired.ts';
+import { diff } from '../../../src/plan/diff.ts';
+import { fingerprintSnapshot } from '../../../src/plan/fingerprint.ts';
+import { parsePlanFile, serializePlan } from '../../../src/plan/saved.ts';
+import { StalePlanError, UsageError } from '../../../src/errors.ts';
+import { DATABASE_URL_VALUE, makeConfig, makeEnv, makeRole } from '../helpers/config.ts';
+import { editContainer } from '../helpers/scenarios.ts';
+import { deployedSnapshot, emptySnapshot } from '../helpers/snapshot.ts';
+
+const config = makeConfig();
+const plan = diff(desired(config, 'v1'), emptySnapshot(config));
+
+test('a saved plan holds no secret value, only secret names', () => {
+  const text = serializePlan(plan);
+  assert.ok(!text.includes(DATABASE_URL_VALUE));
+  assert.ok(!text.includes('hunter2'));
+  assert.ok(!text.includes('[REDACTED]'), 'secrets are written as names, not as redaction markers');
+  const saved = JSON.parse(text) as { format_version: string; kind: string; snapshot_fingerprint: string; steps: { action: { kind: string; spec?: { secretEnv: unknown } } }[] };
+  assert.equal(saved.format_version, '1');
+  assert.equal(saved.kind, 'mrsk-plan');
+  assert.equal(saved.snapshot_fingerprint, plan.snapshotFingerprint);
+  const run = saved.steps.find((s) => s.action.kind === 'container-run')!;
+  assert.deepEqual(run.action.spec!.secretEnv, ['DATABASE_URL']);
+});
+
+test('reading a saved plan re-attaches secret values from the config and gives back the same plan', () => {
+  const read = parsePlanFile(serializePlan(plan), config);
+  assert.equal(JSON.stringify(read), JSON.stringify(plan));
+  const run = read.steps.find((s) => s.action.kind === 'container-run')!;
+  assert.ok(run.action.kind === 'container-run');
+  assert.equal(run.action.spec.secretEnv.DATABASE_URL!.reveal(), DATABASE_URL_VALUE);
+});
+
+test('a fingerprint passed to serializePlan is the one saved', () => {
+  const read = parsePlanFile(serializePlan(plan, 'sha256:abc'), config);
+  assert.equal(read.snapshotFingerprint, 'sha256:abc');
+});
+
+test('a saved plan is refused when a secret changed or disappeared since, naming it', () => {
+  const rotated = makeConfig({ roles: config.roles.map((r) => makeRole(r.name, { ...r, env: makeEnv(r.env.clear, { DATABASE_URL: 'rotated' }) })) });
+  assert.throws(() => parsePlanFile(serializePlan(plan), rotated), (error: unknown) => error instanceof StalePlanError && /the value of DATABASE_URL changed/.test(error.message));
+  const gone = makeConfig({ roles: config.roles.map((r) => makeRole(r.name, { ...r, env: makeEnv(r.env.clear, {}) })) });
+  assert.throws(() => parsePlanFile(serializePlan(plan), gone), (error: unknown) => error instanceof StalePlanError && /needs secret DATABASE_URL/.test(error.message));
+});
+
+test('a saved plan is refused for another service or destination, and a non-plan file is a usage error', () => {
+  assert.throws(() => parsePlanFile(serializePlan(plan), makeConfig({ destination: 'staging' })), StalePlanError);
+  assert.throws(() => parsePlanFile('{"hello":1}', config), UsageError);
+  assert.throws(() => parsePlanFile('not json', config), UsageError);
+  assert.throws(() => parsePlanFile(serializePlan(plan).replace('"format_version": "1"', '"format_version": "2"'), config), UsageError);
+});
+
+test('the fingerprint ignores probe time and health, but changes when a container changes', () => {
+  const deployed = deployedSnapshot(config, 'v1');
+  const base = fingerprintSnapshot(deployed);
+  assert.match(base, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(fingerprintSnapshot({ ...deployed, takenAt: '2030-01-01T00:00:00.000Z' }), base);
+  assert.equal(fingerprintSnapshot(editContainer(deployed, 'h1.example.com', 'app-web-v1', (c) => ({ ...c, health: 'starting' }))), base);
+  assert.notEqual(fingerprintSnapshot(editContainer(deployed, 'h1.example.com', 'app-web-v1', (c) => ({ ...c, state: 'exited' }))), base);
+  assert.notEqual(fingerprintSnapshot(editContainer(deployed, 'h1.example.com', 'app-web-v1', (c) => ({ ...c, id: 'f'.repeat(64) }))), base);
+});
