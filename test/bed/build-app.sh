@@ -7,7 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 version=${1:-}; broken=0
 [[ ${2:-} == --broken ]] && broken=1
 [[ $version =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || { echo "usage: $0 VERSION [--broken]" >&2; exit 64; }
-eval "$(bash "$here/testbed.sh" env)"
+bed_env=$(bash "$here/testbed.sh" env) || exit 1  # (fails when no bed is up)
+eval "$bed_env"
 image=$MRSK_TESTBED_REGISTRY/demo-app:$version
 export DOCKER_HOST=$MRSK_TESTBED_BUILDER_DOCKER_HOST DOCKER_CONFIG=$MRSK_TESTBED_BUILDER_DOCKER_CONFIG
 # the machine's docker client may be newer than Debian's daemon and have no buildx

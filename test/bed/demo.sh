@@ -24,7 +24,8 @@ timed traefik bash test/bed/traefik-image.sh
 say "Example app v1 (fixtures/app), built on the bed's builder and pushed"
 timed app bash test/bed/build-app.sh v1
 
-eval "$(bash test/bed/testbed.sh env)"
+bed_env=$(bash test/bed/testbed.sh env) || die "the test bed is not up"
+eval "$bed_env"
 # what fixtures/e2e/deploy.yml reads from the environment; the builder node does mrsk's builds
 export APP_SECRET="demo-$(head -c 9 /dev/urandom | base64 | tr '+/' '-_')"
 export MRSK_APP_CONTEXT=$PWD/fixtures/app

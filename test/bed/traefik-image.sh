@@ -11,7 +11,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 force=0; [[ ${1:-} == --force ]] && force=1
 TAG=${TRAEFIK_IMAGE_TAG:-v3.6}
-eval "$(bash "$here/testbed.sh" env)"
+bed_env=$(bash "$here/testbed.sh" env) || exit 1  # (fails when no bed is up)
+eval "$bed_env"
 image=$MRSK_TESTBED_REGISTRY/traefik:$TAG
 export DOCKER_HOST=$MRSK_TESTBED_BUILDER_DOCKER_HOST DOCKER_CONFIG=$MRSK_TESTBED_BUILDER_DOCKER_CONFIG
 
