@@ -8,12 +8,12 @@
 #   testbed.sh env      shell exports for tests and humans: eval "$(testbed.sh env)"
 #   testbed.sh enter I [CMD]  run CMD (default bash) inside node I (0 = builder), like a console
 #
-# Every step of `up` and `down` logs its duration ("time: <step> <s>s") on stderr.
+# Every step of `up`, and `down` as a whole, logs its duration ("time: <step> <s>s") on stderr.
 # Missing Debian packages: test/bed/install-deps.sh (test/run.sh and demo.sh call it).
 #
 # Topology (defaults; see the TESTBED_* variables below):
 #
-#   root netns: bridge mrsk-br0 10.231.7.1/24, registry on 10.231.7.1:5000 (plain HTTP)
+#   root netns: bridge mrsk-br0 10.231.7.1/24, registry on 10.231.7.1:5000 (plain HTTP, login)
 #     ├─ veth-mrsk-bld  ⇄ eth0 10.231.7.2   netns mrsk-builder  dockerd (+sshd): build & push
 #     ├─ veth-mrsk-h1   ⇄ eth0 10.231.7.11  netns mrsk-h1       dockerd + sshd
 #     ├─ veth-mrsk-h2   ⇄ eth0 10.231.7.12  netns mrsk-h2       dockerd + sshd
