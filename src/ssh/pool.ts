@@ -599,6 +599,9 @@ class SshRunner implements Runner {
 
   #runChannel(connection: HostConnection, client: SshClient, line: string, options: ExecOptions, channelDone: () => void): Promise<ExecResult> {
     const host = connection.host;
+    // A tag in the command's environment, inherited by everything it starts, so a timed-out
+    // command can be found and killed (OpenSSH ignores signal requests for root sessions).
+    const runTag = `MRSK_RUN=${randomBytes(8).toString('hex')}`;
     const pty = options.pty === true;
     const timeoutMs = options.timeoutMs ?? (pty ? undefined : this.#commandTimeoutMs);
     return new Promise<ExecResult>((resolve, reject) => {
@@ -627,6 +630,7 @@ class SshRunner implements Runner {
         if (channel) {
           sendSignal(channel, 'KILL');
           channel.close();
+          this.#killTagged(connection, client, runTag);
           const grace = setTimeout(channelDone, 5_000);
           grace.unref();
           channel.once('close', () => clearTimeout(grace));
@@ -647,7 +651,7 @@ class SshRunner implements Runner {
       const execOptions = pty
         ? { pty: { rows: terminal.stdout.rows ?? 24, cols: terminal.stdout.columns ?? 80, term: process.env.TERM ?? 'xterm-256color' } }
         : {};
-      client.exec(line, execOptions, (error, opened) => {
+      client.exec(`${runTag} ${line}`, execOptions, (error, opened) => {
         if (error) {
           finish({ error: new HostError(host, `could not open an SSH channel: ${error.message}`, { kind: 'error', cause: error }) });
           channelDone();
@@ -676,6 +680,31 @@ class SshRunner implements Runner {
           else opened.end();
         }
       });
+    });
+  }
+
+  /** Kills the processes whose environment carries runTag (best effort, in the background, within the channel limit). */
+  #killTagged(connection: HostConnection, client: SshClient, runTag: string): void {
+    const script = `for f in $(grep -l -z -x -F ${shq(runTag)} /proc/[0-9]*/environ 2>/dev/null); do p=\${f#/proc/}; kill -KILL "\${p%/environ}" 2>/dev/null; done; true`;
+    void connection.channels.acquire().then(() => {
+      if (connection.closed) {
+        connection.channels.release();
+        return;
+      }
+      try {
+        client.exec(commandToShell({ script }), (error, channel) => {
+          if (error) {
+            connection.channels.release();
+            return;
+          }
+          channel.resume();
+          channel.stderr.resume();
+          channel.on('close', () => connection.channels.release());
+          channel.end();
+        });
+      } catch {
+        connection.channels.release(); // the connection went away meanwhile
+      }
     });
   }
 

@@ -102,6 +102,19 @@ describe('timeouts and aborts', () => {
     assert.ok(Date.now() - started < 2_000);
   });
 
+  it('kills a timed-out command and everything it started on the host', async () => {
+    const marker = `31${process.pid % 1000}7`;
+    await assert.rejects(runner.exec(HOST, { script: `sleep ${marker} & sleep ${marker}; echo never` }, { timeoutMs: 400 }), TimeoutError);
+    let survivors = 'not checked';
+    for (let attempt = 0; attempt < 50; attempt++) {
+      // [s]leep does not match this probe's own command line.
+      survivors = (await runner.exec(HOST, { script: `pgrep -f '[s]leep ${marker}' || true` })).stdout.trim();
+      if (survivors === '') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(survivors, '', 'the timed-out command is still running on the host');
+  });
+
   it('frees the channel slots of timed-out commands (the connection keeps working)', async () => {
     const limited = createSshRunner(optionsFor(sshd, home.path, { maxChannelsPerConnection: 2 }));
     try {
@@ -117,7 +130,7 @@ describe('timeouts and aborts', () => {
   });
 
   it('uses commandTimeoutMs as the default timeout', async () => {
-    const strict = createSshRunner(optionsFor(sshd, home.path, { commandTimeoutMs: 300 }));
+    const strict = createSshRunner(optionsFor(sshd, home.path, { commandTimeoutMs: 1_500 }));
     try {
       await assert.rejects(strict.exec(HOST, ['sleep', '5']), TimeoutError);
       assert.equal((await strict.exec(HOST, ['echo', 'quick'])).stdout, 'quick\n');
@@ -182,6 +195,28 @@ describe('one connection, at most 8 channels', () => {
       assert.deepEqual(fresh.stats(), { [HOST]: { connections: 1, commands: 3 } });
     } finally {
       await fresh.close();
+    }
+  });
+});
+
+describe('a dropped connection', () => {
+  it('fails the commands in flight with a HostError and reconnects for the next command', async () => {
+    const dropping = createSshRunner(optionsFor(sshd, home.path));
+    try {
+      await dropping.exec(HOST, ['true']);
+      const longRunning = dropping.exec(HOST, ['sleep', '30']);
+      // $PPID of a root session's shell is the sshd process serving this connection.
+      const killer = dropping.exec(HOST, { script: 'sleep 0.2; kill -9 $PPID' });
+      for (const outcome of await Promise.allSettled([longRunning, killer])) {
+        assert.equal(outcome.status, 'rejected');
+        const error = (outcome as PromiseRejectedResult).reason;
+        assert.ok(error instanceof HostError, String(error));
+        assert.equal(error.message, '127.0.0.1: the SSH connection was closed');
+      }
+      assert.equal((await dropping.exec(HOST, ['echo', 'back'])).stdout, 'back\n');
+      assert.equal(dropping.stats()[HOST]?.connections, 2);
+    } finally {
+      await dropping.close();
     }
   });
 });
