@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { type Bed, bringUp, mrskHasCommand, run } from './harness.ts';
+import { type Bed, bringUp, load, mrskHasCommand, run } from './harness.ts';
 
 let bed: Bed;
 before(async () => {
@@ -119,6 +119,17 @@ exit 1`,
     const answer = await bed.curl(`http://${bed.hosts[0]}:8081/`);
     assert.equal(answer.status, 200, answer.error);
     assert.equal(answer.body.trim(), `v1 ${container.stdout.trim()}`);
+
+    // the harness's load generator keeps its rate, stops by itself and sees every answer
+    const steady = await load({ urls: [`http://${bed.hosts[0]}:8081/`], rps: 25, durationMs: 1000 });
+    assert.ok(steady.sent >= 23 && steady.sent <= 26, `sent ${steady.sent} in 1 s at 25 rps`);
+    assert.equal(steady.failed, 0, JSON.stringify(steady.failures));
+    assert.deepEqual(steady.bodies, { [`v1 ${container.stdout.trim()}`]: steady.sent });
+    // ...and counts requests nobody answers (nothing listens on 8082) as failures
+    const refused = await load({ urls: [`http://${bed.hosts[0]}:8082/`], rps: 25, durationMs: 200 });
+    assert.ok(refused.sent >= 4);
+    assert.equal(refused.failed, refused.sent);
+    assert.ok(refused.failures.every((f) => f.status === 0 && f.error === 'ECONNREFUSED'), JSON.stringify(refused.failures));
   } finally {
     const cleanup = await bed.ssh(1, 'docker rm -f bedcheck-app bedcheck-traefik; docker network rm bedcheck; docker rmi -f $(docker images -q)');
     assert.equal(cleanup.code, 0, cleanup.stderr);
