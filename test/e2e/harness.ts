@@ -151,7 +151,11 @@ let bedPromise: Promise<Bed> | undefined;
  * registry lacks them. Set MRSK_E2E_KEEP_BED=1 to leave the bed up after the tests.
  */
 export function bringUp(hostCount = 2): Promise<Bed> {
-  bedPromise ??= createBed(hostCount);
+  bedPromise ??= createBed(hostCount).catch(async (error: unknown) => {
+    // a half-made bed is no use to anyone: take it down unless asked to keep it for a look
+    if (process.env.MRSK_E2E_KEEP_BED !== '1') await testbed(['down'], { timeoutMs: 120_000 });
+    throw error;
+  });
   return bedPromise;
 }
 
