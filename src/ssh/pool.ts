@@ -490,14 +490,14 @@ class SshRunner implements Runner {
           `host key for ${knownName} has CHANGED: ${file} has ${check.knownFingerprints.join(', ')} ` +
             `(line ${check.entries.map((entry) => entry.line).join(', ')}), the host presented ${presented}. ` +
             `This may be a man-in-the-middle attack. If the host was reinstalled, remove the old key ` +
-            `(ssh-keygen -f ${shq(file)} -R ${shq(knownName)}) and run mrsk again.`,
+            `(ssh-keygen -f ${shq(this.#knownHostsFile)} -R ${shq(knownName)}) and run mrsk again.`,
         );
       case 'unknown':
         if (policy === 'true') {
           return new HostKeyError(
             target.host,
             `host key for ${knownName} (${presented}) is not in ${file} and ssh.strict_host_key_checking is true; ` +
-              `verify the key and add it (ssh-keyscan${target.port === 22 ? '' : ` -p ${target.port}`} ${target.hostName} >> ${file})`,
+              `verify the key and add it (ssh-keyscan${target.port === 22 ? '' : ` -p ${target.port}`} ${shq(target.hostName)} >> ${shq(this.#knownHostsFile)})`,
             { kind: 'host-key-unknown' },
           );
         }

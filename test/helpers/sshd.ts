@@ -82,6 +82,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       );
       writeFileSync(logFile, '');
       child = spawn(SSHD, ['-D', '-f', configFile, '-E', logFile], { stdio: 'ignore' });
+      const started = child;
+      // Safety net: a test process that dies without running its after() hooks leaves no sshd behind.
+      process.once('exit', () => {
+        if (started.exitCode === null) started.kill('SIGKILL');
+      });
       const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
       const listening = waitFor(() => /Server listening on 127\.0\.0\.1 port/.test(readFileSync(logFile, 'utf8')), 10_000);
       const outcome = await Promise.race([listening.then(() => 'up' as const), exited.then(() => 'exited' as const)]);

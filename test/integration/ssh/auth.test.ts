@@ -134,6 +134,8 @@ describe('ssh-agent', () => {
   before(async () => {
     socket = join(home.path, 'agent.sock');
     agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    const started = agent;
+    process.once('exit', () => started.kill('SIGKILL'));
     for (let attempt = 0; attempt < 100 && !existsSync(socket); attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
     await run('ssh-add', ['-q', sshd.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
   });
