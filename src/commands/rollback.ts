@@ -4,6 +4,7 @@ import type { RegisterCommand } from '../cli/program.ts';
 import { UsageError } from '../errors.ts';
 import { openSession, probe, reachable, requireHosts } from './common.ts';
 import { converge } from './converge.ts';
+import { versionOfRelease } from './releases.ts';
 
 interface RollbackOptions {
   lockWait?: string;
@@ -13,14 +14,14 @@ interface RollbackOptions {
 export const register: RegisterCommand = (program, bind) => {
   program
     .command('rollback')
-    .argument('<version>', 'a version still retained on the hosts (see `mrsk app containers`)')
+    .argument('<version>', 'a version still retained on the hosts, or a release id from `mrsk releases`')
     .description('switch back to a retained version with zero downtime, without pulling')
     .option('--lock-wait <seconds>', 'wait this long for a held deploy lock')
     .option('--force', 'take over a deploy lock whose lease ran out')
     .action(bind<RollbackOptions>(async (ctx, options, args) => {
-      const version = args[0]!;
       const session = await openSession(ctx);
       try {
+        const version = await versionOfRelease(ctx, session, args[0]!);
         requireHosts(session.hosts);
         const snapshot = await probe(session);
         // Every selected host must still have a container of that version for each of its roles.
