@@ -33,7 +33,7 @@ export function makeBind(state: ProgramState, makeOutput: (g: GlobalOptions, jso
   return <O>(action: CommandAction<O>) =>
     async (...commanderArgs: unknown[]) => {
       const command = commanderArgs[commanderArgs.length - 1] as Command;
-      const options = command.optsWithGlobals() as O & GlobalOptions & { json?: boolean };
+      const options = mergedOptions(command) as O & GlobalOptions & { json?: boolean };
       const args = commanderArgs.slice(0, -2).flatMap((a) => (Array.isArray(a) ? a.map(String) : a === undefined ? [] : [String(a)]));
       const global: GlobalOptions = {
         config: options.config ?? 'config/deploy.yml',
@@ -53,6 +53,25 @@ export function makeBind(state: ProgramState, makeOutput: (g: GlobalOptions, jso
       const code = await action(ctx, options, args);
       state.exitCode = typeof code === 'number' ? code : 0;
     };
+}
+
+/**
+ * The options of a command and its ancestors. Unlike commander's optsWithGlobals(), a value given
+ * on the command line wins over an ancestor's default, so `mrsk config -c other.yml` works like
+ * `mrsk -c other.yml config`.
+ */
+export function mergedOptions(command: Command): Record<string, unknown> {
+  const chain: Command[] = [];
+  for (let current: Command | null = command; current; current = current.parent) chain.unshift(current);
+  const merged: Record<string, unknown> = {};
+  for (const current of chain) {
+    for (const [key, value] of Object.entries(current.opts())) {
+      if (value === undefined) continue;
+      if (key in merged && current.getOptionValueSource(key) === 'default') continue;
+      merged[key] = value;
+    }
+  }
+  return merged;
 }
 
 export { Command, CommanderError };
