@@ -19,7 +19,7 @@ export interface ProbeOptions {
 /** Reads the state of every host (read-only) into a Snapshot; hosts keep the given order. */
 export async function probeHosts(
   runner: Runner,
-  hosts: string[],
+  hosts: readonly string[],
   service: string,
   destination?: string,
   options: ProbeOptions = {},
