@@ -2,6 +2,13 @@
 import type { RegisterCommand } from './program.ts';
 import { register as registerInit } from '../commands/init.ts';
 import { register as registerConfig } from '../commands/config.ts';
+import { register as registerPlan } from '../commands/plan.ts';
+import { register as registerApply } from '../commands/apply.ts';
+import { register as registerDeploy } from '../commands/deploy.ts';
+import { register as registerSetup } from '../commands/setup.ts';
+import { register as registerRollback } from '../commands/rollback.ts';
+import { register as registerPrune } from '../commands/prune.ts';
+import { register as registerRemove } from '../commands/remove.ts';
 import { register as registerDrift } from '../commands/drift.ts';
 import { register as registerReleases } from '../commands/releases.ts';
 import { register as registerApp } from '../commands/app.ts';
@@ -15,6 +22,13 @@ import { register as registerConsole } from '../commands/console.ts';
 export const commands: readonly RegisterCommand[] = [
   registerInit,
   registerConfig,
+  registerPlan,
+  registerApply,
+  registerDeploy,
+  registerSetup,
+  registerRollback,
+  registerPrune,
+  registerRemove,
   registerDrift,
   registerReleases,
   registerApp,

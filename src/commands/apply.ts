@@ -42,16 +42,16 @@ export const register: RegisterCommand = (program, bind) => {
           return result.plan.blockedHosts.length > 0 ? 1 : 0;
         }
         const saved = parsePlanFile(await readFile(file, 'utf8'), session.config);
-        const hosts = [...new Set([...saved.plan.steps.map((s) => s.host)])];
+        const hosts = [...new Set(saved.steps.map((step) => step.host))];
         await withLock(session.remote, hosts, { service: session.config.service, destination: session.config.destination, command: `apply ${file}`, force: options.force }, async () => {
           const snapshot = await probe(session, hosts);
           if (fingerprintSnapshot(snapshot) !== saved.snapshotFingerprint) {
             throw new StalePlanError(`the saved plan ${file} is stale: the hosts changed since it was made. Run \`mrsk plan --out ${file}\` again.`);
           }
-          ctx.out.print(renderPlan(saved.plan, { color: ctx.out.color, verbose: ctx.out.verbose }));
+          ctx.out.print(renderPlan(saved, { color: ctx.out.color, verbose: ctx.out.verbose }));
           await confirm(ctx, 'Apply this saved plan?', options.autoApprove);
-          await runPlan(ctx, session, saved.plan, snapshot);
-          await audit(session.remote, hosts, session.config.service, session.config.destination, `apply ${file}: ${saved.plan.steps.length} steps`).catch(() => undefined);
+          await runPlan(ctx, session, saved, snapshot);
+          await audit(session.remote, hosts, session.config.service, session.config.destination, `apply ${file}: ${saved.steps.length} steps`).catch(() => undefined);
         });
         return 0;
       } finally {

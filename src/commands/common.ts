@@ -48,7 +48,7 @@ export async function openSession(ctx: CommandContext, overrides: { maxConcurren
 }
 
 export async function probe(session: Session, hosts: readonly string[] = session.hosts): Promise<Snapshot> {
-  return probeHosts(session.runner, [...hosts], session.config.service, session.config.destination);
+  return probeHosts(session.runner, [...hosts], session.config.service, session.config.destination, { imageRepo: session.config.image });
 }
 
 export function reachable(snapshot: Snapshot): ReachableHost[] {
