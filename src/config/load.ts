@@ -52,7 +52,16 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   if (readProblems.length > 0) throw new ConfigError(readProblems);
 
   const interpolationProblems = sources.flatMap((source) => interpolateDocument(source, env));
-  const merged = sources.map((source) => source.doc.toJS({ maxAliasCount: 100 }) as unknown).reduce((base, over) => deepMerge(base, over));
+  const values: unknown[] = [];
+  for (const source of sources) {
+    try {
+      values.push(source.doc.toJS({ maxAliasCount: 100 }));
+    } catch (error) {
+      // e.g. "Excessive alias count": a file that expands aliases into something enormous.
+      throw new ConfigError([{ file: source.file, path: '', message: `cannot be read as data: ${(error as Error).message}` }]);
+    }
+  }
+  const merged = values.reduce((base, over) => deepMerge(base, over));
   const primaryRoleExplicit = typeof merged === 'object' && merged !== null && 'primary_role' in merged;
 
   // A value whose interpolation failed would also fail the schema; report it once.

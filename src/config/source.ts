@@ -69,7 +69,8 @@ export function parseConfigText(bytes: Uint8Array, file: string): ReadResult {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   // A fresh LineCounter per parse: it accumulates line starts and would give wrong lines if reused.
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, keepSourceTokens: false });
+  // merge: true accepts `<<: *anchor` merge keys, which YAML 1.1 files (Kamal's Psych) use.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, merge: true });
   if (doc.errors.length > 0) {
     // ERB control blocks (<% if %>…<% end %>) break the YAML; name them rather than the syntax errors they cause.
     const blocks = [...text.matchAll(/<%(?!=)[^\n]*?%>/g)];

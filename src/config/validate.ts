@@ -104,7 +104,8 @@ function describe(error: ErrorObject, path: KeyPath): SchemaProblem {
       const key = String(params.additionalProperty);
       const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const guess = closest(key, known);
-      const hint = guess ? `did you mean "${guess}"?` : known.length > 0 ? `allowed keys: ${known.join(', ')}` : 'no keys are allowed here';
+      const kamal = path.length === 0 ? KAMAL_ONLY_KEYS[key] : undefined;
+      const hint = kamal ?? (guess ? `did you mean "${guess}"?` : known.length > 0 ? `allowed keys: ${known.join(', ')}` : 'no keys are allowed here');
       return { path: [...path, key], atKey: true, message: `unknown key, ${hint}` };
     }
     case 'required':
@@ -130,6 +131,19 @@ function describe(error: ErrorObject, path: KeyPath): SchemaProblem {
       return { path, atKey: false, message: error.message ?? `is invalid (${error.keyword})` };
   }
 }
+
+// Top-level Kamal settings mrsk does not have, with what to do instead.
+const KAMAL_ONLY_KEYS: Record<string, string> = {
+  proxy: 'this is Kamal 2\'s kamal-proxy; mrsk routes with Traefik: use "traefik" and servers.<role>.traefik',
+  stop_timeout: 'use "drain_timeout"',
+  secrets_path: 'mrsk reads secrets from .mrsk/secrets and .mrsk/secrets.<destination>',
+  asset_path: 'asset bridging is not supported by mrsk',
+  hooks_path: 'hooks are not supported by mrsk',
+  require_destination: 'not supported by mrsk',
+  allow_empty_roles: 'not supported by mrsk: every role needs hosts',
+  run_directory: 'not supported by mrsk',
+  sshkit: 'use "ssh" (max_concurrent, connect_timeout, command_timeout)',
+};
 
 const TYPE_WORDS: Record<string, string> = {
   string: 'a string',

@@ -20,6 +20,10 @@ const expectations: readonly (readonly string[])[] = [
     'accessory-unknown-role.yml:7:18 accessories.cache.roles[1]: unknown role "workers" (roles: web)',
   ],
   [
+    'alias-bomb.yml',
+    'alias-bomb.yml: cannot be read as data: Excessive alias count indicates a resource exhaustion attack',
+  ],
+  [
     'bad-duration.yml',
     'bad-duration.yml:4:16 drain_timeout: must be seconds, or a duration like "30s", "2m", "1h"',
   ],
@@ -80,6 +84,11 @@ const expectations: readonly (readonly string[])[] = [
     'invalid-host.yml:4:5 servers[0]: must be a hostname or IP address',
     'invalid-host.yml:5:5 servers[1]: must be a hostname or IP address',
     'invalid-host.yml:6:5 servers[2]: must be a hostname or IP address',
+  ],
+  [
+    'kamal-proxy.yml',
+    'kamal-proxy.yml:5:1 proxy: unknown key, this is Kamal 2\'s kamal-proxy; mrsk routes with Traefik: use "traefik" and servers.<role>.traefik',
+    'kamal-proxy.yml:8:1 stop_timeout: unknown key, use "drain_timeout"',
   ],
   [
     'many-problems.yml',
