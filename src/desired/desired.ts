@@ -166,8 +166,10 @@ export function desired(config: Config, version: string): Desired {
   const traefik = anyProxied ? traefikSpecFor(config) : undefined;
 
   const hosts: Record<string, DesiredHost> = {};
+  // Sets, not Array.includes: a fleet of thousands of hosts must stay linear.
+  const roleHosts = new Map(primaryFirst.map((role) => [role.name, new Set(role.hosts)]));
   for (const host of config.hosts) {
-    const roles = primaryFirst.filter((role) => role.hosts.includes(host));
+    const roles = primaryFirst.filter((role) => roleHosts.get(role.name)!.has(host));
     const containers = roles.map((role) => specs.get(role.name)!);
     const needsTraefik = roles.some((role) => role.traefik.enabled);
     hosts[host] = {

@@ -40,7 +40,9 @@ export const ACTIONS_BY_SYMBOL: Readonly<Record<ChangeSymbol, readonly ChangeAct
 /** Docker states in which a container counts as serving (docker restarts or resumes it by itself). */
 const IN_SERVICE: ReadonlySet<ContainerState> = new Set(['running', 'restarting', 'paused']);
 const DEFAULT_TRAEFIK_API_PORT = 8080;
-const TRAEFIK_SERVICE_LABEL = /^traefik\.http\.services\.(.+)\.loadbalancer\.server\.port$/;
+/** `traefik.http.services.<name>.loadbalancer.server.port` names a container's Traefik service. */
+const TRAEFIK_SERVICE_PREFIX = 'traefik.http.services.';
+const TRAEFIK_SERVICE_SUFFIX = '.loadbalancer.server.port';
 
 /** Does this container belong to this service and destination? */
 export function isOwnedBy(container: ObservedContainer, service: string, destination: string | undefined): boolean {
@@ -95,8 +97,22 @@ class HostPlanner {
   }
 
   #add(step: NewStep): string {
-    const dependsOn = [...new Set(step.dependsOn)];
-    this.steps.push({ ...step, dependsOn, host: this.#host.host, batch: this.#batch, actions: ACTIONS_BY_SYMBOL[step.symbol] });
+    const dependsOn = step.dependsOn.length < 2 ? step.dependsOn : [...new Set(step.dependsOn)];
+    // Built field by field (not spread): one object shape for every step keeps large plans fast.
+    const full: PlanStep = {
+      id: step.id,
+      host: this.#host.host,
+      address: step.address,
+      symbol: step.symbol,
+      actions: ACTIONS_BY_SYMBOL[step.symbol],
+      cause: step.cause,
+      dependsOn,
+      precondition: step.precondition,
+      batch: this.#batch,
+      action: step.action,
+      ...(step.changes ? { changes: step.changes } : {}),
+    };
+    this.steps.push(full);
     return step.id;
   }
 
@@ -211,15 +227,18 @@ class HostPlanner {
     cause: string,
     after: readonly string[],
   ): string {
-    const common = { address, symbol, cause, precondition: { containerId: container.id } } as const;
-    let previous = [...after];
+    const precondition = { containerId: container.id };
+    let previous = after;
     const service = this.#traefikServiceOf(container);
     if (service) {
       previous = [
         this.#add({
-          ...common,
           id: this.#id(...idPrefix, 'drain'),
+          address,
+          symbol,
+          cause,
           dependsOn: previous,
+          precondition,
           action: {
             kind: 'container-drain',
             containerId: container.id,
@@ -233,9 +252,12 @@ class HostPlanner {
       ];
     }
     const stop = this.#add({
-      ...common,
       id: this.#id(...idPrefix, 'stop'),
+      address,
+      symbol,
+      cause,
       dependsOn: previous,
+      precondition,
       action: { kind: 'container-stop', containerId: container.id, name: container.name, timeout: this.#desired.drainTimeout },
     });
     this.#stopped.set(container.id, { step: stop, address, symbol });
@@ -246,8 +268,9 @@ class HostPlanner {
   #traefikServiceOf(container: ObservedContainer): string | undefined {
     if (container.labels['traefik.enable'] !== 'true') return undefined;
     for (const key of Object.keys(container.labels)) {
-      const match = TRAEFIK_SERVICE_LABEL.exec(key);
-      if (match) return match[1];
+      if (key.startsWith(TRAEFIK_SERVICE_PREFIX) && key.endsWith(TRAEFIK_SERVICE_SUFFIX)) {
+        return key.slice(TRAEFIK_SERVICE_PREFIX.length, key.length - TRAEFIK_SERVICE_SUFFIX.length);
+      }
     }
     return undefined;
   }
@@ -284,7 +307,7 @@ class HostPlanner {
     } else {
       let cause: string;
       let changes: readonly ValueChange[] = [];
-      const before = [...chain];
+      let before: readonly string[] = chain;
       const versions = [...new Set(others.map((c) => c.labels['mrsk.version'] ?? '?'))].join(', ');
       if (target) {
         // Same name, other spec: the name must be freed before the new container can take it.
@@ -293,7 +316,7 @@ class HostPlanner {
         if (inService(target)) {
           symbol = '-/+';
           cause = differs.cause;
-          before.splice(0, before.length, this.#drainAndStop(target, [role, 'old'], address, symbol, cause, before));
+          before = [this.#drainAndStop(target, [role, 'old'], address, symbol, cause, before)];
         } else if (others.length > 0) {
           // A leftover stopped container (an earlier failed attempt): others keep serving meanwhile.
           symbol = '+/-';
@@ -312,7 +335,7 @@ class HostPlanner {
           action: { kind: 'container-remove', containerId: target.id, name: target.name },
         });
         this.#removed.set(target.id, remove);
-        before.splice(0, before.length, remove);
+        before = [remove];
       } else if (others.length > 0) {
         symbol = '+/-';
         cause = `new version ${versions} → ${spec.version}`;
