@@ -4,6 +4,7 @@ import type { RegisterCommand } from '../cli/program.ts';
 import { loadConfig } from '../config/load.ts';
 import { configToJson, configToYaml } from '../config/present.ts';
 
+/** Registers `mrsk config`. */
 export const register: RegisterCommand = (program, bind) => {
   program
     .command('config')

@@ -25,6 +25,7 @@ export function withGitignoreEntry(text: string): string {
   return `${text}${separator}${GITIGNORE_ENTRY}\n`;
 }
 
+/** Registers `mrsk init`. */
 export const register: RegisterCommand = (program, bind) => {
   program
     .command('init')

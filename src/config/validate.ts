@@ -1,10 +1,8 @@
-// Schema validation: runs ajv over the merged config and turns its errors into diagnostics a
-// user can act on, positioned at the YAML node (in the file the value came from).
+// Schema validation: runs ajv over the merged config and turns its errors into problems a user
+// can act on (one per mistake, at the key path); load.ts positions them in the right file.
 import type { ErrorObject } from 'ajv';
-import type { Diagnostic } from '../errors.ts';
 import { deployValidator } from './schema.ts';
-import { originOf } from './merge.ts';
-import { diagnosticAt, type ConfigSource, type KeyPath } from './source.ts';
+import type { KeyPath } from './source.ts';
 import { closest } from './suggest.ts';
 
 /** A schema problem before it is positioned in a file. */
@@ -13,17 +11,6 @@ export interface SchemaProblem {
   readonly message: string;
   /** Point at the key rather than its value (unknown or badly named keys). */
   readonly atKey: boolean;
-}
-
-/**
- * Validates (and fills schema defaults into) a merged config object. Returns positioned
- * diagnostics; an empty list means the object is valid.
- */
-export function validateConfig(data: unknown, sources: readonly ConfigSource[]): Diagnostic[] {
-  return schemaProblems(data).map((problem) => {
-    const source = originOf(sources, problem.path);
-    return diagnosticAt(source, problem.path, problem.message, problem.atKey);
-  });
 }
 
 /** Runs the schema and returns readable problems (pure apart from filling defaults into data). */
