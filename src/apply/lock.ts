@@ -31,6 +31,8 @@ export interface LockRequest {
   readonly force?: boolean;
   /** Wait up to this many seconds for a held lock to be released. */
   readonly waitSeconds?: number;
+  /** Held by a person, not by this process (`mrsk lock acquire`): no pid is recorded, so the lock does not turn stale when this process exits. */
+  readonly manual?: boolean;
 }
 
 export interface HeldLock {
@@ -52,7 +54,7 @@ function makeInfo(request: LockRequest, id: string): LockInfo {
     message: request.message,
     acquiredAt: new Date(now).toISOString(),
     leaseExpiresAt: new Date(now + (request.leaseSeconds ?? DEFAULT_LEASE_SECONDS) * 1000).toISOString(),
-    pid: process.pid,
+    ...(request.manual ? {} : { pid: process.pid }),
   };
 }
 

@@ -419,7 +419,7 @@ export async function showLogs(ctx: CommandContext, session: Session, title: str
           onStderr: (c) => void (output += c),
         });
         if (result.code !== 0) failed = `logs of ${source.container}: exit ${result.code}`;
-        const text = filterLines(redact(output, secrets), matches);
+        const text = filterLines(redact(output, secrets), matches) || '(no log lines)\n';
         parts.push(mine.length > 1 ? `==> ${source.container} <==\n${text}` : text);
       }
       return failed ? { host, ok: false, output: parts.join('\n'), problem: failed } : { host, ok: true, output: parts.join('\n') };

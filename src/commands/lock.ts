@@ -63,6 +63,7 @@ async function acquire(ctx: CommandContext, options: AcquireOptions): Promise<nu
       destination,
       command: 'lock acquire',
       message: options.message,
+      manual: true,
       leaseSeconds: lease,
       force: options.force,
       waitSeconds: options.lockWait !== undefined ? Number(options.lockWait) : undefined,

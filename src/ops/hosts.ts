@@ -86,14 +86,15 @@ export function failedOutcome<T>(host: string, error: unknown): HostOutcome<T> {
   return { host, ok: false, output: '', problem: problem.split('\n')[0] ?? problem };
 }
 
-/** `<Title> Host: <host>` then the output, as Kamal prints per-host results. */
+/** `<Title> Host: <host>`, the output and a blank line, as Kamal prints per-host results. */
 export function formatHostSection(title: string, outcome: HostOutcome): string {
   const header = `${title} Host: ${outcome.host}`;
   const body = outcome.output.replace(/\n+$/, '');
   const lines = [header];
   if (body) lines.push(body);
   if (!outcome.ok && outcome.problem) lines.push(`error: ${outcome.problem}`);
-  return `${lines.join('\n')}\n`;
+  // a blank line after each section, as Kamal prints them, so hosts stand apart
+  return `${lines.join('\n')}\n\n`;
 }
 
 /**

@@ -57,9 +57,9 @@ test('runPerHost turns a thrown error into a failed outcome without the repeated
 });
 
 test('formatHostSection prints the Kamal-style header, the output and a failure', () => {
-  assert.equal(formatHostSection('App', { host: '10.0.0.1', ok: true, output: 'line 1\nline 2\n\n' }), 'App Host: 10.0.0.1\nline 1\nline 2\n');
-  assert.equal(formatHostSection('App', { host: '10.0.0.2', ok: false, output: 'boom\n', problem: 'exit 3' }), 'App Host: 10.0.0.2\nboom\nerror: exit 3\n');
-  assert.equal(formatHostSection('Traefik', { host: 'h', ok: false, output: '', problem: 'unreachable' }), 'Traefik Host: h\nerror: unreachable\n');
+  assert.equal(formatHostSection('App', { host: '10.0.0.1', ok: true, output: 'line 1\nline 2\n\n' }), 'App Host: 10.0.0.1\nline 1\nline 2\n\n');
+  assert.equal(formatHostSection('App', { host: '10.0.0.2', ok: false, output: 'boom\n', problem: 'exit 3' }), 'App Host: 10.0.0.2\nboom\nerror: exit 3\n\n');
+  assert.equal(formatHostSection('Traefik', { host: 'h', ok: false, output: '', problem: 'unreachable' }), 'Traefik Host: h\nerror: unreachable\n\n');
 });
 
 test('formatSummary lists every host and counts failures', () => {
