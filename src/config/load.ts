@@ -2,7 +2,7 @@
 // Every problem in the files is collected and thrown at once as a ConfigError (exit 78), each
 // positioned as file:line:col with its key path.
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { ConfigError, type Diagnostic } from '../errors.ts';
+import { ConfigError, UsageError, type Diagnostic } from '../errors.ts';
 import type { Config } from './types.ts';
 import { deepFreeze } from './freeze.ts';
 import { interpolateDocument } from './interpolate.ts';
@@ -32,13 +32,13 @@ export function destinationFile(file: string, destination: string): string {
   return join(dirname(file), `${basename(file, extension)}.${destination}${extension}`);
 }
 
-/** Loads, interpolates, merges, validates and normalizes the config. Throws ConfigError with every problem. */
+/** Loads, interpolates, merges, validates and normalizes the config. Throws ConfigError with every problem (UsageError for a malformed destination name). */
 export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const env = options.env ?? process.env;
   const root = resolve(options.cwd);
   const mainFile = displayName(options.file, root);
   if (options.destination !== undefined && !DESTINATION_NAME.test(options.destination)) {
-    throw new ConfigError(`invalid destination "${options.destination}": use lower-case letters, digits, '_', '.' or '-'`);
+    throw new UsageError(`invalid destination "${options.destination}": use lower-case letters, digits, '_', '.' or '-'`);
   }
   const files = [mainFile, ...(options.destination ? [destinationFile(mainFile, options.destination)] : [])];
   const sources: ConfigSource[] = [];

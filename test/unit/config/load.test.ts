@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../../../src/errors.ts';
+import { ConfigError, UsageError } from '../../../src/errors.ts';
 import { destinationFile, loadConfig } from '../../../src/config/load.ts';
 
 async function project(files: Record<string, string>): Promise<string> {
@@ -84,17 +84,18 @@ test('mistakes in the main file still point at the main file when a destination 
   );
 });
 
-test('a missing destination file and a bad destination name are config errors', async (t) => {
+test('a missing destination file is a config error; a malformed destination name a usage error', async (t) => {
   const root = await project({ 'config/deploy.yml': minimal });
   t.after(() => rm(root, { recursive: true, force: true }));
   assert.equal(
     await configError(loadConfig({ file: 'config/deploy.yml', cwd: root, destination: 'qa', env: {} })),
     `${join('config', 'deploy.qa.yml')}: destination file not found (create it to use -d qa)`,
   );
-  assert.equal(
-    await configError(loadConfig({ file: 'config/deploy.yml', cwd: root, destination: '../etc', env: {} })),
-    `invalid destination "../etc": use lower-case letters, digits, '_', '.' or '-'`,
-  );
+  await assert.rejects(loadConfig({ file: 'config/deploy.yml', cwd: root, destination: '../etc', env: {} }), (error: unknown) => {
+    assert.ok(error instanceof UsageError);
+    assert.equal(error.message, `invalid destination "../etc": use lower-case letters, digits, '_', '.' or '-'`);
+    return true;
+  });
 });
 
 test('secrets: the environment beats .mrsk/secrets.<destination>, which beats .mrsk/secrets', async (t) => {
