@@ -26,10 +26,17 @@ timed app bash test/bed/build-app.sh v1
 
 bed_env=$(bash test/bed/testbed.sh env) || die "the test bed is not up"
 eval "$bed_env"
-# what fixtures/e2e/deploy.yml reads from the environment; the builder node does mrsk's builds
-export APP_SECRET="demo-$(head -c 9 /dev/urandom | base64 | tr '+/' '-_')"
-export MRSK_APP_CONTEXT=$PWD/fixtures/app
-export DOCKER_HOST=$MRSK_TESTBED_BUILDER_DOCKER_HOST DOCKER_CONFIG=$MRSK_TESTBED_BUILDER_DOCKER_CONFIG DOCKER_BUILDKIT=0
+# What fixtures/e2e/deploy.yml reads from the environment (the builder node does mrsk's builds),
+# kept in the bed's folder so later commands use the same secret (another value is a change).
+demo_env=$MRSK_TESTBED_DIR/demo.env
+if [[ ! -s $demo_env ]]; then
+  (umask 077
+   printf 'export APP_SECRET=%q\n' "demo-$(head -c 9 /dev/urandom | base64 | tr '+/' '-_')"
+   printf 'export MRSK_APP_CONTEXT=%q\n' "$PWD/fixtures/app"
+   printf 'export DOCKER_HOST=%q DOCKER_CONFIG=%q DOCKER_BUILDKIT=0\n' \
+     "$MRSK_TESTBED_BUILDER_DOCKER_HOST" "$MRSK_TESTBED_BUILDER_DOCKER_CONFIG") >"$demo_env"
+fi
+. "$demo_env"
 mrsk() { node bin/mrsk.js "$@" -c fixtures/e2e/deploy.yml; }
 
 # plan and deploy are being written: say so plainly instead of failing somewhere inside
@@ -57,20 +64,23 @@ for ip in $MRSK_TESTBED_HOSTS; do
   fi
 done
 
+# a throwaway bed (TESTBED_* set) needs the same variables in the commands shown below
+bedvars=""
+for v in TESTBED_PREFIX TESTBED_NET TESTBED_DIR; do [[ -z ${!v:-} ]] || bedvars+="$v=${!v} "; done
 cat <<MSG
 
 Timings: packages ${took[packages]}s, bed ${took[bed]}s, traefik ${took[traefik]}s, app ${took[app]}s, plan + deploy ${took[mrsk]}s, total $(( $(date +%s) - started ))s.
 
 Look around:
-  bash test/bed/testbed.sh status            hosts, daemons, memory
-  bash test/bed/testbed.sh enter 1           a root shell "on" host 1 (docker ps, ls ~/.mrsk ...)
+  ${bedvars}bash test/bed/testbed.sh status            hosts, daemons, memory
+  ${bedvars}bash test/bed/testbed.sh enter 1           a root shell "on" host 1 (docker ps, ls ~/.mrsk ...)
   ssh -F $MRSK_TESTBED_SSH_CONFIG ${MRSK_TESTBED_PREFIX}-h1 docker ps
-  eval "\$(bash test/bed/testbed.sh env)"; export APP_SECRET=x MRSK_APP_CONTEXT=\$PWD/fixtures/app
+  eval "\$(${bedvars}bash test/bed/testbed.sh env)"; . $demo_env
   node bin/mrsk.js details -c fixtures/e2e/deploy.yml
   node bin/mrsk.js plan -c fixtures/e2e/deploy.yml   (now: no changes)
-  bash test/bed/build-app.sh v2 && node bin/mrsk.js deploy --version v2 --skip-push -c fixtures/e2e/deploy.yml
+  ${bedvars}bash test/bed/build-app.sh v2 && node bin/mrsk.js deploy --version v2 --skip-push -c fixtures/e2e/deploy.yml
 
 Tear down (removes hosts, registry, everything):
-  bash test/bed/testbed.sh down
+  ${bedvars}bash test/bed/testbed.sh down
 MSG
 exit "$failed"

@@ -149,6 +149,7 @@ test('mrsk plan against fresh hosts shows a first deploy and changes nothing', a
   for (const address of bed.hosts) assert.ok(plan.stdout.includes(address), `plan names ${address}:\n${plan.stdout}`);
   assert.match(plan.stdout, /demo-web/);
   assert.match(plan.stdout, /demo-job/);
+  assert.match(plan.stdout, /traefik/);
   // secrets are references in the plan, never values
   assert.ok(!output.includes(bed.appSecret), 'the app secret leaked into plan output');
   assert.ok(!output.includes(bed.env.MRSK_REGISTRY_PASSWORD ?? '\0'), 'the registry password leaked into plan output');
