@@ -131,9 +131,6 @@ interface HostConnection {
   closed: boolean;
   /** Rejects the in-flight commands when the connection drops. */
   readonly inFlight: Set<(error: Error) => void>;
-  /** Set once the connection is down; resolves when the slot is free. */
-  readonly down: Promise<void>;
-  markDown: () => void;
 }
 
 const DEFAULT_HOST_KEY_ALGORITHMS = [
@@ -242,8 +239,6 @@ class SshRunner implements Runner {
     if (this.#closing) throw new HostError(host, 'the SSH runner is closed', { kind: 'error' });
     const existing = this.#connections.get(host);
     if (existing && !existing.closed) return existing;
-    let markDown = () => {};
-    const down = new Promise<void>((resolve) => (markDown = resolve));
     const connection: HostConnection = {
       host,
       ready: Promise.resolve() as unknown as Promise<SshClient>,
@@ -252,8 +247,6 @@ class SshRunner implements Runner {
       lastUsed: Date.now(),
       closed: false,
       inFlight: new Set(),
-      down,
-      markDown,
     };
     this.#connections.set(host, connection);
     connection.ready = this.#open(connection);
@@ -293,7 +286,6 @@ class SshRunner implements Runner {
     connection.closed = true;
     if (this.#connections.get(connection.host) === connection) this.#connections.delete(connection.host);
     if (this.#slotHolders.delete(connection)) this.#slotWaiters.shift()?.();
-    connection.markDown();
   }
 
   async #acquireSlot(connection: HostConnection): Promise<void> {
@@ -602,6 +594,10 @@ class SshRunner implements Runner {
     // A tag in the command's environment, inherited by everything it starts, so a timed-out
     // command can be found and killed (OpenSSH ignores signal requests for root sessions).
     const runTag = `MRSK_RUN=${randomBytes(8).toString('hex')}`;
+    if (options.signal?.aborted) {
+      channelDone(); // aborted while waiting for a channel
+      return Promise.reject(new AbortedError(`${host}: \`${display(line)}\` aborted before it started`));
+    }
     const pty = options.pty === true;
     const timeoutMs = options.timeoutMs ?? (pty ? undefined : this.#commandTimeoutMs);
     return new Promise<ExecResult>((resolve, reject) => {
@@ -683,9 +679,11 @@ class SshRunner implements Runner {
     });
   }
 
-  /** Kills the processes whose environment carries runTag (best effort, in the background, within the channel limit). */
+  /** Kills the processes whose environment carries runTag (best effort, in the background, holding one channel slot). */
   #killTagged(connection: HostConnection, client: SshClient, runTag: string): void {
-    const script = `for f in $(grep -l -z -x -F ${shq(runTag)} /proc/[0-9]*/environ 2>/dev/null); do p=\${f#/proc/}; kill -KILL "\${p%/environ}" 2>/dev/null; done; true`;
+    // Three passes: a command that timed out while still starting may not carry the tag yet.
+    const pass = `for f in $(grep -l -z -x -F ${shq(runTag)} /proc/[0-9]*/environ 2>/dev/null); do p=\${f#/proc/}; kill -KILL "\${p%/environ}" 2>/dev/null; done`;
+    const script = `${pass}; sleep 0.5; ${pass}; sleep 1; ${pass}; true`;
     void connection.channels.acquire().then(() => {
       if (connection.closed) {
         connection.channels.release();
