@@ -197,7 +197,8 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action) => 
   if (url) {
     await poll(
       `Traefik to stop routing to ${action.name}`,
-      action.timeout * 1000,
+      // The old container serves well while we wait, so waiting longer is safe; stopping early is not.
+      Math.max(action.timeout, 60) * 1000,
       async () => {
         const servers = await traefikServers(ctx, step.host, action.service);
         return servers && !(url in servers) ? true : undefined;

@@ -13,6 +13,14 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+// A reader that goes away (`mrsk details | head`) is not an error: stop writing quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const state: ProgramState = { exitCode: 0, abort: new AbortController() };
   const onSignal = () => state.abort.abort(new Error('interrupted'));

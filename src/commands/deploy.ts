@@ -1,5 +1,7 @@
 // mrsk deploy / redeploy: build and push the image of this version, log the hosts in to the
 // registry, then converge them to it (lock → probe → plan → apply → audit).
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
 import type { Config } from '../config/types.ts';
@@ -52,7 +54,11 @@ export async function buildAndPush(ctx: CommandContext, config: Config, version:
   const ref = `${config.image}:${version}`;
   const started = Date.now();
   ctx.out.info(`Building ${ref}${wantsMultiarch ? ` for ${config.builder.arch.join(', ') || 'several architectures'}` : ''}…`);
-  const argv = docker.build({ builder: config.builder, tags: [ref], labels: { service: config.service } });
+  // A Dockerfile path is taken from the project root when it is there, else from the build context.
+  const dockerfile = isAbsolute(config.builder.dockerfile) || existsSync(resolve(config.root, config.builder.dockerfile))
+    ? config.builder.dockerfile
+    : join(config.builder.context, config.builder.dockerfile);
+  const argv = docker.build({ builder: { ...config.builder, dockerfile }, tags: [ref], labels: { service: config.service } });
   await runLocal(argv, {
     env: { ...env, ...docker.buildSecretEnv(config.builder) },
     cwd: config.root,
