@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bringUp, deployConfig, type Bed, type ProcessResult } from './harness.ts';
+import { bringUp, deployConfig, repoRoot, runOk, type Bed, type ProcessResult } from './harness.ts';
 
 const SERVICE = 'driftdemo';
 const WEB = `${SERVICE}-web-v1`;
@@ -211,5 +211,32 @@ describe('drift detection and correction on the test bed', { timeout: 900_000 },
     const fixed = await bed.mrsk(['drift', '--fix', '-c', config]);
     assert.equal(fixed.code, 0, show(fixed));
     await assertNoDrift();
+  });
+
+  test('mrsk rollback <release id> goes back to the version of that release; drift then compares with it', async () => {
+    const ledger = async (): Promise<{ host: string; currentId: string | null; releases: { id: string; version: string }[] }[]> => {
+      const result = await bed.mrsk(['releases', '--json', '-c', config]);
+      assert.equal(result.code, 0, show(result));
+      return (JSON.parse(result.stdout) as { hosts: never[] }).hosts;
+    };
+    const v1Release = (await ledger())[0]!.releases.find((r) => r.version === 'v1')!;
+    await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), 'v2'], { timeoutMs: 180_000 });
+    const deploy = await bed.mrsk(['deploy', '--version', 'v2', '--skip-push', '-c', config]);
+    assert.equal(deploy.code, 0, show(deploy));
+    const afterDeploy = await ledger();
+    assert.deepEqual(afterDeploy.map((h) => h.releases[0]?.version), ['v2', 'v2'], 'newest first');
+    assert.deepEqual(afterDeploy.map((h) => h.currentId), afterDeploy.map((h) => h.releases[0]?.id));
+
+    const rollback = await bed.mrsk(['rollback', v1Release.id, '-c', config]);
+    assert.equal(rollback.code, 0, show(rollback));
+    assert.match(rollback.stdout, new RegExp(`Release ${v1Release.id}: version v1`));
+    assert.doesNotMatch(rollback.stdout, /pull /, 'the retained v1 container is started again');
+    assert.equal((await inspect(1, WEB))?.State.Status, 'running');
+    assert.equal((await inspect(1, `${SERVICE}-web-v2`))?.State.Status, 'exited');
+    assert.deepEqual((await ledger()).map((h) => h.releases[0]?.version), ['v1', 'v1']);
+    await assertNoDrift();
+    const unknown = await bed.mrsk(['rollback', '20000101T000000-v0', '-c', config]);
+    assert.equal(unknown.code, 64, show(unknown));
+    assert.match(unknown.stderr, /release 20000101T000000-v0 is in no ledger of the selected hosts/);
   });
 });
