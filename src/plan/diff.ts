@@ -2,8 +2,8 @@
 // what the config asks for and emits an ordered list of idempotent steps, each with a cause.
 //
 // Rules (docs/plan-format.md has the user-facing version):
-// - Only containers labelled mrsk.service=<service> with a matching mrsk.destination (absent =
-//   no destination) are ever touched, plus the container named `traefik` labelled
+// - Only containers labelled mrsk.service=<service> with a matching mrsk.destination (absent or
+//   empty = no destination) are ever touched, plus the container named `traefik` labelled
 //   mrsk.traefik=true. A foreign container in the way of a name mrsk needs blocks the host.
 // - A new version is start-first (`+/-`): pull → run → wait healthy → wait routed by Traefik →
 //   drain the old → stop the old. A changed spec at the *same* version must reuse the name, so
@@ -44,9 +44,9 @@ const DEFAULT_TRAEFIK_API_PORT = 8080;
 const TRAEFIK_SERVICE_PREFIX = 'traefik.http.services.';
 const TRAEFIK_SERVICE_SUFFIX = '.loadbalancer.server.port';
 
-/** Does this container belong to this service and destination? */
+/** Does this container belong to this service and destination? An absent or empty mrsk.destination label means none. */
 export function isOwnedBy(container: ObservedContainer, service: string, destination: string | undefined): boolean {
-  return container.labels['mrsk.service'] === service && container.labels['mrsk.destination'] === destination;
+  return container.labels['mrsk.service'] === service && (container.labels['mrsk.destination'] ?? '') === (destination ?? '');
 }
 
 /** Is this the Traefik container mrsk manages? */

@@ -9,89 +9,22 @@ import assert from 'node:assert/strict';
 import type { Config } from '../../../src/config/types.ts';
 import { containerSpecFor, desired, traefikSpecFor } from '../../../src/desired/desired.ts';
 import { diff, type DiffOptions } from '../../../src/plan/diff.ts';
-import { simulate } from '../../../src/plan/simulate.ts';
-import type { Plan } from '../../../src/plan/types.ts';
 import type { ContainerState, ObservedContainer, ReachableHost, Snapshot } from '../../../src/probe/types.ts';
 import { makeConfig, makeEnv, makeRole } from '../helpers/config.ts';
 import { seededRandom, type Random } from '../helpers/random.ts';
 import { scenarios } from '../helpers/scenarios.ts';
+import { checkCase, type Case } from '../helpers/plan-checks.ts';
 import { foreignContainer, observedFromSpec, observedImage, reachableHost, TAKEN_AT } from '../helpers/snapshot.ts';
-
-interface Case {
-  readonly label: string;
-  readonly config: Config;
-  readonly version: string;
-  readonly snapshot: Snapshot;
-  readonly options?: DiffOptions;
-}
-
-function checkPlanShape(plan: Plan, label: string): void {
-  const seen = new Map<string, string>();
-  for (const step of plan.steps) {
-    assert.ok(!seen.has(step.id), `${label}: duplicate step id ${step.id}`);
-    for (const dependency of step.dependsOn) {
-      assert.equal(seen.get(dependency), step.host, `${label}: ${step.id} depends on ${dependency}, which is not an earlier step of ${step.host}`);
-    }
-    seen.set(step.id, step.host);
-  }
-}
-
-// Written out here, independently of src/plan/diff.ts, so a bug there cannot hide itself.
-const isOwnedBy = (c: ObservedContainer, service: string, destination: string | undefined): boolean =>
-  c.labels['mrsk.service'] === service && c.labels['mrsk.destination'] === destination;
-const isManagedTraefik = (c: ObservedContainer): boolean => c.name === 'traefik' && c.labels['mrsk.traefik'] === 'true';
-
-function checkOwnership(plan: Plan, snapshot: Snapshot, service: string, destination: string | undefined, label: string): void {
-  for (const step of plan.steps) {
-    const host = snapshot.hosts[step.host] as ReachableHost;
-    const action = step.action;
-    const containerId = 'containerId' in action ? action.containerId : step.precondition.containerId;
-    if (containerId) {
-      const container = host.containers.find((c) => c.id === containerId);
-      assert.ok(container, `${label}: ${step.id} targets container ${containerId.slice(0, 12)}, which the snapshot does not have`);
-      assert.ok(
-        isOwnedBy(container, service, destination) || isManagedTraefik(container),
-        `${label}: ${step.id} targets ${container.name}, which does not belong to ${service}${destination ? `/${destination}` : ''}`,
-      );
-    }
-    if (action.kind === 'container-run' || action.kind === 'traefik-run') {
-      const holder = host.containers.find((c) => c.name === action.spec.name);
-      assert.ok(!holder || isOwnedBy(holder, service, destination) || isManagedTraefik(holder), `${label}: ${step.id} would collide with foreign ${holder?.name}`);
-    }
-  }
-}
-
-function checkCase({ label, config, version, snapshot, options }: Case): void {
-  const wanted = desired(config, version);
-  const plan = diff(wanted, snapshot, options);
-  checkPlanShape(plan, label);
-  checkOwnership(plan, snapshot, config.service, config.destination, label);
-  assert.deepEqual(diff(wanted, snapshot, options), plan, `${label}: diff is not deterministic`);
-
-  const after = simulate(snapshot, plan);
-  const again = diff(wanted, after, options);
-  assert.deepEqual(
-    again.steps.map((step) => `${step.id}: ${step.cause}`),
-    [],
-    `${label}: planning again after simulate still has steps`,
-  );
-  assert.deepEqual(
-    again.blockedHosts.map((b) => b.host),
-    plan.blockedHosts.map((b) => b.host),
-    `${label}: blocked hosts changed after simulate`,
-  );
-}
 
 const STATES: readonly ContainerState[] = ['running', 'running', 'running', 'exited', 'exited', 'created', 'dead', 'paused', 'restarting'];
 const HOSTS = ['h1.example.com', 'h2.example.com', 'h3.example.com', 'h4.example.com'];
 const VERSIONS = ['v1', 'v2', 'v3', 'v4'];
 
 /** A random config: web on some hosts, maybe a job role, maybe a destination. */
-function randomConfig(random: Random, extraRoles: boolean): Config {
+function randomConfig(random: Random): Config {
   const webHosts = random.subset(HOSTS, 0.6);
   const roles = [makeRole('web', { hosts: webHosts.length > 0 ? webHosts : [HOSTS[0]!] })];
-  if (random.chance(0.6)) roles.push(makeRole('job', { hosts: random.subset(HOSTS, 0.5).concat(extraRoles ? [] : []), cmd: random.pick(['bin/jobs', 'bin/jobs --fast']) }));
-  if (extraRoles) roles.push(makeRole('worker', { hosts: HOSTS, cmd: ['bin/worker'] }));
+  if (random.chance(0.6)) roles.push(makeRole('job', { hosts: random.subset(HOSTS, 0.5), cmd: random.pick(['bin/jobs', 'bin/jobs --fast']) }));
   const live = roles.filter((role) => role.hosts.length > 0);
   return makeConfig({
     roles: live,
@@ -158,7 +91,7 @@ function randomHost(random: Random, host: string, config: Config): ReachableHost
 
 function randomCase(seed: number): Case {
   const random = seededRandom(seed);
-  const config = randomConfig(random, false);
+  const config = randomConfig(random);
   const hosts: Record<string, Snapshot['hosts'][string]> = {};
   // Also hosts the config no longer lists, to exercise destroying a removed host.
   for (const host of HOSTS) {
