@@ -288,11 +288,14 @@ class HostPlanner {
 
     let ready: string | undefined;
     let symbol: ChangeSymbol = '+';
-    if (target && matches && inService(target)) {
+    // Running but unhealthy most often means an interrupted drain removed its cord: start
+    // restores the cord (starting a running container is a no-op) and the waits verify it.
+    const unhealthy = target?.state === 'running' && target.health === 'unhealthy';
+    if (target && matches && inService(target) && !unhealthy) {
       ready = undefined; // already converged for this role
     } else if (target && matches) {
       symbol = '~';
-      const cause = stateCause(target);
+      const cause = unhealthy ? 'container unhealthy' : stateCause(target);
       const start = this.#add({
         id: this.#id(role, 'start'),
         address,

@@ -85,6 +85,14 @@ export function scenarios(): Scenario[] {
     }),
   });
 
+  list.push({
+    name: 'drift-unhealthy',
+    title: 'the web container runs but is unhealthy (its cord was removed): restore and verify it',
+    config,
+    version: 'v1',
+    snapshot: editContainer(v1, H1, 'app-web-v1', (c) => ({ ...c, health: 'unhealthy' })),
+  });
+
   // v2 deployed, but v1 of web still runs on h1 (someone started it by hand).
   const v2 = deployedSnapshot(config, 'v2', v1);
   list.push({

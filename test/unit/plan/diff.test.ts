@@ -100,6 +100,12 @@ test('drift: the target container exited outside mrsk is started again (~), with
   if (start.action.kind === 'container-start') assert.equal(start.action.cordDir, '.mrsk/app/cords/app-web-v1', 'the cord is restored on start');
 });
 
+test('drift: a running but unhealthy target gets its cord back and must turn healthy and routed again', () => {
+  const plan = planOf('drift-unhealthy');
+  assert.deepEqual(kinds(plan.steps), ['container-start app-web-v1', 'container-wait-healthy app-web-v1', 'traefik-wait-up app-web-v1']);
+  assert.ok(plan.steps.every((s) => s.symbol === '~' && s.cause === 'container unhealthy'));
+});
+
 test('two running versions of a role: the extra one is drained and stopped (-)', () => {
   const plan = planOf('two-running-versions');
   assert.deepEqual(kinds(plan.steps), ['container-drain app-web-v1', 'container-stop app-web-v1']);

@@ -60,7 +60,8 @@ function randomHost(random: Random, host: string, config: Config): ReachableHost
       const spec = containerSpecFor(source, source.roles.find((r) => r.name === role.name)!, version);
       minute += random.int(1, 30);
       const state = random.pick(STATES);
-      push(observedFromSpec(spec, { state, exitCode: state === 'exited' ? random.pick([0, 1, 137]) : 0, createdAt: new Date(Date.parse(TAKEN_AT) - 86_400_000 + minute * 60_000).toISOString(), host }));
+      const container = observedFromSpec(spec, { state, exitCode: state === 'exited' ? random.pick([0, 1, 137]) : 0, createdAt: new Date(Date.parse(TAKEN_AT) - 86_400_000 + minute * 60_000).toISOString(), host });
+      push(container.health && random.chance(0.2) ? { ...container, health: random.pick(['unhealthy', 'starting'] as const) } : container);
     }
   }
   const traefikKind = random.pick(['none', 'match', 'match', 'other', 'stopped', 'squatter']);
