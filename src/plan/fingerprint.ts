@@ -18,7 +18,8 @@ export function fingerprintSnapshot(snapshot: Snapshot): string {
     let text = `host ${JSON.stringify(name)} ${host.status}\n`;
     if (host.status === 'ok') {
       // One update per host: crossing into native crypto per container costs more than the hashing.
-      text += host.containers.map((c) => `container ${c.id} ${JSON.stringify(c.name)} ${c.state} ${c.exitCode}\n`).sort(byText).join('');
+      // Docker names and ids are [A-Za-z0-9_.-] only, so spaces separate fields unambiguously.
+      text += host.containers.map((c) => `container ${c.id} ${c.name} ${c.state} ${c.exitCode}\n`).sort(byText).join('');
       text += `images ${JSON.stringify(host.images.flatMap((image) => image.tags).sort(byText))}\n`;
       text += `networks ${JSON.stringify([...host.networks].sort(byText))}\n`;
       const release = host.release;
