@@ -18,6 +18,7 @@ import type { ContainerSpec, Desired, DesiredHost, HealthcheckSpec, TraefikSpec 
 export const MRSK_NETWORK = 'mrsk';
 /** Where a proxied container sees its cord folder; the healthcheck requires `ok` in it. */
 export const CORD_MOUNT = '/run/mrsk/cord';
+/** The one Traefik container per host (shared by every service on it). */
 export const TRAEFIK_CONTAINER = 'traefik';
 
 /** `<service>` or `<service>-<destination>`: the per-app key on a host and in names. */

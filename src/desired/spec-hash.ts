@@ -11,8 +11,9 @@ import type { ContainerSpec, TraefikSpec } from './types.ts';
 import { canonicalJson, hmacHex, sha256Hex } from './canonical.ts';
 import { createHash } from 'node:crypto';
 
-/** Labels derived from the rest of the spec: never part of the hash input. */
+/** The label holding `v1:<sha256>` of the spec; derived, so never part of the hash input. */
 export const SPEC_HASH_LABEL = 'mrsk.spec-hash';
+/** The label holding the parts summary (see ContainerSpecParts); derived, never hashed. */
 export const SPEC_PARTS_LABEL = 'mrsk.spec-parts';
 const DERIVED_LABELS = new Set([SPEC_HASH_LABEL, SPEC_PARTS_LABEL]);
 
@@ -23,6 +24,7 @@ export function secretDigestKey(service: string, destination?: string): Buffer {
 
 /** A spec without its derived hash, as desired() builds it before hashing. */
 export type UnhashedContainerSpec = Omit<ContainerSpec, 'specHash'>;
+/** A Traefik spec before its hash is added. */
 export type UnhashedTraefikSpec = Omit<TraefikSpec, 'specHash'>;
 
 function withoutDerivedLabels(labels: Readonly<Record<string, string>>): Record<string, string> {

@@ -1,6 +1,7 @@
 // The desired state derived purely from Config + version: what each host must run.
 import type { Secret } from '../secret.ts';
 
+/** The Docker healthcheck of a container (--health-* flags). */
 export interface HealthcheckSpec {
   /** Shell command run inside the container by Docker (CMD-SHELL). */
   readonly cmd: string;
@@ -54,6 +55,7 @@ export interface TraefikSpec {
   readonly specHash: string;
 }
 
+/** What one host must run. */
 export interface DesiredHost {
   readonly host: string;
   readonly network: string; // 'mrsk'
@@ -63,6 +65,7 @@ export interface DesiredHost {
   readonly retainContainers: number;
 }
 
+/** What every host must run for one service, destination and version; the input of diff. */
 export interface Desired {
   readonly service: string;
   readonly destination?: string;

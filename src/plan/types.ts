@@ -11,6 +11,7 @@ export type ChangeSymbol = '+' | '~' | '-' | '+/-' | '-/+';
 /** Terraform's action names, for --json consumers. */
 export type ChangeAction = 'create' | 'update' | 'delete' | 'read';
 
+/** The operation a step performs, with everything the executor needs to do it. */
 export type StepAction =
   | { readonly kind: 'network-create'; readonly network: string }
   | { readonly kind: 'image-pull'; readonly image: string }
@@ -39,6 +40,7 @@ export type StepAction =
   /** Record the applied release on the host (ledger for drift and rollback). */
   | { readonly kind: 'release-record'; readonly version: string; readonly specHashes: Readonly<Record<string, string>>; readonly traefikSpecHash?: string };
 
+/** The name of an operation. */
 export type StepKind = StepAction['kind'];
 
 /**
@@ -62,6 +64,7 @@ export interface ValueChange {
   readonly hidden?: boolean;
 }
 
+/** One idempotent operation on one host. */
 export interface PlanStep {
   /** Unique within the plan, stable for the same inputs, e.g. `h1:web:run`. */
   readonly id: string;
@@ -88,6 +91,7 @@ export interface BlockedHost {
   readonly message: string;
 }
 
+/** The ordered steps that converge the hosts, and the hosts that could not be planned. */
 export interface Plan {
   readonly formatVersion: '1';
   readonly service: string;

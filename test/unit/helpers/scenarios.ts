@@ -16,6 +16,7 @@ import {
   unreachableHost,
 } from './snapshot.ts';
 
+/** One hand-made plan fixture. */
 export interface Scenario {
   readonly name: string;
   /** What the fixture shows, for the test title. */

@@ -40,6 +40,7 @@ export function snapshotOf(...hosts: (ReachableHost | UnreachableHost)[]): Snaps
   return { takenAt: TAKEN_AT, hosts: Object.fromEntries(hosts.map((host) => [host.host, host])) };
 }
 
+/** How an observed container differs from a freshly started one. */
 export interface ObservedOptions {
   readonly state?: ContainerState;
   readonly exitCode?: number;
