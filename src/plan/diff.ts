@@ -527,9 +527,6 @@ class HostPlanner {
 export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions = {}): Plan {
   const hostFilter = options.hosts ? new Set(options.hosts) : undefined;
   const roleFilter = options.roles ? new Set(options.roles) : undefined;
-  const configuredRoles = new Set(Object.values(desired.hosts).flatMap((host) => host.containers.map((spec) => spec.role)));
-  // Containers of roles dropped from the config are cleaned only when no configured role is filtered out.
-  const cleanRemovedRoles = !roleFilter || [...configuredRoles].every((role) => roleFilter.has(role));
 
   const order: { host: string; batch: number }[] = desired.batches.flatMap((hosts, batch) => hosts.map((host) => ({ host, batch })));
   const known = new Set(order.map((entry) => entry.host));
@@ -549,7 +546,11 @@ export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions 
       blockedHosts.push({ host, status: observed.status, message: observed.message });
       continue;
     }
-    const planner = new HostPlanner(desired, observed, batch, desired.hosts[host], roleFilter, cleanRemovedRoles || !desired.hosts[host]);
+    const wanted = desired.hosts[host];
+    // Containers of roles dropped from the config are cleaned only when no role the config puts
+    // on this host is filtered out (`--roles web` on a web+job host leaves leftovers alone).
+    const cleanRemovedRoles = !wanted || !roleFilter || wanted.containers.every((spec) => roleFilter.has(spec.role));
+    const planner = new HostPlanner(desired, observed, batch, wanted, roleFilter, cleanRemovedRoles);
     const result = planner.plan();
     if (result.blocked) blockedHosts.push({ host, status: 'error', message: result.blocked });
     else steps.push(...planner.steps);

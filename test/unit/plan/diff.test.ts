@@ -157,6 +157,19 @@ test('--hosts and --roles filters limit the plan', () => {
   assert.deepEqual(kinds(roles.steps), ['image-pull', 'container-run app-job-v2', 'container-wait-healthy app-job-v2', 'container-stop app-job-v1', 'release-record']);
 });
 
+test('--roles leaves a removed role alone only on hosts where a configured role is filtered out', async () => {
+  const { makeConfig, makeRole } = await import('../helpers/config.ts');
+  const { deployedSnapshot } = await import('../helpers/snapshot.ts');
+  const withWorker = makeConfig({ roles: [...byName.get('new-version')!.config.roles, makeRole('worker', { hosts: [H1, H2], cmd: ['bin/worker'] })] });
+  const config = byName.get('new-version')!.config; // web on h1+h2, job on h1; worker dropped
+  const snapshot = deployedSnapshot(withWorker, 'v1');
+  const plan = diff(desired(config, 'v1'), snapshot, { roles: ['web'] });
+  const stopped = plan.steps.filter((s) => s.action.kind === 'container-stop').map((s) => `${s.host} ${'name' in s.action ? s.action.name : ''}`);
+  assert.deepEqual(stopped, [`${H2} app-worker-v1`], 'h1 also runs job, which --roles web excludes, so its worker stays');
+  const unfiltered = diff(desired(config, 'v1'), snapshot);
+  assert.deepEqual(unfiltered.steps.filter((s) => s.action.kind === 'container-stop').map((s) => s.host), [H1, H2]);
+});
+
 test('batches from boot.limit number the steps of each host', () => {
   const plan = planOf('batches');
   const batchOf = Object.fromEntries(plan.steps.map((s) => [s.host, s.batch]));

@@ -45,6 +45,22 @@ test('colour: symbols coloured, changed clear values marked word by word, secret
   assert.ok(plain.includes('env FEATURE_X: "on" (added)'));
 });
 
+test('no view of any scenario shows a secret value: text (plain, colour, verbose), JSON, saved file', async () => {
+  const { serializePlan } = await import('../../../src/plan/saved.ts');
+  const { DATABASE_URL_VALUE } = await import('../helpers/config.ts');
+  for (const scenario of scenarios()) {
+    const plan = diff(desired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
+    const views = [
+      renderPlan(plan, { color: true, verbose: true }),
+      renderPlan(plan, { color: false, verbose: true }),
+      JSON.stringify(planToJson(plan)),
+      serializePlan(plan),
+      JSON.stringify(plan),
+    ];
+    for (const view of views) assert.ok(!view.includes(DATABASE_URL_VALUE) && !view.includes('hunter2'), `${scenario.name} leaked a secret`);
+  }
+});
+
 test('blocked hosts are listed with their reason', () => {
   const text = renderPlan(planOf('host-unreachable'), { color: false });
   assert.match(text, /\nCannot plan 1 host:\n {2}h2\.example\.com: unreachable: connect ECONNREFUSED 10\.0\.0\.3:22\n/);
