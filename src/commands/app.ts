@@ -15,11 +15,11 @@ import { audit, withLock } from '../apply/lock.ts';
 import { run, tryRun } from '../apply/remote.ts';
 import { AbortedError, UsageError } from '../errors.ts';
 import { redact } from '../secret.ts';
-import { shq } from '../ssh/quote.ts';
+import { shq, toShell } from '../ssh/quote.ts';
 import { combinedExitCode, formatHostSection, formatSummary, runPerHost, type HostOutcome } from '../ops/hosts.ts';
 import { classifyContainers, commonRollbackTargets, formatContainerTable, rollbackTargets, type ContainerRow } from '../ops/containers.ts';
 import { formatImageTable, formatPsTable, isAppContainer, parseImageLines, parsePsLines, type PsEntry } from '../ops/docker-ps.ts';
-import { filterLines, HostLineStream, hostPrefixes, lineMatcher } from '../ops/logs.ts';
+import { filterLines, followScript, HostLineStream, hostPrefixes, lineMatcher } from '../ops/logs.ts';
 import { describeExec, execArgv } from '../ops/exec.ts';
 import { deployedVersion, openSession, probe, requireHosts, type Session } from './common.ts';
 
@@ -388,7 +388,11 @@ export async function showLogs(ctx: CommandContext, session: Session, title: str
       const err = new HostLineStream(prefix, matches, emit);
       try {
         const argv = docker.containerLogs(source.container, { lines: parsedLines ?? (options.since ? undefined : 10), since: options.since, follow: true });
-        const result = await tryRun(session.remote, source.host, argv, { onStdout: (c) => out.push(c), onStderr: (c) => err.push(c), timeoutMs: NO_TIMEOUT_MS });
+        const result = await tryRun(session.remote, source.host, { script: followScript(toShell(argv)) }, {
+          onStdout: (c) => out.push(c),
+          onStderr: (c) => err.push(c),
+          timeoutMs: NO_TIMEOUT_MS,
+        });
         out.end();
         err.end();
         if (result.code !== 0) ctx.out.warn(`${source.host}: logs of ${source.container} ended (exit ${result.code})`);

@@ -33,7 +33,7 @@ export class LineSplitter {
   }
 }
 
-/** Filters and prefixes the lines of one host's stream; emit receives finished output lines. */
+/** Filters and prefixes the lines of one host's stream (dropping follow keep-alives); emit receives finished output lines. */
 export class HostLineStream {
   readonly #splitter = new LineSplitter();
   readonly #prefix: string;
@@ -55,7 +55,7 @@ export class HostLineStream {
   }
 
   #send(lines: string[]): void {
-    for (const line of lines) if (this.#matches(line)) this.#emit(`${this.#prefix}${line}`);
+    for (const line of lines) if (line !== FOLLOW_KEEPALIVE && this.#matches(line)) this.#emit(`${this.#prefix}${line}`);
   }
 }
 
@@ -71,4 +71,26 @@ export function filterLines(text: string, matches: (line: string) => boolean): s
 export function hostPrefixes(hosts: readonly string[]): Record<string, string> {
   const width = Math.max(0, ...hosts.map((h) => h.length));
   return Object.fromEntries(hosts.map((h) => [h, `${h.padEnd(width)} | `]));
+}
+
+/** A line the follow wrapper writes to stderr every few seconds; dropped on arrival. */
+export const FOLLOW_KEEPALIVE = 'MRSK_FOLLOW_KEEPALIVE';
+
+/**
+ * A shell script that runs a following command (`docker logs --follow`) and kills it once the
+ * SSH channel is gone. sshd refuses "signal" requests (OpenSSH: "session signalling requires
+ * privilege separation") and does not kill a non-pty command when the channel closes, so a
+ * follower of a quiet container would otherwise outlive mrsk. The loop writes a keep-alive line
+ * to stderr; once nobody reads it any more, the write fails and the follower is killed.
+ */
+export function followScript(commandLine: string, intervalSeconds = 2): string {
+  return [
+    `${commandLine} &`,
+    'follower=$!',
+    'while kill -0 "$follower" 2>/dev/null; do',
+    `  sleep ${intervalSeconds}`,
+    `  if ! (printf '%s\\n' ${FOLLOW_KEEPALIVE} >&2); then kill "$follower" 2>/dev/null; break; fi`,
+    'done',
+    'wait "$follower"',
+  ].join('\n');
 }

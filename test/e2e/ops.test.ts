@@ -178,7 +178,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
     };
     assert.equal((await tmux('new-session', '-d', '-s', 'ops', '-x', '120', '-y', '40', `sh '${script}'`)).code, 0);
     try {
-      await waitFor(/[#$] $/m);
+      await waitFor(/^\/ # ?$/m); // busybox sh's prompt (capture-pane trims the trailing blank)
       await tmux('send-keys', '-t', 'ops', 'echo pty-$((6*7)) $(cat /version); tty', 'Enter');
       const shown = await waitFor(/^pty-42 v2$/m);
       assert.match(shown, /^\/dev\/pts\/\d+$/m, 'the remote command has a terminal');
@@ -190,7 +190,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
       await tmux('send-keys', '-t', 'ops', 'echo still-$((1+1))', 'Enter');
       await waitFor(/^still-2$/m, 10_000);
       assert.ok(Date.now() - interrupted < 10_000);
-      assert.doesNotMatch(await pane(), /not-interrupted/);
+      assert.doesNotMatch(await pane(), /^not-interrupted$/m);
       await tmux('send-keys', '-t', 'ops', 'exit 7', 'Enter');
       const deadline = Date.now() + 20_000;
       let exit = '';
@@ -200,6 +200,12 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
       }
       assert.equal(exit.trim(), 'EXIT=7', `mrsk did not pass the exit code through:\n${await pane()}`);
     } finally {
+      // leave the remote shell properly: a one-off whose terminal vanishes keeps running on the host
+      if (!(await readFile(exitFile, 'utf8').catch(() => ''))) {
+        await tmux('send-keys', '-t', 'ops', 'C-c');
+        await tmux('send-keys', '-t', 'ops', 'exit', 'Enter');
+        await new Promise((r) => setTimeout(r, 3000));
+      }
       await tmux('kill-server');
     }
   });
@@ -229,7 +235,8 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
     }
     const lines = out.split('\n').filter((l) => l.startsWith(prefix));
     assert.ok(lines.length >= 2, `fewer than two followed lines in 30 s:\n${out}\n${err}`);
-    assert.ok(lines.every((l) => l === `${prefix}job v2 working`), out);
+    // host 2 runs web and job: lines name their container too
+    assert.ok(lines.every((l) => l === `${prefix}${SERVICE}-job-v2: job v2 working`), out);
     const interrupted = Date.now();
     child.kill('SIGINT');
     const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 15_000))]);

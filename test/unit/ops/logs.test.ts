@@ -1,7 +1,7 @@
 // Streaming log lines: chunk boundaries, host prefixes, --grep.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { filterLines, HostLineStream, hostPrefixes, lineMatcher, LineSplitter } from '../../../src/ops/logs.ts';
+import { filterLines, FOLLOW_KEEPALIVE, followScript, HostLineStream, hostPrefixes, lineMatcher, LineSplitter } from '../../../src/ops/logs.ts';
 
 test('LineSplitter joins lines cut across chunks and keeps the tail until flush', () => {
   const splitter = new LineSplitter();
@@ -36,4 +36,28 @@ test('filterLines keeps matching lines in order', () => {
 
 test('hostPrefixes pads host names to one width', () => {
   assert.deepEqual(hostPrefixes(['10.0.0.1', '10.0.0.12']), { '10.0.0.1': '10.0.0.1  | ', '10.0.0.12': '10.0.0.12 | ' });
+});
+
+test('followed streams drop the keep-alive lines of the follow wrapper', () => {
+  const lines: string[] = [];
+  const stream = new HostLineStream('h | ', lineMatcher(undefined), (line) => lines.push(line));
+  stream.push(`a\n${FOLLOW_KEEPALIVE}\nb\n`);
+  assert.deepEqual(lines, ['h | a', 'h | b']);
+});
+
+test('followScript runs the follower in the background and kills it when stderr is gone', async () => {
+  const { spawn } = await import('node:child_process');
+  // a follower that never writes (a quiet container): only the keep-alive notices the reader left
+  const child = spawn('sh', ['-c', followScript('sleep 30', 1)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.match(stderr, new RegExp(`^${FOLLOW_KEEPALIVE}$`, 'm'));
+  const started = Date.now();
+  child.stdout.destroy();
+  child.stderr.destroy(); // the reader goes away, like a closed SSH channel
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.ok(Date.now() - started < 5000, 'the wrapper ended within a few seconds');
+  assert.notEqual(code, 0, 'the follower was killed');
+  assert.equal(followScript('docker logs --follow x', 2).split('\n')[0], 'docker logs --follow x &');
 });
