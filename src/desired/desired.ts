@@ -36,9 +36,22 @@ export function containerName(service: string, role: string, version: string, de
   return `${roleKey(service, role, destination)}-${version}`;
 }
 
-/** The home-relative host folder holding a container's drain file. */
-export function cordDirFor(service: string, name: string, destination?: string): string {
-  return `.mrsk/${appKey(service, destination)}/cords/${name}`;
+/**
+ * The home-relative host folder holding a container's drain file: per container *instance*
+ * (name + spec hash), because a same-version replace runs two containers of one name side by
+ * side (the old one renamed), and draining the old one must not cut the new one's cord.
+ */
+export function cordDirFor(service: string, name: string, destination: string | undefined, specHash: string): string {
+  const instance = /^v1:[0-9a-f]{12}/.test(specHash) ? `${name}-${specHash.slice(3, 15)}` : name;
+  return `.mrsk/${appKey(service, destination)}/cords/${instance}`;
+}
+
+/** The cord folder of a container mrsk started, from its own labels (its name may have changed since). */
+export function cordDirOfContainer(service: string, destination: string | undefined, name: string, labels: Readonly<Record<string, string>>): string {
+  const role = labels['mrsk.role'];
+  const version = labels['mrsk.version'];
+  const original = role && version ? containerName(service, role, version, destination) : name;
+  return cordDirFor(service, original, destination, labels['mrsk.spec-hash'] ?? '');
 }
 
 /** traefik.* labels of a proxied role: identical for every version, so old and new share a router. */
@@ -94,7 +107,7 @@ export function containerSpecFor(config: Config, role: Role, version: string): C
     ...(proxied ? traefikLabels(config, role) : {}),
     ...ownership,
   };
-  return finishContainerSpec({
+  const spec = finishContainerSpec({
     name,
     service,
     role: role.name,
@@ -111,8 +124,9 @@ export function containerSpecFor(config: Config, role: Role, version: string): C
     options: expandDockerOptions(role.options),
     network: MRSK_NETWORK,
     proxied,
-    ...(proxied ? { traefikService: roleKey(service, role.name, destination), cordDir: cordDirFor(service, name, destination) } : {}),
+    ...(proxied ? { traefikService: roleKey(service, role.name, destination) } : {}),
   });
+  return proxied ? { ...spec, cordDir: cordDirFor(service, name, destination, spec.specHash) } : spec;
 }
 
 /** mrsk's Traefik flags (Docker provider on the mrsk network, API for the cutover), config args merged over by key. */

@@ -22,8 +22,8 @@ export function secretDigestKey(service: string, destination?: string): Buffer {
   return createHash('sha256').update(`mrsk spec-hash secret key v1\0${service}\0${destination ?? ''}`, 'utf8').digest();
 }
 
-/** A spec without its derived hash, as desired() builds it before hashing. */
-export type UnhashedContainerSpec = Omit<ContainerSpec, 'specHash'>;
+/** A spec without its derived parts (hash, and the cord folder named after the hash). */
+export type UnhashedContainerSpec = Omit<ContainerSpec, 'specHash' | 'cordDir'> & { readonly cordDir?: string };
 /** A Traefik spec before its hash is added. */
 export type UnhashedTraefikSpec = Omit<TraefikSpec, 'specHash'>;
 
@@ -42,7 +42,8 @@ function secretDigests(spec: UnhashedContainerSpec): Record<string, string> {
 
 /** `v1:<sha256 hex>` of the canonical container spec (secret values as HMACs, derived labels left out). */
 export function containerSpecHash(spec: UnhashedContainerSpec): string {
-  const { secretEnv: _secretEnv, labels, ...rest } = spec;
+  // cordDir is named after the hash, so it cannot be part of it.
+  const { secretEnv: _secretEnv, labels, cordDir: _cordDir, ...rest } = spec;
   const input = { ...rest, labels: withoutDerivedLabels(labels), secretEnv: secretDigests(spec) };
   return `v1:${sha256Hex(canonicalJson(input))}`;
 }

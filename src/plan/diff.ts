@@ -6,8 +6,8 @@
 //   empty = no destination) are ever touched, plus the container named `traefik` labelled
 //   mrsk.traefik=true. A foreign container in the way of a name mrsk needs blocks the host.
 // - A new version is start-first (`+/-`): pull → run → wait healthy → wait routed by Traefik →
-//   drain the old → stop the old. A changed spec at the *same* version must reuse the name, so
-//   it is stop-first (`-/+`); rolling batches keep other hosts serving meanwhile.
+//   drain the old → stop the old. A changed spec at the *same* version is start-first too: the
+//   run renames the old container aside (`<name>_replaced_<id>`) before taking its name.
 // - Traefik is replaced stop-first when missing, stopped or different; a Traefik the config no
 //   longer needs is left alone (other services on the host may route through it).
 // - Stopped containers are kept for rollback: the newest `retain_containers` per role per host;
@@ -15,12 +15,12 @@
 // - Roles run one after another on a host, primary first; hosts roll in boot.limit batches.
 import { SPEC_HASH_LABEL } from '../desired/spec-hash.ts';
 import { canonicalJson } from '../desired/canonical.ts';
-import { TRAEFIK_CONTAINER, cordDirFor } from '../desired/desired.ts';
+import { TRAEFIK_CONTAINER, cordDirOfContainer } from '../desired/desired.ts';
 import type { ContainerSpec, Desired, DesiredHost, TraefikSpec } from '../desired/types.ts';
 import type { ContainerState, ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
 import { containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
 import { fingerprintSnapshot } from './fingerprint.ts';
-import type { BlockedHost, ChangeAction, ChangeSymbol, Plan, PlanStep, ValueChange } from './types.ts';
+import type { BlockedHost, ChangeAction, ChangeSymbol, Plan, PlanStep, StepAction, ValueChange } from './types.ts';
 
 /** Limits a plan to some hosts and/or roles (`--hosts`, `--roles`); names are exact. */
 export interface DiffOptions {
@@ -74,6 +74,8 @@ class HostPlanner {
   readonly #stopped = new Map<string, { step: string; address: string; symbol: ChangeSymbol }>();
   readonly #removed = new Map<string, string>();
   readonly #started = new Set<string>();
+  /** Running containers a same-version replace renames aside (their old name is the new container's). */
+  readonly #displaced = new Set<string>();
   /** One pull per image per host, shared by every role that runs it. */
   readonly #pulls = new Map<string, string>();
 
@@ -219,9 +221,10 @@ class HostPlanner {
     });
   }
 
+  /** Drains (when Traefik routes to it) and stops a container; `name` is what it is called by then. */
   #drainAndStop(
     container: ObservedContainer,
-    idPrefix: string[],
+    name: string,
     address: string,
     symbol: ChangeSymbol,
     cause: string,
@@ -233,7 +236,7 @@ class HostPlanner {
     if (service) {
       previous = [
         this.#add({
-          id: this.#id(...idPrefix, 'drain'),
+          id: this.#id('container', name, 'drain'),
           address,
           symbol,
           cause,
@@ -242,9 +245,9 @@ class HostPlanner {
           action: {
             kind: 'container-drain',
             containerId: container.id,
-            name: container.name,
+            name,
             service,
-            cordDir: cordDirFor(this.#desired.service, container.name, this.#desired.destination),
+            cordDir: this.#cordDirOf(container),
             apiPort: this.#wanted?.traefik?.apiPort ?? DEFAULT_TRAEFIK_API_PORT,
             timeout: this.#desired.drainTimeout,
           },
@@ -252,16 +255,26 @@ class HostPlanner {
       ];
     }
     const stop = this.#add({
-      id: this.#id(...idPrefix, 'stop'),
+      id: this.#id('container', name, 'stop'),
       address,
       symbol,
       cause,
       dependsOn: previous,
       precondition,
-      action: { kind: 'container-stop', containerId: container.id, name: container.name, timeout: this.#desired.drainTimeout },
+      action: { kind: 'container-stop', containerId: container.id, name, timeout: this.#desired.drainTimeout },
     });
     this.#stopped.set(container.id, { step: stop, address, symbol });
     return stop;
+  }
+
+  #cordDirOf(container: ObservedContainer): string {
+    return cordDirOfContainer(this.#desired.service, this.#desired.destination, container.name, container.labels);
+  }
+
+  /** Removing a container also removes its cord folder (proxied containers only have one). */
+  #removeAction(container: ObservedContainer): StepAction {
+    const proxied = this.#traefikServiceOf(container) !== undefined;
+    return { kind: 'container-remove', containerId: container.id, name: container.name, ...(proxied ? { cordDir: this.#cordDirOf(container) } : {}) };
   }
 
   /** The Traefik service a running container is routed by, read from its own labels. */
@@ -288,6 +301,7 @@ class HostPlanner {
 
     let ready: string | undefined;
     let symbol: ChangeSymbol = '+';
+    let displaced: { container: ObservedContainer; renameTo: string } | undefined;
     // Running but unhealthy most often means an interrupted drain removed its cord: start
     // restores the cord (starting a running container is a no-op) and the waits verify it.
     const unhealthy = target?.state === 'running' && target.health === 'unhealthy';
@@ -313,32 +327,35 @@ class HostPlanner {
       let before: readonly string[] = chain;
       const versions = [...new Set(others.map((c) => c.labels['mrsk.version'] ?? '?'))].join(', ');
       if (target) {
-        // Same name, other spec: the name must be freed before the new container can take it.
         const differs = containerSpecCause(target, spec.labels, spec.specHash);
         changes = differs.changes;
         if (inService(target)) {
-          symbol = '-/+';
-          cause = differs.cause;
-          before = [this.#drainAndStop(target, [role, 'old'], address, symbol, cause, before)];
-        } else if (others.length > 0) {
-          // A leftover stopped container (an earlier failed attempt): others keep serving meanwhile.
+          // Same name, other spec, still serving: rename it aside so the new one starts beside it
+          // (start-first, like a new version); it is drained and stopped once the new one serves.
           symbol = '+/-';
-          cause = `new version ${versions} → ${spec.version}; the stopped ${target.name} differs (${differs.cause})`;
+          cause = differs.cause;
+          displaced = { container: target, renameTo: `${target.name}_replaced_${target.id.slice(0, 12)}` };
         } else {
-          symbol = '-/+';
-          cause = `${stateCause(target)}, ${differs.cause}`;
+          // A stopped leftover (an earlier failed attempt, a hand edit) only holds the name: remove it first.
+          if (others.length > 0) {
+            symbol = '+/-';
+            cause = `new version ${versions} → ${spec.version}; the stopped ${target.name} differs (${differs.cause})`;
+          } else {
+            symbol = '-/+';
+            cause = `${stateCause(target)}, ${differs.cause}`;
+          }
+          const remove = this.#add({
+            id: this.#id(role, 'old', 'remove'),
+            address,
+            symbol,
+            cause,
+            dependsOn: before,
+            precondition: { containerId: target.id },
+            action: this.#removeAction(target),
+          });
+          this.#removed.set(target.id, remove);
+          before = [remove];
         }
-        const remove = this.#add({
-          id: this.#id(role, 'old', 'remove'),
-          address,
-          symbol,
-          cause,
-          dependsOn: before,
-          precondition: { containerId: target.id },
-          action: { kind: 'container-remove', containerId: target.id, name: target.name },
-        });
-        this.#removed.set(target.id, remove);
-        before = [remove];
       } else if (others.length > 0) {
         symbol = '+/-';
         cause = `new version ${versions} → ${spec.version}`;
@@ -365,9 +382,13 @@ class HostPlanner {
         symbol,
         cause,
         dependsOn: [...before, ...(pull ? [pull] : []), ...(network ? [network] : [])],
-        precondition: { absentName: spec.name },
-        action: { kind: 'container-run', spec },
+        // A displacing run expects the old container to still hold the name; any other expects it free.
+        precondition: displaced ? { containerId: displaced.container.id } : { absentName: spec.name },
+        action: displaced
+          ? { kind: 'container-run', spec, replaces: { containerId: displaced.container.id, renameTo: displaced.renameTo } }
+          : { kind: 'container-run', spec },
       });
+      if (displaced) this.#displaced.add(displaced.container.id);
       ready = this.#planWaits(spec, address, symbol, cause, run, traefikReady);
       if (changes.length > 0) {
         // Changes ride on the resource's first step, where renderers look for them.
@@ -377,15 +398,16 @@ class HostPlanner {
       }
     }
 
-    // Running containers of other versions leave service once the new one serves.
-    for (const other of others) {
+    // Running containers of other versions (and a displaced one) leave service once the new one serves.
+    const leaving = [...(displaced ? [{ container: displaced.container, name: displaced.renameTo }] : []), ...others.map((c) => ({ container: c, name: c.name }))];
+    for (const { container: other, name } of leaving) {
       const joinsReplace = symbol === '+/-' && ready !== undefined;
-      const otherAddress = joinsReplace ? address : this.#address('container', other.name);
+      const otherAddress = joinsReplace ? address : this.#address('container', name);
       const otherSymbol: ChangeSymbol = joinsReplace ? '+/-' : '-';
       const otherCause = joinsReplace
         ? this.steps[this.steps.length - 1]!.cause
         : `another running container of role ${role} (version ${other.labels['mrsk.version'] ?? '?'})`;
-      this.#drainAndStop(other, ['container', other.name], otherAddress, otherSymbol, otherCause, ready ? [ready] : chain);
+      this.#drainAndStop(other, name, otherAddress, otherSymbol, otherCause, ready ? [ready] : chain);
     }
     return this.steps.length > firstStep ? this.steps[this.steps.length - 1]!.id : undefined;
   }
@@ -425,7 +447,7 @@ class HostPlanner {
       const role = container.labels['mrsk.role'] ?? '';
       if (!removedRoles.has(role) || !inService(container)) continue;
       const cause = this.#wanted ? `role ${role || '(none)'} is not on this host in the config` : 'host is not in the config';
-      last = this.#drainAndStop(container, ['container', container.name], this.#address('container', container.name), '-', cause, previousRoleEnd ? [previousRoleEnd] : []);
+      last = this.#drainAndStop(container, container.name, this.#address('container', container.name), '-', cause, previousRoleEnd ? [previousRoleEnd] : []);
     }
     return last;
   }
@@ -436,7 +458,8 @@ class HostPlanner {
     const desiredNames = new Set(specs.map((spec) => spec.name));
     for (const role of new Set(roles)) {
       const stoppedAfterPlan = this.#owned
-        .filter((c) => (c.labels['mrsk.role'] ?? '') === role && !desiredNames.has(c.name) && !this.#removed.has(c.id) && !this.#started.has(c.id))
+        .filter((c) => (c.labels['mrsk.role'] ?? '') === role && (!desiredNames.has(c.name) || this.#displaced.has(c.id)))
+        .filter((c) => !this.#removed.has(c.id) && !this.#started.has(c.id))
         .filter((c) => !inService(c) || this.#stopped.has(c.id))
         .sort(byNewest);
       for (const container of stoppedAfterPlan.slice(retain)) {
@@ -448,7 +471,7 @@ class HostPlanner {
           cause: `older than the ${retain} retained stopped container${retain === 1 ? '' : 's'} of role ${role || '(none)'}`,
           dependsOn: stoppedBy ? [stoppedBy.step] : after ? [after] : [],
           precondition: { containerId: container.id },
-          action: { kind: 'container-remove', containerId: container.id, name: container.name },
+          action: this.#removeAction(container),
         });
         this.#removed.set(container.id, remove);
       }

@@ -78,7 +78,9 @@ export function describeAction(action: StepAction): string {
     case 'image-pull':
       return `pull ${action.image}`;
     case 'container-run':
-      return `run ${action.spec.name} (${action.spec.image})`;
+      return action.replaces
+        ? `rename the running ${action.spec.name} to ${action.replaces.renameTo}, then run ${action.spec.name} (${action.spec.image})`
+        : `run ${action.spec.name} (${action.spec.image})`;
     case 'traefik-run':
       return `run ${action.spec.name} (${action.spec.image})`;
     case 'container-start':

@@ -30,6 +30,10 @@ function applyStep(host: Draft<ReachableHost>, step: PlanStep, now: string): voi
     case 'container-run':
     case 'traefik-run': {
       const spec = action.spec;
+      if (action.kind === 'container-run' && action.replaces) {
+        const displaced = host.containers[find(action.replaces.containerId)];
+        if (displaced) displaced.name = action.replaces.renameTo;
+      }
       if (find(spec.name) !== -1) return;
       const image = host.images.find((candidate) => candidate.tags.includes(spec.image));
       const container: ObservedContainer = {

@@ -16,7 +16,16 @@ export type StepAction =
   | { readonly kind: 'network-create'; readonly network: string }
   | { readonly kind: 'image-pull'; readonly image: string }
   /** docker run -d of a new app container (env file with secrets uploaded first). */
-  | { readonly kind: 'container-run'; readonly spec: ContainerSpec }
+  | {
+      readonly kind: 'container-run';
+      readonly spec: ContainerSpec;
+      /**
+       * Same-version replace: the running container holding spec.name (this id) is first renamed
+       * (`docker rename`) to renameTo, so the new one can start beside it; it is drained and
+       * stopped by later steps. Absent for every other run.
+       */
+      readonly replaces?: { readonly containerId: string; readonly renameTo: string };
+    }
   | { readonly kind: 'traefik-run'; readonly spec: TraefikSpec }
   /** Start an existing stopped container (rollback to a retained version, drift fix). */
   | { readonly kind: 'container-start'; readonly containerId: string; readonly name: string; readonly cordDir?: string }
@@ -35,7 +44,7 @@ export type StepAction =
       readonly timeout: number;
     }
   | { readonly kind: 'container-stop'; readonly containerId: string; readonly name: string; readonly timeout: number }
-  | { readonly kind: 'container-remove'; readonly containerId: string; readonly name: string }
+  | { readonly kind: 'container-remove'; readonly containerId: string; readonly name: string; /** Its drain folder, to clean up with it. */ readonly cordDir?: string }
   | { readonly kind: 'image-remove'; readonly image: string }
   /** Record the applied release on the host (ledger for drift and rollback). */
   | { readonly kind: 'release-record'; readonly version: string; readonly specHashes: Readonly<Record<string, string>>; readonly traefikSpecHash?: string };

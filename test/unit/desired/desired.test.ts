@@ -33,7 +33,7 @@ test('a web container spec: name, image, env split, network, cord folder, health
   assert.equal(web.network, 'mrsk');
   assert.equal(web.proxied, true);
   assert.equal(web.traefikService, 'app-web');
-  assert.equal(web.cordDir, '.mrsk/app/cords/app-web-v1');
+  assert.equal(web.cordDir, `.mrsk/app/cords/app-web-v1-${web.specHash.slice(3, 15)}`, 'one cord folder per container instance');
   assert.equal(web.cmd, undefined);
   assert.deepEqual(web.healthcheck, {
     cmd: 'test -f /run/mrsk/cord/ok && (wget -q -O /dev/null http://127.0.0.1:3000/up || curl -fsS -o /dev/null http://127.0.0.1:3000/up)',
@@ -101,7 +101,7 @@ test('a destination appears in names, the router, the cord folder and the mrsk.d
   assert.equal(web.labels['mrsk.destination'], 'staging');
   assert.equal(web.traefikService, 'app-web-staging');
   assert.equal(web.labels['traefik.http.routers.app-web-staging.service'], 'app-web-staging');
-  assert.equal(web.cordDir, '.mrsk/app-staging/cords/app-web-staging-v1');
+  assert.equal(web.cordDir, `.mrsk/app-staging/cords/app-web-staging-v1-${web.specHash.slice(3, 15)}`);
 });
 
 test('options maps expand to argv in config order; true is a bare flag, false is dropped', () => {
@@ -162,7 +162,7 @@ test('batches follow boot.limit as a count or a percentage, hosts in config orde
 
 test('the spec hash is pinned for the default fixture config (a change here changes every deployed container)', () => {
   const state = desired(makeConfig(), 'v1');
-  assert.equal(state.hosts[H1]!.containers[0]!.specHash, 'v1:75c15b5bcf2b869badd61457d03e90678d8e7e2b597fc454772d1425c2db5d3f');
+  assert.equal(state.hosts[H1]!.containers[0]!.specHash, 'v1:a759f3cfd47eb657e6b409d2b5c75ceaf6ca5187e673cb0107d1e33f938a248c');
   assert.equal(state.hosts[H1]!.containers[1]!.specHash, 'v1:deee00bd0f2f2dfac9d1dfbf2949b4ccd8e279fc9a2a929db2ec5649b37541dd');
   assert.equal(state.hosts[H1]!.traefik!.specHash, 'v1:0c03ca33d470ca3cb27e9aaeb4271ee2cb2a004bbe1c205efd9716ac02a6b2ef');
 });

@@ -64,17 +64,28 @@ test('new version: web is start-first (+/-): new serves before the old is draine
   assert.equal(drain.cause, 'new version v1 → v2');
   assert.ok(drain.precondition.containerId, 'steps on existing containers name the container they expect');
   if (drain.action.kind === 'container-drain') {
-    assert.equal(drain.action.cordDir, '.mrsk/app/cords/app-web-v1');
+    assert.equal(drain.action.cordDir, desired(byName.get('new-version')!.config, 'v1').hosts[H1]!.containers[0]!.cordDir, 'the old container\'s own cord folder');
     assert.equal(drain.action.service, 'app-web');
   }
 });
 
-test('a changed secret at the same version replaces stop-first and names the variable, not the value', () => {
+test('a changed secret at the same version is start-first too: the running container is renamed aside, then drained and stopped', () => {
   const steps = onHost(planOf('env-secret-change'), H1);
   const web = steps.filter((s) => s.address === `${H1}/container/app-web-v1`);
-  assert.deepEqual(kinds(web), ['container-drain app-web-v1', 'container-stop app-web-v1', 'container-remove app-web-v1', 'container-run app-web-v1', 'container-wait-healthy app-web-v1', 'traefik-wait-up app-web-v1']);
-  assert.ok(web.every((s) => s.symbol === '-/+' && s.cause === 'env DATABASE_URL changed (value hidden)'));
-  assert.deepEqual(web[0]!.changes, [{ subject: 'env DATABASE_URL', hidden: true }]);
+  const host = byName.get('env-secret-change')!.snapshot.hosts[H1]!;
+  assert.ok(host.status === 'ok');
+  const oldWeb = host.containers.find((c) => c.name === 'app-web-v1')!;
+  const renamed = `app-web-v1_replaced_${oldWeb.id.slice(0, 12)}`;
+  assert.deepEqual(kinds(web), ['container-run app-web-v1', 'container-wait-healthy app-web-v1', 'traefik-wait-up app-web-v1', `container-drain ${renamed}`, `container-stop ${renamed}`]);
+  const run = web[0]!;
+  assert.ok(run.action.kind === 'container-run');
+  assert.deepEqual(run.action.replaces, { containerId: oldWeb.id, renameTo: renamed });
+  assert.deepEqual(run.precondition, { containerId: oldWeb.id }, 'the run expects the old container to still hold the name');
+  assert.ok(web.every((s) => s.symbol === '+/-' && s.cause === 'env DATABASE_URL changed (value hidden)'));
+  assert.deepEqual(run.changes, [{ subject: 'env DATABASE_URL', hidden: true }]);
+  const drain = web[3]!;
+  if (drain.action.kind === 'container-drain') assert.equal(drain.action.cordDir, `.mrsk/app/cords/app-web-v1-${oldWeb.labels['mrsk.spec-hash']!.slice(3, 15)}`, 'the old cord, not the new one');
+  assert.notEqual(run.action.spec.cordDir, (drain.action as { cordDir: string }).cordDir);
 });
 
 test('a changed clear value shows old → new', () => {
@@ -97,7 +108,8 @@ test('drift: the target container exited outside mrsk is started again (~), with
   assert.deepEqual(kinds(plan.steps), ['container-start app-web-v1', 'container-wait-healthy app-web-v1', 'traefik-wait-up app-web-v1']);
   assert.ok(plan.steps.every((s) => s.symbol === '~' && s.cause === 'container exited (1)'));
   const start = plan.steps[0]!;
-  if (start.action.kind === 'container-start') assert.equal(start.action.cordDir, '.mrsk/app/cords/app-web-v1', 'the cord is restored on start');
+  const spec = desired(byName.get('drift-exited')!.config, 'v1').hosts[H1]!.containers[0]!;
+  if (start.action.kind === 'container-start') assert.equal(start.action.cordDir, spec.cordDir, 'the cord is restored on start');
 });
 
 test('drift: a running but unhealthy target gets its cord back and must turn healthy and routed again', () => {
