@@ -62,3 +62,12 @@ test('the fingerprint ignores probe time and health, but changes when a containe
   assert.notEqual(fingerprintSnapshot(editContainer(deployed, 'h1.example.com', 'app-web-v1', (c) => ({ ...c, state: 'exited' }))), base);
   assert.notEqual(fingerprintSnapshot(editContainer(deployed, 'h1.example.com', 'app-web-v1', (c) => ({ ...c, id: 'f'.repeat(64) }))), base);
 });
+
+test('every scenario plan survives a save and read back unchanged', async () => {
+  const { scenarios } = await import('../helpers/scenarios.ts');
+  for (const scenario of scenarios()) {
+    const original = diff(desired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
+    const text = serializePlan(original);
+    assert.equal(JSON.stringify(parsePlanFile(text, scenario.config)), JSON.stringify(original), scenario.name);
+  }
+});
