@@ -23,7 +23,7 @@ export function serializePlan(plan: Plan, fingerprint: string = plan.snapshotFin
     const spec = step.action.spec;
     // Overwriting in place keeps the key order, so a read-back plan serializes identically.
     const saved: SavedSpec = { ...spec, secretEnv: Object.keys(spec.secretEnv).sort() };
-    return { ...step, action: { kind: step.action.kind, spec: saved } };
+    return { ...step, action: { ...step.action, spec: saved } };
   });
   const document = {
     format_version: plan.formatVersion,
@@ -87,7 +87,8 @@ export function parsePlanFile(text: string, config: Config): Plan {
   const steps = (document.steps as PlanStep[]).map((step): PlanStep => {
     if (step.action.kind !== 'container-run') return step;
     const saved = step.action.spec as unknown as SavedSpec;
-    return { ...step, action: { kind: 'container-run', spec: reattach(config, step, saved) } };
+    // Spread, so fields beside the spec (replaces) survive the round trip.
+    return { ...step, action: { ...step.action, spec: reattach(config, step, saved) } };
   });
   return {
     formatVersion: '1',
