@@ -7,7 +7,8 @@
 //   mrsk.traefik=true. A foreign container in the way of a name mrsk needs blocks the host.
 // - A new version is start-first (`+/-`): pull → run → wait healthy → wait routed by Traefik →
 //   drain the old → stop the old. A changed spec at the *same* version is start-first too: the
-//   run renames the old container aside (`<name>_replaced_<id>`) before taking its name.
+//   run renames the old container aside (`<name>_replaced_<id>`) before taking its name, and
+//   the renamed one is removed after it stopped (it cannot be rolled back to by version).
 // - Traefik is replaced stop-first when missing, stopped or different; a Traefik the config no
 //   longer needs is left alone (other services on the host may route through it).
 // - Stopped containers are kept for rollback: the newest `retain_containers` per role per host;
@@ -272,9 +273,9 @@ class HostPlanner {
   }
 
   /** Removing a container also removes its cord folder (proxied containers only have one). */
-  #removeAction(container: ObservedContainer): StepAction {
+  #removeAction(container: ObservedContainer, name = container.name): StepAction {
     const proxied = this.#traefikServiceOf(container) !== undefined;
-    return { kind: 'container-remove', containerId: container.id, name: container.name, ...(proxied ? { cordDir: this.#cordDirOf(container) } : {}) };
+    return { kind: 'container-remove', containerId: container.id, name, ...(proxied ? { cordDir: this.#cordDirOf(container) } : {}) };
   }
 
   /** The Traefik service a running container is routed by, read from its own labels. */
@@ -407,7 +408,21 @@ class HostPlanner {
       const otherCause = joinsReplace
         ? this.steps[this.steps.length - 1]!.cause
         : `another running container of role ${role} (version ${other.labels['mrsk.version'] ?? '?'})`;
-      this.#drainAndStop(other, name, otherAddress, otherSymbol, otherCause, ready ? [ready] : chain);
+      const stop = this.#drainAndStop(other, name, otherAddress, otherSymbol, otherCause, ready ? [ready] : chain);
+      if (other === displaced?.container) {
+        // No use keeping it: its version's name now belongs to the new container, and a retained
+        // slot spent on it would push a real rollback version out.
+        const remove = this.#add({
+          id: this.#id('container', name, 'remove'),
+          address: otherAddress,
+          symbol: otherSymbol,
+          cause: otherCause,
+          dependsOn: [stop],
+          precondition: { containerId: other.id },
+          action: this.#removeAction(other, name),
+        });
+        this.#removed.set(other.id, remove);
+      }
     }
     return this.steps.length > firstStep ? this.steps[this.steps.length - 1]!.id : undefined;
   }

@@ -69,14 +69,21 @@ test('new version: web is start-first (+/-): new serves before the old is draine
   }
 });
 
-test('a changed secret at the same version is start-first too: the running container is renamed aside, then drained and stopped', () => {
+test('a changed secret at the same version is start-first too: the running container is renamed aside, then drained, stopped and removed', () => {
   const steps = onHost(planOf('env-secret-change'), H1);
   const web = steps.filter((s) => s.address === `${H1}/container/app-web-v1`);
   const host = byName.get('env-secret-change')!.snapshot.hosts[H1]!;
   assert.ok(host.status === 'ok');
   const oldWeb = host.containers.find((c) => c.name === 'app-web-v1')!;
   const renamed = `app-web-v1_replaced_${oldWeb.id.slice(0, 12)}`;
-  assert.deepEqual(kinds(web), ['container-run app-web-v1', 'container-wait-healthy app-web-v1', 'traefik-wait-up app-web-v1', `container-drain ${renamed}`, `container-stop ${renamed}`]);
+  assert.deepEqual(kinds(web), [
+    'container-run app-web-v1',
+    'container-wait-healthy app-web-v1',
+    'traefik-wait-up app-web-v1',
+    `container-drain ${renamed}`,
+    `container-stop ${renamed}`,
+    `container-remove ${renamed}`,
+  ]);
   const run = web[0]!;
   assert.ok(run.action.kind === 'container-run');
   assert.deepEqual(run.action.replaces, { containerId: oldWeb.id, renameTo: renamed });
