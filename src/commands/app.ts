@@ -19,7 +19,7 @@ import { shq, toShell } from '../ssh/quote.ts';
 import { combinedExitCode, formatHostSection, formatSummary, runPerHost, type HostOutcome } from '../ops/hosts.ts';
 import { classifyContainers, commonRollbackTargets, formatContainerTable, rollbackTargets, type ContainerRow } from '../ops/containers.ts';
 import { formatImageTable, formatPsTable, isAppContainer, parseImageLines, parsePsLines, type PsEntry } from '../ops/docker-ps.ts';
-import { filterLines, followScript, HostLineStream, hostPrefixes, lineMatcher } from '../ops/logs.ts';
+import { filterLines, followScript, HostLineStream, hostPrefixes, lineMatcher, stripAnsi } from '../ops/logs.ts';
 import { describeExec, execArgv } from '../ops/exec.ts';
 import { deployedVersion, openSession, probe, requireHosts, type Session } from './common.ts';
 
@@ -377,13 +377,15 @@ export async function showLogs(ctx: CommandContext, session: Session, title: str
   const parsedLines = options.lines !== undefined ? Number.parseInt(options.lines, 10) : undefined;
   if (parsedLines !== undefined && !(parsedLines >= 0)) throw new UsageError(`--lines needs a number, got ${options.lines}`);
   const secrets = session.config.secrets;
+  // Colours in remote logs (Traefik's) only make sense on a terminal that shows ours too.
+  const clean = (text: string) => redact(ctx.out.color ? text : stripAnsi(text), secrets);
   if (options.follow) {
     const prefixes = hostPrefixes(hosts);
     // With several containers on one host (web and job), lines also name their container.
     const several = hosts.some((h) => sources.filter((s) => s.host === h).length > 1);
     const streams = sources.map(async (source) => {
       const prefix = several ? `${prefixes[source.host]}${source.container}: ` : prefixes[source.host]!;
-      const emit = (line: string) => ctx.out.print(redact(line, secrets));
+      const emit = (line: string) => ctx.out.print(clean(line));
       const out = new HostLineStream(prefix, matches, emit);
       const err = new HostLineStream(prefix, matches, emit);
       try {
@@ -423,7 +425,7 @@ export async function showLogs(ctx: CommandContext, session: Session, title: str
           onStderr: (c) => void (output += c),
         });
         if (result.code !== 0) failed = `logs of ${source.container}: exit ${result.code}`;
-        const text = filterLines(redact(output, secrets), matches) || '(no log lines)\n';
+        const text = filterLines(clean(output), matches) || '(no log lines)\n';
         parts.push(mine.length > 1 ? `==> ${source.container} <==\n${text}` : text);
       }
       return failed ? { host, ok: false, output: parts.join('\n'), problem: failed } : { host, ok: true, output: parts.join('\n') };

@@ -94,3 +94,10 @@ export function followScript(commandLine: string, intervalSeconds = 2): string {
     'wait "$follower"',
   ].join('\n');
 }
+
+const ANSI_SEQUENCE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+
+/** Removes terminal colour/cursor sequences (Traefik colours its log lines) for output that is not a terminal. */
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI_SEQUENCE, '');
+}

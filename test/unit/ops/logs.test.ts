@@ -1,7 +1,7 @@
 // Streaming log lines: chunk boundaries, host prefixes, --grep.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { filterLines, FOLLOW_KEEPALIVE, followScript, HostLineStream, hostPrefixes, lineMatcher, LineSplitter } from '../../../src/ops/logs.ts';
+import { filterLines, FOLLOW_KEEPALIVE, followScript, HostLineStream, hostPrefixes, lineMatcher, LineSplitter, stripAnsi } from '../../../src/ops/logs.ts';
 
 test('LineSplitter joins lines cut across chunks and keeps the tail until flush', () => {
   const splitter = new LineSplitter();
@@ -60,4 +60,9 @@ test('followScript runs the follower in the background and kills it when stderr 
   assert.ok(Date.now() - started < 5000, 'the wrapper ended within a few seconds');
   assert.notEqual(code, 0, 'the follower was killed');
   assert.equal(followScript('docker logs --follow x', 2).split('\n')[0], 'docker logs --follow x &');
+});
+
+test('stripAnsi removes colour sequences and keeps the text', () => {
+  assert.equal(stripAnsi('\u001b[90m2026-11-26T04:29:07Z\u001b[0m \u001b[31mERR\u001b[0m \u001b[1mError\u001b[0m'), '2026-11-26T04:29:07Z ERR Error');
+  assert.equal(stripAnsi('plain'), 'plain');
 });
