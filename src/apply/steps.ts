@@ -55,7 +55,12 @@ const imagePull: Handler<'image-pull'> = async (ctx, step, action) => {
 
 const containerRun: Handler<'container-run'> = async (ctx, step, action) => {
   const spec = action.spec;
-  const existing = await inspectContainer(ctx, step.host, spec.name);
+  let existing = await inspectContainer(ctx, step.host, spec.name);
+  if (existing && action.replaces && existing.id === action.replaces.containerId) {
+    // Same version, new spec: the serving container gives up its name and keeps serving until drained.
+    await run(ctx, step.host, docker.renameContainer(existing.id, action.replaces.renameTo));
+    existing = undefined;
+  }
   if (existing) {
     // Left by an interrupted run with the same spec: keep it (start it if needed); otherwise stale.
     if (existing.labels['mrsk.spec-hash'] !== spec.specHash) {
@@ -222,7 +227,7 @@ const containerRemove: Handler<'container-remove'> = async (ctx, step, action) =
   if (home) {
     const paths = hostPaths(ctx.service, ctx.destination);
     const envFile = absoluteOnHost(home, paths.envFile(action.name));
-    const cordDir = absoluteOnHost(home, `${paths.root}/cords/${action.name}`);
+    const cordDir = absoluteOnHost(home, action.cordDir ?? `${paths.root}/cords/${action.name}`);
     await run(ctx, step.host, { script: `rm -f ${shq(envFile)} && rm -rf ${shq(cordDir)}` });
   }
 };

@@ -43,7 +43,7 @@ export const register: RegisterCommand = (program, bind) => {
                   await run(session.remote, host.host, docker.removeContainer(traefik.id, { force: true }));
                   await tryRun(session.remote, host.host, docker.removeImage(traefik.image));
                 }
-                await tryRun(session.remote, host.host, ['docker', 'network', 'rm', 'mrsk']);
+                await tryRun(session.remote, host.host, docker.removeNetwork('mrsk'));
               }
               if (config.registry.username) await tryRun(session.remote, host.host, docker.logout(config.registry.server));
               ctx.out.info(`${host.host}: removed ${mine.length} container(s)`);

@@ -63,6 +63,11 @@ export function stopContainer(id: string, timeoutSeconds: number): Argv {
   return ['docker', 'stop', '-t', String(timeoutSeconds), id];
 }
 
+/** `docker rename`: frees a name for a same-version replacement while the old container keeps serving. */
+export function renameContainer(id: string, newName: string): Argv {
+  return ['docker', 'rename', id, newName];
+}
+
 /** `docker rm`; force also kills a running container. */
 export function removeContainer(id: string, opts: { readonly force?: boolean } = {}): Argv {
   return ['docker', 'rm', ...(opts.force ? ['-f'] : []), id];

@@ -15,3 +15,8 @@ export function listNetworks(): Argv {
 export function inspectNetwork(name: string): Argv {
   return ['docker', 'network', 'inspect', name];
 }
+
+/** `docker network rm` (fails while a container is attached). */
+export function removeNetwork(name: string): Argv {
+  return ['docker', 'network', 'rm', name];
+}

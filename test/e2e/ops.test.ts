@@ -48,6 +48,26 @@ function section(stdout: string, host: string, title = 'App'): string {
   return end < 0 ? rest : rest.slice(0, end);
 }
 
+/**
+ * The version each host serves through Traefik for this suite's Host rule (`none` when nothing
+ * answers), polled for up to 15 s until every host answers (or, with expectAnswers false, none does):
+ * Traefik needs a moment after (re)starting to read the routes from Docker.
+ */
+async function servedThroughTraefik(expectAnswers = true): Promise<string[]> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const answers = await Promise.all(
+      bed.hosts.map(async (host) => {
+        const r = await run('curl', ['-s', '-m', '2', '-H', 'Host: opsdemo.test', `http://${host}/`], { timeoutMs: 5000 });
+        return r.code === 0 && r.stdout ? (r.stdout.trim().split(' ')[0] ?? '') : 'none';
+      }),
+    );
+    const settled = expectAnswers ? answers.every((a) => /^v\d+$/.test(a)) : answers.every((a) => a === 'none');
+    if (settled || Date.now() > deadline) return answers;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 async function sshOk(hostIndex: number, command: string): Promise<string> {
   const result = await bed.ssh(hostIndex, command, { timeoutMs: 60_000 });
   assert.equal(result.code, 0, `ssh h${hostIndex} ${command}: ${result.stderr}`);
@@ -403,10 +423,39 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
     for (const host of bed.hosts) assert.match(section(details.stdout, host, 'Traefik'), /traefik:v3\.6\s+Up /);
     const logs = await mrsk(['traefik', 'logs', '--lines', '5']);
     assertOk(logs, 'traefik logs');
-    if (process.env.MRSK_E2E_TRAEFIK_REBOOT !== '1') return;
+    if (process.env.MRSK_E2E_TRAEFIK_REBOOT !== '1') return t.skip('set MRSK_E2E_TRAEFIK_REBOOT=1 to restart the shared Traefik');
     const reboot = await mrsk(['traefik', 'reboot']);
     assertOk(reboot, 'traefik reboot');
     assert.ok(reboot.stdout.indexOf(`Traefik Host: ${bed.hosts[0]}`) < reboot.stdout.indexOf(`Traefik Host: ${bed.hosts[1]}`));
     for (const host of bed.hosts) assert.match(section(reboot.stdout, host, 'Traefik'), new RegExp(`rebooted: answering after [\\d.]+s, routing ${SERVICE}-web@docker`));
+    assert.deepEqual(await servedThroughTraefik(), ['v2', 'v2']);
+
+    assertOk(await mrsk(['traefik', 'stop']), 'traefik stop');
+    assert.deepEqual(await servedThroughTraefik(false), ['none', 'none']);
+    assertOk(await mrsk(['traefik', 'start']), 'traefik start');
+    assertOk(await mrsk(['traefik', 'restart']), 'traefik restart');
+    assert.deepEqual(await servedThroughTraefik(), ['v2', 'v2']);
+
+    assert.equal((await mrsk(['traefik', 'remove'])).code, 1, 'remove asks first; without a terminal it refuses');
+    assertOk(await mrsk(['traefik', 'remove', '-y']), 'traefik remove');
+    const gone = await mrsk(['traefik', 'details']);
+    for (const host of bed.hosts) assert.equal(section(gone.stdout, host, 'Traefik').trim(), 'no containers');
+    const boot = await mrsk(['traefik', 'boot']);
+    assertOk(boot, 'traefik boot');
+    for (const host of bed.hosts) assert.match(section(boot.stdout, host, 'Traefik'), /^started .*traefik:v3\.6$/m);
+    const again = await mrsk(['traefik', 'boot']);
+    for (const host of bed.hosts) assert.equal(section(again.stdout, host, 'Traefik').trim(), 'already running');
+    assert.deepEqual(await servedThroughTraefik(), ['v2', 'v2']);
+  });
+
+  test('an alias from the config runs its mrsk command line', async (t) => {
+    if (!ready) return t.skip('mrsk deploy is not available');
+    const greet = await mrsk(['alias', 'greet']);
+    assertOk(greet, 'alias greet');
+    assert.equal(section(greet.stdout, bed.hosts[0]!).trim(), 'hello from the test bed');
+    assert.ok(!greet.stdout.includes(`App Host: ${bed.hosts[1]}`), 'greet is --primary');
+    const missing = await mrsk(['alias', 'nope']);
+    assert.equal(missing.code, 64);
+    assert.match(missing.stderr, /no alias nope in the config \(aliases: console, greet\)/);
   });
 });

@@ -35,6 +35,8 @@ export function createShellRunner(root: string): ShellRunner {
         child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
         child.on('error', reject);
         child.on('close', (code) => resolve({ code: code ?? 255, stdout, stderr }));
+        // a script that exits without reading its input is fine, as over SSH
+        child.stdin.on('error', () => {});
         child.stdin.end(options.stdin ?? '');
       });
     },

@@ -64,7 +64,7 @@ test('init then config in an empty folder', async (t) => {
   assert.equal(printed.primary_host, '192.168.0.1');
   assert.equal(printed.registry.password, '[REDACTED]');
   assert.equal(printed.roles[0].env.secret.SECRET_KEY_BASE, '[REDACTED]');
-  assert.equal(printed.healthcheck.max_attempts, 7);
+  assert.equal(printed.healthcheck.max_attempts, 3);
   assert.ok(!config.stdout.includes('change-me'), 'placeholder secret values are not printed');
 });
 

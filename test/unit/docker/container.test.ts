@@ -9,6 +9,7 @@ import {
   listContainerIds,
   listContainers,
   removeContainer,
+  renameContainer,
   runContainer,
   runOnce,
   startContainer,
@@ -105,6 +106,7 @@ describe('container lifecycle builders', () => {
     assert.deepEqual(stopContainer('abc', 30), ['docker', 'stop', '-t', '30', 'abc']);
     assert.deepEqual(removeContainer('abc'), ['docker', 'rm', 'abc']);
     assert.deepEqual(removeContainer('abc', { force: true }), ['docker', 'rm', '-f', 'abc']);
+    assert.deepEqual(renameContainer('abc', 'app-web-v1_replaced_abc'), ['docker', 'rename', 'abc', 'app-web-v1_replaced_abc']);
   });
 
   it('inspects health as one JSON State line, and containers with an optional format', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   createNetwork,
+  removeNetwork,
   inspectImages,
   inspectNetwork,
   listImageIds,
@@ -38,6 +39,7 @@ describe('image builders', () => {
 describe('network builders', () => {
   it('create, inspect, list', () => {
     assert.deepEqual(createNetwork('mrsk'), ['docker', 'network', 'create', 'mrsk']);
+    assert.deepEqual(removeNetwork('mrsk'), ['docker', 'network', 'rm', 'mrsk']);
     assert.deepEqual(inspectNetwork('mrsk'), ['docker', 'network', 'inspect', 'mrsk']);
     assert.deepEqual(listNetworks(), ['docker', 'network', 'ls', '--format', '{{.Name}}']);
   });

@@ -63,7 +63,7 @@ export function makeConfig(overrides: Partial<Config> = {}): Config {
     primaryHost: primary?.hosts[0] ?? hosts[0] ?? 'h1.example.com',
     hosts,
     env: baseEnv(),
-    healthcheck: { path: '/up', port: 3000, interval: 1, timeout: 5, maxAttempts: 7 },
+    healthcheck: { path: '/up', port: 3000, interval: 1, timeout: 5, maxAttempts: 3 },
     traefik: { image: 'traefik:v3.6', args: {}, labels: {}, options: {}, hostPort: 80, apiPort: 8080 },
     ssh: {
       user: 'deploy',
