@@ -416,7 +416,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
     assertOk(await mrsk(['registry', 'login', '--skip-local', '--hosts', bed.hosts[1]!]), 'registry login again');
   });
 
-  test('traefik details and logs; a real rolling reboot when MRSK_E2E_TRAEFIK_REBOOT=1', async (t) => {
+  test('traefik details and logs; with MRSK_E2E_TRAEFIK_REBOOT=1 also reboot (rolling), stop, start, restart, remove and boot, checked through Traefik', async (t) => {
     if (!ready) return t.skip('mrsk deploy is not available');
     const details = await mrsk(['traefik', 'details']);
     assertOk(details, 'traefik details');
