@@ -5,8 +5,9 @@
 //
 // It deploys its own service (`opsdemo`, routed only for Host(`opsdemo.test`)) from a copy of
 // the e2e config, so the other suites' `demo` containers and traffic are never touched. The bed
-// is shared: this file never takes it down. Set MRSK_E2E_TRAEFIK_REBOOT=1 to also run a real
-// rolling `traefik reboot` (it restarts the Traefik other suites route through).
+// is shared: this file never takes it down. Set MRSK_E2E_TRAEFIK_REBOOT=1 to also run the Traefik
+// lifecycle (rolling reboot, stop, start, restart, remove, boot): it restarts the Traefik other
+// suites route through, so run it on a bed of your own (TESTBED_DIR/PREFIX/NET/REGISTRY_PORT).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
