@@ -84,7 +84,11 @@ async function envFileFor(session: Session, host: ReachableHost, spec: Container
   const found = await tryRun(session.remote, host.host, ['test', '-f', existing]);
   if (found.code === 0) return { path: existing };
   const fresh = absoluteOnHost(host.home, paths.envFile(`${spec.name}-exec-${randomBytes(4).toString('hex')}`));
-  const content = names.map((name) => `${name}=${spec.secretEnv[name]!.reveal()}`).join('\n') + '\n';
+  const values = names.map((name) => [name, spec.secretEnv[name]!.reveal()] as const);
+  // docker's --env-file takes each line literally: a newline cannot be carried.
+  const broken = values.find(([, value]) => value.includes('\n'));
+  if (broken) throw new UsageError(`secret ${broken[0]} contains a newline, which docker env files cannot carry`);
+  const content = values.map(([name, value]) => `${name}=${value}`).join('\n') + '\n';
   await session.runner.upload(host.host, fresh, content, 0o600);
   return { path: fresh, cleanup: async () => void (await tryRun(session.remote, host.host, ['rm', '-f', fresh])) };
 }

@@ -48,5 +48,7 @@ export function expandAlias(aliases: Readonly<Record<string, string>>, name: str
   const words = splitCommandLine(line);
   if (words.length === 0) throw new UsageError(`alias ${name} is empty`);
   if (words[0] === name) throw new UsageError(`alias ${name} calls itself`);
+  // Aliases of aliases could loop forever; Kamal does not chain them either.
+  if (words[0] === 'alias' || words[0] === 'console') throw new UsageError(`alias ${name} runs another alias (${words[0]}); give it the mrsk command line itself`);
   return words;
 }

@@ -34,6 +34,8 @@ test('expandAlias uses the config, then the fallback, and refuses loops', () => 
   assert.deepEqual(expandAlias({}, 'console', 'app exec -i x'), ['app', 'exec', '-i', 'x']);
   assert.throws(() => expandAlias({ a: 'lock status' }, 'b'), /no alias b in the config \(aliases: a\)/);
   assert.throws(() => expandAlias({ console: 'console' }, 'console'), /calls itself/);
+  assert.throws(() => expandAlias({ a: 'alias b', b: 'alias a' }, 'a'), /runs another alias/);
+  assert.throws(() => expandAlias({ shell: 'console' }, 'shell'), /runs another alias/);
 });
 
 test('parseLockStatus reads the markers and the holder record', () => {
