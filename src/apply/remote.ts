@@ -39,6 +39,8 @@ export interface InspectedContainer {
   readonly health?: string;
   readonly labels: Record<string, string>;
   readonly networks: Record<string, { IPAddress?: string }>;
+  /** Bind mounts: container path → host path. */
+  readonly binds: Record<string, string>;
 }
 
 /** docker inspect of one container, or undefined when it does not exist. */
@@ -55,6 +57,7 @@ export async function inspectContainer(remote: Remote, host: string, nameOrId: s
     State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string } };
     Config: { Labels: Record<string, string> | null };
     NetworkSettings: { Networks: Record<string, { IPAddress?: string }> | null };
+    Mounts?: { Type: string; Source: string; Destination: string }[] | null;
   }[];
   if (!raw) return undefined;
   return {
@@ -66,6 +69,7 @@ export async function inspectContainer(remote: Remote, host: string, nameOrId: s
     health: raw.State.Health?.Status,
     labels: raw.Config.Labels ?? {},
     networks: raw.NetworkSettings.Networks ?? {},
+    binds: Object.fromEntries((raw.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => [m.Destination, m.Source])),
   };
 }
 

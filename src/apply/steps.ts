@@ -3,6 +3,7 @@
 import { DeployError, StalePlanError } from '../errors.ts';
 import type { PlanStep, StepAction } from '../plan/types.ts';
 import * as docker from '../docker/index.ts';
+import { CORD_CONTAINER_DIR } from '../docker/index.ts';
 import { shq } from '../ssh/quote.ts';
 import { absoluteOnHost, hostPaths } from './paths.ts';
 import { inspectContainer, poll, run, sleep, tryRun, type Remote } from './remote.ts';
@@ -196,7 +197,8 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action) => 
   const container = await inspectContainer(ctx, step.host, action.containerId);
   if (!container?.running) return;
   const url = await serverUrl(ctx, step.host, action.containerId, action.service).catch(() => undefined);
-  const dir = absoluteOnHost(homeOf(ctx, step.host), action.cordDir);
+  // The folder actually mounted wins over the planned one (containers made by older mrsk versions).
+  const dir = container.binds[CORD_CONTAINER_DIR] ?? absoluteOnHost(homeOf(ctx, step.host), action.cordDir);
   // Cutting the cord fails the healthcheck; Traefik then drops the server from the service.
   await run(ctx, step.host, { script: `rm -f ${shq(cordFile(dir))}` });
   if (url) {
