@@ -176,7 +176,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
     assert.deepEqual(bed.hosts.map((h) => section(version.stdout, h).trim()), ['v2', 'v2']);
   });
 
-  test('app exec -i gives a terminal on the primary host: typed input, tty, Ctrl-C and the exit code', async (t) => {
+  test('app exec -i (via mrsk console) gives a terminal on the primary host: typed input, tty, size and resize, Ctrl-C, the exit code', async (t) => {
     if (!ready) return t.skip('mrsk deploy is not available');
     const socket = `mrsk-ops-e2e-${process.pid}`;
     const exitFile = join(workDir, 'interactive.exit');
@@ -203,6 +203,13 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
       await tmux('send-keys', '-t', 'ops', 'echo pty-$((6*7)) $(cat /version); tty', 'Enter');
       await waitFor(/^pty-42 v2$/m);
       await waitFor(/^\/dev\/pts\/\d+$/m); // the remote command has a terminal
+      // the terminal's size, and a resize, reach the remote side
+      await tmux('send-keys', '-t', 'ops', 'stty size', 'Enter');
+      await waitFor(/^40 120$/m);
+      await tmux('resize-window', '-t', 'ops', '-x', '100', '-y', '30');
+      await new Promise((r) => setTimeout(r, 500));
+      await tmux('send-keys', '-t', 'ops', 'stty size', 'Enter');
+      await waitFor(/^30 100$/m);
       // Ctrl-C interrupts the remote command, not mrsk: the shell prompt comes back
       await tmux('send-keys', '-t', 'ops', 'sleep 60; echo not-interrupted', 'Enter');
       await new Promise((r) => setTimeout(r, 1000));
