@@ -3,7 +3,7 @@
 import type { RegisterCommand } from '../cli/program.ts';
 import * as docker from '../docker/index.ts';
 import { hostPaths } from '../apply/paths.ts';
-import { audit, withLock } from '../apply/lock.ts';
+import { withLock } from '../apply/lock.ts';
 import { run, tryRun } from '../apply/remote.ts';
 import { shq } from '../ssh/quote.ts';
 import { confirm, openSession, probe, reachable, requireHosts } from './common.ts';
@@ -49,9 +49,9 @@ export const register: RegisterCommand = (program, bind) => {
               ctx.out.info(`${host.host}: removed ${mine.length} container(s)`);
             }),
           );
-          await audit(session.remote, hosts.map((h) => h.host), config.service, config.destination, 'remove').catch(() => undefined);
         });
-        await Promise.all(hosts.map((h) => run(session.remote, h.host, { script: `rm -rf ${shq(paths.root)}/env ${shq(paths.root)}/cords ${shq(paths.root)}/releases` })));
+        // Clean means clean: secrets, drain files, release ledger and audit log go with the app.
+        await Promise.all(hosts.map((h) => run(session.remote, h.host, { script: `rm -rf ${shq(paths.root)}; rmdir .mrsk 2>/dev/null || true` })));
         ctx.out.info(`Removed ${config.service} from ${hosts.length} host(s).`);
         return 0;
       } finally {
