@@ -40,7 +40,7 @@ export function printSections(ctx: CommandContext, title: string): (outcome: Hos
 export function reachableHost(snapshot: Snapshot, host: string): ReachableHost {
   const seen = snapshot.hosts[host];
   if (!seen) throw new Error(`${host}: not probed`);
-  if (seen.status !== 'ok') throw new Error(`${host}: ${seen.status}: ${seen.message}`);
+  if (seen.status !== 'ok') throw new Error(`${host}: ${seen.message || seen.status}`);
   return seen;
 }
 
@@ -211,7 +211,8 @@ async function appContainers(ctx: CommandContext, options: JsonOption): Promise<
         ),
       });
     } else {
-      ctx.out.print(`Deployed version: ${version ?? 'none'}\nRollback targets on every selected host: ${common.length ? common.join(', ') : 'none'}`);
+      const targets = outcomes.every((o) => o.ok) ? (common.length ? common.join(', ') : 'none') : 'unknown (not every host could be read)';
+      ctx.out.print(`Deployed version: ${version ?? 'none'}\nRollback targets on every selected host: ${targets}`);
     }
     return combinedExitCode(outcomes);
   } finally {
