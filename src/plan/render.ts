@@ -90,7 +90,7 @@ export function describeAction(action: StepAction): string {
     case 'traefik-wait-up':
       return `wait until Traefik routes to ${action.name} (service ${action.service})`;
     case 'container-drain':
-      return `drain ${action.name} from Traefik (timeout ${action.timeout}s)`;
+      return `drain ${action.name} from Traefik`;
     case 'container-stop':
       return `stop ${action.name} (timeout ${action.timeout}s)`;
     case 'container-remove':

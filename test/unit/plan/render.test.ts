@@ -31,7 +31,7 @@ test('text: legend, a block per host, one line per resource with symbol and caus
 test('verbose lists each operation under its resource', () => {
   const text = renderPlan(planOf('new-version'), { color: false, verbose: true });
   assert.match(text, /container\/app-web-v2 {2}new version v1 → v2\n {8}· pull registry\.example\.com\/acme\/app:v2\n {8}· run app-web-v2/);
-  assert.match(text, / {8}· drain app-web-v1 from Traefik \(timeout 30s\)\n {8}· stop app-web-v1 \(timeout 30s\)\n/);
+  assert.match(text, / {8}· drain app-web-v1 from Traefik\n {8}· stop app-web-v1 \(timeout 30s\)\n/);
 });
 
 test('colour: symbols coloured, changed clear values marked word by word, secrets stay hidden', () => {
