@@ -1,11 +1,16 @@
 // mrsk console: runs the `console` alias from the config (default: a Rails console in a new
-// container of the deployed version, `app exec --interactive 'bin/rails console'`), and
-// mrsk alias NAME runs any other alias. Aliases are mrsk command lines, as in Kamal.
+// container of the deployed version, `app exec --interactive 'bin/rails console'`); any other
+// alias runs as `mrsk NAME` (as in Kamal) or `mrsk alias NAME`. Aliases are mrsk command lines.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { Bind, CommandAction, RegisterCommand } from '../cli/program.ts';
 import { addGlobalOptions } from '../cli/program.ts';
 import type { CommandContext, GlobalOptions } from '../cli/context.ts';
 import { commands } from '../cli/registry.ts';
+import { closest } from '../config/suggest.ts';
+import type { Config } from '../config/types.ts';
+import { UsageError } from '../errors.ts';
 import { DEFAULT_CONSOLE_ALIAS, expandAlias } from '../ops/aliases.ts';
 import { loadSessionConfig } from './common.ts';
 
@@ -57,6 +62,26 @@ async function runAlias(ctx: CommandContext, bind: Bind, name: string, extra: re
   return dispatch([...words, ...extra], ctx.global, bind);
 }
 
+/**
+ * `mrsk NAME …` for a name that is no command: the alias NAME when the config has one, else the
+ * usage error commander would give, with a "did you mean" over commands and aliases.
+ */
+async function unknownCommandOrAlias(ctx: CommandContext, bind: Bind, program: Command, args: readonly string[]): Promise<number> {
+  const [name, ...rest] = args as [string, ...string[]];
+  const commandNames = program.commands.map((c) => c.name()).filter((n) => n !== '*');
+  let config: Config | undefined;
+  try {
+    if (existsSync(resolve(ctx.cwd, ctx.global.config))) config = await loadSessionConfig(ctx);
+  } catch (error) {
+    // A typo of a command must not turn into the config's problems; a real alias needs the config.
+    if (closest(name, commandNames)) config = undefined;
+    else throw error;
+  }
+  if (config && Object.hasOwn(config.aliases, name)) return runAlias(ctx, bind, name, rest);
+  const guess = closest(name, [...commandNames, ...Object.keys(config?.aliases ?? {})]);
+  throw new UsageError(`unknown command '${name}'${guess ? `. Did you mean ${guess}?` : ''} (see mrsk --help)`);
+}
+
 export const register: RegisterCommand = (program, bind) => {
   program
     .command('console')
@@ -68,4 +93,11 @@ export const register: RegisterCommand = (program, bind) => {
     .argument('<name>', 'the alias')
     .argument('[args...]', 'appended to the alias’s command line')
     .action(bind((ctx, _options, args) => runAlias(ctx, bind, args[0]!, args.slice(1))));
+  // commander's catch-all: the root dispatches a name that is no command to `*`
+  program
+    .command('*', { hidden: true })
+    .argument('<name>')
+    .argument('[args...]')
+    .allowUnknownOption()
+    .action(bind((ctx, _options, args) => unknownCommandOrAlias(ctx, bind, program, args)));
 };

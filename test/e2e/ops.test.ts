@@ -462,6 +462,13 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
     assertOk(greet, 'alias greet');
     assert.equal(section(greet.stdout, bed.hosts[0]!).trim(), 'hello from the test bed');
     assert.ok(!greet.stdout.includes(`App Host: ${bed.hosts[1]}`), 'greet is --primary');
+    // as in Kamal, `mrsk NAME` runs the alias too, and a typo gets a suggestion
+    const direct = await mrsk(['greet']);
+    assertOk(direct, 'mrsk greet');
+    assert.equal(section(direct.stdout, bed.hosts[0]!).trim(), 'hello from the test bed');
+    const typo = await mrsk(['gret']);
+    assert.equal(typo.code, 64);
+    assert.match(typo.stderr, /unknown command 'gret'\. Did you mean greet\?/);
     const missing = await mrsk(['alias', 'nope']);
     assert.equal(missing.code, 64);
     assert.match(missing.stderr, /no alias nope in the config \(aliases: console, greet\)/);
