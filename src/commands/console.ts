@@ -7,7 +7,6 @@ import { Command } from 'commander';
 import type { Bind, CommandAction, RegisterCommand } from '../cli/program.ts';
 import { addGlobalOptions } from '../cli/program.ts';
 import type { CommandContext, GlobalOptions } from '../cli/context.ts';
-import { commands } from '../cli/registry.ts';
 import { closest } from '../config/suggest.ts';
 import type { Config } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
@@ -41,6 +40,9 @@ async function dispatch(words: readonly string[], global: GlobalOptions, bind: B
     });
   const program = new Command('mrsk').enablePositionalOptions().exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
   addGlobalOptions(program);
+  // Loaded here, not at the top: the registry imports this module, and a static cycle would
+  // leave one of the two uninitialised when this module is the first one loaded.
+  const { commands } = await import('../cli/registry.ts');
   for (const register of commands) register(program, capturing);
   const prepare = (command: Command) => {
     for (const sub of command.commands) {
