@@ -244,6 +244,13 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
     assertOk(grouped, 'app logs');
     assert.match(section(grouped.stdout, bed.hosts[1]!), /^job v2 working$/m);
     assert.ok(!grouped.stdout.includes(`App Host: ${bed.hosts[0]}`), 'host 1 has no job role');
+    const recent = await mrsk(['app', 'logs', '--roles', 'job', '--since', '1m']);
+    assert.match(section(recent.stdout, bed.hosts[1]!), /^job v2 working$/m);
+    const future = await mrsk(['app', 'logs', '--roles', 'job', '--since', '2099-01-01T00:00:00']);
+    assertOk(future, 'app logs --since (future)');
+    assert.equal(section(future.stdout, bed.hosts[1]!).trim(), '(no log lines)');
+    const grepped = await mrsk(['app', 'logs', '--grep', 'nothing-like-this', '--lines', '50']);
+    assert.deepEqual(bed.hosts.map((h) => section(grepped.stdout, h).includes('job v2 working')), [false, false]);
 
     // The job prints a line every 5 s: with --lines 1, a second line can only come from following.
     const child = spawn(process.execPath, [join(repoRoot, 'bin', 'mrsk.js'), '-c', configFile, 'app', 'logs', '-f', '--lines', '1', '--grep', 'working'], {
@@ -270,10 +277,16 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
     const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 15_000))]);
     assert.equal(code, 0, `after Ctrl-C: ${code}\n${err}`);
     assert.ok(Date.now() - interrupted < 15_000);
-    // no `docker logs -f` is left running on the host
-    await new Promise((r) => setTimeout(r, 1000));
-    const leftover = await bed.ssh(2, "pgrep -af 'docker logs' || true");
-    assert.doesNotMatch(leftover.stdout, new RegExp(`${SERVICE}-job`));
+    // no `docker logs -f` is left running on the host: the keep-alive (every 2 s) notices the closed channel
+    const gone = Date.now();
+    let leftover = '';
+    do {
+      await new Promise((r) => setTimeout(r, 1000));
+      // [d] keeps pgrep (and the ssh running it) from matching their own command lines
+      leftover = (await bed.ssh(2, `pgrep -af '[d]ocker logs --tail 1 --follow ${SERVICE}-' || true`)).stdout;
+    } while (leftover.trim() !== '' && Date.now() - gone < 10_000);
+    assert.equal(leftover.trim(), '', 'a remote follower outlived mrsk');
+    console.log(`remote followers gone ${((Date.now() - gone) / 1000).toFixed(1)}s after mrsk exited`);
   });
 
   test('app containers marks v2 current and v1 a rollback target; details lists Traefik and the app', async (t) => {
