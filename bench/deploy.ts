@@ -3,8 +3,11 @@
 // over SSH, `docker pull` + `docker run` + Docker healthy + Traefik routes to it. Prints a table;
 // asserts nothing (numbers on a shared 2-core machine are noisy: compare the ratios).
 //   node --import tsx bench/deploy.ts            (needs root: it brings the test bed up)
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bringUp, repoRoot, runOk, type Bed } from '../test/e2e/harness.ts';
+import { parseDocument } from 'yaml';
+import { bringUp, deployConfig, repoRoot, runOk, type Bed } from '../test/e2e/harness.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
@@ -33,8 +36,19 @@ async function floor(bed: Bed, host: number, tag: string): Promise<number> {
   return Number(result.stdout.trim());
 }
 
+/** The e2e config with every host of the bed in the web role (the fixture names two). */
+async function benchConfig(bed: Bed): Promise<string> {
+  const doc = parseDocument(await readFile(deployConfig, 'utf8'));
+  doc.setIn(['servers', 'web'], [...bed.hosts]);
+  const file = join(await mkdtemp(join(tmpdir(), 'mrsk-bench-')), 'deploy.yml');
+  await writeFile(file, doc.toString());
+  return file;
+}
+
+let config = deployConfig;
+
 async function deployMs(bed: Bed, version: string, hosts?: string): Promise<number> {
-  const args = ['deploy', '--skip-push', '--version', version, '-q', ...(hosts ? ['--hosts', hosts] : [])];
+  const args = ['deploy', '--skip-push', '--version', version, '-q', '-c', config, ...(hosts ? ['--hosts', hosts] : [])];
   const result = await bed.mrsk(args, { timeoutMs: 300_000 });
   if (result.code !== 0) throw new Error(`mrsk ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
   return result.ms;
@@ -44,8 +58,9 @@ const bed = await bringUp(Number(process.env.BENCH_HOSTS ?? 3));
 try {
   const tags = Array.from({ length: ROUNDS * 2 + 1 }, (_, i) => `bench${i}`);
   for (const tag of tags) await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), tag]);
-  await bed.mrsk(['remove', '-y']);
-  const setup = await bed.mrsk(['setup', '--skip-push', '--version', tags[0]!, '-q']);
+  config = await benchConfig(bed);
+  await bed.mrsk(['remove', '-y', '-c', config]);
+  const setup = await bed.mrsk(['setup', '--skip-push', '--version', tags[0]!, '-q', '-c', config]);
   if (setup.code !== 0) throw new Error(setup.stderr);
   const rows: { what: string; ms: number }[] = [];
   let next = 1;
@@ -64,7 +79,7 @@ try {
   console.log(`floor (pull+run+healthy+routed)  ${String(floorMs).padStart(6)}   1.00`);
   console.log(`deploy to 1 host                 ${String(one).padStart(6)}   ${(one / floorMs).toFixed(2)}`);
   console.log(`deploy to ${bed.hosts.length} hosts                ${String(all).padStart(6)}   ${(all / floorMs).toFixed(2)}   (${(all / one).toFixed(2)} × 1 host)`);
-  await bed.mrsk(['remove', '-y']);
+  await bed.mrsk(['remove', '-y', '-c', config]);
 } finally {
   await bed.tearDown();
 }

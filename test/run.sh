@@ -42,7 +42,8 @@ e2e() {
   timed bed-setup bash test/bed/testbed.sh up 2
   timed traefik-build bash test/bed/build-traefik.sh >/dev/null   # cached by version after the first build
   timed traefik-image bash test/bed/traefik-image.sh >/dev/null
-  TEST_CONCURRENCY=1 run_node_tests e2e test/e2e/**/*.test.ts
+  # this run owns its bed (suites run one at a time), so the Traefik reboot tests may restart it
+  MRSK_E2E_TRAEFIK_REBOOT=${MRSK_E2E_TRAEFIK_REBOOT:-1} TEST_CONCURRENCY=1 run_node_tests e2e test/e2e/**/*.test.ts
 }
 
 # On every exit (failures too): take the bed down if e2e brought it up, then print the times.
