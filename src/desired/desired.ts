@@ -1,7 +1,7 @@
 // Config + version → Desired: what every host must run. Pure and deterministic: the same config
 // and version always give byte-identical specs and hashes.
 //
-// Decisions (see docs/plan-format.md):
+// Decisions (see README.md, "Plans"):
 // - A string `cmd` runs as `sh -c <cmd>` (the image's shell form, as config/types.ts says), so
 //   quoting inside it means what it meant under Kamal's remote shell; a list runs as exact argv.
 // - Only proxied roles get a Docker healthcheck: the configured check is written for the web

@@ -1,7 +1,7 @@
 // diff(desired, snapshot) → Plan: the pure heart of mrsk. It compares what each host runs with
 // what the config asks for and emits an ordered list of idempotent steps, each with a cause.
 //
-// Rules (docs/plan-format.md has the user-facing version):
+// Rules (README.md, "Plans", has the user-facing version):
 // - Only containers labelled mrsk.service=<service> with a matching mrsk.destination (absent or
 //   empty = no destination) are ever touched, plus the container named `traefik` labelled
 //   mrsk.traefik=true. A foreign container in the way of a name mrsk needs blocks the host.

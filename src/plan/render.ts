@@ -185,7 +185,7 @@ export interface JsonPlanStep {
   readonly batch: number;
 }
 
-/** `mrsk plan --json` (format_version 1; see docs/plan-format.md). */
+/** `mrsk plan --json` (format_version 1; see README.md, "Plans"). */
 export interface JsonPlan {
   readonly format_version: '1';
   readonly service: string;
