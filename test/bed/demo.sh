@@ -64,6 +64,26 @@ for ip in $MRSK_TESTBED_HOSTS; do
   fi
 done
 
+# The point of mrsk: a new version rolls out while traffic flows, and not one request fails.
+next=v2; [[ $(curl -fsS --max-time 5 "http://${MRSK_TESTBED_HOSTS%% *}/" || true) == v2* ]] && next=v3
+say "mrsk deploy of $next (built and pushed by mrsk) while curl sends 20 requests/s to each host"
+load_log=$(mktemp)
+( end=$(( $(date +%s) + 120 ))
+  while [[ ! -e $load_log.stop ]] && (( $(date +%s) < end )); do
+    for ip in $MRSK_TESTBED_HOSTS; do
+      curl -s -o /dev/null -w '%{http_code}\n' --max-time 2 "http://$ip/" >>"$load_log" &
+    done
+    sleep 0.05
+  done; wait ) &
+load_pid=$!
+VERSION=$next mrsk deploy || failed=1
+touch "$load_log.stop"; wait "$load_pid" 2>/dev/null || true
+sent=$(wc -l <"$load_log"); bad=$(grep -cv '^200$' "$load_log" || true)
+printf '\n  %s requests during the deploy, %s failed\n' "$sent" "$bad"
+(( bad == 0 )) || failed=1
+rm -f "$load_log" "$load_log.stop"
+for ip in $MRSK_TESTBED_HOSTS; do printf '  curl http://%s/  ->  %s\n' "$ip" "$(curl -fsS --max-time 5 "http://$ip/" || echo FAILED)"; done
+
 # a throwaway bed (TESTBED_* set) needs the same variables in the commands shown below
 bedvars=""
 for v in TESTBED_PREFIX TESTBED_NET TESTBED_DIR; do [[ -z ${!v:-} ]] || bedvars+="$v=${!v} "; done
@@ -78,7 +98,8 @@ Look around:
   eval "\$(${bedvars}bash test/bed/testbed.sh env)"; . $demo_env
   node bin/mrsk.js details -c fixtures/e2e/deploy.yml
   node bin/mrsk.js plan -c fixtures/e2e/deploy.yml   (now: no changes)
-  ${bedvars}bash test/bed/build-app.sh v2 && node bin/mrsk.js deploy --version v2 --skip-push -c fixtures/e2e/deploy.yml
+  VERSION=v9 node bin/mrsk.js deploy -c fixtures/e2e/deploy.yml        (build, push, roll out v9)
+  node bin/mrsk.js rollback v1 -c fixtures/e2e/deploy.yml
 
 Tear down (removes hosts, registry, everything):
   ${bedvars}bash test/bed/testbed.sh down
