@@ -75,6 +75,8 @@ class HostPlanner {
   readonly #stopped = new Map<string, { step: string; address: string; symbol: ChangeSymbol }>();
   readonly #removed = new Map<string, string>();
   readonly #started = new Set<string>();
+  /** The step after which the role just planned serves with its new container (set by #planRole). */
+  #roleServing: string | undefined;
   /** Running containers a same-version replace renames aside (their old name is the new container's). */
   readonly #displaced = new Set<string>();
   /** One pull per image per host, shared by every role that runs it. */
@@ -143,8 +145,16 @@ class HostPlanner {
     const network = wanted && specs.length > 0 ? this.#planNetwork(wanted.network) : undefined;
     const traefikReady = traefik ? this.#planTraefik(traefik, network) : undefined;
 
+    // The next role starts once the previous one serves with its new container (the primary role
+    // first), not after the old container is drained: draining overlaps the next role's start.
     let previousRoleEnd: string | undefined;
-    for (const spec of specs) previousRoleEnd = this.#planRole(spec, network, traefikReady, previousRoleEnd) ?? previousRoleEnd;
+    let previousRoleServing: string | undefined;
+    for (const spec of specs) {
+      this.#roleServing = undefined;
+      const end = this.#planRole(spec, network, traefikReady, previousRoleServing);
+      previousRoleEnd = end ?? previousRoleEnd;
+      previousRoleServing = this.#roleServing ?? end ?? previousRoleServing;
+    }
 
     const configuredRoles = new Set((wanted?.containers ?? []).map((spec) => spec.role));
     const removedRoles = new Set<string>();
@@ -424,6 +434,7 @@ class HostPlanner {
         this.#removed.set(other.id, remove);
       }
     }
+    this.#roleServing = ready;
     return this.steps.length > firstStep ? this.steps[this.steps.length - 1]!.id : undefined;
   }
 
