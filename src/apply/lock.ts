@@ -116,18 +116,20 @@ export async function acquireLock(remote: Remote, hosts: readonly string[], requ
   let info = makeInfo(request, id);
   const deadline = Date.now() + (request.waitSeconds ?? 0) * 1000;
   for (;;) {
-    const taken: string[] = [];
-    let refusal: { host: string; holder?: LockInfo; stale: boolean } | undefined;
-    for (const host of hosts) {
+    const attemptOn = async (host: string) => {
       let attempt = await tryAcquire(remote, host, request, info, false);
       if (!attempt.acquired && attempt.holder?.id === id) attempt = { acquired: true };
       if (!attempt.acquired && request.force && attempt.stale) attempt = await tryAcquire(remote, host, request, info, true);
-      if (attempt.acquired) taken.push(host);
-      else {
-        refusal = { host, holder: attempt.holder, stale: attempt.stale };
-        break;
-      }
-    }
+      return { host, attempt };
+    };
+    // The first host decides between two racing runs (whoever holds it gets the rest); the others
+    // are then taken at once, one round trip each. Any refusal releases the hosts that were taken.
+    const [first, ...rest] = hosts;
+    const attempts = first === undefined ? [] : [await attemptOn(first)];
+    if (attempts[0]?.attempt.acquired) attempts.push(...(await Promise.all(rest.map(attemptOn))));
+    const taken = attempts.filter((a) => a.attempt.acquired).map((a) => a.host);
+    const refused = attempts.find((a) => !a.attempt.acquired);
+    const refusal = refused && !refused.attempt.acquired ? { host: refused.host, holder: refused.attempt.holder, stale: refused.attempt.stale } : undefined;
     if (!refusal) break;
     await releaseOn(remote, taken, request, id);
     if (Date.now() < deadline && !remote.signal?.aborted) {
