@@ -2,6 +2,7 @@
 // state folder, the registry login, and Traefik and the network when no other app uses them.
 import type { RegisterCommand } from '../cli/program.ts';
 import * as docker from '../docker/index.ts';
+import { isOwnedBy } from '../plan/diff.ts';
 import { hostPaths } from '../apply/paths.ts';
 import { withLock } from '../apply/lock.ts';
 import { run, tryRun } from '../apply/remote.ts';
@@ -22,7 +23,7 @@ export const register: RegisterCommand = (program, bind) => {
         const hosts = reachable(snapshot);
         for (const h of Object.values(snapshot.hosts)) if (h.status !== 'ok') ctx.out.warn(`${h.host}: ${h.message} — left as it is`);
         for (const host of hosts) {
-          const mine = host.containers.filter((c) => c.labels['mrsk.service'] === config.service && (c.labels['mrsk.destination'] ?? undefined) === config.destination);
+          const mine = host.containers.filter((c) => isOwnedBy(c, config.service, config.destination));
           ctx.out.print(`${host.host}: ${mine.length} app container(s)${host.containers.some((c) => c.name === 'traefik') ? ', Traefik' : ''}`);
         }
         await confirm(ctx, `Remove ${config.service}${config.destination ? ` (${config.destination})` : ''} from ${hosts.length} host(s)?`, options.autoApprove);
@@ -31,7 +32,7 @@ export const register: RegisterCommand = (program, bind) => {
         await withLock(session.remote, hosts.map((h) => h.host), { service: config.service, destination: config.destination, command: 'remove' }, async () => {
           await Promise.all(
             hosts.map(async (host) => {
-              const mine = host.containers.filter((c) => c.labels['mrsk.service'] === config.service && (c.labels['mrsk.destination'] ?? undefined) === config.destination);
+              const mine = host.containers.filter((c) => isOwnedBy(c, config.service, config.destination));
               for (const c of mine) await run(session.remote, host.host, docker.removeContainer(c.id, { force: true }));
               const images = [...new Set(mine.map((c) => c.image))];
               for (const image of images) await tryRun(session.remote, host.host, docker.removeImage(image));

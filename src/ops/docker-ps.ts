@@ -1,5 +1,6 @@
 // Parsing `docker ps --format '{{json .}}'` and `docker image ls --format '{{json .}}'` lines,
 // and the tables `mrsk details`, `app details`, `traefik details` and `app images` print.
+import { isOwnedBy } from '../plan/diff.ts';
 import { formatTable } from './table.ts';
 
 /** One line of `docker ps --format '{{json .}}'`, with labels parsed. */
@@ -35,33 +36,33 @@ export function parseLabelString(text: string): Record<string, string> {
   return labels;
 }
 
-/** Parses the JSON lines of `docker ps --format '{{json .}}'`; blank lines are skipped. */
-export function parsePsLines(stdout: string): PsEntry[] {
+/** Parses docker's `--format '{{json .}}'` output: one JSON object per line, blank lines skipped. */
+function jsonLines(stdout: string): Record<string, string>[] {
   return stdout
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const raw = JSON.parse(line) as Record<string, string>;
-      return {
-        id: raw.ID ?? '',
-        image: raw.Image ?? '',
-        command: raw.Command ?? '',
-        createdAt: raw.CreatedAt ?? '',
-        runningFor: raw.RunningFor ?? '',
-        status: raw.Status ?? '',
-        state: raw.State ?? '',
-        ports: raw.Ports ?? '',
-        names: raw.Names ?? '',
-        labels: parseLabelString(raw.Labels ?? ''),
-      };
-    });
+    .map((line) => JSON.parse(line) as Record<string, string>);
+}
+
+/** Parses the JSON lines of `docker ps --format '{{json .}}'`; blank lines are skipped. */
+export function parsePsLines(stdout: string): PsEntry[] {
+  return jsonLines(stdout).map((raw) => ({
+    id: raw.ID ?? '',
+    image: raw.Image ?? '',
+    command: raw.Command ?? '',
+    createdAt: raw.CreatedAt ?? '',
+    runningFor: raw.RunningFor ?? '',
+    status: raw.Status ?? '',
+    state: raw.State ?? '',
+    ports: raw.Ports ?? '',
+    names: raw.Names ?? '',
+    labels: parseLabelString(raw.Labels ?? ''),
+  }));
 }
 
 /** Which app containers belong to this service, destination and the selected roles. */
 export function isAppContainer(labels: Readonly<Record<string, string>>, service: string, destination: string | undefined, roles: readonly string[]): boolean {
-  if (labels['mrsk.service'] !== service) return false;
-  if ((labels['mrsk.destination'] ?? undefined) !== destination) return false;
-  return roles.includes(labels['mrsk.role'] ?? '');
+  return isOwnedBy({ labels }, service, destination) && roles.includes(labels['mrsk.role'] ?? '');
 }
 
 /** The columns of `docker ps` users know: short id, image, status, ports, name. */
@@ -84,19 +85,13 @@ export interface ImageEntry {
 
 /** Parses the JSON lines of `docker image ls --format '{{json .}}'`. */
 export function parseImageLines(stdout: string): ImageEntry[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const raw = JSON.parse(line) as Record<string, string>;
-      return {
-        id: raw.ID ?? '',
-        repository: raw.Repository ?? '',
-        tag: raw.Tag ?? '',
-        createdSince: raw.CreatedSince ?? '',
-        size: raw.Size ?? '',
-      };
-    });
+  return jsonLines(stdout).map((raw) => ({
+    id: raw.ID ?? '',
+    repository: raw.Repository ?? '',
+    tag: raw.Tag ?? '',
+    createdSince: raw.CreatedSince ?? '',
+    size: raw.Size ?? '',
+  }));
 }
 
 /** `docker image ls` columns: repository, tag, short id, age, size. */

@@ -46,7 +46,7 @@ const TRAEFIK_SERVICE_PREFIX = 'traefik.http.services.';
 const TRAEFIK_SERVICE_SUFFIX = '.loadbalancer.server.port';
 
 /** Does this container belong to this service and destination? An absent or empty mrsk.destination label means none. */
-export function isOwnedBy(container: ObservedContainer, service: string, destination: string | undefined): boolean {
+export function isOwnedBy(container: Pick<ObservedContainer, 'labels'>, service: string, destination: string | undefined): boolean {
   return container.labels['mrsk.service'] === service && (container.labels['mrsk.destination'] ?? '') === (destination ?? '');
 }
 
