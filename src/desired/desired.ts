@@ -135,6 +135,8 @@ export function traefikArgs(configArgs: Readonly<Record<string, string | number 
     'providers.docker': 'true',
     'providers.docker.exposedByDefault': 'false',
     'providers.docker.network': MRSK_NETWORK,
+    // Traefik applies provider changes at most this often (default 2s): a cutover waits on it twice.
+    'providers.providersThrottleDuration': '500ms',
     'entrypoints.web.address': ':80',
     'entrypoints.traefik.address': ':8080',
     'api.insecure': 'true',

@@ -124,6 +124,7 @@ test('traefik spec: docker provider on mrsk, API on loopback, config args merged
     '--providers.docker=true',
     '--providers.docker.exposedByDefault=false',
     '--providers.docker.network=mrsk',
+    '--providers.providersThrottleDuration=500ms',
     '--entrypoints.web.address=:80',
     '--entrypoints.traefik.address=:8080',
     '--api.insecure=true',
@@ -164,7 +165,7 @@ test('the spec hash is pinned for the default fixture config (a change here chan
   const state = desired(makeConfig(), 'v1');
   assert.equal(state.hosts[H1]!.containers[0]!.specHash, 'v1:743f4692a26bad502c41d9b13d2b79f96a82c05207d395f35db67e94a6130718');
   assert.equal(state.hosts[H1]!.containers[1]!.specHash, 'v1:deee00bd0f2f2dfac9d1dfbf2949b4ccd8e279fc9a2a929db2ec5649b37541dd');
-  assert.equal(state.hosts[H1]!.traefik!.specHash, 'v1:0c03ca33d470ca3cb27e9aaeb4271ee2cb2a004bbe1c205efd9716ac02a6b2ef');
+  assert.equal(state.hosts[H1]!.traefik!.specHash, 'v1:f2f14f469eef0e0706ec5b4f1a366d12204664980cd365a8ee92ab91a55200d9');
 });
 
 test('the spec hash is stable, and changes with image, env, secret value, cmd, volumes, labels and options', () => {
@@ -209,7 +210,7 @@ test('the traefik spec hash is sha256 over the canonical JSON (sorted keys) of t
   const traefik = desired(makeConfig(), 'v1').hosts[H1]!.traefik!;
   // Written out by hand in sorted-key order: the documented algorithm, independent of canonicalJson.
   const canonical =
-    '{"apiPort":8080,"args":["--providers.docker=true","--providers.docker.exposedByDefault=false","--providers.docker.network=mrsk",' +
+    '{"apiPort":8080,"args":["--providers.docker=true","--providers.docker.exposedByDefault=false","--providers.docker.network=mrsk","--providers.providersThrottleDuration=500ms",' +
     '"--entrypoints.web.address=:80","--entrypoints.traefik.address=:8080","--api.insecure=true","--ping=true","--log.level=INFO"],' +
     '"image":"traefik:v3.6","labels":{"mrsk.traefik":"true"},"name":"traefik","network":"mrsk","options":[],' +
     '"ports":["80:80","127.0.0.1:8080:8080"],"volumes":["/var/run/docker.sock:/var/run/docker.sock"]}';
