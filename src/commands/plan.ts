@@ -29,7 +29,10 @@ export const register: RegisterCommand = (program, bind) => {
         if (options.json) ctx.out.printJson(planToJson(plan));
         else ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose }));
         if (options.out) {
-          await writeFile(options.out, serializePlan(plan, fingerprintSnapshot(snapshot)), { mode: 0o600 });
+          // The fingerprint covers the hosts the plan changes: `mrsk apply FILE` probes exactly those.
+          const changed = new Set(plan.steps.map((step) => step.host));
+          const scoped = { ...snapshot, hosts: Object.fromEntries(Object.entries(snapshot.hosts).filter(([host]) => changed.has(host))) };
+          await writeFile(options.out, serializePlan(plan, fingerprintSnapshot(scoped)), { mode: 0o600 });
           ctx.out.info(`Saved the plan to ${options.out}. Apply it with: mrsk apply ${options.out}`);
         }
         if (plan.blockedHosts.length > 0) return 1;

@@ -113,9 +113,20 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
     assert.equal(plan.code, 2, plan.stdout + plan.stderr);
     assert.match(plan.stdout, /APP_GREETING/);
     assert.match(plan.stdout, /\+\/-/);
-    const { result, traffic } = await underLoad(() => bed.mrsk(['apply', '-y', '-c', changed]));
+    // a saved plan applies while the hosts are as planned
+    const saved = join(dir, 'env-change.plan');
+    assertOk(await bed.mrsk(['plan', '-c', changed, '--out', saved]), 'plan --out');
+    assert.ok(!(await readFile(saved, 'utf8')).includes(bed.appSecret), 'a saved plan must not hold secret values');
+    const { result, traffic } = await underLoad(() => bed.mrsk(['apply', saved, '-y', '-c', changed]));
     assertOk(result, 'apply env change');
     assertNoFailures('env-only change', traffic);
+    // and is refused once the hosts changed since it was made
+    const back = join(dir, 'back.plan');
+    assertOk(await bed.mrsk(['plan', '--out', back]), 'plan --out back');
+    await bed.ssh(2, 'docker stop $(docker ps -q --filter label=mrsk.role=job --filter label=mrsk.service=demo)');
+    const stale = await bed.mrsk(['apply', back, '-y']);
+    assert.equal(stale.code, 1, stale.stdout + stale.stderr);
+    assert.match(stale.stderr, /saved plan .* is stale: the hosts changed since it was made/);
     const again = await bed.mrsk(['plan', '-c', changed, '--detailed-exitcode']);
     assert.equal(again.code, 0, again.stdout);
     // back to the fixture's env for the next scenarios
