@@ -59,8 +59,15 @@ export async function converge(ctx: CommandContext, session: Session, options: C
       // dependencies on dropped steps are dropped too, or the kept steps would be skipped
       plan = { ...plan, steps: plan.steps.filter((s) => kept.has(s.id)).map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => kept.has(d)) })) };
     }
-    const blocked = Object.values(first.hosts).filter((h) => h.status !== 'ok');
-    plan = { ...plan, blockedHosts: [...plan.blockedHosts, ...blocked.map((h) => ({ host: h.host, status: h.status, message: 'message' in h ? h.message : '' }))] };
+    // Hosts the first probe could not reach were not probed again: report them as the first probe saw them.
+    const unreachable = Object.values(first.hosts).filter((h) => h.status !== 'ok');
+    plan = {
+      ...plan,
+      blockedHosts: [
+        ...plan.blockedHosts.filter((b) => !unreachable.some((h) => h.host === b.host)),
+        ...unreachable.map((h) => ({ host: h.host, status: h.status, message: 'message' in h ? h.message : '' })),
+      ],
+    };
     options.checkPlan?.(plan, snapshot);
     ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose }));
     if (plan.steps.length === 0) return { plan, version, ms: Date.now() - started, hosts: up };
