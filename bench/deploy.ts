@@ -3,11 +3,9 @@
 // over SSH, `docker pull` + `docker run` + Docker healthy + Traefik routes to it. Prints a table;
 // asserts nothing (numbers on a shared 2-core machine are noisy: compare the ratios).
 //   node --import tsx bench/deploy.ts            (needs root: it brings the test bed up)
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { bringUp, deployConfig, repoRoot, runOk, type Bed } from '../test/e2e/harness.ts';
+import { benchConfig } from './bed-config.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
@@ -34,15 +32,6 @@ async function floor(bed: Bed, host: number, tag: string): Promise<number> {
   const result = await bed.ssh(host, script, { timeoutMs: 120_000 });
   if (result.code !== 0) throw new Error(`floor measurement failed: ${result.stderr}`);
   return Number(result.stdout.trim());
-}
-
-/** The e2e config with every host of the bed in the web role (the fixture names two). */
-async function benchConfig(bed: Bed): Promise<string> {
-  const doc = parseDocument(await readFile(deployConfig, 'utf8'));
-  doc.setIn(['servers', 'web'], [...bed.hosts]);
-  const file = join(await mkdtemp(join(tmpdir(), 'mrsk-bench-')), 'deploy.yml');
-  await writeFile(file, doc.toString());
-  return file;
 }
 
 let config = deployConfig;

@@ -7,20 +7,22 @@ import { createSshRunner, sshRunnerOptionsFromConfig } from '../src/ssh/pool.ts'
 import { probeHosts } from '../src/probe/probe.ts';
 import { desired } from '../src/desired/desired.ts';
 import { diff } from '../src/plan/diff.ts';
-import { bringUp, deployConfig } from '../test/e2e/harness.ts';
+import { bringUp } from '../test/e2e/harness.ts';
+import { benchConfig } from './bed-config.ts';
 
 const bed = await bringUp(Number(process.env.BENCH_HOSTS ?? 3));
 try {
   // deploy once so the plan is a no-op and the probe reads real containers and Traefik
-  await bed.mrsk(['remove', '-y']);
-  const setup = await bed.mrsk(['setup', '--skip-push', '--version', 'v1', '-q']);
+  const file = await benchConfig(bed);
+  await bed.mrsk(['remove', '-y', '-c', file]);
+  const setup = await bed.mrsk(['setup', '--skip-push', '--version', 'v1', '-q', '-c', file]);
   if (setup.code !== 0) throw new Error(setup.stderr);
   const env = { ...process.env, ...bed.env, APP_SECRET: bed.appSecret };
   Object.assign(process.env, env);
-  const config = await loadConfig({ file: deployConfig, cwd: process.cwd(), env });
+  const config = await loadConfig({ file, cwd: process.cwd(), env });
   console.log('\nno-op mrsk plan (probe + desired + diff), in process, best of 5');
   console.log('hosts   wall ms   connections/host   commands/host   steps');
-  for (const count of [...new Set([1, bed.hosts.length])]) {
+  for (const count of [...new Set([1, config.hosts.length])]) {
     const hosts = config.hosts.slice(0, count);
     let best = Infinity;
     let line = '';
@@ -41,7 +43,7 @@ try {
     }
     console.log(line);
   }
-  await bed.mrsk(['remove', '-y']);
+  await bed.mrsk(['remove', '-y', '-c', file]);
 } finally {
   await bed.tearDown();
 }
