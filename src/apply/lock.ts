@@ -102,7 +102,13 @@ async function tryAcquire(remote: Remote, host: string, request: LockRequest, in
   return { acquired: false, holder, stale: holder ? isStale(holder) : true };
 }
 
+/** The same connections without the run's abort signal: clean-up must still happen after Ctrl-C. */
+function uninterruptible(remote: Remote): Remote {
+  return { runner: remote.runner, secrets: remote.secrets };
+}
+
 async function releaseOn(remote: Remote, hosts: readonly string[], request: Pick<LockRequest, 'service' | 'destination'>, id?: string): Promise<void> {
+  remote = uninterruptible(remote);
   const paths = hostPaths(request.service, request.destination);
   const script = id
     ? `if grep -q ${shq(`"id":"${id}"`)} ${shq(paths.lockHolder)} 2>/dev/null; then rm -rf ${shq(paths.lockDir)}; fi`
@@ -179,6 +185,7 @@ export async function withLock<T>(remote: Remote, hosts: readonly string[], requ
 
 /** Appends a line to the audit log on each host: when, who, what. */
 export async function audit(remote: Remote, hosts: readonly string[], service: string, destination: string | undefined, message: string): Promise<void> {
+  remote = uninterruptible(remote);
   const paths = hostPaths(service, destination);
   const line = `[${new Date().toISOString()}] [${whoAmI()}]${destination ? ` [${destination}]` : ''} ${message.replace(/\n/g, ' ')}`;
   await Promise.all(

@@ -139,6 +139,9 @@ const waitHealthy: Handler<'container-wait-healthy'> = async (ctx, step, action)
       { intervalMs: ctx.pollIntervalMs, signal: ctx.signal },
     );
   } catch (error) {
+    if (ctx.signal?.aborted) {
+      throw new DeployError(`${step.host}: interrupted while ${action.name} was starting; the previous version keeps serving, and running the command again finishes the job`);
+    }
     // A new version that never turns healthy is stopped (kept for inspection); the old one keeps serving.
     const logs = await tryRun(ctx, step.host, docker.containerLogs(action.name, { lines: 20 }));
     await tryRun(ctx, step.host, docker.stopContainer(action.name, 1));
