@@ -43,6 +43,25 @@ function assertOk(result: { code: number; stdout: string; stderr: string }, what
   assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
 }
 
+/** Starts `mrsk deploy v4`, sends a signal once the new web container started, returns how it ended. */
+async function startDeployAndSignal(signal: NodeJS.Signals): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'mrsk.js'), 'deploy', '--skip-push', '--version', 'v4', '-c', deployConfig], {
+    env: { ...process.env, ...bed.env, APP_SECRET: bed.appSecret, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (/start demo-web-v4 ok/.test(output) && !child.killed) child.kill(signal);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, output };
+}
+
 describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
   before(async () => {
     bed = await bringUp(2);
@@ -133,8 +152,19 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
     assertOk(await bed.mrsk(['apply', '-y']), 'apply original env');
   });
 
-  test('6. mrsk killed mid-deploy: old version serves, the stale lock is reported, a re-run converges', async () => {
+  test('6. mrsk interrupted (Ctrl-C) or killed mid-deploy: old version serves, locks are handled, a re-run converges', async () => {
     const { traffic } = await underLoad(async () => {
+      // Ctrl-C: the run stops, says so, releases its lock and records the failure
+      const interrupted = await startDeployAndSignal('SIGINT');
+      assert.equal(interrupted.code, 1, interrupted.output);
+      assert.match(interrupted.output, /interrupted/);
+      assert.ok((await servedVersions()).every((v) => v === 'v2' || v === 'v4'), 'a version must keep serving');
+      assert.equal((await bed.ssh(1, 'test -d .mrsk/demo/lock && echo held || echo free')).stdout.trim(), 'free');
+      assert.match((await bed.ssh(1, 'tail -1 .mrsk/demo/audit.log')).stdout, /deploy v4: FAILED \(interrupted/);
+      const resumed = await bed.mrsk(['deploy', '--skip-push', '--version', 'v4']);
+      assertOk(resumed, 'deploy v4 after Ctrl-C');
+      // back to v2 so that the kill below interrupts a real cutover again
+      assertOk(await bed.mrsk(['rollback', 'v2']), 'rollback v2');
       const child = spawn(process.execPath, [join(repoRoot, 'bin', 'mrsk.js'), 'deploy', '--skip-push', '--version', 'v4', '-c', deployConfig], {
         env: { ...process.env, ...bed.env, APP_SECRET: bed.appSecret, NO_COLOR: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -163,7 +193,7 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
       assertOk(rerun, 'deploy v4 after the kill');
       return rerun;
     });
-    assertNoFailures('killed deploy and re-run', traffic);
+    assertNoFailures('interrupted and killed deploys, re-runs', traffic);
     assert.deepEqual(await servedVersions(), ['v4', 'v4']);
     const plan = await bed.mrsk(['plan', '--detailed-exitcode']);
     assert.equal(plan.code, 0, plan.stdout);
