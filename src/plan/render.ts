@@ -107,11 +107,11 @@ function renderChange(change: ValueChange, paint: ReturnType<typeof painter>, co
   if (change.before === undefined) return `${change.subject}: ${paint('green', JSON.stringify(change.after ?? ''))} (added)`;
   if (change.after === undefined) return `${change.subject}: ${paint('red', JSON.stringify(change.before))} (removed)`;
   if (!color) return `${change.subject}: ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}`;
-  // On a terminal, show one value with the changed words marked, as `git diff --color-words` does.
-  const marked = diffWordsWithSpace(change.before, change.after)
-    .map((part) => (part.added ? paint('green', part.value) : part.removed ? paint('red', part.value) : part.value))
-    .join('');
-  return `${change.subject}: ${marked}`;
+  // On a terminal, the same old → new form, with the words that changed marked on each side.
+  const parts = diffWordsWithSpace(change.before, change.after);
+  const before = parts.filter((p) => !p.added).map((p) => (p.removed ? paint('red', p.value) : p.value)).join('');
+  const after = parts.filter((p) => !p.removed).map((p) => (p.added ? paint('green', p.value) : p.value)).join('');
+  return `${change.subject}: "${before}" → "${after}"`;
 }
 
 const LEGEND = [

@@ -34,12 +34,12 @@ test('verbose lists each operation under its resource', () => {
   assert.match(text, / {8}· drain app-web-v1 from Traefik\n {8}· stop app-web-v1 \(timeout 30s\)\n/);
 });
 
-test('colour: symbols coloured, changed clear values marked word by word, secrets stay hidden', () => {
+test('colour: symbols coloured, changed clear values shown old → new with the changed words marked, secrets stay hidden', () => {
   const text = renderPlan(planOf('env-clear-change'), { color: true });
   assert.ok(text.includes(`${ESC}32m+${ESC}0m/${ESC}31m-${ESC}0m container/app-web-v1`), 'the +/- symbol is green/red');
   const stopFirst = renderPlan(planOf('traefik-stopped'), { color: true });
   assert.ok(stopFirst.includes(`${ESC}31m-${ESC}0m/${ESC}32m+${ESC}0m traefik`), 'the -/+ symbol is red/green');
-  assert.ok(text.includes(`env RAILS_LOG_LEVEL: ${ESC}31minfo${ESC}0m${ESC}32mdebug${ESC}0m`), 'old words red, new words green');
+  assert.ok(text.includes(`env RAILS_LOG_LEVEL: "${ESC}31minfo${ESC}0m" → "${ESC}32mdebug${ESC}0m"`), 'old words red, new words green');
   const secret = renderPlan(planOf('env-secret-change'), { color: true });
   assert.ok(secret.includes('env DATABASE_URL: (value hidden)'));
   const plain = renderPlan(planOf('env-clear-change'), { color: false });
