@@ -6,7 +6,7 @@ import { hostname, userInfo } from 'node:os';
 import { LockHeldError } from '../errors.ts';
 import type { LockInfo } from '../probe/types.ts';
 import { shq } from '../ssh/quote.ts';
-import { hostPaths } from './paths.ts';
+import { hostPaths } from '../desired/paths.ts';
 import { run, sleep, type Remote } from './remote.ts';
 
 export const DEFAULT_LEASE_SECONDS = 15 * 60;

@@ -5,7 +5,7 @@ import type { PlanStep, StepAction } from '../plan/types.ts';
 import * as docker from '../docker/index.ts';
 import { CORD_CONTAINER_DIR } from '../docker/index.ts';
 import { shq } from '../ssh/quote.ts';
-import { absoluteOnHost, hostPaths } from './paths.ts';
+import { absoluteOnHost, hostPaths } from '../desired/paths.ts';
 import { inspectContainer, poll, run, sleep, tryRun, type Remote } from './remote.ts';
 
 export interface StepContext extends Remote {
@@ -232,7 +232,7 @@ const containerRemove: Handler<'container-remove'> = async (ctx, step, action) =
   if (home) {
     const paths = hostPaths(ctx.service, ctx.destination);
     const envFile = absoluteOnHost(home, paths.envFile(action.name));
-    const cordDir = absoluteOnHost(home, action.cordDir ?? `${paths.root}/cords/${action.name}`);
+    const cordDir = absoluteOnHost(home, action.cordDir ?? `${paths.cordsDir}/${action.name}`);
     await run(ctx, step.host, { script: `rm -f ${shq(envFile)} && rm -rf ${shq(cordDir)}` });
   }
 };

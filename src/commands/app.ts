@@ -10,7 +10,7 @@ import * as docker from '../docker/index.ts';
 import { desired as deriveDesired } from '../desired/desired.ts';
 import type { ContainerSpec } from '../desired/types.ts';
 import type { ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
-import { absoluteOnHost, hostPaths } from '../apply/paths.ts';
+import { absoluteOnHost, hostPaths } from '../desired/paths.ts';
 import { audit, withLock } from '../apply/lock.ts';
 import { run, tryRun } from '../apply/remote.ts';
 import { AbortedError, UsageError } from '../errors.ts';

@@ -1,7 +1,7 @@
 // mrsk audit: the last lines of the audit log of every selected host (who did what, when,
 // with which version), written by every mutating command.
 import type { RegisterCommand } from '../cli/program.ts';
-import { hostPaths } from '../apply/paths.ts';
+import { hostPaths } from '../desired/paths.ts';
 import { run } from '../apply/remote.ts';
 import { UsageError } from '../errors.ts';
 import { shq } from '../ssh/quote.ts';

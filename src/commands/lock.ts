@@ -3,7 +3,7 @@
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
 import { acquireLock, audit, describeLock, forceRelease, whoAmI } from '../apply/lock.ts';
-import { hostPaths } from '../apply/paths.ts';
+import { hostPaths } from '../desired/paths.ts';
 import { tryRun } from '../apply/remote.ts';
 import { LockHeldError, UsageError } from '../errors.ts';
 import { shq } from '../ssh/quote.ts';

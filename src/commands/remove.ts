@@ -3,7 +3,7 @@
 import type { RegisterCommand } from '../cli/program.ts';
 import * as docker from '../docker/index.ts';
 import { isOwnedBy } from '../plan/diff.ts';
-import { hostPaths } from '../apply/paths.ts';
+import { hostPaths } from '../desired/paths.ts';
 import { withLock } from '../apply/lock.ts';
 import { run, tryRun } from '../apply/remote.ts';
 import { shq } from '../ssh/quote.ts';

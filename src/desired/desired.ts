@@ -8,6 +8,7 @@
 //   process; other roles (job workers) are judged by staying up for readiness_delay.
 // - The cord mount is not in `volumes`: cordDir is home-relative and the executor mounts the
 //   resolved folder at /run/mrsk/cord.
+import { hostPaths } from './paths.ts';
 import type { Config, Role } from '../config/types.ts';
 import { shq } from '../ssh/quote.ts';
 import { expandDockerOptions, expandTraefikArgs } from './options.ts';
@@ -20,11 +21,6 @@ export const MRSK_NETWORK = 'mrsk';
 export const CORD_MOUNT = '/run/mrsk/cord';
 /** The one Traefik container per host (shared by every service on it). */
 export const TRAEFIK_CONTAINER = 'traefik';
-
-/** `<service>` or `<service>-<destination>`: the per-app key on a host and in names. */
-export function appKey(service: string, destination?: string): string {
-  return destination ? `${service}-${destination}` : service;
-}
 
 /** `<service>-<role>[-<dest>]`: the Traefik router and service name, stable across versions. */
 export function roleKey(service: string, role: string, destination?: string): string {
@@ -43,7 +39,7 @@ export function containerName(service: string, role: string, version: string, de
  */
 export function cordDirFor(service: string, name: string, destination: string | undefined, specHash: string): string {
   const instance = /^v1:[0-9a-f]{12}/.test(specHash) ? `${name}-${specHash.slice(3, 15)}` : name;
-  return `.mrsk/${appKey(service, destination)}/cords/${instance}`;
+  return `${hostPaths(service, destination).cordsDir}/${instance}`;
 }
 
 /** The cord folder of a container mrsk started, from its own labels (its name may have changed since). */

@@ -1,5 +1,6 @@
 // Where mrsk keeps its files on a host, relative to the SSH user's home (like ~/.ssh). One
 // folder per service and destination so several apps can share a host without touching each other.
+// The one definition: desired state (cord folders), the probe (reads) and apply (writes) use it.
 
 /** `<service>` or `<service>-<destination>`: the key of everything mrsk keeps per app on a host. */
 export function appKey(service: string, destination?: string): string {
@@ -18,6 +19,8 @@ export interface HostPaths {
   /** Release ledger: current.json plus one file per applied release. */
   readonly releasesDir: string;
   readonly currentRelease: string;
+  /** Drain files ("cords"), one folder per routed container instance. */
+  readonly cordsDir: string;
 }
 
 export function hostPaths(service: string, destination?: string): HostPaths {
@@ -30,6 +33,7 @@ export function hostPaths(service: string, destination?: string): HostPaths {
     envFile: (containerName) => `${root}/env/${containerName}.env`,
     releasesDir: `${root}/releases`,
     currentRelease: `${root}/releases/current.json`,
+    cordsDir: `${root}/cords`,
   };
 }
 
