@@ -90,7 +90,7 @@ async function runBatch(
     emit({ type: 'step-start', step });
     const ctx: StepContext = {
       ...options,
-      pollIntervalMs: options.pollIntervalMs ?? 500,
+      pollIntervalMs: options.pollIntervalMs ?? 250,
       drainGraceMs: options.drainGraceMs ?? 1000,
       progress: (message) => emit({ type: 'step-progress', step, message }),
     };

@@ -6,7 +6,7 @@ import * as docker from '../docker/index.ts';
 import { CORD_CONTAINER_DIR } from '../docker/index.ts';
 import { shq } from '../ssh/quote.ts';
 import { absoluteOnHost, hostPaths } from '../desired/paths.ts';
-import { inspectContainer, poll, run, sleep, tryRun, type Remote } from './remote.ts';
+import { inspectContainer, poll, run, sleep, tryRun, type InspectedContainer, type Remote } from './remote.ts';
 
 export interface StepContext extends Remote {
   readonly service: string;
@@ -20,21 +20,29 @@ export interface StepContext extends Remote {
   readonly progress: (message: string) => void;
 }
 
-type Handler<K extends StepAction['kind']> = (ctx: StepContext, step: PlanStep, action: Extract<StepAction, { kind: K }>) => Promise<void>;
+/** `checked` is the container the precondition just inspected (so the handler need not ask again). */
+type Handler<K extends StepAction['kind']> = (
+  ctx: StepContext,
+  step: PlanStep,
+  action: Extract<StepAction, { kind: K }>,
+  checked?: InspectedContainer,
+) => Promise<void>;
 
-async function checkPrecondition(ctx: StepContext, step: PlanStep): Promise<void> {
+async function checkPrecondition(ctx: StepContext, step: PlanStep): Promise<InspectedContainer | undefined> {
   const { containerId, absentName } = step.precondition;
+  let checked: InspectedContainer | undefined;
   if (containerId) {
-    const found = await inspectContainer(ctx, step.host, containerId);
-    if (!found) throw new StalePlanError(`${step.host}: step ${step.id} is stale: container ${containerId.slice(0, 12)} no longer exists`);
+    checked = await inspectContainer(ctx, step.host, containerId);
+    if (!checked) throw new StalePlanError(`${step.host}: step ${step.id} is stale: container ${containerId.slice(0, 12)} no longer exists`);
   }
-  if (absentName) {
-    const found = await inspectContainer(ctx, step.host, absentName);
-    // The container this step creates may exist from an earlier, interrupted run: the handler decides.
-    if (found && step.action.kind !== 'container-run' && step.action.kind !== 'traefik-run') {
+  // container-run and traefik-run look at the name themselves: it may hold their own container
+  // from an interrupted run, or the one a same-version replacement renames.
+  if (absentName && step.action.kind !== 'container-run' && step.action.kind !== 'traefik-run') {
+    if (await inspectContainer(ctx, step.host, absentName)) {
       throw new StalePlanError(`${step.host}: step ${step.id} is stale: a container named ${absentName} exists`);
     }
   }
+  return checked;
 }
 
 function homeOf(ctx: StepContext, host: string): string {
@@ -156,14 +164,18 @@ const waitHealthy: Handler<'container-wait-healthy'> = async (ctx, step, action)
 };
 
 /** The URL Traefik uses for a container: its address on the docker network and the service's port label. */
-async function serverUrl(ctx: StepContext, host: string, name: string, service: string): Promise<string> {
-  const container = await inspectContainer(ctx, host, name);
-  if (!container) throw new DeployError(`${host}: container ${name} does not exist`);
+function serverUrlOf(host: string, container: InspectedContainer, service: string): string {
   const network = container.labels['traefik.docker.network'] ?? 'mrsk';
   const ip = container.networks[network]?.IPAddress;
   const port = container.labels[`traefik.http.services.${service}.loadbalancer.server.port`];
-  if (!ip || !port) throw new DeployError(`${host}: ${name} has no address on ${network} or no port label`);
+  if (!ip || !port) throw new DeployError(`${host}: ${container.name} has no address on ${network} or no port label`);
   return `http://${ip}:${port}`;
+}
+
+async function serverUrl(ctx: StepContext, host: string, name: string, service: string): Promise<string> {
+  const container = await inspectContainer(ctx, host, name);
+  if (!container) throw new DeployError(`${host}: container ${name} does not exist`);
+  return serverUrlOf(host, container, service);
 }
 
 /** Traefik's server list for a service: url → UP/DOWN; undefined when the service is not (yet) known. */
@@ -196,10 +208,15 @@ const traefikWaitUp: Handler<'traefik-wait-up'> = async (ctx, step, action) => {
   }
 };
 
-const containerDrain: Handler<'container-drain'> = async (ctx, step, action) => {
-  const container = await inspectContainer(ctx, step.host, action.containerId);
+const containerDrain: Handler<'container-drain'> = async (ctx, step, action, checked) => {
+  const container = checked ?? (await inspectContainer(ctx, step.host, action.containerId));
   if (!container?.running) return;
-  const url = await serverUrl(ctx, step.host, action.containerId, action.service).catch(() => undefined);
+  let url: string | undefined;
+  try {
+    url = serverUrlOf(step.host, container, action.service);
+  } catch {
+    url = undefined; // not routed (no address or port): nothing to wait for in Traefik
+  }
   // The folder actually mounted wins over the planned one (containers made by older mrsk versions).
   const dir = container.binds[CORD_CONTAINER_DIR] ?? absoluteOnHost(homeOf(ctx, step.host), action.cordDir);
   // Cutting the cord fails the healthcheck; Traefik then drops the server from the service.
@@ -219,14 +236,14 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action) => 
   await sleep(ctx.drainGraceMs, ctx.signal);
 };
 
-const containerStop: Handler<'container-stop'> = async (ctx, step, action) => {
-  const container = await inspectContainer(ctx, step.host, action.containerId);
+const containerStop: Handler<'container-stop'> = async (ctx, step, action, checked) => {
+  const container = checked ?? (await inspectContainer(ctx, step.host, action.containerId));
   if (!container?.running) return;
   await run(ctx, step.host, docker.stopContainer(action.containerId, action.timeout), { timeoutMs: (action.timeout + 30) * 1000 });
 };
 
-const containerRemove: Handler<'container-remove'> = async (ctx, step, action) => {
-  const container = await inspectContainer(ctx, step.host, action.containerId);
+const containerRemove: Handler<'container-remove'> = async (ctx, step, action, checked) => {
+  const container = checked ?? (await inspectContainer(ctx, step.host, action.containerId));
   if (container) await run(ctx, step.host, docker.removeContainer(action.containerId, { force: true }));
   const home = ctx.homes[step.host];
   if (home) {
@@ -279,7 +296,7 @@ const handlers: { [K in StepAction['kind']]: Handler<K> } = {
 
 /** Carries out one step: precondition, then the action. */
 export async function runStep(ctx: StepContext, step: PlanStep): Promise<void> {
-  await checkPrecondition(ctx, step);
+  const checked = await checkPrecondition(ctx, step);
   const handler = handlers[step.action.kind] as Handler<typeof step.action.kind>;
-  await handler(ctx, step, step.action as never);
+  await handler(ctx, step, step.action as never, checked);
 }
