@@ -61,7 +61,7 @@ test('init then config in an empty folder', async (t) => {
   assert.equal(config.stderr, '');
   const printed = parse(config.stdout) as Record<string, any>;
   assert.equal(printed.service, 'my-app');
-  assert.equal(printed.primary_host, '192.168.0.1');
+  assert.equal(printed.primary_host, '192.0.2.1');
   assert.equal(printed.registry.password, '[REDACTED]');
   assert.equal(printed.roles[0].env.secret.SECRET_KEY_BASE, '[REDACTED]');
   assert.equal(printed.healthcheck.max_attempts, 3);

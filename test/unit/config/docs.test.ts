@@ -46,7 +46,7 @@ test('the init template loads as a valid config with its placeholder secrets', a
   await copyFile(join(repo, 'templates/secrets'), join(root, '.mrsk/secrets'));
   const config = await loadConfig({ file: 'config/deploy.yml', cwd: root, env: {} });
   assert.equal(config.service, 'my-app');
-  assert.deepEqual(config.hosts, ['192.168.0.1']);
+  assert.deepEqual(config.hosts, ['192.0.2.1']);
   assert.equal(config.registry.password?.name, 'MRSK_REGISTRY_PASSWORD');
   assert.deepEqual(Object.keys(config.env.secret), ['SECRET_KEY_BASE']);
   const template = await readFile(join(repo, 'templates/deploy.yml'), 'utf8');
