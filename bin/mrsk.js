@@ -1,5 +1,13 @@
 #!/usr/bin/env node
-// Entry point: runs the TypeScript sources through tsx's loader, so a clone works without a build.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/main.ts');
+// Entry point. In a checkout the TypeScript sources run through tsx's loader (no build step);
+// an installed package, which ships only the compiled dist/, runs that.
+import { existsSync } from 'node:fs';
+
+const sources = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(sources)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(sources.href);
+} else {
+  await import(new URL('../dist/cli/main.js', import.meta.url).href);
+}
