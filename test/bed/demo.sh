@@ -84,6 +84,9 @@ printf '\n  %s requests during the deploy, %s failed\n' "$sent" "$bad"
 rm -f "$load_log" "$load_log.stop"
 for ip in $MRSK_TESTBED_HOSTS; do printf '  curl http://%s/  ->  %s\n' "$ip" "$(curl -fsS --max-time 5 "http://$ip/" || echo FAILED)"; done
 
+say "mrsk plan (the hosts now match the configuration)"
+mrsk plan || failed=1
+
 # a throwaway bed (TESTBED_* set) needs the same variables in the commands shown below
 bedvars=""
 for v in TESTBED_PREFIX TESTBED_NET TESTBED_DIR; do [[ -z ${!v:-} ]] || bedvars+="$v=${!v} "; done
