@@ -2,7 +2,7 @@
 // state folder, the registry login, and Traefik and the network when no other app uses them.
 import type { RegisterCommand } from '../cli/program.ts';
 import * as docker from '../docker/index.ts';
-import { isOwnedBy } from '../plan/diff.ts';
+import { isManagedTraefik, isOwnedBy } from '../plan/diff.ts';
 import { hostPaths } from '../desired/paths.ts';
 import { withLock } from '../apply/lock.ts';
 import { run, tryRun } from '../apply/remote.ts';
@@ -22,9 +22,9 @@ export const register: RegisterCommand = (program, bind) => {
         const snapshot = await probe(session);
         const hosts = reachable(snapshot);
         for (const h of Object.values(snapshot.hosts)) if (h.status !== 'ok') ctx.out.warn(`${h.host}: ${h.message} — left as it is`);
+        const appContainers = new Map(hosts.map((host) => [host.host, host.containers.filter((c) => isOwnedBy(c, config.service, config.destination))]));
         for (const host of hosts) {
-          const mine = host.containers.filter((c) => isOwnedBy(c, config.service, config.destination));
-          ctx.out.print(`${host.host}: ${mine.length} app container(s)${host.containers.some((c) => c.name === 'traefik') ? ', Traefik' : ''}`);
+          ctx.out.print(`${host.host}: ${appContainers.get(host.host)!.length} app container(s)${host.containers.some(isManagedTraefik) ? ', Traefik' : ''}`);
         }
         await confirm(ctx, `Remove ${config.service}${config.destination ? ` (${config.destination})` : ''} from ${hosts.length} host(s)?`, options.autoApprove);
         const paths = hostPaths(config.service, config.destination);
@@ -32,14 +32,14 @@ export const register: RegisterCommand = (program, bind) => {
         await withLock(session.remote, hosts.map((h) => h.host), { service: config.service, destination: config.destination, command: 'remove' }, async () => {
           await Promise.all(
             hosts.map(async (host) => {
-              const mine = host.containers.filter((c) => isOwnedBy(c, config.service, config.destination));
+              const mine = appContainers.get(host.host)!;
               for (const c of mine) await run(session.remote, host.host, docker.removeContainer(c.id, { force: true }));
               const images = [...new Set(mine.map((c) => c.image))];
               for (const image of images) await tryRun(session.remote, host.host, docker.removeImage(image));
               // Traefik and the network are shared: only removed when no other mrsk app is left on the host.
               const others = await run(session.remote, host.host, docker.listContainerIds({ label: 'mrsk.service' }, { all: true }));
               if (others.stdout.trim() === '') {
-                const traefik = host.containers.find((c) => c.name === 'traefik' && c.labels['mrsk.traefik'] === 'true');
+                const traefik = host.containers.find(isManagedTraefik);
                 if (traefik) {
                   await run(session.remote, host.host, docker.removeContainer(traefik.id, { force: true }));
                   await tryRun(session.remote, host.host, docker.removeImage(traefik.image));
