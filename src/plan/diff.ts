@@ -12,7 +12,8 @@
 // - Traefik is replaced stop-first when missing, stopped or different; a Traefik the config no
 //   longer needs is left alone (other services on the host may route through it).
 // - Stopped containers are kept for rollback: the newest `retain_containers` per role per host;
-//   older ones are removed, then their images when no container uses them any more.
+//   older ones are removed, then their images when no container uses them any more. A container
+//   that never became healthy (never-healthy.ts) takes no slot: the newest is kept, older go.
 // - Roles run one after another on a host, primary first; hosts roll in boot.limit batches.
 import { SPEC_HASH_LABEL } from '../desired/spec-hash.ts';
 import { canonicalJson } from '../desired/canonical.ts';
@@ -21,6 +22,7 @@ import type { ContainerSpec, Desired, DesiredHost, TraefikSpec } from '../desire
 import type { ContainerState, ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
 import { containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
 import { fingerprintSnapshot } from './fingerprint.ts';
+import { isNeverHealthy } from './never-healthy.ts';
 import type { BlockedHost, ChangeAction, ChangeSymbol, Plan, PlanStep, StepAction, ValueChange } from './types.ts';
 
 /** Limits a plan to some hosts and/or roles (`--hosts`, `--roles`); names are exact. */
@@ -488,13 +490,25 @@ class HostPlanner {
         .filter((c) => !this.#removed.has(c.id) && !this.#started.has(c.id))
         .filter((c) => !inService(c) || this.#stopped.has(c.id))
         .sort(byNewest);
-      for (const container of stoppedAfterPlan.slice(retain)) {
+      // A version that never became healthy is no rollback target: it takes no retained slot.
+      // The newest one is kept for inspection (none with retain_containers 0), older ones go.
+      const retained = stoppedAfterPlan.filter((c) => !isNeverHealthy(c));
+      const neverHealthy = stoppedAfterPlan.filter((c) => isNeverHealthy(c));
+      const plural = retain === 1 ? '' : 's';
+      const removals = [
+        ...retained.slice(retain).map((c) => ({ container: c, cause: `older than the ${retain} retained stopped container${plural} of role ${role || '(none)'}` })),
+        ...neverHealthy.slice(Math.min(retain, 1)).map((c) => ({
+          container: c,
+          cause: retain === 0 ? `never became healthy (retain_containers is 0)` : `never became healthy; a newer one of role ${role || '(none)'} is kept for inspection`,
+        })),
+      ];
+      for (const { container, cause } of removals) {
         const stoppedBy = this.#stopped.get(container.id);
         const remove = this.#add({
           id: this.#id('container', container.name, 'remove'),
           address: stoppedBy?.address ?? this.#address('container', container.name),
           symbol: stoppedBy?.symbol ?? '-',
-          cause: `older than the ${retain} retained stopped container${retain === 1 ? '' : 's'} of role ${role || '(none)'}`,
+          cause,
           dependsOn: stoppedBy ? [stoppedBy.step] : after ? [after] : [],
           precondition: { containerId: container.id },
           action: this.#removeAction(container),
