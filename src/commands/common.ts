@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import type { CommandContext } from '../cli/context.ts';
 import type { Config } from '../config/types.ts';
 import { loadConfig } from '../config/load.ts';
+import { refusePlaceholders } from '../config/refuse-placeholders.ts';
 import { resolveVersion } from '../config/version.ts';
 import { selectHosts } from '../config/select.ts';
 import { createSshRunner, sshRunnerOptionsFromConfig } from '../ssh/pool.ts';
@@ -34,6 +35,8 @@ export async function loadSessionConfig(ctx: CommandContext): Promise<Config> {
 /** Loads the config, selects hosts and prepares (lazy) SSH connections. Call close() in finally. */
 export async function openSession(ctx: CommandContext, overrides: { maxConcurrent?: number } = {}): Promise<Session> {
   const config = await loadSessionConfig(ctx);
+  // Before any connection: the template's documentation addresses must never be contacted.
+  await refusePlaceholders(config);
   const selection = selectHosts(config, { hosts: ctx.global.hosts, roles: ctx.global.roles, primary: ctx.global.primary });
   const options = sshRunnerOptionsFromConfig(config);
   const runner = createSshRunner(overrides.maxConcurrent ? { ...options, maxConcurrentHosts: overrides.maxConcurrent } : options);
