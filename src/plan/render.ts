@@ -2,13 +2,22 @@
 // scripts read (`mrsk plan --json`). Neither decides anything; both only format.
 import { diffWordsWithSpace } from 'diff';
 import type { ChangeSymbol, Plan, PlanStep, StepAction, ValueChange } from './types.ts';
+import { abbreviateVersions, shortVersion } from './short-version.ts';
+import { visibleLength, wrapWords } from './wrap.ts';
 
 /** How to render: colours only when the caller says the terminal wants them. */
 export interface RenderOptions {
   readonly color: boolean;
   /** List each resource's operations under it. */
   readonly verbose?: boolean;
+  /** Columns to fit the text into (default and at most 80: a reading width, as Terraform's). */
+  readonly width?: number;
+  /** Which version is planned and why, e.g. `git HEAD, what \`mrsk deploy\` would ship`: a first line when given. */
+  readonly versionReason?: string;
 }
+
+/** The plan's width: 80 columns, fewer on a narrower terminal, never so few that nothing fits. */
+export const PLAN_WIDTH = 80;
 
 /** Counts per Terraform verb; each resource (address) counts once, by its symbol. */
 export interface PlanSummary {
@@ -123,53 +132,104 @@ const LEGEND = [
   '  -/+ replace (stop the old one, then start the new one)',
 ];
 
-/** The plan as text: legend, one block per host, one line per resource, blocked hosts, footer. */
+/** The resource column: longer names put their cause on the lines below instead of pushing every cause right. */
+const NAME_COLUMN = 44;
+
+/** `Planning version 0123456789ab (git HEAD, …).`: which version and why, when the caller knows. */
+function versionLines(plan: Plan, options: RenderOptions, width: number): string[] {
+  if (!options.versionReason) return [];
+  return wrapWords(`Planning version ${shortVersion(plan.version)} (${options.versionReason}).`, width, '', '  ');
+}
+
+/** The plan's last line: `Plan: 1 to add, …` or `No changes. …`; all `mrsk plan -q` prints besides blocked hosts. */
+export function planSummaryLine(plan: Plan, options: Pick<RenderOptions, 'color'> = { color: false }): string {
+  const paint = painter(options.color);
+  if (plan.steps.length === 0 && plan.blockedHosts.length === 0) {
+    return `${paint('bold', 'No changes. Hosts match the configuration.')} (${targetOf(plan)})`;
+  }
+  if (plan.steps.length === 0) return paint('bold', 'No changes on the hosts that could be planned.');
+  const summary = summarizePlan(plan);
+  return `${paint('bold', 'Plan:')} ${summary.add} to add, ${summary.change} to change, ${summary.replace} to replace, ${summary.destroy} to destroy.`;
+}
+
+function targetOf(plan: Plan): string {
+  return `${plan.service}${plan.destination ? ` (${plan.destination})` : ''} version ${shortVersion(plan.version)}`;
+}
+
+function blockedLines(plan: Plan, paint: ReturnType<typeof painter>, width: number): string[] {
+  if (plan.blockedHosts.length === 0) return [];
+  const lines = [paint('red', `Cannot plan ${plan.blockedHosts.length} host${plan.blockedHosts.length === 1 ? '' : 's'}:`)];
+  for (const blocked of plan.blockedHosts) {
+    lines.push(...wrapWords(`${paint('bold', blocked.host)}: ${blocked.status}: ${blocked.message}`, width, '  ', '    '));
+  }
+  return lines;
+}
+
+/**
+ * The plan as text: legend, one block per host, one line per resource, blocked hosts, footer.
+ * Fits the width: versions are shown 12 characters long and causes wrap between words.
+ */
 export function renderPlan(plan: Plan, options: RenderOptions): string {
   const paint = painter(options.color);
-  const summary = summarizePlan(plan);
-  const lines: string[] = [];
-  const target = `${plan.service}${plan.destination ? ` (${plan.destination})` : ''} version ${plan.version}`;
+  const width = Math.min(PLAN_WIDTH, Math.max(40, options.width ?? PLAN_WIDTH));
+  const lines: string[] = [...versionLines(plan, options, width)];
 
   if (plan.steps.length === 0 && plan.blockedHosts.length === 0) {
-    lines.push(paint('bold', `No changes. Hosts match the configuration.`) + ` (${target})`);
+    lines.push(...wrapWords(planSummaryLine(plan, options), width, '', '  '));
     return `${lines.join('\n')}\n`;
   }
 
-  lines.push(...LEGEND, '', `mrsk will converge ${target}:`);
+  if (lines.length > 0) lines.push('');
+  lines.push(...LEGEND, '', ...wrapWords(`mrsk will converge ${targetOf(plan)}:`, width, '', '  '));
   const resources = resourcesOf(plan);
   const hosts = [...new Set(plan.steps.map((step) => step.host))];
   for (const host of hosts) {
     const mine = resources.filter((resource) => resource.host === host);
     const batch = mine[0]!.steps[0]!.batch;
     lines.push('', paint('bold', host) + paint('dim', `  (batch ${batch + 1})`));
-    const width = Math.max(...mine.map((resource) => resource.address.length - host.length - 1));
-    for (const resource of mine) {
+    const names = mine.map((resource) => abbreviateVersions(resource.address.slice(host.length + 1)));
+    const column = Math.max(0, ...names.map((name) => name.length).filter((length) => length <= NAME_COLUMN));
+    mine.forEach((resource, index) => {
       const first = resource.steps[0]!;
-      const name = resource.address.slice(host.length + 1);
+      const name = names[index]!;
       const symbol = paintSymbol(paint, first.symbol);
       const pad = ' '.repeat(3 - first.symbol.length);
-      lines.push(`  ${symbol}${pad} ${name.padEnd(width)}  ${paint('dim', first.cause)}`);
-      for (const change of resource.steps.flatMap((step) => step.changes ?? [])) {
-        lines.push(`        ${renderChange(change, paint, options.color)}`);
+      const cause = abbreviateVersions(first.cause);
+      const head = `  ${symbol}${pad} ${name.length <= column ? name.padEnd(column) : name}  `;
+      if (name.length <= column && visibleLength(head) + cause.length <= width) {
+        lines.push(head + paint('dim', cause));
+      } else if (name.length <= column && visibleLength(head) <= width / 2) {
+        // The cause wraps under itself, so the resource column stays clear.
+        const indent = ' '.repeat(visibleLength(head));
+        const [line0, ...rest] = wrapWords(cause, width - indent.length, '', '');
+        lines.push(head + paint('dim', line0!), ...rest.map((line) => indent + paint('dim', line)));
+      } else {
+        lines.push(head.trimEnd(), ...wrapWords(cause, width, '      ', '      ').map((line) => paint('dim', line)));
       }
-      if (options.verbose) for (const step of resource.steps) lines.push(paint('dim', `        · ${describeAction(step.action)}`));
-    }
+      for (const change of resource.steps.flatMap((step) => step.changes ?? [])) {
+        lines.push(...wrapWords(renderChange(change, paint, options.color), width, '        ', '          '));
+      }
+      if (options.verbose) {
+        for (const step of resource.steps) {
+          lines.push(...wrapWords(abbreviateVersions(describeAction(step.action)), width, '        · ', '          ').map((line) => paint('dim', line)));
+        }
+      }
+    });
   }
-  if (plan.blockedHosts.length > 0) {
-    lines.push('', paint('red', `Cannot plan ${plan.blockedHosts.length} host${plan.blockedHosts.length === 1 ? '' : 's'}:`));
-    for (const blocked of plan.blockedHosts) lines.push(`  ${paint('bold', blocked.host)}: ${blocked.status}: ${blocked.message}`);
-  }
-  lines.push('');
-  if (plan.steps.length === 0) lines.push(paint('bold', 'No changes on the hosts that could be planned.'));
-  else {
-    lines.push(
-      `${paint('bold', 'Plan:')} ${summary.add} to add, ${summary.change} to change, ${summary.replace} to replace, ${summary.destroy} to destroy.`,
-    );
-    if (plan.batchWait > 0 && new Set(plan.steps.map((step) => step.batch)).size > 1) {
-      lines.push(paint('dim', `Hosts roll in batches, ${plan.batchWait}s apart.`));
-    }
+  const blocked = blockedLines(plan, paint, width);
+  if (blocked.length > 0) lines.push('', ...blocked);
+  lines.push('', planSummaryLine(plan, options));
+  if (plan.steps.length > 0 && plan.batchWait > 0 && new Set(plan.steps.map((step) => step.batch)).size > 1) {
+    lines.push(paint('dim', `Hosts roll in batches, ${plan.batchWait}s apart.`));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** What `-q` shows of a plan: the hosts that could not be planned (they are errors) and the summary line. */
+export function renderQuietPlan(plan: Plan, options: RenderOptions): string {
+  const paint = painter(options.color);
+  const width = Math.min(PLAN_WIDTH, Math.max(40, options.width ?? PLAN_WIDTH));
+  return `${[...blockedLines(plan, paint, width), planSummaryLine(plan, options)].join('\n')}\n`;
 }
 
 /** One step in the JSON document. */

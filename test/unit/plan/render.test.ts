@@ -96,3 +96,64 @@ test('JSON: format_version 1 with address, host, actions, cause, depends_on per 
   assert.deepEqual(json.blocked_hosts, []);
   assert.deepEqual(planToJson(planOf('host-unreachable')).blocked_hosts, [{ host: 'h2.example.com', status: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.3:22' }]);
 });
+
+// ---- reading width: short versions, 80 columns, the quiet view -------------------------------
+
+import { abbreviateVersions, shortVersion } from '../../../src/plan/short-version.ts';
+import { renderQuietPlan, planSummaryLine } from '../../../src/plan/render.ts';
+import { visibleLength, wrapWords } from '../../../src/plan/wrap.ts';
+
+const COMMIT = '3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f90a1b2c3';
+
+test('a commit hash is shown 12 characters long, a dirty-tree digest 8; other versions as they are', () => {
+  assert.equal(shortVersion(COMMIT), '3c4d5e6f7a8b');
+  assert.equal(shortVersion(`${COMMIT}_uncommitted_0123456789abcdef`), '3c4d5e6f7a8b_uncommitted_01234567');
+  assert.equal(shortVersion('v2'), 'v2');
+  assert.equal(shortVersion('2026-11-30.1'), '2026-11-30.1');
+  assert.equal(abbreviateVersions(`run app-web-${COMMIT} (reg/app:${COMMIT})`), 'run app-web-3c4d5e6f7a8b (reg/app:3c4d5e6f7a8b)');
+  const imageId = 'sha256:5f1c0e8a9b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e';
+  assert.equal(abbreviateVersions(imageId), imageId, 'a 64-hex image id is no commit hash');
+  assert.equal(abbreviateVersions(COMMIT.toUpperCase()), COMMIT.toUpperCase(), 'git prints hashes in lower case; anything else is left alone');
+});
+
+test('wrapWords breaks between words with the given indents; a word longer than a line stays whole', () => {
+  assert.deepEqual(wrapWords('one two three four', 10, '- ', '  '), ['- one two', '  three', '  four']);
+  assert.deepEqual(wrapWords('a ' + 'x'.repeat(20) + ' b', 10, '', ''), ['a', 'x'.repeat(20), 'b']);
+  assert.equal(visibleLength(`${ESC}31mred${ESC}0m`), 3, 'colour codes take no columns');
+});
+
+test('every scenario renders within 80 columns (only a single over-long word may exceed it), colour or not', () => {
+  for (const scenario of scenarios()) {
+    const plan = diff(desired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
+    for (const color of [false, true]) {
+      for (const line of renderPlan(plan, { color, verbose: true }).split('\n')) {
+        if (visibleLength(line) > 80) assert.ok(!line.trim().includes(' '), `${scenario.name}: wider than 80 columns: ${line}`);
+      }
+    }
+  }
+});
+
+test('a narrower width wraps causes under their own column; wider than 80 is still 80', () => {
+  const plan = planOf('traefik-changed');
+  const narrow = renderPlan(plan, { color: false, width: 60 });
+  for (const line of narrow.split('\n')) assert.ok(visibleLength(line) <= 60, line);
+  assert.match(narrow, /\n {2}-\/\+ traefik {2}traefik image traefik:v3\.5 → traefik:v3\.6,\n {15}args changed \(added/);
+  assert.equal(renderPlan(plan, { color: false, width: 200 }), renderPlan(plan, { color: false }));
+});
+
+test('the version reason is the first line when given', () => {
+  const text = renderPlan(planOf('new-version'), { color: false, versionReason: 'git HEAD, what `mrsk deploy` would ship' });
+  assert.ok(text.startsWith('Planning version v2 (git HEAD, what `mrsk deploy` would ship).\n\nResource actions'));
+  const none = renderPlan(planOf('no-changes'), { color: false, versionReason: 'deployed now' });
+  assert.equal(none, 'Planning version v1 (deployed now).\nNo changes. Hosts match the configuration. (app version v1)\n');
+});
+
+test('the quiet view is the summary line, plus the hosts that could not be planned', () => {
+  assert.equal(renderQuietPlan(planOf('new-version'), { color: false }), 'Plan: 0 to add, 2 to change, 3 to replace, 0 to destroy.\n');
+  assert.equal(renderQuietPlan(planOf('no-changes'), { color: false }), 'No changes. Hosts match the configuration. (app version v1)\n');
+  assert.equal(
+    renderQuietPlan(planOf('host-unreachable'), { color: false }),
+    'Cannot plan 1 host:\n  h2.example.com: unreachable: connect ECONNREFUSED 10.0.0.3:22\nPlan: 0 to add, 1 to change, 2 to replace, 0 to destroy.\n',
+  );
+  assert.equal(planSummaryLine(planOf('new-version')), 'Plan: 0 to add, 2 to change, 3 to replace, 0 to destroy.');
+});
