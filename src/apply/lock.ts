@@ -1,15 +1,22 @@
 // The deploy lock: a folder on every host touched, made atomically with mkdir, holding a JSON
 // record of who holds it, for what, and until when (a lease). A lease that has run out means
-// the holder died: the lock is reported as stale and may be taken over with --force.
+// the holder died: the lock is reported as stale and may be taken over with --force. A lock
+// whose holder was a process on this machine that is gone (Ctrl-C'd twice, killed, crashed) is
+// taken over by the next run from this machine at once, with a warning naming the dead holder.
 import { randomUUID } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
-import { LockHeldError } from '../errors.ts';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { hostname, uptime, userInfo } from 'node:os';
+import { HostError, LockHeldError } from '../errors.ts';
 import type { LockInfo } from '../probe/types.ts';
 import { shq } from '../ssh/quote.ts';
 import { hostPaths } from '../desired/paths.ts';
 import { run, sleep, type Remote } from './remote.ts';
 
 export const DEFAULT_LEASE_SECONDS = 15 * 60;
+/** How often a held lock's lease is extended. */
+export const RENEW_INTERVAL_MS = 60_000;
+/** Clean-up commands (release, audit) get this long per host, so that an interrupted run ends promptly. */
+const CLEANUP_TIMEOUT_MS = 30_000;
 
 export function whoAmI(): string {
   let user = 'unknown';
@@ -19,6 +26,80 @@ export function whoAmI(): string {
     // no passwd entry (containers): keep 'unknown'
   }
   return `${process.env.MRSK_USER ?? user}@${hostname()}`;
+}
+
+/**
+ * Where the holding process runs, precisely enough to tell later whether its pid can be checked
+ * here: host name, and on Linux the boot id and pid namespace (two containers or two machines may
+ * share a host name; a pid means something only inside one pid namespace of one boot).
+ */
+export interface ProcessPlace {
+  readonly host: string;
+  readonly bootId?: string;
+  readonly pidNamespace?: string;
+  /** Seconds since the epoch when this machine booted (the check where /proc is missing). */
+  readonly bootTime: number;
+  /** The process's start time in clock ticks after boot (Linux), so that a reused pid is not taken for the holder. */
+  readonly pidStart?: string;
+}
+
+/** The lock record as mrsk writes it: LockInfo plus the holder's place. */
+export interface LockRecord extends LockInfo {
+  readonly place?: ProcessPlace;
+}
+
+function readTrimmed(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Field 22 of /proc/PID/stat: when the process started, in clock ticks after boot. */
+function processStart(pid: number | 'self'): string | undefined {
+  const stat = readTrimmed(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  // the command name (field 2) is in parentheses and may hold spaces: count from the last ')'
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+export function currentPlace(): ProcessPlace {
+  let pidNamespace: string | undefined;
+  try {
+    pidNamespace = readlinkSync('/proc/self/ns/pid');
+  } catch {
+    pidNamespace = undefined;
+  }
+  const bootId = readTrimmed('/proc/sys/kernel/random/boot_id');
+  const pidStart = processStart('self');
+  return {
+    host: hostname(),
+    ...(bootId ? { bootId } : {}),
+    ...(pidNamespace ? { pidNamespace } : {}),
+    bootTime: Math.round(Date.now() / 1000 - uptime()),
+    ...(pidStart ? { pidStart } : {}),
+  };
+}
+
+/** Whether a recorded place is this machine (same boot, same pid namespace): only then does its pid mean a process here. */
+function isHere(place: ProcessPlace, here = currentPlace()): boolean {
+  if (place.host !== here.host) return false;
+  if (place.bootId || here.bootId) return place.bootId === here.bootId && place.pidNamespace === here.pidNamespace;
+  return Math.abs(place.bootTime - here.bootTime) <= 5;
+}
+
+/** Whether process PID is gone: no such process, or the pid now belongs to a process started at another time. */
+function processGone(pid: number, pidStart?: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
+    // EPERM: a process of another user has this pid; fall through to the start-time check
+  }
+  if (!pidStart) return false;
+  const now = processStart(pid);
+  return now !== undefined && now !== pidStart;
 }
 
 export interface LockRequest {
@@ -33,19 +114,42 @@ export interface LockRequest {
   readonly waitSeconds?: number;
   /** Held by a person, not by this process (`mrsk lock acquire`): no pid is recorded, so the lock does not turn stale when this process exits. */
   readonly manual?: boolean;
+  /** Where warnings go (a take-over, a failed lease renewal); default: the handler set with setLockWarningHandler. */
+  readonly onWarning?: (message: string) => void;
+  /** How often withLock extends the lease (default RENEW_INTERVAL_MS). */
+  readonly renewIntervalMs?: number;
+}
+
+let defaultWarningHandler: (message: string) => void = () => {};
+
+/** Sets where lock warnings go when a request names no onWarning (the CLI sets its output). */
+export function setLockWarningHandler(handler: (message: string) => void): void {
+  defaultWarningHandler = handler;
+}
+
+const warnOf = (request: Pick<LockRequest, 'onWarning'>) => request.onWarning ?? ((message: string) => defaultWarningHandler(message));
+
+/** What one lease renewal did on each host. */
+export interface RenewReport {
+  readonly renewed: readonly string[];
+  /** The host did not answer, or the command failed: the lease there runs until its old end. */
+  readonly failed: readonly { readonly host: string; readonly reason: string }[];
+  /** The lock is no longer ours there (removed, or taken over by someone else). */
+  readonly lost: readonly { readonly host: string; readonly reason: string }[];
 }
 
 export interface HeldLock {
   readonly info: LockInfo;
   readonly hosts: readonly string[];
-  /** Extends the lease on every host. */
-  renew(): Promise<void>;
+  /** Extends the lease on every host; says where that did not work. */
+  renew(): Promise<RenewReport>;
+  /** Releases the lock on every host; throws a LockHeldError naming the hosts where that failed and how to clear them. */
   release(): Promise<void>;
 }
 
 export type LockAttempt = { acquired: true } | { acquired: false; holder?: LockInfo; stale: boolean };
 
-function makeInfo(request: LockRequest, id: string): LockInfo {
+function makeInfo(request: LockRequest, id: string): LockRecord {
   const now = Date.now();
   return {
     id,
@@ -54,38 +158,75 @@ function makeInfo(request: LockRequest, id: string): LockInfo {
     message: request.message,
     acquiredAt: new Date(now).toISOString(),
     leaseExpiresAt: new Date(now + (request.leaseSeconds ?? DEFAULT_LEASE_SECONDS) * 1000).toISOString(),
-    ...(request.manual ? {} : { pid: process.pid }),
+    ...(request.manual ? {} : { pid: process.pid, place: currentPlace() }),
   };
 }
 
-/** Whether the process holding the lock ran on this machine and is gone (killed, crashed). */
-function holderIsDeadHere(info: LockInfo): boolean {
-  if (!info.pid || info.holder.split('@').pop() !== hostname()) return false;
-  try {
-    process.kill(info.pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+/**
+ * Whether the run holding the lock was a process on this machine that is gone (killed, crashed,
+ * or finished without releasing). Certain only for records that say where they were made; for
+ * older records a matching host name and a missing pid only make the lock stale (--force).
+ */
+export function holderGoneHere(info: LockInfo): boolean {
+  const place = (info as LockRecord).place;
+  if (!info.pid || !place || typeof place !== 'object') return false;
+  return isHere(place) && processGone(info.pid, place.pidStart);
+}
+
+/** The same for records without a place (written by older mrsk): the host name must match. */
+function legacyHolderDeadHere(info: LockInfo): boolean {
+  if (!info.pid || (info as LockRecord).place || info.holder.split('@').pop() !== hostname()) return false;
+  return processGone(info.pid);
 }
 
 /** A lock is stale when its lease ran out, or when its holder ran here and its process is gone. */
 export function isStale(info: LockInfo, now = Date.now()): boolean {
-  return Date.parse(info.leaseExpiresAt) < now || holderIsDeadHere(info);
+  return Date.parse(info.leaseExpiresAt) < now || holderGoneHere(info) || legacyHolderDeadHere(info);
+}
+
+/** Text a host sent, safe to print: no control characters (a hostile host could send escape sequences). */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+/** "in 14 min" / "3 min ago", to read a lease end at a glance. */
+export function relativeTime(iso: string, now = Date.now()): string {
+  const ms = Date.parse(iso) - now;
+  if (Number.isNaN(ms)) return 'unknown';
+  const abs = Math.abs(ms);
+  const amount = abs < 90_000 ? `${Math.max(1, Math.round(abs / 1000))} s` : abs < 5_400_000 ? `${Math.round(abs / 60_000)} min` : `${(abs / 3_600_000).toFixed(1)} h`;
+  return ms >= 0 ? `in ${amount}` : `${amount} ago`;
 }
 
 export function describeLock(info: LockInfo, now = Date.now()): string {
-  const why = holderIsDeadHere(info) ? `its process ${info.pid} on this machine is gone` : 'its lease ran out; the holder is probably gone';
-  const stale = isStale(info, now) ? ` (STALE: ${why} — take it over with --force)` : '';
-  return `held by ${info.holder} since ${info.acquiredAt} for \`${info.command}\`${info.message ? ` ("${info.message}")` : ''}, lease until ${info.leaseExpiresAt}${stale}`;
+  const gone = holderGoneHere(info);
+  const why = gone
+    ? `its process ${info.pid} on this machine is gone — the next run from this machine takes it over`
+    : legacyHolderDeadHere(info)
+      ? `its process ${info.pid} on this machine is gone — take it over with --force`
+      : `its lease ran out ${relativeTime(info.leaseExpiresAt, now)}; the holder is probably gone — take it over with --force`;
+  const stale = isStale(info, now) ? ` (STALE: ${why})` : '';
+  const lease = `lease until ${info.leaseExpiresAt}${Date.parse(info.leaseExpiresAt) >= now ? ` (${relativeTime(info.leaseExpiresAt, now)})` : ''}`;
+  return printable(`held by ${info.holder} since ${info.acquiredAt} for \`${info.command}\`${info.message ? ` ("${info.message}")` : ''}, ${lease}${stale}`);
 }
 
-/** One attempt on one host: create the lock folder, or report who holds it. */
-async function tryAcquire(remote: Remote, host: string, request: LockRequest, info: LockInfo, takeOver: boolean): Promise<LockAttempt> {
+/** The command that clears the lock on some hosts by hand. */
+export function releaseCommand(hosts: readonly string[], destination?: string): string {
+  return `mrsk lock release --force${destination ? ` -d ${destination}` : ''} -h ${hosts.join(',')}`;
+}
+
+/** One attempt on one host: create the lock folder, or report who holds it. takeOver removes the lock first (only if it still has record `expectId`, when given). */
+async function tryAcquire(remote: Remote, host: string, request: LockRequest, info: LockInfo, takeOver: false | { expectId?: string }): Promise<LockAttempt> {
   const paths = hostPaths(request.service, request.destination);
+  const remove = !takeOver
+    ? ':'
+    : takeOver.expectId
+      ? `{ if grep -q ${shq(`"id":"${takeOver.expectId}"`)} ${shq(paths.lockHolder)} 2>/dev/null; then rm -rf ${shq(paths.lockDir)}; fi; }`
+      : `rm -rf ${shq(paths.lockDir)}`;
   const script = [
     `mkdir -p ${shq(paths.root)}`,
-    takeOver ? `rm -rf ${shq(paths.lockDir)}` : ':',
+    remove,
     `if mkdir ${shq(paths.lockDir)} 2>/dev/null; then cat > ${shq(paths.lockHolder)} && echo MRSK_LOCK_ACQUIRED; ` +
       `else cat ${shq(paths.lockHolder)} 2>/dev/null; echo; echo MRSK_LOCK_HELD; fi`,
   ].join(' && ');
@@ -94,7 +235,8 @@ async function tryAcquire(remote: Remote, host: string, request: LockRequest, in
   const body = result.stdout.replace('MRSK_LOCK_HELD', '').trim();
   let holder: LockInfo | undefined;
   try {
-    holder = body ? (JSON.parse(body) as LockInfo) : undefined;
+    const parsed = body ? (JSON.parse(body) as LockInfo) : undefined;
+    holder = parsed && typeof parsed === 'object' && typeof parsed.id === 'string' && typeof parsed.holder === 'string' ? parsed : undefined;
   } catch {
     holder = undefined;
   }
@@ -107,80 +249,267 @@ function uninterruptible(remote: Remote): Remote {
   return { runner: remote.runner, secrets: remote.secrets };
 }
 
-async function releaseOn(remote: Remote, hosts: readonly string[], request: Pick<LockRequest, 'service' | 'destination'>, id?: string): Promise<void> {
+function reasonOf(error: unknown, host: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return printable((message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message).split('\n')[0] ?? '');
+}
+
+/** Removes the lock (ours only, when id is given) on every host; returns the hosts where that failed, with why. */
+async function releaseOn(
+  remote: Remote,
+  hosts: readonly string[],
+  request: Pick<LockRequest, 'service' | 'destination'>,
+  id?: string,
+): Promise<{ host: string; reason: string }[]> {
   remote = uninterruptible(remote);
   const paths = hostPaths(request.service, request.destination);
   const script = id
     ? `if grep -q ${shq(`"id":"${id}"`)} ${shq(paths.lockHolder)} 2>/dev/null; then rm -rf ${shq(paths.lockDir)}; fi`
     : `rm -rf ${shq(paths.lockDir)}`;
-  await Promise.all(hosts.map((host) => run(remote, host, { script })));
+  const results = await Promise.allSettled(hosts.map((host) => run(remote, host, { script }, { timeoutMs: CLEANUP_TIMEOUT_MS })));
+  return results.flatMap((result, i) => (result.status === 'rejected' ? [{ host: hosts[i]!, reason: reasonOf(result.reason, hosts[i]!) }] : []));
 }
 
-/** Takes the lock on every host, or none: on any refusal the hosts already locked are released. */
+/** The sentence a result carries when the lock stayed on some hosts. */
+export function stuckLockText(stuck: readonly { host: string; reason: string }[], destination?: string, verb = 'could not be released'): string {
+  const where = stuck.map((s) => `${s.host} (${s.reason})`).join(', ');
+  return (
+    `The deploy lock ${verb} on ${where}: it blocks other runs there until its lease ends ` +
+    `(a run from this machine takes it over once this process has exited). Clear it with \`${releaseCommand(stuck.map((s) => s.host), destination)}\`.`
+  );
+}
+
+/** A connection that never opened ran nothing on the host: there is no lock there to release. */
+function neverRan(error: unknown): boolean {
+  return error instanceof HostError && ['unreachable', 'auth-failed', 'host-key-changed', 'host-key-unknown'].includes(error.kind);
+}
+
+/** Takes the lock on every host, or none: on any refusal or error the hosts already locked are released. */
 export async function acquireLock(remote: Remote, hosts: readonly string[], request: LockRequest): Promise<HeldLock> {
   const id = randomUUID();
+  const warn = warnOf(request);
   let info = makeInfo(request, id);
   const deadline = Date.now() + (request.waitSeconds ?? 0) * 1000;
   for (;;) {
-    const attemptOn = async (host: string) => {
+    const attemptOn = async (host: string): Promise<LockAttempt> => {
       let attempt = await tryAcquire(remote, host, request, info, false);
-      if (!attempt.acquired && attempt.holder?.id === id) attempt = { acquired: true };
-      if (!attempt.acquired && request.force && attempt.stale) attempt = await tryAcquire(remote, host, request, info, true);
-      return { host, attempt };
+      if (!attempt.acquired && attempt.holder?.id === id) return { acquired: true };
+      if (attempt.acquired) return attempt;
+      const holder = attempt.holder;
+      if (holder && holderGoneHere(holder)) {
+        attempt = await tryAcquire(remote, host, request, info, { expectId: holder.id });
+        if (attempt.acquired) {
+          warn(printable(`${host}: took over the deploy lock of ${holder.holder}'s \`${holder.command}\` (since ${holder.acquiredAt}): its process ${holder.pid} on this machine is gone`));
+        }
+      } else if (request.force && attempt.stale) {
+        attempt = await tryAcquire(remote, host, request, info, holder ? { expectId: holder.id } : {});
+        if (attempt.acquired) warn(`${host}: took over a stale deploy lock (--force): ${holder ? describeLock(holder) : 'the lock folder had no readable record'}`);
+      }
+      return attempt;
     };
     // The first host decides between two racing runs (whoever holds it gets the rest); the others
-    // are then taken at once, one round trip each. Any refusal releases the hosts that were taken.
+    // are then taken at once, one round trip each. Any refusal or error releases the hosts that were taken.
     const [first, ...rest] = hosts;
-    const attempts = first === undefined ? [] : [await attemptOn(first)];
-    if (attempts[0]?.attempt.acquired) attempts.push(...(await Promise.all(rest.map(attemptOn))));
-    const taken = attempts.filter((a) => a.attempt.acquired).map((a) => a.host);
-    const refused = attempts.find((a) => !a.attempt.acquired);
-    const refusal = refused && !refused.attempt.acquired ? { host: refused.host, holder: refused.attempt.holder, stale: refused.attempt.stale } : undefined;
-    if (!refusal) break;
-    await releaseOn(remote, taken, request, id);
-    if (Date.now() < deadline && !remote.signal?.aborted) {
+    const settled: { host: string; outcome: PromiseSettledResult<LockAttempt> }[] = [];
+    if (first !== undefined) {
+      const [outcome] = await Promise.allSettled([attemptOn(first)]);
+      settled.push({ host: first, outcome: outcome! });
+      if (outcome!.status === 'fulfilled' && outcome!.value.acquired && !remote.signal?.aborted) {
+        const outcomes = await Promise.allSettled(rest.map(attemptOn));
+        settled.push(...outcomes.map((outcome, i) => ({ host: rest[i]!, outcome })));
+      }
+    }
+    const failedAt = settled.find((s) => s.outcome.status === 'rejected');
+    const refusals = settled.flatMap((s) =>
+      s.outcome.status === 'fulfilled' && !s.outcome.value.acquired ? [{ host: s.host, holder: s.outcome.value.holder, stale: s.outcome.value.stale }] : [],
+    );
+    const complete = settled.length === hosts.length && !failedAt && refusals.length === 0;
+    if (complete && !remote.signal?.aborted) break;
+
+    // Release what this attempt took: the hosts that said so, and those whose answer was lost
+    // (the lock may have been made there); only our own record is ever removed.
+    const inDoubt = settled.filter((s) => (s.outcome.status === 'fulfilled' ? s.outcome.value.acquired : !neverRan(s.outcome.reason))).map((s) => s.host);
+    const stuck = await releaseOn(remote, inDoubt, request, id);
+    const stuckText = stuck.length ? `\n${stuckLockText(stuck, request.destination)}` : '';
+    if (failedAt && failedAt.outcome.status === 'rejected') {
+      const error = failedAt.outcome.reason;
+      if (error instanceof Error) {
+        error.message += `${stuckText || (inDoubt.length && !remote.signal?.aborted ? `\nThe deploy lock taken meanwhile was released on ${inDoubt.join(', ')}.` : '')}`;
+        throw error;
+      }
+      throw new HostError(failedAt.host, `${String(error)}${stuckText}`);
+    }
+    if (remote.signal?.aborted) throw new LockHeldError(`interrupted while taking the deploy lock${stuckText}`);
+    if (Date.now() < deadline) {
       await sleep(Math.min(2000, deadline - Date.now()), remote.signal);
       info = makeInfo(request, id);
       continue;
     }
-    const who = refusal.holder ? describeLock(refusal.holder) : 'held, but its record is missing (left by a killed run; release it with `mrsk lock release --force`)';
-    throw new LockHeldError(
-      `the deploy lock on ${refusal.host} is ${who}. ` +
-        (refusal.stale ? 'Run again with --force to take it over, or `mrsk lock release --force`.' : 'Wait for it (--lock-wait SECONDS) or ask the holder; `mrsk lock status` shows it.'),
-    );
+    throw new LockHeldError(refusalText(refusals, request) + stuckText);
   }
+  return heldLock(remote, hosts, request, info);
+}
+
+/** Why the lock could not be taken, and what to do about it. */
+function refusalText(refusals: readonly { host: string; holder?: LockInfo; stale: boolean }[], request: LockRequest, now = Date.now()): string {
+  const [refusal] = refusals;
+  if (!refusal) return 'the deploy lock could not be taken';
+  const hosts = refusals.map((r) => r.host);
+  const release = `\`${releaseCommand(hosts, request.destination)}\``;
+  if (!refusal.holder) {
+    return `the deploy lock on ${refusal.host} is held, but its record is missing (left by a killed run): run again with --force to take it over, or release it with ${release}.`;
+  }
+  const holder = refusal.holder;
+  const head = `the deploy lock on ${hosts.join(', ')} is ${describeLock(holder, now)}.`;
+  if (refusal.stale) return `${head} Run again with --force to take it over, or release it with ${release}.`;
+  const leaseEnd = `${holder.leaseExpiresAt} (${relativeTime(holder.leaseExpiresAt, now)})`;
+  return request.force
+    ? `${head} --force takes over only a stale lock (its lease ran out, or its process on this machine is gone). ` +
+        `If you are sure its holder is gone, break it with ${release}; otherwise wait until its lease ends at ${leaseEnd}.`
+    : `${head} Wait for it (--lock-wait SECONDS) or ask ${printable(holder.holder)}; \`mrsk lock status\` shows it. ` +
+        `If you are sure its holder is gone, break it with ${release}.`;
+}
+
+function heldLock(remote: Remote, hosts: readonly string[], request: LockRequest, first: LockRecord): HeldLock {
+  let info = first;
+  const paths = hostPaths(request.service, request.destination);
   return {
-    info,
-    hosts,
-    async renew() {
-      info = { ...info, leaseExpiresAt: new Date(Date.now() + (request.leaseSeconds ?? DEFAULT_LEASE_SECONDS) * 1000).toISOString() };
-      const paths = hostPaths(request.service, request.destination);
-      await Promise.all(
-        hosts.map((host) =>
-          run(remote, host, { script: `test -d ${shq(paths.lockDir)} && cat > ${shq(paths.lockHolder)}` }, { stdin: `${JSON.stringify(info)}\n` }),
-        ),
-      );
+    get info() {
+      return info;
     },
-    release: () => releaseOn(remote, hosts, request, id),
+    hosts,
+    async renew(): Promise<RenewReport> {
+      info = { ...info, leaseExpiresAt: new Date(Date.now() + (request.leaseSeconds ?? DEFAULT_LEASE_SECONDS) * 1000).toISOString() };
+      // Only our own record is rewritten (never one that took over from us), through a
+      // temporary file so that a reader never sees half a record.
+      const script =
+        `if grep -q ${shq(`"id":"${info.id}"`)} ${shq(paths.lockHolder)} 2>/dev/null; then ` +
+        `cat > ${shq(`${paths.lockHolder}.new`)} && mv ${shq(`${paths.lockHolder}.new`)} ${shq(paths.lockHolder)} && echo MRSK_LOCK_RENEWED; ` +
+        `else cat ${shq(paths.lockHolder)} 2>/dev/null; echo; echo MRSK_LOCK_LOST; fi`;
+      const results = await Promise.allSettled(
+        hosts.map((host) => run(uninterruptible(remote), host, { script }, { stdin: `${JSON.stringify(info)}\n`, timeoutMs: CLEANUP_TIMEOUT_MS })),
+      );
+      const renewed: string[] = [];
+      const failed: { host: string; reason: string }[] = [];
+      const lost: { host: string; reason: string }[] = [];
+      results.forEach((result, i) => {
+        const host = hosts[i]!;
+        if (result.status === 'rejected') failed.push({ host, reason: reasonOf(result.reason, host) });
+        else if (result.value.stdout.includes('MRSK_LOCK_RENEWED')) renewed.push(host);
+        else {
+          const body = result.value.stdout.replace('MRSK_LOCK_LOST', '').trim();
+          let other: LockInfo | undefined;
+          try {
+            other = body ? (JSON.parse(body) as LockInfo) : undefined;
+          } catch {
+            other = undefined;
+          }
+          lost.push({ host, reason: other?.holder ? `now ${describeLock(other)}` : 'the lock was removed' });
+        }
+      });
+      return { renewed, failed, lost };
+    },
+    async release() {
+      const stuck = await releaseOn(remote, hosts, request, info.id);
+      if (stuck.length) throw new LockHeldError(stuckLockText(stuck, request.destination));
+    },
   };
 }
 
-/** Releases the lock whoever holds it (`mrsk lock release --force`). */
+/** Releases the lock whoever holds it (`mrsk lock release --force`); throws naming the hosts where that failed. */
 export async function forceRelease(remote: Remote, hosts: readonly string[], request: Pick<LockRequest, 'service' | 'destination'>): Promise<void> {
-  await releaseOn(remote, hosts, request);
+  const stuck = await releaseOn(remote, hosts, request);
+  if (stuck.length) throw new LockHeldError(`the deploy lock could not be released on ${stuck.map((s) => `${s.host} (${s.reason})`).join(', ')}`);
 }
 
-/** Runs fn while holding the lock, renewing the lease every minute; always releases. */
+/**
+ * Extends the lease every interval while fn runs. A renewal that fails is a warning (the lease
+ * still runs until its last end); one that finds the lock gone, or a lease that ran out before a
+ * renewal worked, means the lock is lost: a warning at once, and the run fails at its end.
+ */
+function keepLeaseAlive(lock: HeldLock, request: LockRequest) {
+  const warn = warnOf(request);
+  const leaseEnd = new Map(lock.hosts.map((host) => [host, Date.parse(lock.info.leaseExpiresAt)]));
+  const lost = new Map<string, string>();
+  let running: Promise<void> | undefined;
+  const tick = () => {
+    if (running) return;
+    const attemptedEnd = Date.parse(lock.info.leaseExpiresAt);
+    running = lock
+      .renew()
+      .then((report) => {
+        const newEnd = Date.parse(lock.info.leaseExpiresAt);
+        for (const host of report.renewed) leaseEnd.set(host, newEnd);
+        for (const { host, reason } of report.failed) {
+          if (lost.has(host)) continue;
+          const end = leaseEnd.get(host) ?? attemptedEnd;
+          if (end < Date.now()) {
+            lost.set(host, `its lease ran out at ${new Date(end).toISOString()} and could not be renewed (${reason})`);
+            warn(`${host}: the deploy lock's lease ran out and could not be renewed (${reason}): another run may take the lock over; this run will fail`);
+          } else {
+            warn(`${host}: could not renew the deploy lock's lease (${reason}); it stays ours until ${new Date(end).toISOString()} (${relativeTime(new Date(end).toISOString())})`);
+          }
+        }
+        for (const { host, reason } of report.lost) {
+          if (lost.has(host)) continue;
+          lost.set(host, reason);
+          warn(`${host}: the deploy lock is no longer ours (${reason}): another run may change this host; this run will fail`);
+        }
+      })
+      .catch((error: unknown) => warn(`could not renew the deploy lock's lease: ${(error as Error).message}`))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = setInterval(tick, request.renewIntervalMs ?? RENEW_INTERVAL_MS);
+  timer.unref();
+  return {
+    lost,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/**
+ * Runs fn while holding the lock, renewing the lease; always releases. A release that fails, or
+ * a lock lost during the run, is part of the result: fn's error says so, or a LockHeldError does.
+ */
 export async function withLock<T>(remote: Remote, hosts: readonly string[], request: LockRequest, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
   const lock = await acquireLock(remote, hosts, request);
-  const timer = setInterval(() => void lock.renew().catch(() => undefined), 60_000);
-  timer.unref();
+  const lease = keepLeaseAlive(lock, request);
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
-    return await fn(lock);
-  } finally {
-    clearInterval(timer);
-    await lock.release().catch(() => undefined);
+    outcome = { ok: true, value: await fn(lock) };
+  } catch (error) {
+    outcome = { ok: false, error };
   }
+  await lease.stop();
+  const problems: string[] = [];
+  if (lease.lost.size) {
+    problems.push(
+      `The deploy lock was lost during the run on ${[...lease.lost].map(([host, reason]) => `${host} (${reason})`).join(', ')}: ` +
+        'another run may have changed those hosts meanwhile; `mrsk plan` shows where they stand.',
+    );
+  }
+  let released = false;
+  try {
+    await lock.release();
+    released = true;
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (!outcome.ok) {
+    const error = outcome.error;
+    if (error instanceof Error) {
+      if (problems.length) error.message += `\n${problems.join('\n')}`;
+      else if (released && remote.signal?.aborted) error.message += `\nThe deploy lock was released on ${hosts.join(', ')}.`;
+    }
+    throw error;
+  }
+  if (problems.length) throw new LockHeldError(`the command finished, but: ${problems.join('\n')}`);
+  return outcome.value;
 }
 
 /** Appends a line to the audit log on each host: when, who, what. */
@@ -189,6 +518,8 @@ export async function audit(remote: Remote, hosts: readonly string[], service: s
   const paths = hostPaths(service, destination);
   const line = `[${new Date().toISOString()}] [${whoAmI()}]${destination ? ` [${destination}]` : ''} ${message.replace(/\n/g, ' ')}`;
   await Promise.all(
-    hosts.map((host) => run(remote, host, { script: `mkdir -p ${shq(paths.root)} && printf '%s\\n' ${shq(line)} >> ${shq(paths.auditLog)}` })),
+    hosts.map((host) =>
+      run(remote, host, { script: `mkdir -p ${shq(paths.root)} && printf '%s\\n' ${shq(line)} >> ${shq(paths.auditLog)}` }, { timeoutMs: CLEANUP_TIMEOUT_MS }),
+    ),
   );
 }

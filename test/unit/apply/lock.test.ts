@@ -1,20 +1,64 @@
 // The deploy lock's remote scripts, run for real by /bin/sh in a folder standing for each host's home.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, audit, describeLock, forceRelease, isStale, withLock } from '../../../src/apply/lock.ts';
-import { LockHeldError } from '../../../src/errors.ts';
+import { acquireLock, audit, currentPlace, describeLock, forceRelease, holderGoneHere, isStale, withLock, type LockRecord } from '../../../src/apply/lock.ts';
+import { HostError, LockHeldError, TimeoutError } from '../../../src/errors.ts';
 import { Secret } from '../../../src/secret.ts';
-import { createShellRunner } from '../../helpers/shell-runner.ts';
+import type { Command, ExecOptions, Runner } from '../../../src/ssh/types.ts';
+import { createShellRunner, type ShellRunner } from '../../helpers/shell-runner.ts';
 
 async function setup() {
   const runner = createShellRunner(await mkdtemp(join(tmpdir(), 'mrsk-lock-')));
   return { runner, remote: { runner, secrets: [] as Secret[] } };
 }
 const request = { service: 'app', command: 'deploy v2' };
+
+/** The shell runner, except that commands matching `fails` reject (or answer) as given. */
+function faulty(runner: ShellRunner, fails: (host: string, script: string) => Error | { code: number } | undefined): Runner {
+  return {
+    ...runner,
+    exec(host: string, command: Command, options?: ExecOptions) {
+      const fault = fails(host, 'script' in command ? command.script : command.join(' '));
+      if (fault instanceof Error) return Promise.reject(fault);
+      if (fault) return Promise.resolve({ code: fault.code, stdout: '', stderr: 'rm: cannot remove: Read-only file system' });
+      return runner.exec(host, command, options);
+    },
+  };
+}
+
+/** The pid of a process of this machine that has exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(child.stdout);
+}
+
+/** Puts a lock record on a host as another run would have left it. */
+async function plant(runner: ShellRunner, host: string, record: LockRecord): Promise<void> {
+  await mkdir(join(runner.homeOf(host), '.mrsk/app/lock'), { recursive: true });
+  await writeFile(join(runner.homeOf(host), '.mrsk/app/lock/holder.json'), JSON.stringify(record));
+}
+
+function record(overrides: Partial<LockRecord> = {}): LockRecord {
+  const now = Date.now();
+  return {
+    id: 'earlier-run',
+    holder: `me@${hostname()}`,
+    command: 'deploy v1',
+    acquiredAt: new Date(now - 60_000).toISOString(),
+    leaseExpiresAt: new Date(now + 14 * 60_000).toISOString(),
+    pid: process.pid,
+    place: currentPlace(),
+    ...overrides,
+  };
+}
+
+const holderOn = async (runner: ShellRunner, host: string) =>
+  JSON.parse(await readFile(join(runner.homeOf(host), '.mrsk/app/lock/holder.json'), 'utf8')) as LockRecord;
 
 describe('deploy lock', () => {
   test('acquire creates the lock folder with a holder record on every host; release removes it', async () => {
@@ -117,5 +161,178 @@ describe('deploy lock', () => {
     assert.match(lines[0]!, /^\[\d{4}-\d\d-\d\dT[\d:.]+Z\] \[.+@.+\] \[staging\] deploy v2: applied 7 steps$/);
     assert.match(lines[1]!, /odd 'quotes' \$\(and\) `ticks` newline$/);
     assert.equal((await stat(join(runner.homeOf('h1'), '.mrsk/app-staging/audit.log'))).isFile(), true);
+  });
+
+  test("a lock of this machine's dead process is taken over without --force, with a warning naming the dead holder", async () => {
+    const { runner, remote } = await setup();
+    const pid = deadPid();
+    await plant(runner, 'h1', record({ pid, holder: `alice@${hostname()}` }));
+    await plant(runner, 'h2', record({ pid, holder: `alice@${hostname()}` }));
+    assert.ok(holderGoneHere(record({ pid })));
+    assert.match(describeLock(record({ pid })), /STALE: its process \d+ on this machine is gone — the next run from this machine takes it over/);
+    const warnings: string[] = [];
+    const lock = await acquireLock(remote, ['h1', 'h2'], { ...request, onWarning: (m) => warnings.push(m) });
+    assert.equal((await holderOn(runner, 'h1')).id, lock.info.id);
+    assert.equal((await holderOn(runner, 'h2')).id, lock.info.id);
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0]!, new RegExp(`^h1: took over the deploy lock of alice@${hostname()}'s \`deploy v1\` \\(since .*\\): its process ${pid} on this machine is gone$`));
+    await lock.release();
+  });
+
+  test('a live holder here, a pid of another machine or pid namespace, or a manual lock is never taken over without --force', async () => {
+    const { runner, remote } = await setup();
+    const pid = deadPid();
+    const here = currentPlace();
+    for (const other of [
+      record(), // this very process: alive
+      record({ pid, place: { ...here, host: 'ci-runner-7' }, holder: 'ci@ci-runner-7' }),
+      record({ pid, place: { ...here, pidNamespace: 'pid:[1]' } }), // a container on this kernel
+      record({ pid, place: { ...here, bootId: 'another-boot' } }),
+      record({ pid: undefined, place: undefined }), // lock acquire by hand
+    ]) {
+      await plant(runner, 'h1', other);
+      assert.equal(holderGoneHere(other), false, JSON.stringify(other.place));
+      await assert.rejects(acquireLock(remote, ['h1'], { ...request, onWarning: assert.fail }), LockHeldError);
+      assert.equal((await holderOn(runner, 'h1')).id, 'earlier-run');
+    }
+  });
+
+  test('a reused pid does not keep a dead holder alive (Linux: the process start time differs)', { skip: process.platform !== 'linux' && 'needs /proc' }, () => {
+    const here = currentPlace();
+    assert.ok(here.pidStart, 'this process has a start time');
+    assert.equal(holderGoneHere(record({ place: { ...here, pidStart: String(Number(here.pidStart) + 1) } })), true);
+    assert.equal(holderGoneHere(record()), false);
+  });
+
+  test('--force on a live lock of another machine is refused, naming `mrsk lock release --force` with the hosts and when the lease ends', async () => {
+    const { runner, remote } = await setup();
+    const lease = new Date(Date.now() + 15 * 60_000).toISOString();
+    const other = record({ holder: 'ci@ci-runner-7', pid: 4242, place: { ...currentPlace(), host: 'ci-runner-7' }, leaseExpiresAt: lease });
+    await plant(runner, 'h1', other);
+    await assert.rejects(acquireLock(remote, ['h1', 'h2'], { ...request, destination: undefined, force: true }), (error: Error) => {
+      assert.ok(error instanceof LockHeldError);
+      assert.match(error.message, /deploy lock on h1 is held by ci@ci-runner-7 .* for `deploy v1`/);
+      assert.match(error.message, /--force takes over only a stale lock/);
+      assert.ok(error.message.includes(`otherwise wait until its lease ends at ${lease} (in 15 min)`), error.message);
+      assert.ok(error.message.includes('break it with `mrsk lock release --force -h h1`'), error.message);
+      return true;
+    });
+    // with a destination, the command names it
+    await mkdir(join(runner.homeOf('h1'), '.mrsk/app-staging/lock'), { recursive: true });
+    await writeFile(join(runner.homeOf('h1'), '.mrsk/app-staging/lock/holder.json'), JSON.stringify(other));
+    await assert.rejects(acquireLock(remote, ['h1'], { ...request, destination: 'staging' }), /Wait for it .*`mrsk lock release --force -d staging -h h1`/s);
+  });
+
+  test('taking the lock fails on one host: the locks taken on the others are released, and the error says so', async () => {
+    const { runner } = await setup();
+    // h3 times out after its lock may have been made (in doubt: released too); h2 cannot be reached at all
+    const flaky = faulty(runner, (host, script) =>
+      host === 'h3' && script.includes('MRSK_LOCK_ACQUIRED') ? new TimeoutError('h3: command timed out after 30000 ms') : undefined,
+    );
+    await assert.rejects(acquireLock({ runner: flaky, secrets: [] }, ['h1', 'h2', 'h3'], request), (error: Error) => {
+      assert.ok(error instanceof TimeoutError);
+      assert.match(error.message, /timed out/);
+      assert.match(error.message, /The deploy lock taken meanwhile was released on h1, h2, h3/);
+      return true;
+    });
+    for (const host of ['h1', 'h2', 'h3']) assert.equal(existsSync(join(runner.homeOf(host), '.mrsk/app/lock')), false, host);
+
+    const unreachable = faulty(runner, (host) => (host === 'h2' ? new HostError('h2', 'connect ECONNREFUSED', { kind: 'unreachable' }) : undefined));
+    await assert.rejects(acquireLock({ runner: unreachable, secrets: [] }, ['h1', 'h2'], request), /h2: connect ECONNREFUSED\nThe deploy lock taken meanwhile was released on h1\.$/);
+    assert.equal(existsSync(join(runner.homeOf('h1'), '.mrsk/app/lock')), false);
+  });
+
+  test('a lock that could not be released after a failed acquire is reported with the command that clears it', async () => {
+    const { runner } = await setup();
+    const broken = faulty(runner, (host, script) => {
+      if (host === 'h2' && script.includes('MRSK_LOCK_ACQUIRED')) return new HostError('h2', 'connect ECONNREFUSED', { kind: 'unreachable' });
+      if (host === 'h1' && script.startsWith('if grep -q') && script.includes('rm -rf')) return { code: 1 };
+      return undefined;
+    });
+    await assert.rejects(acquireLock({ runner: broken, secrets: [] }, ['h1', 'h2'], request), (error: Error) => {
+      assert.match(error.message, /The deploy lock could not be released on h1 \(.*exit 1.*\)/);
+      assert.ok(error.message.includes('`mrsk lock release --force -h h1`'), error.message);
+      return true;
+    });
+    assert.ok(existsSync(join(runner.homeOf('h1'), '.mrsk/app/lock')), 'the release was made to fail');
+  });
+
+  test('a failed release is not swallowed: withLock fails naming the host and the command that clears it', async () => {
+    const { runner } = await setup();
+    let releaseWorks = false;
+    const broken = faulty(runner, (host, script) => (!releaseWorks && host === 'h2' && script.startsWith('if grep -q') && script.includes('rm -rf') ? { code: 1 } : undefined));
+    const remote = { runner: broken, secrets: [] };
+    await assert.rejects(withLock(remote, ['h1', 'h2'], { ...request, destination: 'staging' }, async () => 'deployed'), (error: Error) => {
+      assert.ok(error instanceof LockHeldError);
+      assert.match(error.message, /^the command finished, but: The deploy lock could not be released on h2 \(/);
+      assert.ok(error.message.includes('`mrsk lock release --force -d staging -h h2`'), error.message);
+      return true;
+    });
+    assert.equal(existsSync(join(runner.homeOf('h1'), '.mrsk/app-staging/lock')), false);
+    assert.ok(existsSync(join(runner.homeOf('h2'), '.mrsk/app-staging/lock')));
+    releaseWorks = true;
+    await forceRelease(remote, ['h2'], { service: 'app', destination: 'staging' });
+    // the run's own error keeps its class and exit code, and says where the lock stayed
+    releaseWorks = false;
+    await assert.rejects(withLock(remote, ['h1', 'h2'], request, async () => { throw new TimeoutError('h1: health check timed out'); }), (error: Error) => {
+      assert.ok(error instanceof TimeoutError);
+      assert.match(error.message, /^h1: health check timed out\nThe deploy lock could not be released on h2/);
+      return true;
+    });
+  });
+
+  test('a lease renewal that fails is a warning; a lock lost during the run fails the run', async () => {
+    const { runner } = await setup();
+    let renewFails = true;
+    const flaky = faulty(runner, (host, script) => (renewFails && host === 'h1' && script.includes('MRSK_LOCK_RENEWED') ? new HostError('h1', 'connection lost') : undefined));
+    const warnings: string[] = [];
+    const fast = { ...request, renewIntervalMs: 30, onWarning: (m: string) => warnings.push(m) };
+    const deadline = Date.now() + 10_000;
+    const value = await withLock({ runner: flaky, secrets: [] }, ['h1', 'h2'], fast, async () => {
+      while (warnings.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      return 'done';
+    });
+    assert.equal(value, 'done', 'a failed renewal alone does not fail the run');
+    assert.match(warnings[0]!, /^h1: could not renew the deploy lock's lease \(connection lost\); it stays ours until \S+ \(in 15 min\)$/);
+
+    renewFails = false;
+    warnings.length = 0;
+    await assert.rejects(
+      withLock({ runner: flaky, secrets: [] }, ['h1', 'h2'], fast, async () => {
+        // someone breaks the lock on h2 and takes it
+        await plant(runner, 'h2', record({ id: 'intruder', holder: 'bob@elsewhere', place: undefined, pid: undefined }));
+        while (warnings.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      }),
+      (error: Error) => {
+        assert.ok(error instanceof LockHeldError);
+        assert.match(error.message, /The deploy lock was lost during the run on h2 \(now held by bob@elsewhere/);
+        return true;
+      },
+    );
+    assert.match(warnings[0]!, /^h2: the deploy lock is no longer ours \(now held by bob@elsewhere .*\): another run may change this host; this run will fail$/);
+    // the renewal never overwrote the intruder's record, and our release left it alone
+    assert.equal((await holderOn(runner, 'h2')).id, 'intruder');
+  });
+
+  test('interrupted while taking the lock: nothing stays locked', async () => {
+    const { runner } = await setup();
+    const abort = new AbortController();
+    // the interrupt arrives while the first host is being locked
+    const slow: Runner = {
+      ...runner,
+      async exec(host, command, options) {
+        const result = await runner.exec(host, command, options);
+        if ('script' in command && command.script.includes('MRSK_LOCK_ACQUIRED')) abort.abort();
+        return result;
+      },
+    };
+    await assert.rejects(acquireLock({ runner: slow, secrets: [], signal: abort.signal }, ['h1', 'h2'], request), /interrupted while taking the deploy lock/);
+    for (const host of ['h1', 'h2']) assert.equal(existsSync(join(runner.homeOf(host), '.mrsk/app/lock')), false, host);
+  });
+
+  test('what a host sends is printed without control characters', () => {
+    const text = describeLock(record({ holder: 'evil\u001b]0;pwned\u0007@x', message: 'hi\u001b[2J', place: undefined, pid: undefined }));
+    assert.doesNotMatch(text, /[\u0000-\u001f]/);
+    assert.match(text, /held by evil\?\]0;pwned\?@x/);
   });
 });
