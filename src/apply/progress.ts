@@ -39,13 +39,18 @@ function seconds(ms: number): string {
 }
 
 /** Line-per-step progress for logs. */
-export function lineProgress(out: Output): Progress {
+export function lineProgress(out: Output, signal?: AbortSignal): Progress {
   return {
     onEvent(event) {
       if (event.type === 'batch-wait') out.info(`waiting ${event.seconds}s before the next batch of hosts`);
       if (event.type !== 'step-end') return;
       const { step, status, ms } = event;
-      const mark = status === 'done' ? out.paint('green', 'ok') : status === 'failed' ? out.paint('red', 'FAILED') : out.paint('dim', 'skipped');
+      const interrupted = signal?.aborted && status !== 'done';
+      const mark = status === 'done'
+        ? out.paint('green', 'ok')
+        : interrupted
+          ? out.paint('yellow', status === 'failed' ? 'INTERRUPTED' : 'not started (interrupted)')
+          : status === 'failed' ? out.paint('red', 'FAILED') : out.paint('dim', 'skipped');
       out.info(`  ${step.host}  ${describeStep(step)} ${mark}${status === 'done' ? ` (${seconds(ms)})` : ''}`);
     },
     finish: async () => {},
@@ -59,9 +64,14 @@ interface Deferred {
   progress(message: string): void;
 }
 
-/** listr2 progress for terminals: tasks are created up front and follow the executor's events. */
-export function listrProgress(steps: readonly PlanStep[], out: Output): Progress {
+/**
+ * listr2 progress for terminals: tasks are created up front and follow the executor's events.
+ * listr2's own SIGINT handler is off (it would exit 127 at once, skipping mrsk's clean-up): an
+ * interrupt reaches the executor through the run's signal, and the display shows it.
+ */
+export function listrProgress(steps: readonly PlanStep[], out: Output, signal?: AbortSignal): Progress {
   const waiting = new Map<string, Deferred>();
+  const running = new Set<string>();
   const hosts = [...new Set(steps.map((s) => s.host))];
   const tasks: ListrTask[] = hosts.map((host) => ({
     title: host,
@@ -73,9 +83,12 @@ export function listrProgress(steps: readonly PlanStep[], out: Output): Progress
             new Promise<void>((resolve, reject) => {
               waiting.set(step.id, {
                 resolve,
-                reject,
+                reject: (error) => {
+                  if (signal?.aborted) task.title = `${describeStep(step)} (interrupted)`;
+                  reject(error);
+                },
                 skip: () => {
-                  task.skip(`${describeStep(step)} (skipped)`);
+                  task.skip(`${describeStep(step)} (${signal?.aborted ? 'not started: interrupted' : 'skipped'})`);
                   resolve();
                 },
                 progress: (message) => {
@@ -90,13 +103,27 @@ export function listrProgress(steps: readonly PlanStep[], out: Output): Progress
   const list = new Listr(tasks, {
     concurrent: true,
     exitOnError: false,
+    registerSignalListeners: false,
     renderer: 'default',
     rendererOptions: { collapseSubtasks: false, showErrorMessage: false },
   });
+  // Shown at once: listr2 holds back other output until the display ends.
+  signal?.addEventListener(
+    'abort',
+    () => {
+      for (const id of running) {
+        const deferred = waiting.get(id);
+        deferred?.progress('interrupted — stopping, then releasing the deploy lock…');
+      }
+    },
+    { once: true },
+  );
   const done = list.run().catch(() => undefined).then(() => undefined);
   const pending = new Map<string, ExecutorEvent>();
   const settle = (event: ExecutorEvent) => {
     if (event.type === 'batch-wait') return out.info(`waiting ${event.seconds}s before the next batch of hosts`);
+    if (event.type === 'step-start') running.add(event.step.id);
+    if (event.type === 'step-end') running.delete(event.step.id);
     const deferred = waiting.get(event.step.id);
     if (!deferred) {
       // The task has not been set up yet (listr starts tasks asynchronously): replay later.
@@ -127,7 +154,7 @@ export function listrProgress(steps: readonly PlanStep[], out: Output): Progress
   };
 }
 
-export function makeProgress(steps: readonly PlanStep[], out: Output): Progress {
+export function makeProgress(steps: readonly PlanStep[], out: Output, signal?: AbortSignal): Progress {
   if (out.quiet) return { onEvent: () => {}, finish: async () => {} };
-  return out.isTTY && !process.env.CI ? listrProgress(steps, out) : lineProgress(out);
+  return out.isTTY && !process.env.CI ? listrProgress(steps, out, signal) : lineProgress(out, signal);
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { MrskError, ConfigError } from '../errors.ts';
+import { setLockWarningHandler } from '../apply/lock.ts';
 import { Output } from './output.ts';
 import { addGlobalOptions, makeBind, type ProgramState } from './program.ts';
 import { commands } from './registry.ts';
@@ -21,13 +22,33 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/** Exit codes of a run ended by a signal: 128 + its number, as shells report it. */
+const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+
 export async function main(argv: readonly string[]): Promise<number> {
   const state: ProgramState = { exitCode: 0, abort: new AbortController() };
-  const onSignal = () => state.abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const verbose = argv.includes('-v') || argv.includes('--verbose');
   const errorOutput = new Output({ verbose });
+  setLockWarningHandler((message) => errorOutput.warn(message));
+  // Ctrl-C (SIGINT) and SIGTERM, on a terminal or not, take one path: the run's signal aborts,
+  // running steps stop, and the clean-up (lock release, audit line) still happens. A second
+  // signal quits at once, without clean-up.
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) {
+      errorOutput.error(
+        `${signal} again: quitting at once, without clean-up. A deploy lock left behind is taken over by the next run from this machine ` +
+          '(elsewhere: `mrsk lock release --force`); `mrsk plan` shows where the hosts stand.',
+      );
+      if (process.stderr.isTTY) process.stderr.write('\u001b[?25h'); // show the cursor the progress display hid
+      process.exit(SIGNAL_EXIT[signal] ?? 130);
+    }
+    received = signal;
+    errorOutput.warn(`interrupted (${signal}): stopping the running steps and cleaning up (deploy lock, audit log)… press Ctrl-C again to quit at once`);
+    state.abort.abort(new Error(`interrupted (${signal})`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const program = new Command('mrsk')
     .description('Zero-downtime container deploys over SSH, behind Traefik: plan, then apply.')
@@ -55,7 +76,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv as string[], { from: 'user' });
     return state.exitCode;
   } catch (error) {
-    return report(error, errorOutput);
+    const code = report(error, errorOutput);
+    if (!received || code === 0) return code;
+    errorOutput.error(
+      `Interrupted (${received}). \`mrsk plan\` shows where the hosts stand; running the same command again converges from there.`,
+    );
+    return SIGNAL_EXIT[received] ?? 130;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
