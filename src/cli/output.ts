@@ -3,6 +3,16 @@ export interface OutputOptions {
   readonly quiet?: boolean;
   readonly verbose?: boolean;
   readonly json?: boolean;
+  /** Environment to read COLUMNS from (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Columns to fit tables into: $COLUMNS when set, else the terminal's width, else 80 (pipes, CI logs). */
+export function outputWidth(stdout: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = Number.parseInt(env.COLUMNS ?? '', 10);
+  if (fromEnv > 0) return fromEnv;
+  if (stdout.isTTY && stdout.columns && stdout.columns > 0) return stdout.columns;
+  return 80;
 }
 
 export class Output {
@@ -11,6 +21,8 @@ export class Output {
   readonly quiet: boolean;
   readonly verbose: boolean;
   readonly json: boolean;
+  /** Columns tables and plans fit into (see outputWidth). */
+  readonly width: number;
   readonly #stdout: NodeJS.WritableStream;
   readonly #stderr: NodeJS.WritableStream;
 
@@ -23,6 +35,7 @@ export class Output {
     this.quiet = Boolean(options.quiet);
     this.verbose = Boolean(options.verbose);
     this.json = Boolean(options.json);
+    this.width = outputWidth(stdout, options.env);
   }
 
   /** Main results (plans, tables, YAML): always printed, even with --quiet. */

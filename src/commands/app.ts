@@ -21,6 +21,7 @@ import { classifyContainers, commonRollbackTargets, formatContainerTable, rollba
 import { formatImageTable, formatPsTable, isAppContainer, parseImageLines, parsePsLines, type PsEntry } from '../ops/docker-ps.ts';
 import { filterLines, followScript, HostLineStream, hostPrefixes, lineMatcher, stripAnsi } from '../ops/logs.ts';
 import { describeExec, execArgv } from '../ops/exec.ts';
+import { shortVersion } from '../plan/short-version.ts';
 import { deployedVersion, openSession, probe, requireHosts, type Session } from './common.ts';
 
 /** The longest timer Node accepts (~24.8 days): "no timeout" for followed logs and long execs. */
@@ -102,7 +103,7 @@ async function planExec(session: Session, snapshot: Snapshot, host: string, word
   if (options.reuse) {
     const container = currentContainer(seen, session, role.name, version);
     if (!container || container.state !== 'running') throw new Error(`no running ${role.name} container to exec in (use app exec without --reuse)`);
-    return { argv: docker.execInContainer(container.name, cmd, { interactive: tty, tty }), what: `in ${container.name}` };
+    return { argv: docker.execInContainer(container.name, cmd, { interactive: tty, tty }), what: `in ${shortVersion(container.name)}` };
   }
   const target = requireVersion(version);
   const spec = deriveDesired(session.config, target).hosts[host]?.containers.find((c) => c.role === role.name);
@@ -110,7 +111,7 @@ async function planExec(session: Session, snapshot: Snapshot, host: string, word
   const envFile = await envFileFor(session, seen, spec);
   return {
     argv: docker.runOnce(spec.image, cmd, { network: spec.network, env: spec.env, envFile: envFile.path, interactive: tty }),
-    what: `in a new ${role.name} container of ${target}`,
+    what: `in a new ${role.name} container of ${shortVersion(target)}`,
     cleanup: envFile.cleanup,
   };
 }
@@ -196,7 +197,7 @@ async function appContainers(ctx: CommandContext, options: JsonOption): Promise<
           roles: rolesOnHost(session, host).map((r) => r.name),
           currentVersion: version,
         });
-        return { host, ok: true, output: formatContainerTable(rows), data: rows };
+        return { host, ok: true, output: formatContainerTable(rows, ctx.out.width), data: rows };
       },
       print,
     );
@@ -211,8 +212,8 @@ async function appContainers(ctx: CommandContext, options: JsonOption): Promise<
         ),
       });
     } else {
-      const targets = outcomes.every((o) => o.ok) ? (common.length ? common.join(', ') : 'none') : 'unknown (not every host could be read)';
-      ctx.out.print(`Deployed version: ${version ?? 'none'}\nRollback targets on every selected host: ${targets}`);
+      const targets = outcomes.every((o) => o.ok) ? (common.length ? common.map(shortVersion).join(', ') : 'none') : 'unknown (not every host could be read)';
+      ctx.out.print(`Deployed version: ${version ? shortVersion(version) : 'none'}\nRollback targets on every selected host: ${targets}`);
     }
     return combinedExitCode(outcomes);
   } finally {
@@ -228,7 +229,7 @@ async function appImages(ctx: CommandContext): Promise<number> {
       session.hosts,
       async (host) => {
         const result = await run(session.remote, host, docker.listImages(session.config.image));
-        return { host, ok: true, output: formatImageTable(parseImageLines(result.stdout)) };
+        return { host, ok: true, output: formatImageTable(parseImageLines(result.stdout), ctx.out.width) };
       },
       printSections(ctx, 'App'),
     );
@@ -253,7 +254,7 @@ export async function appDetails(ctx: CommandContext, session: Session, json: bo
     session.hosts,
     async (host) => {
       const entries = await appPs(session, host);
-      return { host, ok: true, output: formatPsTable(entries), data: entries };
+      return { host, ok: true, output: formatPsTable(entries, ctx.out.width), data: entries };
     },
     json ? () => undefined : printSections(ctx, 'App'),
   );
@@ -326,18 +327,18 @@ async function appStartStop(ctx: CommandContext, options: LockOptions, action: '
           const running = seen.containers.filter((c) => c.state === 'running' && isAppContainer(c.labels, session.config.service, session.config.destination, [role.name]));
           for (const c of running) {
             await run(session.remote, host, docker.stopContainer(c.id, session.config.drainTimeout));
-            lines.push(`stopped ${c.name}`);
+            lines.push(`stopped ${shortVersion(c.name)}`);
           }
           if (running.length === 0) lines.push(`${role.name}: nothing running`);
         } else {
           const target = requireVersion(version);
           const container = seen.containers.find((c) => c.labels['mrsk.version'] === target && isAppContainer(c.labels, session.config.service, session.config.destination, [role.name]));
           if (!container) {
-            lines.push(`${role.name}: no container of ${target} (run mrsk deploy)`);
+            lines.push(`${role.name}: no container of ${shortVersion(target)} (run mrsk deploy)`);
             continue;
           }
           if (container.state === 'running') {
-            lines.push(`${container.name} is already running`);
+            lines.push(`${shortVersion(container.name)} is already running`);
             continue;
           }
           const spec = deriveDesired(session.config, target).hosts[host]?.containers.find((c) => c.role === role.name);
@@ -347,7 +348,7 @@ async function appStartStop(ctx: CommandContext, options: LockOptions, action: '
             await run(session.remote, host, { script: `mkdir -p ${shq(dir)} && touch ${shq(`${dir}/ok`)}` });
           }
           await run(session.remote, host, docker.startContainer(container.id));
-          lines.push(`started ${container.name}`);
+          lines.push(`started ${shortVersion(container.name)}`);
         }
       }
       return { host, ok: true, output: lines.join('\n') };

@@ -3,6 +3,7 @@
 // host runs, so `mrsk rollback VERSION` can start it again without pulling) or old.
 import type { ObservedContainer } from '../probe/types.ts';
 import { isAppContainer } from './docker-ps.ts';
+import { abbreviateVersions } from '../plan/short-version.ts';
 import { formatTable } from './table.ts';
 
 /** How a container relates to what is deployed. */
@@ -79,11 +80,23 @@ export function commonRollbackTargets(perHost: readonly (readonly string[])[]): 
   return first!.filter((version) => rest.every((list) => list.includes(version)));
 }
 
-/** The table printed under each host header. */
-export function formatContainerTable(rows: readonly ContainerRow[]): string {
+/**
+ * The table printed under each host header. Versions show 12 characters long; given a width,
+ * the name goes first (role and version say the same) and then the id.
+ */
+export function formatContainerTable(rows: readonly ContainerRow[], width?: number): string {
   if (rows.length === 0) return 'no containers of this app\n';
   return formatTable(
     ['CONTAINER ID', 'NAME', 'ROLE', 'VERSION', 'STATUS', 'CREATED', ''],
-    rows.map((r) => [r.id.slice(0, 12), r.name, r.role, r.version, r.status, r.createdAt.replace(/\.\d+Z$/, 'Z'), r.mark === 'old' ? '' : r.mark]),
+    rows.map((r) => [
+      r.id.slice(0, 12),
+      abbreviateVersions(r.name),
+      r.role,
+      abbreviateVersions(r.version),
+      r.status,
+      r.createdAt.replace(/\.\d+Z$/, 'Z'),
+      r.mark === 'old' ? '' : r.mark,
+    ]),
+    { width, fit: [{ drop: 2 }, { drop: 1 }, { cut: 'end', min: 4 }, undefined, { cut: 'end', min: 12 }] },
   );
 }

@@ -1,6 +1,7 @@
 // Parsing `docker ps --format '{{json .}}'` and `docker image ls --format '{{json .}}'` lines,
 // and the tables `mrsk details`, `app details`, `traefik details` and `app images` print.
 import { isOwnedBy } from '../plan/diff.ts';
+import { abbreviateVersions } from '../plan/short-version.ts';
 import { formatTable } from './table.ts';
 
 /** One line of `docker ps --format '{{json .}}'`, with labels parsed. */
@@ -65,12 +66,26 @@ export function isAppContainer(labels: Readonly<Record<string, string>>, service
   return isOwnedBy({ labels }, service, destination) && roles.includes(labels['mrsk.role'] ?? '');
 }
 
-/** The columns of `docker ps` users know: short id, image, status, ports, name. */
-export function formatPsTable(entries: readonly PsEntry[]): string {
+/**
+ * docker's PORTS without the repeats: `0.0.0.0:80->80/tcp, [::]:80->80/tcp` is `80->80/tcp`;
+ * a port published on one address only (`127.0.0.1:8080->8080/tcp`) keeps its address.
+ */
+export function compactPorts(ports: string): string {
+  const seen = new Set<string>();
+  for (const part of ports.split(',').map((p) => p.trim()).filter(Boolean)) seen.add(part.replace(/^(?:0\.0\.0\.0|\[::\]|::):/, ''));
+  return [...seen].join(', ');
+}
+
+/**
+ * The columns of `docker ps` users know: short id, image, status, ports, name. Versions show 12
+ * characters long; given a width, long images keep their tag, and the id goes last.
+ */
+export function formatPsTable(entries: readonly PsEntry[], width?: number): string {
   if (entries.length === 0) return 'no containers\n';
   return formatTable(
     ['CONTAINER ID', 'IMAGE', 'STATUS', 'PORTS', 'NAMES'],
-    entries.map((e) => [e.id.replace(/^sha256:/, '').slice(0, 12), e.image, e.status, e.ports, e.names]),
+    entries.map((e) => [e.id.replace(/^sha256:/, '').slice(0, 12), abbreviateVersions(e.image), e.status, compactPorts(e.ports), abbreviateVersions(e.names)]),
+    { width, fit: [{ drop: 1 }, { cut: 'start', min: 20 }, { cut: 'end', min: 16 }, { cut: 'end', min: 24 }, undefined] },
   );
 }
 
@@ -95,10 +110,11 @@ export function parseImageLines(stdout: string): ImageEntry[] {
 }
 
 /** `docker image ls` columns: repository, tag, short id, age, size. */
-export function formatImageTable(entries: readonly ImageEntry[]): string {
+export function formatImageTable(entries: readonly ImageEntry[], width?: number): string {
   if (entries.length === 0) return 'no images\n';
   return formatTable(
     ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
-    entries.map((e) => [e.repository, e.tag, e.id.replace(/^sha256:/, '').slice(0, 12), e.createdSince, e.size]),
+    entries.map((e) => [e.repository, abbreviateVersions(e.tag), e.id.replace(/^sha256:/, '').slice(0, 12), e.createdSince, e.size]),
+    { width, fit: [{ cut: 'start', min: 16 }, undefined, { drop: 2 }, { drop: 1 }, undefined] },
   );
 }

@@ -55,3 +55,103 @@ test('image lines become a table', () => {
   const images = parseImageLines('{"Containers":"N/A","CreatedAt":"2026-11-26 04:00:00 +0000 UTC","CreatedSince":"10 minutes ago","Digest":"<none>","ID":"sha256:0123456789abcdef0123","Repository":"10.231.7.1:5000/demo-app","SharedSize":"N/A","Size":"4.3MB","Tag":"v1","UniqueSize":"N/A","VirtualSize":"4.3MB"}\n');
   assert.equal(formatImageTable(images), 'REPOSITORY                TAG  IMAGE ID      CREATED         SIZE\n10.231.7.1:5000/demo-app  v1   0123456789ab  10 minutes ago  4.3MB\n');
 });
+
+// ---- fitting 80 columns ----------------------------------------------------------------------
+
+import { compactPorts } from '../../../src/ops/docker-ps.ts';
+import { formatContainerTable, type ContainerRow } from '../../../src/ops/containers.ts';
+
+const COMMIT = '3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f90a1b2c3';
+const OLD = '0d1e2f3a4b5c6d7e8f901a2b3c4d5e6f7a8b9c0d';
+const widest = (table: string) => Math.max(...table.split('\n').map((line) => [...line].length));
+
+test('formatTable with a width: empty columns go, cells are cut (…) to their minimum, then columns drop in the given order', () => {
+  const header = ['ID', 'IMAGE', 'EMPTY', 'NAME'];
+  const rows = [['0123456789ab', 'registry.example.com/acme/app:v2', '', 'app-web-v2']];
+  const fit = [{ drop: 1 }, { cut: 'start' as const, min: 12 }];
+  assert.equal(formatTable(header, rows, { width: 200, fit }), formatTable(header, rows), 'a table that fits is unchanged');
+  assert.equal(formatTable(header, rows, { width: 50, fit }), 'ID            IMAGE                     NAME\n0123456789ab  …example.com/acme/app:v2  app-web-v2\n');
+  assert.equal(formatTable(header, rows, { width: 30, fit }), 'IMAGE               NAME\n…e.com/acme/app:v2  app-web-v2\n', 'the id goes when cutting the image to 12 is not enough');
+  assert.equal(formatTable(header, rows, { width: 10, fit }), 'IMAGE         NAME\n…acme/app:v2  app-web-v2\n', 'cannot fit: as narrow as allowed, nothing else lost');
+});
+
+test('compactPorts drops the IPv4/IPv6 repeats docker prints and keeps single-address ports', () => {
+  assert.equal(compactPorts('0.0.0.0:80->80/tcp, [::]:80->80/tcp, 0.0.0.0:443->443/tcp, :::443->443/tcp, 127.0.0.1:8080->8080/tcp'), '80->80/tcp, 443->443/tcp, 127.0.0.1:8080->8080/tcp');
+  assert.equal(compactPorts(''), '');
+});
+
+// What `mrsk details` printed on the bed for a real deploy (commit-hash versions): ~250 columns before.
+const APP_PS = JSON.stringify({
+  ID: '5f1c0e8a9b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e',
+  Image: `10.231.44.1:5000/storefront:${COMMIT}`,
+  Labels: `mrsk.role=web,mrsk.service=storefront,mrsk.version=${COMMIT}`,
+  Names: `storefront-web-${COMMIT}`,
+  Ports: '',
+  State: 'running',
+  Status: 'Up 2 minutes (healthy)',
+});
+const TRAEFIK_PS = JSON.stringify({
+  ID: 'aaaabbbbccccdddd',
+  Image: 'traefik:v3.6',
+  Labels: 'mrsk.traefik=true',
+  Names: 'traefik',
+  Ports: '0.0.0.0:80->80/tcp, [::]:80->80/tcp, 0.0.0.0:443->443/tcp, [::]:443->443/tcp, 127.0.0.1:8080->8080/tcp',
+  State: 'running',
+  Status: 'Up 3 hours',
+});
+
+test('details tables fit 80 columns with commit-hash versions; the parsed entries (--json) keep them whole', () => {
+  const [app] = parsePsLines(APP_PS);
+  const table = formatPsTable([app!], 80);
+  assert.ok(widest(table) <= 80, table);
+  assert.equal(
+    table,
+    'IMAGE                        STATUS                  NAMES\n' +
+      '…00/storefront:3c4d5e6f7a8b  Up 2 minutes (healthy)  storefront-web-3c4d5e6f7a8b\n',
+  );
+  assert.equal(app!.names, `storefront-web-${COMMIT}`, 'the data keeps the full name');
+  assert.equal(app!.image, `10.231.44.1:5000/storefront:${COMMIT}`);
+  assert.match(formatPsTable([app!], 120), /^CONTAINER ID {2}IMAGE .*\n5f1c0e8a9b7d {2}10\.231\.44\.1:5000\/storefront:3c4d5e6f7a8b /, 'a wider terminal shows all');
+  const traefik = formatPsTable(parsePsLines(TRAEFIK_PS), 80);
+  assert.equal(
+    traefik,
+    'CONTAINER ID  IMAGE         STATUS      PORTS                            NAMES\n' +
+      'aaaabbbbcccc  traefik:v3.6  Up 3 hours  80->80/tcp, 443->443/tcp, 127.…  traefik\n',
+  );
+});
+
+test('the image table shows the tag 12 characters long and fits 80 columns', () => {
+  const images = parseImageLines(JSON.stringify({ ID: 'sha256:0123456789abcdef0123', Repository: 'registry.example.com/acme/storefront', Tag: COMMIT, CreatedSince: '10 minutes ago', Size: '4.3MB' }));
+  const table = formatImageTable(images, 80);
+  assert.ok(widest(table) <= 80, table);
+  assert.equal(table, 'REPOSITORY                     TAG           IMAGE ID      CREATED         SIZE\n….example.com/acme/storefront  3c4d5e6f7a8b  0123456789ab  10 minutes ago  4.3MB\n');
+});
+
+test('app containers: short versions; at 80 columns the name goes (role and version say it), then the id', () => {
+  const row = (version: string, mark: ContainerRow['mark'], status: string): ContainerRow => ({
+    id: `${version.slice(0, 6)}000000000000`,
+    name: `storefront-web-production-${version}`,
+    role: 'web',
+    version,
+    status,
+    createdAt: '2026-11-26T04:10:01.123Z',
+    mark,
+  });
+  const rows = [row(COMMIT, 'current', 'running (healthy)'), row(OLD, 'rollback target', 'exited (143)')];
+  const wide = formatContainerTable(rows);
+  assert.ok(wide.includes('storefront-web-production-3c4d5e6f7a8b') && !wide.includes(COMMIT));
+  const fitted = formatContainerTable(rows, 80);
+  assert.equal(
+    fitted,
+    'ROLE  VERSION       STATUS             CREATED\n' +
+      'web   3c4d5e6f7a8b  running (healthy)  2026-11-26T04:10:01Z  current\n' +
+      'web   0d1e2f3a4b5c  exited (143)       2026-11-26T04:10:01Z  rollback target\n',
+  );
+  assert.equal(
+    formatContainerTable(rows, 100),
+    'CONTAINER ID  ROLE  VERSION       STATUS             CREATED\n' +
+      '3c4d5e000000  web   3c4d5e6f7a8b  running (healthy)  2026-11-26T04:10:01Z  current\n' +
+      '0d1e2f000000  web   0d1e2f3a4b5c  exited (143)       2026-11-26T04:10:01Z  rollback target\n',
+    'with room for the id, the id comes back; a droppable column is dropped whole, never cut',
+  );
+});
