@@ -118,7 +118,7 @@ export async function traefikDetails(ctx: CommandContext, session: Session, host
     hosts,
     async (host) => {
       const entries = await traefikPs(session, host);
-      return { host, ok: true, output: formatPsTable(entries), data: entries };
+      return { host, ok: true, output: formatPsTable(entries, ctx.out.width), data: entries };
     },
     json ? () => undefined : printSections(ctx, 'Traefik'),
   );
