@@ -55,6 +55,11 @@ export class HostError extends MrskError {
   }
 }
 
+/** The Docker daemon that builds images (local, or builder.remote) cannot be used (EX_UNAVAILABLE). */
+export class BuilderError extends MrskError {
+  readonly exitCode = 69;
+}
+
 /** Unknown or changed SSH host key (EX_NOPERM). */
 export class HostKeyError extends HostError {
   override readonly exitCode = 77;

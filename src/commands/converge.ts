@@ -23,6 +23,18 @@ export interface ConvergeOptions {
   readonly keepStep?: (step: PlanStep, snapshot: Snapshot) => boolean;
   /** Check the plan before it runs (rollback: must not pull). */
   readonly checkPlan?: (plan: Plan, snapshot: Snapshot) => void;
+  /**
+   * The lock-free first probe, when the caller made it already and reported its unusable hosts
+   * (deploy probes before it builds): converge then locks the hosts that answered it.
+   */
+  readonly firstProbe?: Snapshot;
+  /** Awaited once the lock is held and before the hosts are read under it (deploy: the build and push). */
+  readonly whenLocked?: () => Promise<void>;
+}
+
+/** How converge reads the hosts; a fake in tests. */
+export interface ConvergeDeps {
+  readonly probe: (session: Session, hosts?: readonly string[]) => Promise<Snapshot>;
 }
 
 export interface ConvergeResult {
@@ -32,14 +44,24 @@ export interface ConvergeResult {
   readonly hosts: readonly string[];
 }
 
-export async function converge(ctx: CommandContext, session: Session, options: ConvergeOptions): Promise<ConvergeResult> {
-  const started = Date.now();
-  // A first, lock-free probe finds the hosts that answer: only those can be locked and changed.
-  const first = await probe(session);
+/**
+ * The hosts of a first probe that can be changed; the others are named with what was seen and
+ * left out. None at all is an error (exit 69) before anything is locked.
+ */
+export function hostsToChange(ctx: CommandContext, session: Session, first: Snapshot): string[] {
   const up = reachable(first).map((h) => h.host);
   for (const host of Object.values(first.hosts)) {
     if (host.status !== 'ok') ctx.out.warn(`${host.host}: ${host.message} — this host is left out`);
   }
+  if (up.length === 0) throw new HostError(session.hosts.join(', '), 'no selected host could be reached');
+  return up;
+}
+
+export async function converge(ctx: CommandContext, session: Session, options: ConvergeOptions, deps: ConvergeDeps = { probe }): Promise<ConvergeResult> {
+  const started = Date.now();
+  // A first, lock-free probe finds the hosts that answer: only those can be locked and changed.
+  const first = options.firstProbe ?? (await deps.probe(session));
+  const up = options.firstProbe ? reachable(first).map((h) => h.host) : hostsToChange(ctx, session, first);
   if (up.length === 0) throw new HostError(session.hosts.join(', '), 'no selected host could be reached');
   const version = await targetVersion(ctx, session.config, first, options.version);
 
@@ -51,7 +73,8 @@ export async function converge(ctx: CommandContext, session: Session, options: C
     force: options.forceLock,
   };
   return withLock(session.remote, up, lockRequest, async () => {
-    const snapshot = await probe(session, up);
+    await options.whenLocked?.();
+    const snapshot = await deps.probe(session, up);
     let { plan } = makePlan(session, snapshot, version);
     if (options.keepStep) {
       const keep = options.keepStep;

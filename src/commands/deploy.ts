@@ -1,5 +1,7 @@
-// mrsk deploy / redeploy: build and push the image of this version, log the hosts in to the
-// registry, then converge them to it (lock → probe → plan → apply → audit).
+// mrsk deploy / redeploy: check the builder, read the hosts, then build and push the image of
+// this version while the hosts are logged in to the registry and locked; then converge them to
+// it (probe under the lock → plan → apply → audit). A host that cannot be used stops the deploy
+// before the build starts; a failed login or lock stops the build.
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { RegisterCommand } from '../cli/program.ts';
@@ -7,11 +9,14 @@ import type { CommandContext } from '../cli/context.ts';
 import type { Config } from '../config/types.ts';
 import { resolveVersion } from '../config/version.ts';
 import * as docker from '../docker/index.ts';
-import { runLocal, runLocalRaw } from '../apply/local.ts';
-import { run } from '../apply/remote.ts';
-import { UsageError } from '../errors.ts';
-import { openSession, requireHosts, type Session } from './common.ts';
-import { converge } from './converge.ts';
+import { runLocal, runLocalRaw, type LocalExec } from '../apply/local.ts';
+import { RemoteCommandError, UsageError } from '../errors.ts';
+import type { Snapshot } from '../probe/types.ts';
+import { openSession, probe, requireHosts, type Session } from './common.ts';
+import { converge, hostsToChange, type ConvergeResult } from './converge.ts';
+import { checkBuilder, loginHint, loginOnHosts, requireUsableHosts, type Builder } from './preflight.ts';
+
+export { loginOnHosts } from './preflight.ts';
 
 interface DeployOptions {
   skipPush?: boolean;
@@ -20,37 +25,35 @@ interface DeployOptions {
   force?: boolean;
 }
 
-/** Environment for local docker commands: builder.remote as DOCKER_HOST, legacy builder when buildx is missing. */
-async function localDockerEnv(config: Config): Promise<{ env: NodeJS.ProcessEnv; buildx: boolean }> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (config.builder.remote && /^(unix|tcp|ssh):\/\//.test(config.builder.remote)) env.DOCKER_HOST = config.builder.remote;
-  const buildx = (await runLocalRaw(['docker', 'buildx', 'version'], { env })).code === 0;
-  // Without buildx the docker CLI only builds with the legacy builder, and only when told so.
-  if (!buildx) env.DOCKER_BUILDKIT = '0';
-  return { env, buildx };
-}
-
-export async function loginLocally(ctx: CommandContext, config: Config, env: NodeJS.ProcessEnv): Promise<void> {
+export async function loginLocally(ctx: CommandContext, config: Config, env: NodeJS.ProcessEnv, exec: LocalExec = runLocalRaw, signal?: AbortSignal): Promise<void> {
   const { server, username, password } = config.registry;
   if (!username || !password) return;
-  await runLocal(docker.login(server, username), { env, stdin: password.reveal(), secrets: config.secrets });
+  try {
+    await runLocal(docker.login(server, username), { env, stdin: password.reveal(), secrets: config.secrets, signal }, exec);
+  } catch (error) {
+    const hint = error instanceof RemoteCommandError ? loginHint(error.stderr, server ?? 'Docker Hub') : undefined;
+    if (hint && error instanceof RemoteCommandError) throw new RemoteCommandError('local', docker.login(server, username).join(' '), error.code, `${error.stderr.trim()}\n(${hint})`);
+    throw error;
+  }
   ctx.out.info(`Logged in to ${server ?? 'Docker Hub'} locally as ${username}`);
 }
 
-export async function loginOnHosts(ctx: CommandContext, session: Session, hosts: readonly string[]): Promise<void> {
-  const { server, username, password } = session.config.registry;
-  if (!username || !password) return;
-  await Promise.all(hosts.map((host) => run(session.remote, host, docker.login(server, username), { stdin: password.reveal() })));
-  ctx.out.info(`Logged in to ${server ?? 'Docker Hub'} on ${hosts.length} host(s)`);
-}
-
-export async function buildAndPush(ctx: CommandContext, config: Config, version: string): Promise<void> {
-  const { env, buildx } = await localDockerEnv(config);
+/** Builds the image of this version with the checked builder and pushes it. Abortable (the docker process is killed). */
+export async function buildAndPush(
+  ctx: CommandContext,
+  config: Config,
+  version: string,
+  options: { builder: Builder; exec?: LocalExec; signal?: AbortSignal },
+): Promise<void> {
+  const { builder, signal } = options;
+  const exec = options.exec ?? runLocalRaw;
+  const { env, buildx } = builder;
   const wantsMultiarch = config.builder.multiarch || config.builder.arch.length > 0;
   if (wantsMultiarch && !buildx) {
     throw new UsageError('builder.multiarch / builder.arch need `docker buildx`, which is not installed here: install the buildx plugin, or remove those keys to build for this machine’s architecture');
   }
-  await loginLocally(ctx, config, env);
+  await loginLocally(ctx, config, env, exec, signal);
+  signal?.throwIfAborted(); // a host check failed meanwhile: do not start the build
   const ref = `${config.image}:${version}`;
   const started = Date.now();
   ctx.out.info(`Building ${ref}${wantsMultiarch ? ` for ${config.builder.arch.join(', ') || 'several architectures'}` : ''}…`);
@@ -63,31 +66,103 @@ export async function buildAndPush(ctx: CommandContext, config: Config, version:
     env: { ...env, ...docker.buildSecretEnv(config.builder) },
     cwd: config.root,
     secrets: config.secrets,
+    signal,
     onOutput: (chunk) => ctx.out.debug(chunk.trimEnd()),
-  });
-  if (!wantsMultiarch) await runLocal(docker.push(ref), { env, secrets: config.secrets });
+  }, exec);
+  if (!wantsMultiarch) await runLocal(docker.push(ref), { env, secrets: config.secrets, signal }, exec);
   ctx.out.info(`Built and pushed ${ref} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
+/** What to deploy, and how. */
+export interface DeployRequest {
+  /** deploy and setup stop when any host cannot be used; redeploy leaves such hosts out. */
+  readonly mode: 'deploy' | 'redeploy' | 'setup';
+  readonly version: string;
+  readonly skipPush?: boolean;
+  readonly lockWait?: number;
+  readonly force?: boolean;
+  /** Run after the builder check and before the hosts are probed (setup: check or install Docker). */
+  readonly prepareHosts?: () => Promise<void>;
+}
+
+/** How a deploy runs local commands and reads the hosts; fakes in tests. */
+export interface DeployDeps {
+  readonly exec: LocalExec;
+  readonly probe: (session: Session, hosts?: readonly string[]) => Promise<Snapshot>;
+}
+
+const realDeps: DeployDeps = { exec: runLocalRaw, probe };
+
+/**
+ * The order of a deploy, cheapest checks first so that a wrong setting fails in seconds:
+ * 1. the Docker daemon that builds (local, or builder.remote) answers;
+ * 2. every host answers a lock-free probe (reachable, SSH auth, Docker) — deploy's rule: any
+ *    host that cannot be used stops the deploy here, before the build starts;
+ * 3. build + push run while the hosts are logged in to the registry and locked; a failed login
+ *    or a held lock aborts the build, a failed build releases the lock;
+ * 4. under the lock, once the image is pushed: probe again, plan, apply, audit.
+ * The first probe is the one converge starts from (it is not repeated).
+ */
+export async function deployTo(ctx: CommandContext, session: Session, request: DeployRequest, deps: DeployDeps = realDeps): Promise<ConvergeResult> {
+  const builder = request.skipPush ? undefined : await checkBuilder(session.config, { exec: deps.exec, signal: ctx.signal });
+  await request.prepareHosts?.();
+  const first = await deps.probe(session);
+  const hosts = request.mode === 'redeploy' ? hostsToChange(ctx, session, first) : (requireUsableHosts(first, session.hosts), [...session.hosts]);
+
+  const stopBuild = new AbortController();
+  const onInterrupt = () => stopBuild.abort();
+  ctx.signal.addEventListener('abort', onInterrupt, { once: true });
+  let buildFailed = false;
+  const building = builder
+    ? buildAndPush(ctx, session.config, request.version, { builder, exec: deps.exec, signal: stopBuild.signal })
+    : Promise.resolve();
+  building.catch(() => (buildFailed = true));
+  const converging = (async () => {
+    // redeploy skips the first-time work, the registry login included
+    if (request.mode !== 'redeploy') await loginOnHosts(ctx, session, hosts);
+    // the build already failed: its error is the one reported; do not lock for nothing
+    if (buildFailed) return building.then(() => undefined as never);
+    return converge(ctx, session, {
+      command: `${request.mode} ${request.version}`,
+      version: request.version,
+      ask: false,
+      lockWait: request.lockWait,
+      forceLock: request.force,
+      firstProbe: first,
+      whenLocked: () => building,
+      // redeploy skips first-time work: Traefik is expected to run already
+      keepStep: request.mode === 'redeploy' ? (step) => step.action.kind !== 'traefik-run' : undefined,
+    }, { probe: deps.probe });
+  })();
+  try {
+    const [result] = await Promise.all([converging, building]);
+    return result;
+  } catch (error) {
+    // the first failure wins: stop the build, and let the lock be released before the session closes
+    stopBuild.abort();
+    await Promise.allSettled([converging, building]);
+    throw error;
+  } finally {
+    ctx.signal.removeEventListener('abort', onInterrupt);
+  }
+}
+
 async function deploy(ctx: CommandContext, options: DeployOptions, mode: 'deploy' | 'redeploy'): Promise<number> {
+  const started = Date.now();
   const session = await openSession(ctx);
   try {
     requireHosts(session.hosts);
     const version = await resolveVersion({ explicit: options.version, env: process.env, cwd: session.config.root });
     ctx.out.info(`${mode === 'deploy' ? 'Deploying' : 'Redeploying'} ${session.config.service} ${version} to ${session.hosts.join(', ')}`);
-    if (!options.skipPush) await buildAndPush(ctx, session.config, version);
-    if (mode === 'deploy') await loginOnHosts(ctx, session, session.hosts);
-    const result = await converge(ctx, session, {
-      command: `${mode} ${version}`,
+    const result = await deployTo(ctx, session, {
+      mode,
       version,
-      ask: false,
+      skipPush: options.skipPush,
       lockWait: options.lockWait ? Number(options.lockWait) : undefined,
-      forceLock: options.force,
-      // redeploy skips first-time work: Traefik is expected to run already
-      keepStep: mode === 'redeploy' ? (step) => step.action.kind !== 'traefik-run' : undefined,
+      force: options.force,
     });
     ctx.out.info(
-      `${mode === 'deploy' ? 'Deployed' : 'Redeployed'} ${session.config.service} ${version} to ${result.hosts.length} host(s) in ${(result.ms / 1000).toFixed(1)}s` +
+      `${mode === 'deploy' ? 'Deployed' : 'Redeployed'} ${session.config.service} ${version} to ${result.hosts.length} host(s) in ${((Date.now() - started) / 1000).toFixed(1)}s` +
         (result.plan.blockedHosts.length ? `; ${result.plan.blockedHosts.length} host(s) could not be reached` : ''),
     );
     return result.plan.blockedHosts.length > 0 ? 1 : 0;

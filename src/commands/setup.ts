@@ -6,8 +6,7 @@ import { HostError } from '../errors.ts';
 import { tryRun } from '../apply/remote.ts';
 import { resolveVersion } from '../config/version.ts';
 import { openSession, requireHosts, type Session } from './common.ts';
-import { buildAndPush, loginOnHosts } from './deploy.ts';
-import { converge } from './converge.ts';
+import { deployTo } from './deploy.ts';
 
 const INSTALL_DOCKER = [
   'if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io;',
@@ -16,8 +15,9 @@ const INSTALL_DOCKER = [
   'else echo "no supported package manager (apt-get, dnf, apk)" >&2; exit 1; fi',
 ].join(' ');
 
+/** Checks Docker on every host at once (installing it where allowed); each host that fails is named with why. */
 async function ensureDocker(ctx: CommandContext, session: Session): Promise<void> {
-  await Promise.all(
+  const results = await Promise.allSettled(
     session.hosts.map(async (host) => {
       const version = await tryRun(session.remote, host, ['docker', 'version', '--format', '{{.Server.Version}}']);
       if (version.code === 0) return ctx.out.info(`${host}: Docker ${version.stdout.trim()}`);
@@ -32,6 +32,20 @@ async function ensureDocker(ctx: CommandContext, session: Session): Promise<void
       if (install.code !== 0) throw new HostError(host, `installing Docker failed: ${install.stderr.trim().split('\n').slice(-3).join(' ')}`);
     }),
   );
+  const failures = session.hosts.flatMap((host, index) => {
+    const result = results[index]!;
+    if (result.status === 'fulfilled') return [];
+    const message = result.reason instanceof Error ? result.reason.message : String(result.reason);
+    return [{ host, message: message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message }];
+  });
+  if (failures.length === 0) return;
+  // one host: its own error (and exit code, e.g. 77 for a host key) as it is
+  const only = failures.length === 1 ? results.find((r): r is PromiseRejectedResult => r.status === 'rejected') : undefined;
+  if (only?.reason instanceof HostError) throw only.reason;
+  throw new HostError(
+    failures.map((f) => f.host).join(', '),
+    `Docker is not ready on ${failures.length} of ${session.hosts.length} host(s), so nothing was deployed:\n${failures.map((f) => `  ${f.host}: ${f.message}`).join('\n')}`,
+  );
 }
 
 export const register: RegisterCommand = (program, bind) => {
@@ -44,12 +58,11 @@ export const register: RegisterCommand = (program, bind) => {
       const session = await openSession(ctx);
       try {
         requireHosts(session.hosts);
-        await ensureDocker(ctx, session);
+        const started = Date.now();
         const version = await resolveVersion({ explicit: options.version, env: process.env, cwd: session.config.root });
-        if (!options.skipPush) await buildAndPush(ctx, session.config, version);
-        await loginOnHosts(ctx, session, session.hosts);
-        const result = await converge(ctx, session, { command: `setup ${version}`, version, ask: false });
-        ctx.out.info(`Set up ${session.config.service} ${version} on ${result.hosts.length} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
+        // the builder is checked first, then Docker on the hosts, then the deploy proper
+        const result = await deployTo(ctx, session, { mode: 'setup', version, skipPush: options.skipPush, prepareHosts: () => ensureDocker(ctx, session) });
+        ctx.out.info(`Set up ${session.config.service} ${version} on ${result.hosts.length} host(s) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
         return result.plan.blockedHosts.length > 0 ? 1 : 0;
       } finally {
         await session.close();

@@ -53,3 +53,13 @@ export function buildSecretEnv(builder: BuilderConfig): Record<string, string> {
 export function createRemoteBuilder(name: string, remote: string): Argv {
   return ['docker', 'buildx', 'create', '--name', name, '--driver', 'docker-container', remote];
 }
+
+/** `docker version` of the daemon the docker CLI talks to: fails fast when that daemon cannot be reached. */
+export function builderServerVersion(): Argv {
+  return ['docker', 'version', '--format', '{{.Server.Version}}'];
+}
+
+/** Whether the buildx plugin is installed (exit 0). */
+export function buildxVersion(): Argv {
+  return ['docker', 'buildx', 'version'];
+}
