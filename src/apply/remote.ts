@@ -37,6 +37,10 @@ export interface InspectedContainer {
   readonly status: string;
   readonly exitCode: number;
   readonly health?: string;
+  /** Docker's last health probe results (.State.Health.Log, oldest first; Docker keeps 5). */
+  readonly healthLog: readonly { readonly exitCode: number; readonly output: string }[];
+  /** What Docker probes (.Config.Healthcheck.Test), e.g. ['CMD-SHELL', 'wget …']; undefined without one. */
+  readonly healthTest?: readonly string[];
   readonly labels: Record<string, string>;
   readonly networks: Record<string, { IPAddress?: string }>;
   /** Bind mounts: container path → host path. */
@@ -54,8 +58,8 @@ export async function inspectContainer(remote: Remote, host: string, nameOrId: s
   const [raw] = JSON.parse(result.stdout) as {
     Id: string;
     Name: string;
-    State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string } };
-    Config: { Labels: Record<string, string> | null };
+    State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] | null } };
+    Config: { Labels: Record<string, string> | null; Healthcheck?: { Test?: string[] | null } | null };
     NetworkSettings: { Networks: Record<string, { IPAddress?: string }> | null };
     Mounts?: { Type: string; Source: string; Destination: string }[] | null;
   }[];
@@ -67,6 +71,8 @@ export async function inspectContainer(remote: Remote, host: string, nameOrId: s
     status: raw.State.Status,
     exitCode: raw.State.ExitCode,
     health: raw.State.Health?.Status,
+    healthLog: (raw.State.Health?.Log ?? []).map((entry) => ({ exitCode: entry.ExitCode, output: String(entry.Output ?? '') })),
+    ...(raw.Config.Healthcheck?.Test ? { healthTest: raw.Config.Healthcheck.Test } : {}),
     labels: raw.Config.Labels ?? {},
     networks: raw.NetworkSettings.Networks ?? {},
     binds: Object.fromEntries((raw.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => [m.Destination, m.Source])),

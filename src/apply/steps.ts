@@ -1,12 +1,26 @@
 // How each kind of plan step is carried out on a host. Every step first re-checks its
 // precondition (refusing a stale step) and is idempotent: re-running a finished step is a no-op.
-import { DeployError, StalePlanError } from '../errors.ts';
+import { DeployError, HostError, StalePlanError, TimeoutError } from '../errors.ts';
 import type { PlanStep, StepAction } from '../plan/types.ts';
 import * as docker from '../docker/index.ts';
 import { CORD_CONTAINER_DIR } from '../docker/index.ts';
-import { shq } from '../ssh/quote.ts';
+import { shq, toShell } from '../ssh/quote.ts';
+import { redact } from '../secret.ts';
+import { neverHealthyName } from '../plan/never-healthy.ts';
 import { absoluteOnHost, hostPaths } from '../desired/paths.ts';
 import { inspectContainer, poll, run, sleep, tryRun, type InspectedContainer, type Remote } from './remote.ts';
+import {
+  HealthCheckError,
+  LOG_LINES,
+  healthReport,
+  servingSentence,
+  stopSentence,
+  stripControl,
+  type HealthFailure,
+  type OtherContainer,
+  type ServingOutcome,
+  type StopOutcome,
+} from './health-report.ts';
 
 export interface StepContext extends Remote {
   readonly service: string;
@@ -114,7 +128,22 @@ const traefikRun: Handler<'traefik-run'> = async (ctx, step, action) => {
     if (!existing.running) await run(ctx, step.host, docker.startContainer(existing.id));
     return;
   }
-  await run(ctx, step.host, docker.runTraefik(action.spec));
+  // Pulled first, so a wrong or unreachable image fails with one line that says what to change
+  // (not with docker run's whole argv).
+  const image = action.spec.image;
+  const present = await tryRun(ctx, step.host, docker.inspectImages([image], { format: '{{.Id}}' }));
+  if (present.code !== 0) {
+    const pulled = await tryRun(ctx, step.host, docker.pullImage(image));
+    if (pulled.code !== 0) {
+      const why = lastLineOf(redact(pulled.stderr || pulled.stdout || `exit ${pulled.code}`, ctx.secrets)).replace(/^(docker: )?Error response from daemon: /, '');
+      throw new DeployError(`${step.host}: cannot pull the Traefik image ${image} (${why}); set traefik.image in the config to an image this host can pull`);
+    }
+  }
+  const started = await tryRun(ctx, step.host, docker.runTraefik(action.spec));
+  if (started.code !== 0) {
+    const why = lastLineOf(redact(started.stderr || started.stdout || `exit ${started.code}`, ctx.secrets)).replace(/^docker: /, '');
+    throw new DeployError(`${step.host}: starting Traefik (${image}) failed: ${why}`);
+  }
 };
 
 const containerStart: Handler<'container-start'> = async (ctx, step, action) => {
@@ -122,46 +151,176 @@ const containerStart: Handler<'container-start'> = async (ctx, step, action) => 
   await run(ctx, step.host, docker.startContainer(action.containerId));
 };
 
+/** Why waiting for health ended on the container's side (not on the connection's). */
+class NotHealthy extends Error {}
+
+/** A dropped connection or a hung command says nothing about the container's health. */
+function isTransportError(error: unknown): error is Error {
+  return error instanceof HostError || error instanceof TimeoutError;
+}
+
+/** The last line of a host's error text, cleaned, for one-line messages. */
+function lastLineOf(error: unknown): string {
+  const text = stripControl(error instanceof Error ? error.message : String(error)).trim();
+  return text.split('\n').filter((l) => l.trim() !== '').pop() ?? text;
+}
+
 const waitHealthy: Handler<'container-wait-healthy'> = async (ctx, step, action) => {
   const started = Date.now();
+  let last: InspectedContainer | undefined;
+  /** The last transport failure; cleared as soon as the host answers again. */
+  let lostContact: Error | undefined;
+  let runningSince: number | undefined;
+  // Without a healthcheck a container must stay running for its readiness delay; give it that long at least.
+  const timeoutMs = Math.max(action.timeout, action.readinessDelay + 1) * 1000;
   try {
-    const first = await inspectContainer(ctx, step.host, action.name);
-    if (!first) throw new DeployError(`${step.host}: container ${action.name} does not exist`);
-    if (first.health === undefined) {
-      // No healthcheck: it must stay running for the readiness delay.
-      await sleep(action.readinessDelay * 1000, ctx.signal);
-      const after = await inspectContainer(ctx, step.host, action.name);
-      if (!after?.running) throw new DeployError(`${step.host}: ${action.name} stopped during its readiness delay (exit ${after?.exitCode ?? '?'})`);
-      return;
-    }
     await poll(
       `${action.name} to become healthy`,
-      action.timeout * 1000,
+      timeoutMs,
       async () => {
-        const state = await inspectContainer(ctx, step.host, action.name);
-        if (!state) throw new DeployError(`${step.host}: container ${action.name} disappeared`);
-        if (!state.running) throw new DeployError(`${step.host}: ${action.name} exited (${state.exitCode}) before it became healthy`);
-        ctx.progress(`health: ${state.health} (${Math.round((Date.now() - started) / 1000)}s)`);
+        let state: InspectedContainer | undefined;
+        try {
+          state = await inspectContainer(ctx, step.host, action.name);
+          lostContact = undefined;
+        } catch (error) {
+          if (!isTransportError(error) || ctx.signal?.aborted) throw error;
+          lostContact = error;
+          ctx.progress(`no answer from the host (${lastLineOf(error)}); retrying`);
+          return undefined;
+        }
+        if (!state) throw new NotHealthy('it disappeared');
+        last = state;
+        if (!state.running) throw new NotHealthy(`it exited (${state.exitCode})`);
+        const elapsed = `${Math.round((Date.now() - started) / 1000)}s`;
+        if (state.health === undefined) {
+          runningSince ??= Date.now();
+          ctx.progress(`running, no healthcheck (${elapsed})`);
+          return Date.now() - runningSince >= action.readinessDelay * 1000 ? true : undefined;
+        }
+        ctx.progress(`health: ${state.health} (${elapsed})`);
         return state.health === 'healthy' ? true : undefined;
       },
       { intervalMs: ctx.pollIntervalMs, signal: ctx.signal },
     );
   } catch (error) {
     if (ctx.signal?.aborted) {
-      throw new DeployError(`${step.host}: interrupted while ${action.name} was starting; the previous version keeps serving, and running the command again finishes the job`);
+      throw new DeployError(`${step.host}: interrupted while ${action.name} was starting; this step stopped nothing, and running the command again finishes the job`);
     }
-    // A new version that never turns healthy is stopped (kept for inspection); the old one keeps serving.
-    const logs = await tryRun(ctx, step.host, docker.containerLogs(action.name, { lines: 20 }));
-    await tryRun(ctx, step.host, docker.stopContainer(action.name, 1));
-    const tail = `${logs.stdout}${logs.stderr}`.trim();
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new DeployError(
-      `${step.host}: ${action.name} did not become healthy: ${reason.replace(`${step.host}: `, '')}. ` +
-        `It was stopped and kept for inspection; the previous version keeps serving.` +
-        (tail ? `\nLast log lines of ${action.name}:\n${tail.split('\n').map((l) => `  ${l}`).join('\n')}` : ''),
-    );
+    if (lostContact) {
+      throw new DeployError(
+        `${step.host}: lost contact with the host while waiting for ${action.name} to become healthy (${lastLineOf(lostContact)}). ` +
+          `It was left as it was (last seen: ${last ? (last.health ?? last.status) : 'never'}); nothing was stopped. Run the command again once the host answers: it continues from there.`,
+      );
+    }
+    if (!(error instanceof NotHealthy) && !(error instanceof TimeoutError)) {
+      throw new DeployError(`${step.host}: could not check whether ${action.name} is healthy: ${lastLineOf(error)}. It was left as it was; nothing was stopped.`);
+    }
+    const reason = error instanceof NotHealthy
+      ? error.message
+      : last?.health === undefined
+        ? `it did not stay running for ${action.readinessDelay}s within ${Math.round(timeoutMs / 1000)}s`
+        : `still ${last.health} after ${Math.round(timeoutMs / 1000)}s`;
+    throw await neverHealthyError(ctx, step.host, action.name, reason, action.readinessDelay, last);
   }
 };
+
+/**
+ * A new container did not become healthy: gather what it was probed with, its last probe
+ * results and log lines; stop it and mark it (never a rollback target); check what serves now.
+ */
+async function neverHealthyError(
+  ctx: StepContext,
+  host: string,
+  name: string,
+  reason: string,
+  readinessDelay: number,
+  last: InspectedContainer | undefined,
+): Promise<HealthCheckError> {
+  const clean = (text: string) => redact(text, ctx.secrets);
+  const latest = (await inspectContainer(ctx, host, name).catch(() => undefined)) ?? last;
+  let logs: HealthFailure['logs'];
+  try {
+    const result = await tryRun(ctx, host, { script: `${toShell(docker.containerLogs(latest?.id ?? name, { lines: LOG_LINES }))} 2>&1` });
+    logs = result.code === 0 ? { text: clean(result.stdout) } : { error: clean(result.stdout || result.stderr || `exit ${result.code}`) };
+  } catch (error) {
+    logs = { error: clean(lastLineOf(error)) };
+  }
+  const stop = latest ? await stopAndMark(ctx, host, latest, true) : ({ kind: 'gone' } as const);
+  const serving = await checkServing(ctx, host, latest);
+  const { message, brief } = healthReport({
+    name,
+    reason,
+    ...(latest?.healthTest ? { probe: latest.healthTest } : {}),
+    ...(latest && latest.health === undefined ? { readinessDelay } : {}),
+    healthLog: (latest?.healthLog ?? []).map((entry) => ({ exitCode: entry.exitCode, output: clean(entry.output) })),
+    logs,
+    stop: stop.kind === 'stop-failed' || stop.kind === 'rename-failed' ? { ...stop, error: clean(stop.error) } : stop,
+    serving: serving.kind === 'unknown' ? { kind: 'unknown', error: clean(serving.error) } : serving,
+  });
+  return new HealthCheckError(`${host}: ${message}`, `${host}: ${brief}`);
+}
+
+/** Stops a container that must not serve; with `mark`, renames it as never healthy. Says what happened. */
+async function stopAndMark(ctx: StepContext, host: string, container: InspectedContainer, mark: boolean): Promise<StopOutcome> {
+  const attempt = (command: readonly string[]) =>
+    tryRun(ctx, host, command).then(
+      (result) => (result.code === 0 ? undefined : result.stderr || result.stdout || `exit ${result.code}`),
+      (error: unknown) => lastLineOf(error),
+    );
+  const stopError = await attempt(docker.stopContainer(container.id, 1));
+  if (stopError !== undefined) return { kind: 'stop-failed', error: stopError };
+  if (!mark) return { kind: 'stopped' };
+  const to = neverHealthyName(container.name, container.id);
+  const renameError = await attempt(docker.renameContainer(container.id, to));
+  return renameError === undefined ? { kind: 'renamed', to } : { kind: 'rename-failed', error: renameError };
+}
+
+/** Whether another version of the same role runs here, is healthy and (when proxied) routed UP by Traefik. */
+async function checkServing(ctx: StepContext, host: string, failed: InspectedContainer | undefined): Promise<ServingOutcome> {
+  const role = failed?.labels['mrsk.role'];
+  if (!failed || role === undefined) return { kind: 'unknown', error: 'the new container could not be inspected, so its role is unknown' };
+  try {
+    const listed = await run(ctx, host, docker.listContainerIds({ label: [`mrsk.service=${ctx.service}`, `mrsk.role=${role}`], status: 'running' }));
+    const ids = listed.stdout.split('\n').map((l) => l.trim()).filter((id) => id !== '' && id !== failed.id);
+    const others: OtherContainer[] = [];
+    let servers: Record<string, string> | undefined | null = null; // null: not asked yet
+    for (const id of ids) {
+      const other = await inspectContainer(ctx, host, id);
+      if (!other?.running || (other.labels['mrsk.destination'] ?? '') !== (ctx.destination ?? '')) continue;
+      const service = traefikServiceOf(other.labels);
+      let routed: OtherContainer['routed'];
+      if (service) {
+        if (servers === null) servers = await traefikServers(ctx, host, service);
+        let url: string | undefined;
+        try {
+          url = serverUrlOf(host, other, service);
+        } catch {
+          url = undefined;
+        }
+        routed = servers === undefined ? 'unknown' : url !== undefined && servers[url] === 'UP';
+      }
+      others.push({
+        name: other.name,
+        version: other.labels['mrsk.version'] ?? '?',
+        ...(other.health !== undefined ? { health: other.health } : {}),
+        ...(routed !== undefined ? { routed } : {}),
+      });
+    }
+    return { kind: 'checked', role, others };
+  } catch (error) {
+    return { kind: 'unknown', error: lastLineOf(error) };
+  }
+}
+
+/** The Traefik service a container is routed by, from its labels. */
+function traefikServiceOf(labels: Readonly<Record<string, string>>): string | undefined {
+  if (labels['traefik.enable'] !== 'true') return undefined;
+  for (const key of Object.keys(labels)) {
+    const match = /^traefik\.http\.services\.(.+)\.loadbalancer\.server\.port$/.exec(key);
+    if (match) return match[1];
+  }
+  return undefined;
+}
 
 /** The URL Traefik uses for a container: its address on the docker network and the service's port label. */
 function serverUrlOf(host: string, container: InspectedContainer, service: string): string {
@@ -200,10 +359,16 @@ const traefikWaitUp: Handler<'traefik-wait-up'> = async (ctx, step, action) => {
       { intervalMs: ctx.pollIntervalMs, signal: ctx.signal },
     );
   } catch (error) {
-    await tryRun(ctx, step.host, docker.stopContainer(action.name, 1));
+    if (ctx.signal?.aborted) {
+      throw new DeployError(`${step.host}: interrupted while waiting for Traefik to route to ${action.name}; this step stopped nothing, and running the command again finishes the job`);
+    }
+    const container = await inspectContainer(ctx, step.host, action.name).catch(() => undefined);
+    const stop = container ? await stopAndMark(ctx, step.host, container, false) : ({ kind: 'gone' } as const);
+    const serving = await checkServing(ctx, step.host, container);
+    const stopped = stopSentence(action.name, stop.kind === 'stop-failed' ? { ...stop, error: redact(stop.error, ctx.secrets) } : stop);
     throw new DeployError(
-      `${step.host}: Traefik never routed to ${action.name} (${url}): ${(error as Error).message}. ` +
-        'The new container was stopped; the previous version keeps serving.',
+      `${step.host}: Traefik never routed to ${action.name} (${url}): ${lastLineOf(error)}. ${stopped} ` +
+        servingSentence(serving.kind === 'unknown' ? { kind: 'unknown', error: redact(serving.error, ctx.secrets) } : serving),
     );
   }
 };
