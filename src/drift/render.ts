@@ -1,27 +1,34 @@
 // Two views of a DriftReport: text grouped per host for a person or a cron mail, and the JSON
 // document for alerting. Neither decides anything; both only format.
+import { abbreviateVersions } from '../plan/short-version.ts';
+import { wrapWords } from '../plan/wrap.ts';
 import type { DriftFinding, DriftReport, HostDrift } from './types.ts';
 
 /** Text rendering options. */
 export interface RenderDriftOptions {
   readonly color?: boolean;
+  /** Columns to wrap lines at (default 80). */
+  readonly width?: number;
 }
 
 const paint = (on: boolean | undefined, code: number, text: string): string => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
 
-function findingLine(finding: DriftFinding, color: boolean | undefined): string {
+function findingLines(finding: DriftFinding, color: boolean | undefined, width: number): string[] {
   const subject = finding.role ? `${finding.role}: ` : finding.kind.startsWith('traefik') ? 'traefik: ' : '';
   const marker = finding.fixable ? paint(color, 33, '!') : paint(color, 31, '✗');
   const tail = finding.fixable ? ' [fixable]' : finding.hint ? ` — ${finding.hint}` : '';
-  return `  ${marker} ${subject}${finding.cause} (${finding.kind})${tail}`;
+  return wrapWords(abbreviateVersions(`${subject}${finding.cause} (${finding.kind})${tail}`), width, `  ${marker} `, '    ');
 }
 
-function hostBlock(host: HostDrift, color: boolean | undefined): string[] {
-  if (host.status === 'error') return [`${paint(color, 1, host.host)}  ${paint(color, 31, `NOT CHECKED (${host.problem})`)}: ${host.message}`];
-  const release = host.release ? `release ${host.release.id} (${host.release.version}, applied ${host.release.appliedAt} by ${host.release.appliedBy})` : 'no release recorded';
+function hostBlock(host: HostDrift, color: boolean | undefined, width: number): string[] {
+  if (host.status === 'error') return wrapWords(`${paint(color, 1, host.host)}  ${paint(color, 31, `NOT CHECKED (${host.problem})`)}: ${host.message}`, width, '', '    ');
+  const release = host.release
+    ? `release ${host.release.id} (${abbreviateVersions(host.release.version)}, applied ${host.release.appliedAt.replace(/\.\d+Z$/, 'Z')} by ${host.release.appliedBy})`
+    : 'no release recorded';
+  // The host's header stays one line (scripts and mail filters look for it); what follows wraps.
   const lines = [`${paint(color, 1, host.host)}  ${release}`];
   if (host.findings.length === 0) lines.push(`  ${paint(color, 32, '✓')} no drift`);
-  for (const finding of host.findings) lines.push(findingLine(finding, color));
+  for (const finding of host.findings) lines.push(...findingLines(finding, color, width));
   return lines;
 }
 
@@ -29,8 +36,8 @@ function hostBlock(host: HostDrift, color: boolean | undefined): string[] {
 export function renderDriftText(report: DriftReport, options: RenderDriftOptions = {}): string {
   const app = report.destination ? `${report.service} (${report.destination})` : report.service;
   const lines = [`Drift of ${app} against the release recorded on each host:`, ''];
-  for (const host of report.hosts) lines.push(...hostBlock(host, options.color), '');
-  lines.push(summaryLine(report));
+  for (const host of report.hosts) lines.push(...hostBlock(host, options.color, options.width ?? 80), '');
+  lines.push(...wrapWords(summaryLine(report), options.width ?? 80, '', ''));
   return `${lines.join('\n')}\n`;
 }
 
