@@ -48,7 +48,7 @@ export const register: RegisterCommand = (program, bind) => {
           if (fingerprintSnapshot(snapshot) !== saved.snapshotFingerprint) {
             throw new StalePlanError(`the saved plan ${file} is stale: the hosts changed since it was made. Run \`mrsk plan --out ${file}\` again.`);
           }
-          ctx.out.print(renderPlan(saved, { color: ctx.out.color, verbose: ctx.out.verbose }));
+          if (!ctx.out.quiet || !options.autoApprove) ctx.out.print(renderPlan(saved, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width }));
           await confirm(ctx, 'Apply this saved plan?', options.autoApprove);
           await runPlan(ctx, session, saved, snapshot);
           await audit(session.remote, hosts, session.config.service, session.config.destination, `apply ${file}: ${saved.steps.length} steps`).catch(() => undefined);

@@ -92,7 +92,8 @@ export async function converge(ctx: CommandContext, session: Session, options: C
       ],
     };
     options.checkPlan?.(plan, snapshot);
-    ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose }));
+    // -q: no plan, unless a person is about to be asked to approve it
+    if (!ctx.out.quiet || (options.ask && !options.autoApprove)) ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width }));
     if (plan.steps.length === 0) return { plan, version, ms: Date.now() - started, hosts: up };
     if (options.ask) await confirm(ctx, 'Apply these changes?', options.autoApprove);
     try {
