@@ -5,6 +5,9 @@ import { UsageError } from '../errors.ts';
 import { openSession, probe, reachable, requireHosts } from './common.ts';
 import { converge } from './converge.ts';
 import { versionOfRelease } from './releases.ts';
+import { isOwnedBy } from '../plan/diff.ts';
+import { isNeverHealthy, resolveVersion } from '../plan/never-healthy.ts';
+import type { ReachableHost } from '../probe/types.ts';
 
 interface RollbackOptions {
   lockWait?: string;
@@ -14,26 +17,40 @@ interface RollbackOptions {
 export const register: RegisterCommand = (program, bind) => {
   program
     .command('rollback')
-    .argument('<version>', 'a version still retained on the hosts, or a release id from `mrsk releases`')
+    .argument('<version>', 'a version still retained on the hosts (or a unique prefix of one), or a release id from `mrsk releases`')
     .description('switch back to a retained version with zero downtime, without pulling')
     .option('--lock-wait <seconds>', 'wait this long for a held deploy lock')
     .option('--force', 'take over a deploy lock whose lease ran out')
     .action(bind<RollbackOptions>(async (ctx, options, args) => {
       const session = await openSession(ctx);
       try {
-        const version = await versionOfRelease(ctx, session, args[0]!);
+        const requested = await versionOfRelease(ctx, session, args[0]!);
         requireHosts(session.hosts);
         const snapshot = await probe(session);
+        const { service, destination } = session.config;
+        const hosts = reachable(snapshot);
+        // Rollback targets: versions with a container on the host that is this service's and did
+        // not fail its health check (never-healthy.ts); those that failed are named, never offered.
+        const targets = (host: ReachableHost) => host.containers.filter((c) => isOwnedBy(c, service, destination) && !isNeverHealthy(c));
+        const matched = resolveVersion(requested, hosts.flatMap((host) => targets(host).map((c) => c.labels['mrsk.version'] ?? '')).filter(Boolean));
+        if (matched.kind === 'ambiguous') {
+          throw new UsageError(`version ${requested} is ambiguous: it starts ${matched.candidates.length} retained versions (${matched.candidates.join(', ')}); give more characters`);
+        }
+        const version = matched.kind === 'none' ? requested : matched.version;
+        if (matched.kind === 'prefix') ctx.out.info(`Version ${requested} is ${version}`);
         // Every selected host must still have a container of that version for each of its roles.
         const available = new Map<string, Set<string>>();
         const missing: string[] = [];
-        for (const host of reachable(snapshot)) {
-          const versions = new Set(host.containers.map((c) => c.labels['mrsk.version']).filter((v): v is string => Boolean(v)));
+        const failed: string[] = [];
+        for (const host of hosts) {
+          const versions = new Set(targets(host).map((c) => c.labels['mrsk.version']).filter((v): v is string => Boolean(v)));
           available.set(host.host, versions);
           const roles = session.config.roles.filter((r) => r.hosts.includes(host.host) && session.roles.includes(r.name));
           for (const role of roles) {
-            const has = host.containers.some((c) => c.labels['mrsk.version'] === version && c.labels['mrsk.role'] === role.name);
-            if (!has) missing.push(`${host.host} (${role.name})`);
+            const ofRole = host.containers.filter((c) => isOwnedBy(c, service, destination) && c.labels['mrsk.version'] === version && c.labels['mrsk.role'] === role.name);
+            if (ofRole.some((c) => !isNeverHealthy(c))) continue;
+            missing.push(`${host.host} (${role.name})`);
+            if (ofRole.length > 0) failed.push(`${host.host} (${role.name})`);
           }
         }
         if (missing.length > 0) {
@@ -42,7 +59,8 @@ export const register: RegisterCommand = (program, bind) => {
             undefined,
           );
           const list = everywhere && everywhere.size ? [...everywhere].sort().join(', ') : 'none';
-          throw new UsageError(`version ${version} is not retained on ${missing.join(', ')}. Versions retained on every selected host: ${list}`);
+          const why = failed.length > 0 ? ` (it never became healthy on ${failed.join(', ')}, so it is no rollback target)` : '';
+          throw new UsageError(`version ${version} is not retained on ${missing.join(', ')}${why}. Versions retained on every selected host: ${list}`);
         }
         const result = await converge(ctx, session, {
           command: `rollback ${version}`,

@@ -8,6 +8,7 @@ import { SPEC_HASH_LABEL } from '../desired/spec-hash.ts';
 import type { ContainerSpec, Desired } from '../desired/types.ts';
 import { containerSpecCause, stateCause } from '../plan/causes.ts';
 import { isManagedTraefik, isOwnedBy } from '../plan/diff.ts';
+import { isNeverHealthy } from '../plan/never-healthy.ts';
 import type { ObservedContainer, ReachableHost, ReleaseRecord, Snapshot } from '../probe/types.ts';
 import type { DriftFinding, DriftReport, HostDrift } from './types.ts';
 
@@ -140,7 +141,8 @@ function checkHost(config: Config, host: ReachableHost, record: ReleaseRecord, d
   const reportedRemovedRoles = new Set<string>();
   const retained = new Map<string, ObservedContainer[]>();
   for (const container of owned) {
-    if (releaseNames.has(container.name)) continue;
+    // Kept for inspection after a failed deploy; apply prunes it (never-healthy.ts), it is no drift.
+    if (releaseNames.has(container.name) || isNeverHealthy(container)) continue;
     const role = container.labels['mrsk.role'] ?? '';
     if (roles && !roles.has(role)) continue;
     const version = container.labels['mrsk.version'];

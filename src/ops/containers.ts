@@ -5,9 +5,10 @@ import type { ObservedContainer } from '../probe/types.ts';
 import { isAppContainer } from './docker-ps.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';
 import { formatTable } from './table.ts';
+import { isNeverHealthy } from '../plan/never-healthy.ts';
 
 /** How a container relates to what is deployed. */
-export type ContainerMark = 'current' | 'rollback target' | 'old';
+export type ContainerMark = 'current' | 'rollback target' | 'never healthy' | 'old';
 
 /** One row of `mrsk app containers`. */
 export interface ContainerRow {
@@ -39,7 +40,7 @@ function statusOf(container: ObservedContainer): string {
 
 /** The versions on a host that have a container for every given role, newest first. */
 export function completeVersions(containers: readonly ObservedContainer[], options: ClassifyOptions): string[] {
-  const mine = containers.filter((c) => isAppContainer(c.labels, options.service, options.destination, options.roles));
+  const mine = containers.filter((c) => isAppContainer(c.labels, options.service, options.destination, options.roles) && !isNeverHealthy(c));
   const newest = new Map<string, string>();
   const rolesByVersion = new Map<string, Set<string>>();
   for (const c of mine) {
@@ -63,7 +64,9 @@ export function classifyContainers(containers: readonly ObservedContainer[], opt
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name))
     .map((c) => {
       const version = c.labels['mrsk.version'] ?? '';
-      const mark: ContainerMark = version !== '' && version === options.currentVersion ? 'current' : targets.has(version) ? 'rollback target' : 'old';
+      const mark: ContainerMark = isNeverHealthy(c)
+        ? 'never healthy'
+        : version !== '' && version === options.currentVersion ? 'current' : targets.has(version) ? 'rollback target' : 'old';
       return { id: c.id, name: c.name, role: c.labels['mrsk.role'] ?? '', version, status: statusOf(c), createdAt: c.createdAt, mark };
     });
 }

@@ -90,3 +90,22 @@ test('deploying a version again after it failed starts a fresh container: the fa
   assert.equal(run.cause, 'new version v1 → v2');
   assert.ok(!steps.some((s) => s.action.kind === 'container-start'), 'the failed container is not started again');
 });
+
+test('mrsk app containers marks a never-healthy container as such, never as a rollback target', async () => {
+  const { classifyContainers, rollbackTargets } = await import('../../../src/ops/containers.ts');
+  const config = makeConfig({ roles: [makeRole('web', { hosts: [H1] })] });
+  let snapshot = deployedSnapshot(config, 'v1', emptySnapshot(config));
+  snapshot = deployedSnapshot(config, 'v2', snapshot);
+  snapshot = failVersion(snapshot, 'web', 'v3', '2026-11-20T20:00:00.000Z', config);
+  const rows = classifyContainers((snapshot.hosts[H1] as ReachableHost).containers, { service: 'app', roles: ['web'], currentVersion: 'v2' });
+  assert.deepEqual(rows.map((r) => `${r.version} ${r.mark}`), ['v3 never healthy', 'v2 current', 'v1 rollback target']);
+  assert.deepEqual(rollbackTargets(rows), ['v1']);
+});
+
+test('drift does not report a never-healthy container (apply prunes it)', async () => {
+  const { detectDrift, allFindings } = await import('../../../src/drift/detect.ts');
+  const config = makeConfig({ roles: [makeRole('web', { hosts: [H1] })] });
+  let snapshot = deployedSnapshot(config, 'v1', emptySnapshot(config));
+  snapshot = failVersion(snapshot, 'web', 'v2', '2026-11-20T20:00:00.000Z', config);
+  assert.deepEqual(allFindings(detectDrift(config, snapshot, { hosts: config.hosts })), []);
+});
