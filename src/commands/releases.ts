@@ -3,7 +3,8 @@
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
 import { desired as deriveDesired } from '../desired/desired.ts';
-import { findRelease, ledgerScript, parseLedger, type Ledger } from '../drift/ledger.ts';
+import { NEVER_HEALTHY_FORMAT, findRelease, ledgerScript, parseLedger, parseNeverHealthy, type Ledger, type NeverHealthyContainer } from '../drift/ledger.ts';
+import { listContainers } from '../docker/index.ts';
 import { UsageError } from '../errors.ts';
 import { openSession, requireHosts, type Session } from './common.ts';
 
@@ -11,7 +12,7 @@ interface ReleasesOptions {
   json?: boolean;
 }
 
-type HostLedger = { host: string; ok: true; ledger: Ledger } | { host: string; ok: false; error: string };
+type HostLedger = { host: string; ok: true; ledger: Ledger; neverHealthy: NeverHealthyContainer[] } | { host: string; ok: false; error: string };
 
 function table(rows: readonly (readonly string[])[]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
@@ -63,7 +64,10 @@ export const register: RegisterCommand = (program, bind) => {
             try {
               const result = await session.runner.exec(host, { script }, { signal: ctx.signal });
               if (result.code !== 0) return { host, ok: false, error: `reading the ledger failed (exit ${result.code}): ${result.stderr.trim().split('\n').pop() ?? ''}` };
-              return { host, ok: true, ledger: parseLedger(result.stdout) };
+              // Versions that never became healthy here are named: they are no rollback target.
+              const containers = await session.runner.exec(host, listContainers({ label: `mrsk.service=${session.config.service}` }, { all: true, format: NEVER_HEALTHY_FORMAT }), { signal: ctx.signal });
+              const neverHealthy = containers.code === 0 ? parseNeverHealthy(containers.stdout, session.config.destination) : [];
+              return { host, ok: true, ledger: parseLedger(result.stdout), neverHealthy };
             } catch (error) {
               return { host, ok: false, error: (error as Error).message.replace(`${host}: `, '') };
             }
@@ -74,7 +78,9 @@ export const register: RegisterCommand = (program, bind) => {
             formatVersion: '1',
             service: session.config.service,
             ...(session.config.destination ? { destination: session.config.destination } : {}),
-            hosts: ledgers.map((l) => (l.ok ? { host: l.host, currentId: l.ledger.currentId ?? null, releases: l.ledger.releases } : { host: l.host, error: l.error })),
+            hosts: ledgers.map((l) =>
+              l.ok ? { host: l.host, currentId: l.ledger.currentId ?? null, releases: l.ledger.releases, neverHealthy: l.neverHealthy } : { host: l.host, error: l.error },
+            ),
           });
         } else {
           for (const entry of ledgers) {
@@ -90,6 +96,10 @@ export const register: RegisterCommand = (program, bind) => {
               lines.push(...table(rows).map((row) => `  ${row}`));
             }
             if (unreadable.length > 0) lines.push(`  (unreadable ledger files: ${unreadable.join(', ')})`);
+            if (entry.neverHealthy.length > 0) {
+              const failed = entry.neverHealthy.map((c) => `${c.version} (${c.container})`).join(', ');
+              lines.push(`  never became healthy here, so no rollback target: ${failed}`);
+            }
             ctx.out.print(`${lines.join('\n')}\n`);
           }
         }

@@ -3,6 +3,7 @@
 import { stateDir } from '../probe/paths.ts';
 import type { ReleaseRecord } from '../probe/types.ts';
 import { shq } from '../ssh/quote.ts';
+import { isNeverHealthy } from '../plan/never-healthy.ts';
 
 const MARK = /^@@mrsk-release (.+)@@$/;
 
@@ -70,4 +71,25 @@ export function findRelease(ledgers: Iterable<Ledger>, id: string): ReleaseRecor
     if (found) return found;
   }
   return undefined;
+}
+
+/** A container left by a version that never became healthy (see plan/never-healthy.ts). */
+export interface NeverHealthyContainer {
+  readonly version: string;
+  readonly container: string;
+}
+
+/** `docker ps -a --format` template whose lines parseNeverHealthy reads: name, version, destination. */
+export const NEVER_HEALTHY_FORMAT = '{{.Names}}\t{{.Label "mrsk.version"}}\t{{.Label "mrsk.destination"}}';
+
+/** The never-healthy containers of this destination in `docker ps -a --format NEVER_HEALTHY_FORMAT` output. */
+export function parseNeverHealthy(output: string, destination?: string): NeverHealthyContainer[] {
+  const found: NeverHealthyContainer[] = [];
+  for (const line of output.split('\n')) {
+    const [name = '', version = '', dest = ''] = line.trim().split('\t');
+    if (name === '' || !isNeverHealthy({ name }) || dest !== (destination ?? '')) continue;
+    // a label is whatever the host says: no control characters reach the terminal
+    found.push({ version: version.replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '').replace(/[\x00-\x1f\x7f-\x9f]/g, ''), container: name });
+  }
+  return found.sort((a, b) => a.container.localeCompare(b.container));
 }

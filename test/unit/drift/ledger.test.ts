@@ -61,3 +61,19 @@ test('release ids are told apart from versions', () => {
   assert.ok(!RELEASE_ID_PATTERN.test('v2'));
   assert.ok(!RELEASE_ID_PATTERN.test('4f2a9c1'));
 });
+
+test('never-healthy containers are read from docker ps lines: this destination only, control characters dropped', async () => {
+  const { parseNeverHealthy } = await import('../../../src/drift/ledger.ts');
+  const output = [
+    'app-web-v2\tv2\t',
+    'app-web-v3_unhealthy_0123456789ab\tv3\t',
+    'app-web-staging-v3_unhealthy_0123456789ab\tv3\tstaging',
+    'app-web-v4_unhealthy_abcdefabcdef\tv4\x1b[2J\t',
+    '',
+  ].join('\n');
+  assert.deepEqual(parseNeverHealthy(output), [
+    { version: 'v3', container: 'app-web-v3_unhealthy_0123456789ab' },
+    { version: 'v4', container: 'app-web-v4_unhealthy_abcdefabcdef' },
+  ]);
+  assert.deepEqual(parseNeverHealthy(output, 'staging'), [{ version: 'v3', container: 'app-web-staging-v3_unhealthy_0123456789ab' }]);
+});
