@@ -113,10 +113,11 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
   const onInterrupt = () => stopBuild.abort();
   ctx.signal.addEventListener('abort', onInterrupt, { once: true });
   let buildFailed = false;
+  let buildSettled = false;
   const building = builder
     ? buildAndPush(ctx, session.config, request.version, { builder, exec: deps.exec, signal: stopBuild.signal })
     : Promise.resolve();
-  building.catch(() => (buildFailed = true));
+  building.then(() => (buildSettled = true), () => (buildSettled = buildFailed = true));
   const converging = (async () => {
     // redeploy skips the first-time work, the registry login included
     if (request.mode !== 'redeploy') await loginOnHosts(ctx, session, hosts);
@@ -139,6 +140,7 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
     return result;
   } catch (error) {
     // the first failure wins: stop the build, and let the lock be released before the session closes
+    if (builder && !buildSettled) ctx.out.info(`Stopped the build (${ctx.signal.aborted ? 'interrupted' : 'a host check failed'}).`);
     stopBuild.abort();
     await Promise.allSettled([converging, building]);
     throw error;

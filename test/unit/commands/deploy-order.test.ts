@@ -33,7 +33,7 @@ type Event = string;
 interface Fakes {
   readonly events: Event[];
   /** Answers for local argv (joined by spaces, matched by prefix); default exit 0. */
-  local?: (argv: readonly string[], options: LocalOptions) => Promise<LocalResult> | LocalResult | undefined;
+  local?: (argv: readonly string[], options: LocalOptions) => Promise<LocalResult | undefined> | LocalResult | undefined;
   /** Answers for docker commands on hosts; default exit 0. */
   hostDocker?: (host: string, argv: readonly string[]) => Promise<ExecResult | undefined> | ExecResult | undefined;
   /** The probes' answers: first the lock-free one, then the one under the lock. */
@@ -173,7 +173,7 @@ describe('deploy order', () => {
 
   test('the registry login runs on every host while the image builds; a host that fails is named with why, the build is stopped, no lock is taken', async () => {
     const events: Event[] = [];
-    const { deploy, lockDir } = await setUp({
+    const { deploy, lockDir, ctx } = await setUp({
       events,
       probes: [allUp],
       local: buildUntilAborted(events),
@@ -192,6 +192,7 @@ describe('deploy order', () => {
       assert.ok(!error.message.includes(PASSWORD), 'the password must never be printed');
       return true;
     });
+    assert.ok(ctx.lines.includes('Stopped the build (a host check failed).\n'), ctx.lines.join(''));
     assert.ok(events.indexOf('local: docker build -t') < events.indexOf('build aborted'), `the build is stopped:\n${events.join('\n')}`);
     assert.ok(!events.some((e) => e.includes('lock script')), `no lock was taken:\n${events.join('\n')}`);
     for (const host of HOSTS) assert.equal(existsSync(lockDir(host)), false);
