@@ -24,6 +24,8 @@ export class Output {
   /** Columns tables and plans fit into (see outputWidth). */
   readonly width: number;
   readonly #stdout: NodeJS.WritableStream;
+  /** With --quiet: the last status line, printed by finish(). */
+  #held: string | undefined;
   readonly #stderr: NodeJS.WritableStream;
 
   constructor(options: OutputOptions = {}, stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr) {
@@ -38,14 +40,29 @@ export class Output {
     this.width = outputWidth(stdout, options.env);
   }
 
-  /** Main results (plans, tables, YAML): always printed, even with --quiet. */
+  /** Main results (tables, YAML, JSON): always printed, even with --quiet. Plans are skipped with --quiet by their callers. */
   print(text: string): void {
     this.#stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  /** Progress and status lines; suppressed by --quiet and in --json mode (they go to stderr then). */
+  /**
+   * Progress and status lines (to stderr in --json mode). With --quiet only the last one is
+   * printed, when the command ends (finish): a command's last status line is its summary
+   * (`Deployed … in 42s`, `Apply complete: …`), and quiet means that line and errors only.
+   */
   info(text: string): void {
-    if (this.quiet) return;
+    if (this.quiet) {
+      this.#held = text;
+      return;
+    }
+    (this.json ? this.#stderr : this.#stdout).write(`${text}\n`);
+  }
+
+  /** The command ended without an error: with --quiet, print its last status line now. */
+  finish(): void {
+    if (this.#held === undefined) return;
+    const text = this.#held;
+    this.#held = undefined;
     (this.json ? this.#stderr : this.#stdout).write(`${text}\n`);
   }
 

@@ -21,7 +21,7 @@ export function addGlobalOptions(command: Command): Command {
     .addOption(new Option('-r, --roles <list>', 'only these roles (comma list, * wildcards)'))
     .addOption(new Option('-p, --primary', 'only the primary host'))
     .addOption(new Option('-v, --verbose', 'detailed output, stack traces on errors'))
-    .addOption(new Option('-q, --quiet', 'only results and errors'));
+    .addOption(new Option('-q, --quiet', 'only the final line (and tables asked for) and errors'));
 }
 
 export interface ProgramState {
@@ -51,6 +51,7 @@ export function makeBind(state: ProgramState, makeOutput: (g: GlobalOptions, jso
         signal: state.abort.signal,
       };
       const code = await action(ctx, options, args);
+      ctx.out.finish();
       state.exitCode = typeof code === 'number' ? code : 0;
     };
 }

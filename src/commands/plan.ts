@@ -1,15 +1,51 @@
 import { writeFile } from 'node:fs/promises';
 import type { RegisterCommand } from '../cli/program.ts';
-import { renderPlan, planToJson } from '../plan/render.ts';
+import { resolveVersion } from '../config/version.ts';
+import { UsageError } from '../errors.ts';
+import { renderPlan, renderQuietPlan, planToJson } from '../plan/render.ts';
 import { serializePlan } from '../plan/saved.ts';
 import { fingerprintSnapshot } from '../plan/fingerprint.ts';
-import { makePlan, openSession, probe, targetVersion } from './common.ts';
+import { deployedVersion, makePlan, openSession, probe } from './common.ts';
 
 interface PlanOptions {
   json?: boolean;
   detailedExitcode?: boolean;
   out?: string;
   version?: string;
+  next?: boolean;
+}
+
+/** The version a plan is made for, and why that one, for the plan's first line. */
+export interface PlannedVersion {
+  readonly version: string;
+  readonly reason: string;
+}
+
+/** What chooseVersion needs to know. */
+export interface ChooseVersionInput {
+  /** --version */
+  readonly explicit?: string;
+  /** --next: what `mrsk deploy` would ship, whatever is deployed. */
+  readonly next?: boolean;
+  /** The version deployed on the hosts now, if any. */
+  readonly deployed?: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Folder inside the app's git work tree. */
+  readonly cwd: string;
+}
+
+/**
+ * --version, else with --next the version `mrsk deploy` would resolve (VERSION, else git HEAD,
+ * marked `_uncommitted_…` for a dirty tree; src/config/version.ts), else the deployed one, else
+ * what deploy would ship (nothing is deployed yet).
+ */
+export async function chooseVersion(input: ChooseVersionInput): Promise<PlannedVersion> {
+  if (input.explicit !== undefined && input.next) throw new UsageError('--next and --version both pick the version to plan: give one of them');
+  if (input.explicit !== undefined) return { version: await resolveVersion({ explicit: input.explicit, cwd: input.cwd }), reason: 'given with --version' };
+  if (!input.next && input.deployed) return { version: input.deployed, reason: 'deployed now; `mrsk plan --next` previews the next deploy' };
+  const version = await resolveVersion({ env: input.env, cwd: input.cwd });
+  const source = input.env.VERSION ? 'VERSION from the environment' : version.includes('_uncommitted_') ? 'git HEAD with uncommitted changes' : 'git HEAD';
+  return { version, reason: `${source}, what \`mrsk deploy\` would ship${input.next ? '' : '; nothing is deployed yet'}` };
 }
 
 export const register: RegisterCommand = (program, bind) => {
@@ -19,15 +55,24 @@ export const register: RegisterCommand = (program, bind) => {
     .option('--json', 'print the plan as JSON (format_version 1)')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
     .option('--out <file>', 'save the plan to apply it later with `mrsk apply FILE`')
+    .option('--next', 'preview the next deploy: plan the version `mrsk deploy` would ship (VERSION, else git HEAD)')
     .option('--version <version>', 'plan for this version (default: the deployed one, else VERSION or git HEAD)')
     .action(bind<PlanOptions>(async (ctx, options) => {
+      if (options.next && options.version !== undefined) throw new UsageError('--next and --version both pick the version to plan: give one of them');
       const session = await openSession(ctx);
       try {
         const snapshot = await probe(session);
-        const version = await targetVersion(ctx, session.config, snapshot, options.version);
+        const { version, reason } = await chooseVersion({
+          explicit: options.version,
+          next: options.next,
+          deployed: deployedVersion(session.config, snapshot),
+          env: process.env,
+          cwd: session.config.root || ctx.cwd,
+        });
         const { plan } = makePlan(session, snapshot, version);
+        const view = { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width, versionReason: reason };
         if (options.json) ctx.out.printJson(planToJson(plan));
-        else ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose }));
+        else ctx.out.print(ctx.out.quiet ? renderQuietPlan(plan, view) : renderPlan(plan, view));
         if (options.out) {
           // The fingerprint covers the hosts the plan changes: `mrsk apply FILE` probes exactly those.
           const changed = new Set(plan.steps.map((step) => step.host));

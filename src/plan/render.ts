@@ -179,6 +179,12 @@ export function renderPlan(plan: Plan, options: RenderOptions): string {
     return `${lines.join('\n')}\n`;
   }
 
+  if (plan.steps.length === 0) {
+    // Only hosts that could not be planned: no legend for symbols that are not there.
+    if (lines.length > 0) lines.push('');
+    lines.push(...blockedLines(plan, paint, width), '', planSummaryLine(plan, options));
+    return `${lines.join('\n')}\n`;
+  }
   if (lines.length > 0) lines.push('');
   lines.push(...LEGEND, '', ...wrapWords(`mrsk will converge ${targetOf(plan)}:`, width, '', '  '));
   const resources = resourcesOf(plan);
