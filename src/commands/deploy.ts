@@ -10,7 +10,7 @@ import type { Config } from '../config/types.ts';
 import { resolveVersion } from '../config/version.ts';
 import * as docker from '../docker/index.ts';
 import { runLocal, runLocalRaw, type LocalExec } from '../apply/local.ts';
-import { RemoteCommandError, UsageError } from '../errors.ts';
+import { DeployError, RemoteCommandError, UsageError } from '../errors.ts';
 import type { Snapshot } from '../probe/types.ts';
 import { openSession, probe, requireHosts, type Session } from './common.ts';
 import { converge, hostsToChange, type ConvergeResult } from './converge.ts';
@@ -62,14 +62,20 @@ export async function buildAndPush(
     ? config.builder.dockerfile
     : join(config.builder.context, config.builder.dockerfile);
   const argv = docker.build({ builder: { ...config.builder, dockerfile }, tags: [ref], labels: { service: config.service } });
-  await runLocal(argv, {
-    env: { ...env, ...docker.buildSecretEnv(config.builder) },
-    cwd: config.root,
-    secrets: config.secrets,
-    signal,
-    onOutput: (chunk) => ctx.out.debug(chunk.trimEnd()),
-  }, exec);
-  if (!wantsMultiarch) await runLocal(docker.push(ref), { env, secrets: config.secrets, signal }, exec);
+  try {
+    await runLocal(argv, {
+      env: { ...env, ...docker.buildSecretEnv(config.builder) },
+      cwd: config.root,
+      secrets: config.secrets,
+      signal,
+      onOutput: (chunk) => ctx.out.debug(chunk.trimEnd()),
+    }, exec);
+    if (!wantsMultiarch) await runLocal(docker.push(ref), { env, secrets: config.secrets, signal }, exec);
+  } catch (error) {
+    // stopped on purpose (Ctrl-C, or a host check failed meanwhile): say so, not "AbortError"
+    if (signal?.aborted) throw new DeployError(`${ctx.signal.aborted ? 'interrupted: ' : ''}the build of ${ref} was stopped; nothing was deployed`);
+    throw error;
+  }
   ctx.out.info(`Built and pushed ${ref} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 

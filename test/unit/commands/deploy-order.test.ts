@@ -40,10 +40,10 @@ interface Fakes {
   probes: ((hosts: readonly string[]) => Snapshot | Promise<Snapshot>)[];
 }
 
-function quietContext(): CommandContext & { lines: string[] } {
+function quietContext(interrupt: AbortController): CommandContext & { lines: string[] } {
   const lines: string[] = [];
   const sink = { isTTY: false, write: (text: string) => (lines.push(text), true) } as unknown as NodeJS.WriteStream;
-  return { global: { config: 'config/deploy.yml' }, out: new Output({}, sink, sink), cwd: '/srv/app', signal: new AbortController().signal, lines };
+  return { global: { config: 'config/deploy.yml' }, out: new Output({}, sink, sink), cwd: '/srv/app', signal: interrupt.signal, lines };
 }
 
 async function setUp(fakes: Fakes, configOverrides: Parameters<typeof makeConfig>[0] = {}) {
@@ -69,7 +69,8 @@ async function setUp(fakes: Fakes, configOverrides: Parameters<typeof makeConfig
     close: async () => {},
     stats: () => ({}),
   };
-  const ctx = quietContext();
+  const interrupt = new AbortController();
+  const ctx = quietContext(interrupt);
   const session: Session = {
     config,
     hosts: [...HOSTS],
@@ -93,7 +94,7 @@ async function setUp(fakes: Fakes, configOverrides: Parameters<typeof makeConfig
   };
   const lockDir = (host: string) => join(shell.homeOf(host), '.mrsk', config.service, 'lock');
   const deploy = (request: Partial<DeployRequest> = {}) => deployTo(ctx, session, { mode: 'deploy', version: 'v2', ...request }, { exec, probe });
-  return { ctx, shell, deploy, lockDir, config };
+  return { ctx, shell, deploy, lockDir, config, interrupt };
 }
 
 const allUp = () => snapshotOf(...HOSTS.map((host) => reachableHost(host)));
@@ -280,6 +281,21 @@ describe('deploy order', () => {
       return true;
     });
     assert.equal(events.filter((e) => e.startsWith('probe')).length, 1, 'nothing is planned');
+    for (const host of HOSTS) assert.equal(existsSync(lockDir(host)), false, `${host}: the lock is released`);
+  });
+
+  test('Ctrl-C during the build stops it, says so, and releases the lock', async () => {
+    const events: Event[] = [];
+    const { deploy, lockDir, interrupt } = await setUp({ events, probes: [allUp], local: buildUntilAborted(events) });
+    const running = deploy();
+    const deadline = Date.now() + 10_000;
+    while (!HOSTS.every((host) => existsSync(join(lockDir(host), 'holder.json'))) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    interrupt.abort(new Error('interrupted (SIGINT)'));
+    await assert.rejects(running, (error: Error) => {
+      assert.match(error.message, /^interrupted: the build of registry\.example\.com\/acme\/app:v2 was stopped; nothing was deployed$/);
+      return true;
+    });
+    assert.ok(events.includes('build aborted'));
     for (const host of HOSTS) assert.equal(existsSync(lockDir(host)), false, `${host}: the lock is released`);
   });
 
