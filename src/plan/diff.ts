@@ -202,12 +202,17 @@ class HostPlanner {
       else return undefined;
       symbol = '-/+';
       const common = { address, symbol, cause, precondition: { containerId: current.id } } as const;
+      // Stop-first: pull the new image before the running Traefik stops, so an image that cannot
+      // be pulled fails the plan while the old Traefik still routes.
+      if (inService(current) && !this.#host.images.some((image) => image.tags.includes(spec.image))) {
+        before.push(this.#add({ ...common, id: this.#id('traefik', 'pull'), dependsOn: [], precondition: {}, action: { kind: 'image-pull', image: spec.image } }));
+      }
       if (inService(current)) {
         before.push(
           this.#add({
             ...common,
             id: this.#id('traefik', 'stop'),
-            dependsOn: [],
+            dependsOn: [...before],
             action: { kind: 'container-stop', containerId: current.id, name: current.name, timeout: this.#desired.drainTimeout },
             ...(changes.length > 0 ? { changes } : {}),
           }),
