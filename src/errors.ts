@@ -1,5 +1,6 @@
 // Typed errors. Each carries a message a user can act on and maps to one exit code here;
 // src/cli/main.ts is the only place that turns them into an exit (sysexits-style codes).
+import { sanitizeHostText } from './text/sanitize.ts';
 
 /** A problem in a config file, with the place it was found, printed as `file:line:col key.path: message`. */
 export interface Diagnostic {
@@ -41,15 +42,15 @@ export class ConfigError extends MrskError {
 }
 
 /** What went wrong with a host, for the probe to map onto snapshot host states. */
-export type HostErrorKind = 'unreachable' | 'auth-failed' | 'host-key-changed' | 'host-key-unknown' | 'timeout' | 'error';
+export type HostErrorKind = 'unreachable' | 'auth-failed' | 'host-key-changed' | 'host-key-unknown' | 'timeout' | 'unreadable' | 'error';
 
-/** A host could not be reached or used (EX_UNAVAILABLE). */
+/** A host could not be reached or used (EX_UNAVAILABLE). The message may quote the host: it is sanitized. */
 export class HostError extends MrskError {
   readonly exitCode: number = 69;
   readonly host: string;
   readonly kind: HostErrorKind;
   constructor(host: string, message: string, options?: ErrorOptions & { kind?: HostErrorKind }) {
-    super(`${host}: ${message}`, options);
+    super(`${host}: ${sanitizeHostText(message)}`, options);
     this.host = host;
     this.kind = options?.kind ?? 'error';
   }
@@ -68,18 +69,38 @@ export class HostKeyError extends HostError {
   }
 }
 
-/** A command on a host exited non-zero. The message shows the command, never secret values. */
+/**
+ * A host command sent more output than mrsk reads from one command (ExecOptions.maxOutputBytes):
+ * the command was killed and the host counts as unreadable.
+ */
+export class OutputLimitError extends HostError {
+  readonly limitBytes: number;
+  constructor(host: string, command: string, limitBytes: number) {
+    super(host, `\`${command}\` printed more than ${formatBytes(limitBytes)}, mrsk's cap on what it reads from one host command; the command was stopped`, { kind: 'unreadable' });
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** 16 MiB, 512 KiB, 100 B. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}
+
+/** A command on a host exited non-zero. The message shows the command, never secret values; the host's stderr is sanitized. */
 export class RemoteCommandError extends MrskError {
   readonly exitCode = 1;
   readonly host: string;
   readonly code: number | null;
   readonly stderr: string;
   constructor(host: string, command: string, code: number | null, stderr: string) {
-    const tail = stderr.trim().split('\n').slice(-5).join('\n');
+    const clean = sanitizeHostText(stderr);
+    const tail = clean.trim().split('\n').slice(-5).join('\n');
     super(`${host}: \`${command}\` failed (exit ${code ?? 'signal'})${tail ? `:\n${tail}` : ''}`);
     this.host = host;
     this.code = code;
-    this.stderr = stderr;
+    this.stderr = clean;
   }
 }
 

@@ -13,6 +13,10 @@
 // - Host keys are checked against known_hosts (ssh2 would accept any key otherwise).
 // - argv → one shell line only through quote.ts. Scripts run under `sh -c` (see commandToShell).
 // - Commands get EOF on stdin unless `stdin` is given, so nothing can hang reading it.
+// - What mrsk reads from one command is capped (maxOutputBytes, default 16 MiB of stdout + stderr):
+//   past the cap the command is killed and fails with OutputLimitError naming host and cap, so a
+//   broken or hostile host (a `docker` printing without end) cannot exhaust mrsk's memory. The
+//   largest legitimate outputs (a probe of a host with hundreds of containers) are a few MiB.
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, NextAuthHandler } from 'ssh2';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -21,7 +25,7 @@ import { dirname, join, posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
-import { AbortedError, HostError, HostKeyError, InternalError, RemoteCommandError, TimeoutError } from '../errors.ts';
+import { AbortedError, HostError, HostKeyError, InternalError, OutputLimitError, RemoteCommandError, TimeoutError } from '../errors.ts';
 import type { HostErrorKind } from '../errors.ts';
 import type { Config } from '../config/types.ts';
 import { Secret } from '../secret.ts';
@@ -72,6 +76,8 @@ export interface SshRunnerOptions {
   readonly connectTimeoutMs?: number;
   /** Per command unless ExecOptions.timeoutMs says otherwise (default 300 s; pty commands have none by default). */
   readonly commandTimeoutMs?: number;
+  /** Bytes of stdout + stderr read from one command unless ExecOptions.maxOutputBytes says otherwise (default 16 MiB). */
+  readonly maxOutputBytes?: number;
   /** SSH keepalive interval (default 15 s; 3 missed → the connection is dropped). */
   readonly keepaliveIntervalMs?: number;
   /** Passphrase for encrypted keys; default env MRSK_SSH_PASSPHRASE. */
@@ -155,7 +161,11 @@ const NETWORK_ERROR_CODES = new Set([
   'EADDRNOTAVAIL',
 ]);
 
+/** Default cap on what mrsk reads from one host command (stdout + stderr). */
+export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
 class SshRunner implements Runner {
+  readonly commandTimeoutMs: number;
   readonly #options: SshRunnerOptions;
   readonly #home: string;
   readonly #knownHostsFile: string;
@@ -163,6 +173,7 @@ class SshRunner implements Runner {
   readonly #maxChannels: number;
   readonly #connectTimeoutMs: number;
   readonly #commandTimeoutMs: number;
+  readonly #maxOutputBytes: number;
   readonly #connections = new Map<string, HostConnection>();
   /** Connections holding a host slot (open or opening). */
   readonly #slotHolders = new Set<HostConnection>();
@@ -181,7 +192,10 @@ class SshRunner implements Runner {
     this.#maxChannels = options.maxChannelsPerConnection ?? 8;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 300_000;
+    this.commandTimeoutMs = this.#commandTimeoutMs;
+    this.#maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     if (this.#maxHosts < 1) throw new RangeError('maxConcurrentHosts must be at least 1');
+    if (!(this.#maxOutputBytes > 0)) throw new RangeError('maxOutputBytes must be positive');
   }
 
   async exec(host: string, command: Command, options: ExecOptions = {}): Promise<ExecResult> {
@@ -654,7 +668,9 @@ class SshRunner implements Runner {
           return;
         }
         channel = opened;
-        const collected = pty ? this.#wireTerminal(opened, terminal, cleanups) : collectOutput(opened, options);
+        const maxOutputBytes = options.maxOutputBytes ?? this.#maxOutputBytes;
+        const onLimit = () => stop(new OutputLimitError(host, display(line), maxOutputBytes));
+        const collected = pty ? this.#wireTerminal(opened, terminal, cleanups) : collectOutput(opened, options, maxOutputBytes, onLimit);
         let exitCode: number | null | undefined;
         opened.on('exit', (code: number | null) => {
           exitCode = code;
@@ -753,20 +769,45 @@ class SshRunner implements Runner {
   }
 }
 
-/** Buffers stdout/stderr (both must be read or 'close' never fires) and feeds the callbacks decoded text. */
-function collectOutput(channel: ClientChannel, options: ExecOptions) {
-  const stdoutChunks: Buffer[] = [];
-  const stderrChunks: Buffer[] = [];
+/** What collectOutput reads: a channel's stdout ('data') and stderr. */
+interface OutputSource {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  readonly stderr: { on(event: 'data', listener: (chunk: Buffer) => void): unknown };
+}
+
+/**
+ * Buffers stdout/stderr (both must be read or 'close' never fires) and feeds the callbacks decoded
+ * text. Past maxBytes (stdout + stderr) it calls onLimit once, drops what it holds and reads on
+ * only to discard, until the stopped channel closes.
+ */
+export function collectOutput(
+  channel: OutputSource,
+  options: Pick<ExecOptions, 'onStdout' | 'onStderr' | 'keepOutput'>,
+  maxBytes: number,
+  onLimit: () => void,
+) {
+  const keep = options.keepOutput !== false;
+  let stdoutChunks: Buffer[] = [];
+  let stderrChunks: Buffer[] = [];
   const stdoutDecoder = new StringDecoder('utf8');
   const stderrDecoder = new StringDecoder('utf8');
-  channel.on('data', (chunk: Buffer) => {
-    stdoutChunks.push(chunk);
-    if (options.onStdout) options.onStdout(stdoutDecoder.write(chunk));
-  });
-  channel.stderr.on('data', (chunk: Buffer) => {
-    stderrChunks.push(chunk);
-    if (options.onStderr) options.onStderr(stderrDecoder.write(chunk));
-  });
+  let total = 0;
+  let over = false;
+  const take = (chunk: Buffer, chunks: Buffer[], decoder: StringDecoder, callback: ((text: string) => void) | undefined) => {
+    if (over) return;
+    total += chunk.length;
+    if (total > maxBytes) {
+      over = true;
+      stdoutChunks = [];
+      stderrChunks = [];
+      onLimit();
+      return;
+    }
+    if (keep) chunks.push(chunk);
+    if (callback) callback(decoder.write(chunk));
+  };
+  channel.on('data', (chunk: Buffer) => take(chunk, stdoutChunks, stdoutDecoder, options.onStdout));
+  channel.stderr.on('data', (chunk: Buffer) => take(chunk, stderrChunks, stderrDecoder, options.onStderr));
   return {
     stdout: () => Buffer.concat(stdoutChunks).toString('utf8'),
     stderr: () => Buffer.concat(stderrChunks).toString('utf8'),

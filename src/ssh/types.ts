@@ -9,8 +9,18 @@ export interface ExecOptions {
   readonly timeoutMs?: number;
   /** Written to the command's stdin, then closed (e.g. a registry password). */
   readonly stdin?: string | Buffer;
+  /** Decoded output as it arrives, exactly as the host sent it (not sanitized: streams the user asked to see). */
   readonly onStdout?: (chunk: string) => void;
   readonly onStderr?: (chunk: string) => void;
+  /**
+   * Most bytes of stdout + stderr read from this command (default: the runner's maxOutputBytes,
+   * 16 MiB). Past it the command is killed and the call rejects with OutputLimitError, so a
+   * broken or hostile host cannot grow mrsk's memory without bound. Infinity only for a stream
+   * meant to run without end (`app logs -f`), together with keepOutput: false.
+   */
+  readonly maxOutputBytes?: number;
+  /** false: output only reaches onStdout/onStderr and the result's stdout/stderr are empty (default true). */
+  readonly keepOutput?: boolean;
   /** Allocate a pseudo-terminal and wire it to this process's stdin/stdout (interactive exec). */
   readonly pty?: boolean;
   /** Abort (closes the channel) when this signal fires. */
@@ -28,6 +38,8 @@ export interface Runner {
   exec(host: string, command: Command, options?: ExecOptions): Promise<ExecResult>;
   /** Writes content to a file on the host with the given mode (created 0600 before content arrives). */
   upload(host: string, remotePath: string, content: string | Buffer, mode: number): Promise<void>;
+  /** The default per-command timeout (ssh.command_timeout), so callers can stay within it. */
+  readonly commandTimeoutMs?: number;
   /** Closes every connection. Idempotent. */
   close(): Promise<void>;
   /** Counters for benchmarks: connections opened and commands run per host. */

@@ -45,7 +45,8 @@ describe('exec', () => {
     const size = 10 * 1024 * 1024;
     // stdout and stderr written at the same time: both streams must be drained or the channel stalls.
     const script = `head -c ${size} /dev/zero | tr '\\0' x >&2 & head -c ${size} /dev/zero | tr '\\0' y; wait`;
-    const result = await runner.exec(HOST, { script });
+    // 20 MiB in all: over the default cap on one command's output (16 MiB), so this command raises it
+    const result = await runner.exec(HOST, { script }, { maxOutputBytes: 24 * 1024 * 1024 });
     assert.equal(result.code, 0);
     assert.equal(result.stdout.length, size);
     assert.equal(result.stderr.length, size);
