@@ -73,8 +73,16 @@ const networkCreate: Handler<'network-create'> = async (ctx, step, action) => {
 };
 
 const imagePull: Handler<'image-pull'> = async (ctx, step, action) => {
-  await run(ctx, step.host, docker.pullImage(action.image));
+  const pulled = await tryRun(ctx, step.host, docker.pullImage(action.image));
+  if (pulled.code === 0) return;
+  const why = lastLineOf(redact(pulled.stderr || pulled.stdout || `exit ${pulled.code}`, ctx.secrets)).replace(/^(docker: )?Error response from daemon: /, '');
+  // The plan pulls Traefik's image before the running Traefik stops (diff.ts): say what to change.
+  if (step.address.endsWith('/traefik')) throw new DeployError(traefikPullMessage(step.host, action.image, why));
+  throw new DeployError(`${step.host}: cannot pull ${action.image} (${why})`);
 };
+
+const traefikPullMessage = (host: string, image: string, why: string): string =>
+  `${host}: cannot pull the Traefik image ${image} (${why}); set traefik.image in the config to an image this host can pull`;
 
 const containerRun: Handler<'container-run'> = async (ctx, step, action) => {
   const spec = action.spec;
@@ -136,7 +144,7 @@ const traefikRun: Handler<'traefik-run'> = async (ctx, step, action) => {
     const pulled = await tryRun(ctx, step.host, docker.pullImage(image));
     if (pulled.code !== 0) {
       const why = lastLineOf(redact(pulled.stderr || pulled.stdout || `exit ${pulled.code}`, ctx.secrets)).replace(/^(docker: )?Error response from daemon: /, '');
-      throw new DeployError(`${step.host}: cannot pull the Traefik image ${image} (${why}); set traefik.image in the config to an image this host can pull`);
+      throw new DeployError(traefikPullMessage(step.host, image, why));
     }
   }
   const started = await tryRun(ctx, step.host, docker.runTraefik(action.spec));

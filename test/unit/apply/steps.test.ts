@@ -215,3 +215,15 @@ test('a Traefik image that cannot be pulled: one line with the hint, and no dock
   );
   assert.ok(!runner.lines.some((l) => l.startsWith('docker run')));
 });
+
+test("the plan's pull of a new Traefik image (before the old one stops) fails with the same one line", async () => {
+  const runner = scriptedRunner([
+    (line) => (line === 'docker pull registry.invalid/traefik:nope' ? fail('Error response from daemon: manifest for registry.invalid/traefik:nope not found: manifest unknown\n') : undefined),
+  ]);
+  const step = { ...stepOf({ kind: 'image-pull', image: 'registry.invalid/traefik:nope' }), address: `${HOST}/traefik` };
+  const error = (await runStep(context(runner), step).catch((e: unknown) => e)) as Error;
+  assert.equal(
+    error.message,
+    'h1: cannot pull the Traefik image registry.invalid/traefik:nope (manifest for registry.invalid/traefik:nope not found: manifest unknown); set traefik.image in the config to an image this host can pull',
+  );
+});
