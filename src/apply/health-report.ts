@@ -68,6 +68,8 @@ export function formatProbeResult(result: HealthProbeResult): string {
 export type StopOutcome =
   | { readonly kind: 'renamed'; readonly to: string }
   | { readonly kind: 'stopped' }
+  /** It was running before this run (a repair): stopping it would not bring anything back. */
+  | { readonly kind: 'left-running' }
   | { readonly kind: 'rename-failed'; readonly error: string }
   | { readonly kind: 'stop-failed'; readonly error: string }
   | { readonly kind: 'gone' };
@@ -91,6 +93,8 @@ export function stopSentence(name: string, stop: StopOutcome): string {
   switch (stop.kind) {
     case 'stopped':
       return `${name} was stopped.`;
+    case 'left-running':
+      return `${name} was left running, as it was before this run.`;
     case 'renamed':
       return `${name} was stopped and renamed ${stop.to}: kept for inspection, never a rollback target.`;
     case 'rename-failed':

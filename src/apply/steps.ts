@@ -6,6 +6,7 @@ import * as docker from '../docker/index.ts';
 import { CORD_CONTAINER_DIR } from '../docker/index.ts';
 import { shq, toShell } from '../ssh/quote.ts';
 import { redact } from '../secret.ts';
+import { sanitizeHostText } from '../text/sanitize.ts';
 import { neverHealthyName } from '../plan/never-healthy.ts';
 import { absoluteOnHost, hostPaths } from '../desired/paths.ts';
 import { inspectContainer, poll, run, sleep, tryRun, type InspectedContainer, type Remote } from './remote.ts';
@@ -228,7 +229,7 @@ const waitHealthy: Handler<'container-wait-healthy'> = async (ctx, step, action)
       : last?.health === undefined
         ? `it did not stay running for ${action.readinessDelay}s within ${Math.round(timeoutMs / 1000)}s`
         : `still ${last.health} after ${Math.round(timeoutMs / 1000)}s`;
-    throw await neverHealthyError(ctx, step.host, action.name, reason, action.readinessDelay, last);
+    throw await neverHealthyError(ctx, step.host, action, reason, last);
   }
 };
 
@@ -239,12 +240,13 @@ const waitHealthy: Handler<'container-wait-healthy'> = async (ctx, step, action)
 async function neverHealthyError(
   ctx: StepContext,
   host: string,
-  name: string,
+  action: Extract<StepAction, { kind: 'container-wait-healthy' }>,
   reason: string,
-  readinessDelay: number,
   last: InspectedContainer | undefined,
 ): Promise<HealthCheckError> {
-  const clean = (text: string) => redact(text, ctx.secrets);
+  const { name, readinessDelay } = action;
+  // logs and probe output come from the host: no terminal control sequences, no secret values
+  const clean = (text: string) => redact(sanitizeHostText(text), ctx.secrets);
   const latest = (await inspectContainer(ctx, host, name).catch(() => undefined)) ?? last;
   let logs: HealthFailure['logs'];
   try {
@@ -253,7 +255,12 @@ async function neverHealthyError(
   } catch (error) {
     logs = { error: clean(lastLineOf(error)) };
   }
-  const stop = latest ? await stopAndMark(ctx, host, latest, true) : ({ kind: 'gone' } as const);
+  // Only a container this run created is marked as never healthy; one that existed before is put back as it was.
+  const stop: StopOutcome = !latest
+    ? { kind: 'gone' }
+    : action.existing === 'running'
+      ? { kind: 'left-running' }
+      : await stopAndMark(ctx, host, latest, action.existing === undefined);
   const serving = await checkServing(ctx, host, latest);
   const { message, brief } = healthReport({
     name,

@@ -338,7 +338,7 @@ class HostPlanner {
         action: { kind: 'container-start', containerId: target.id, name: target.name, ...(spec.cordDir ? { cordDir: spec.cordDir } : {}) },
       });
       this.#started.add(target.id);
-      ready = this.#planWaits(spec, address, symbol, cause, start, traefikReady);
+      ready = this.#planWaits(spec, address, symbol, cause, start, traefikReady, target.state === 'running' ? 'running' : 'stopped');
     } else {
       let cause: string;
       let changes: readonly ValueChange[] = [];
@@ -446,7 +446,15 @@ class HostPlanner {
   }
 
   /** wait healthy, then (proxied) wait until Traefik routes to it; returns the last step id. */
-  #planWaits(spec: ContainerSpec, address: string, symbol: ChangeSymbol, cause: string, after: string, traefikReady: string | undefined): string {
+  #planWaits(
+    spec: ContainerSpec,
+    address: string,
+    symbol: ChangeSymbol,
+    cause: string,
+    after: string,
+    traefikReady: string | undefined,
+    existing?: 'stopped' | 'running',
+  ): string {
     const wait = this.#add({
       id: this.#id(spec.role, 'wait'),
       address,
@@ -454,7 +462,13 @@ class HostPlanner {
       cause,
       dependsOn: [after],
       precondition: {},
-      action: { kind: 'container-wait-healthy', name: spec.name, timeout: this.#desired.deployTimeout, readinessDelay: this.#desired.readinessDelay },
+      action: {
+        kind: 'container-wait-healthy',
+        name: spec.name,
+        timeout: this.#desired.deployTimeout,
+        readinessDelay: this.#desired.readinessDelay,
+        ...(existing ? { existing } : {}),
+      },
     });
     if (!spec.proxied || !spec.traefikService) return wait;
     return this.#add({

@@ -30,7 +30,15 @@ export type StepAction =
   /** Start an existing stopped container (rollback to a retained version, drift fix). */
   | { readonly kind: 'container-start'; readonly containerId: string; readonly name: string; readonly cordDir?: string }
   /** Wait for Docker health `healthy` (or readinessDelay when the container has no healthcheck). */
-  | { readonly kind: 'container-wait-healthy'; readonly name: string; readonly timeout: number; readonly readinessDelay: number }
+  | {
+      readonly kind: 'container-wait-healthy';
+      readonly name: string;
+      readonly timeout: number;
+      readonly readinessDelay: number;
+      /** Set when the container existed before the plan (started again, not run): on failure it is
+       * put back as it was (stopped again, or left running), never marked as a version that never became healthy. */
+      readonly existing?: 'stopped' | 'running';
+    }
   /** Poll Traefik's API until the container's server is UP in its service. */
   | { readonly kind: 'traefik-wait-up'; readonly name: string; readonly service: string; readonly apiPort: number; readonly timeout: number }
   /** Remove the drain file, then poll Traefik until the container's server is gone from the service. */

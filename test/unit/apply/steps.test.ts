@@ -227,3 +227,20 @@ test("the plan's pull of a new Traefik image (before the old one stops) fails wi
     'h1: cannot pull the Traefik image registry.invalid/traefik:nope (manifest for registry.invalid/traefik:nope not found: manifest unknown); set traefik.image in the config to an image this host can pull',
   );
 });
+
+test('a container that was running before this run (a repair) is reported but left running, not marked', async () => {
+  const runner = scriptedRunner([(line) => (line === 'docker inspect --type container app-web-v3' ? newContainer('unhealthy') : undefined), serving]);
+  const step = { ...waitStep, action: { ...waitStep.action, existing: 'running' } as StepAction };
+  const error = (await runStep(context(runner), step).catch((e: unknown) => e)) as Error;
+  assert.match(error.message, /\n {2}app-web-v3 was left running, as it was before this run\.\n/);
+  assert.ok(!runner.lines.some((l) => l.startsWith('docker stop') || l.startsWith('docker rename')));
+});
+
+test('a retained container started again (rollback) that fails is stopped again, not marked', async () => {
+  const runner = scriptedRunner([(line) => (line === 'docker inspect --type container app-web-v3' ? newContainer('unhealthy') : undefined), serving]);
+  const step = { ...waitStep, action: { ...waitStep.action, existing: 'stopped' } as StepAction };
+  const error = (await runStep(context(runner), step).catch((e: unknown) => e)) as Error;
+  assert.match(error.message, /\n {2}app-web-v3 was stopped\.\n/);
+  assert.ok(runner.lines.includes(`docker stop -t 1 ${NEW_ID}`));
+  assert.ok(!runner.lines.some((l) => l.startsWith('docker rename')));
+});

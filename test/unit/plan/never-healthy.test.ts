@@ -109,3 +109,18 @@ test('drift does not report a never-healthy container (apply prunes it)', async 
   snapshot = failVersion(snapshot, 'web', 'v2', '2026-11-20T20:00:00.000Z', config);
   assert.deepEqual(allFindings(detectDrift(config, snapshot, { hosts: config.hosts })), []);
 });
+
+test('the health wait of a container started again says how it was before (so a failure puts it back, unmarked)', () => {
+  const config = makeConfig({ roles: [makeRole('web', { hosts: [H1] })] });
+  const snapshot = deployedSnapshot(config, 'v1', emptySnapshot(config));
+  const host = snapshot.hosts[H1] as ReachableHost;
+  const withState = (state: 'exited' | 'running', health?: 'unhealthy'): Snapshot => ({
+    ...snapshot,
+    hosts: { [H1]: { ...host, containers: host.containers.map((c) => (c.name === 'app-web-v1' ? { ...c, state, ...(health ? { health } : { health: undefined }) } : c)) } },
+  });
+  const waitOf = (s: Snapshot) => diff(desired(config, 'v1'), s).steps.find((step) => step.action.kind === 'container-wait-healthy')!.action;
+  assert.equal((waitOf(withState('exited')) as { existing?: string }).existing, 'stopped');
+  assert.equal((waitOf(withState('running', 'unhealthy')) as { existing?: string }).existing, 'running');
+  const fresh = diff(desired(config, 'v2'), snapshot).steps.find((step) => step.action.kind === 'container-wait-healthy')!.action;
+  assert.equal((fresh as { existing?: string }).existing, undefined);
+});
