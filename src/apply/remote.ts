@@ -1,6 +1,8 @@
 // Small helpers over the Runner used by the executor and the commands: run argv and fail
 // with a RemoteCommandError whose text is redacted; inspect containers; poll with a deadline.
-import { RemoteCommandError, TimeoutError } from '../errors.ts';
+// Host text that reaches a message is sanitized (src/text/sanitize.ts) and redacted.
+import { HostError, RemoteCommandError, TimeoutError } from '../errors.ts';
+import { hostExcerpt, sanitizeHostValue } from '../text/sanitize.ts';
 import { redact, type Secret } from '../secret.ts';
 import type { Command, ExecOptions, ExecResult, Runner } from '../ssh/types.ts';
 import { toShell } from '../ssh/quote.ts';
@@ -30,6 +32,21 @@ export async function tryRun(remote: Remote, host: string, command: Command, opt
   return remote.runner.exec(host, command, { signal: remote.signal, ...options });
 }
 
+/**
+ * JSON a host printed, with every string sanitized. Output that is not JSON fails the host as
+ * unreadable with a short, sanitized and redacted excerpt (never JSON.parse's raw message, which
+ * quotes the input).
+ */
+export function parseHostJson<T>(remote: Pick<Remote, 'secrets'>, host: string, what: string, text: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new HostError(host, `${what} printed something that is not JSON: ${redact(hostExcerpt(text, 120), remote.secrets)}`, { kind: 'unreadable' });
+  }
+  return sanitizeHostValue(value) as T;
+}
+
 export interface InspectedContainer {
   readonly id: string;
   readonly name: string;
@@ -55,14 +72,14 @@ export async function inspectContainer(remote: Remote, host: string, nameOrId: s
     if (/no such (container|object)/i.test(result.stderr)) return undefined;
     throw new RemoteCommandError(host, toShell(argv), result.code, redact(result.stderr, remote.secrets));
   }
-  const [raw] = JSON.parse(result.stdout) as {
+  const [raw] = parseHostJson<{
     Id: string;
     Name: string;
     State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] | null } };
     Config: { Labels: Record<string, string> | null; Healthcheck?: { Test?: string[] | null } | null };
     NetworkSettings: { Networks: Record<string, { IPAddress?: string }> | null };
     Mounts?: { Type: string; Source: string; Destination: string }[] | null;
-  }[];
+  }[]>(remote, host, '`docker inspect`', result.stdout);
   if (!raw) return undefined;
   return {
     id: raw.Id,

@@ -30,6 +30,8 @@ const EXIT_LOCKED = 75;
 /** The lock of another run that is alive (a stale one does not stop a report; --fix still cannot take it). */
 function liveLock(snapshot: Snapshot): { host: string; text: string } | undefined {
   for (const host of reachable(snapshot)) {
+    // a holder that cannot be read has no times to describe: its message says how to clear it
+    if (host.lock?.holder === 'unknown' && !host.lock.acquiredAt) return { host: host.host, text: `held by an unknown run (${host.lock.message ?? 'its holder cannot be read'})` };
     if (host.lock && !isStale(host.lock)) return { host: host.host, text: describeLock(host.lock) };
   }
   return undefined;

@@ -6,6 +6,7 @@ import { renderPlan, renderQuietPlan, planToJson } from '../plan/render.ts';
 import { serializePlan } from '../plan/saved.ts';
 import { fingerprintSnapshot } from '../plan/fingerprint.ts';
 import { deployedVersion, makePlan, openSession, probe } from './common.ts';
+import { snapshotWarnings } from '../probe/probe.ts';
 
 interface PlanOptions {
   json?: boolean;
@@ -62,6 +63,7 @@ export const register: RegisterCommand = (program, bind) => {
       const session = await openSession(ctx);
       try {
         const snapshot = await probe(session);
+        for (const warning of snapshotWarnings(snapshot)) ctx.out.warn(warning);
         const { version, reason } = await chooseVersion({
           explicit: options.version,
           next: options.next,

@@ -37,6 +37,15 @@ export function hostPaths(service: string, destination?: string): HostPaths {
   };
 }
 
+/**
+ * A host path as people read it: home-relative paths as `~/…`, one slash between parts (messages
+ * once showed `~/.mrsk//releases/…`).
+ */
+export function displayHostPath(path: string): string {
+  const single = path.replace(/\/{2,}/g, '/');
+  return single.startsWith('/') || single.startsWith('~/') ? single : `~/${single}`;
+}
+
 /** Resolves a home-relative host path to an absolute one (docker -v needs absolute paths). */
 export function absoluteOnHost(home: string, path: string): string {
   if (path.startsWith('/')) return path;

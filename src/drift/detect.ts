@@ -223,10 +223,16 @@ export function detectDrift(config: Config, snapshot: Snapshot, scope: DriftScop
     if (observed.status !== 'ok') return { host: name, status: 'error', problem: observed.status, message: observed.message };
     const record = observed.release;
     if (!record) {
+      // a record that is there but cannot be read (garbage on the host) is drift too, with its own words
+      const unreadable = observed.warnings?.find((warning) => warning.kind === 'release-unreadable');
       return {
         host: name,
         status: 'checked',
-        findings: [{ host: name, kind: 'no-release', cause: 'no release recorded on this host', fixable: false, hint: 'deploy first (mrsk deploy or mrsk apply); drift compares with the last applied release' }],
+        findings: [
+          unreadable
+            ? { host: name, kind: 'no-release', cause: unreadable.message, fixable: false, hint: 'mrsk apply (or mrsk deploy) records the release again' }
+            : { host: name, kind: 'no-release', cause: 'no release recorded on this host', fixable: false, hint: 'deploy first (mrsk deploy or mrsk apply); drift compares with the last applied release' },
+        ],
       };
     }
     return {

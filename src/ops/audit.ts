@@ -1,5 +1,6 @@
 // Parsing audit log lines (written by src/apply/lock.ts#audit as
 // `[<iso time>] [<user@machine>] [<destination>]? <message>`) for `mrsk audit --json`.
+import { sanitizeHostText } from '../text/sanitize.ts';
 
 /** One audit log entry; a line in another format keeps only `line`. */
 export interface AuditEntry {
@@ -25,7 +26,7 @@ export function parseAuditLine(line: string, destination?: string): AuditEntry {
   return { line, time, performer, message: third !== undefined ? `[${third}] ${rest}` : rest };
 }
 
-/** The non-empty lines of a `tail` output. */
+/** The non-empty lines of a `tail` output, sanitized (the log is a host's file: no terminal control sequences). */
 export function auditLines(stdout: string): string[] {
-  return stdout.split('\n').filter((line) => line.trim() !== '');
+  return sanitizeHostText(stdout).split('\n').filter((line) => line.trim() !== '');
 }

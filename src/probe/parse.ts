@@ -1,11 +1,15 @@
 // Pure parser: the probe script's stdout (see script.ts) → HostSnapshot. Never throws: output it
-// cannot read becomes an 'error' host with a message saying what was wrong, so one odd host
-// cannot stop a plan for the others.
+// cannot read becomes an 'unreadable' host with a message saying what was wrong, so one odd host
+// cannot stop a plan for the others. An unreadable release record or lock holder is a warning on
+// a usable host, not an unreadable host. Every text taken from the output is sanitized
+// (src/text/sanitize.ts): what a host sends never reaches the terminal with control sequences.
+import { hostExcerpt, sanitizeHostText, sanitizeHostValue } from '../text/sanitize.ts';
 import type {
   ContainerState,
   HealthState,
   HostProblem,
   HostSnapshot,
+  HostWarning,
   LockInfo,
   ObservedContainer,
   ObservedImage,
@@ -15,6 +19,8 @@ import type {
   TraefikState,
 } from './types.ts';
 import { SECTION_PATTERN } from './script.ts';
+import { currentReleaseFile, lockHolderFile } from './paths.ts';
+import { displayHostPath } from '../desired/paths.ts';
 
 /** Name of the docker network mrsk attaches containers to; a container's ip is its address there. */
 export const MRSK_NETWORK = 'mrsk';
@@ -27,7 +33,7 @@ const CONTAINER_STATES: ReadonlySet<string> = new Set<ContainerState>([
 ]);
 const HEALTH_STATES: ReadonlySet<string> = new Set<HealthState>(['starting', 'healthy', 'unhealthy']);
 
-/** Thrown inside this module only; parseProbeOutput turns it into an 'error' host. */
+/** Thrown inside this module only; parseProbeOutput turns it into an 'unreadable' host. */
 class ProbeParseError extends Error {}
 
 /**
@@ -59,15 +65,18 @@ export function splitSections(stdout: string): Map<string, string> {
 export function parseProbeOutput(host: string, stdout: string, service: string, destination?: string): HostSnapshot {
   const sections = splitSections(stdout);
   if (sections.size === 0) {
-    return problem(host, 'error', `probe output not recognised: ${excerpt(stdout)}`);
+    return problem(host, 'unreadable', `probe output not recognised: ${excerpt(stdout)}`);
   }
   const problemName = sections.get('problem');
   if (problemName !== undefined) return hostProblem(host, problemName, sections.get('problem-detail') ?? '');
   if (!sections.has('end')) {
-    return problem(host, 'error', 'probe output ended early: the probe script did not run to completion');
+    return problem(host, 'unreadable', 'probe output ended early: the probe script did not run to completion');
   }
-  const dockerVersion = sections.get('version');
-  if (!dockerVersion) return problem(host, 'error', 'probe output has no docker server version');
+  const dockerVersion = oneLine(sections.get('version') ?? '');
+  if (!dockerVersion) return problem(host, 'unreadable', 'probe output has no docker server version');
+  if (!DOCKER_VERSION_PATTERN.test(dockerVersion)) {
+    return problem(host, 'unreadable', `\`docker version\` printed something that is not a version: ${excerpt(dockerVersion)}`);
+  }
   try {
     const containers = parseJsonRecords(sections.get('containers') ?? '', 'docker inspect (containers)')
       .map(toObservedContainer)
@@ -76,30 +85,54 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
     const images = parseJsonRecords(sections.get('images') ?? '', 'docker image inspect')
       .map(toObservedImage)
       .sort((a, b) => compare(a.tags[0] ?? a.id, b.tags[0] ?? b.id));
-    const networks = (sections.get('networks') ?? '').split('\n').map((name) => name.trim()).filter(Boolean).sort(compare);
+    const networks = sanitizeHostText(sections.get('networks') ?? '').split('\n').map((name) => name.trim()).filter(Boolean).sort(compare);
     const lockText = sections.get('lock');
     const releaseText = sections.get('release');
     const traefik = parseTraefik(sections.get('traefik-services'), sections.get('traefik-routers'));
+    const warnings: HostWarning[] = [];
+    let lock: LockInfo | undefined;
+    if (lockText !== undefined) {
+      lock = parseLock(lockText);
+      if (lock === undefined) {
+        lock = unknownLock(host, service, destination);
+        warnings.push({ kind: 'lock-unreadable', message: lock.message! });
+      }
+    }
+    let release: ReleaseRecord | undefined;
+    if (releaseText !== undefined) {
+      const read = readRelease(releaseText, service, destination);
+      if (typeof read === 'string') warnings.push({ kind: 'release-unreadable', message: read });
+      else release = read;
+    }
     return {
       host,
       status: 'ok',
       dockerVersion,
-      home: sections.get('home') ?? '',
+      home: oneLine(sections.get('home') ?? ''),
       containers,
       images,
       networks,
-      ...(lockText !== undefined ? { lock: parseLock(lockText) } : {}),
-      ...(releaseText !== undefined ? { release: parseRelease(releaseText) } : {}),
+      ...(lock ? { lock } : {}),
+      ...(release ? { release } : {}),
       ...(traefik ? { traefik } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
   } catch (error) {
-    if (error instanceof ProbeParseError) return problem(host, 'error', error.message);
+    if (error instanceof ProbeParseError) return problem(host, 'unreadable', error.message);
     throw error;
   }
 }
 
+/** What `docker version --format {{.Server.Version}}` prints: 20.10.24, 27.3.1, 24.0.7-ce, 4.3.1 (podman). */
+const DOCKER_VERSION_PATTERN = /^[0-9][0-9A-Za-z.+~_-]{0,63}$/;
+
+/** The first line of host text, sanitized and trimmed. */
+function oneLine(text: string): string {
+  return sanitizeHostText(text).trim().split('\n')[0]!.trim();
+}
+
 function hostProblem(host: string, name: string, detail: string): HostSnapshot {
-  const said = detail.split('\n').map((line) => line.trim()).filter(Boolean).join(' ');
+  const said = detail === '' ? '' : excerpt(detail, 300);
   switch (name) {
     case 'docker-missing':
       return problem(host, 'docker-missing', 'docker is not installed: no `docker` command on the SSH user\'s PATH');
@@ -110,6 +143,12 @@ function hostProblem(host: string, name: string, detail: string): HostSnapshot {
         host,
         'permission-denied',
         `the SSH user may not use the Docker socket: add it to the docker group or connect as root${said ? ` (${said})` : ''}`,
+      );
+    case 'too-much-output':
+      return problem(
+        host,
+        'unreadable',
+        `\`docker version\` printed more than the probe reads (it stopped it): is \`docker\` on this host what it should be?${said ? ` It printed: ${excerpt(detail, 120)}` : ''}`,
       );
     default:
       return problem(host, 'error', `docker does not answer${said ? `: ${said}` : ''}`);
@@ -131,7 +170,7 @@ function parseJsonRecords(text: string, what: string): Record<string, unknown>[]
   const documents = text.startsWith('[') ? [text] : text.split('\n').filter((line) => line.trim() !== '');
   const records: Record<string, unknown>[] = [];
   for (const document of documents) {
-    const value = parseJson(document, what);
+    const value = sanitizeHostValue(parseJson(document, what));
     const items = Array.isArray(value) ? value : [value];
     for (const item of items) records.push(asRecord(item, what));
   }
@@ -143,6 +182,15 @@ function parseJson(text: string, what: string): unknown {
     return JSON.parse(text);
   } catch {
     throw new ProbeParseError(`could not read ${what} output (not JSON): ${excerpt(text)}`);
+  }
+}
+
+/** JSON.parse of host text, sanitized; undefined when it is not JSON. */
+function tryParseJson(text: string): unknown {
+  try {
+    return sanitizeHostValue(JSON.parse(text));
+  } catch {
+    return undefined;
   }
 }
 
@@ -195,27 +243,14 @@ function toObservedImage(record: Record<string, unknown>): ObservedImage {
 
 /**
  * The lock folder exists. Its holder.json may be missing or half written (a crash between mkdir
- * and write): the host is still locked, by someone unknown.
+ * and write): the host is still locked, by someone unknown (undefined here, unknownLock()).
  */
-function parseLock(text: string): LockInfo {
-  const unknown: LockInfo = {
-    holder: 'unknown',
-    command: 'unknown',
-    message: 'the lock folder exists but its holder.json is missing or unreadable',
-    acquiredAt: '',
-    leaseExpiresAt: '',
-    id: '',
-  };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return unknown;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return unknown;
+function parseLock(text: string): LockInfo | undefined {
+  const value = tryParseJson(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const record = value as Record<string, unknown>;
   const holder = record['holder'];
-  if (typeof holder !== 'string') return unknown;
+  if (typeof holder !== 'string') return undefined;
   const message = record['message'];
   const pid = record['pid'];
   return {
@@ -229,32 +264,51 @@ function parseLock(text: string): LockInfo {
   };
 }
 
-function parseRelease(text: string): ReleaseRecord {
-  const what = 'the release record (~/.mrsk/…/releases/current.json)';
-  const record = asRecord(parseJson(text, what), what);
-  const traefikSpecHash = record['traefikSpecHash'];
+/** A lock whose holder cannot be read: the host counts as locked; the message says how to clear it. */
+function unknownLock(host: string, service: string, destination: string | undefined): LockInfo {
   return {
-    id: str(record, 'id', what),
-    version: str(record, 'version', what),
-    appliedAt: str(record, 'appliedAt', what),
-    appliedBy: str(record, 'appliedBy', what),
-    specHashes: stringMap(record['specHashes'], what),
-    ...(typeof traefikSpecHash === 'string' ? { traefikSpecHash } : {}),
-    ...('desired' in record ? { desired: record['desired'] } : {}),
+    holder: 'unknown',
+    command: 'unknown',
+    message:
+      `the deploy lock's holder file ${displayHostPath(lockHolderFile(service, destination))} is missing or unreadable, so the host counts as locked; ` +
+      `if no mrsk run is using it, clear it with: mrsk lock release --force -h ${host}`,
+    acquiredAt: '',
+    leaseExpiresAt: '',
+    id: '',
   };
+}
+
+/** The release record, or why it cannot be used (the host then has no known release). */
+function readRelease(text: string, service: string, destination: string | undefined): ReleaseRecord | string {
+  const path = displayHostPath(currentReleaseFile(service, destination));
+  const unreadable = (why: string) =>
+    `the release record ${path} cannot be read (${why}); the deployed release counts as unknown until the next deploy or apply records one`;
+  const value = tryParseJson(text);
+  if (value === undefined) return unreadable(`not JSON: ${excerpt(text, 60)}`);
+  try {
+    const what = 'the release record';
+    const record = asRecord(value, what);
+    const traefikSpecHash = record['traefikSpecHash'];
+    return {
+      id: str(record, 'id', what),
+      version: str(record, 'version', what),
+      appliedAt: str(record, 'appliedAt', what),
+      appliedBy: str(record, 'appliedBy', what),
+      specHashes: stringMap(record['specHashes'], what),
+      ...(typeof traefikSpecHash === 'string' ? { traefikSpecHash } : {}),
+      ...('desired' in record ? { desired: record['desired'] } : {}),
+    };
+  } catch (error) {
+    if (error instanceof ProbeParseError) return unreadable(error.message.replace(/^could not read the release record output: /, ''));
+    throw error;
+  }
 }
 
 /** Traefik's API answers, or undefined when it did not answer (not running yet, API off, wget failed). */
 function parseTraefik(servicesText: string | undefined, routersText: string | undefined): TraefikState | undefined {
   if (!servicesText || !routersText) return undefined;
-  let servicesJson: unknown;
-  let routersJson: unknown;
-  try {
-    servicesJson = JSON.parse(servicesText);
-    routersJson = JSON.parse(routersText);
-  } catch {
-    return undefined;
-  }
+  const servicesJson = tryParseJson(servicesText);
+  const routersJson = tryParseJson(routersText);
   if (!Array.isArray(servicesJson) || !Array.isArray(routersJson)) return undefined;
   const what = "Traefik's API";
   const services: Record<string, TraefikServiceState> = {};
@@ -332,7 +386,7 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function excerpt(text: string): string {
-  const flat = text.trim().replace(/\s+/g, ' ');
-  return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat || '(empty)';
+/** Host text quoted in a message: sanitized, on one line, shortened. */
+function excerpt(text: string, max = 120): string {
+  return hostExcerpt(text, max);
 }

@@ -30,6 +30,16 @@ export type SectionName =
 export const TRAEFIK_SERVICES_PATH = '/api/http/services?per_page=1000';
 export const TRAEFIK_ROUTERS_PATH = '/api/http/routers?per_page=1000';
 
+/**
+ * Bytes the script keeps of what one docker command prints into a shell variable (`head -c`):
+ * a broken `docker` that prints without end then dies of SIGPIPE instead of filling the host's
+ * shell forever, and the probe ends promptly with output the parser rejects. What goes straight
+ * to stdout is capped by the SSH runner (16 MiB for the whole probe).
+ */
+export const CAPTURE_LIMIT_BYTES = 1024 * 1024;
+/** The same for the files read under ~/.mrsk (the lock holder and the release record). */
+export const FILE_LIMIT_BYTES = 4 * 1024 * 1024;
+
 /** Extra inputs of the probe. */
 export interface ProbeScriptOptions {
   /** Image repository of the service (Config.image): its images are listed even with no container yet. */
@@ -50,47 +60,57 @@ export function probeScript(service: string, destination: string | undefined, op
   return [
     '# mrsk probe: read-only; prints sections for src/probe/parse.ts',
     'LC_ALL=C; export LC_ALL',
+    // no pathname expansion: word-split lists ($ids, $repos) come from docker's output
+    'set -f',
     "section() { printf '\\n@@mrsk-probe %s@@\\n' \"$1\"; }",
+    // keeps at most CAPTURE_LIMIT_BYTES of what is captured into a variable (see above)
+    `capped() { head -c ${CAPTURE_LIMIT_BYTES}; }`,
     'section home',
     "printf '%s\\n' \"$HOME\"",
     'if ! command -v docker >/dev/null 2>&1; then',
     '  section problem; echo docker-missing',
     '  section end; exit 0',
     'fi',
-    `if ! version=$(${cmd(['docker', 'version', '--format', '{{.Server.Version}}'])} 2>&1); then`,
+    // the exit status travels behind the output, since a pipeline's status is head's
+    `version=$( { ${cmd(['docker', 'version', '--format', '{{.Server.Version}}'])} 2>&1; echo " mrsk-status:$?"; } | capped)`,
+    'case $version in',
+    "  *' mrsk-status:0') version=${version%' mrsk-status:0'}; version_ok=1 ;;",
+    "  *) version=${version%' mrsk-status:'*}; version_ok= ;;",
+    'esac',
+    'if [ -z "$version_ok" ]; then',
     '  section problem',
     '  case $version in',
     "    *'permission denied'*) echo permission-denied ;;",
     "    *'Cannot connect to the Docker daemon'*|*'Is the docker daemon running'*) echo docker-down ;;",
-    '    *) echo error ;;',
+    `    *) if [ \${#version} -ge ${CAPTURE_LIMIT_BYTES} ]; then echo too-much-output; else echo error; fi ;;`,
     '  esac',
     "  section problem-detail; printf '%s\\n' \"$version\"",
     '  section end; exit 0',
     'fi',
     "section version; printf '%s\\n' \"$version\"",
     // our containers (any state) and the host's Traefik, each id once
-    `ids=$( { ${cmd(listContainerIds(serviceFilters, { all: true }))}; ${cmd(listContainerIds(traefikFilter, { all: true }))}; } 2>/dev/null | sort -u)`,
+    `ids=$( { ${cmd(listContainerIds(serviceFilters, { all: true }))}; ${cmd(listContainerIds(traefikFilter, { all: true }))}; } 2>/dev/null | capped | sort -u)`,
     // one JSON line per container, without Config.Env (secret values from --env-file live there)
     'section containers',
     `if [ -n "$ids" ]; then ${cmd(inspectContainers([], { format: CONTAINER_SUMMARY_FORMAT }))} $ids 2>/dev/null; fi`,
     // images of every repository our containers were created from, plus the configured one
-    `repos=$( { ${cmd(listContainers(serviceFilters, { all: true, format: '{{.Image}}' }))} 2>/dev/null;` +
+    `repos=$( { ${cmd(listContainers(serviceFilters, { all: true, format: '{{.Image}}' }))} 2>/dev/null | capped;` +
       `${options.imageRepo ? ` printf '%s\\n' ${shq(options.imageRepo)};` : ''} } | sed -e 's/@.*$//' -e 's/:[^:/]*$//' | sort -u)`,
     'set --',
     'for repo in $repos; do set -- "$@" --filter "reference=$repo"; done',
     'image_ids=',
-    `if [ $# -gt 0 ]; then image_ids=$(${cmd(listImageIds([]))} "$@" 2>/dev/null | sort -u); fi`,
+    `if [ $# -gt 0 ]; then image_ids=$(${cmd(listImageIds([]))} "$@" 2>/dev/null | capped | sort -u); fi`,
     'section images',
     `if [ -n "$image_ids" ]; then ${cmd(inspectImages([], { format: IMAGE_SUMMARY_FORMAT }))} $image_ids 2>/dev/null; fi`,
     'section networks',
     `${cmd(listNetworks())} 2>/dev/null`,
     `if [ -d "$HOME"/${shq(lockDir(service, destination))} ]; then`,
-    `  section lock; cat "$HOME"/${shq(lockHolderFile(service, destination))} 2>/dev/null`,
+    `  section lock; head -c ${FILE_LIMIT_BYTES} "$HOME"/${shq(lockHolderFile(service, destination))} 2>/dev/null`,
     'fi',
     `if [ -f "$HOME"/${shq(currentReleaseFile(service, destination))} ]; then`,
-    `  section release; cat "$HOME"/${shq(currentReleaseFile(service, destination))} 2>/dev/null`,
+    `  section release; head -c ${FILE_LIMIT_BYTES} "$HOME"/${shq(currentReleaseFile(service, destination))} 2>/dev/null`,
     'fi',
-    `if [ -n "$(${cmd(listContainerIds({ ...traefikFilter, status: 'running' }))} 2>/dev/null)" ]; then`,
+    `if [ -n "$(${cmd(listContainerIds({ ...traefikFilter, status: 'running' }))} 2>/dev/null | capped)" ]; then`,
     `  section traefik-services; ${cmd(traefikApi(TRAEFIK_SERVICES_PATH))} 2>/dev/null`,
     `  section traefik-routers; ${cmd(traefikApi(TRAEFIK_ROUTERS_PATH))} 2>/dev/null`,
     'fi',

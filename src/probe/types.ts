@@ -1,6 +1,7 @@
 // What a read-only probe saw on the hosts. JSON-only (no classes), so it can be saved in a plan
 // file, printed with --json and kept as a fixture. Parsers from raw probe output into this model
-// live in src/probe/parse.ts and are pure.
+// live in src/probe/parse.ts and are pure. Every text in it that came from a host is sanitized
+// (src/text/sanitize.ts): no terminal control sequences.
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 export type HealthState = 'starting' | 'healthy' | 'unhealthy';
@@ -80,7 +81,20 @@ export type HostProblem =
   | 'docker-missing'
   | 'docker-down'
   | 'permission-denied'
+  /** Reached, but what the host sent cannot be used: output that does not parse, more than mrsk reads from one command, or a probe that never finished. */
+  | 'unreadable'
   | 'error';
+
+/**
+ * Something on a usable host that mrsk could not read and worked around; shown as a warning.
+ * release-unreadable: the release record is not a record (the deployed release counts as unknown).
+ * lock-unreadable: the lock folder exists but its holder cannot be read (the host counts as locked).
+ */
+export interface HostWarning {
+  readonly kind: 'release-unreadable' | 'lock-unreadable';
+  /** What was wrong and how to fix it; sanitized host text. */
+  readonly message: string;
+}
 
 export interface ReachableHost {
   readonly host: string;
@@ -95,6 +109,8 @@ export interface ReachableHost {
   readonly lock?: LockInfo;
   readonly traefik?: TraefikState;
   readonly release?: ReleaseRecord;
+  /** What could not be read on this host and how mrsk went on; absent when all was readable. */
+  readonly warnings?: readonly HostWarning[];
 }
 
 export interface UnreachableHost {

@@ -190,23 +190,31 @@ describe('parseProbeOutput on damaged output never throws', () => {
     assert.deepEqual(parseProbeOutput('h1', asArray, 'app'), parseProbeOutput('h1', deployed, 'app'));
   });
 
-  it('empty output, random text and output cut short are clear errors', () => {
+  it('empty output, random text and output cut short make the host unreadable, saying why', () => {
     for (const [stdout, pattern] of [
       ['', /not recognised: \(empty\)/],
       ['sh: 1: Syntax error: "(" unexpected', /not recognised: sh: 1: Syntax error/],
       [deployed.slice(0, deployed.indexOf('@@mrsk-probe networks@@')), /ended early/],
     ] as const) {
       const host = unreachable(parseProbeOutput('h1', stdout, 'app'));
-      assert.equal(host.status, 'error');
+      assert.equal(host.status, 'unreadable');
       assert.match(host.message, pattern);
     }
   });
 
-  it('garbage in the containers section is an error naming docker inspect', () => {
+  it('garbage in the containers section makes the host unreadable, naming docker inspect', () => {
     const broken = deployed.replace('{"Id":', '{"Id" ');
     const host = unreachable(parseProbeOutput('h1', broken, 'app'));
-    assert.equal(host.status, 'error');
+    assert.equal(host.status, 'unreadable');
     assert.match(host.message, /docker inspect \(containers\).*not JSON/);
+  });
+
+  it('a docker version that is not a version (a wrapper printing garbage) makes the host unreadable', () => {
+    const out = deployed.replace(`@@mrsk-probe version@@\n${DOCKER_VERSION}`, '@@mrsk-probe version@@\n\u001b[2J{"not": "a version"}');
+    const host = unreachable(parseProbeOutput('h1', out, 'app'));
+    assert.equal(host.status, 'unreadable');
+    assert.match(host.message, /docker version.*not a version: \{"not": "a version"\}/);
+    assert.doesNotMatch(host.message, /\u001b/);
   });
 
   it('an unknown container state is an error, not a guess', () => {
@@ -214,17 +222,48 @@ describe('parseProbeOutput on damaged output never throws', () => {
     assert.match(host.message, /unknown state "hibernating"/);
   });
 
-  it('a lock folder without a readable holder still counts as locked, by someone unknown', () => {
-    const out = deployed.replace('\n@@mrsk-probe end@@', '\n@@mrsk-probe lock@@\n{"holder": tru\n@@mrsk-probe end@@');
+  it('a lock folder without a readable holder still counts as locked, by someone unknown, with the way to clear it', () => {
+    const out = deployed.replace('\n@@mrsk-probe end@@', '\n@@mrsk-probe lock@@\n{"holder": tru\u001b[31m\n@@mrsk-probe end@@');
     const host = reachable(parseProbeOutput('h1', out, 'app'));
     assert.equal(host.lock?.holder, 'unknown');
-    assert.match(host.lock?.message ?? '', /holder\.json is missing or unreadable/);
+    assert.match(host.lock?.message ?? '', /~\/\.mrsk\/app\/lock\/holder\.json is missing or unreadable/);
+    assert.match(host.lock?.message ?? '', /mrsk lock release --force -h h1/);
+    assert.deepEqual(host.warnings, [{ kind: 'lock-unreadable', message: host.lock?.message }]);
   });
 
-  it('a corrupt release record is an error that names the file', () => {
-    const out = fixture('deployed-host.txt').replace('{"id":"rel-', '{"id":rel-');
-    const host = unreachable(parseProbeOutput('h1', out, 'app'));
-    assert.match(host.message, /releases\/current\.json/);
+  it('a corrupt release record is a warning naming the file, and the release is unknown; the host is still planned', () => {
+    const out = fixture('deployed-host.txt').replace('{"id":"rel-', '{"id":\u001b]0;pwned\u0007\u001b[31mrel-');
+    const host = reachable(parseProbeOutput('h1', out, 'app'));
+    assert.equal(host.release, undefined);
+    assert.equal(host.warnings?.length, 1);
+    const [warning] = host.warnings!;
+    assert.equal(warning!.kind, 'release-unreadable');
+    // the real path, no doubled slash and no ellipsis in place of the app's folder
+    assert.match(warning!.message, /the release record ~\/\.mrsk\/app\/releases\/current\.json cannot be read \(not JSON: \{"id":rel-/);
+    assert.match(warning!.message, /counts as unknown/);
+    assert.doesNotMatch(warning!.message, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    assert.ok(host.containers.length > 0);
+  });
+
+  it('a release record of the wrong shape is a warning too, and so is one for a destination', () => {
+    const out = fixture('deployed-host.txt').replace(/@@mrsk-probe release@@\n[^\n]*/, '@@mrsk-probe release@@\n["a list"]');
+    const host = reachable(parseProbeOutput('h1', out, 'app', 'staging'));
+    assert.equal(host.release, undefined);
+    assert.match(host.warnings?.[0]?.message ?? '', /~\/\.mrsk\/app-staging\/releases\/current\.json cannot be read \(expected an object/);
+  });
+
+  it('strips terminal control sequences from every text a host sent (names, labels, lock holder, release)', () => {
+    const evil = '\\u001b[31m\\u001b]0;title\\u0007\\u009b2J';
+    const out = fixture('deployed-host.txt')
+      .replace('"Labels":{', `"Labels":{"note":"red${evil}text",`)
+      .replace(/@@mrsk-probe release@@\n\{"id":"/, `@@mrsk-probe release@@\n{"id":"${evil}`)
+      .replace('\n@@mrsk-probe end@@', `\n@@mrsk-probe lock@@\n{"holder":"eve${evil}@x","command":"deploy"}\n@@mrsk-probe end@@`);
+    const host = reachable(parseProbeOutput('h1', out, 'app'));
+    const text = JSON.stringify(host);
+    assert.doesNotMatch(text, /\\u001b|\\u0007|\\u009b|\u001b|\u0007|\u009b/);
+    assert.equal(host.lock?.holder, 'eve@x');
+    assert.match(host.release?.id ?? '', /^rel-/);
+    assert.ok(host.containers.some((c) => c.labels['note'] === 'redtext'));
   });
 
   it('an unreadable Traefik answer means no API state, not a failed host', () => {

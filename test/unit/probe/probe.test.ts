@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HostError, HostKeyError, TimeoutError } from '../../../src/errors.ts';
+import { HostError, HostKeyError, OutputLimitError, TimeoutError } from '../../../src/errors.ts';
 import { transportProblem } from '../../../src/probe/probe.ts';
 
 describe('transportProblem', () => {
@@ -11,7 +11,10 @@ describe('transportProblem', () => {
       [new HostKeyError('web1', 'host key changed: SHA256:aaa → SHA256:bbb'), 'host-key-changed', 'host key changed: SHA256:aaa → SHA256:bbb'],
       [new HostKeyError('web1', 'unknown host key', { kind: 'host-key-unknown' }), 'host-key-changed', 'unknown host key'],
       [new HostError('web1', 'connect timeout after 10s', { kind: 'timeout' }), 'unreachable', 'connect timeout after 10s'],
-      [new TimeoutError('web1: `sh -c …` timed out after 300s'), 'unreachable', '`sh -c …` timed out after 300s'],
+      // SSH answered but the command did not finish: the host is unreadable, not unreachable
+      [new TimeoutError('web1: `sh -c …` timed out after 300s'), 'unreadable', '`sh -c …` timed out after 300s'],
+      [new OutputLimitError('web1', 'docker ps', 16 * 1024 * 1024), 'unreadable', '`docker ps` printed more than 16 MiB, mrsk\'s cap on what it reads from one host command; the command was stopped'],
+      [new HostError('web1', 'SSH said \u001b[2Jhello', { kind: 'error' }), 'error', 'SSH said hello'],
       [new Error('something odd'), 'error', 'something odd'],
     ] as const;
     for (const [error, status, message] of cases) {

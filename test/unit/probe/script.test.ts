@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { probeScript, SECTION_PATTERN } from '../../../src/probe/script.ts';
+import { CAPTURE_LIMIT_BYTES, FILE_LIMIT_BYTES, probeScript, SECTION_PATTERN } from '../../../src/probe/script.ts';
+import { displayHostPath } from '../../../src/desired/paths.ts';
 import { currentReleaseFile, lockHolderFile, stateDir } from '../../../src/probe/paths.ts';
 
 describe('probeScript', () => {
@@ -45,6 +46,16 @@ describe('probeScript', () => {
     assert.ok(script.trimEnd().endsWith('exit 0'));
   });
 
+  it('keeps at most 1 MiB of what a docker command prints into a variable, and never expands globs from it', () => {
+    const script = probeScript('app', undefined, { imageRepo: 'r/app' });
+    assert.ok(script.includes(`capped() { head -c ${CAPTURE_LIMIT_BYTES}; }`));
+    assert.equal(CAPTURE_LIMIT_BYTES, 1024 * 1024);
+    // every command substitution over docker output goes through capped (version, ids, repos, image ids, traefik)
+    for (const line of script.split('\n').filter((l) => /=\$\(|"\$\(/.test(l) && l.includes('docker'))) assert.match(line, /\| capped/, line);
+    assert.match(script, /^set -f$/m);
+    assert.ok(script.includes(`head -c ${FILE_LIMIT_BYTES} "$HOME"/.mrsk/app/releases/current.json`));
+  });
+
   it('lists images of the configured repository only when given', () => {
     assert.ok(probeScript('app', undefined, { imageRepo: 'r/acme/app' }).includes("printf '%s\\n' r/acme/app"));
     assert.ok(!probeScript('app', undefined).includes("printf '%s\\n' r/"));
@@ -52,6 +63,12 @@ describe('probeScript', () => {
 });
 
 describe('host state paths', () => {
+  it('print as ~/… with one slash between parts', () => {
+    assert.equal(displayHostPath(currentReleaseFile('app')), '~/.mrsk/app/releases/current.json');
+    assert.equal(displayHostPath('.mrsk//releases/current.json'), '~/.mrsk/releases/current.json');
+    assert.equal(displayHostPath('/srv//data'), '/srv/data');
+  });
+
   it('keep service and destination apart', () => {
     assert.equal(stateDir('app'), '.mrsk/app');
     assert.equal(stateDir('app', 'prod'), '.mrsk/app-prod');
