@@ -156,6 +156,7 @@ async function appExec(ctx: CommandContext, options: ExecOptions, words: string[
             onStdout: (chunk) => void (output += chunk),
             onStderr: (chunk) => void (output += chunk),
             timeoutMs: NO_TIMEOUT_MS,
+            keepOutput: false, // kept above, once (the runner's 16 MiB cap still applies)
           });
           const text = redact(output, config.secrets);
           return result.code === 0 ? { host, ok: true, code: 0, output: text } : { host, ok: false, code: result.code, output: text, problem: `exit ${result.code}` };
@@ -400,6 +401,9 @@ export async function showLogs(ctx: CommandContext, session: Session, title: str
           onStdout: (c) => out.push(c),
           onStderr: (c) => err.push(c),
           timeoutMs: NO_TIMEOUT_MS,
+          // a stream without end: not kept, not capped (the lines go to the terminal as they come)
+          keepOutput: false,
+          maxOutputBytes: Number.POSITIVE_INFINITY,
         });
         out.end();
         err.end();
@@ -429,6 +433,7 @@ export async function showLogs(ctx: CommandContext, session: Session, title: str
         const result = await tryRun(session.remote, host, docker.containerLogs(source.container, { lines, since: options.since }), {
           onStdout: (c) => void (output += c),
           onStderr: (c) => void (output += c),
+          keepOutput: false, // kept above, once (the runner's 16 MiB cap still applies)
         });
         if (result.code !== 0) failed = `logs of ${source.container}: exit ${result.code}`;
         const text = filterLines(clean(output), matches) || '(no log lines)\n';
