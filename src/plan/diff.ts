@@ -316,6 +316,10 @@ class HostPlanner {
     const address = this.#address('container', spec.name);
     const firstStep = this.steps.length;
     const matches = target !== undefined && target.labels[SPEC_HASH_LABEL] === spec.specHash;
+    // A proxied container starts once a Traefik this plan (re)starts runs: Traefik lists the
+    // containers, then subscribes to docker events, so a health change in between is lost and
+    // the new container would never be routed.
+    const watchedBy = spec.proxied && traefikReady ? [traefikReady] : [];
 
     let ready: string | undefined;
     let symbol: ChangeSymbol = '+';
@@ -333,7 +337,7 @@ class HostPlanner {
         address,
         symbol,
         cause,
-        dependsOn: [...chain, ...(network ? [network] : [])],
+        dependsOn: [...chain, ...(network ? [network] : []), ...watchedBy],
         precondition: { containerId: target.id },
         action: { kind: 'container-start', containerId: target.id, name: target.name, ...(spec.cordDir ? { cordDir: spec.cordDir } : {}) },
       });
@@ -399,7 +403,7 @@ class HostPlanner {
         address,
         symbol,
         cause,
-        dependsOn: [...before, ...(pull ? [pull] : []), ...(network ? [network] : [])],
+        dependsOn: [...before, ...(pull ? [pull] : []), ...(network ? [network] : []), ...watchedBy],
         // A displacing run expects the old container to still hold the name; any other expects it free.
         precondition: displaced ? { containerId: displaced.container.id } : { absentName: spec.name },
         action: displaced
