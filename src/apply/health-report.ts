@@ -53,7 +53,8 @@ export function describeProbe(test: readonly string[] | undefined, readinessDela
   const command = kind === 'CMD-SHELL' ? rest.join(' ') : kind === 'CMD' ? rest.join(' ') : [kind, ...rest].join(' ');
   const withCord = /^test -f (\S+) && \((.*)\)$/s.exec(command);
   const inner = withCord ? withCord[2]! : command;
-  const fetch = /^wget -q -O \/dev\/null '([^']+)' \|\| curl -fsS -o \/dev\/null '([^']+)'$/.exec(inner);
+  // shq quotes a URL only when it needs quoting
+  const fetch = /^wget -q -O \/dev\/null '?([^' ]+)'? \|\| curl -fsS -o \/dev\/null '?([^' ]+)'?$/.exec(inner);
   const what = fetch && fetch[1] === fetch[2] ? `GET ${fetch[1]} (wget, else curl)` : `\`${cut(inner)}\``;
   return `${what}, run by Docker inside the container${withCord ? ` (it also requires the drain file ${withCord[1]})` : ''}`;
 }

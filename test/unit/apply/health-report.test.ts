@@ -26,6 +26,11 @@ test('lastLines keeps the last non-empty lines, cut to 200 characters', () => {
 test("describeProbe: mrsk's own check is shown as the URL it fetches, with the drain file", () => {
   assert.equal(describeProbe(MRSK_CHECK), 'GET http://127.0.0.1:3000/up (wget, else curl), run by Docker inside the container (it also requires the drain file /run/mrsk/cord/ok)');
   assert.equal(
+    describeProbe(['CMD-SHELL', 'test -f /run/mrsk/cord/ok && (wget -q -O /dev/null http://127.0.0.1:3000/up || curl -fsS -o /dev/null http://127.0.0.1:3000/up)']),
+    'GET http://127.0.0.1:3000/up (wget, else curl), run by Docker inside the container (it also requires the drain file /run/mrsk/cord/ok)',
+    'as docker inspect shows it on the bed: the URL unquoted',
+  );
+  assert.equal(
     describeProbe(['CMD-SHELL', 'test -f /run/mrsk/cord/ok && (bin/rails runner "Health.check!")']),
     '`bin/rails runner "Health.check!"`, run by Docker inside the container (it also requires the drain file /run/mrsk/cord/ok)',
   );
