@@ -4,6 +4,7 @@
 // Pure: steps.ts gathers the facts on the host, this file only formats them. Everything that
 // came from a host passes through stripControl before it reaches a terminal.
 import { DeployError } from '../errors.ts';
+import { sanitizeHostText } from '../text/sanitize.ts';
 
 /** Health probes shown per failure (Docker keeps the last 5). */
 export const HEALTH_LOG_ENTRIES = 3;
@@ -14,15 +15,10 @@ const MAX_LINE = 200;
 
 /**
  * Removes terminal escape sequences and control characters (a hostile or broken host must not
- * drive the user's terminal). Keeps newlines and tabs; a carriage return becomes a newline.
+ * drive the user's terminal): the one sanitizer for host text, after a carriage return became a newline.
  */
 export function stripControl(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g, '') // OSC … BEL / ST
-    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '') // CSI
-    .replace(/\x1b[@-_]?/g, '') // other ESC sequences, a lone ESC
-    .replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+  return sanitizeHostText(text.replace(/\r\n?/g, '\n'));
 }
 
 function cut(line: string, max = MAX_LINE): string {

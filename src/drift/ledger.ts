@@ -4,6 +4,7 @@ import { stateDir } from '../probe/paths.ts';
 import type { ReleaseRecord } from '../probe/types.ts';
 import { shq } from '../ssh/quote.ts';
 import { isNeverHealthy } from '../plan/never-healthy.ts';
+import { sanitizeHostText } from '../text/sanitize.ts';
 
 const MARK = /^@@mrsk-release (.+)@@$/;
 
@@ -89,7 +90,7 @@ export function parseNeverHealthy(output: string, destination?: string): NeverHe
     const [name = '', version = '', dest = ''] = line.trim().split('\t');
     if (name === '' || !isNeverHealthy({ name }) || dest !== (destination ?? '')) continue;
     // a label is whatever the host says: no control characters reach the terminal
-    found.push({ version: version.replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '').replace(/[\x00-\x1f\x7f-\x9f]/g, ''), container: name });
+    found.push({ version: sanitizeHostText(version), container: name });
   }
   return found.sort((a, b) => a.container.localeCompare(b.container));
 }
