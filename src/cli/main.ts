@@ -1,5 +1,5 @@
 // The entry point: parse argv, run one command, map any error to an exit code in one place.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { MrskError, ConfigError } from '../errors.ts';
 import { setLockWarningHandler } from '../apply/lock.ts';
@@ -36,11 +36,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
-      errorOutput.error(
-        `${signal} again: quitting at once, without clean-up. A deploy lock left behind is taken over by the next run from this machine ` +
-          '(elsewhere: `mrsk lock release --force`); `mrsk plan` shows where the hosts stand.',
+      // Straight to the file descriptor: a progress display may be holding back stream output.
+      writeSync(
+        2,
+        `${process.stderr.isTTY ? '\u001b[?25h' : ''}\n${errorOutput.paint('red', 'error:')} ${signal} again: quitting at once, without clean-up. ` +
+          'A deploy lock left behind is taken over by the next run from this machine (elsewhere: `mrsk lock release --force`); ' +
+          '`mrsk plan` shows where the hosts stand.\n',
       );
-      if (process.stderr.isTTY) process.stderr.write('\u001b[?25h'); // show the cursor the progress display hid
       process.exit(SIGNAL_EXIT[signal] ?? 130);
     }
     received = signal;
