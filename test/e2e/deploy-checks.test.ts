@@ -18,8 +18,8 @@ import { bringUp, deployConfig, registryHas, repoRoot, run, runOk, type Bed, typ
 const SERVICE = 'checksdemo';
 /** A version no run ever pushes: the registry must never get it. */
 const VERSION = `checks-${Date.now().toString(36)}`;
-/** Generous for a shared 2-core machine: a failing check takes ~0.5 s here, a build seconds to minutes. */
-const FAST_MS = 15_000;
+/** Generous for a shared, busy 2-core machine (a failing check takes 1–5 s there, node start-up included); the proof that no build ran is the missing "Building" line. */
+const FAST_MS = 20_000;
 
 let bed: Bed;
 let workDir: string;
