@@ -18,6 +18,14 @@ import { register as registerLock } from '../commands/lock.ts';
 import { register as registerAudit } from '../commands/audit.ts';
 import { register as registerDetails } from '../commands/details.ts';
 import { register as registerConsole } from '../commands/console.ts';
+import { addExamples } from './help.ts';
+import { addHabitPointers } from './habits.ts';
+
+/** Last: every command registered above gets its help examples and the Kamal-habit pointers. */
+const registerHelpAndHabits: RegisterCommand = (program) => {
+  addExamples(program);
+  addHabitPointers(program);
+};
 
 export const commands: readonly RegisterCommand[] = [
   registerInit,
@@ -38,4 +46,5 @@ export const commands: readonly RegisterCommand[] = [
   registerAudit,
   registerDetails,
   registerConsole,
+  registerHelpAndHabits,
 ];

@@ -11,6 +11,7 @@ import { closest } from '../config/suggest.ts';
 import type { Config } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_CONSOLE_ALIAS, expandAlias } from '../ops/aliases.ts';
+import { commandPointer, traefikCommandsOf } from '../cli/habits.ts';
 import { loadSessionConfig } from './common.ts';
 
 /** The global options of this run as flags, so the alias's command sees the same config, destination and hosts. */
@@ -76,10 +77,13 @@ async function unknownCommandOrAlias(ctx: CommandContext, bind: Bind, program: C
     if (existsSync(resolve(ctx.cwd, ctx.global.config))) config = await loadSessionConfig(ctx);
   } catch (error) {
     // A typo of a command must not turn into the config's problems; a real alias needs the config.
-    if (closest(name, commandNames)) config = undefined;
+    if (closest(name, commandNames) || commandPointer(args)) config = undefined;
     else throw error;
   }
   if (config && Object.hasOwn(config.aliases, name)) return runAlias(ctx, bind, name, rest);
+  // A Kamal habit (`mrsk version`, `mrsk build push`, `mrsk proxy reboot`) gets the mrsk way.
+  const pointer = commandPointer(args, traefikCommandsOf(program));
+  if (pointer) throw new UsageError(pointer);
   const guess = closest(name, [...commandNames, ...Object.keys(config?.aliases ?? {})]);
   throw new UsageError(`unknown command '${name}'${guess ? `. Did you mean ${guess}?` : ''} (see mrsk --help)`);
 }
