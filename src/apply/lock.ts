@@ -10,6 +10,7 @@ import { HostError, LockHeldError } from '../errors.ts';
 import type { LockInfo } from '../probe/types.ts';
 import { shq } from '../ssh/quote.ts';
 import { hostPaths } from '../desired/paths.ts';
+import { sanitizeHostText } from '../text/sanitize.ts';
 import { run, sleep, type Remote } from './remote.ts';
 
 export const DEFAULT_LEASE_SECONDS = 15 * 60;
@@ -184,10 +185,9 @@ export function isStale(info: LockInfo, now = Date.now()): boolean {
   return Date.parse(info.leaseExpiresAt) < now || holderGoneHere(info) || legacyHolderDeadHere(info);
 }
 
-/** Text a host sent, safe to print: no control characters (a hostile host could send escape sequences). */
+/** Text a host sent, safe to print on one line: no escape sequences or control characters (a hostile host could send them). */
 function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return sanitizeHostText(text).replace(/[\n\t]/g, ' ');
 }
 
 /** "in 14 min" / "3 min ago", to read a lease end at a glance. */
