@@ -4,9 +4,14 @@ import { Listr, type ListrTask } from 'listr2';
 import type { Output } from '../cli/output.ts';
 import type { PlanStep } from '../plan/types.ts';
 import type { ExecutorEvent } from './executor.ts';
+import { abbreviateVersions } from '../plan/short-version.ts';
 
 /** A short human description of what a step does. */
 export function describeStep(step: PlanStep): string {
+  return abbreviateVersions(describeStepInFull(step));
+}
+
+function describeStepInFull(step: PlanStep): string {
   const a = step.action;
   switch (a.kind) {
     case 'network-create': return `create network ${a.network}`;

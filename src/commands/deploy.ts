@@ -13,6 +13,7 @@ import { runLocal, runLocalRaw, type LocalExec } from '../apply/local.ts';
 import { DeployError, RemoteCommandError, UsageError } from '../errors.ts';
 import type { Snapshot } from '../probe/types.ts';
 import { openSession, probe, requireHosts, type Session } from './common.ts';
+import { abbreviateVersions, shortVersion } from '../plan/short-version.ts';
 import { converge, hostsToChange, type ConvergeResult } from './converge.ts';
 import { checkBuilder, loginHint, loginOnHosts, requireUsableHosts, type Builder } from './preflight.ts';
 
@@ -56,7 +57,7 @@ export async function buildAndPush(
   signal?.throwIfAborted(); // a host check failed meanwhile: do not start the build
   const ref = `${config.image}:${version}`;
   const started = Date.now();
-  ctx.out.info(`Building ${ref}${wantsMultiarch ? ` for ${config.builder.arch.join(', ') || 'several architectures'}` : ''}…`);
+  ctx.out.info(`Building ${abbreviateVersions(ref)}${wantsMultiarch ? ` for ${config.builder.arch.join(', ') || 'several architectures'}` : ''}…`);
   // A Dockerfile path is taken from the project root when it is there, else from the build context.
   const dockerfile = isAbsolute(config.builder.dockerfile) || existsSync(resolve(config.root, config.builder.dockerfile))
     ? config.builder.dockerfile
@@ -76,7 +77,7 @@ export async function buildAndPush(
     if (signal?.aborted) throw new DeployError(`${ctx.signal.aborted ? 'interrupted: ' : ''}the build of ${ref} was stopped; nothing was deployed`);
     throw error;
   }
-  ctx.out.info(`Built and pushed ${ref} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  ctx.out.info(`Built and pushed ${abbreviateVersions(ref)} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
 /** What to deploy, and how. */
@@ -161,7 +162,7 @@ async function deploy(ctx: CommandContext, options: DeployOptions, mode: 'deploy
   try {
     requireHosts(session.hosts);
     const version = await resolveVersion({ explicit: options.version, env: process.env, cwd: session.config.root });
-    ctx.out.info(`${mode === 'deploy' ? 'Deploying' : 'Redeploying'} ${session.config.service} ${version} to ${session.hosts.join(', ')}`);
+    ctx.out.info(`${mode === 'deploy' ? 'Deploying' : 'Redeploying'} ${session.config.service} ${shortVersion(version)} to ${session.hosts.join(', ')}`);
     const result = await deployTo(ctx, session, {
       mode,
       version,
@@ -170,7 +171,7 @@ async function deploy(ctx: CommandContext, options: DeployOptions, mode: 'deploy
       force: options.force,
     });
     ctx.out.info(
-      `${mode === 'deploy' ? 'Deployed' : 'Redeployed'} ${session.config.service} ${version} to ${result.hosts.length} host(s) in ${((Date.now() - started) / 1000).toFixed(1)}s` +
+      `${mode === 'deploy' ? 'Deployed' : 'Redeployed'} ${session.config.service} ${shortVersion(version)} to ${result.hosts.length} host(s) in ${((Date.now() - started) / 1000).toFixed(1)}s` +
         (result.plan.blockedHosts.length ? `; ${result.plan.blockedHosts.length} host(s) could not be reached` : ''),
     );
     return result.plan.blockedHosts.length > 0 ? 1 : 0;

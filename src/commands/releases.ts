@@ -7,6 +7,7 @@ import { NEVER_HEALTHY_FORMAT, findRelease, ledgerScript, parseLedger, parseNeve
 import { listContainers } from '../docker/index.ts';
 import { UsageError } from '../errors.ts';
 import { openSession, requireHosts, type Session } from './common.ts';
+import { shortVersion } from '../plan/short-version.ts';
 
 interface ReleasesOptions {
   json?: boolean;
@@ -92,7 +93,7 @@ export const register: RegisterCommand = (program, bind) => {
             const lines = [`${entry.host}`];
             if (releases.length === 0) lines.push('  no releases recorded');
             else {
-              const rows = [['', 'ID', 'VERSION', 'APPLIED AT', 'BY'], ...releases.map((r) => [r.id === currentId ? '*' : '', r.id, r.version, r.appliedAt, r.appliedBy])];
+              const rows = [['', 'ID', 'VERSION', 'APPLIED AT', 'BY'], ...releases.map((r) => [r.id === currentId ? '*' : '', r.id, shortVersion(r.version), r.appliedAt, r.appliedBy])];
               lines.push(...table(rows).map((row) => `  ${row}`));
             }
             if (unreadable.length > 0) lines.push(`  (unreadable ledger files: ${unreadable.join(', ')})`);

@@ -8,6 +8,7 @@ import { versionOfRelease } from './releases.ts';
 import { isOwnedBy } from '../plan/diff.ts';
 import { isNeverHealthy, resolveVersion } from '../plan/never-healthy.ts';
 import type { ReachableHost } from '../probe/types.ts';
+import { shortVersion } from '../plan/short-version.ts';
 
 interface RollbackOptions {
   lockWait?: string;
@@ -69,7 +70,7 @@ export const register: RegisterCommand = (program, bind) => {
           lockWait: options.lockWait ? Number(options.lockWait) : undefined,
           forceLock: options.force,
         });
-        ctx.out.info(`Rolled back ${session.config.service} to ${version} on ${result.hosts.length} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
+        ctx.out.info(`Rolled back ${session.config.service} to ${shortVersion(version)} on ${result.hosts.length} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
         return result.plan.blockedHosts.length > 0 ? 1 : 0;
       } finally {
         await session.close();

@@ -7,6 +7,7 @@ import { tryRun } from '../apply/remote.ts';
 import { resolveVersion } from '../config/version.ts';
 import { openSession, requireHosts, type Session } from './common.ts';
 import { deployTo } from './deploy.ts';
+import { shortVersion } from '../plan/short-version.ts';
 
 const INSTALL_DOCKER = [
   'if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io;',
@@ -62,7 +63,7 @@ export const register: RegisterCommand = (program, bind) => {
         const version = await resolveVersion({ explicit: options.version, env: process.env, cwd: session.config.root });
         // the builder is checked first, then Docker on the hosts, then the deploy proper
         const result = await deployTo(ctx, session, { mode: 'setup', version, skipPush: options.skipPush, prepareHosts: () => ensureDocker(ctx, session) });
-        ctx.out.info(`Set up ${session.config.service} ${version} on ${result.hosts.length} host(s) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+        ctx.out.info(`Set up ${session.config.service} ${shortVersion(version)} on ${result.hosts.length} host(s) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
         return result.plan.blockedHosts.length > 0 ? 1 : 0;
       } finally {
         await session.close();
