@@ -1,4 +1,5 @@
 // The only module that writes to the terminal. Commands get an Output and never call console.*.
+import { sanitizeHostText } from '../text/sanitize.ts';
 export interface OutputOptions {
   readonly quiet?: boolean;
   readonly verbose?: boolean;
@@ -7,12 +8,16 @@ export interface OutputOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Columns to fit tables into: $COLUMNS when set, else the terminal's width, else 80 (pipes, CI logs). */
-export function outputWidth(stdout: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): number {
+/**
+ * Columns to fit tables into: $COLUMNS when set, else the terminal's width. Undefined for a pipe
+ * or a CI log: nothing wraps there, so tables keep whole rows for grep and `less -S` (plans are
+ * always fitted to 80 columns).
+ */
+export function outputWidth(stdout: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): number | undefined {
   const fromEnv = Number.parseInt(env.COLUMNS ?? '', 10);
   if (fromEnv > 0) return fromEnv;
   if (stdout.isTTY && stdout.columns && stdout.columns > 0) return stdout.columns;
-  return 80;
+  return undefined;
 }
 
 export class Output {
@@ -21,8 +26,8 @@ export class Output {
   readonly quiet: boolean;
   readonly verbose: boolean;
   readonly json: boolean;
-  /** Columns tables and plans fit into (see outputWidth). */
-  readonly width: number;
+  /** Columns tables and plans fit into; undefined when output is no terminal (see outputWidth). */
+  readonly width: number | undefined;
   readonly #stdout: NodeJS.WritableStream;
   /** With --quiet: the last status line, printed by finish(). */
   #held: string | undefined;
@@ -71,12 +76,14 @@ export class Output {
     if (this.verbose) this.#stderr.write(`${text}\n`);
   }
 
+  // Warnings and errors often quote a host (stderr, a file, a parse error's excerpt): whatever
+  // a caller missed, no terminal control sequence from a host is printed through them.
   warn(text: string): void {
-    this.#stderr.write(`${this.paint('yellow', 'warning:')} ${text}\n`);
+    this.#stderr.write(`${this.paint('yellow', 'warning:')} ${sanitizeHostText(text)}\n`);
   }
 
   error(text: string): void {
-    this.#stderr.write(`${this.paint('red', 'error:')} ${text}\n`);
+    this.#stderr.write(`${this.paint('red', 'error:')} ${sanitizeHostText(text)}\n`);
   }
 
   printJson(value: unknown): void {
