@@ -61,7 +61,7 @@ export const register: RegisterCommand = (program, bind) => {
           await writeFile(gitignorePath, updated);
           ctx.out.info(`added ${GITIGNORE_ENTRY} to .gitignore`);
         }
-        ctx.out.info('next: edit the files, check them with `mrsk config`, then run `mrsk plan`');
+        ctx.out.info(`next: replace the placeholders in ${shown(configPath)} and ${shown(secretsPath)}, check them with \`mrsk config\`, then run \`mrsk plan\` and \`mrsk deploy\``);
         return 0;
       }),
     );

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { splitCommandLine } from '../../../src/ops/aliases.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/mrsk.js', import.meta.url));
 const fixtures = fileURLToPath(new URL('../../../fixtures/configs/', import.meta.url));
@@ -48,7 +49,7 @@ test('init then config in an empty folder', async (t) => {
       'created config/deploy.yml',
       'created .mrsk/secrets (replace the placeholders; it is never committed)',
       'added .mrsk/secrets* to .gitignore',
-      'next: edit the files, check them with `mrsk config`, then run `mrsk plan`',
+      'next: replace the placeholders in config/deploy.yml and .mrsk/secrets, check them with `mrsk config`, then run `mrsk plan` and `mrsk deploy`',
       '',
     ].join('\n'),
   );
@@ -63,9 +64,93 @@ test('init then config in an empty folder', async (t) => {
   assert.equal(printed.service, 'my-app');
   assert.equal(printed.primary_host, '192.0.2.1');
   assert.equal(printed.registry.password, '[REDACTED]');
-  assert.equal(printed.roles[0].env.secret.SECRET_KEY_BASE, '[REDACTED]');
+  assert.deepEqual(printed.aliases, { console: 'app exec --interactive --reuse sh', logs: 'app logs --follow' });
   assert.equal(printed.healthcheck.max_attempts, 3);
   assert.ok(!config.stdout.includes('change-me'), 'placeholder secret values are not printed');
+});
+
+/** The template text with its placeholders replaced, as a user would after `mrsk init`. */
+function fillPlaceholders(text: string): string {
+  return text.replaceAll('192.0.2.', '10.1.2.').replaceAll('my-user', 'acme').replaceAll('change-me', 'a-real-token-4f1c');
+}
+
+/** Uncomments the commented YAML examples (`# key: value`, `#   - item`), keeping their indentation. */
+function uncommentExamples(text: string): string {
+  return text.replace(/^(\s*)# (\s*(?:(?:[a-z_][a-z0-9_]*|[A-Z][A-Z0-9_]*):(?: |$)|- ))/gm, '$1$2');
+}
+
+test('the template with its placeholders replaced validates, and so does every commented example in it', async (t) => {
+  const dir = await tempDir(t);
+  assert.equal((await mrsk(dir, ['init', '--quiet'])).code, 0);
+  const template = await readFile(join(dir, 'config/deploy.yml'), 'utf8');
+  const secrets = await readFile(join(dir, '.mrsk/secrets'), 'utf8');
+  await writeFile(join(dir, '.mrsk/secrets'), fillPlaceholders(secrets));
+
+  await writeFile(join(dir, 'config/deploy.yml'), fillPlaceholders(template));
+  const filled = await mrsk(dir, ['config', '--json']);
+  assert.equal(filled.code, 0, filled.stderr);
+  const config = JSON.parse(filled.stdout) as Record<string, any>;
+  assert.deepEqual(config.hosts, ['10.1.2.1']);
+  assert.equal(config.image, 'acme/my-app');
+  assert.equal(config.healthcheck.port, 3000);
+  assert.equal(config.traefik.image, 'traefik:v3.6');
+
+  const everything = uncommentExamples(fillPlaceholders(template));
+  const uncommented = everything.split('\n').filter((line, i) => line !== fillPlaceholders(template).split('\n')[i]);
+  assert.ok(uncommented.length >= 15, `the examples were uncommented:\n${uncommented.join('\n')}`);
+  await writeFile(join(dir, 'config/deploy.yml'), everything);
+  await writeFile(join(dir, '.mrsk/secrets'), fillPlaceholders(secrets).replace(/^# ([A-Z][A-Z0-9_]*=)/gm, '$1'));
+  const all = await mrsk(dir, ['config', '--json']);
+  assert.equal(all.code, 0, `${all.stderr}\n${everything}`);
+  const full = JSON.parse(all.stdout) as Record<string, any>;
+  // the commented examples named what everyone needs
+  assert.deepEqual(full.builder.arch, ['amd64']);
+  assert.match(full.builder.remote, /^ssh:\/\//);
+  assert.ok(full.ssh.keys.length === 1);
+  assert.deepEqual(full.roles.map((role: { name: string }) => role.name), ['web', 'job']);
+});
+
+/** Command names listed under "Commands:" in a help text. */
+function commandsIn(help: string): string[] {
+  const section = help.split(/^Commands:$/m)[1] ?? '';
+  return [...section.matchAll(/^  ([a-z][a-z-]*)\b/gm)].map((m) => m[1]!).filter((name) => name !== 'help');
+}
+
+test('the template mentions only commands that exist, and its aliases use existing options', async (t) => {
+  const dir = await tempDir(t);
+  assert.equal((await mrsk(dir, ['init', '--quiet'])).code, 0);
+  const texts = [await readFile(join(dir, 'config/deploy.yml'), 'utf8'), await readFile(join(dir, '.mrsk/secrets'), 'utf8')].join('\n');
+  const top = commandsIn((await mrsk(dir, ['--help'])).stdout);
+  assert.ok(top.includes('deploy') && top.includes('app'), top.join(' '));
+  const subcommands = async (name: string) => commandsIn((await mrsk(dir, [name, '--help'])).stdout);
+
+  // `mrsk word …` in backquotes, and the overview lines "#   mrsk word   what it does"
+  const mentioned = [...texts.matchAll(/`mrsk ([^`]+)`/g), ...texts.matchAll(/^#\s+mrsk ([a-z]+)\s{2,}/gm)].map((m) => m[1]!);
+  assert.ok(mentioned.length >= 6, mentioned.join(', '));
+  const aliases = Object.keys((parse(await readFile(join(dir, 'config/deploy.yml'), 'utf8')) as { aliases: Record<string, string> }).aliases);
+  for (const mention of mentioned) {
+    const [first, second] = mention.split(' ');
+    if (/^[A-Z]/.test(first!) || first!.startsWith('-')) continue; // `mrsk NAME`, `mrsk -d <destination>`
+    assert.ok(top.includes(first!) || aliases.includes(first!), `mrsk ${mention}: no command ${first}`);
+    const nested = top.includes(first!) ? await subcommands(first!) : [];
+    if (nested.length > 0 && second && /^[a-z]+$/.test(second)) assert.ok(nested.includes(second), `mrsk ${mention}: no command ${first} ${second}`);
+  }
+
+  for (const [name, line] of Object.entries((parse(await readFile(join(dir, 'config/deploy.yml'), 'utf8')) as { aliases: Record<string, string> }).aliases)) {
+    const words = splitCommandLine(line);
+    let path: string[] = [];
+    let commands = top;
+    while (words.length > 0 && commands.includes(words[0]!)) {
+      path = [...path, words.shift()!];
+      commands = await subcommands(path.join(' ')).catch(() => []);
+      if (commands.length === 0) break;
+    }
+    assert.ok(path.length > 0, `alias ${name} (${line}) starts with a command`);
+    const help = (await mrsk(dir, [...path, '--help'])).stdout;
+    for (const option of words.filter((word) => word.startsWith('-'))) {
+      assert.ok(new RegExp(`(^|[ ,])${option}[ ,]`, 'm').test(help), `alias ${name}: mrsk ${path.join(' ')} has no option ${option}`);
+    }
+  }
 });
 
 test('init refuses to overwrite without --force (exit 1) and never duplicates the .gitignore line', async (t) => {
@@ -82,7 +167,7 @@ test('init refuses to overwrite without --force (exit 1) and never duplicates th
 
   const forced = await mrsk(dir, ['init', '--force', '--quiet']);
   assert.equal(forced.code, 0, forced.stderr);
-  assert.equal(forced.stdout, '');
+  assert.match(forced.stdout, /^next: [^\n]*\n$/, '--quiet prints only the final line');
   assert.match(await readFile(join(dir, 'config/deploy.yml'), 'utf8'), /service: my-app/);
   assert.equal(await readFile(join(dir, '.gitignore'), 'utf8'), 'node_modules/\n.mrsk/secrets*\n');
 });
