@@ -6,6 +6,7 @@ import { DeployError } from '../errors.ts';
 import { executePlan, type ExecuteResult } from '../apply/executor.ts';
 import { whoAmI } from '../apply/lock.ts';
 import { describeStep, makeProgress } from '../apply/progress.ts';
+import { HealthCheckError } from '../apply/health-report.ts';
 import type { Plan } from '../plan/types.ts';
 import type { Snapshot } from '../probe/types.ts';
 import { homes, type Session } from './common.ts';
@@ -23,7 +24,12 @@ export async function runPlan(ctx: CommandContext, session: Session, plan: Plan,
   });
   await progress.finish();
   if (!result.ok) {
-    const lines = result.failures.map(({ step, error }) => `${step.host}: ${describeStep(step)}: ${error.message.replace(`${step.host}: `, '')}`);
+    // Health reports are long: the first in full (probe, checks, logs), later ones summarized.
+    let fullReports = 0;
+    const lines = result.failures.map(({ step, error }) => {
+      const text = error instanceof HealthCheckError && fullReports++ > 0 ? error.brief : error.message;
+      return `${step.host}: ${describeStep(step)}: ${text.replace(`${step.host}: `, '')}`;
+    });
     const skipped = Object.values(result.statuses).filter((s) => s === 'skipped').length;
     throw new DeployError(
       `${ctx.signal.aborted ? 'interrupted' : 'apply failed'}: ${lines.join('\n')}` +
