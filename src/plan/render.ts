@@ -135,6 +135,22 @@ const LEGEND = [
 /** The resource column: longer names put their cause on the lines below instead of pushing every cause right. */
 const NAME_COLUMN = 44;
 
+/**
+ * How wide a host's resource column is: the width that puts the most causes beside their
+ * resource (best on one line, else wrapped under the column when that leaves half the line),
+ * preferring the wider one on a tie. Resources longer than it have their cause on the lines below.
+ */
+function causeColumn(names: readonly string[], causes: readonly string[], width: number): number {
+  let best = { column: 0, beside: -1 };
+  for (const column of new Set(names.map((name) => name.length).filter((length) => length <= NAME_COLUMN))) {
+    const head = 2 + 3 + 1 + column + 2;
+    // A cause on the resource's own line counts twice, one wrapped under the column once.
+    const beside = names.reduce((sum, name, i) => sum + (name.length > column ? 0 : head + causes[i]!.length <= width ? 2 : head <= width / 2 ? 1 : 0), 0);
+    if (beside > best.beside || (beside === best.beside && column > best.column)) best = { column, beside };
+  }
+  return best.column;
+}
+
 /** `Planning version 0123456789ab (git HEAD, …).`: which version and why, when the caller knows. */
 function versionLines(plan: Plan, options: RenderOptions, width: number): string[] {
   if (!options.versionReason) return [];
@@ -194,13 +210,14 @@ export function renderPlan(plan: Plan, options: RenderOptions): string {
     const batch = mine[0]!.steps[0]!.batch;
     lines.push('', paint('bold', host) + paint('dim', `  (batch ${batch + 1})`));
     const names = mine.map((resource) => abbreviateVersions(resource.address.slice(host.length + 1)));
-    const column = Math.max(0, ...names.map((name) => name.length).filter((length) => length <= NAME_COLUMN));
+    const causes = mine.map((resource) => abbreviateVersions(resource.steps[0]!.cause));
+    const column = causeColumn(names, causes, width);
     mine.forEach((resource, index) => {
       const first = resource.steps[0]!;
       const name = names[index]!;
       const symbol = paintSymbol(paint, first.symbol);
       const pad = ' '.repeat(3 - first.symbol.length);
-      const cause = abbreviateVersions(first.cause);
+      const cause = causes[index]!;
       const head = `  ${symbol}${pad} ${name.length <= column ? name.padEnd(column) : name}  `;
       if (name.length <= column && visibleLength(head) + cause.length <= width) {
         lines.push(head + paint('dim', cause));

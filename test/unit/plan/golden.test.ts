@@ -54,6 +54,14 @@ const gitScenarios = [
     versionReason: 'git HEAD, what `mrsk deploy` would ship',
   },
   {
+    name: 'git-new-version-longer-service',
+    title: 'a service name that pushes the cause off the line: it goes below, short resources keep theirs beside',
+    config: makeConfig({ service: 'storefront' }),
+    version: NEW_COMMIT,
+    snapshot: deployedSnapshot(makeConfig({ service: 'storefront' }), OLD_COMMIT),
+    versionReason: 'git HEAD, what `mrsk deploy` would ship',
+  },
+  {
     name: 'git-uncommitted-long-names',
     title: 'a dirty tree and long service and destination names still fit 80 columns',
     config: longNames,
