@@ -100,6 +100,6 @@ export function formatContainerTable(rows: readonly ContainerRow[], width?: numb
       r.createdAt.replace(/\.\d+Z$/, 'Z'),
       r.mark === 'old' ? '' : r.mark,
     ]),
-    { width, fit: [{ drop: 2 }, { drop: 1 }, { cut: 'end', min: 4 }, undefined, { cut: 'end', min: 12 }] },
+    { width, steps: [{ drop: 1 }, { drop: 0 }, { cut: 2, to: 4 }, { cut: 4, to: 12 }] },
   );
 }

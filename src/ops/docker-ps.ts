@@ -78,14 +78,14 @@ export function compactPorts(ports: string): string {
 
 /**
  * The columns of `docker ps` users know: short id, image, status, ports, name. Versions show 12
- * characters long; given a width, long images keep their tag, and the id goes last.
+ * characters long; given a width, long image refs are cut keeping their tag, then the id goes.
  */
 export function formatPsTable(entries: readonly PsEntry[], width?: number): string {
   if (entries.length === 0) return 'no containers\n';
   return formatTable(
     ['CONTAINER ID', 'IMAGE', 'STATUS', 'PORTS', 'NAMES'],
     entries.map((e) => [e.id.replace(/^sha256:/, '').slice(0, 12), abbreviateVersions(e.image), e.status, compactPorts(e.ports), abbreviateVersions(e.names)]),
-    { width, fit: [{ drop: 1 }, { cut: 'start', min: 20 }, { cut: 'end', min: 16 }, { cut: 'end', min: 24 }, undefined] },
+    { width, steps: [{ cut: 1, to: 24, keep: 'end' }, { drop: 0 }, { cut: 1, to: 16, keep: 'end' }, { cut: 3, to: 24 }, { cut: 2, to: 16 }, { cut: 1, to: 12, keep: 'end' }] },
   );
 }
 
@@ -115,6 +115,6 @@ export function formatImageTable(entries: readonly ImageEntry[], width?: number)
   return formatTable(
     ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
     entries.map((e) => [e.repository, abbreviateVersions(e.tag), e.id.replace(/^sha256:/, '').slice(0, 12), e.createdSince, e.size]),
-    { width, fit: [{ cut: 'start', min: 16 }, undefined, { drop: 2 }, { drop: 1 }, undefined] },
+    { width, steps: [{ cut: 0, to: 24, keep: 'end' }, { drop: 2 }, { drop: 3 }, { cut: 0, to: 12, keep: 'end' }] },
   );
 }

@@ -1,65 +1,67 @@
 // Plain-text tables for terminal output: columns padded to their widest cell, two spaces apart,
 // no trailing blanks (so golden tests and `grep` see clean lines). Given a width, a table fits
-// it: columns empty in every row go, long cells are cut (marked …) down to a minimum, and
-// when that is not enough the least useful columns are dropped, in the order the caller gives
-// (a column that may be dropped is never cut: whole or not at all).
+// it: columns empty in every row go, then the caller's steps run in order until it fits — cut a
+// column's long cells (marked …) down to a width, or drop a column — so each table says what it
+// gives up first.
 
-/** How one column may give way when the table is too wide. */
-export interface ColumnFit {
-  /** Cut long cells: keep their start (`end`: the end is cut) or their end (`start`: image refs keep their tag). */
-  readonly cut?: 'start' | 'end';
-  /** Never cut below this many columns (default: the header's width). */
-  readonly min?: number;
-  /** Dropped when cutting the other columns is not enough; a lower number drops first. Never cut. */
-  readonly drop?: number;
-}
+/** One way a too-wide table gives way. Columns are numbered by position. */
+export type FitStep =
+  /** Cut the column's cells to at most `to` characters (only as far as needed); `keep: 'end'` keeps their end (an image ref's tag). */
+  | { readonly cut: number; readonly to: number; readonly keep?: 'start' | 'end' }
+  /** Leave the column out. */
+  | { readonly drop: number };
 
 /** Fitting options: without a width the table is as wide as its cells. */
 export interface TableOptions {
   readonly width?: number;
-  /** Per column (by position), how it gives way. */
-  readonly fit?: readonly (ColumnFit | undefined)[];
+  readonly steps?: readonly FitStep[];
 }
 
-function cut(text: string, width: number, side: 'start' | 'end'): string {
+function cut(text: string, width: number, keep: 'start' | 'end'): string {
   if (text.length <= width) return text;
   if (width <= 1) return '…';
-  return side === 'end' ? `${text.slice(0, width - 1)}…` : `…${text.slice(text.length - width + 1)}`;
+  return keep === 'start' ? `${text.slice(0, width - 1)}…` : `…${text.slice(text.length - width + 1)}`;
 }
 
 /** Formats a header and rows as aligned columns; each line ends with a newline. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], options: TableOptions = {}): string {
   const count = Math.max(header.length, ...rows.map((r) => r.length));
-  const fit = options.fit ?? [];
   const natural = (c: number) => Math.max((header[c] ?? '').length, ...rows.map((r) => (r[c] ?? '').length));
   let columns = [...Array(count).keys()];
-  let widths = columns.map(natural);
-  const total = () => widths.reduce((sum, w) => sum + w, 0) + 2 * Math.max(0, columns.length - 1);
-  if (options.width !== undefined && total() > options.width) {
+  const widths = new Map(columns.map((c) => [c, natural(c)]));
+  const keep = new Map<number, 'start' | 'end'>();
+  const total = () => columns.reduce((sum, c) => sum + widths.get(c)!, 0) + 2 * Math.max(0, columns.length - 1);
+  const { width } = options;
+  if (width !== undefined && total() > width) {
     // A column with nothing in any row says nothing: it goes first.
     columns = columns.filter((c) => rows.some((r) => (r[c] ?? '') !== ''));
-    for (;;) {
-      widths = columns.map(natural);
-      let excess = total() - options.width;
-      for (const [i, c] of columns.entries()) {
-        const rule = fit[c];
-        if (excess <= 0 || !rule?.cut || rule.drop !== undefined) continue;
-        const floor = Math.max(rule.min ?? (header[c] ?? '').length, 1);
-        const give = Math.max(0, Math.min(excess, widths[i]! - floor));
-        widths[i]! -= give;
-        excess -= give;
+    const steps = options.steps ?? [];
+    const shrink = (step: Extract<FitStep, { cut: number }>): void => {
+      const current = widths.get(step.cut);
+      if (current === undefined || !columns.includes(step.cut)) return;
+      const target = Math.max(step.to, current - (total() - width));
+      if (target >= current) return;
+      widths.set(step.cut, target);
+      keep.set(step.cut, step.keep ?? 'start');
+    };
+    for (let i = 0; i < steps.length && total() > width; i += 1) {
+      const step = steps[i]!;
+      if ('cut' in step) {
+        shrink(step);
+        continue;
       }
-      if (excess <= 0) break;
-      const droppable = columns.filter((c) => fit[c]?.drop !== undefined).sort((a, b) => fit[a]!.drop! - fit[b]!.drop!);
-      if (droppable.length === 0) break; // as narrow as it can be: wider than asked, but whole
-      columns = columns.filter((c) => c !== droppable[0]);
+      // Dropping frees room: the earlier cuts start again from whole cells, only as deep as needed.
+      columns = columns.filter((c) => c !== step.drop);
+      for (const c of columns) widths.set(c, natural(c));
+      keep.clear();
+      for (const earlier of steps.slice(0, i)) if ('cut' in earlier && total() > width) shrink(earlier);
     }
   }
   const line = (cells: readonly string[]) =>
     columns
       .map((c, i) => {
-        const text = cut(cells[c] ?? '', widths[i]!, fit[c]?.cut ?? 'end');
-        return i === columns.length - 1 ? text : text.padEnd(widths[i]!);
+        const text = cut(cells[c] ?? '', widths.get(c)!, keep.get(c) ?? 'start');
+        return i === columns.length - 1 ? text : text.padEnd(widths.get(c)!);
       })
       .join('  ')
       .trimEnd();

@@ -65,14 +65,16 @@ const COMMIT = '3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f90a1b2c3';
 const OLD = '0d1e2f3a4b5c6d7e8f901a2b3c4d5e6f7a8b9c0d';
 const widest = (table: string) => Math.max(...table.split('\n').map((line) => [...line].length));
 
-test('formatTable with a width: empty columns go, cells are cut (…) to their minimum, then columns drop in the given order', () => {
+test('formatTable with a width: empty columns go, then the steps run in order until it fits (cut with …, drop)', () => {
   const header = ['ID', 'IMAGE', 'EMPTY', 'NAME'];
   const rows = [['0123456789ab', 'registry.example.com/acme/app:v2', '', 'app-web-v2']];
-  const fit = [{ drop: 1 }, { cut: 'start' as const, min: 12 }];
-  assert.equal(formatTable(header, rows, { width: 200, fit }), formatTable(header, rows), 'a table that fits is unchanged');
-  assert.equal(formatTable(header, rows, { width: 50, fit }), 'ID            IMAGE                     NAME\n0123456789ab  …example.com/acme/app:v2  app-web-v2\n');
-  assert.equal(formatTable(header, rows, { width: 30, fit }), 'IMAGE               NAME\n…e.com/acme/app:v2  app-web-v2\n', 'the id goes when cutting the image to 12 is not enough');
-  assert.equal(formatTable(header, rows, { width: 10, fit }), 'IMAGE         NAME\n…acme/app:v2  app-web-v2\n', 'cannot fit: as narrow as allowed, nothing else lost');
+  const steps = [{ cut: 1, to: 24, keep: 'end' as const }, { drop: 0 }, { cut: 1, to: 12, keep: 'end' as const }];
+  assert.equal(formatTable(header, rows, { width: 200, steps }), formatTable(header, rows), 'a table that fits is unchanged');
+  assert.equal(formatTable(header, rows, { width: 60, steps }), 'ID            IMAGE                             NAME\n0123456789ab  registry.example.com/acme/app:v2  app-web-v2\n', 'the empty column went; that was enough');
+  assert.equal(formatTable(header, rows, { width: 50, steps }), 'ID            IMAGE                     NAME\n0123456789ab  …example.com/acme/app:v2  app-web-v2\n', 'cut only as deep as needed');
+  assert.equal(formatTable(header, rows, { width: 36, steps }), 'IMAGE                     NAME\n…example.com/acme/app:v2  app-web-v2\n', 'after the drop, earlier cuts start again from whole cells');
+  assert.equal(formatTable(header, rows, { width: 10, steps }), 'IMAGE         NAME\n…acme/app:v2  app-web-v2\n', 'cannot fit: every step taken, nothing else lost');
+  assert.equal(formatTable(['A', 'B'], [['abcdef', 'x']], { width: 6, steps: [{ cut: 0, to: 3 }] }), 'A    B\nabc…  x\n'.replace('abc…', 'ab…'), 'keep: start (the default) cuts the end');
 });
 
 test('compactPorts drops the IPv4/IPv6 repeats docker prints and keeps single-address ports', () => {
@@ -115,8 +117,8 @@ test('details tables fit 80 columns with commit-hash versions; the parsed entrie
   const traefik = formatPsTable(parsePsLines(TRAEFIK_PS), 80);
   assert.equal(
     traefik,
-    'CONTAINER ID  IMAGE         STATUS      PORTS                            NAMES\n' +
-      'aaaabbbbcccc  traefik:v3.6  Up 3 hours  80->80/tcp, 443->443/tcp, 127.…  traefik\n',
+    'IMAGE         STATUS      PORTS                                          NAMES\n' +
+      'traefik:v3.6  Up 3 hours  80->80/tcp, 443->443/tcp, 127.0.0.1:8080->80…  traefik\n',
   );
 });
 
