@@ -114,8 +114,9 @@ export function servingSentence(serving: ServingOutcome): string {
       if (other.routed === false) problems.push('Traefik does not route to it');
       if (problems.length > 0) return `${label} is running, but ${problems.join(' and ')}.`;
       const facts = ['running', other.health === 'healthy' ? 'healthy' : 'no healthcheck'];
+      // "keeps serving" only when Traefik was seen routing to it (or it is not routed at all)
+      if (other.routed === 'unknown') return `${label} is ${facts.join(' and ')}, but whether Traefik routes to it is unknown: its API did not answer.`;
       if (other.routed === true) facts.push('routed by Traefik');
-      if (other.routed === 'unknown') facts.push("Traefik's API did not answer");
       return `${label} keeps serving: ${facts.join(', ')}.`;
     })
     .join('\n');

@@ -155,8 +155,18 @@ const traefikRun: Handler<'traefik-run'> = async (ctx, step, action) => {
   }
 };
 
-const containerStart: Handler<'container-start'> = async (ctx, step, action) => {
-  if (action.cordDir) await ensureCord(ctx, step.host, action.cordDir);
+const containerStart: Handler<'container-start'> = async (ctx, step, action, checked) => {
+  // The folder actually mounted wins over the planned one (containers made by older mrsk versions).
+  const mounted = checked?.binds[CORD_CONTAINER_DIR];
+  if (mounted) await run(ctx, step.host, { script: `mkdir -p ${shq(mounted)} && touch ${shq(cordFile(mounted))}` });
+  else if (action.cordDir) await ensureCord(ctx, step.host, action.cordDir);
+  if (checked?.running) {
+    // Running but unhealthy: its cord is gone. When the whole folder was removed, the container
+    // still sees the removed folder, not the new one: restore the file from inside as well, so
+    // it turns healthy again without a restart (the wait steps after this one verify it).
+    if (mounted || action.cordDir) await tryRun(ctx, step.host, docker.execInContainer(action.containerId, ['touch', `${CORD_CONTAINER_DIR}/ok`]));
+    return;
+  }
   await run(ctx, step.host, docker.startContainer(action.containerId));
 };
 
@@ -382,11 +392,19 @@ const traefikWaitUp: Handler<'traefik-wait-up'> = async (ctx, step, action) => {
     const serving = await checkServing(ctx, step.host, container);
     const stopped = stopSentence(action.name, stop.kind === 'stop-failed' ? { ...stop, error: redact(stop.error, ctx.secrets) } : stop);
     throw new DeployError(
-      `${step.host}: Traefik never routed to ${action.name} (${url}): ${lastLineOf(error)}. ${stopped} ` +
+      `${step.host}: Traefik never routed to ${action.name} (${url}): ${lastLineOf(error)}. ${await traefikDown(ctx, step.host)}${stopped} ` +
         servingSentence(serving.kind === 'unknown' ? { kind: 'unknown', error: redact(serving.error, ctx.secrets) } : serving),
     );
   }
 };
+
+/** `Traefik is not running on this host (…). ` when it is not (the usual reason nothing routes), else ''. */
+async function traefikDown(ctx: StepContext, host: string): Promise<string> {
+  const traefik = await inspectContainer(ctx, host, docker.TRAEFIK_CONTAINER).catch(() => undefined);
+  if (traefik?.running) return '';
+  const state = traefik ? `${traefik.status}${traefik.status === 'exited' ? ` (${traefik.exitCode})` : ''}` : 'no traefik container';
+  return `Traefik is not running on this host (${state}): \`mrsk traefik boot\` or running the command again restores it. `;
+}
 
 const containerDrain: Handler<'container-drain'> = async (ctx, step, action, checked) => {
   const container = checked ?? (await inspectContainer(ctx, step.host, action.containerId));
@@ -401,8 +419,10 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action, che
   const dir = container.binds[CORD_CONTAINER_DIR] ?? absoluteOnHost(homeOf(ctx, step.host), action.cordDir);
   // Cutting the cord fails the healthcheck; Traefik then drops the server from the service.
   await run(ctx, step.host, { script: `rm -f ${shq(cordFile(dir))}` });
+  // Also from inside: a container whose cord folder was removed and made again sees the old one.
+  await tryRun(ctx, step.host, docker.execInContainer(container.id, ['rm', '-f', `${CORD_CONTAINER_DIR}/ok`]));
   if (url) {
-    await poll(
+    const drained = await poll(
       `Traefik to stop routing to ${action.name}`,
       // The old container serves well while we wait, so waiting longer is safe; stopping early is not.
       Math.max(action.timeout, 60) * 1000,
@@ -411,7 +431,14 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action, che
         return servers && !(url in servers) ? true : undefined;
       },
       { intervalMs: ctx.pollIntervalMs, signal: ctx.signal },
-    ).catch((error: Error) => ctx.progress(`${error.message}; stopping anyway`));
+    ).catch((error: Error) => error);
+    if (drained instanceof Error && !ctx.signal?.aborted) {
+      // A dead Traefik routes nothing: the new version is not served either, so the host fails
+      // (and keeps its old container) instead of claiming a cutover it could not see.
+      const down = await traefikDown(ctx, step.host);
+      if (down) throw new DeployError(`${step.host}: could not drain ${action.name}: ${down}${action.name} was left running.`);
+      ctx.progress(`${drained.message}; stopping anyway`);
+    }
   }
   await sleep(ctx.drainGraceMs, ctx.signal);
 };

@@ -58,6 +58,10 @@ test('stop and serving sentences state only what was verified', () => {
     'The previous version v2 (app-web-v2) is running, but Docker reports it unhealthy and Traefik does not route to it.',
   );
   assert.equal(servingSentence({ kind: 'checked', role: 'job', others: [{ name: 'app-job-v2', version: 'v2' }] }), 'The previous version v2 (app-job-v2) keeps serving: running, no healthcheck.');
+  assert.equal(
+    servingSentence({ kind: 'checked', role: 'web', others: [{ name: 'app-web-v2', version: 'v2', health: 'healthy', routed: 'unknown' }] }),
+    'The previous version v2 (app-web-v2) is running and healthy, but whether Traefik routes to it is unknown: its API did not answer.',
+  );
   assert.equal(servingSentence({ kind: 'checked', role: 'web', others: [] }), 'No other container of role web is running on this host: nothing serves that role here.');
   assert.equal(servingSentence({ kind: 'unknown', error: 'h1: the SSH connection was closed' }), 'Whether the previous version still serves could not be checked: h1: the SSH connection was closed.');
 });

@@ -244,3 +244,59 @@ test('a retained container started again (rollback) that fails is stopped again,
   assert.ok(runner.lines.includes(`docker stop -t 1 ${NEW_ID}`));
   assert.ok(!runner.lines.some((l) => l.startsWith('docker rename')));
 });
+
+/** inspect of a running container whose cord folder is bind-mounted from the host. */
+function withCordMount(result: ExecResult, hostDir: string): ExecResult {
+  const [doc] = JSON.parse(result.stdout) as Record<string, unknown>[];
+  return ok(JSON.stringify([{ ...doc, Mounts: [{ Type: 'bind', Source: hostDir, Destination: '/run/mrsk/cord' }] }]));
+}
+
+test('restoring a running container\'s cord: the mounted folder is made again and the file restored from inside too, no restart', async () => {
+  const dir = '/home/deploy/.mrsk/app/cords/app-web-v3-0123456789ab';
+  const runner = scriptedRunner([
+    (line) => (line === `docker inspect --type container ${NEW_ID}` ? withCordMount(newContainer('unhealthy'), dir) : undefined),
+    (line) => (line === `sh -c 'mkdir -p ${dir} && touch ${dir}/ok'` ? ok() : undefined),
+    (line) => (line === `docker exec ${NEW_ID} touch /run/mrsk/cord/ok` ? ok() : undefined),
+  ]);
+  const step = { ...stepOf({ kind: 'container-start', containerId: NEW_ID, name: 'app-web-v3', cordDir: '.mrsk/app/cords/app-web-v3-0123456789ab' }), precondition: { containerId: NEW_ID } };
+  await runStep(context(runner), step);
+  assert.deepEqual(runner.lines.slice(1), [`sh -c 'mkdir -p ${dir} && touch ${dir}/ok'`, `docker exec ${NEW_ID} touch /run/mrsk/cord/ok`]);
+});
+
+test('a drain cuts the cord on the host and from inside the container', async () => {
+  const dir = '/home/deploy/.mrsk/app/cords/app-web-v2-0123456789ab';
+  const runner = scriptedRunner([
+    (line) => (line === `docker inspect --type container ${OLD_ID}` ? withCordMount(oldContainer, dir) : undefined),
+    (line) => (line === `sh -c 'rm -f ${dir}/ok'` ? ok() : undefined),
+    (line) => (line === `docker exec ${OLD_ID} rm -f /run/mrsk/cord/ok` ? ok() : undefined),
+    (line) => (line.includes('/api/http/services/app-web@docker') ? ok(JSON.stringify({ serverStatus: { 'http://172.18.0.3:3000': 'UP' } })) : undefined),
+  ]);
+  const step = {
+    ...stepOf({ kind: 'container-drain', containerId: OLD_ID, name: 'app-web-v2', service: 'app-web', cordDir: '.mrsk/app/cords/x', apiPort: 8080, timeout: 1 }),
+    precondition: { containerId: OLD_ID },
+  };
+  await runStep(context(runner), step);
+  assert.deepEqual(runner.lines.slice(1, 3), [`sh -c 'rm -f ${dir}/ok'`, `docker exec ${OLD_ID} rm -f /run/mrsk/cord/ok`]);
+});
+
+test('Traefik never routed because it is not running: said so, with the command that restores it', async () => {
+  const runner = scriptedRunner([
+    (line) => (line === 'docker inspect --type container app-web-v3' ? newContainer('healthy') : undefined),
+    (line) => (line.includes('/api/http/services/app-web@docker') ? fail('Error response from daemon: Container traefik is not running') : undefined),
+    (line) =>
+      line === 'docker inspect --type container traefik'
+        ? ok(JSON.stringify([{ Id: 'c'.repeat(64), Name: '/traefik', State: { Status: 'exited', Running: false, ExitCode: 137 }, Config: { Labels: {} }, NetworkSettings: { Networks: {} } }]))
+        : undefined,
+    serving,
+    (line) => (line === `docker stop -t 1 ${NEW_ID}` ? ok() : undefined),
+  ]);
+  const step = stepOf({ kind: 'traefik-wait-up', name: 'app-web-v3', service: 'app-web', apiPort: 8080, timeout: 1 });
+  const error = (await runStep(context(runner), step).catch((e: unknown) => e)) as Error;
+  assert.equal(
+    error.message,
+    'h1: Traefik never routed to app-web-v3 (http://172.18.0.3:3000): timed out after 1s waiting for Traefik to route app-web to app-web-v3. ' +
+      'Traefik is not running on this host (exited (137)): `mrsk traefik boot` or running the command again restores it. app-web-v3 was stopped. ' +
+      "The previous version v2 (app-web-v2) is running and healthy, but whether Traefik routes to it is unknown: its API did not answer.",
+  );
+  assert.match(error.message, /Traefik is not running on this host \(exited \(137\)\): `mrsk traefik boot` or running the command again restores it\. app-web-v3 was stopped\./);
+});
