@@ -2,6 +2,8 @@
 // git commit, marked _uncommitted_<hash of the diff> when the work tree has changes so two
 // different dirty trees never share a version.
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ConfigError, UsageError } from '../errors.ts';
@@ -42,7 +44,15 @@ export async function resolveVersion(options: ResolveVersionOptions): Promise<st
   }
   const status = (await git('status', '--porcelain')).toString('utf8');
   if (status.trim() === '') return head;
-  const diff = await git('diff', 'HEAD');
-  const digest = createHash('sha256').update(diff).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(await git('diff', 'HEAD'));
+  // Untracked files are not in the diff: hash their names and contents too, or two different
+  // trees (say, before the first `git add`) would share a version and an image tag.
+  const root = (await git('rev-parse', '--show-toplevel')).toString('utf8').trim();
+  const untracked = (await git('ls-files', '-z', '--others', '--exclude-standard', '--full-name', ':/')).toString('utf8').split('\0').filter(Boolean).sort();
+  for (const file of untracked) {
+    hash.update(`\0${file}\0`);
+    hash.update(await readFile(join(root, file)).catch(() => Buffer.alloc(0)));
+  }
+  const digest = hash.digest('hex').slice(0, 16);
   return `${head}_uncommitted_${digest}`;
 }

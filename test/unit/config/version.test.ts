@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from '../../../src/errors.ts';
@@ -59,5 +59,16 @@ test('git: the full HEAD sha when clean; _uncommitted_ + 16 hex of sha256(git di
   await writeFile(join(dir, 'app.txt'), 'one\n');
   assert.equal(await resolveVersion({ env: {}, cwd: dir }), head);
   await writeFile(join(dir, 'new.txt'), 'x\n');
-  assert.match(await resolveVersion({ env: {}, cwd: dir }), new RegExp(`^${head}_uncommitted_[0-9a-f]{16}$`));
+  const withNew = await resolveVersion({ env: {}, cwd: dir });
+  assert.match(withNew, new RegExp(`^${head}_uncommitted_[0-9a-f]{16}$`));
+  // ... and what the untracked files hold is part of the version (names and contents)
+  await writeFile(join(dir, 'new.txt'), 'y\n');
+  const changedNew = await resolveVersion({ env: {}, cwd: dir });
+  assert.notEqual(changedNew, withNew);
+  await writeFile(join(dir, 'new.txt'), 'x\n');
+  assert.equal(await resolveVersion({ env: {}, cwd: dir }), withNew);
+  await mkdir(join(dir, 'sub'));
+  await writeFile(join(dir, 'sub', 'other.txt'), 'x\n');
+  assert.equal(await resolveVersion({ env: {}, cwd: join(dir, 'sub') }), await resolveVersion({ env: {}, cwd: dir }), 'the same from a subfolder');
+  assert.notEqual(await resolveVersion({ env: {}, cwd: dir }), withNew);
 });
