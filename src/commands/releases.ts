@@ -46,7 +46,7 @@ export async function versionOfRelease(ctx: CommandContext, session: Session, ve
   if (changed.length > 0) {
     ctx.out.warn(`the config changed since release ${release.id} for role(s) ${[...new Set(changed)].join(', ')}: rolling back to version ${release.version} with the current config`);
   }
-  ctx.out.info(`Release ${release.id}: version ${release.version}, applied ${release.appliedAt} by ${release.appliedBy}`);
+  ctx.out.info(`Release ${shortVersion(release.id)}: version ${shortVersion(release.version)}, applied ${release.appliedAt} by ${release.appliedBy}`);
   return release.version;
 }
 
@@ -93,7 +93,7 @@ export const register: RegisterCommand = (program, bind) => {
             const lines = [`${entry.host}`];
             if (releases.length === 0) lines.push('  no releases recorded');
             else {
-              const rows = [['', 'ID', 'VERSION', 'APPLIED AT', 'BY'], ...releases.map((r) => [r.id === currentId ? '*' : '', r.id, shortVersion(r.version), r.appliedAt, r.appliedBy])];
+              const rows = [['', 'ID', 'VERSION', 'APPLIED AT', 'BY'], ...releases.map((r) => [r.id === currentId ? '*' : '', shortVersion(r.id), shortVersion(r.version), r.appliedAt.replace(/\.\d+Z$/, 'Z'), r.appliedBy])];
               lines.push(...table(rows).map((row) => `  ${row}`));
             }
             if (unreadable.length > 0) lines.push(`  (unreadable ledger files: ${unreadable.join(', ')})`);

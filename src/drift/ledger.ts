@@ -4,6 +4,7 @@ import { stateDir } from '../probe/paths.ts';
 import type { ReleaseRecord } from '../probe/types.ts';
 import { shq } from '../ssh/quote.ts';
 import { isNeverHealthy } from '../plan/never-healthy.ts';
+import { abbreviateVersions } from '../plan/short-version.ts';
 import { sanitizeHostText } from '../text/sanitize.ts';
 
 const MARK = /^@@mrsk-release (.+)@@$/;
@@ -68,7 +69,8 @@ export function parseLedger(output: string): Ledger {
 /** The release with this id on any of the ledgers, if one has it. */
 export function findRelease(ledgers: Iterable<Ledger>, id: string): ReleaseRecord | undefined {
   for (const ledger of ledgers) {
-    const found = ledger.releases.find((r) => r.id === id);
+    // `mrsk releases` shows ids with their version 12 characters long: that form is accepted too.
+    const found = ledger.releases.find((r) => r.id === id) ?? ledger.releases.find((r) => abbreviateVersions(r.id) === id);
     if (found) return found;
   }
   return undefined;

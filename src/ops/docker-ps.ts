@@ -85,7 +85,7 @@ export function formatPsTable(entries: readonly PsEntry[], width?: number): stri
   return formatTable(
     ['CONTAINER ID', 'IMAGE', 'STATUS', 'PORTS', 'NAMES'],
     entries.map((e) => [e.id.replace(/^sha256:/, '').slice(0, 12), abbreviateVersions(e.image), e.status, compactPorts(e.ports), abbreviateVersions(e.names)]),
-    { width, steps: [{ cut: 1, to: 24, keep: 'end' }, { drop: 0 }, { cut: 1, to: 16, keep: 'end' }, { cut: 3, to: 24 }, { cut: 2, to: 16 }, { cut: 1, to: 12, keep: 'end' }] },
+    { width, steps: [{ cut: 1, to: 24, keep: 'end' }, { drop: 0 }, { cut: 1, to: 16, keep: 'end' }, { cut: 3, to: 24 }, { drop: 3 }, { cut: 2, to: 16 }, { cut: 1, to: 12, keep: 'end' }] },
   );
 }
 

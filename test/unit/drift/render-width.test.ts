@@ -41,3 +41,14 @@ test('drift text: short versions, findings wrapped at 80 columns with an indent'
   assert.match(text, /\n {2}✗ web: storefront-web-0d1e2f3a4b5c of version 0d1e2f3a4b5c is running beside\n {4}the recorded release/);
   assert.ok(JSON.stringify(report).includes(COMMIT), 'the report itself (--json) is untouched');
 });
+
+test('a release id as `mrsk releases` shows it (version 12 characters long) finds its release', async () => {
+  const { findRelease } = await import('../../../src/drift/ledger.ts');
+  const { shortVersion } = await import('../../../src/plan/short-version.ts');
+  const record = { id: `20261130T121053-${COMMIT}`, version: COMMIT, appliedAt: '2026-11-30T12:10:53.378Z', appliedBy: 'ann', specHashes: {} };
+  const ledger = { releases: [record], currentId: record.id, unreadable: [] } as unknown as Parameters<typeof findRelease>[0] extends Iterable<infer L> ? L : never;
+  assert.equal(shortVersion(record.id), '20261130T121053-3c4d5e6f7a8b');
+  assert.equal(findRelease([ledger], '20261130T121053-3c4d5e6f7a8b')?.version, COMMIT);
+  assert.equal(findRelease([ledger], record.id)?.version, COMMIT);
+  assert.equal(findRelease([ledger], '20261130T121053-3c4d'), undefined, 'only the shown form, not any prefix');
+});
