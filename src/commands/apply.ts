@@ -7,6 +7,7 @@ import { renderPlan } from '../plan/render.ts';
 import { audit, withLock } from '../apply/lock.ts';
 import { confirm, openSession, probe } from './common.ts';
 import { converge } from './converge.ts';
+import { unexpectedlyBlocked } from './deploy.ts';
 import { runPlan } from './apply-plan.ts';
 
 interface ApplyOptions {
@@ -14,6 +15,7 @@ interface ApplyOptions {
   version?: string;
   lockWait?: string;
   force?: boolean;
+  skipUnreachable?: boolean;
 }
 
 export const register: RegisterCommand = (program, bind) => {
@@ -25,6 +27,7 @@ export const register: RegisterCommand = (program, bind) => {
     .option('--version <version>', 'converge to this version instead of the deployed one')
     .option('--lock-wait <seconds>', 'wait this long for a held deploy lock')
     .option('--force', 'take over a deploy lock whose lease ran out')
+    .option('--skip-unreachable', 'change the hosts that can be used and record the others as behind (default: any such host stops apply)')
     .action(bind<ApplyOptions>(async (ctx, options, args) => {
       const session = await openSession(ctx);
       try {
@@ -37,9 +40,12 @@ export const register: RegisterCommand = (program, bind) => {
             autoApprove: options.autoApprove,
             lockWait: options.lockWait ? Number(options.lockWait) : undefined,
             forceLock: options.force,
+            skipUnreachable: options.skipUnreachable,
+            verb: 'changed',
           });
-          if (result.plan.steps.length > 0) ctx.out.info(`Apply complete: ${result.plan.steps.length} steps on ${result.hosts.length} host(s) in ${(result.ms / 1000).toFixed(1)}s.`);
-          return result.plan.blockedHosts.length > 0 ? 1 : 0;
+          const skipped = result.missed.length ? ` Skipped ${result.missed.map((m) => m.host).join(', ')} (--skip-unreachable): recorded as behind.` : '';
+          if (result.plan.steps.length > 0) ctx.out.info(`Apply complete: ${result.plan.steps.length} steps on ${new Set(result.plan.steps.map((s) => s.host)).size} host(s) in ${(result.ms / 1000).toFixed(1)}s.${skipped}`);
+          return unexpectedlyBlocked(result) > 0 ? 1 : 0;
         }
         const saved = parsePlanFile(await readFile(file, 'utf8'), session.config);
         const hosts = [...new Set(saved.steps.map((step) => step.host))];

@@ -14,6 +14,7 @@ import type { ReachableHost, Snapshot } from '../probe/types.ts';
 import { desired as deriveDesired } from '../desired/desired.ts';
 import type { Desired } from '../desired/types.ts';
 import { diff } from '../plan/diff.ts';
+import { hostsBehind } from '../drift/missed.ts';
 import type { Plan } from '../plan/types.ts';
 import { AbortedError, ConfigError } from '../errors.ts';
 import type { Remote } from '../apply/remote.ts';
@@ -68,7 +69,9 @@ export function homes(snapshot: Snapshot): Record<string, string> {
  */
 export function deployedVersion(config: Config, snapshot: Snapshot): string | undefined {
   const counts = new Map<string, number>();
-  for (const host of reachable(snapshot)) {
+  // a host a --skip-unreachable run left behind does not vote for the version it still runs
+  const behind = hostsBehind(snapshot);
+  for (const host of reachable(snapshot).filter((h) => !behind.has(h.host))) {
     let version = host.release?.version;
     if (!version) {
       const running = host.containers

@@ -6,7 +6,11 @@ import { renderPlan } from '../plan/render.ts';
 import type { Plan, PlanStep } from '../plan/types.ts';
 import type { Snapshot } from '../probe/types.ts';
 import { HostError } from '../errors.ts';
-import { confirm, makePlan, probe, reachable, targetVersion, type Session } from './common.ts';
+import type { MissedHost } from '../probe/types.ts';
+import { desired as deriveDesired } from '../desired/desired.ts';
+import { diff } from '../plan/diff.ts';
+import { confirm, probe, reachable, targetVersion, type Session } from './common.ts';
+import { requireUsableHosts, skipUnusableHosts, type ChangeVerb } from './preflight.ts';
 import { runPlan } from './apply-plan.ts';
 
 export interface ConvergeOptions {
@@ -30,6 +34,15 @@ export interface ConvergeOptions {
   readonly firstProbe?: Snapshot;
   /** Awaited once the lock is held and before the hosts are read under it (deploy: the build and push). */
   readonly whenLocked?: () => Promise<void>;
+  /**
+   * --skip-unreachable: change the usable hosts and record the others as behind. Without it, any
+   * selected host that cannot be used stops the command before anything changes (exit 69).
+   */
+  readonly skipUnreachable?: boolean;
+  /** With firstProbe: the hosts the caller skipped (--skip-unreachable), for the release record. */
+  readonly missedHosts?: readonly MissedHost[];
+  /** What the refusal says was not done: "deployed" (default) or "changed" (apply). */
+  readonly verb?: ChangeVerb;
 }
 
 /** How converge reads the hosts; a fake in tests. */
@@ -42,26 +55,35 @@ export interface ConvergeResult {
   readonly version: string;
   readonly ms: number;
   readonly hosts: readonly string[];
+  /** Hosts skipped with --skip-unreachable, recorded as behind in the release. */
+  readonly missed: readonly MissedHost[];
 }
 
 /**
- * The hosts of a first probe that can be changed; the others are named with what was seen and
- * left out. None at all is an error (exit 69) before anything is locked.
+ * The one rule for hosts that cannot be used: without --skip-unreachable any such host stops the
+ * command before anything changes (exit 69, naming each host, what was seen and the flag); with
+ * it the usable hosts go on and the others are returned to be recorded as behind.
  */
-export function hostsToChange(ctx: CommandContext, session: Session, first: Snapshot): string[] {
-  const up = reachable(first).map((h) => h.host);
-  for (const host of Object.values(first.hosts)) {
-    if (host.status !== 'ok') ctx.out.warn(`${host.host}: ${host.message} — this host is left out`);
-  }
-  if (up.length === 0) throw new HostError(session.hosts.join(', '), 'no selected host could be reached');
-  return up;
+export function hostsToChange(
+  ctx: CommandContext,
+  session: Session,
+  first: Snapshot,
+  options: { skipUnreachable?: boolean; verb?: ChangeVerb } = {},
+): { usable: string[]; missed: MissedHost[] } {
+  if (options.skipUnreachable) return skipUnusableHosts(ctx, first, session.hosts);
+  requireUsableHosts(first, session.hosts, options.verb);
+  return { usable: [...session.hosts], missed: [] };
 }
 
 export async function converge(ctx: CommandContext, session: Session, options: ConvergeOptions, deps: ConvergeDeps = { probe }): Promise<ConvergeResult> {
   const started = Date.now();
   // A first, lock-free probe finds the hosts that answer: only those can be locked and changed.
   const first = options.firstProbe ?? (await deps.probe(session));
-  const up = options.firstProbe ? reachable(first).map((h) => h.host) : hostsToChange(ctx, session, first);
+  const chosen = options.firstProbe
+    ? { usable: reachable(first).map((h) => h.host), missed: [...(options.missedHosts ?? [])] }
+    : hostsToChange(ctx, session, first, options);
+  const up = chosen.usable;
+  const missed = chosen.missed;
   if (up.length === 0) throw new HostError(session.hosts.join(', '), 'no selected host could be reached');
   const version = await targetVersion(ctx, session.config, first, options.version);
 
@@ -75,7 +97,8 @@ export async function converge(ctx: CommandContext, session: Session, options: C
   return withLock(session.remote, up, lockRequest, async () => {
     await options.whenLocked?.();
     const snapshot = await deps.probe(session, up);
-    let { plan } = makePlan(session, snapshot, version);
+    // the skipped hosts are named in every release this plan records (drift and plan show them behind)
+    let plan = diff(deriveDesired(session.config, version), snapshot, { hosts: [...session.hosts], roles: [...session.roles], missedHosts: missed });
     if (options.keepStep) {
       const keep = options.keepStep;
       const kept = new Set(plan.steps.filter((step) => keep(step, snapshot)).map((s) => s.id));
@@ -94,7 +117,7 @@ export async function converge(ctx: CommandContext, session: Session, options: C
     options.checkPlan?.(plan, snapshot);
     // -q: no plan, unless a person is about to be asked to approve it
     if (!ctx.out.quiet || (options.ask && !options.autoApprove)) ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width }));
-    if (plan.steps.length === 0) return { plan, version, ms: Date.now() - started, hosts: up };
+    if (plan.steps.length === 0) return { plan, version, ms: Date.now() - started, hosts: up, missed };
     if (options.ask) await confirm(ctx, 'Apply these changes?', options.autoApprove);
     try {
       await runPlan(ctx, session, plan, snapshot);
@@ -103,6 +126,6 @@ export async function converge(ctx: CommandContext, session: Session, options: C
       await audit(session.remote, up, session.config.service, session.config.destination, `${options.command}: FAILED (${(error as Error).message.split('\n')[0]})`).catch(() => undefined);
       throw error;
     }
-    return { plan, version, ms: Date.now() - started, hosts: up };
+    return { plan, version, ms: Date.now() - started, hosts: up, missed };
   });
 }

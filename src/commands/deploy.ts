@@ -15,12 +15,13 @@ import type { Snapshot } from '../probe/types.ts';
 import { openSession, probe, requireHosts, type Session } from './common.ts';
 import { abbreviateVersions, shortVersion } from '../plan/short-version.ts';
 import { converge, hostsToChange, type ConvergeResult } from './converge.ts';
-import { checkBuilder, loginHint, loginOnHosts, requireUsableHosts, type Builder } from './preflight.ts';
+import { checkBuilder, loginHint, loginOnHosts, type Builder } from './preflight.ts';
 
 export { loginOnHosts } from './preflight.ts';
 
 interface DeployOptions {
   skipPush?: boolean;
+  skipUnreachable?: boolean;
   version?: string;
   lockWait?: string;
   force?: boolean;
@@ -82,12 +83,14 @@ export async function buildAndPush(
 
 /** What to deploy, and how. */
 export interface DeployRequest {
-  /** deploy and setup stop when any host cannot be used; redeploy leaves such hosts out. */
+  /** Any host that cannot be used stops deploy, redeploy and setup unless skipUnreachable. */
   readonly mode: 'deploy' | 'redeploy' | 'setup';
   readonly version: string;
   readonly skipPush?: boolean;
   readonly lockWait?: number;
   readonly force?: boolean;
+  /** Deploy the usable hosts and record the others as behind, instead of stopping (exit 69). */
+  readonly skipUnreachable?: boolean;
   /** Run after the builder check and before the hosts are probed (setup: check or install Docker). */
   readonly prepareHosts?: () => Promise<void>;
 }
@@ -103,8 +106,9 @@ const realDeps: DeployDeps = { exec: runLocalRaw, probe };
 /**
  * The order of a deploy, cheapest checks first so that a wrong setting fails in seconds:
  * 1. the Docker daemon that builds (local, or builder.remote) answers;
- * 2. every host answers a lock-free probe (reachable, SSH auth, Docker) — deploy's rule: any
- *    host that cannot be used stops the deploy here, before the build starts;
+ * 2. every host answers a lock-free probe (reachable, SSH auth, Docker) — the rule: any host
+ *    that cannot be used stops the deploy here, before the build starts, unless
+ *    --skip-unreachable says to deploy the others and record it as behind;
  * 3. build + push run while the hosts are logged in to the registry and locked; a failed login
  *    or a held lock aborts the build, a failed build releases the lock;
  * 4. under the lock, once the image is pushed: probe again, plan, apply, audit.
@@ -114,7 +118,7 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
   const builder = request.skipPush ? undefined : await checkBuilder(session.config, { exec: deps.exec, signal: ctx.signal });
   await request.prepareHosts?.();
   const first = await deps.probe(session);
-  const hosts = request.mode === 'redeploy' ? hostsToChange(ctx, session, first) : (requireUsableHosts(first, session.hosts), [...session.hosts]);
+  const { usable: hosts, missed } = hostsToChange(ctx, session, first, { skipUnreachable: request.skipUnreachable });
 
   const stopBuild = new AbortController();
   const onInterrupt = () => stopBuild.abort();
@@ -137,6 +141,7 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
       lockWait: request.lockWait,
       forceLock: request.force,
       firstProbe: first,
+      missedHosts: missed,
       whenLocked: () => building,
       // redeploy skips first-time work: Traefik is expected to run already
       keepStep: request.mode === 'redeploy' ? (step) => step.action.kind !== 'traefik-run' : undefined,
@@ -169,15 +174,34 @@ async function deploy(ctx: CommandContext, options: DeployOptions, mode: 'deploy
       skipPush: options.skipPush,
       lockWait: options.lockWait ? Number(options.lockWait) : undefined,
       force: options.force,
+      skipUnreachable: options.skipUnreachable,
     });
-    ctx.out.info(
-      `${mode === 'deploy' ? 'Deployed' : 'Redeployed'} ${session.config.service} ${shortVersion(version)} to ${result.hosts.length} host(s) in ${((Date.now() - started) / 1000).toFixed(1)}s` +
-        (result.plan.blockedHosts.length ? `; ${result.plan.blockedHosts.length} host(s) could not be reached` : ''),
-    );
-    return result.plan.blockedHosts.length > 0 ? 1 : 0;
+    ctx.out.info(`${mode === 'deploy' ? 'Deployed' : 'Redeployed'} ${session.config.service} ${shortVersion(version)} to ${deployedSummary(result, started)}`);
+    return unexpectedlyBlocked(result) > 0 ? 1 : 0;
   } finally {
     await session.close();
   }
+}
+
+/**
+ * The end of the final line: how many hosts were deployed (each verified by the plan's waits),
+ * and the hosts skipped or blocked, by name. It never counts a host it did not change.
+ */
+export function deployedSummary(result: Pick<ConvergeResult, 'hosts' | 'missed' | 'plan'>, started: number): string {
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const missed = result.missed.map((m) => m.host);
+  const others = result.plan.blockedHosts.map((b) => b.host).filter((host) => !missed.includes(host));
+  const deployed = result.hosts.filter((host) => !others.includes(host));
+  return (
+    `${deployed.length} host(s) in ${seconds}s` +
+    (missed.length ? `; skipped ${missed.join(', ')} (--skip-unreachable): recorded as behind, \`mrsk drift\` shows ${missed.length === 1 ? 'it' : 'them'}` : '') +
+    (others.length ? `; ${others.join(', ')} could not be used` : '')
+  );
+}
+
+/** Blocked hosts the user did not ask to skip: the run did not do all it was asked (exit 1). */
+export function unexpectedlyBlocked(result: Pick<ConvergeResult, 'missed' | 'plan'>): number {
+  return result.plan.blockedHosts.filter((b) => !result.missed.some((m) => m.host === b.host)).length;
 }
 
 export const register: RegisterCommand = (program, bind) => {
@@ -193,6 +217,7 @@ export const register: RegisterCommand = (program, bind) => {
       .option('--version <version>', 'version to deploy (default: VERSION, else git HEAD)')
       .option('--lock-wait <seconds>', 'wait this long for a held deploy lock')
       .option('--force', 'take over a deploy lock whose lease ran out')
+      .option('--skip-unreachable', 'deploy the hosts that can be used and record the others as behind (default: any such host stops the deploy)')
       .action(bind<DeployOptions>((ctx, options) => deploy(ctx, options, mode)));
   }
 };

@@ -7,6 +7,7 @@ import { serializePlan } from '../plan/saved.ts';
 import { fingerprintSnapshot } from '../plan/fingerprint.ts';
 import { deployedVersion, makePlan, openSession, probe } from './common.ts';
 import { snapshotWarnings } from '../probe/probe.ts';
+import { describeBehind, hostsBehind } from '../drift/missed.ts';
 
 interface PlanOptions {
   json?: boolean;
@@ -64,6 +65,8 @@ export const register: RegisterCommand = (program, bind) => {
       try {
         const snapshot = await probe(session);
         for (const warning of snapshotWarnings(snapshot)) ctx.out.warn(warning);
+        // hosts a --skip-unreachable run left behind: the plan below brings them up to date
+        for (const behind of hostsBehind(snapshot).values()) ctx.out.warn(describeBehind(behind));
         const { version, reason } = await chooseVersion({
           explicit: options.version,
           next: options.next,
@@ -82,7 +85,12 @@ export const register: RegisterCommand = (program, bind) => {
           await writeFile(options.out, serializePlan(plan, fingerprintSnapshot(scoped)), { mode: 0o600 });
           ctx.out.info(`Saved the plan to ${options.out}. Apply it with: mrsk apply ${options.out}`);
         }
-        if (plan.blockedHosts.length > 0) return 1;
+        if (plan.blockedHosts.length > 0) {
+          // the one rule, as deploy, redeploy, setup and apply apply it
+          const names = plan.blockedHosts.map((b) => b.host).join(', ');
+          ctx.out.warn(`${names} cannot be used: deploy, redeploy, setup and apply stop before changing any host; with --skip-unreachable they change the others and record ${names} as behind`);
+          return 1;
+        }
         if (options.detailedExitcode && plan.steps.length > 0) return 2;
         return 0;
       } finally {

@@ -7,7 +7,7 @@ import * as docker from '../docker/index.ts';
 import { runLocalRaw, type LocalExec } from '../apply/local.ts';
 import { run } from '../apply/remote.ts';
 import { BuilderError, HostError, HostKeyError, RemoteCommandError } from '../errors.ts';
-import type { Snapshot, UnreachableHost } from '../probe/types.ts';
+import type { MissedHost, Snapshot, UnreachableHost } from '../probe/types.ts';
 import { redact, type Secret } from '../secret.ts';
 import type { Session } from './common.ts';
 
@@ -68,23 +68,47 @@ export function explainBuilderFailure(failure: { remote?: string; dockerHost?: s
   );
 }
 
+/** What a command that changes hosts would have done: "deployed" (deploy, redeploy, setup) or "changed" (apply). */
+export type ChangeVerb = 'deployed' | 'changed';
+
 /**
- * deploy's rule for hosts that cannot be used: if any selected host did not answer the first
- * probe, nothing is deployed anywhere (exit 69, or 77 for host keys), and the message names each
- * host, what was seen and how to deploy the others on purpose.
+ * The rule for a host that cannot be used (unreachable, SSH refused, no Docker, unreadable), the
+ * same for deploy, redeploy, setup and apply: if any selected host did not answer the first probe
+ * usably, nothing is changed anywhere (exit 69, or 77 for host keys). The message names each host,
+ * what was seen, and the two ways on: fix it, or --skip-unreachable (the others are changed and the
+ * skipped hosts are recorded as behind).
  */
-export function requireUsableHosts(snapshot: Snapshot, hosts: readonly string[]): void {
-  const unusable = hosts.map((host) => snapshot.hosts[host]).filter((h): h is UnreachableHost => h !== undefined && h.status !== 'ok');
+export function requireUsableHosts(snapshot: Snapshot, hosts: readonly string[], verb: ChangeVerb = 'deployed'): void {
+  const unusable = unusableHosts(snapshot, hosts);
   if (unusable.length === 0) return;
   const usable = hosts.filter((host) => !unusable.some((h) => h.host === host));
   const names = unusable.map((h) => h.host).join(', ');
   const seen = unusable.map((h) => `  ${h.host}: ${h.status}: ${cleanLine(h.message)}`).join('\n');
+  const them = unusable.length === 1 ? 'it' : 'them';
   const next = usable.length
-    ? `Fix ${unusable.length === 1 ? 'it' : 'them'} and run again, or deploy only the other host${usable.length === 1 ? '' : 's'} with --hosts ${usable.join(',')}.`
-    : `Fix ${unusable.length === 1 ? 'it' : 'them'} and run again.`;
-  const message = `cannot be used, so nothing was deployed to any host:\n${seen}\n${next}`;
+    ? `Fix ${them} and run again, or run again with --skip-unreachable to ${verb === 'deployed' ? 'deploy' : 'change'} ${usable.join(', ')} and record ${names} as behind (\`mrsk drift\` and \`mrsk plan\` show ${them} until ${them} ${unusable.length === 1 ? 'is' : 'are'} deployed).`
+    : `Fix ${them} and run again.`;
+  const message = `cannot be used, so nothing was ${verb} to any host:\n${seen}\n${next}`;
   if (unusable.every((h) => h.status === 'host-key-changed')) throw new HostKeyError(names, message);
   throw new HostError(names, message, { kind: unusable.every((h) => h.status === 'auth-failed') ? 'auth-failed' : 'unreachable' });
+}
+
+/**
+ * --skip-unreachable: the selected hosts that can be used, and the others as the release will
+ * record them (host and what was seen). Each skipped host is named on stderr. None usable is an
+ * error (exit 69) before anything is locked.
+ */
+export function skipUnusableHosts(ctx: CommandContext, snapshot: Snapshot, hosts: readonly string[]): { usable: string[]; missed: MissedHost[] } {
+  const unusable = unusableHosts(snapshot, hosts);
+  const missed = unusable.map((h) => ({ host: h.host, reason: `${h.status}: ${cleanLine(h.message)}` }));
+  const usable = hosts.filter((host) => !unusable.some((h) => h.host === host));
+  if (usable.length === 0) requireUsableHosts(snapshot, hosts);
+  for (const m of missed) ctx.out.warn(`${m.host}: ${m.reason} — skipped (--skip-unreachable); the release records it as behind`);
+  return { usable, missed };
+}
+
+function unusableHosts(snapshot: Snapshot, hosts: readonly string[]): UnreachableHost[] {
+  return hosts.map((host) => snapshot.hosts[host] ?? { host, status: 'error' as const, message: 'the host was not probed' }).filter((h): h is UnreachableHost => h.status !== 'ok');
 }
 
 /**

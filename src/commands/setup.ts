@@ -6,7 +6,7 @@ import { HostError } from '../errors.ts';
 import { tryRun } from '../apply/remote.ts';
 import { resolveVersion } from '../config/version.ts';
 import { openSession, requireHosts, type Session } from './common.ts';
-import { deployTo } from './deploy.ts';
+import { deployTo, deployedSummary, unexpectedlyBlocked } from './deploy.ts';
 import { shortVersion } from '../plan/short-version.ts';
 
 const INSTALL_DOCKER = [
@@ -17,7 +17,7 @@ const INSTALL_DOCKER = [
 ].join(' ');
 
 /** Checks Docker on every host at once (installing it where allowed); each host that fails is named with why. */
-async function ensureDocker(ctx: CommandContext, session: Session): Promise<void> {
+async function ensureDocker(ctx: CommandContext, session: Session, skipUnreachable = false): Promise<void> {
   const results = await Promise.allSettled(
     session.hosts.map(async (host) => {
       const version = await tryRun(session.remote, host, ['docker', 'version', '--format', '{{.Server.Version}}']);
@@ -40,6 +40,11 @@ async function ensureDocker(ctx: CommandContext, session: Session): Promise<void
     return [{ host, message: message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message }];
   });
   if (failures.length === 0) return;
+  // --skip-unreachable: the probe that follows decides which hosts are skipped and records them
+  if (skipUnreachable && failures.length < session.hosts.length) {
+    for (const f of failures) ctx.out.warn(`${f.host}: Docker is not ready: ${f.message}`);
+    return;
+  }
   // one host: its own error (and exit code, e.g. 77 for a host key) as it is
   const only = failures.length === 1 ? results.find((r): r is PromiseRejectedResult => r.status === 'rejected') : undefined;
   if (only?.reason instanceof HostError) throw only.reason;
@@ -55,16 +60,23 @@ export const register: RegisterCommand = (program, bind) => {
     .description('first-time setup: check (or install) Docker, log in to the registry, boot Traefik, deploy')
     .option('--skip-push', 'deploy an image that is already in the registry')
     .option('--version <version>', 'version to deploy (default: VERSION, else git HEAD)')
-    .action(bind<{ skipPush?: boolean; version?: string }>(async (ctx, options) => {
+    .option('--skip-unreachable', 'set up the hosts that can be used and record the others as behind (default: any such host stops setup)')
+    .action(bind<{ skipPush?: boolean; version?: string; skipUnreachable?: boolean }>(async (ctx, options) => {
       const session = await openSession(ctx);
       try {
         requireHosts(session.hosts);
         const started = Date.now();
         const version = await resolveVersion({ explicit: options.version, env: process.env, cwd: session.config.root });
         // the builder is checked first, then Docker on the hosts, then the deploy proper
-        const result = await deployTo(ctx, session, { mode: 'setup', version, skipPush: options.skipPush, prepareHosts: () => ensureDocker(ctx, session) });
-        ctx.out.info(`Set up ${session.config.service} ${shortVersion(version)} on ${result.hosts.length} host(s) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-        return result.plan.blockedHosts.length > 0 ? 1 : 0;
+        const result = await deployTo(ctx, session, {
+          mode: 'setup',
+          version,
+          skipPush: options.skipPush,
+          skipUnreachable: options.skipUnreachable,
+          prepareHosts: () => ensureDocker(ctx, session, options.skipUnreachable),
+        });
+        ctx.out.info(`Set up ${session.config.service} ${shortVersion(version)} on ${deployedSummary(result, started)}`);
+        return unexpectedlyBlocked(result) > 0 ? 1 : 0;
       } finally {
         await session.close();
       }

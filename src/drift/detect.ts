@@ -2,6 +2,7 @@
 // the desired state at the version its own release record names (never a new version), so a
 // config edited since that release is told apart from a host changed by hand: the first is
 // `config-changed` (run `mrsk apply`), the second is drift that `--fix` restores.
+import { describeBehind, hostsBehind } from './missed.ts';
 import type { Config } from '../config/types.ts';
 import { containerName, desired as deriveDesired } from '../desired/desired.ts';
 import { SPEC_HASH_LABEL } from '../desired/spec-hash.ts';
@@ -217,7 +218,16 @@ export function detectDrift(config: Config, snapshot: Snapshot, scope: DriftScop
     if (!state) desiredByVersion.set(version, (state = deriveDesired(config, version)));
     return state;
   };
+  const behind = hostsBehind(snapshot);
   const hosts: HostDrift[] = scope.hosts.map((name): HostDrift => {
+    const drift = checkOne(name);
+    const missed = behind.get(name);
+    if (!missed) return drift;
+    if (drift.status !== 'checked') return { ...drift, message: `${drift.message}; ${describeBehind(missed)}` };
+    const finding: DriftFinding = { host: name, kind: 'behind', cause: describeBehind(missed), fixable: false, hint: 'mrsk deploy (or mrsk apply) deploys the fleet\'s release to it' };
+    return { ...drift, findings: [finding, ...drift.findings] };
+  });
+  function checkOne(name: string): HostDrift {
     const observed = snapshot.hosts[name];
     if (!observed) return { host: name, status: 'error', problem: 'error', message: 'the host was not probed' };
     if (observed.status !== 'ok') return { host: name, status: 'error', problem: observed.status, message: observed.message };
@@ -241,7 +251,7 @@ export function detectDrift(config: Config, snapshot: Snapshot, scope: DriftScop
       release: { id: record.id, version: record.version, appliedAt: record.appliedAt, appliedBy: record.appliedBy },
       findings: checkHost(config, observed, record, desiredAt(record.version), roles),
     };
-  });
+  }
   const checked = hosts.filter((h): h is Extract<HostDrift, { status: 'checked' }> => h.status === 'checked');
   const all = checked.flatMap((h) => h.findings);
   return {

@@ -19,7 +19,9 @@ export type DriftKind =
   | 'traefik-missing'
   | 'traefik-stopped'
   | 'traefik-spec-differs'
-  | 'retention-exceeded';
+  | 'retention-exceeded'
+  /** Skipped by a `--skip-unreachable` run: another host records a newer release this one never got. */
+  | 'behind';
 
 /** One difference on one host, with its cause in words and whether `--fix` corrects it. */
 export interface DriftFinding {

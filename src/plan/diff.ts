@@ -19,7 +19,7 @@ import { SPEC_HASH_LABEL } from '../desired/spec-hash.ts';
 import { canonicalJson } from '../desired/canonical.ts';
 import { TRAEFIK_CONTAINER, cordDirOfContainer } from '../desired/desired.ts';
 import type { ContainerSpec, Desired, DesiredHost, TraefikSpec } from '../desired/types.ts';
-import type { ContainerState, ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
+import type { ContainerState, MissedHost, ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
 import { containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
 import { fingerprintSnapshot } from './fingerprint.ts';
 import { isNeverHealthy } from './never-healthy.ts';
@@ -29,6 +29,8 @@ import type { BlockedHost, ChangeAction, ChangeSymbol, Plan, PlanStep, StepActio
 export interface DiffOptions {
   readonly hosts?: readonly string[];
   readonly roles?: readonly string[];
+  /** Hosts left out on purpose (`--skip-unreachable`): each release recorded by this plan names them. */
+  readonly missedHosts?: readonly MissedHost[];
 }
 
 /** Terraform's action list for each symbol. */
@@ -67,6 +69,7 @@ type NewStep = Omit<PlanStep, 'host' | 'batch' | 'actions'>;
 class HostPlanner {
   readonly steps: PlanStep[] = [];
   readonly #desired: Desired;
+  readonly #missedHosts: readonly MissedHost[];
   readonly #host: ReachableHost;
   readonly #batch: number;
   readonly #wanted?: DesiredHost;
@@ -84,7 +87,16 @@ class HostPlanner {
   /** One pull per image per host, shared by every role that runs it. */
   readonly #pulls = new Map<string, string>();
 
-  constructor(desired: Desired, host: ReachableHost, batch: number, wanted: DesiredHost | undefined, roleFilter: ReadonlySet<string> | undefined, cleanRemovedRoles: boolean) {
+  constructor(
+    desired: Desired,
+    host: ReachableHost,
+    batch: number,
+    wanted: DesiredHost | undefined,
+    roleFilter: ReadonlySet<string> | undefined,
+    cleanRemovedRoles: boolean,
+    missedHosts: readonly MissedHost[] = [],
+  ) {
+    this.#missedHosts = missedHosts;
     this.#desired = desired;
     this.#host = host;
     this.#batch = batch;
@@ -601,6 +613,7 @@ class HostPlanner {
         version: this.#desired.version,
         specHashes,
         ...(traefikSpecHash ? { traefikSpecHash } : {}),
+        ...(this.#missedHosts.length > 0 ? { missedHosts: this.#missedHosts } : {}),
       },
     });
   }
@@ -636,7 +649,7 @@ export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions 
     // Containers of roles dropped from the config are cleaned only when no role the config puts
     // on this host is filtered out (`--roles web` on a web+job host leaves leftovers alone).
     const cleanRemovedRoles = !wanted || !roleFilter || wanted.containers.every((spec) => roleFilter.has(spec.role));
-    const planner = new HostPlanner(desired, observed, batch, wanted, roleFilter, cleanRemovedRoles);
+    const planner = new HostPlanner(desired, observed, batch, wanted, roleFilter, cleanRemovedRoles, options.missedHosts);
     const result = planner.plan();
     if (result.blocked) blockedHosts.push({ host, status: 'error', message: result.blocked });
     else steps.push(...planner.steps);

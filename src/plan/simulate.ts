@@ -88,6 +88,7 @@ function applyStep(host: Draft<ReachableHost>, step: PlanStep, now: string): voi
         appliedBy: 'simulate',
         specHashes: { ...action.specHashes },
         ...(action.traefikSpecHash ? { traefikSpecHash: action.traefikSpecHash } : {}),
+        ...(action.missedHosts ? { missedHosts: action.missedHosts.map((m) => ({ ...m })) } : {}),
       };
       return;
     case 'container-wait-healthy':

@@ -55,7 +55,14 @@ export type StepAction =
   | { readonly kind: 'container-remove'; readonly containerId: string; readonly name: string; /** Its drain folder, to clean up with it. */ readonly cordDir?: string }
   | { readonly kind: 'image-remove'; readonly image: string }
   /** Record the applied release on the host (ledger for drift and rollback). */
-  | { readonly kind: 'release-record'; readonly version: string; readonly specHashes: Readonly<Record<string, string>>; readonly traefikSpecHash?: string };
+  | {
+      readonly kind: 'release-record';
+      readonly version: string;
+      readonly specHashes: Readonly<Record<string, string>>;
+      readonly traefikSpecHash?: string;
+      /** Hosts this run skipped (`--skip-unreachable`): recorded so drift and the next plan show them as behind. */
+      readonly missedHosts?: readonly { readonly host: string; readonly reason: string }[];
+    };
 
 /** The name of an operation. */
 export type StepKind = StepAction['kind'];

@@ -297,11 +297,21 @@ function readRelease(text: string, service: string, destination: string | undefi
       specHashes: stringMap(record['specHashes'], what),
       ...(typeof traefikSpecHash === 'string' ? { traefikSpecHash } : {}),
       ...('desired' in record ? { desired: record['desired'] } : {}),
+      ...(Array.isArray(record['missedHosts']) ? { missedHosts: missedHostsOf(record['missedHosts']) } : {}),
     };
   } catch (error) {
     if (error instanceof ProbeParseError) return unreadable(error.message.replace(/^could not read the release record output: /, ''));
     throw error;
   }
+}
+
+/** The hosts a release names as skipped; entries that are not {host, reason} strings are ignored. */
+function missedHostsOf(list: readonly unknown[]): { host: string; reason: string }[] {
+  return list.flatMap((item) => {
+    if (item === null || typeof item !== 'object') return [];
+    const { host, reason } = item as Record<string, unknown>;
+    return typeof host === 'string' ? [{ host: sanitizeHostText(host), reason: typeof reason === 'string' ? sanitizeHostText(reason) : '' }] : [];
+  });
 }
 
 /** Traefik's API answers, or undefined when it did not answer (not running yet, API off, wget failed). */

@@ -72,6 +72,14 @@ export interface ReleaseRecord {
   readonly specHashes: Readonly<Record<string, string>>;
   readonly traefikSpecHash?: string;
   readonly desired?: unknown;
+  /** Hosts a `--skip-unreachable` run left out of this release: they are behind until deployed again. */
+  readonly missedHosts?: readonly MissedHost[];
+}
+
+/** A host a run could not use and skipped on purpose (`--skip-unreachable`), with what was seen. */
+export interface MissedHost {
+  readonly host: string;
+  readonly reason: string;
 }
 
 export type HostProblem =

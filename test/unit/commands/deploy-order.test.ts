@@ -153,7 +153,7 @@ describe('deploy order', () => {
       assert.equal(error.message, [
         'h2: cannot be used, so nothing was deployed to any host:',
         '  h2: auth-failed: authentication failed for deploy (tried ~/.ssh/id_ed25519)',
-        'Fix it and run again, or deploy only the other host with --hosts h1.',
+        'Fix it and run again, or run again with --skip-unreachable to deploy h1 and record h2 as behind (`mrsk drift` and `mrsk plan` show it until it is deployed).',
       ].join('\n'));
       return true;
     });
@@ -300,17 +300,34 @@ describe('deploy order', () => {
     for (const host of HOSTS) assert.equal(existsSync(lockDir(host)), false, `${host}: the lock is released`);
   });
 
-  test('redeploy leaves an unreachable host out (with a warning) and still builds; no login on hosts', async () => {
+  test('redeploy follows the same rule: an unreachable host stops it before the build (exit 69) and names --skip-unreachable', async () => {
     const events: Event[] = [];
-    const { deploy, ctx } = await setUp({
+    const { deploy } = await setUp({
       events,
-      probes: [() => snapshotOf(reachableHost('h1'), { host: 'h2', status: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.2:22' }), () => { throw STOP; }],
+      probes: [() => snapshotOf(reachableHost('h1'), { host: 'h2', status: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.2:22' })],
     });
-    await assert.rejects(deploy({ mode: 'redeploy' }), (error) => error === STOP);
-    assert.ok(ctx.lines.some((line) => line.includes('h2: connect ECONNREFUSED 10.0.0.2:22 — this host is left out')));
-    assert.ok(events.includes('local: docker build -t'));
-    assert.ok(!events.some((e) => e.includes('docker login') && e.startsWith('host')));
-    assert.ok(events.includes('probe h1'), 'under the lock only the reachable host is read');
+    await assert.rejects(deploy({ mode: 'redeploy' }), (error: Error) => {
+      assert.ok(error instanceof HostError);
+      assert.equal(error.exitCode, 69);
+      assert.match(error.message, /h2: unreachable: connect ECONNREFUSED 10\.0\.0\.2:22\n.*--skip-unreachable to deploy h1 and record h2 as behind/s);
+      return true;
+    });
+    assert.ok(!events.includes('local: docker build -t'), 'nothing is built');
+  });
+
+  test('--skip-unreachable leaves an unusable host out (with a warning), still builds, and locks and reads only the others', async () => {
+    for (const mode of ['deploy', 'redeploy'] as const) {
+      const events: Event[] = [];
+      const { deploy, ctx } = await setUp({
+        events,
+        probes: [() => snapshotOf(reachableHost('h1'), { host: 'h2', status: 'unreadable', message: 'docker printed more than 16 MiB' }), () => { throw STOP; }],
+      });
+      await assert.rejects(deploy({ mode, skipUnreachable: true }), (error) => error === STOP);
+      assert.ok(ctx.lines.some((line) => line.includes('h2: unreadable: docker printed more than 16 MiB — skipped (--skip-unreachable); the release records it as behind')), ctx.lines.join('\n'));
+      assert.ok(events.includes('local: docker build -t'));
+      assert.ok(!events.some((e) => e.startsWith('host h2')), `nothing runs on h2: ${events.join('\n')}`);
+      assert.ok(events.includes('probe h1'), 'under the lock only the usable host is read');
+    }
   });
 });
 
