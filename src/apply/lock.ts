@@ -10,7 +10,7 @@ import { HostError, LockHeldError } from '../errors.ts';
 import type { LockInfo } from '../probe/types.ts';
 import { shq } from '../ssh/quote.ts';
 import { hostPaths } from '../desired/paths.ts';
-import { sanitizeHostText } from '../text/sanitize.ts';
+import { sanitizeHostText, sanitizeHostValue } from '../text/sanitize.ts';
 import { run, sleep, type Remote } from './remote.ts';
 
 export const DEFAULT_LEASE_SECONDS = 15 * 60;
@@ -235,7 +235,7 @@ async function tryAcquire(remote: Remote, host: string, request: LockRequest, in
   const body = result.stdout.replace('MRSK_LOCK_HELD', '').trim();
   let holder: LockInfo | undefined;
   try {
-    const parsed = body ? (JSON.parse(body) as LockInfo) : undefined;
+    const parsed = body ? sanitizeHostValue(JSON.parse(body) as LockInfo) : undefined; // host text: no control sequences
     holder = parsed && typeof parsed === 'object' && typeof parsed.id === 'string' && typeof parsed.holder === 'string' ? parsed : undefined;
   } catch {
     holder = undefined;

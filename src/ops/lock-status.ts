@@ -1,6 +1,7 @@
 // `mrsk lock status`: the lock record of every host, as text (one line per host) and as JSON.
 import type { LockInfo } from '../probe/types.ts';
 import { describeLock, isStale } from '../apply/lock.ts';
+import { sanitizeHostValue } from '../text/sanitize.ts';
 
 /** The lock as seen on one host: none, held (maybe stale), a folder without a record, or not readable. */
 export type HostLockState =
@@ -19,7 +20,7 @@ export function parseLockStatus(host: string, stdout: string, now = Date.now()):
   if (text === LOCK_ABSENT) return { host, state: 'unlocked' };
   if (text === LOCK_NO_RECORD || text === '') return { host, state: 'broken' };
   try {
-    const lock = JSON.parse(text) as LockInfo;
+    const lock = sanitizeHostValue(JSON.parse(text) as LockInfo); // host text: no control sequences
     return { host, state: 'locked', lock, stale: isStale(lock, now) };
   } catch {
     return { host, state: 'broken' };
@@ -34,7 +35,7 @@ export function formatLockState(state: HostLockState, now = Date.now()): string 
     case 'locked':
       return `${state.host}: locked — ${describeLock(state.lock, now)}`;
     case 'broken':
-      return `${state.host}: locked — the lock folder has no readable record (left by a killed run); \`mrsk lock release --force\` clears it`;
+      return `${state.host}: locked — the lock folder has no readable record (left by a killed run); \`mrsk lock release --force -h ${state.host}\` clears it`;
     case 'error':
       return `${state.host}: unknown — ${state.message}`;
   }
