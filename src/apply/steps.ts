@@ -161,10 +161,17 @@ const containerStart: Handler<'container-start'> = async (ctx, step, action, che
   if (mounted) await run(ctx, step.host, { script: `mkdir -p ${shq(mounted)} && touch ${shq(cordFile(mounted))}` });
   else if (action.cordDir) await ensureCord(ctx, step.host, action.cordDir);
   if (checked?.running) {
-    // Running but unhealthy: its cord is gone. When the whole folder was removed, the container
-    // still sees the removed folder, not the new one: restore the file from inside as well, so
-    // it turns healthy again without a restart (the wait steps after this one verify it).
-    if (mounted || action.cordDir) await tryRun(ctx, step.host, docker.execInContainer(action.containerId, ['touch', `${CORD_CONTAINER_DIR}/ok`]));
+    // Running but unhealthy: its cord is gone. Restored on the host above, and from inside too.
+    // When the whole folder was removed, the container still sees the removed one, where no file
+    // can be made: only a restart mounts the folder made again. It is unhealthy, so Traefik does
+    // not route to it, and the restart stops nothing that serves (the waits after this verify it).
+    if (mounted || action.cordDir) {
+      const restored = await tryRun(ctx, step.host, docker.execInContainer(action.containerId, ['touch', `${CORD_CONTAINER_DIR}/ok`]));
+      if (restored.code !== 0) {
+        ctx.progress('its cord folder was removed: restarting it (it is not routed while unhealthy)');
+        await run(ctx, step.host, docker.restartContainer(action.containerId, 10), { timeoutMs: 60_000 });
+      }
+    }
     return;
   }
   await run(ctx, step.host, docker.startContainer(action.containerId));

@@ -300,3 +300,16 @@ test('Traefik never routed because it is not running: said so, with the command 
   );
   assert.match(error.message, /Traefik is not running on this host \(exited \(137\)\): `mrsk traefik boot` or running the command again restores it\. app-web-v3 was stopped\./);
 });
+
+test('a cord folder removed under a running container: the file cannot be made inside, so that unrouted container is restarted', async () => {
+  const dir = '/home/deploy/.mrsk/app/cords/app-web-v3-0123456789ab';
+  const runner = scriptedRunner([
+    (line) => (line === `docker inspect --type container ${NEW_ID}` ? withCordMount(newContainer('unhealthy'), dir) : undefined),
+    (line) => (line === `sh -c 'mkdir -p ${dir} && touch ${dir}/ok'` ? ok() : undefined),
+    (line) => (line === `docker exec ${NEW_ID} touch /run/mrsk/cord/ok` ? fail("touch: /run/mrsk/cord/ok: No such file or directory") : undefined),
+    (line) => (line === `docker restart -t 10 ${NEW_ID}` ? ok(NEW_ID) : undefined),
+  ]);
+  const step = { ...stepOf({ kind: 'container-start', containerId: NEW_ID, name: 'app-web-v3', cordDir: '.mrsk/app/cords/app-web-v3-0123456789ab' }), precondition: { containerId: NEW_ID } };
+  await runStep(context(runner), step);
+  assert.equal(runner.lines.at(-1), `docker restart -t 10 ${NEW_ID}`);
+});
