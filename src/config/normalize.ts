@@ -169,6 +169,7 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
       maxConcurrent: ssh.max_concurrent as number,
       connectTimeout: seconds(ssh.connect_timeout),
       commandTimeout: seconds(ssh.command_timeout),
+      keepaliveInterval: seconds(ssh.keepalive_interval),
       ...(ssh.known_hosts_file !== undefined ? { knownHostsFile: ssh.known_hosts_file as string } : {}),
       ...(ssh.config_file !== undefined ? { configFile: ssh.config_file as string } : {}),
     },

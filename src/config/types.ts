@@ -61,6 +61,8 @@ export interface SshConfig {
   readonly maxConcurrent: number; // default 30
   readonly connectTimeout: number; // seconds, default 10
   readonly commandTimeout: number; // seconds, default 300
+  /** Seconds between SSH keepalives, default 15; 3 missed drop the connection. */
+  readonly keepaliveInterval: number;
   readonly knownHostsFile?: string; // default ~/.ssh/known_hosts
   readonly configFile?: string; // default ~/.ssh/config
 }

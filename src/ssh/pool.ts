@@ -107,6 +107,7 @@ export function sshRunnerOptionsFromConfig(config: Config): SshRunnerOptions {
     maxConcurrentHosts: ssh.maxConcurrent,
     connectTimeoutMs: ssh.connectTimeout * 1000,
     commandTimeoutMs: ssh.commandTimeout * 1000,
+    keepaliveIntervalMs: ssh.keepaliveInterval * 1000,
     ...(passphrase ? { passphrase: new Secret('MRSK_SSH_PASSPHRASE', passphrase) } : {}),
   };
 }

@@ -103,6 +103,7 @@ test('ssh-proxy: user, port, bastion, keys, strict checking and durations', asyn
     maxConcurrent: 4,
     connectTimeout: 15,
     commandTimeout: 600,
+    keepaliveInterval: 15,
   });
 });
 

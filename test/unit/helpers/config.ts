@@ -73,6 +73,7 @@ export function makeConfig(overrides: Partial<Config> = {}): Config {
       maxConcurrent: 30,
       connectTimeout: 10,
       commandTimeout: 300,
+      keepaliveInterval: 15,
     },
     builder: { multiarch: false, arch: ['amd64'], context: '.', dockerfile: 'Dockerfile', args: {}, secrets: {} },
     volumes: [],

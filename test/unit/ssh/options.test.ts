@@ -13,6 +13,7 @@ function configWith(ssh: Partial<SshConfig>): Config {
     maxConcurrent: 30,
     connectTimeout: 10,
     commandTimeout: 300,
+    keepaliveInterval: 15,
   };
   return { root: '/srv/app', ssh: { ...defaults, ...ssh } } as unknown as Config;
 }
@@ -28,6 +29,7 @@ describe('sshRunnerOptionsFromConfig', () => {
         maxConcurrentHosts: 30,
         connectTimeoutMs: 10_000,
         commandTimeoutMs: 300_000,
+        keepaliveIntervalMs: 15_000,
       });
     } finally {
       if (saved !== undefined) process.env.MRSK_SSH_PASSPHRASE = saved;
