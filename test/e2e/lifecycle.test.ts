@@ -267,6 +267,32 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
     assert.equal(plan.code, 0, `the hosts are as before: ${plan.stdout}`);
   });
 
+  test('7c. a removed cord folder: plan shows it; apply repairs the same container; the next cutover drains it with zero failures', async () => {
+    const webId = async () => (await bed.ssh(1, "docker ps -q --no-trunc --filter name=^demo-web-v4$")).stdout.trim();
+    const before = await webId();
+    assert.match(before, /^[0-9a-f]{64}$/);
+    await bed.ssh(1, 'rm -rf .mrsk/demo/cords');
+    // the fault's own outage: the healthcheck fails, Traefik stops routing to host 1's container
+    const deadline = Date.now() + 30_000;
+    while ((await curl(`http://${bed.hosts[0]}/`)).status === 200) {
+      assert.ok(Date.now() < deadline, 'host 1 still answered 200 30s after its cord folder was removed');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const plan = await bed.mrsk(['plan', '--detailed-exitcode']);
+    assert.equal(plan.code, 2, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, /container unhealthy/);
+    const repaired = await bed.mrsk(['apply', '-y']);
+    assertOk(repaired, 'apply after the cord folder was removed');
+    assert.deepEqual(await servedVersions(), ['v4', 'v4']);
+    // the container cannot see the folder made again until it restarts; it was not routed, so it is restarted, not replaced
+    assert.equal(await webId(), before, 'the container was replaced');
+    // the repaired container is drained from inside its (removed) folder: zero failed requests
+    const { result, traffic } = await underLoad(() => bed.mrsk(['rollback', 'v2']));
+    assertOk(result, 'rollback v2 after the repair');
+    assertNoFailures('cutover after a cord repair', traffic);
+    assert.deepEqual(await servedVersions(), ['v2', 'v2']);
+  });
+
   test('8. remove leaves the hosts clean', async () => {
     const removed = await bed.mrsk(['remove', '-y']);
     assertOk(removed, 'remove');
