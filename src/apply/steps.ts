@@ -448,6 +448,8 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action, che
     }
   }
   await sleep(ctx.drainGraceMs, ctx.signal);
+  // An interrupted drain is not a finished one (the step after it would not wait any more).
+  if (ctx.signal?.aborted) throw new DeployError(`${step.host}: interrupted while draining ${action.name}: its cord is cut, so Traefik stops routing to it; it keeps running until the command runs again`);
 };
 
 const containerStop: Handler<'container-stop'> = async (ctx, step, action, checked) => {

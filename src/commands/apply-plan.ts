@@ -12,7 +12,7 @@ import type { Snapshot } from '../probe/types.ts';
 import { homes, type Session } from './common.ts';
 
 export async function runPlan(ctx: CommandContext, session: Session, plan: Plan, snapshot: Snapshot): Promise<ExecuteResult> {
-  const progress = makeProgress(plan.steps, ctx.out);
+  const progress = makeProgress(plan.steps, ctx.out, ctx.signal);
   const result = await executePlan({
     ...session.remote,
     plan,
@@ -33,7 +33,9 @@ export async function runPlan(ctx: CommandContext, session: Session, plan: Plan,
     const skipped = Object.values(result.statuses).filter((s) => s === 'skipped').length;
     throw new DeployError(
       `${ctx.signal.aborted ? 'interrupted' : 'apply failed'}: ${lines.join('\n')}` +
-        (skipped ? `\n${skipped} dependent step(s) were skipped; hosts keep serving what they ran before. Fix the cause and run the command again: it converges from where it stopped.` : ''),
+        (skipped && ctx.signal.aborted
+          ? `\n${skipped} step(s) were not started. A new container that had started may serve beside the previous one; a container is only ever stopped after its replacement serves.`
+          : skipped ? `\n${skipped} dependent step(s) were skipped; hosts keep serving what they ran before. Fix the cause and run the command again: it converges from where it stopped.` : ''),
     );
   }
   return result;
