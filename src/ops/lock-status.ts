@@ -2,6 +2,7 @@
 import type { LockInfo } from '../probe/types.ts';
 import { describeLock, isStale } from '../apply/lock.ts';
 import { sanitizeHostValue } from '../text/sanitize.ts';
+import { abbreviateVersions } from '../plan/short-version.ts';
 
 /** The lock as seen on one host: none, held (maybe stale), a folder without a record, or not readable. */
 export type HostLockState =
@@ -33,7 +34,7 @@ export function formatLockState(state: HostLockState, now = Date.now()): string 
     case 'unlocked':
       return `${state.host}: unlocked`;
     case 'locked':
-      return `${state.host}: locked — ${describeLock(state.lock, now)}`;
+      return `${state.host}: locked — ${abbreviateVersions(describeLock(state.lock, now))}`;
     case 'broken':
       return `${state.host}: locked — the lock folder has no readable record (left by a killed run); \`mrsk lock release --force -h ${state.host}\` clears it`;
     case 'error':
