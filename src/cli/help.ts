@@ -8,7 +8,7 @@ type Example = readonly [line: string, what: string];
 /** Examples per command path ('' is `mrsk` itself). Lines stay within 80 columns. */
 export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
   '': [
-    ['mrsk init && mrsk config', 'start a config, then check how mrsk reads it'],
+    ['mrsk init && mrsk config', 'start a config, then see how mrsk reads it'],
     ['mrsk plan --next && mrsk deploy', 'preview the next deploy, then run it'],
   ],
   init: [['mrsk init', 'write config/deploy.yml and .mrsk/secrets to edit']],
