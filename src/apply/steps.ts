@@ -489,6 +489,8 @@ const releaseRecord: Handler<'release-record'> = async (ctx, step, action) => {
     appliedBy: ctx.appliedBy,
     specHashes: action.specHashes,
     traefikSpecHash: action.traefikSpecHash,
+    // hosts this run skipped (--skip-unreachable): drift and the next plan show them as behind
+    ...(action.missedHosts?.length ? { missedHosts: action.missedHosts } : {}),
   };
   const body = `${JSON.stringify(record, null, 2)}\n`;
   await ctx.runner.upload(step.host, absoluteOnHost(home, `${paths.releasesDir}/${record.id}.json`), body, 0o644);
