@@ -12,6 +12,7 @@ import { diff } from '../plan/diff.ts';
 import { confirm, probe, reachable, targetVersion, type Session } from './common.ts';
 import { requireUsableHosts, skipUnusableHosts, type ChangeVerb } from './preflight.ts';
 import { runPlan } from './apply-plan.ts';
+import { snapshotWarnings } from '../probe/probe.ts';
 
 export interface ConvergeOptions {
   /** The command line recorded in the lock and audit log, e.g. `deploy v2`. */
@@ -97,6 +98,8 @@ export async function converge(ctx: CommandContext, session: Session, options: C
   return withLock(session.remote, up, lockRequest, async () => {
     await options.whenLocked?.();
     const snapshot = await deps.probe(session, up);
+    // an unreadable release record or lock holder on a usable host: said once, with its fix
+    for (const warning of snapshotWarnings(snapshot)) ctx.out.warn(warning);
     // the skipped hosts are named in every release this plan records (drift and plan show them behind)
     let plan = diff(deriveDesired(session.config, version), snapshot, { hosts: [...session.hosts], roles: [...session.roles], missedHosts: missed });
     if (options.keepStep) {
