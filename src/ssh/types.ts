@@ -27,6 +27,11 @@ export interface ExecOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * What a command left. stdout and stderr are exactly what the host sent (a transport does not
+ * alter data): before printing any of it, sanitize it (src/text/sanitize.ts), since a host can
+ * send terminal control sequences.
+ */
 export interface ExecResult {
   readonly code: number; // a signal or a missing exit status is reported as 255
   readonly stdout: string;
