@@ -89,6 +89,7 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
     const lockText = sections.get('lock');
     const releaseText = sections.get('release');
     const traefik = parseTraefik(sections.get('traefik-services'), sections.get('traefik-routers'));
+    const arch = dockerArch(sections.get('arch'));
     const warnings: HostWarning[] = [];
     let lock: LockInfo | undefined;
     if (lockText !== undefined) {
@@ -108,6 +109,7 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
       host,
       status: 'ok',
       dockerVersion,
+      ...(arch ? { arch } : {}),
       home: oneLine(sections.get('home') ?? ''),
       containers,
       images,
@@ -121,6 +123,16 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
     if (error instanceof ProbeParseError) return problem(host, 'unreadable', error.message);
     throw error;
   }
+}
+
+/** `uname -m` in docker's platform words (x86_64 → amd64, aarch64 → arm64); undefined when not one mrsk knows. */
+export function dockerArch(unameMachine: string | undefined): string | undefined {
+  const machine = (unameMachine ?? '').trim().split('\n')[0]!.trim();
+  const known: Record<string, string> = {
+    x86_64: 'amd64', amd64: 'amd64', aarch64: 'arm64', arm64: 'arm64', armv7l: 'arm', armv6l: 'arm',
+    i386: '386', i686: '386', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64',
+  };
+  return Object.hasOwn(known, machine) ? known[machine] : undefined;
 }
 
 /** What `docker version --format {{.Server.Version}}` prints: 20.10.24, 27.3.1, 24.0.7-ce, 4.3.1 (podman). */

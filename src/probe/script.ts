@@ -17,6 +17,7 @@ export type SectionName =
   | 'problem'
   | 'problem-detail'
   | 'version'
+  | 'arch'
   | 'containers'
   | 'images'
   | 'networks'
@@ -88,6 +89,8 @@ export function probeScript(service: string, destination: string | undefined, op
     '  section end; exit 0',
     'fi',
     "section version; printf '%s\\n' \"$version\"",
+    // the machine's architecture (uname -m), so a deploy builds the image for what the hosts run
+    'section arch; uname -m 2>/dev/null',
     // our containers (any state) and the host's Traefik, each id once
     `ids=$( { ${cmd(listContainerIds(serviceFilters, { all: true }))}; ${cmd(listContainerIds(traefikFilter, { all: true }))}; } 2>/dev/null | capped | sort -u)`,
     // one JSON line per container, without Config.Env (secret values from --env-file live there)

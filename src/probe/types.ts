@@ -108,6 +108,8 @@ export interface ReachableHost {
   readonly host: string;
   readonly status: 'ok';
   readonly dockerVersion: string;
+  /** The host's architecture in docker's words (amd64, arm64, …; from `uname -m`); absent when unknown. */
+  readonly arch?: string;
   /** $HOME of the SSH user: relative host paths in the desired state (cord folders, env files) resolve against it. */
   readonly home: string;
   /** Containers carrying mrsk.service=<service> labels, plus any container named like Traefik's. */

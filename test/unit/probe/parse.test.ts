@@ -274,3 +274,19 @@ describe('parseProbeOutput on damaged output never throws', () => {
     assert.equal(host.containers.length, 4);
   });
 });
+
+describe('parseProbeOutput reads the host architecture', () => {
+  const withArch = (machine: string) =>
+    fixture('fresh-host.txt').replace(`@@mrsk-probe version@@\n${DOCKER_VERSION}`, `@@mrsk-probe version@@\n${DOCKER_VERSION}\n\n@@mrsk-probe arch@@\n${machine}`);
+
+  it('in docker platform words: x86_64 is amd64, aarch64 is arm64', () => {
+    assert.equal(reachable(parseProbeOutput('h1', withArch('x86_64'), 'app')).arch, 'amd64');
+    assert.equal(reachable(parseProbeOutput('h1', withArch('aarch64'), 'app')).arch, 'arm64');
+    assert.equal(reachable(parseProbeOutput('h1', withArch('armv7l'), 'app')).arch, 'arm');
+  });
+
+  it('an unknown machine or no arch section leaves it unknown (older probes, odd hosts), not a failure', () => {
+    assert.equal(reachable(parseProbeOutput('h1', withArch('\u001b[2Jweird'), 'app')).arch, undefined);
+    assert.equal(reachable(parseProbeOutput('h1', fixture('fresh-host.txt'), 'app')).arch, undefined);
+  });
+});

@@ -39,7 +39,7 @@ describe('probeScript', () => {
     const script = probeScript('app', undefined);
     const names = [...script.matchAll(/section ([a-z-]+)/g)].map((m) => m[1]!);
     assert.deepEqual([...new Set(names)].sort(), [
-      'containers', 'end', 'home', 'images', 'lock', 'networks', 'problem', 'problem-detail', 'release',
+      'arch', 'containers', 'end', 'home', 'images', 'lock', 'networks', 'problem', 'problem-detail', 'release',
       'traefik-routers', 'traefik-services', 'version',
     ]);
     for (const name of names) assert.ok(SECTION_PATTERN.test(`@@mrsk-probe ${name}@@`));
