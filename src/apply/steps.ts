@@ -429,12 +429,15 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action, che
   // Also from inside: a container whose cord folder was removed and made again sees the old one.
   await tryRun(ctx, step.host, docker.execInContainer(container.id, ['rm', '-f', `${CORD_CONTAINER_DIR}/ok`]));
   if (url) {
+    /** Set as soon as Traefik's API stops answering because Traefik is not running (no use waiting a minute). */
+    let traefikGone = '';
     const drained = await poll(
       `Traefik to stop routing to ${action.name}`,
       // The old container serves well while we wait, so waiting longer is safe; stopping early is not.
       Math.max(action.timeout, 60) * 1000,
       async () => {
         const servers = await traefikServers(ctx, step.host, action.service);
+        if (servers === undefined && (traefikGone = await traefikDown(ctx, step.host))) throw new DeployError(traefikGone);
         return servers && !(url in servers) ? true : undefined;
       },
       { intervalMs: ctx.pollIntervalMs, signal: ctx.signal },
@@ -442,7 +445,7 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action, che
     if (drained instanceof Error && !ctx.signal?.aborted) {
       // A dead Traefik routes nothing: the new version is not served either, so the host fails
       // (and keeps its old container) instead of claiming a cutover it could not see.
-      const down = await traefikDown(ctx, step.host);
+      const down = traefikGone || (await traefikDown(ctx, step.host));
       if (down) throw new DeployError(`${step.host}: could not drain ${action.name}: ${down}${action.name} was left running.`);
       ctx.progress(`${drained.message}; stopping anyway`);
     }
