@@ -2,7 +2,7 @@
 // plan, (confirm,) run it, record it in the audit log, and say what happened.
 import type { CommandContext } from '../cli/context.ts';
 import { audit, withLock } from '../apply/lock.ts';
-import { renderPlan } from '../plan/render.ts';
+import { planSummaryLine, renderPlan } from '../plan/render.ts';
 import type { Plan, PlanStep } from '../plan/types.ts';
 import type { Snapshot } from '../probe/types.ts';
 import { HostError } from '../errors.ts';
@@ -120,6 +120,8 @@ export async function converge(ctx: CommandContext, session: Session, options: C
     options.checkPlan?.(plan, snapshot);
     // -q: no plan, unless a person is about to be asked to approve it
     if (!ctx.out.quiet || (options.ask && !options.autoApprove)) ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width }));
+    // With -q the plan's summary is a status line: the final one when nothing follows (No changes).
+    else ctx.out.info(planSummaryLine(plan));
     if (plan.steps.length === 0) return { plan, version, ms: Date.now() - started, hosts: up, missed };
     if (options.ask) await confirm(ctx, 'Apply these changes?', options.autoApprove);
     try {
