@@ -92,6 +92,15 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
 
   const ssh = raw.ssh as Raw;
   const strict = String(ssh.strict_host_key_checking) as SshConfig['strictHostKeyChecking'];
+  // ssh.key_data: a secret's name, or (Kamal-style, through ${VAR}) the key text itself.
+  const keyData: Secret[] = [];
+  ((ssh.key_data ?? []) as string[]).forEach((entry, index) => {
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(entry)) {
+      const secret = resolveSecret(entry, ['ssh', 'key_data', index]);
+      if (secret) keyData.push(secret);
+    } else keyData.push(new Secret(`ssh.key_data[${index}]`, entry));
+  });
+  const knownHosts = ssh.known_hosts !== undefined ? resolveSecret(ssh.known_hosts as string, ['ssh', 'known_hosts']) : undefined;
 
   const accessories: AccessoryConfig[] = Object.entries(raw.accessories as Raw).map(([name, value]) => {
     const spec = value as Raw;
@@ -170,6 +179,8 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
       connectTimeout: seconds(ssh.connect_timeout),
       commandTimeout: seconds(ssh.command_timeout),
       keepaliveInterval: seconds(ssh.keepalive_interval),
+      keyData,
+      ...(knownHosts ? { knownHosts } : {}),
       ...(ssh.known_hosts_file !== undefined ? { knownHostsFile: ssh.known_hosts_file as string } : {}),
       ...(ssh.config_file !== undefined ? { configFile: ssh.config_file as string } : {}),
     },
@@ -194,7 +205,11 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     accessories,
     aliases: { ...(raw.aliases as Record<string, string>) },
     ...(raw.minimum_version !== undefined ? { minimumVersion: raw.minimum_version as string } : {}),
-    secrets: [...resolved.values(), ...(password && !resolved.has(password.name) ? [password] : [])],
+    secrets: [
+      ...resolved.values(),
+      ...(password && !resolved.has(password.name) ? [password] : []),
+      ...keyData.filter((key) => !resolved.has(key.name)),
+    ],
   };
 }
 

@@ -63,6 +63,10 @@ export interface SshConfig {
   readonly commandTimeout: number; // seconds, default 300
   /** Seconds between SSH keepalives, default 15; 3 missed drop the connection. */
   readonly keepaliveInterval: number;
+  /** ssh.key_data: private keys from secrets, used in memory only (never written, never printed). */
+  readonly keyData: readonly Secret[];
+  /** ssh.known_hosts: known_hosts lines from a secret; replaces knownHostsFile when set. */
+  readonly knownHosts?: Secret;
   readonly knownHostsFile?: string; // default ~/.ssh/known_hosts
   readonly configFile?: string; // default ~/.ssh/config
 }

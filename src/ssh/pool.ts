@@ -25,7 +25,7 @@ import { dirname, join, posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
-import { AbortedError, HostError, HostKeyError, InternalError, OutputLimitError, RemoteCommandError, TimeoutError } from '../errors.ts';
+import { AbortedError, ConfigError, HostError, HostKeyError, InternalError, OutputLimitError, RemoteCommandError, TimeoutError } from '../errors.ts';
 import type { HostErrorKind } from '../errors.ts';
 import type { Config } from '../config/types.ts';
 import { Secret } from '../secret.ts';
@@ -62,6 +62,16 @@ export interface SshRunnerOptions {
   readonly proxy?: string;
   /** Private key files tried after the agent, before ~/.ssh/config IdentityFile and the default keys. */
   readonly keys?: readonly string[];
+  /**
+   * Private keys held in memory (ssh.key_data), tried first: never written to disk, never printed
+   * (a Secret's name is what messages show).
+   */
+  readonly keyData?: readonly Secret[];
+  /**
+   * known_hosts lines given as content (ssh.known_hosts): used instead of knownHostsFile, never
+   * written to; a host not listed is refused unless strictHostKeyChecking is 'false'.
+   */
+  readonly knownHosts?: Secret;
   /** accept-new (default): record unknown hosts, refuse changed keys; true: refuse unknown too; false: accept any key. */
   readonly strictHostKeyChecking?: 'accept-new' | 'true' | 'false';
   /** Default ~/.ssh/known_hosts. */
@@ -102,6 +112,8 @@ export function sshRunnerOptionsFromConfig(config: Config): SshRunnerOptions {
     ...(ssh.proxy !== undefined ? { proxy: ssh.proxy } : {}),
     keys: ssh.keys.map((key) => (key.startsWith('~') || key.startsWith('/') ? key : join(config.root, key))),
     strictHostKeyChecking: ssh.strictHostKeyChecking,
+    ...(ssh.keyData.length > 0 ? { keyData: checkedKeyData(config, passphrase) } : {}),
+    ...(ssh.knownHosts !== undefined ? { knownHosts: ssh.knownHosts } : {}),
     ...(ssh.knownHostsFile !== undefined ? { knownHostsFile: ssh.knownHostsFile } : {}),
     ...(ssh.configFile !== undefined ? { sshConfigFile: ssh.configFile } : {}),
     maxConcurrentHosts: ssh.maxConcurrent,
@@ -110,6 +122,31 @@ export function sshRunnerOptionsFromConfig(config: Config): SshRunnerOptions {
     keepaliveIntervalMs: ssh.keepaliveInterval * 1000,
     ...(passphrase ? { passphrase: new Secret('MRSK_SSH_PASSPHRASE', passphrase) } : {}),
   };
+}
+
+/**
+ * The ssh.key_data keys, each checked before any connection: a key that cannot be parsed (or
+ * decrypted) is a config error naming the secret, never showing its value (exit 78).
+ */
+function checkedKeyData(config: Config, passphrase: string | undefined): readonly Secret[] {
+  const problems = config.ssh.keyData.flatMap((key, index) => {
+    const parsed = utils.parseKey(key.reveal(), passphrase);
+    if (!(parsed instanceof Error)) return [];
+    const what = /^ssh\.key_data\[/.test(key.name) ? 'the key text' : `secret ${key.name}`;
+    const why = /passphrase|encrypted/i.test(parsed.message)
+      ? passphrase
+        ? 'it could not be decrypted with MRSK_SSH_PASSPHRASE'
+        : 'it is encrypted: set MRSK_SSH_PASSPHRASE (a secret in CI) or give an unencrypted key'
+      : `it is not a private key ssh can use (${redactKey(parsed.message, key)}); give the whole key file's text, BEGIN and END lines included`;
+    return [{ file: config.file, path: `ssh.key_data[${index}]`, message: `${what}: ${why}` }];
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config.ssh.keyData;
+}
+
+// A parser message never quotes the key today; this keeps it so if one ever did.
+function redactKey(message: string, key: Secret): string {
+  return key.reveal().split('\n').reduce((text, line) => (line.trim().length >= 8 ? text.split(line.trim()).join('[REDACTED]') : text), message);
 }
 
 /** A Runner over SSH (see the policies at the top of this file). Call close() at the end of a run. */
@@ -471,6 +508,7 @@ class SshRunner implements Runner {
   }
 
   #readKnownHosts() {
+    if (this.#options.knownHosts) return parseKnownHosts(this.#options.knownHosts.reveal());
     try {
       return parseKnownHosts(readFileSync(this.#knownHostsFile, 'utf8'));
     } catch (error) {
@@ -481,10 +519,13 @@ class SshRunner implements Runner {
 
   /** undefined when the key is acceptable (and recorded, for accept-new); else the error to report. */
   #verifyHostKey(target: Target, knownName: string, keyBlob: Buffer): HostKeyError | undefined {
-    const policy = this.#options.strictHostKeyChecking ?? 'accept-new';
-    if (policy === 'false') return undefined;
+    const fromSecret = this.#options.knownHosts;
+    const configured = this.#options.strictHostKeyChecking ?? 'accept-new';
+    if (configured === 'false') return undefined;
+    // known hosts given as content cannot learn: an unknown host is refused
+    const policy = fromSecret ? 'true' : configured;
     const presented = fingerprintSha256(keyBlob);
-    const file = tildePath(this.#knownHostsFile, this.#home);
+    const file = fromSecret ? `ssh.known_hosts (secret ${fromSecret.name})` : tildePath(this.#knownHostsFile, this.#home);
     const check = checkHostKey(this.#readKnownHosts(), knownName, keyBlob);
     switch (check.status) {
       case 'known':
@@ -496,15 +537,21 @@ class SshRunner implements Runner {
           target.host,
           `host key for ${knownName} has CHANGED: ${file} has ${check.knownFingerprints.join(', ')} ` +
             `(line ${check.entries.map((entry) => entry.line).join(', ')}), the host presented ${presented}. ` +
-            `This may be a man-in-the-middle attack. If the host was reinstalled, remove the old key ` +
-            `(ssh-keygen -f ${shq(this.#knownHostsFile)} -R ${shq(knownName)}) and run mrsk again.`,
+            `This may be a man-in-the-middle attack. If the host was reinstalled, ` +
+            (fromSecret
+              ? `put its new key in secret ${fromSecret.name} (ssh-keyscan${target.port === 22 ? '' : ` -p ${target.port}`} ${shq(target.hostName)}) and run mrsk again.`
+              : `remove the old key (ssh-keygen -f ${shq(this.#knownHostsFile)} -R ${shq(knownName)}) and run mrsk again.`),
         );
       case 'unknown':
         if (policy === 'true') {
           return new HostKeyError(
             target.host,
-            `host key for ${knownName} (${presented}) is not in ${file} and ssh.strict_host_key_checking is true; ` +
-              `verify the key and add it (ssh-keyscan${target.port === 22 ? '' : ` -p ${target.port}`} ${shq(target.hostName)} >> ${shq(this.#knownHostsFile)})`,
+            `host key for ${knownName} (${presented}) is not in ${file}` +
+              (fromSecret
+                ? `, and known hosts given as a secret are not learned; verify the key and add its line to ${fromSecret.name} ` +
+                  `(ssh-keyscan${target.port === 22 ? '' : ` -p ${target.port}`} ${shq(target.hostName)})`
+                : ` and ssh.strict_host_key_checking is true; ` +
+                  `verify the key and add it (ssh-keyscan${target.port === 22 ? '' : ` -p ${target.port}`} ${shq(target.hostName)} >> ${shq(this.#knownHostsFile)})`),
             { kind: 'host-key-unknown' },
           );
         }
@@ -536,6 +583,12 @@ class SshRunner implements Runner {
     const passphrase = this.#options.passphrase ?? envPassphrase();
     const configured = (this.#options.keys ?? []).map((key) => expandTilde(key, this.#home));
     const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) => join(this.#home, '.ssh', name));
+    // ssh.key_data first: keys a pipeline gave on purpose, held in memory only (checked when the options were made)
+    const inMemory = (this.#options.keyData ?? []).map((key) => ({
+      label: /^ssh\.key_data\[/.test(key.name) ? key.name : `ssh.key_data (secret ${key.name})`,
+      method: { type: 'publickey', username: target.user, key: key.reveal(), ...(passphrase ? { passphrase: passphrase.reveal() } : {}) } as AnyAuthMethod,
+    }));
+    methods.unshift(...inMemory);
     const seen = new Set<string>();
     for (const [file, explicit] of [
       ...configured.map((file) => [file, true] as const),

@@ -99,6 +99,7 @@ test('ssh-proxy: user, port, bastion, keys, strict checking and durations', asyn
     port: 2222,
     proxy: 'jump@bastion.example.com:22',
     keys: ['~/.ssh/deploy_ed25519'],
+    keyData: [],
     strictHostKeyChecking: 'true',
     maxConcurrent: 4,
     connectTimeout: 15,

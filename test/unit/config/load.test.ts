@@ -141,7 +141,7 @@ test('the Config is deeply frozen and has every default filled in', async (t) =>
   assert.equal(config.primaryRole, 'web');
   assert.deepEqual(config.healthcheck, { path: '/up', port: 3000, interval: 1, timeout: 5, maxAttempts: 3 });
   assert.deepEqual(config.traefik, { image: 'traefik:v3.6', args: {}, labels: {}, options: {}, hostPort: 80, apiPort: 8080 });
-  assert.deepEqual(config.ssh, { user: 'root', port: 22, keys: [], strictHostKeyChecking: 'accept-new', maxConcurrent: 30, connectTimeout: 10, commandTimeout: 300, keepaliveInterval: 15 });
+  assert.deepEqual(config.ssh, { user: 'root', port: 22, keys: [], keyData: [], strictHostKeyChecking: 'accept-new', maxConcurrent: 30, connectTimeout: 10, commandTimeout: 300, keepaliveInterval: 15 });
   assert.equal(config.retainContainers, 5);
   assert.equal(config.readinessDelay, 7);
   assert.equal(config.deployTimeout, 30);

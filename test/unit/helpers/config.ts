@@ -69,6 +69,7 @@ export function makeConfig(overrides: Partial<Config> = {}): Config {
       user: 'deploy',
       port: 22,
       keys: [],
+      keyData: [],
       strictHostKeyChecking: 'accept-new',
       maxConcurrent: 30,
       connectTimeout: 10,

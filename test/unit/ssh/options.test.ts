@@ -9,6 +9,7 @@ function configWith(ssh: Partial<SshConfig>): Config {
     user: 'root',
     port: 22,
     keys: [],
+    keyData: [],
     strictHostKeyChecking: 'accept-new',
     maxConcurrent: 30,
     connectTimeout: 10,
