@@ -1,7 +1,7 @@
 // Live progress of an apply. On a terminal: a listr2 task list (one task per step, grouped per
 // host, updating in place). Elsewhere (CI logs, pipes): one line when a step ends.
 import { Listr, type ListrTask } from 'listr2';
-import type { Output } from '../cli/output.ts';
+import { isCi, type Output } from '../cli/output.ts';
 import type { PlanStep } from '../plan/types.ts';
 import type { ExecutorEvent } from './executor.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';
@@ -161,5 +161,5 @@ export function listrProgress(steps: readonly PlanStep[], out: Output, signal?: 
 
 export function makeProgress(steps: readonly PlanStep[], out: Output, signal?: AbortSignal): Progress {
   if (out.quiet) return { onEvent: () => {}, finish: async () => {} };
-  return out.isTTY && !process.env.CI ? listrProgress(steps, out, signal) : lineProgress(out, signal);
+  return out.isTTY && !isCi() ? listrProgress(steps, out, signal) : lineProgress(out, signal);
 }

@@ -20,6 +20,12 @@ export function outputWidth(stdout: { isTTY?: boolean; columns?: number }, env: 
   return undefined;
 }
 
+/** CI=true (or 1), as GitHub Actions, GitLab CI and most CI services set it: no colour, no animation. */
+export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = (env.CI ?? '').toLowerCase();
+  return value !== '' && value !== 'false' && value !== '0';
+}
+
 export class Output {
   readonly isTTY: boolean;
   readonly color: boolean;
@@ -37,8 +43,9 @@ export class Output {
     this.#stdout = stdout;
     this.#stderr = stderr;
     this.isTTY = Boolean(stdout.isTTY);
-    // Colours only on a terminal, never with NO_COLOR (https://no-color.org), never in CI logs.
-    this.color = this.isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+    // Colours only on a terminal, never with NO_COLOR (https://no-color.org), never in CI logs
+    // (CI=true: some runners give a pseudo-terminal whose log keeps the escape codes).
+    this.color = this.isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb' && !isCi(process.env);
     this.quiet = Boolean(options.quiet);
     this.verbose = Boolean(options.verbose);
     this.json = Boolean(options.json);

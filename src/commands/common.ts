@@ -16,7 +16,7 @@ import type { Desired } from '../desired/types.ts';
 import { diff } from '../plan/diff.ts';
 import { hostsBehind } from '../drift/missed.ts';
 import type { Plan } from '../plan/types.ts';
-import { AbortedError, ConfigError } from '../errors.ts';
+import { AbortedError, ConfigError, UsageError } from '../errors.ts';
 import type { Remote } from '../apply/remote.ts';
 
 export interface Session {
@@ -98,11 +98,14 @@ export function makePlan(session: Session, snapshot: Snapshot, version: string):
   return { desired: desiredState, plan };
 }
 
-/** Asks "yes" on a terminal; without a terminal the caller must pass -y. */
+/**
+ * Asks "yes" on a terminal. Without one (CI, cron, a pipe) nothing is ever asked: the command
+ * stops with a usage error (exit 64) naming the flag to add, before anything changed.
+ */
 export async function confirm(ctx: CommandContext, question: string, autoApprove: boolean | undefined): Promise<void> {
   if (autoApprove) return;
   if (!process.stdin.isTTY) {
-    throw new AbortedError(`${question.replace(/\?$/, '')}: refusing to proceed without a terminal to confirm on; pass -y (--auto-approve) to run without asking`);
+    throw new UsageError(`${question.replace(/\?$/, '')}: refusing to proceed without a terminal to confirm on; nothing was changed. Add -y (--auto-approve) to run without asking`);
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {

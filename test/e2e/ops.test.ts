@@ -457,7 +457,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
     assertOk(await mrsk(['traefik', 'restart']), 'traefik restart');
     assert.deepEqual(await servedThroughTraefik(), ['v2', 'v2']);
 
-    assert.equal((await mrsk(['traefik', 'remove'])).code, 1, 'remove asks first; without a terminal it refuses');
+    assert.equal((await mrsk(['traefik', 'remove'])).code, 64, 'remove asks first; without a terminal it refuses (exit 64: add -y)');
     assertOk(await mrsk(['traefik', 'remove', '-y']), 'traefik remove');
     const gone = await mrsk(['traefik', 'details']);
     for (const host of bed.hosts) assert.equal(section(gone.stdout, host, 'Traefik').trim(), 'no containers');
