@@ -5,7 +5,7 @@ import { MrskError, ConfigError } from '../errors.ts';
 import { setLockWarningHandler } from '../apply/lock.ts';
 import { Output } from './output.ts';
 import { addGlobalOptions, makeBind, type ProgramState } from './program.ts';
-import { commands } from './registry.ts';
+import { loadCommands } from './registry.ts';
 
 const EXIT_USAGE = 64;
 
@@ -63,7 +63,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   addGlobalOptions(program);
 
   const bind = makeBind(state, (global, json) => new Output({ quiet: global.quiet, verbose: global.verbose, json }));
-  for (const register of commands) register(program, bind);
+  // only the named command's module is loaded (all of them for help, unknown words, aliases)
+  for (const register of await loadCommands(argv)) register(program, bind);
   // Every subcommand (and nested one) takes the global options and the same help/exit behaviour.
   const prepare = (command: Command) => {
     for (const sub of command.commands) {
@@ -78,6 +79,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv as string[], { from: 'user' });
     return state.exitCode;
   } catch (error) {
+    // Ctrl-C at the confirmation prompt reaches readline (the terminal is in raw mode there), not
+    // the signal handler; the only prompt comes before any change.
+    if (isPromptCtrlC(error) && !received) {
+      process.stderr.write('\n');
+      errorOutput.error('cancelled (Ctrl-C at the prompt): nothing was changed');
+      return SIGNAL_EXIT.SIGINT!;
+    }
     const code = report(error, errorOutput);
     if (!received || code === 0) return code;
     errorOutput.error(
@@ -88,6 +96,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The rejection of a readline question answered with Ctrl-C (node: AbortError "Aborted with Ctrl+C"). */
+function isPromptCtrlC(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError' && /Ctrl\+C/.test(error.message);
 }
 
 function report(error: unknown, out: Output): number {
