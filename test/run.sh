@@ -26,6 +26,8 @@ unit() {
   local t0; t0=$(date +%s)
   npx tsc --noEmit
   took[typecheck]=$(( $(date +%s) - t0 ))s
+  # actionlint over the workflows and CI examples (built from the Go module proxy once, cached)
+  timed workflows bash test/tools/check-workflows.sh
   run_node_tests unit test/unit/**/*.test.ts
 }
 integration() {
