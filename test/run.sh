@@ -3,6 +3,7 @@
 #   unit         type check + pure unit tests (no daemons)
 #   integration  tests against a real sshd on loopback (installs openssh-server if missing)
 #   e2e          the test bed: hosts in network namespaces, registry, real Traefik (needs root)
+#   faults       faults under load (test/faults/) on a 3-host bed of its own (needs root)
 #   all          all of the above, in that order (what `npm test` and CI run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,11 +51,27 @@ e2e() {
   # this run owns its bed (suites run one at a time), so the Traefik reboot tests may restart it
   MRSK_E2E_TRAEFIK_REBOOT=${MRSK_E2E_TRAEFIK_REBOOT:-1} TEST_CONCURRENCY=1 run_node_tests e2e test/e2e/**/*.test.ts
 }
+# The fault suite brings up its own 3-host bed (another prefix and network than e2e's, so the two
+# never share hosts), after e2e's bed is down; its test file takes it down again.
+FAULTS_BED=(TESTBED_PREFIX="${FAULTS_TESTBED_PREFIX:-mrskf}" TESTBED_NET="${FAULTS_TESTBED_NET:-10.231.8}" TESTBED_DIR="${FAULTS_TESTBED_DIR:-/tmp/mrskf-bed}")
+faults_up=no
+faults() {
+  if [[ $bed_up == yes ]]; then bash test/bed/testbed.sh down; bed_up=no; fi
+  [[ -n ${took[install-deps-e2e]:-} ]] || timed install-deps-e2e bash test/bed/install-deps.sh
+  timed traefik-build bash test/bed/build-traefik.sh >/dev/null   # cached by version
+  faults_up=yes
+  local t0; t0=$(date +%s)
+  # the harness brings the bed up (testbed.sh up 3, Traefik image, app) with these in its environment
+  ( export "${FAULTS_BED[@]}" MRSK_E2E_TRAEFIK_REBOOT=0
+    node --import tsx --test --test-concurrency=1 --test-reporter=spec test/faults/**/*.test.ts )
+  took[faults]=$(( $(date +%s) - t0 ))s
+}
 
 # On every exit (failures too): take the bed down if e2e brought it up, then print the times.
 finish() {
   local status=$?
   if [[ $bed_up == yes ]]; then bash test/bed/testbed.sh down || status=1; fi
+  if [[ $faults_up == yes ]]; then env "${FAULTS_BED[@]}" bash test/bed/testbed.sh down || status=1; fi
   for k in "${!took[@]}"; do echo "time: $k ${took[$k]}"; done
   echo "time: total $(( $(date +%s) - started ))s"
   exit "$status"
@@ -65,7 +82,8 @@ case $suite in
   unit) unit ;;
   integration) integration ;;
   e2e) e2e ;;
+  faults) faults ;;
   # the bed comes up before the integration suite, whose probe test reads a real dockerd on it
-  all) unit; bed_setup; integration; e2e ;;
-  *) echo "usage: test/run.sh unit|integration|e2e|all" >&2; exit 64 ;;
+  all) unit; bed_setup; integration; e2e; faults ;;
+  *) echo "usage: test/run.sh unit|integration|e2e|faults|all" >&2; exit 64 ;;
 esac
