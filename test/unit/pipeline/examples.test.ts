@@ -9,8 +9,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { parse } from 'yaml';
-import { addGlobalOptions, type Bind } from '../../../src/cli/program.ts';
-import { commandTable } from '../../../src/cli/registry.ts';
+import { addGlobalOptions, type Bind, type RegisterCommand } from '../../../src/cli/program.ts';
+import * as registry from '../../../src/cli/registry.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -20,7 +20,12 @@ type Yaml = Record<string, any>;
 async function program(): Promise<Command> {
   const top = addGlobalOptions(new Command('mrsk'));
   const bind: Bind = () => async () => {};
-  for (const entry of commandTable) (await entry.load()).register(top, bind);
+  // the registry lists command modules (loaded lazily) or, before that, their register functions
+  const table = (registry as Record<string, unknown>).commandTable as readonly { load: () => Promise<{ register: RegisterCommand }> }[] | undefined;
+  const registers = table
+    ? await Promise.all(table.map(async (entry) => (await entry.load()).register))
+    : ((registry as Record<string, unknown>).commands as readonly RegisterCommand[]);
+  for (const register of registers) register(top, bind);
   const prepare = (command: Command) => {
     for (const sub of command.commands) {
       addGlobalOptions(sub);
