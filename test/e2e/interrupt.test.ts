@@ -51,11 +51,11 @@ interface TerminalRun {
   exitCode(timeoutMs?: number): Promise<number>;
 }
 
-/** Starts `mrsk ARGS -c config` in a new tmux session (a real TTY, no CI variable: listr2 progress). */
-async function inTerminal(name: string, args: readonly string[]): Promise<TerminalRun> {
+/** Starts `mrsk ARGS -c CONFIG` (the suite's config by default) in a new tmux session (a real TTY, no CI variable: listr2 progress). */
+async function inTerminal(name: string, args: readonly string[], configFile = config): Promise<TerminalRun> {
   const exitFile = join(dir, `${name}.exit`);
   const envFile = join(dir, 'env.sh');
-  const mrsk = [process.execPath, join(repoRoot, 'bin', 'mrsk.js'), ...args, '-c', config].map(shellQuote).join(' ');
+  const mrsk = [process.execPath, join(repoRoot, 'bin', 'mrsk.js'), ...args, '-c', configFile].map(shellQuote).join(' ');
   // bash waits for mrsk and ignores the Ctrl-C itself (a trap, so mrsk keeps the default disposition)
   const script = `. ${shellQuote(envFile)}; cd ${shellQuote(repoRoot)}; trap : INT; ${mrsk}; echo $? > ${shellQuote(exitFile)}; exec sleep 3600`;
   const started = await tmux('new-session', '-d', '-s', name, '-x', '150', '-y', '60', 'bash', '-c', script);
@@ -252,5 +252,27 @@ describe('Ctrl-C on a terminal during a deploy (tmux)', { timeout: 1_800_000 }, 
       assert.equal(plan.code, 0, `plan after the re-run:\n${plan.stdout}\n${plan.stderr}`);
     });
     assertNoFailures('Ctrl-C twice, re-run', traffic);
+  });
+
+  test('5. Ctrl-C at the confirmation prompt of apply: nothing changed, no lock left, exit 130', async () => {
+    const changed = join(dir, 'changed.yml');
+    const text = await readFile(config, 'utf8');
+    assert.ok(text.includes('APP_GREETING: hello from the test bed'));
+    await writeFile(changed, text.replace('APP_GREETING: hello from the test bed', 'APP_GREETING: hello after Ctrl-C'));
+    const before = await bed.mrsk(['plan', '--detailed-exitcode', '-c', changed]);
+    assert.equal(before.code, 2, before.stdout + before.stderr);
+    const prompt = await inTerminal('prompt', ['apply'], changed);
+    await waitFor('the confirmation prompt', 120_000, async () => /Only 'yes' will be accepted: /.test(await prompt.screen()));
+    await prompt.interrupt();
+    const code = await prompt.exitCode();
+    const screenText = await prompt.screen();
+    assert.equal(code, 130, screenText);
+    assert.match(screenText, /cancelled \(Ctrl-C at the prompt\): nothing was changed/);
+    assert.doesNotMatch(screenText, /Aborted with Ctrl\+C|--verbose/);
+    const status = await mrsk(['lock', 'status']);
+    for (const host of bed.hosts) assert.match(status.stdout, new RegExp(`^${host.replaceAll('.', '\\.')}: unlocked$`, 'm'), status.stdout);
+    const after = await bed.mrsk(['plan', '--detailed-exitcode', '-c', changed]);
+    assert.equal(after.code, 2, 'the change is still to be made');
+    assert.equal((await mrsk(['plan', '--detailed-exitcode'])).code, 0, 'the hosts are as before');
   });
 });
