@@ -2,20 +2,20 @@
 // this version while the hosts are logged in to the registry and locked; then converge them to
 // it (probe under the lock → plan → apply → audit). A host that cannot be used stops the deploy
 // before the build starts; a failed login or lock stops the build.
-import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
 import type { Config } from '../config/types.ts';
 import { resolveVersion } from '../config/version.ts';
 import * as docker from '../docker/index.ts';
 import { runLocal, runLocalRaw, type LocalExec } from '../apply/local.ts';
-import { DeployError, RemoteCommandError, UsageError } from '../errors.ts';
+import { DeployError, RemoteCommandError } from '../errors.ts';
 import type { Snapshot } from '../probe/types.ts';
 import { openSession, probe, requireHosts, type Session } from './common.ts';
 import { abbreviateVersions, shortVersion } from '../plan/short-version.ts';
 import { converge, hostsToChange, type ConvergeResult } from './converge.ts';
 import { checkBuilder, loginHint, loginOnHosts, type Builder } from './preflight.ts';
+import { buildImage } from '../build/run.ts';
+import { localArch, planBuild } from '../build/plan.ts';
 
 export { loginOnHosts } from './preflight.ts';
 
@@ -40,45 +40,44 @@ export async function loginLocally(ctx: CommandContext, config: Config, env: Nod
   ctx.out.info(`Logged in to ${server ?? 'Docker Hub'} locally as ${username}`);
 }
 
-/** Builds the image of this version with the checked builder and pushes it. Abortable (the docker process is killed). */
+/**
+ * Builds the image of this version with the checked builder and pushes it (src/build/run.ts: a
+ * clean clone of HEAD unless builder.context is set, for the platforms the hosts report unless
+ * builder.arch says). Abortable (the docker process is killed).
+ */
 export async function buildAndPush(
   ctx: CommandContext,
   config: Config,
   version: string,
-  options: { builder: Builder; exec?: LocalExec; signal?: AbortSignal },
+  options: { builder: Builder; exec?: LocalExec; signal?: AbortSignal; hostArches?: Readonly<Record<string, string | undefined>> },
 ): Promise<void> {
   const { builder, signal } = options;
   const exec = options.exec ?? runLocalRaw;
-  const { env, buildx } = builder;
-  const wantsMultiarch = config.builder.multiarch || config.builder.arch.length > 0;
-  if (wantsMultiarch && !buildx) {
-    throw new UsageError('builder.multiarch / builder.arch need `docker buildx`, which is not installed here: install the buildx plugin, or remove those keys to build for this machine’s architecture');
-  }
-  await loginLocally(ctx, config, env, exec, signal);
+  const hostArches = options.hostArches ?? {};
+  // a configuration this machine cannot build fails before the login
+  planBuild({ builder: config.builder, hostArches, localArch: localArch(), buildx: builder.buildx });
+  await loginLocally(ctx, config, builder.env, exec, signal);
   signal?.throwIfAborted(); // a host check failed meanwhile: do not start the build
   const ref = `${config.image}:${version}`;
   const started = Date.now();
-  ctx.out.info(`Building ${abbreviateVersions(ref)}${wantsMultiarch ? ` for ${config.builder.arch.join(', ') || 'several architectures'}` : ''}…`);
-  // A Dockerfile path is taken from the project root when it is there, else from the build context.
-  const dockerfile = isAbsolute(config.builder.dockerfile) || existsSync(resolve(config.root, config.builder.dockerfile))
-    ? config.builder.dockerfile
-    : join(config.builder.context, config.builder.dockerfile);
-  const argv = docker.build({ builder: { ...config.builder, dockerfile }, tags: [ref], labels: { service: config.service } });
   try {
-    await runLocal(argv, {
-      env: { ...env, ...docker.buildSecretEnv(config.builder) },
-      cwd: config.root,
-      secrets: config.secrets,
-      signal,
-      onOutput: (chunk) => ctx.out.debug(chunk.trimEnd()),
-    }, exec);
-    if (!wantsMultiarch) await runLocal(docker.push(ref), { env, secrets: config.secrets, signal }, exec);
+    await buildImage(ctx, config, ref, { builder, hostArches, exec, signal });
   } catch (error) {
     // stopped on purpose (Ctrl-C, or a host check failed meanwhile): say so, not "AbortError"
     if (signal?.aborted) throw new DeployError(`${ctx.signal.aborted ? 'interrupted: ' : ''}the build of ${ref} was stopped; nothing was deployed`);
     throw error;
   }
   ctx.out.info(`Built and pushed ${abbreviateVersions(ref)} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+/** The architecture each host to deploy reported in the probe (undefined when unknown). */
+export function hostArchesOf(snapshot: Snapshot, hosts: readonly string[]): Record<string, string | undefined> {
+  const arches: Record<string, string | undefined> = {};
+  for (const host of hosts) {
+    const seen = snapshot.hosts[host];
+    arches[host] = seen?.status === 'ok' ? seen.arch : undefined;
+  }
+  return arches;
 }
 
 /** What to deploy, and how. */
@@ -126,7 +125,7 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
   let buildFailed = false;
   let buildSettled = false;
   const building = builder
-    ? buildAndPush(ctx, session.config, request.version, { builder, exec: deps.exec, signal: stopBuild.signal })
+    ? buildAndPush(ctx, session.config, request.version, { builder, exec: deps.exec, signal: stopBuild.signal, hostArches: hostArchesOf(first, hosts) })
     : Promise.resolve();
   building.then(() => (buildSettled = true), () => (buildSettled = buildFailed = true));
   const converging = (async () => {

@@ -186,13 +186,18 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     },
     builder: {
       multiarch: builder.multiarch as boolean,
-      arch: typeof arch === 'string' ? [arch] : [...arch],
-      context: builder.context as string,
+      arch: kamal1Arches(builder, typeof arch === 'string' ? [arch] : [...arch]),
+      ...(builder.context !== undefined ? { context: builder.context as string } : {}),
       dockerfile: builder.dockerfile as string,
       args: stringMap(builder.args),
       secrets: builderSecrets,
-      ...(builder.remote !== undefined ? { remote: builder.remote as string } : {}),
-      ...(builder.cache !== undefined ? { cache: { ...(builder.cache as { type: string; options?: string }) } } : {}),
+      ...builderPlacement(builder),
+      ...(builder.driver !== undefined ? { driver: builder.driver as string } : {}),
+      ...(builder.target !== undefined ? { target: builder.target as string } : {}),
+      ...(builder.ssh !== undefined ? { ssh: builder.ssh as string } : {}),
+      ...(builder.provenance !== undefined ? { provenance: builder.provenance as string | boolean } : {}),
+      ...(builder.sbom !== undefined ? { sbom: builder.sbom as string | boolean } : {}),
+      ...(builder.cache !== undefined ? { cache: { ...(builder.cache as { type: string; options?: string; image?: string }) } } : {}),
     },
     volumes: [...(raw.volumes as string[])],
     labels: baseLabels,
@@ -214,6 +219,29 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
 }
 
 /** Converts a duration (seconds as a number, or "30s" / "2m" / "1h") to seconds. */
+/**
+ * Where the image builds. Kamal 2: remote is an endpoint string and local a boolean. Kamal 1:
+ * remote: {arch, host} and local: {arch, host} (a multiarch build split between the two machines).
+ */
+function builderPlacement(builder: Raw): { remote?: string; local?: boolean; localHost?: string } {
+  const remote = builder.remote as string | { host: string } | undefined;
+  const local = builder.local as boolean | { host?: string } | undefined;
+  return {
+    ...(typeof remote === 'string' ? { remote } : remote ? { remote: remote.host } : {}),
+    ...(typeof local === 'boolean' ? { local } : {}),
+    ...(typeof local === 'object' && local.host !== undefined ? { localHost: local.host } : {}),
+  };
+}
+
+/** builder.arch, else Kamal 1's local.arch and remote.arch (in that order). */
+function kamal1Arches(builder: Raw, arch: string[]): string[] {
+  if (arch.length > 0) return arch;
+  const fromKamal1 = [builder.local, builder.remote]
+    .map((side) => (typeof side === 'object' && side !== null ? ((side as Raw).arch as string | undefined) : undefined))
+    .filter((value): value is string => value !== undefined);
+  return [...new Set(fromKamal1)];
+}
+
 export function seconds(value: unknown): number {
   if (typeof value === 'number') return value;
   const match = /^([0-9]+(?:\.[0-9]+)?)(s|m|h)?$/.exec(String(value));

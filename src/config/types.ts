@@ -73,13 +73,25 @@ export interface SshConfig {
 
 export interface BuilderConfig {
   readonly multiarch: boolean;
-  readonly arch: readonly string[]; // e.g. ['amd64'] ; empty = local arch
-  readonly context: string; // default '.'
+  readonly arch: readonly string[]; // e.g. ['amd64'] ; empty = the hosts' architectures (src/build/plan.ts)
+  /** Build context folder; undefined = a clean git clone of HEAD (Kamal's rule, src/build/clone.ts). */
+  readonly context?: string;
   readonly dockerfile: string; // default 'Dockerfile'
   readonly args: Readonly<Record<string, string>>;
   readonly secrets: Readonly<Record<string, Secret>>;
+  /** Docker endpoint of the remote builder (Kamal 2's string, or Kamal 1's remote.host). */
   readonly remote?: string;
-  readonly cache?: { readonly type: string; readonly options?: string };
+  /** false: every architecture builds on the remote (Kamal 2's `local: false`). Default true. */
+  readonly local?: boolean;
+  /** Kamal 1's local.host: the local Docker endpoint for a hybrid build. */
+  readonly localHost?: string;
+  /** buildx driver (docker-container, docker, …); undefined = the daemon's own builder. */
+  readonly driver?: string;
+  readonly target?: string;
+  readonly ssh?: string;
+  readonly provenance?: string | boolean;
+  readonly sbom?: string | boolean;
+  readonly cache?: { readonly type: string; readonly options?: string; readonly image?: string };
 }
 
 export interface RegistryConfig {

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BuilderConfig } from '../../../src/config/types.ts';
 import type { TraefikSpec } from '../../../src/desired/types.ts';
-import { build, buildSecretEnv, createRemoteBuilder, runTraefik, traefikApi } from '../../../src/docker/index.ts';
+import {
+  appendToBuilder, build, buildSecretEnv, buildxOnlyKeys, cacheFlags, createHybridBuilder, createLocalBuilder, createRemoteBuilder,
+  inspectBuilder, runTraefik, traefikApi,
+} from '../../../src/docker/index.ts';
 import { Secret } from '../../../src/secret.ts';
 
 describe('Traefik builders', () => {
@@ -42,43 +45,81 @@ describe('build builders', () => {
   const local: BuilderConfig = {
     multiarch: false,
     arch: [],
-    context: '.',
     dockerfile: 'Dockerfile',
     args: { RUBY_VERSION: '3.3', APP_ENV: 'production' },
     secrets: { GITHUB_TOKEN: new Secret('GITHUB_TOKEN', 'ghp_supersecret') },
   };
 
-  it('builds locally with tags, labels, sorted build args and secrets by env name', () => {
-    assert.deepEqual(build({ builder: local, tags: ['r/acme/app:v1', 'r/acme/app:latest'], labels: { service: 'app' } }), [
+  it('builds with the daemon\'s own builder: tags, labels, sorted build args and secrets by env name', () => {
+    assert.deepEqual(build({ builder: local, tags: ['r/acme/app:v1', 'r/acme/app:latest'], labels: { service: 'app' }, context: '/tmp/clone/src', dockerfile: '/tmp/clone/src/Dockerfile', buildx: false }), [
       'docker', 'build', '-t', 'r/acme/app:v1', '-t', 'r/acme/app:latest', '--label', 'service=app',
       '--build-arg', 'APP_ENV=production', '--build-arg', 'RUBY_VERSION=3.3',
       '--secret', 'id=GITHUB_TOKEN,env=GITHUB_TOKEN',
-      '--file', 'Dockerfile', '.',
+      '--file', '/tmp/clone/src/Dockerfile', '/tmp/clone/src',
+    ]);
+  });
+
+  it('gives platforms and a builder only to buildx', () => {
+    assert.deepEqual(build({ builder: { ...local, args: {}, secrets: {} }, tags: ['a:1'], context: '.', dockerfile: 'Dockerfile', buildx: false, platforms: ['amd64'], builderName: 'x' }), [
+      'docker', 'build', '-t', 'a:1', '--file', 'Dockerfile', '.',
     ]);
   });
 
   it('keeps build secret values off argv and hands them over as environment', () => {
-    const argv = build({ builder: local, tags: ['a:1'] });
+    const argv = build({ builder: local, tags: ['a:1'], context: '.', dockerfile: 'Dockerfile', buildx: false });
     assert.ok(!argv.join(' ').includes('ghp_supersecret'));
     assert.deepEqual(buildSecretEnv(local), { GITHUB_TOKEN: 'ghp_supersecret' });
   });
 
-  it('uses buildx with platforms, push, a named builder and cache for multi-arch builds', () => {
-    const multi: BuilderConfig = {
-      ...local, multiarch: true, arch: ['amd64', 'arm64'], args: {}, secrets: {},
-      context: 'app', dockerfile: 'app/Dockerfile.prod', cache: { type: 'registry', options: 'ref=r/acme/app:cache' },
+  it('uses buildx with push, platforms, a named builder, target, ssh, attestations and a registry cache (Kamal 2 keys)', () => {
+    const full: BuilderConfig = {
+      ...local, arch: ['amd64', 'arm64'], args: {}, secrets: {}, dockerfile: 'app/Dockerfile.prod',
+      target: 'production', ssh: 'default=/run/agent.sock', provenance: 'mode=max', sbom: true,
+      cache: { type: 'registry', options: 'mode=max', image: 'acme/app-cache' },
     };
-    assert.deepEqual(build({ builder: multi, tags: ['r/acme/app:v1'], builderName: 'mrsk-remote' }), [
-      'docker', 'buildx', 'build', '--push', '--platform', 'linux/amd64,linux/arm64', '--builder', 'mrsk-remote',
+    assert.deepEqual(build({ builder: full, tags: ['r/acme/app:v1'], context: 'app', dockerfile: 'app/Dockerfile.prod', buildx: true, platforms: ['amd64', 'arm64'], builderName: 'mrsk-hybrid-docker-container-builder', cacheImage: 'r/acme/app-cache' }), [
+      'docker', 'buildx', 'build', '--push', '--platform', 'linux/amd64,linux/arm64', '--builder', 'mrsk-hybrid-docker-container-builder',
       '-t', 'r/acme/app:v1',
-      '--cache-from', 'type=registry,ref=r/acme/app:cache', '--cache-to', 'type=registry,ref=r/acme/app:cache',
+      '--target', 'production', '--ssh', 'default=/run/agent.sock', '--provenance', 'mode=max', '--sbom', 'true',
+      '--cache-from', 'type=registry,ref=r/acme/app-cache', '--cache-to', 'type=registry,mode=max,ref=r/acme/app-cache',
       '--file', 'app/Dockerfile.prod', 'app',
     ]);
   });
 
-  it('creates a remote buildx builder', () => {
+  it('passes provenance: false through, so buildx makes no attestation', () => {
+    const argv = build({ builder: { ...local, secrets: {}, args: {}, provenance: false }, tags: ['a:1'], context: '.', dockerfile: 'Dockerfile', buildx: true });
+    assert.deepEqual(argv.slice(argv.indexOf('--provenance'), argv.indexOf('--provenance') + 2), ['--provenance', 'false']);
+  });
+
+  it('caches: registry reads and writes its ref (options to the writer); gha has no ref; inline/local keep options both ways; a ref in options is kept as written', () => {
+    const with_ = (cache: BuilderConfig['cache']) => ({ ...local, cache });
+    assert.deepEqual(cacheFlags(with_({ type: 'registry' }), 'r/app-build-cache'), ['--cache-from', 'type=registry,ref=r/app-build-cache', '--cache-to', 'type=registry,ref=r/app-build-cache']);
+    assert.deepEqual(cacheFlags(with_({ type: 'gha', options: 'mode=max' })), ['--cache-from', 'type=gha', '--cache-to', 'type=gha,mode=max']);
+    assert.deepEqual(cacheFlags(with_({ type: 'local', options: 'src=/c' })), ['--cache-from', 'type=local,src=/c', '--cache-to', 'type=local,src=/c']);
+    assert.deepEqual(cacheFlags(with_({ type: 'registry', options: 'ref=r/acme/app:cache' }), 'r/app-build-cache'), [
+      '--cache-from', 'type=registry,ref=r/acme/app:cache', '--cache-to', 'type=registry,ref=r/acme/app:cache',
+    ]);
+    assert.deepEqual(cacheFlags(local), []);
+  });
+
+  it('creates buildx builders: local with a driver, remote at an endpoint, hybrid as a local node plus an appended remote one', () => {
+    assert.deepEqual(createLocalBuilder('mrsk-local-docker-container', 'docker-container'), ['docker', 'buildx', 'create', '--name', 'mrsk-local-docker-container', '--driver', 'docker-container']);
     assert.deepEqual(createRemoteBuilder('mrsk-remote', 'ssh://builder@10.0.0.9'), [
       'docker', 'buildx', 'create', '--name', 'mrsk-remote', '--driver', 'docker-container', 'ssh://builder@10.0.0.9',
+    ]);
+    assert.deepEqual(createHybridBuilder('h', 'docker-container', ['amd64']), ['docker', 'buildx', 'create', '--name', 'h', '--driver', 'docker-container', '--platform', 'linux/amd64']);
+    assert.deepEqual(createHybridBuilder('h', 'docker-container', ['amd64'], 'unix:///run/docker.sock').at(-1), 'unix:///run/docker.sock');
+    assert.deepEqual(appendToBuilder('h', 'docker-container', ['arm64'], 'ssh://b'), [
+      'docker', 'buildx', 'create', '--append', '--name', 'h', '--driver', 'docker-container', '--platform', 'linux/arm64', 'ssh://b',
+    ]);
+    assert.deepEqual(inspectBuilder('h'), ['docker', 'buildx', 'inspect', 'h']);
+  });
+
+  it('names the keys that need buildx', () => {
+    assert.deepEqual(buildxOnlyKeys(local), []);
+    assert.deepEqual(buildxOnlyKeys({ ...local, driver: 'docker', target: 't' }), []);
+    assert.deepEqual(buildxOnlyKeys({ ...local, ssh: 'default', sbom: false, cache: { type: 'gha' }, driver: 'docker-container' }), [
+      'builder.ssh', 'builder.sbom', 'builder.cache (type gha)', 'builder.driver (docker-container)',
     ]);
   });
 });
