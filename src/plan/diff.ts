@@ -441,7 +441,9 @@ class HostPlanner {
       const otherCause = joinsReplace
         ? this.steps[this.steps.length - 1]!.cause
         : `another running container of role ${role} (version ${other.labels['mrsk.version'] ?? '?'})`;
-      const stop = this.#drainAndStop(other, name, otherAddress, otherSymbol, otherCause, ready ? [ready] : chain);
+      // With nothing new to wait for, a drain still needs a Traefik this plan (re)starts: it is
+      // Traefik that must be seen dropping the old container (a dead one fails the drain).
+      const stop = this.#drainAndStop(other, name, otherAddress, otherSymbol, otherCause, ready ? [ready] : [...chain, ...watchedBy]);
       if (other === displaced?.container) {
         // No use keeping it: its version's name now belongs to the new container, and a retained
         // slot spent on it would push a real rollback version out.
