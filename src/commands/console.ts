@@ -43,7 +43,7 @@ async function dispatch(words: readonly string[], global: GlobalOptions, bind: B
   addGlobalOptions(program);
   // Loaded here, not at the top: the registry imports this module, and a static cycle would
   // leave one of the two uninitialised when this module is the first one loaded.
-  const { commands } = await import('../cli/registry.ts');
+  const commands = await (await import('../cli/registry.ts')).loadCommands();
   for (const register of commands) register(program, capturing);
   const prepare = (command: Command) => {
     for (const sub of command.commands) {

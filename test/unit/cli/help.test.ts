@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { addGlobalOptions, type Bind } from '../../../src/cli/program.ts';
-import { commands } from '../../../src/cli/registry.ts';
+import { loadCommands } from '../../../src/cli/registry.ts';
 import { EXAMPLES, commandPath } from '../../../src/cli/help.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/mrsk.js', import.meta.url));
+const commands = await loadCommands();
 
 function program(): Command {
   const root = new Command('mrsk');
