@@ -18,12 +18,12 @@ function fleet(size: number) {
     roles: ROLES.map((name) => makeRole(name, { hosts, ...(name === 'web' ? {} : { cmd: `bin/${name}` }) })),
     boot: { limit: '10%', wait: 5 },
   });
-  // Specs do not depend on the host: build each once, then stamp per-host ids.
-  const specs = ROLES.flatMap((name) => OLD_VERSIONS.map((version) => containerSpecFor(config, config.roles.find((r) => r.name === name)!, version)));
+  // Specs differ per host only by KAMAL_HOST/MRSK_HOST: build each once per host below.
+  const specsOn = (host: string) => ROLES.flatMap((name) => OLD_VERSIONS.map((version) => containerSpecFor(config, config.roles.find((r) => r.name === name)!, version, host)));
   const traefik = traefikSpecFor(config);
   const snapshotHosts: Record<string, ReachableHost> = {};
   hosts.forEach((host, hostIndex) => {
-    const containers: ObservedContainer[] = specs.map((spec, i) => {
+    const containers: ObservedContainer[] = specsOn(host).map((spec, i) => {
       const newest = spec.version === OLD_VERSIONS.at(-1);
       return {
         id: `${hostIndex.toString(16).padStart(8, '0')}${i.toString(16).padStart(56, '0')}`,

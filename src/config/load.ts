@@ -1,6 +1,7 @@
 // loadConfig: config/deploy.yml (+ config/deploy.<destination>.yml) → the frozen, typed Config.
 // Every problem in the files is collected and thrown at once as a ConfigError (exit 78), each
 // positioned as file:line:col with its key path.
+import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, UsageError, type Diagnostic } from '../errors.ts';
 import type { Config } from './types.ts';
@@ -22,6 +23,22 @@ export interface LoadConfigOptions {
   readonly cwd: string;
   /** Environment for ${VAR} interpolation and secrets (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The running mrsk's version, checked against minimum_version (default: package.json's). */
+  readonly mrskVersion?: string;
+}
+
+/** This mrsk's version (package.json). mrsk numbers its own releases; they do not follow Kamal's. */
+export const MRSK_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Compares dotted versions numerically (1.10 > 1.9); missing parts count as 0. */
+export function compareVersions(a: string, b: string): number {
+  const left = a.split(/[.+-]/).map((part) => Number.parseInt(part, 10) || 0);
+  const right = b.split(/[.+-]/).map((part) => Number.parseInt(part, 10) || 0);
+  for (let i = 0; i < Math.max(left.length, right.length, 3); i++) {
+    const difference = (left[i] ?? 0) - (right[i] ?? 0);
+    if (difference !== 0) return Math.sign(difference);
+  }
+  return 0;
 }
 
 const DESTINATION_NAME = /^[a-z0-9][a-z0-9_.-]*$/;
@@ -71,6 +88,19 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     .map((problem) => diagnosticAt(originOf(sources, problem.path), problem.path, problem.message, problem.atKey));
   const problems = [...interpolationProblems, ...schemaDiagnostics];
   if (problems.length > 0) throw new ConfigError(sortDiagnostics(problems, files));
+
+  // Before secrets are read (their commands may ask a password manager): refusals of the whole run.
+  const settings = merged as Record<string, unknown>;
+  const early: Diagnostic[] = [];
+  const minimum = settings.minimum_version as string | undefined;
+  const running = options.mrskVersion ?? MRSK_VERSION;
+  if (minimum !== undefined && compareVersions(running, minimum) < 0) {
+    early.push(diagnosticAt(originOf(sources, ['minimum_version']), ['minimum_version'], `this config needs mrsk ${minimum} or newer (minimum_version); this is mrsk ${running}. mrsk's version numbers are its own, not Kamal's: upgrade mrsk, or set minimum_version to an mrsk version`));
+  }
+  if (settings.require_destination === true && !options.destination) {
+    early.push(diagnosticAt(originOf(sources, ['require_destination']), ['require_destination'], 'this config requires a destination: run with -d <destination> (config/deploy.<destination>.yml)'));
+  }
+  if (early.length > 0) throw new ConfigError(early);
 
   const { sources: secretSources, problems: secretFileProblems } = await loadSecretSources(root, options.destination, env);
   const semantic: Diagnostic[] = secretFileProblems.map((p) => ({ file: p.file, line: p.line, col: 1, path: '', message: p.message }));

@@ -3,9 +3,10 @@
 // durations in seconds. Problems the schema cannot express (an unknown primary role, a missing
 // secret) are reported through `report`, positioned by the caller.
 import { Secret } from '../secret.ts';
-import type { AccessoryConfig, Config, DockerOptions, EnvSpec, Role, SshConfig } from './types.ts';
+import type { AccessoryConfig, Config, DockerOptions, EnvSpec, HealthcheckConfig, LoggingConfig, Role, SshConfig, TraefikArgValue } from './types.ts';
 import type { KeyPath } from './source.ts';
 import { lookupSecret, missingSecretMessage, type SecretSource } from './secrets.ts';
+import { shellListForm, splitShellWords } from './shell-words.ts';
 
 /** What normalize needs besides the config object. */
 export interface NormalizeContext {
@@ -29,43 +30,74 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     failed = true;
     context.report(path, message, atKey);
   };
+  // Keyed by secret name and the variable that gets it (env.secret's NAME:SECRET_NAME alias).
   const resolved = new Map<string, Secret>();
-  const resolveSecret = (name: string, path: KeyPath): Secret | undefined => {
-    const known = resolved.get(name);
+  const resolveSecret = (name: string, path: KeyPath, as: string = name): Secret | undefined => {
+    const key = as === name ? name : `${as}:${name}`;
+    const known = resolved.get(key);
     if (known) return known;
-    const secret = lookupSecret(name, context.secretSources);
+    const secret = lookupSecret(name, context.secretSources, as);
     if (!secret) report(path, missingSecretMessage(name, context.secretSources));
-    else resolved.set(name, secret);
+    else resolved.set(key, secret);
     return secret;
   };
 
   const baseEnv = normalizeEnv(raw.env, ['env'], resolveSecret);
   const baseLabels = stringMap(raw.labels);
+  const envTags: Record<string, EnvSpec> = {};
+  const rawEnv = (raw.env ?? {}) as Raw;
+  if (isStructuredEnv(rawEnv) && rawEnv.tags !== undefined) {
+    for (const [tag, value] of Object.entries(rawEnv.tags as Raw)) envTags[tag] = normalizeEnv(value, ['env', 'tags', tag], resolveSecret);
+  }
+  const primaryRole = raw.primary_role as string;
+  const baseHealthcheck = healthcheckConfig(raw.healthcheck as Raw);
+  const baseLogging = raw.logging === undefined ? undefined : loggingConfig(raw.logging as Raw);
+  const topStop = raw.stop_timeout ?? raw.stop_wait_time;
+  const allowEmptyRoles = raw.allow_empty_roles === true;
 
   // servers: a list means one role, web.
   const serverEntries: [string, unknown][] = Array.isArray(raw.servers) ? [['web', raw.servers]] : Object.entries(raw.servers as Raw);
-  const roles: Role[] = serverEntries.map(([name, value]) => {
+  const allRoles: Role[] = serverEntries.map(([name, value]) => {
     const path: KeyPath = Array.isArray(raw.servers) ? ['servers'] : ['servers', name];
     const spec: Raw = Array.isArray(value) ? { hosts: value } : (value as Raw);
-    const hosts = spec.hosts as string[];
+    const hostsPath: KeyPath = Array.isArray(value) ? path : [...path, 'hosts'];
+    const hostTags: Record<string, string[]> = {};
+    const hosts = ((spec.hosts ?? []) as unknown[]).map((entry) => {
+      if (typeof entry === 'string') return entry;
+      // `- 10.0.0.1: tag` or `- 10.0.0.1: [a, b]`: a one-key map.
+      const [host, tags] = Object.entries(entry as Raw)[0]!;
+      hostTags[host] = Array.isArray(tags) ? tags.map(String) : [String(tags)];
+      return host;
+    });
     const duplicate = hosts.findIndex((host, index) => hosts.indexOf(host) !== index);
-    if (duplicate >= 0) report([...path, ...(Array.isArray(value) ? [] : ['hosts']), duplicate], `host ${hosts[duplicate]} is listed twice in role ${name}`);
+    if (duplicate >= 0) report([...hostsPath, duplicate], `host ${hosts[duplicate]} is listed twice in role ${name}`);
+    if (hosts.length === 0 && !allowEmptyRoles) report(hostsPath, `role ${name} has no hosts (set allow_empty_roles: true to keep an empty role)`);
     const roleEnv = spec.env === undefined ? undefined : normalizeEnv(spec.env, [...path, 'env'], resolveSecret);
     const traefikSetting = spec.traefik as boolean | { enabled?: boolean; labels?: Raw } | undefined;
-    const enabled = traefikSetting === undefined ? name === 'web' : typeof traefikSetting === 'boolean' ? traefikSetting : (traefikSetting.enabled ?? true);
+    // Kamal's rule: the primary role is the proxied one unless a role says otherwise.
+    const enabled = traefikSetting === undefined ? name === primaryRole : typeof traefikSetting === 'boolean' ? traefikSetting : (traefikSetting.enabled ?? true);
+    const cmd = spec.cmd === undefined ? undefined : commandWords(spec.cmd as string | string[], [...path, 'cmd'], report);
+    const stop = spec.stop_timeout ?? spec.stop_wait_time ?? topStop;
+    const logging = spec.logging === undefined ? baseLogging : mergeLogging(baseLogging, loggingConfig(spec.logging as Raw));
     const role: Role = {
       name,
-      hosts: [...hosts],
-      ...(spec.cmd !== undefined ? { cmd: Array.isArray(spec.cmd) ? [...(spec.cmd as string[])] : (spec.cmd as string) } : {}),
+      hosts,
+      ...(cmd !== undefined ? { cmd } : {}),
       env: roleEnv ? mergeEnv(baseEnv, roleEnv) : baseEnv,
       labels: { ...baseLabels, ...stringMap(spec.labels) },
       options: dockerOptions(spec.options),
       traefik: { enabled, labels: typeof traefikSetting === 'object' ? stringMap(traefikSetting.labels) : {} },
+      ...(Object.keys(hostTags).length > 0 ? { hostTags } : {}),
+      ...(logging !== undefined ? { logging } : {}),
+      ...(stop !== undefined ? { stopTimeout: seconds(stop) } : {}),
+      ...(spec.healthcheck !== undefined ? { healthcheck: healthcheckConfig({ ...(raw.healthcheck as Raw), ...(spec.healthcheck as Raw) }) } : {}),
     };
     return role;
   });
+  // allow_empty_roles: an empty role stays in the file's meaning but runs nowhere.
+  const roles = allRoles.filter((role) => role.hosts.length > 0);
+  if (roles.length === 0 && allRoles.length > 0 && allowEmptyRoles) report(['servers'], 'every role is empty: at least one role needs a host');
 
-  const primaryRole = raw.primary_role as string;
   const primary = roles.find((role) => role.name === primaryRole);
   if (!primary) {
     const message = `primary role "${primaryRole}" is not one of the roles (${roles.map((r) => r.name).join(', ')}); set primary_role`;
@@ -76,6 +108,13 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
   const hosts = [...new Set(orderedRoles.flatMap((role) => role.hosts))];
 
   const registry = raw.registry as Raw | undefined;
+  let username: string | undefined;
+  let usernameSecret: Secret | undefined;
+  if (Array.isArray(registry?.username)) {
+    // Kamal's secret-list form; a user name is not a password, but it stays out of output like one.
+    usernameSecret = resolveSecret(registry.username[0] as string, ['registry', 'username', 0]);
+    username = usernameSecret?.reveal();
+  } else if (registry?.username !== undefined) username = registry.username as string;
   let password: Secret | undefined;
   if (registry?.password !== undefined) {
     if (Array.isArray(registry.password)) password = resolveSecret(registry.password[0] as string, ['registry', 'password', 0]);
@@ -131,10 +170,15 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     };
   });
 
-  if (failed || !primary) return undefined;
-  const healthcheck = raw.healthcheck as Raw;
+  const traefikRaw = raw.traefik as Raw;
+  const traefikEnv = traefikRaw.env === undefined ? undefined : normalizeEnv(traefikRaw.env, ['traefik', 'env'], resolveSecret);
+  // Traefik runs without an env file: a secret there would have to go on its command line.
+  if (traefikEnv && Object.keys(traefikEnv.secret).length > 0) report(['traefik', 'env', 'secret'], 'secrets in traefik.env are not supported by mrsk yet (they would have to be on docker run\'s command line); give Traefik its settings through clear values or traefik.args');
+  const image = resolveImage(raw, registry?.server as string | undefined);
+  if (!image) report([], 'missing required key "image" (it may be left out only with a local registry, registry.server: localhost:PORT, where it is the service name)');
+
+  if (failed || !primary || !image) return undefined;
   const traefik = raw.traefik as Raw;
-  const logging = raw.logging as Raw;
   const boot = raw.boot as Raw;
   const arch = builder.arch as string | string[];
   return {
@@ -142,10 +186,11 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     root: context.root,
     ...(context.destination ? { destination: context.destination } : {}),
     service: raw.service as string,
-    image: raw.image as string,
+    image: image.repository,
+    imageRule: image.rule,
     registry: {
       ...(registry?.server !== undefined ? { server: registry.server as string } : {}),
-      ...(registry?.username !== undefined ? { username: registry.username as string } : {}),
+      ...(username !== undefined ? { username } : {}),
       ...(password ? { password } : {}),
     },
     roles: orderedRoles,
@@ -153,25 +198,21 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     primaryHost: primary.hosts[0]!,
     hosts,
     env: baseEnv,
-    healthcheck: {
-      path: healthcheck.path as string,
-      port: healthcheck.port as number,
-      interval: seconds(healthcheck.interval),
-      timeout: seconds(healthcheck.timeout),
-      maxAttempts: healthcheck.max_attempts as number,
-      ...(healthcheck.cmd !== undefined ? { cmd: healthcheck.cmd as string } : {}),
-    },
+    ...(Object.keys(envTags).length > 0 ? { envTags } : {}),
+    healthcheck: baseHealthcheck,
     traefik: {
       image: traefik.image as string,
-      args: { ...(traefik.args as Record<string, string | number | boolean>) },
+      args: traefikArgValues(traefik.args as Raw),
       labels: stringMap(traefik.labels),
       options: dockerOptions(traefik.options),
-      hostPort: traefik.host_port as number,
-      apiPort: traefik.api_port as number,
+      hostPort: Number(traefik.host_port),
+      apiPort: Number(traefik.api_port),
+      ...(traefikEnv !== undefined ? { env: traefikEnv } : {}),
+      publish: traefik.publish as boolean,
     },
     ssh: {
       user: ssh.user as string,
-      port: ssh.port as number,
+      port: Number(ssh.port),
       ...(ssh.proxy !== undefined ? { proxy: ssh.proxy as string } : {}),
       keys: [...(ssh.keys as string[])],
       strictHostKeyChecking: strict,
@@ -201,11 +242,13 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     },
     volumes: [...(raw.volumes as string[])],
     labels: baseLabels,
-    logging: { ...(logging.driver !== undefined ? { driver: logging.driver as string } : {}), options: stringMap(logging.options) },
+    logging: baseLogging ?? { options: {} },
     retainContainers: raw.retain_containers as number,
     readinessDelay: seconds(raw.readiness_delay),
     deployTimeout: seconds(raw.deploy_timeout),
     drainTimeout: seconds(raw.drain_timeout),
+    ...(topStop !== undefined ? { stopTimeout: seconds(topStop) } : {}),
+    ...(allowEmptyRoles ? { allowEmptyRoles } : {}),
     boot: { ...(boot.limit !== undefined ? { limit: boot.limit as number | string } : {}), wait: seconds(boot.wait) },
     accessories,
     aliases: { ...(raw.aliases as Record<string, string>) },
@@ -213,6 +256,7 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     secrets: [
       ...resolved.values(),
       ...(password && !resolved.has(password.name) ? [password] : []),
+      ...(usernameSecret && !resolved.has(usernameSecret.name) ? [usernameSecret] : []),
       ...keyData.filter((key) => !resolved.has(key.name)),
     ],
   };
@@ -250,19 +294,98 @@ export function seconds(value: unknown): number {
   return Number(match[1]) * factor;
 }
 
-function normalizeEnv(value: unknown, path: KeyPath, resolveSecret: (name: string, path: KeyPath) => Secret | undefined): EnvSpec {
+function isStructuredEnv(raw: Raw): boolean {
+  return 'clear' in raw || 'secret' in raw || 'tags' in raw;
+}
+
+function normalizeEnv(value: unknown, path: KeyPath, resolveSecret: (name: string, path: KeyPath, as?: string) => Secret | undefined): EnvSpec {
   const raw = (value ?? {}) as Raw;
-  const structured = 'clear' in raw || 'secret' in raw;
+  const structured = isStructuredEnv(raw);
   const clear = stringMap(structured ? raw.clear : raw);
   const secret: Record<string, Secret> = {};
   if (structured) {
-    ((raw.secret as string[] | undefined) ?? []).forEach((name, index) => {
-      const resolvedSecret = resolveSecret(name, [...path, 'secret', index]);
+    ((raw.secret as string[] | undefined) ?? []).forEach((entry, index) => {
+      // NAME:SECRET_NAME (Kamal's alias): the container's NAME gets the value of secret SECRET_NAME.
+      const [name, source] = entry.includes(':') ? (entry.split(':') as [string, string]) : [entry, entry];
+      const resolvedSecret = resolveSecret(source, [...path, 'secret', index], name);
       if (resolvedSecret) secret[name] = resolvedSecret;
     });
   }
   return { clear, secret };
 }
+
+/** Merges env specs in order, later over earlier (a role over the top level, host tags over the role). */
+export function mergeEnvs(first: EnvSpec, ...rest: readonly EnvSpec[]): EnvSpec {
+  return rest.reduce((base, over) => mergeEnv(base, over), first);
+}
+
+/** How the image reference was formed: the repository every command uses, and the rule in words. */
+export interface ResolvedImage {
+  readonly repository: string;
+  readonly rule: string;
+}
+
+/**
+ * The image repository by Kamal's rule: registry.server + '/' + image. An image that already
+ * starts with `registry.server/` (how mrsk's first files were written) is used as written, not
+ * prefixed twice; without registry.server the image is used as written (Docker Hub unless it names
+ * a registry); with a local registry (localhost:PORT) the image may be left out and is the service
+ * name, lower-cased. Undefined when the image is missing and the registry is not local.
+ */
+export function resolveImage(raw: Raw, server: string | undefined): ResolvedImage | undefined {
+  const local = server !== undefined && /^localhost(:|$)/.test(server);
+  let image = raw.image as string | undefined;
+  let defaulted = false;
+  if (image === undefined) {
+    if (!local) return undefined;
+    image = String(raw.service).toLowerCase();
+    defaulted = true;
+  }
+  const from = defaulted ? `image (the service name "${image}", as with a local registry)` : `image "${image}"`;
+  if (server === undefined) return { repository: image, rule: `${from} as written: no registry.server` };
+  if (image.startsWith(`${server}/`)) return { repository: image, rule: `${from} as written: it already starts with registry.server "${server}/"` };
+  return { repository: `${server}/${image}`, rule: `registry.server "${server}" + "/" + ${from} (Kamal's rule)` };
+}
+
+/** A cmd as argv: a list as written; a string split into words as sh would, shell syntax refused. */
+function commandWords(cmd: string | string[], path: KeyPath, report: (path: KeyPath, message: string) => void): readonly string[] | undefined {
+  if (Array.isArray(cmd)) return [...cmd];
+  const split = splitShellWords(cmd);
+  if (split.ok) return split.words;
+  report(
+    path,
+    `this cmd needs a shell (${split.reason}): a string cmd runs as argv words without a shell, so the app is PID 1 and gets SIGTERM; to keep the shell, write: cmd: ${shellListForm(cmd)}`,
+  );
+  return undefined;
+}
+
+function healthcheckConfig(raw: Raw): HealthcheckConfig {
+  return {
+    path: raw.path as string,
+    port: Number(raw.port),
+    interval: seconds(raw.interval),
+    timeout: seconds(raw.timeout),
+    maxAttempts: raw.max_attempts as number,
+    ...(raw.cmd !== undefined ? { cmd: raw.cmd as string } : {}),
+  };
+}
+
+function loggingConfig(raw: Raw): LoggingConfig {
+  return { ...(raw.driver !== undefined ? { driver: raw.driver as string } : {}), options: stringMap(raw.options) };
+}
+
+/** A role's logging over the top level: the role's driver wins, options merge key by key (Kamal's merge). */
+function mergeLogging(base: LoggingConfig | undefined, over: LoggingConfig): LoggingConfig {
+  const driver = over.driver ?? base?.driver;
+  return { ...(driver !== undefined ? { driver } : {}), options: { ...(base?.options ?? {}), ...over.options } };
+}
+
+function traefikArgValues(raw: Raw | undefined): Record<string, TraefikArgValue> {
+  const out: Record<string, TraefikArgValue> = {};
+  for (const [key, value] of Object.entries(raw ?? {})) out[key] = Array.isArray(value) ? [...(value as (string | number | boolean)[])] : (value as string | number | boolean);
+  return out;
+}
+
 
 function mergeEnv(base: EnvSpec, over: EnvSpec): EnvSpec {
   // A name moves between clear and secret if the role says so: the role's kind wins.

@@ -150,12 +150,13 @@ export function placeholderProblems(config: Config, sources: readonly Placeholde
   }
   const secretFiles = sources.filter((s) => s.kind === 'secrets');
   for (const name of placeholderSecretNames(config)) {
-    const message = `still "${PLACEHOLDER_SECRET}", the placeholder of \`mrsk init\`: put the real value here (or set ${name} in the environment)`;
+    // A secrets file wins over the environment (Kamal's precedence): the file is the place to fix.
+    const message = `still "${PLACEHOLDER_SECRET}", the placeholder of \`mrsk init\`: put the real value here`;
     // The first file (in precedence order) that sets it with the placeholder value is the one to edit.
     const file = secretFiles.find((source) => parseDotenv(source.text).values.get(name)?.trim().toLowerCase() === PLACEHOLDER_SECRET);
     const line = file ? secretLine(file.text, name) : undefined;
     if (file && line !== undefined) problems.push({ file: file.file, line, col: 1, path: name, message });
-    else problems.push({ file: '', path: '', message: `${name} is set to "${PLACEHOLDER_SECRET}" in the environment, the placeholder of \`mrsk init\`: set the real value` });
+    else problems.push({ file: '', path: '', message: `${name} is set to "${PLACEHOLDER_SECRET}" (in the environment or a Kamal secrets file), the placeholder of \`mrsk init\`: set the real value` });
   }
   // In the order a person edits: file by file (as given), top to bottom.
   const files = [config.file, ...sources.map((s) => s.file)];

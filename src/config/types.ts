@@ -13,21 +13,39 @@ export interface EnvSpec {
 export type DockerOptions = Readonly<Record<string, string | number | boolean | readonly string[]>>;
 
 export interface RoleTraefik {
-  /** Whether containers of this role are routed by Traefik (default: only the `web` role). */
+  /** Whether containers of this role are routed by Traefik (default: only the primary role, Kamal's rule). */
   readonly enabled: boolean;
   /** Extra traefik.* labels from config, merged over the generated ones. */
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** Docker logging of a container: `--log-driver` and `--log-opt` values. */
+export interface LoggingConfig {
+  readonly driver?: string;
+  readonly options: Readonly<Record<string, string>>;
+}
+
 export interface Role {
   readonly name: string;
   readonly hosts: readonly string[];
-  /** Command override; undefined keeps the image's CMD. Strings are run by the image's shell form. */
+  /**
+   * Command override as argv; undefined keeps the image's CMD. The loader splits a string cmd into
+   * words as a POSIX shell would (src/config/shell-words.ts); a string given here directly is split
+   * the same way by desired().
+   */
   readonly cmd?: string | readonly string[];
   readonly env: EnvSpec;
   readonly labels: Readonly<Record<string, string>>;
   readonly options: DockerOptions;
   readonly traefik: RoleTraefik;
+  /** Tags of this role's tagged hosts (`- 10.0.0.1: [a, b]`): host → tags, selecting env.tags. */
+  readonly hostTags?: Readonly<Record<string, readonly string[]>>;
+  /** This role's logging with the top level merged under it; undefined: the top-level logging. */
+  readonly logging?: LoggingConfig;
+  /** Seconds docker stop waits for this role's containers (stop_timeout); undefined: drain_timeout. */
+  readonly stopTimeout?: number;
+  /** Kamal 1's per-role healthcheck merged over the top level; undefined: the top-level one. */
+  readonly healthcheck?: HealthcheckConfig;
 }
 
 export interface HealthcheckConfig {
@@ -42,14 +60,21 @@ export interface HealthcheckConfig {
 
 export interface TraefikConfig {
   readonly image: string; // default traefik:v3.6
-  /** Extra CLI args as key → value (`true` means a bare flag): { 'accesslog': true, 'log.level': 'DEBUG' }. */
-  readonly args: Readonly<Record<string, string | number | boolean>>;
+  /** Extra CLI args as key → value (`true` means a bare flag, a list repeats the flag): { 'accesslog': true, 'log.level': 'DEBUG' }. */
+  readonly args: Readonly<Record<string, TraefikArgValue>>;
+  /** Environment of the Traefik container (traefik.env). */
+  readonly env?: EnvSpec;
+  /** Whether Traefik's HTTP port is published on the host (traefik.publish, default true). */
+  readonly publish?: boolean;
   readonly labels: Readonly<Record<string, string>>;
   readonly options: DockerOptions;
   readonly hostPort: number; // default 80
   /** Host port for Traefik's API, published on 127.0.0.1 only (default 8080). */
   readonly apiPort: number;
 }
+
+/** One value of traefik.args. */
+export type TraefikArgValue = string | number | boolean | readonly (string | number | boolean)[];
 
 export interface SshConfig {
   readonly user: string; // default root
@@ -120,8 +145,13 @@ export interface Config {
   readonly root: string;
   readonly destination?: string;
   readonly service: string;
-  /** Image repository without tag, e.g. `registry.example.com/acme/app`. */
+  /**
+   * The one resolved image repository (without tag) that build, push, pull, plan, prune, rollback
+   * and drift use: registry.server + '/' + image (Kamal's rule), e.g. `registry.example.com/acme/app`.
+   */
   readonly image: string;
+  /** Which rule gave `image` (shown by `mrsk config`): see resolveImage in src/config/normalize.ts. */
+  readonly imageRule?: string;
   readonly registry: RegistryConfig;
   /** Roles in config order, the primary role first. */
   readonly roles: readonly Role[];
@@ -132,17 +162,24 @@ export interface Config {
   readonly hosts: readonly string[];
   /** Base env (roles already have theirs merged over it). */
   readonly env: EnvSpec;
+  /** env.tags: env per host tag, merged over a role's env on the hosts with that tag (in the host's tag order). */
+  readonly envTags?: Readonly<Record<string, EnvSpec>>;
   readonly healthcheck: HealthcheckConfig;
   readonly traefik: TraefikConfig;
   readonly ssh: SshConfig;
   readonly builder: BuilderConfig;
   readonly volumes: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
-  readonly logging: { readonly driver?: string; readonly options: Readonly<Record<string, string>> };
+  /** Top-level logging as written (roles carry their merged logging); none at all means Kamal's max-size=10m. */
+  readonly logging: LoggingConfig;
   readonly retainContainers: number; // default 5
   readonly readinessDelay: number; // seconds, default 7
   readonly deployTimeout: number; // seconds, default 30
   readonly drainTimeout: number; // seconds, default 30
+  /** Top-level stop_timeout (or Kamal 1's stop_wait_time), seconds; undefined: drain_timeout. */
+  readonly stopTimeout?: number;
+  /** allow_empty_roles: roles without hosts are kept (and skipped) instead of refused. */
+  readonly allowEmptyRoles?: boolean;
   /** Rolling batches: limit = hosts per batch (number, or percentage string like "25%"), wait seconds between. */
   readonly boot: { readonly limit?: number | string; readonly wait: number };
   readonly accessories: readonly AccessoryConfig[];

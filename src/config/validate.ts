@@ -122,14 +122,13 @@ function describe(error: ErrorObject, path: KeyPath): SchemaProblem {
 // Top-level Kamal settings mrsk does not have, with what to do instead.
 const KAMAL_ONLY_KEYS: Record<string, string> = {
   proxy: 'this is Kamal 2\'s kamal-proxy; mrsk routes with Traefik: use "traefik" and servers.<role>.traefik',
-  stop_timeout: 'use "drain_timeout"',
-  secrets_path: 'mrsk reads secrets from .mrsk/secrets and .mrsk/secrets.<destination>',
+  secrets_path: 'mrsk reads .mrsk/secrets[.<destination>], .kamal/secrets[.<destination>], .kamal/secrets-common and Kamal 1\'s .env[.<destination>] at fixed paths; move the file to one of them',
   asset_path: 'asset bridging is not supported by mrsk',
   hooks_path: 'hooks are not supported by mrsk',
-  require_destination: 'not supported by mrsk',
-  allow_empty_roles: 'not supported by mrsk: every role needs hosts',
-  run_directory: 'not supported by mrsk',
-  sshkit: 'use "ssh" (max_concurrent, connect_timeout, command_timeout)',
+  run_directory: 'mrsk keeps its host files under ~/.mrsk/<service>; there is no setting for it (Kamal ignores this key too)',
+  sshkit: 'mrsk does not use SSHKit; the nearest settings are under "ssh" (max_concurrent, connect_timeout, command_timeout, keepalive_interval)',
+  output: 'mrsk has no output loggers; use --json for machine-readable events, and the audit log on each host (mrsk audit)',
+  error_pages_path: 'error pages are a kamal-proxy feature; mrsk has none (Traefik returns its own)',
 };
 
 const TYPE_WORDS: Record<string, string> = {

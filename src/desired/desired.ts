@@ -1,15 +1,22 @@
 // Config + version → Desired: what every host must run. Pure and deterministic: the same config
 // and version always give byte-identical specs and hashes.
 //
-// Decisions (see README.md, "Plans"):
-// - A string `cmd` runs as `sh -c <cmd>` (the image's shell form, as config/types.ts says), so
-//   quoting inside it means what it meant under Kamal's remote shell; a list runs as exact argv.
+// Decisions (Kamal's documentation is the reference for each key's meaning):
+// - A string `cmd` is split into argv words as a POSIX shell would (the loader refuses shell
+//   syntax), so the app is PID 1 and gets docker stop's SIGTERM; a list runs as exact argv.
+// - Labels merge as Kamal's do: service/role/destination, then the generated Traefik labels, then
+//   the user's labels (top level, role, role traefik.labels) key by key; mrsk.* ownership last.
+// - Without any logging config a container gets --log-opt max-size=10m (Kamal's default).
+// - Every container gets KAMAL_CONTAINER_NAME, KAMAL_VERSION, KAMAL_HOST (and KAMAL_DESTINATION
+//   with a destination), and the same as MRSK_*: the spec is per host, deterministic for a host.
 // - Only proxied roles get a Docker healthcheck: the configured check is written for the web
 //   process; other roles (job workers) are judged by staying up for readiness_delay.
 // - The cord mount is not in `volumes`: cordDir is home-relative and the executor mounts the
 //   resolved folder at /run/mrsk/cord.
 import { hostPaths } from './paths.ts';
-import type { Config, Role } from '../config/types.ts';
+import type { Config, EnvSpec, HealthcheckConfig, LoggingConfig, Role, TraefikArgValue } from '../config/types.ts';
+import { splitShellWords } from '../config/shell-words.ts';
+import { InternalError } from '../errors.ts';
 import { shq } from '../ssh/quote.ts';
 import { expandDockerOptions, expandTraefikArgs } from './options.ts';
 import { finishContainerSpec, finishTraefikSpec } from './spec-hash.ts';
@@ -22,10 +29,13 @@ export const CORD_MOUNT = '/run/mrsk/cord';
 /** The one Traefik container per host (shared by every service on it). */
 export const TRAEFIK_CONTAINER = 'traefik';
 
-/** `<service>-<role>[-<dest>]`: the Traefik router and service name, stable across versions. */
+/** `<service>-<role>[-<dest>]`, lower-cased as Kamal names containers: the Traefik router and service name, stable across versions. */
 export function roleKey(service: string, role: string, destination?: string): string {
-  return destination ? `${service}-${role}-${destination}` : `${service}-${role}`;
+  return (destination ? `${service}-${role}-${destination}` : `${service}-${role}`).toLowerCase();
 }
+
+/** Kamal's default log rotation, used when neither the top level nor the role says anything about logging. */
+export const DEFAULT_LOGGING: LoggingConfig = { options: { 'max-size': '10m' } };
 
 /** `<service>-<role>[-<dest>]-<version>`. */
 export function containerName(service: string, role: string, version: string, destination?: string): string {
@@ -61,15 +71,14 @@ export function traefikLabels(config: Config, role: Role): Record<string, string
     [`${prefix}.entrypoints`]: 'web',
     [`${prefix}.service`]: router,
     [`${prefix}.middlewares`]: `${router}-retry@docker`,
-    [`traefik.http.services.${router}.loadbalancer.server.port`]: String(config.healthcheck.port),
+    [`traefik.http.services.${router}.loadbalancer.server.port`]: String((role.healthcheck ?? config.healthcheck).port),
     [`traefik.http.middlewares.${router}-retry.retry.attempts`]: '5',
     [`traefik.http.middlewares.${router}-retry.retry.initialinterval`]: '500ms',
-    ...role.traefik.labels,
   };
 }
 
-function healthcheckFor(config: Config): HealthcheckSpec {
-  const { path, port, interval, timeout, maxAttempts, cmd } = config.healthcheck;
+function healthcheckFor(config: Config, healthcheck: HealthcheckConfig): HealthcheckSpec {
+  const { path, port, interval, timeout, maxAttempts, cmd } = healthcheck;
   const url = shq(`http://127.0.0.1:${port}${path}`);
   // wget is in busybox/alpine images, curl in most others: accept either.
   const check = cmd ?? `wget -q -O /dev/null ${url} || curl -fsS -o /dev/null ${url}`;
@@ -84,25 +93,64 @@ function healthcheckFor(config: Config): HealthcheckSpec {
 
 function commandFor(cmd: Role['cmd']): readonly string[] | undefined {
   if (cmd === undefined) return undefined;
-  return typeof cmd === 'string' ? ['sh', '-c', cmd] : [...cmd];
+  if (typeof cmd !== 'string') return [...cmd];
+  // The loader already split strings; a Config built in code gets the same rule.
+  const split = splitShellWords(cmd);
+  if (!split.ok) throw new InternalError(`cmd ${JSON.stringify(cmd)} needs a shell (${split.reason})`);
+  return split.words;
 }
 
-/** The spec of one role's container at a version. */
-export function containerSpecFor(config: Config, role: Role, version: string): ContainerSpec {
+/** The env of a role on one host: the role's env, then env.tags of the host's tags in the host's order (Kamal's merge). */
+export function roleEnvOn(config: Config, role: Role, host: string): EnvSpec {
+  const tags = role.hostTags?.[host] ?? [];
+  let env = role.env;
+  for (const tag of tags) {
+    const tagged = config.envTags?.[tag];
+    if (!tagged) continue;
+    const clear: Record<string, string> = { ...env.clear };
+    const secret = { ...env.secret };
+    for (const key of Object.keys(tagged.secret)) delete clear[key];
+    for (const key of Object.keys(tagged.clear)) delete secret[key];
+    env = { clear: { ...clear, ...tagged.clear }, secret: { ...secret, ...tagged.secret } };
+  }
+  return env;
+}
+
+/** The container's logging: the role's (merged over the top level), else the top level, else max-size=10m. */
+export function loggingFor(config: Config, role: Role): LoggingConfig {
+  const logging = role.logging ?? config.logging;
+  return logging.driver === undefined && Object.keys(logging.options).length === 0 ? DEFAULT_LOGGING : logging;
+}
+
+/** The spec of one role's container at a version on one host. */
+export function containerSpecFor(config: Config, role: Role, version: string, host: string): ContainerSpec {
   const { service, destination } = config;
   const name = containerName(service, role.name, version, destination);
   const proxied = role.traefik.enabled;
   const ownership: Record<string, string> = { 'mrsk.service': service, 'mrsk.role': role.name };
   if (destination) ownership['mrsk.destination'] = destination;
   ownership['mrsk.version'] = version;
-  // Ownership labels are applied again last so a user label can never disown a container.
+  // Kamal's own labels, so Kamal's tools (and a Kamal user's docker ps filters) recognise the container.
+  const kamal: Record<string, string> = { service, role: role.name, ...(destination ? { destination } : {}) };
+  // Kamal's order: its labels, the generated Traefik labels, then the user's labels key by key;
+  // mrsk's ownership labels come again last so a user label can never disown a container.
   const labels = {
     ...ownership,
+    ...kamal,
+    ...(proxied ? traefikLabels(config, role) : {}),
     ...config.labels,
     ...role.labels,
-    ...(proxied ? traefikLabels(config, role) : {}),
+    ...(proxied ? role.traefik.labels : {}),
     ...ownership,
   };
+  const env = roleEnvOn(config, role, host);
+  // What Kamal gives every container, under both names; these win over a user value of the same name.
+  const identity: Record<string, string> = { CONTAINER_NAME: name, VERSION: version, HOST: host, ...(destination ? { DESTINATION: destination } : {}) };
+  const runtimeEnv: Record<string, string> = {};
+  for (const prefix of ['KAMAL_', 'MRSK_']) for (const [key, value] of Object.entries(identity)) runtimeEnv[`${prefix}${key}`] = value;
+  const secretEnv = { ...env.secret };
+  for (const key of Object.keys(runtimeEnv)) delete secretEnv[key];
+  const logging = loggingFor(config, role);
   const spec = finishContainerSpec({
     name,
     service,
@@ -111,23 +159,25 @@ export function containerSpecFor(config: Config, role: Role, version: string): C
     version,
     image: `${config.image}:${version}`,
     ...(role.cmd !== undefined ? { cmd: commandFor(role.cmd) } : {}),
-    env: { ...role.env.clear },
-    secretEnv: { ...role.env.secret },
+    env: { ...env.clear, ...runtimeEnv },
+    secretEnv,
     volumes: [...config.volumes],
     labels,
-    ...(proxied ? { healthcheck: healthcheckFor(config) } : {}),
-    logging: { ...(config.logging.driver ? { driver: config.logging.driver } : {}), options: { ...config.logging.options } },
+    ...(proxied ? { healthcheck: healthcheckFor(config, role.healthcheck ?? config.healthcheck) } : {}),
+    logging: { ...(logging.driver ? { driver: logging.driver } : {}), options: { ...logging.options } },
     options: expandDockerOptions(role.options),
     network: MRSK_NETWORK,
     proxied,
     ...(proxied ? { traefikService: roleKey(service, role.name, destination) } : {}),
   });
-  return proxied ? { ...spec, cordDir: cordDirFor(service, name, destination, spec.specHash) } : spec;
+  const stopTimeout = role.stopTimeout ?? config.stopTimeout;
+  const finished = stopTimeout !== undefined ? { ...spec, stopTimeout } : spec;
+  return proxied ? { ...finished, cordDir: cordDirFor(service, name, destination, spec.specHash) } : finished;
 }
 
 /** mrsk's Traefik flags (Docker provider on the mrsk network, API for the cutover), config args merged over by key. */
-export function traefikArgs(configArgs: Readonly<Record<string, string | number | boolean>>): string[] {
-  const args: Record<string, string | number | boolean> = {
+export function traefikArgs(configArgs: Readonly<Record<string, TraefikArgValue>>): string[] {
+  const args: Record<string, TraefikArgValue> = {
     'providers.docker': 'true',
     'providers.docker.exposedByDefault': 'false',
     'providers.docker.network': MRSK_NETWORK,
@@ -151,9 +201,11 @@ export function traefikSpecFor(config: Config): TraefikSpec {
     image: traefik.image,
     args: traefikArgs(traefik.args),
     // The API (insecure mode) is published on loopback only: the executor polls it over SSH.
-    ports: [`${traefik.hostPort}:80`, `127.0.0.1:${traefik.apiPort}:8080`],
+    // traefik.publish: false keeps HTTP on the mrsk network only (something else fronts it).
+    ports: [...(traefik.publish === false ? [] : [`${traefik.hostPort}:80`]), `127.0.0.1:${traefik.apiPort}:8080`],
     volumes: ['/var/run/docker.sock:/var/run/docker.sock'],
     labels: { ...traefik.labels, 'mrsk.traefik': 'true' },
+    ...(traefik.env && Object.keys(traefik.env.clear).length > 0 ? { env: { ...traefik.env.clear } } : {}),
     options: expandDockerOptions(traefik.options),
     network: MRSK_NETWORK,
     apiPort: traefik.apiPort,
@@ -174,7 +226,7 @@ export function desired(config: Config, version: string): Desired {
   const primaryFirst = [...config.roles].sort(
     (a, b) => Number(b.name === config.primaryRole) - Number(a.name === config.primaryRole),
   );
-  const specs = new Map(primaryFirst.map((role) => [role.name, containerSpecFor(config, role, version)]));
+
   const anyProxied = primaryFirst.some((role) => role.traefik.enabled);
   const traefik = anyProxied ? traefikSpecFor(config) : undefined;
 
@@ -183,7 +235,7 @@ export function desired(config: Config, version: string): Desired {
   const roleHosts = new Map(primaryFirst.map((role) => [role.name, new Set(role.hosts)]));
   for (const host of config.hosts) {
     const roles = primaryFirst.filter((role) => roleHosts.get(role.name)!.has(host));
-    const containers = roles.map((role) => specs.get(role.name)!);
+    const containers = roles.map((role) => containerSpecFor(config, role, version, host));
     const needsTraefik = roles.some((role) => role.traefik.enabled);
     hosts[host] = {
       host,

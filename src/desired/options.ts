@@ -1,5 +1,5 @@
 // `options:` maps from config → docker run argv. Pure; the docker builders append the result as is.
-import type { DockerOptions } from '../config/types.ts';
+import type { DockerOptions, TraefikArgValue } from '../config/types.ts';
 
 /**
  * Expands an options map to argv in config order: `{ memory: '1g', 'add-host': ['a:1', 'b:2'], init: true }`
@@ -18,12 +18,14 @@ export function expandDockerOptions(options: DockerOptions): string[] {
 }
 
 /**
- * Expands Traefik's `args:` map to `--key=value` flags (`true` → bare `--key`, `false` → `--key=false`),
- * because Traefik's CLI parser only reads the `=` form reliably for booleans.
+ * Expands Traefik's `args:` map to `--key=value` flags (`true` → bare `--key`, `false` → `--key=false`,
+ * a list → the flag once per item, as Kamal's args lists), because Traefik's CLI parser only reads
+ * the `=` form reliably for booleans.
  */
-export function expandTraefikArgs(args: Readonly<Record<string, string | number | boolean>>): string[] {
-  return Object.entries(args).map(([key, value]) => {
+export function expandTraefikArgs(args: Readonly<Record<string, TraefikArgValue>>): string[] {
+  return Object.entries(args).flatMap(([key, value]) => {
     const flag = key.startsWith('--') ? key : `--${key}`;
-    return value === true ? flag : `${flag}=${String(value)}`;
+    const one = (item: string | number | boolean) => (item === true ? flag : `${flag}=${String(item)}`);
+    return Array.isArray(value) ? value.map(one) : [one(value as string | number | boolean)];
   });
 }

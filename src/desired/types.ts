@@ -37,6 +37,8 @@ export interface ContainerSpec {
   readonly traefikService?: string;
   /** Host folder holding this container's drain file ("cord"), bind-mounted into it. */
   readonly cordDir?: string;
+  /** Seconds docker stop waits before SIGKILL (stop_timeout / stop_wait_time); undefined: drain_timeout. Not hashed. */
+  readonly stopTimeout?: number;
   readonly specHash: string; // v1:<sha256>
 }
 
@@ -48,6 +50,8 @@ export interface TraefikSpec {
   readonly ports: readonly string[]; // -p values
   readonly volumes: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  /** traefik.env clear values (--env). */
+  readonly env?: Readonly<Record<string, string>>;
   readonly options: readonly string[];
   readonly network: string;
   /** Port on 127.0.0.1 of the host where the API answers. */

@@ -14,6 +14,7 @@ export function runTraefik(spec: TraefikSpec): Argv {
     'docker', 'run', '-d', '--name', spec.name, '--network', spec.network, '--restart', 'unless-stopped',
     ...repeatFlag('-p', spec.ports),
     ...repeatFlag('-v', spec.volumes),
+    ...keyValueFlags('--env', spec.env ?? {}),
     ...keyValueFlags('--label', spec.labels),
     ...spec.options,
     spec.image,

@@ -251,6 +251,12 @@ class HostPlanner {
     });
   }
 
+  /** Seconds docker stop waits for a container of this role: its stop_timeout, else drain_timeout. */
+  #stopTimeoutOf(container: ObservedContainer): number {
+    const role = container.labels['mrsk.role'];
+    return this.#wanted?.containers.find((spec) => spec.role === role)?.stopTimeout ?? this.#desired.drainTimeout;
+  }
+
   /** Drains (when Traefik routes to it) and stops a container; `name` is what it is called by then. */
   #drainAndStop(
     container: ObservedContainer,
@@ -291,7 +297,7 @@ class HostPlanner {
       cause,
       dependsOn: previous,
       precondition,
-      action: { kind: 'container-stop', containerId: container.id, name, timeout: this.#desired.drainTimeout },
+      action: { kind: 'container-stop', containerId: container.id, name, timeout: this.#stopTimeoutOf(container) },
     });
     this.#stopped.set(container.id, { step: stop, address, symbol });
     return stop;

@@ -67,7 +67,7 @@ test('mrsk plan and mrsk deploy on a fresh init: exit 78, every placeholder name
     `error: ${await where(dir, 'config/deploy.yml', 'image:', 'my-user/my-app')} image: my-user/my-app: my-user is a placeholder: use your registry account or organisation (e.g. ghcr.io/acme/app)`,
     `error: ${await where(dir, 'config/deploy.yml', '- 192.0.2.1', '192.0.2.1')} servers.web[0]: 192.0.2.1 is a documentation address (RFC 5737), never a real server: put your server's address or host name here`,
     `error: ${await where(dir, 'config/deploy.yml', 'username:', 'my-user')} registry.username: my-user is a placeholder: put your registry user name here`,
-    `error: ${await where(dir, '.mrsk/secrets', 'MRSK_REGISTRY_PASSWORD=', 'MRSK_REGISTRY_PASSWORD')} MRSK_REGISTRY_PASSWORD: still "change-me", the placeholder of \`mrsk init\`: put the real value here (or set MRSK_REGISTRY_PASSWORD in the environment)`,
+    `error: ${await where(dir, '.mrsk/secrets', 'MRSK_REGISTRY_PASSWORD=', 'MRSK_REGISTRY_PASSWORD')} MRSK_REGISTRY_PASSWORD: still "change-me", the placeholder of \`mrsk init\`: put the real value here`,
     '',
   ].join('\n');
   for (const args of [['plan'], ['deploy'], ['deploy', '--skip-push', '--version', 'v1']]) {

@@ -24,7 +24,8 @@ test('every valid fixture project is covered by a test below', () => {
 test('MRSK README, plain list: every host is in role web behind Traefik, env is clear, registry from ERB ENV forms', async () => {
   const config = await load('mrsk-readme-plain', { REGISTRY_USERNAME: 'hey-user', REGISTRY_PASSWORD: 'hey-pass' });
   assert.equal(config.service, 'hey');
-  assert.equal(config.image, '37s/hey');
+  // Kamal's rule: registry.server + '/' + image
+  assert.equal(config.image, 'registry.digitalocean.com/37s/hey');
   assert.deepEqual(roleSummary(config), ['web: 164.90.145.60 164.92.105.119 (traefik)']);
   assert.equal(config.primaryHost, '164.90.145.60');
   assert.deepEqual(config.env.clear, { DATABASE_URL: 'mysql2://db1/hey_production/', REDIS_URL: 'redis://redis1:6379/1' });
@@ -36,7 +37,7 @@ test('MRSK README, plain list: every host is in role web behind Traefik, env is 
 test('MRSK README, roles: job runs bin/jobs and is not proxied; web is primary', async () => {
   const config = await load('mrsk-readme-roles', { MRSK_REGISTRY_PASSWORD: 'from-env' });
   assert.deepEqual(roleSummary(config), ['web: 164.90.145.60 164.92.105.119 (traefik)', 'job: 164.90.145.61 164.92.105.120']);
-  assert.equal(config.roles[1]!.cmd, 'bin/jobs');
+  assert.deepEqual(config.roles[1]!.cmd, ['bin/jobs'], 'a string cmd is argv words');
   assert.equal(config.roles[0]!.cmd, undefined);
   assert.deepEqual(config.hosts, ['164.90.145.60', '164.92.105.119', '164.90.145.61', '164.92.105.120']);
   assert.equal(config.registry.password?.name, 'MRSK_REGISTRY_PASSWORD');
@@ -65,7 +66,7 @@ test('destinations: no destination, staging and production each merge their file
     'worker: worker1.internal.example.com',
   ]);
   assert.deepEqual(production.boot, { limit: 2, wait: 10 });
-  assert.equal(production.roles[1]!.cmd, 'bundle exec sidekiq');
+  assert.deepEqual(production.roles[1]!.cmd, ['bundle', 'exec', 'sidekiq']);
 });
 
 test('per-role env: role values merge over the top-level env, secrets included', async () => {
@@ -83,11 +84,11 @@ test('per-role env: role values merge over the top-level env, secrets included',
   assert.deepEqual(config.hosts, ['10.0.0.11', '10.0.0.12', '10.0.0.21']);
 });
 
-test('secrets: registry, env and builder secrets come from .mrsk/secrets; the environment overrides the file', async () => {
+test('secrets: registry, env and builder secrets come from .mrsk/secrets; the file wins over the environment (Kamal)', async () => {
   const config = await load('secrets', { STRIPE_API_KEY: 'sk_from_env' });
   assert.equal(config.registry.password?.reveal(), 'ghp_from_file');
   assert.equal(config.env.secret.SECRET_KEY_BASE?.reveal(), 'line one\nline two');
-  assert.equal(config.env.secret.STRIPE_API_KEY?.reveal(), 'sk_from_env');
+  assert.equal(config.env.secret.STRIPE_API_KEY?.reveal(), 'sk_test_123');
   assert.equal(config.builder.secrets.NPM_TOKEN?.reveal(), 'npm_$literal');
   assert.deepEqual(config.secrets.map((secret) => secret.name).sort(), ['GHCR_TOKEN', 'NPM_TOKEN', 'SECRET_KEY_BASE', 'STRIPE_API_KEY']);
 });
@@ -142,6 +143,7 @@ test('traefik: args, labels, options and ports; admin opts in, job stays out', a
     options: { memory: '256m', publish: ['443:443'] },
     hostPort: 8000,
     apiPort: 9090,
+    publish: true,
   });
 });
 

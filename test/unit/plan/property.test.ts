@@ -57,7 +57,7 @@ function randomHost(random: Random, host: string, config: Config): ReachableHost
   for (const role of superset.roles) {
     for (const version of random.subset(VERSIONS, 0.45)) {
       const source = random.chance(0.3) ? variantOf(superset, random) : superset;
-      const spec = containerSpecFor(source, source.roles.find((r) => r.name === role.name)!, version);
+      const spec = containerSpecFor(source, source.roles.find((r) => r.name === role.name)!, version, host);
       minute += random.int(1, 30);
       const state = random.pick(STATES);
       const container = observedFromSpec(spec, { state, exitCode: state === 'exited' ? random.pick([0, 1, 137]) : 0, createdAt: new Date(Date.parse(TAKEN_AT) - 86_400_000 + minute * 60_000).toISOString(), host });
