@@ -66,7 +66,8 @@ export function optionPointer(command: OptionsOf, flag: string): string | undefi
     case '-H':
     case '--skip-hooks':
     case '--skip_hooks':
-      return `${unknown} (Kamal's): mrsk runs no hooks, so there are none to skip`;
+      if (command.longs.includes('--skip-hooks')) return `${unknown}: did you mean --skip-hooks?`;
+      return `${unknown} (Kamal's): ${here} runs no hooks; deploy, redeploy, setup and traefik reboot run them and take -H/--skip-hooks`;
     case '--version':
       if (command.path === 'app exec') {
         return `${unknown}: app exec runs the deployed version (a new container, or the running one with --reuse); \`mrsk app version\` shows what runs where, and \`mrsk rollback\` or \`mrsk deploy --version\` changes it first`;

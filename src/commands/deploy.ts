@@ -16,6 +16,7 @@ import { converge, hostsToChange, type ConvergeResult } from './converge.ts';
 import { checkBuilder, loginHint, loginOnHosts, type Builder } from './preflight.ts';
 import { buildImage } from '../build/run.ts';
 import { localArch, planBuild } from '../build/plan.ts';
+import { commandHooks } from '../hooks/run.ts';
 
 export { loginOnHosts } from './preflight.ts';
 
@@ -25,6 +26,7 @@ interface DeployOptions {
   version?: string;
   lockWait?: string;
   force?: boolean;
+  skipHooks?: boolean;
 }
 
 export async function loginLocally(ctx: CommandContext, config: Config, env: NodeJS.ProcessEnv, exec: LocalExec = runLocalRaw, signal?: AbortSignal): Promise<void> {
@@ -92,6 +94,8 @@ export interface DeployRequest {
   readonly skipUnreachable?: boolean;
   /** Run after the builder check and before the hosts are probed (setup: check or install Docker). */
   readonly prepareHosts?: () => Promise<void>;
+  /** --skip-hooks: run none of the hooks (pre-connect, pre-build, pre-deploy, post-deploy). */
+  readonly skipHooks?: boolean;
 }
 
 /** How a deploy runs local commands and reads the hosts; fakes in tests. */
@@ -114,10 +118,17 @@ const realDeps: DeployDeps = { exec: runLocalRaw, probe };
  * The first probe is the one converge starts from (it is not repeated).
  */
 export async function deployTo(ctx: CommandContext, session: Session, request: DeployRequest, deps: DeployDeps = realDeps): Promise<ConvergeResult> {
+  const started = Date.now();
+  const hook = commandHooks(session.config, { out: ctx.out, signal: ctx.signal, skip: request.skipHooks }, {
+    command: request.mode, version: request.version, hosts: session.hosts, ...(ctx.global.roles ? { role: session.roles.join(',') } : {}),
+  });
+  // hooks run on this machine; a failing pre-hook stops the deploy before anything changes
+  await hook('pre-connect');
   const builder = request.skipPush ? undefined : await checkBuilder(session.config, { exec: deps.exec, signal: ctx.signal });
   await request.prepareHosts?.();
   const first = await deps.probe(session);
   const { usable: hosts, missed } = hostsToChange(ctx, session, first, { skipUnreachable: request.skipUnreachable });
+  if (builder) await hook('pre-build', { hosts });
 
   const stopBuild = new AbortController();
   const onInterrupt = () => stopBuild.abort();
@@ -141,13 +152,17 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
       forceLock: request.force,
       firstProbe: first,
       missedHosts: missed,
-      whenLocked: () => building,
+      whenLocked: async () => {
+        await building;
+        await hook('pre-deploy', { hosts });
+      },
       // redeploy skips first-time work: Traefik is expected to run already
       keepStep: request.mode === 'redeploy' ? (step) => step.action.kind !== 'traefik-run' : undefined,
     }, { probe: deps.probe });
   })();
   try {
     const [result] = await Promise.all([converging, building]);
+    if (unexpectedlyBlocked(result) === 0) await hook('post-deploy', { hosts, runtime: (Date.now() - started) / 1000 });
     return result;
   } catch (error) {
     // the first failure wins: stop the build, and let the lock be released before the session closes
@@ -174,6 +189,7 @@ async function deploy(ctx: CommandContext, options: DeployOptions, mode: 'deploy
       lockWait: options.lockWait ? Number(options.lockWait) : undefined,
       force: options.force,
       skipUnreachable: options.skipUnreachable,
+      skipHooks: options.skipHooks,
     });
     ctx.out.info(`${mode === 'deploy' ? 'Deployed' : 'Redeployed'} ${session.config.service} ${shortVersion(version)} to ${deployedSummary(result, started)}`);
     return unexpectedlyBlocked(result) > 0 ? 1 : 0;
@@ -217,6 +233,7 @@ export const register: RegisterCommand = (program, bind) => {
       .option('--lock-wait <seconds>', 'wait this long for a held deploy lock')
       .option('--force', 'take over a deploy lock whose lease ran out')
       .option('--skip-unreachable', 'deploy the hosts that can be used and record the others as behind (default: any such host stops the deploy)')
+      .option('-H, --skip-hooks', 'run none of the hooks (.kamal/hooks or .mrsk/hooks: pre-connect, pre-build, pre-deploy, post-deploy)')
       .action(bind<DeployOptions>((ctx, options) => deploy(ctx, options, mode)));
   }
 };

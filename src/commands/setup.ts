@@ -5,6 +5,7 @@ import type { CommandContext } from '../cli/context.ts';
 import { HostError } from '../errors.ts';
 import { tryRun } from '../apply/remote.ts';
 import { resolveVersion } from '../config/version.ts';
+import { commandHooks } from '../hooks/run.ts';
 import { openSession, requireHosts, type Session } from './common.ts';
 import { deployTo, deployedSummary, unexpectedlyBlocked } from './deploy.ts';
 import { shortVersion } from '../plan/short-version.ts';
@@ -61,7 +62,8 @@ export const register: RegisterCommand = (program, bind) => {
     .option('--skip-push', 'deploy an image that is already in the registry')
     .option('--version <version>', 'version to deploy (default: VERSION, else git HEAD)')
     .option('--skip-unreachable', 'set up the hosts that can be used and record the others as behind (default: any such host stops setup)')
-    .action(bind<{ skipPush?: boolean; version?: string; skipUnreachable?: boolean }>(async (ctx, options) => {
+    .option('-H, --skip-hooks', 'run none of the hooks (.kamal/hooks or .mrsk/hooks: pre-connect, docker-setup, pre-build, pre-deploy, post-deploy)')
+    .action(bind<{ skipPush?: boolean; version?: string; skipUnreachable?: boolean; skipHooks?: boolean }>(async (ctx, options) => {
       const session = await openSession(ctx);
       try {
         requireHosts(session.hosts);
@@ -73,7 +75,12 @@ export const register: RegisterCommand = (program, bind) => {
           version,
           skipPush: options.skipPush,
           skipUnreachable: options.skipUnreachable,
-          prepareHosts: () => ensureDocker(ctx, session, options.skipUnreachable),
+          skipHooks: options.skipHooks,
+          prepareHosts: async () => {
+            await ensureDocker(ctx, session, options.skipUnreachable);
+            // Kamal runs docker-setup once Docker is on the hosts
+            await commandHooks(session.config, { out: ctx.out, signal: ctx.signal, skip: options.skipHooks }, { command: 'setup', version, hosts: session.hosts })('docker-setup');
+          },
         });
         ctx.out.info(`Set up ${session.config.service} ${shortVersion(version)} on ${deployedSummary(result, started)}`);
         return unexpectedlyBlocked(result) > 0 ? 1 : 0;

@@ -14,6 +14,7 @@ import { formatPsTable, parsePsLines, type PsEntry } from '../ops/docker-ps.ts';
 import { addLockOptions, addLogOptions, lockedPerHost, printSections, showLogs, type LogsCommandOptions } from './app.ts';
 import { confirm, openSession, requireHosts, type Session } from './common.ts';
 import { loginOnHosts } from './deploy.ts';
+import { commandHooks } from '../hooks/run.ts';
 
 /** Seconds Traefik gets to finish requests in flight when stopped. */
 const TRAEFIK_STOP_SECONDS = 10;
@@ -136,13 +137,22 @@ export const register: RegisterCommand = (program, bind) => {
     ),
   );
 
-  addLockOptions(traefik.command('reboot').description('replace Traefik host by host (rolling), waiting for each to answer; refuses while a deploy runs')).action(
-    bind<LockOptions>((ctx, options) =>
+  addLockOptions(
+    traefik
+      .command('reboot')
+      .description('replace Traefik host by host (rolling), waiting for each to answer; refuses while a deploy runs')
+      .option('-H, --skip-hooks', 'run none of the hooks (.kamal/hooks or .mrsk/hooks: pre-connect, pre-proxy-reboot, post-proxy-reboot)'),
+  ).action(
+    bind<LockOptions & { skipHooks?: boolean }>((ctx, options) =>
       withTraefikHosts(ctx, async (session, hosts, spec) => {
         const { service, destination } = session.config;
+        // hooks run on this machine (Kamal's proxy reboot hooks); a failing pre-hook leaves Traefik alone
+        const hook = commandHooks(session.config, { out: ctx.out, signal: ctx.signal, skip: options.skipHooks }, { command: 'traefik', subcommand: 'reboot', hosts });
+        await hook('pre-connect');
         await loginOnHosts(ctx, session, hosts);
         const request = { service, destination, command: 'traefik reboot', waitSeconds: options.lockWait ? Number(options.lockWait) : undefined, force: options.force };
-        return withLock(session.remote, hosts, request, async () => {
+        const code = await withLock(session.remote, hosts, request, async () => {
+          await hook('pre-proxy-reboot');
           const outcomes: HostOutcome[] = [];
           // One host at a time: the other hosts keep serving while this one's Traefik restarts.
           for (const host of hosts) {
@@ -165,6 +175,8 @@ export const register: RegisterCommand = (program, bind) => {
           if (outcomes.length < hosts.length) ctx.out.warn(`stopped after a failure: ${hosts.slice(outcomes.length).join(', ')} not rebooted`);
           return outcomes.length < hosts.length ? 1 : combinedExitCode(outcomes);
         });
+        if (code === 0) await hook('post-proxy-reboot');
+        return code;
       }),
     ),
   );

@@ -240,6 +240,7 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
       ...(builder.sbom !== undefined ? { sbom: builder.sbom as string | boolean } : {}),
       ...(builder.cache !== undefined ? { cache: { ...(builder.cache as { type: string; options?: string; image?: string }) } } : {}),
     },
+    ...(raw.hooks_path !== undefined ? { hooksPath: raw.hooks_path as string } : {}),
     volumes: [...(raw.volumes as string[])],
     labels: baseLabels,
     logging: baseLogging ?? { options: {} },

@@ -168,6 +168,8 @@ export interface Config {
   readonly traefik: TraefikConfig;
   readonly ssh: SshConfig;
   readonly builder: BuilderConfig;
+  /** hooks_path as written (relative to root); undefined = .kamal/hooks, else .mrsk/hooks. */
+  readonly hooksPath?: string;
   readonly volumes: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   /** Top-level logging as written (roles carry their merged logging); none at all means Kamal's max-size=10m. */

@@ -73,5 +73,6 @@ test('pointers are pure: proxy subcommands map to the Traefik ones that exist', 
   assert.match(commandPointer(['proxy', 'boot_config'], [])!, /traefik: in config\/deploy\.yml/);
   assert.match(commandPointer(['proxy', 'nonsense'], ['reboot'])!, /`mrsk traefik --help`/);
   assert.match(optionPointer({ path: '', longs: [], shorts: [] }, '--config_file')!, /e\.g\. mrsk -c config\/deploy\.yml/);
-  assert.match(optionPointer({ path: 'deploy', longs: [], shorts: [] }, '-H')!, /mrsk runs no hooks/);
+  assert.equal(optionPointer({ path: 'deploy', longs: ['--skip-hooks'], shorts: ['-H'] }, '--skip_hooks'), "unknown option '--skip_hooks': did you mean --skip-hooks?");
+  assert.match(optionPointer({ path: 'app boot', longs: [], shorts: [] }, '-H')!, /mrsk app boot runs no hooks; deploy, redeploy, setup and traefik reboot run them and take -H\/--skip-hooks/);
 });
