@@ -2,6 +2,7 @@
 // host, updating in place). Elsewhere (CI logs, pipes): one line when a step ends.
 import { Listr, type ListrTask } from 'listr2';
 import { isCi, type Output } from '../cli/output.ts';
+import { afterSteps, noteStep } from '../cli/pipeline.ts';
 import type { PlanStep } from '../plan/types.ts';
 import type { ExecutorEvent } from './executor.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';
@@ -160,6 +161,18 @@ export function listrProgress(steps: readonly PlanStep[], out: Output, signal?: 
 }
 
 export function makeProgress(steps: readonly PlanStep[], out: Output, signal?: AbortSignal): Progress {
-  if (out.quiet) return { onEvent: () => {}, finish: async () => {} };
-  return out.isTTY && !isCi() ? listrProgress(steps, out, signal) : lineProgress(out, signal);
+  // --json: stdout carries the NDJSON events, so the human lines go to stderr (Output does that)
+  const display: Progress = out.quiet
+    ? { onEvent: () => {}, finish: async () => {} }
+    : out.isTTY && !isCi() && !out.json ? listrProgress(steps, out, signal) : lineProgress(out, signal);
+  return {
+    onEvent(event) {
+      noteStep(event); // events for machines (--json) and the CI summaries
+      display.onEvent(event);
+    },
+    async finish() {
+      await display.finish();
+      if (!out.quiet) afterSteps((text) => void (out.json ? out.stderr : out.stdout).write(text), steps);
+    },
+  };
 }

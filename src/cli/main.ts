@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { MrskError, ConfigError } from '../errors.ts';
 import { setLockWarningHandler } from '../apply/lock.ts';
 import { Output } from './output.ts';
+import { EVENT_COMMANDS, beginRun, commandOf, endRun } from './pipeline.ts';
 import { addGlobalOptions, makeBind, type ProgramState } from './program.ts';
 import { loadCommands } from './registry.ts';
 
@@ -24,6 +25,9 @@ for (const stream of [process.stdout, process.stderr]) {
 
 /** Exit codes of a run ended by a signal: 128 + its number, as shells report it. */
 const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/** The error the command ended with, for the end-of-run summaries. */
+let runError: unknown;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const state: ProgramState = { exitCode: 0, abort: new AbortController() };
@@ -70,15 +74,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const sub of command.commands) {
       addGlobalOptions(sub);
       sub.helpOption('--help', 'show help').exitOverride().showSuggestionAfterError(true);
+      // --json on the commands that change hosts: NDJSON events (src/cli/pipeline.ts)
+      if (command === program && EVENT_COMMANDS.has(sub.name()) && !sub.options.some((o) => o.long === '--json')) {
+        sub.option('--json', 'stream NDJSON events on stdout (plan, steps, a summary last; format_version 1); human lines go to stderr');
+      }
       prepare(sub);
     }
   };
   prepare(program);
+  // CI and machines: the NDJSON event stream (--json), GitHub/GitLab summaries and annotations
+  beginRun(commandOf(argv), argv);
 
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return state.exitCode;
   } catch (error) {
+    runError = error;
     // Ctrl-C at the confirmation prompt reaches readline (the terminal is in raw mode there), not
     // the signal handler; the only prompt comes before any change.
     if (isPromptCtrlC(error) && !received) {
@@ -127,3 +138,5 @@ function report(error: unknown, out: Output): number {
 
 // Run when executed as the bin (bin/mrsk.js imports this module).
 process.exitCode = await main(process.argv.slice(2));
+// the summary event (--json), the CI step summary and annotations: once the exit code is known
+endRun(process.exitCode, process.exitCode === 0 ? undefined : runError);

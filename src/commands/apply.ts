@@ -9,6 +9,7 @@ import { confirm, openSession, probe } from './common.ts';
 import { converge } from './converge.ts';
 import { unexpectedlyBlocked } from './deploy.ts';
 import { runPlan } from './apply-plan.ts';
+import { notePlan } from '../cli/pipeline.ts';
 
 interface ApplyOptions {
   autoApprove?: boolean;
@@ -54,7 +55,8 @@ export const register: RegisterCommand = (program, bind) => {
           if (fingerprintSnapshot(snapshot) !== saved.snapshotFingerprint) {
             throw new StalePlanError(`the saved plan ${file} is stale: the hosts changed since it was made. Run \`mrsk plan --out ${file}\` again.`);
           }
-          if (!ctx.out.quiet || !options.autoApprove) ctx.out.print(renderPlan(saved, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width }));
+          notePlan(saved, 'saved plan');
+          if (!ctx.out.json && (!ctx.out.quiet || !options.autoApprove)) ctx.out.print(renderPlan(saved, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width }));
           await confirm(ctx, 'Apply this saved plan?', options.autoApprove);
           await runPlan(ctx, session, saved, snapshot);
           await audit(session.remote, hosts, session.config.service, session.config.destination, `apply ${file}: ${saved.steps.length} steps`).catch(() => undefined);

@@ -13,6 +13,7 @@ import { confirm, probe, reachable, targetVersion, type Session } from './common
 import { requireUsableHosts, skipUnusableHosts, type ChangeVerb } from './preflight.ts';
 import { runPlan } from './apply-plan.ts';
 import { snapshotWarnings } from '../probe/probe.ts';
+import { notePlan } from '../cli/pipeline.ts';
 
 export interface ConvergeOptions {
   /** The command line recorded in the lock and audit log, e.g. `deploy v2`. */
@@ -119,7 +120,8 @@ export async function converge(ctx: CommandContext, session: Session, options: C
     };
     options.checkPlan?.(plan, snapshot);
     // -q: no plan, unless a person is about to be asked to approve it
-    if (!ctx.out.quiet || (options.ask && !options.autoApprove)) ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width }));
+    notePlan(plan); // the plan event (--json) and the CI summary
+    if (!ctx.out.json && (!ctx.out.quiet || (options.ask && !options.autoApprove))) ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width }));
     // With -q the plan's summary is a status line: the final one when nothing follows (No changes).
     else ctx.out.info(planSummaryLine(plan));
     if (plan.steps.length === 0) return { plan, version, ms: Date.now() - started, hosts: up, missed };

@@ -7,6 +7,7 @@ import { serializePlan } from '../plan/saved.ts';
 import { fingerprintSnapshot } from '../plan/fingerprint.ts';
 import { deployedVersion, makePlan, openSession, probe } from './common.ts';
 import { snapshotWarnings } from '../probe/probe.ts';
+import { notePlan } from '../cli/pipeline.ts';
 import { describeBehind, hostsBehind } from '../drift/missed.ts';
 
 interface PlanOptions {
@@ -76,6 +77,7 @@ export const register: RegisterCommand = (program, bind) => {
         });
         const { plan } = makePlan(session, snapshot, version);
         const view = { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width, versionReason: reason };
+        notePlan(plan); // the CI summary (GitHub's step summary)
         if (options.json) ctx.out.printJson(planToJson(plan));
         else ctx.out.print(ctx.out.quiet ? renderQuietPlan(plan, view) : renderPlan(plan, view));
         if (options.out) {

@@ -1,0 +1,161 @@
+// Events for machines and pipeline niceties: the NDJSON stream validates against
+// schemas/events.schema.json; GitHub annotations and step-summary Markdown; GitLab sections.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { desired } from '../../../src/desired/desired.ts';
+import { diff } from '../../../src/plan/diff.ts';
+import { ConfigError } from '../../../src/errors.ts';
+import {
+  EventStream,
+  beginRun,
+  commandOf,
+  endRun,
+  githubAnnotations,
+  gitlabHostSections,
+  noteStep,
+  notePlan,
+  pipelineKind,
+  planMarkdown,
+} from '../../../src/cli/pipeline.ts';
+import { makeConfig } from '../helpers/config.ts';
+import { emptySnapshot } from '../helpers/snapshot.ts';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const schema = JSON.parse(readFileSync(new URL('../../../schemas/events.schema.json', import.meta.url), 'utf8'));
+
+/** The compiled schema; exported shape used by the e2e test too. */
+function validator() {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
+  return ajv.compile(schema);
+}
+
+function aPlan() {
+  const config = makeConfig();
+  return diff(desired(config, 'v2'), emptySnapshot(config), { hosts: [...config.hosts], roles: config.roles.map((r) => r.name) });
+}
+
+describe('NDJSON events', () => {
+  it('plan, step and summary events validate against schemas/events.schema.json, the summary last', () => {
+    const lines: string[] = [];
+    const stream = new EventStream('deploy', (line) => lines.push(line));
+    const plan = aPlan();
+    assert.ok(plan.steps.length > 2);
+    stream.plan(plan);
+    const [first, second] = plan.steps;
+    stream.step({ type: 'step-start', step: first! });
+    stream.step({ type: 'step-progress', step: first!, message: 'pulling' });
+    stream.step({ type: 'step-end', step: first!, status: 'done', ms: 1234.4 });
+    stream.step({ type: 'batch-wait', batch: 1, seconds: 5 });
+    stream.step({ type: 'step-end', step: second!, status: 'failed', ms: 10, error: new Error('boom \u001b[31mred') });
+    stream.summary(1, new Error('apply failed'));
+    stream.summary(1); // once only
+    const validate = validator();
+    const events = lines.map((line) => {
+      assert.ok(line.endsWith('\n') && !line.slice(0, -1).includes('\n'), 'one object per line');
+      return JSON.parse(line);
+    });
+    for (const event of events) assert.ok(validate(event), `${event.type}: ${JSON.stringify(validate.errors)}`);
+    assert.deepEqual(events.map((e) => e.type), ['plan', 'step_started', 'step_progress', 'step_finished', 'batch_wait', 'step_finished', 'summary']);
+    const summary = events.at(-1);
+    assert.equal(summary.format_version, '1');
+    assert.equal(summary.exit_code, 1);
+    assert.equal(summary.ok, false);
+    assert.equal(summary.version, 'v2');
+    assert.deepEqual(summary.steps, { done: 1, failed: 1, skipped: 0 });
+    assert.equal(events[3].duration_ms, 1234);
+    assert.ok(!events[5].error.includes('\u001b'), 'host text is sanitized');
+  });
+
+  it('a run that ends before any plan still ends with a valid summary', () => {
+    const lines: string[] = [];
+    new EventStream('apply', (line) => lines.push(line)).summary(78, new ConfigError('config/deploy.yml:3:1 ssh.key_data[0]: secret X is not set'));
+    const event = JSON.parse(lines[0]!) as { service: unknown; changes: unknown };
+    assert.ok(validator()(event));
+    assert.equal(event.service, null);
+    assert.equal(event.changes, null);
+  });
+
+  it('the schema refuses an event of an unknown type or a step without its host', () => {
+    const validate = validator();
+    assert.equal(validate({ format_version: '1', type: 'hello', time: new Date().toISOString() }), false);
+    assert.equal(validate({ format_version: '1', type: 'step_started', time: new Date().toISOString(), step: 'a', address: 'a', kind: 'image-pull' }), false);
+  });
+
+  it('--json turns the stream on for the commands that change hosts only', () => {
+    assert.ok(beginRun('deploy', ['deploy', '--json'], {}, () => {}));
+    assert.equal(beginRun('plan', ['plan', '--json'], {}, () => {}), undefined);
+    assert.equal(beginRun('deploy', ['deploy'], {}, () => {}), undefined);
+    assert.equal(commandOf(['-d', 'staging', '-c', 'x.yml', 'apply', 'plan.mrsk', '--json']), 'apply');
+  });
+});
+
+describe('GitHub Actions', () => {
+  it('is detected from GITHUB_ACTIONS, GitLab from GITLAB_CI, nothing elsewhere', () => {
+    assert.equal(pipelineKind({ GITHUB_ACTIONS: 'true' }), 'github');
+    assert.equal(pipelineKind({ GITLAB_CI: 'true' }), 'gitlab');
+    assert.equal(pipelineKind({ CI: 'true' }), undefined);
+  });
+
+  it('config errors become ::error annotations with file, line, column and escaped text', () => {
+    const error = new ConfigError([
+      { file: 'config/deploy.yml', line: 12, col: 5, path: 'ssh.key_data[0]', message: 'secret DEPLOY_KEY is not set; looked in the environment, .mrsk/secrets' },
+      { file: 'config/deploy.yml', path: '', message: '100% wrong\nsecond line' },
+    ]);
+    assert.equal(
+      githubAnnotations(error),
+      '::error file=config/deploy.yml,line=12,col=5,title=mrsk config%3A ssh.key_data[0]::secret DEPLOY_KEY is not set; looked in the environment, .mrsk/secrets\n' +
+        '::error file=config/deploy.yml,title=mrsk config::100%25 wrong%0Asecond line\n',
+    );
+  });
+
+  it('the plan and the result are appended to $GITHUB_STEP_SUMMARY as Markdown', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mrsk-summary-'));
+    try {
+      const file = join(dir, 'summary.md');
+      const annotations: string[] = [];
+      beginRun('deploy', ['deploy'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: file });
+      const plan = aPlan();
+      notePlan(plan);
+      noteStep({ type: 'step-end', step: plan.steps[0]!, status: 'done', ms: 2500 });
+      endRun(0, undefined, (text) => annotations.push(text));
+      const markdown = readFileSync(file, 'utf8');
+      assert.match(markdown, /^### mrsk deploy: Plan\n\napp, version `v2`: \*\*\d+ to add, 0 to change, 0 to replace, 0 to destroy\.\*\*/);
+      assert.match(markdown, /\| `\+` \| /);
+      assert.match(markdown, /### mrsk deploy: done\n\n\| host \| step \| result \| time \|/);
+      assert.match(markdown, /\| done \| 2\.5s \|/);
+      assert.deepEqual(annotations, []);
+      assert.ok(!markdown.includes('[REDACTED]') || !/DATABASE_URL=/.test(markdown));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      beginRun(undefined, [], {});
+    }
+  });
+
+  it('an empty plan says so', () => {
+    const config = makeConfig();
+    const plan = { ...aPlan(), steps: [] };
+    assert.match(planMarkdown(plan, 'Plan'), /no changes\. Hosts match the configuration\./);
+    assert.equal(config.service.length > 0, true);
+  });
+});
+
+describe('GitLab CI', () => {
+  it('one collapsible section per host, expanded when a step of that host failed', () => {
+    const plan = aPlan();
+    const hosts = [...new Set(plan.steps.map((s) => s.host))];
+    assert.ok(hosts.length >= 2);
+    const steps = plan.steps.map((step, index) => ({ step, status: index === plan.steps.length - 1 ? 'failed' : 'done', ms: 1000 }));
+    const text = gitlabHostSections(steps, 1_700_000_000_000);
+    const starts = text.match(/\u001b\[0Ksection_start:1700000000:mrsk_host_\d\[collapsed=(true|false)\]\r\u001b\[0K[^\n]+/g) ?? [];
+    assert.equal(starts.length, hosts.length);
+    assert.equal((text.match(/section_end:1700000000:mrsk_host_\d/g) ?? []).length, hosts.length);
+    const lastHost = plan.steps.at(-1)!.host;
+    assert.ok(starts.some((line) => line.includes('[collapsed=false]') && line.includes(`${lastHost}: `) && line.includes('1 failed')));
+  });
+});
