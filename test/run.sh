@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test/run.sh SUITE: runs a test suite, setting up what it needs first.
-#   unit         type check + pure unit tests (no daemons)
+#   unit         type check + pure unit tests (no daemons) + the Kamal conformance suite (test/conformance/)
 #   integration  tests against a real sshd on loopback (installs openssh-server if missing)
 #   e2e          the test bed: hosts in network namespaces, registry, real Traefik (needs root)
 #   faults       faults under load (test/faults/) on a 3-host bed of its own (needs root)
@@ -30,6 +30,8 @@ unit() {
   # actionlint over the workflows and CI examples (built from the Go module proxy once, cached)
   timed workflows bash test/tools/check-workflows.sh
   run_node_tests unit test/unit/**/*.test.ts
+  # Kamal conformance: deploy.yml files written from Kamal's documentation, with golden specs
+  run_node_tests conformance test/conformance/**/*.test.ts
 }
 integration() {
   timed install-deps bash test/bed/install-deps.sh

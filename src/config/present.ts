@@ -11,7 +11,9 @@ const USER_MAPS = new Set(['clear', 'secret', 'labels', 'options', 'args', 'secr
 export function presentConfig(config: Config): Record<string, unknown> {
   const { secrets: _all, file, root, ...rest } = config;
   void _all;
-  return { file, root, ...(convert(rest, false) as Record<string, unknown>) };
+  // A user name read from a secret (`username: [NAME]`) is shown like one.
+  const shown = rest.registry.usernameSecret ? { ...rest, registry: { ...rest.registry, username: REDACTED } } : rest;
+  return { file, root, ...(convert(shown, false) as Record<string, unknown>) };
 }
 
 function convert(value: unknown, keepKeys: boolean): unknown {
