@@ -191,6 +191,7 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     registry: {
       ...(registry?.server !== undefined ? { server: registry.server as string } : {}),
       ...(username !== undefined ? { username } : {}),
+      ...(usernameSecret ? { usernameSecret: usernameSecret.name } : {}),
       ...(password ? { password } : {}),
     },
     roles: orderedRoles,

@@ -123,6 +123,8 @@ export interface RegistryConfig {
   /** Registry host; undefined means Docker Hub. */
   readonly server?: string;
   readonly username?: string;
+  /** The secret username came from (`username: [NAME]`): it is shown as [REDACTED] like a secret. */
+  readonly usernameSecret?: string;
   readonly password?: Secret;
 }
 
