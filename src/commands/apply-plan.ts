@@ -10,6 +10,7 @@ import { HealthCheckError } from '../apply/health-report.ts';
 import type { Plan } from '../plan/types.ts';
 import type { Snapshot } from '../probe/types.ts';
 import { homes, type Session } from './common.ts';
+import { describeHalfCutover, halfCutovers } from './apply-outcome.ts';
 
 export async function runPlan(ctx: CommandContext, session: Session, plan: Plan, snapshot: Snapshot): Promise<ExecuteResult> {
   const progress = makeProgress(plan.steps, ctx.out, ctx.signal);
@@ -31,11 +32,15 @@ export async function runPlan(ctx: CommandContext, session: Session, plan: Plan,
       return `${step.host}: ${describeStep(step)}: ${text.replace(`${step.host}: `, '')}`;
     });
     const skipped = Object.values(result.statuses).filter((s) => s === 'skipped').length;
+    // hosts lost half-way through a cutover are named: they may serve the old and the new version
+    const half = ctx.signal.aborted ? [] : halfCutovers(plan, result.statuses, result.failures);
+    const others = half.length > 0 ? 'the other hosts keep' : 'hosts keep';
     throw new DeployError(
       `${ctx.signal.aborted ? 'interrupted' : 'apply failed'}: ${lines.join('\n')}` +
+        half.map((h) => `\n${describeHalfCutover(h)}`).join('') +
         (skipped && ctx.signal.aborted
           ? `\n${skipped} step(s) were not started. A new container that had started may serve beside the previous one; a container is only ever stopped after its replacement serves.`
-          : skipped ? `\n${skipped} dependent step(s) were skipped; hosts keep serving what they ran before. Fix the cause and run the command again: it converges from where it stopped.` : ''),
+          : skipped ? `\n${skipped} dependent step(s) were skipped; ${others} serving what they ran before. Fix the cause and run the command again: it converges from where it stopped.` : ''),
     );
   }
   return result;
