@@ -220,6 +220,8 @@ describe('faults on a three-host bed, under load', { timeout: 1_200_000 }, () =>
     assertNoFailuresOn('network cut mid-cutover (h2)', traffic, [1, 3], (Date.now() - started) / 1000);
     assert.deepEqual([await served(1), await served(3)], [target, target]);
     console.log(`fault: after the cut: h2 runs ${JSON.stringify(await runningVersions(2))}, lock ${(await lockHeld(2)) ? 'held' : 'free'}, release ${await recordedVersion(2)}`);
+    // a host left with both versions running is named as such by the failed run
+    if ((await runningVersions(2)).length > 1) assert.match(result.output, new RegExp(`${hostName(2).replaceAll('.', '\\.')} may now serve two versions`));
     // a lock the run could not release is named with the command that clears it; else it is free
     if (await lockHeld(2)) assert.match(result.output, /lock[^\n]*(mrsk lock release|run again|re-run)/i, 'a lock left behind is reported');
     // the host that was cut is not recorded at the new version (its cutover was not seen through)
@@ -292,6 +294,8 @@ describe('faults on a three-host bed, under load', { timeout: 1_200_000 }, () =>
     const up = await testbed(['up', '3'], { timeoutMs: 180_000 });
     assert.equal(up.code, 0, up.stderr);
     await eventually('host 3 serves again after dockerd came back', 60_000, async () => ['v1', 'v2'].includes(await served(3)) || (await served(3)));
+    // the run says how it left host 3: half-way (two versions may serve), or its Traefik gone with dockerd
+    assert.match(result.output, new RegExp(`${hostName(3).replaceAll('.', '\\.')} (may now serve two versions|[^\\n]*Traefik is not running)`), 'the run says how host 3 was left');
     const versions = await runningVersions(3);
     console.log(`fault: after dockerd came back, host 3 runs ${JSON.stringify(versions)}`);
     const plan = await mrsk(['plan', '--version', target]);
