@@ -4,8 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
+import { spawnSync } from 'node:child_process';
 import { Output } from '../../../src/cli/output.ts';
-import { lineProgress, listrProgress } from '../../../src/apply/progress.ts';
+import { lineProgress } from '../../../src/apply/progress.ts';
 import type { PlanStep } from '../../../src/plan/types.ts';
 
 function step(id: string, host: string, image: string): PlanStep {
@@ -31,16 +32,27 @@ function capture(): { out: Output; text: () => string } {
 }
 
 test('the listr2 display leaves SIGINT to mrsk (no handler of its own, nothing left behind)', async () => {
-  const before = process.listeners('SIGINT').length;
-  const steps = [step('h1:pull', 'h1', 'app:v2'), step('h2:pull', 'h2', 'app:v2')];
-  const progress = listrProgress(steps, capture().out);
-  assert.equal(process.listeners('SIGINT').length, before, 'listr2 registered a SIGINT listener');
-  for (const s of steps) {
-    progress.onEvent({ type: 'step-start', step: s });
-    progress.onEvent({ type: 'step-end', step: s, status: 'done', ms: 5 });
-  }
-  await progress.finish();
-  assert.equal(process.listeners('SIGINT').length, before);
+  // In a child process: listr2 draws on process.stdout, which carries this test runner's protocol.
+  const script = `
+    import { listrProgress } from ${JSON.stringify(new URL('../../../src/apply/progress.ts', import.meta.url).href)};
+    import { Output } from ${JSON.stringify(new URL('../../../src/cli/output.ts', import.meta.url).href)};
+    const step = (id, host) => ({ id, host, address: host + '/container/app-web-v2', symbol: '+', actions: ['create'], cause: 'test',
+      dependsOn: [], precondition: {}, batch: 0, action: { kind: 'image-pull', image: 'app:v2' } });
+    const steps = [step('h1:pull', 'h1'), step('h2:pull', 'h2')];
+    const before = process.listeners('SIGINT').length;
+    const progress = listrProgress(steps, new Output());
+    const during = process.listeners('SIGINT').length;
+    for (const s of steps) {
+      progress.onEvent({ type: 'step-start', step: s });
+      progress.onEvent({ type: 'step-end', step: s, status: 'done', ms: 5 });
+    }
+    await progress.finish();
+    process.stderr.write('RESULT ' + JSON.stringify({ before, during, after: process.listeners('SIGINT').length }) + '\\n');
+  `;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  const line = /^RESULT (.*)$/m.exec(child.stderr)?.[1];
+  assert.ok(line, `no result from the child (exit ${child.status}):\n${child.stderr}`);
+  assert.deepEqual(JSON.parse(line), { before: 0, during: 0, after: 0 }, 'listr2 registered a SIGINT listener');
 });
 
 test('line progress marks the steps an interrupt stopped and those it kept from starting', () => {
