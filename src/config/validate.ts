@@ -123,8 +123,7 @@ function describe(error: ErrorObject, path: KeyPath): SchemaProblem {
 const KAMAL_ONLY_KEYS: Record<string, string> = {
   proxy: 'this is Kamal 2\'s kamal-proxy; mrsk routes with Traefik: use "traefik" and servers.<role>.traefik',
   secrets_path: 'mrsk reads .mrsk/secrets[.<destination>], .kamal/secrets[.<destination>], .kamal/secrets-common and Kamal 1\'s .env[.<destination>] at fixed paths; move the file to one of them',
-  asset_path: 'asset bridging is not supported by mrsk',
-  hooks_path: 'hooks are not supported by mrsk',
+  asset_path: 'asset bridging is not supported by mrsk yet (docs/configuration.md, Coming from Kamal): during a rollout a request may reach the version that lacks a fingerprinted asset; serve assets from a CDN or bucket, or keep the previous release\'s assets in the image',
   run_directory: 'mrsk keeps its host files under ~/.mrsk/<service>; there is no setting for it (Kamal ignores this key too)',
   sshkit: 'mrsk does not use SSHKit; the nearest settings are under "ssh" (max_concurrent, connect_timeout, command_timeout, keepalive_interval)',
   output: 'mrsk has no output loggers; use --json for machine-readable events, and the audit log on each host (mrsk audit)',

@@ -28,7 +28,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const cases = readdirSync(here, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
 const VERSION = 'v1';
 const FAMILIES = [
-  'boot', 'builder', 'destinations', 'env', 'healthcheck', 'kamal-init-1', 'kamal-init-2', 'labels', 'logging', 'proxy', 'rails-8',
+  'boot', 'builder', 'builder-kamal1', 'builder-kamal2', 'destinations', 'env', 'healthcheck', 'hooks', 'kamal-init-1', 'kamal-init-2', 'labels', 'logging', 'proxy', 'rails-8',
   'registry', 'secrets-kamal1', 'secrets-kamal2', 'servers', 'ssh', 'top-level', 'traefik', 'volumes',
 ];
 
