@@ -394,6 +394,11 @@ const traefikWaitUp: Handler<'traefik-wait-up'> = async (ctx, step, action) => {
     if (ctx.signal?.aborted) {
       throw new DeployError(`${step.host}: interrupted while waiting for Traefik to route to ${action.name}; this step stopped nothing, and running the command again finishes the job`);
     }
+    // A dropped connection says nothing about Traefik or the container: claim nothing, stop nothing.
+    // (Not TimeoutError: the poll's own deadline is one, and that is a verdict.)
+    if (error instanceof HostError) {
+      throw new HostError(step.host, `lost contact with the host while waiting for Traefik to route to ${action.name} (${lastLineOf(error).replace(`${step.host}: `, '')}); nothing was stopped`, { kind: 'unreachable' });
+    }
     const container = await inspectContainer(ctx, step.host, action.name).catch(() => undefined);
     const stop = container ? await stopAndMark(ctx, step.host, container, false) : ({ kind: 'gone' } as const);
     const serving = await checkServing(ctx, step.host, container);

@@ -313,3 +313,15 @@ test('a cord folder removed under a running container: the file cannot be made i
   await runStep(context(runner), step);
   assert.equal(runner.lines.at(-1), `docker restart -t 10 ${NEW_ID}`);
 });
+
+test('the connection drops while waiting for Traefik to route: lost contact is said, nothing is stopped or claimed', async () => {
+  const runner = scriptedRunner([
+    (line) => (line === 'docker inspect --type container app-web-v3' ? newContainer('healthy') : undefined),
+    (line) => (line.includes('/api/http/services/app-web@docker') ? new HostError(HOST, 'the SSH connection was closed') : undefined),
+  ]);
+  const step = stepOf({ kind: 'traefik-wait-up', name: 'app-web-v3', service: 'app-web', apiPort: 8080, timeout: 5 });
+  const error = (await runStep(context(runner), step).catch((e: unknown) => e)) as Error;
+  assert.ok(error instanceof HostError, String(error));
+  assert.equal(error.message, 'h1: lost contact with the host while waiting for Traefik to route to app-web-v3 (the SSH connection was closed); nothing was stopped');
+  assert.ok(!runner.lines.some((line) => line.startsWith('docker stop')), 'nothing is stopped');
+});
