@@ -240,6 +240,16 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
     assert.ok(!Object.keys(labels).some((k) => k.startsWith('traefik.')), `job has Traefik labels: ${Object.keys(labels)}`);
     const logs = await bed.ssh(2, `docker logs ${name} 2>&1 | tail -1`);
     assert.match(logs.stdout, /job v4 working/);
+    // Every job container stopped so far got docker stop's SIGTERM as PID 1 (the string cmd runs
+    // without a shell) and exited 0, instead of being SIGKILLed (137) after the stop timeout.
+    const stopped = (await bed.ssh(2, "docker ps -a --filter label=mrsk.role=job --filter label=mrsk.service=demo --filter status=exited --format '{{.Names}}'")).stdout.split('\n').filter(Boolean);
+    assert.ok(stopped.length > 0, 'earlier deploys left stopped job containers');
+    for (const old of stopped) {
+      const exit = (await bed.ssh(2, `docker inspect -f '{{.State.ExitCode}}' ${old}`)).stdout.trim();
+      const last = (await bed.ssh(2, `docker logs ${old} 2>&1 | tail -1`)).stdout;
+      assert.equal(exit, '0', `${old} exited ${exit}: ${last}`);
+      assert.match(last, /got SIGTERM as PID 1 \(args: --queue default\)/, old);
+    }
     const web = await bed.ssh(1, "docker ps --filter label=mrsk.role=web --format '{{.Names}}'");
     assert.equal(web.stdout.trim(), 'demo-web-v4');
     const onHost1 = await bed.ssh(1, "docker ps -a --filter label=mrsk.role=job -q | wc -l");
