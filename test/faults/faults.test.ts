@@ -147,11 +147,26 @@ function streamMrsk(args: readonly string[], onOutput: (output: string, child: R
 /** The progress line a host prints when a step of the new version finished. */
 const stepDone = (i: number, step: RegExp) => new RegExp(`${hostName(i).replaceAll('.', '\\.')}\\s+${step.source} ok`);
 
+/** False once a scenario ended converged; a scenario that failed half-way leaves it true. */
+let dirty = false;
+
 async function assertConverges(what: string): Promise<void> {
   const plan = await mrsk(['plan', '--detailed-exitcode']);
   assert.equal(plan.code, 0, `${what}: plan --detailed-exitcode exited ${plan.code}\n${plan.stdout}\n${plan.stderr}`);
   assert.deepEqual(await Promise.all([1, 2, 3].map(served)), [current, current, current]);
   for (const i of [1, 2, 3]) assert.equal(await lockHeld(i), false, `${what}: the lock on host ${i} is released`);
+  dirty = false;
+}
+
+/** Each scenario starts from a converged fleet: after one that failed half-way, undo its fault and converge first. */
+async function fromConverged(): Promise<void> {
+  if (dirty) {
+    for (const i of [1, 2, 3]) await onHost(i, `${UNCUT}; iptables -D INPUT -p tcp --dport 22 -j DROP; true`);
+    await testbed(['up', '3'], { timeoutMs: 180_000 });
+    await mrsk(['lock', 'release', '--force']);
+    await mrsk(['deploy', '--skip-push', '--version', current]);
+  }
+  dirty = true;
 }
 
 /** A plain re-run: `mrsk deploy --skip-push --version V` (no --force), which must converge the fleet. */
@@ -184,6 +199,7 @@ describe('faults on a three-host bed, under load', { timeout: 1_200_000 }, () =>
   });
 
   test('Traefik that crashes (its process killed) restarts by itself; `docker kill` counts as a manual stop', async () => {
+    await fromConverged();
     const started = Date.now();
     const policy = (await onHostOk(1, 'docker inspect -f "{{.HostConfig.RestartPolicy.Name}}" traefik')).trim();
     assert.equal(policy, 'unless-stopped');
@@ -198,6 +214,7 @@ describe('faults on a three-host bed, under load', { timeout: 1_200_000 }, () =>
   });
 
   test('network cut (iptables DROP) on host 2 in the middle of the cutover: the others deploy with zero failures, host 2 is named, and one plain re-run converges', async () => {
+    await fromConverged();
     const started = Date.now();
     const target = other();
     let cutAt = 0;
@@ -232,6 +249,7 @@ describe('faults on a three-host bed, under load', { timeout: 1_200_000 }, () =>
   });
 
   test('`docker kill traefik` on host 1 during the drain: the host fails saying Traefik is not running and what to run, the old container is not stopped, no success line; a re-run restores it', async () => {
+    await fromConverged();
     const started = Date.now();
     const target = other();
     const previous = current;
@@ -258,6 +276,7 @@ describe('faults on a three-host bed, under load', { timeout: 1_200_000 }, () =>
   });
 
   test('the cord folder removed on host 2: it answers 404; the next deploy makes it serve again without claiming what it did not see', async () => {
+    await fromConverged();
     const started = Date.now();
     await onHostOk(2, `rm -rf /root/.mrsk/${SERVICE}/cords`);
     await eventually('host 2 stops being routed (unhealthy)', 30_000, async () => (await served(2)).startsWith('HTTP 404') || (await served(2)));
@@ -271,6 +290,7 @@ describe('faults on a three-host bed, under load', { timeout: 1_200_000 }, () =>
   });
 
   test('dockerd stopped on host 3 in the middle of the deploy, then back: the run fails naming host 3; plan shows what host 3 runs; one plain re-run converges', async () => {
+    await fromConverged();
     const started = Date.now();
     const target = other();
     let stoppedAt = 0;
@@ -305,6 +325,7 @@ describe('faults on a three-host bed, under load', { timeout: 1_200_000 }, () =>
   });
 
   test('mrsk SIGKILLed during the drain: zero failed requests; the plain re-run takes over the dead run\'s lock (no --force) and converges', async () => {
+    await fromConverged();
     const started = Date.now();
     const target = other();
     let killedAt = 0;
@@ -325,6 +346,7 @@ describe('faults on a three-host bed, under load', { timeout: 1_200_000 }, () =>
   });
 
   test('host 3 unreachable (SSH dropped): deploy refuses (exit 69) naming it and --skip-unreachable; with the flag the others deploy, drift and plan show host 3 behind; back, one plain re-run converges', async () => {
+    await fromConverged();
     const started = Date.now();
     const target = other();
     const previous = current;
