@@ -4,6 +4,7 @@
 #   integration  tests against a real sshd on loopback (installs openssh-server if missing)
 #   e2e          the test bed: hosts in network namespaces, registry, real Traefik (needs root)
 #   faults       faults under load (test/faults/) on a 3-host bed of its own (needs root)
+#   package      npm pack → npm install -g into a temp prefix → the installed mrsk runs (test/package/)
 #   all          all of the above, in that order (what `npm test` and CI run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,8 @@ unit() {
   # Kamal conformance: deploy.yml files written from Kamal's documentation, with golden specs
   run_node_tests conformance test/conformance/**/*.test.ts
 }
+# The package users install: built, packed, installed into a clean prefix, run (npm registry needed)
+package() { run_node_tests package test/package/**/*.test.ts; }
 integration() {
   timed install-deps bash test/bed/install-deps.sh
   run_node_tests integration test/integration/**/*.test.ts
@@ -82,10 +85,11 @@ trap finish EXIT
 
 case $suite in
   unit) unit ;;
+  package) package ;;
   integration) integration ;;
   e2e) e2e ;;
   faults) faults ;;
   # the bed comes up before the integration suite, whose probe test reads a real dockerd on it
-  all) unit; bed_setup; integration; e2e; faults ;;
-  *) echo "usage: test/run.sh unit|integration|e2e|faults|all" >&2; exit 64 ;;
+  all) unit; package; bed_setup; integration; e2e; faults ;;
+  *) echo "usage: test/run.sh unit|package|integration|e2e|faults|all" >&2; exit 64 ;;
 esac
