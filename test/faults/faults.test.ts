@@ -324,25 +324,33 @@ describe('faults on a three-host bed, under load', { timeout: 1_200_000 }, () =>
     await plainRerun('after dockerd restart', target);
   });
 
-  test('mrsk SIGKILLed during the drain: zero failed requests; the plain re-run takes over the dead run\'s lock (no --force) and converges', async () => {
+  test('mrsk SIGKILLed at four moments of a deploy: zero failed requests each time; the plain re-run takes over the dead run\'s lock (no --force) and converges', async () => {
     await fromConverged();
-    const started = Date.now();
-    const target = other();
-    let killedAt = 0;
-    const { result, traffic } = await underLoad(() =>
-      streamMrsk(['deploy', '--skip-push', '--version', target], (output, child) => {
-        if (killedAt || !stepDone(1, new RegExp(`wait until Traefik routes to ${SERVICE}-web-${target}`)).test(output)) return;
-        killedAt = Date.now();
-        child.kill('SIGKILL');
-      }),
-    );
-    assert.ok(killedAt > 0, `mrsk was never killed:\n${result.output}`);
-    logEnd('SIGKILL of mrsk during drain', result.output);
-    assert.notEqual(result.code, 0);
-    assertNoFailuresOn('SIGKILL of mrsk during drain', traffic, [1, 2, 3], (Date.now() - started) / 1000);
-    assert.ok((await Promise.all([1, 2, 3].map(lockHeld))).some(Boolean), 'a killed run leaves its lock');
-    const rerun = await plainRerun('after SIGKILL', target);
-    assert.match(rerun.stderr, /took over the deploy lock .*its process \d+ on this machine is gone/);
+    const moments: { name: string; at: (target: string) => RegExp; locked: boolean }[] = [
+      { name: 'while logging in and locking', at: () => /Logged in to /, locked: false },
+      { name: 'after host 2 started the new container', at: (t) => stepDone(2, new RegExp(`\\S*start ${SERVICE}-web-${t}[^\\n]*?`)), locked: true },
+      { name: 'during the drain on host 1', at: (t) => stepDone(1, new RegExp(`wait until Traefik routes to ${SERVICE}-web-${t}`)), locked: true },
+      { name: 'after host 1 recorded the release', at: (t) => stepDone(1, new RegExp(`record release ${t}`)), locked: false },
+    ];
+    for (const moment of moments) {
+      const started = Date.now();
+      const target = other();
+      let killedAt = 0;
+      const { result, traffic } = await underLoad(() =>
+        streamMrsk(['deploy', '--skip-push', '--version', target], (output, child) => {
+          if (killedAt || !moment.at(target).test(output)) return;
+          killedAt = Date.now();
+          child.kill('SIGKILL');
+        }),
+      );
+      assert.ok(killedAt > 0, `mrsk was never killed ${moment.name}:\n${result.output}`);
+      assert.notEqual(result.code, 0);
+      assertNoFailuresOn(`SIGKILL of mrsk ${moment.name}`, traffic, [1, 2, 3], (Date.now() - started) / 1000);
+      const held = (await Promise.all([1, 2, 3].map(lockHeld))).some(Boolean);
+      if (moment.locked) assert.ok(held, `a run killed ${moment.name} leaves its lock`);
+      const rerun = await plainRerun(`after SIGKILL ${moment.name}`, target);
+      if (held) assert.match(rerun.stderr, /took over the deploy lock .*its process \d+ on this machine is gone/);
+    }
   });
 
   test('host 3 unreachable (SSH dropped): deploy refuses (exit 69) naming it and --skip-unreachable; with the flag the others deploy, drift and plan show host 3 behind; back, one plain re-run converges', async () => {
