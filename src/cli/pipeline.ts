@@ -17,8 +17,8 @@ import type { ExecutorEvent } from '../apply/executor.ts';
 /** Version of the NDJSON event format; a breaking change to an event's fields bumps it. */
 export const EVENTS_FORMAT_VERSION = '1';
 
-/** The commands whose `--json` streams events (drift --json prints its own report: see README). */
-export const EVENT_COMMANDS: ReadonlySet<string> = new Set(['deploy', 'redeploy', 'apply', 'rollback']);
+/** The commands whose `--json` streams events (drift's summary line is its report: see README). */
+export const EVENT_COMMANDS: ReadonlySet<string> = new Set(['deploy', 'redeploy', 'apply', 'rollback', 'drift']);
 
 type Env = NodeJS.ProcessEnv;
 
@@ -74,6 +74,16 @@ export class EventStream {
         ...(event.error ? { error: sanitizeHostText(event.error.message) } : {}),
       });
     }
+  }
+
+  /**
+   * A command's own summary as the last line (drift: its report, whose fields stay at the top so
+   * `drift --json` without --fix is still one report object). Written once, like summary().
+   */
+  commandSummary(exitCode: number, fields: Record<string, unknown>): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#emit('summary', { command: this.command, ok: exitCode === 0, exit_code: exitCode, ...fields });
   }
 
   /** The last line of the stream: how the command ended. Written once. */

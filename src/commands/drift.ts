@@ -16,12 +16,20 @@ import { renderPlan } from '../plan/render.ts';
 import type { Snapshot } from '../probe/types.ts';
 import { probe, openSession, reachable, requireHosts, type Session } from './common.ts';
 import { runPlan } from './apply-plan.ts';
+import { notePlan, runEvents } from '../cli/pipeline.ts';
 
 interface DriftOptions {
   fix?: boolean;
   json?: boolean;
   failIfLocked?: boolean;
   lockWait?: string;
+}
+
+/** --json: the report as the event stream's last line (the only line without --fix). */
+function printReport(ctx: CommandContext, exitCode: number, report: Record<string, unknown>): void {
+  const events = runEvents();
+  if (events) events.commandSummary(exitCode, report);
+  else ctx.out.printJson(report);
 }
 
 /** Exit code of a run skipped because someone holds the deploy lock, with --fail-if-locked (EX_TEMPFAIL). */
@@ -39,7 +47,7 @@ function liveLock(snapshot: Snapshot): { host: string; text: string } | undefine
 
 function skipLocked(ctx: CommandContext, options: DriftOptions, reason: string): number {
   const code = options.failIfLocked ? EXIT_LOCKED : 0;
-  if (options.json) ctx.out.printJson({ formatVersion: '1', skipped: true, reason, exitCode: code });
+  if (options.json) printReport(ctx, code, { formatVersion: '1', skipped: true, reason, exitCode: code });
   else ctx.out.print(`Drift ${options.fix ? 'fix ' : ''}skipped: ${reason}. A deploy may be in progress; the next scheduled run checks again.`);
   return code;
 }
@@ -72,6 +80,7 @@ async function fix(ctx: CommandContext, session: Session, scope: DriftScope, hos
       const towards = diff(deriveDesired(config, version), snapshotForFix(snapshot, report), { hosts: group, ...(scope.roles ? { roles: scope.roles } : {}) });
       const plan = selectCorrectiveSteps(towards, report, snapshot, { service: config.service, destination: config.destination, stopTimeout: config.drainTimeout });
       if (plan.steps.length === 0) continue;
+      notePlan(plan, `restore release ${version}`); // the plan event (--json) and the CI summary
       if (!options.json) ctx.out.print(renderPlan({ ...plan, blockedHosts: [] }, { color: ctx.out.color, verbose: ctx.out.verbose }));
       try {
         await runPlan(ctx, session, plan, snapshot);
@@ -91,7 +100,7 @@ export const register: RegisterCommand = (program, bind) => {
     .command('drift')
     .description('compare the hosts with the release last applied to them (exit 0 none, 2 drift, 1 error); --fix restores that release')
     .option('--fix', 'restore the recorded release: restart or re-create its containers and Traefik, remove stray containers, prune; never a new version or config')
-    .option('--json', 'print the report as JSON (for alerting)')
+    .option('--json', 'print the report as JSON (for alerting); with --fix, NDJSON events first and the report last')
     .option('--fail-if-locked', `exit ${EXIT_LOCKED} instead of 0 when the deploy lock is held and the run is skipped`)
     .option('--lock-wait <seconds>', 'with --fix: wait this long for a held deploy lock')
     .action(bind<DriftOptions>(async (ctx, options) => {
@@ -104,7 +113,7 @@ export const register: RegisterCommand = (program, bind) => {
         if (held) return skipLocked(ctx, options, `the deploy lock on ${held.host} is ${held.text}`);
         const before = detectDrift(session.config, snapshot, scope);
         if (!options.fix || before.summary.fixable === 0) {
-          if (options.json) ctx.out.printJson({ ...before, exitCode: driftExitCode(before) });
+          if (options.json) printReport(ctx, driftExitCode(before), { ...before, exitCode: driftExitCode(before) });
           else {
             ctx.out.print(renderDriftText(before, { color: ctx.out.color }));
             if (options.fix) ctx.out.print('Nothing --fix can correct.');
@@ -125,7 +134,7 @@ export const register: RegisterCommand = (program, bind) => {
         const afterCode = driftExitCode(after);
         const code = outcome.failures.length > 0 ? 1 : afterCode;
         if (options.json) {
-          ctx.out.printJson({ formatVersion: '1', before, fix: outcome, after, exitCode: code });
+          printReport(ctx, code, { formatVersion: '1', before, fix: outcome, after, exitCode: code });
         } else {
           for (const failure of outcome.failures) ctx.out.error(failure);
           ctx.out.print(`After --fix (${outcome.stepsRun} steps run):\n`);

@@ -187,12 +187,28 @@ describe('a deploy from a CI pipeline', () => {
     assert.match(stale.stderr, /is stale: the hosts changed since it was made/);
   });
 
-  test('drift: exit 0 when the hosts match the last release', async () => {
-    const result = await mrsk('drift', ['drift', '-c', join(dir, 'deploy-changed.yml')]);
+  test('drift: exit 0 when the hosts match; a container stopped by hand is exit 2, and drift --fix --json streams its steps then the report', async () => {
+    const changed = join(dir, 'deploy-changed.yml');
+    const result = await mrsk('drift', ['drift', '-c', changed]);
     assert.equal(result.code, 0, show(result));
-    const report = await mrsk('drift --json', ['drift', '--json', '-c', join(dir, 'deploy-changed.yml')]);
+    const report = await mrsk('drift --json', ['drift', '--json', '-c', changed]);
     assert.equal(report.code, 0, show(report));
+    // without --fix: one line, drift's report, still one JSON document
     assert.equal((JSON.parse(report.stdout) as { exitCode: number }).exitCode, 0);
+    assert.deepEqual(events(report).map((e) => e.type), ['summary']);
+
+    const stopped = await bed.ssh(1, `docker stop -t 1 ${SERVICE}-web-v1`);
+    assert.equal(stopped.code, 0, show(stopped));
+    const found = await mrsk('drift found', ['drift', '-c', changed]);
+    assert.equal(found.code, 2, show(found));
+    const fixed = await mrsk('drift --fix --json', ['drift', '--fix', '--json', '-c', changed]);
+    assert.equal(fixed.code, 0, show(fixed));
+    const stream = events(fixed);
+    assert.equal(stream[0]!.type, 'plan');
+    assert.ok(stream.some((e) => e.type === 'step_finished' && e.host === bed.hosts[0] && e.status === 'done'));
+    const last = stream.at(-1)!;
+    assert.deepEqual([last.type, last.command, last.exitCode, last.fix.stepsRun > 0], ['summary', 'drift', 0, true]);
+    assert.equal(stream.filter((e) => e.type === 'summary').length, 1);
   });
 
   test('bad input fails before any connection, clearly: a malformed key, a missing secret, a saved plan from another config', async () => {

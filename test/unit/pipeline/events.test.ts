@@ -159,3 +159,19 @@ describe('GitLab CI', () => {
     assert.ok(starts.some((line) => line.includes('[collapsed=false]') && line.includes(`${lastHost}: `) && line.includes('1 failed')));
   });
 });
+
+describe('drift --json', () => {
+  it("drift's report is its summary line: one object, its own fields at the top, valid against the schema", () => {
+    const lines: string[] = [];
+    const stream = new EventStream('drift', (line) => lines.push(line));
+    stream.commandSummary(2, { formatVersion: '1', hosts: [{ host: 'h1', status: 'checked', findings: [] }], summary: { fixable: 1 }, exitCode: 2 });
+    stream.summary(2); // the generic summary is not written after it
+    assert.equal(lines.length, 1);
+    const event = JSON.parse(lines[0]!) as Record<string, unknown>;
+    assert.ok(validator()(event), JSON.stringify(validator().errors));
+    assert.equal(event.type, 'summary');
+    assert.equal(event.command, 'drift');
+    assert.equal(event.exitCode, 2);
+    assert.equal(event.ok, false);
+  });
+});
