@@ -1,16 +1,14 @@
-// Build step (after tsc): writes dist/config/deploy-validator.js, the config schema's validator as
-// Ajv standalone code, so an installed mrsk does not compile the schema on every run (~100 ms).
-// dist/config/schema.js uses it only while its schemaSha256 matches the schema it reads, and
-// compiles the schema itself otherwise. test/unit/build/deploy-validator.test.ts checks that the
+// The config schema's validator as Ajv standalone code, for the build (scripts/build.mjs bundles it
+// into dist/cli/deploy-validator.js), so an installed mrsk does not compile the schema on every run
+// (~100 ms). src/config/schema.ts uses it only while its schemaSha256 matches the schema it reads,
+// and compiles the schema itself otherwise. test/unit/build/deploy-validator.test.ts checks that the
 // generated validator and the compiled one give the same errors and defaults.
-import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Ajv, _ } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 
 /**
  * The validator module's source. schema is the schema module (src/config/schema.ts or its
- * compiled dist/config/schema.js); hostNameModule is the specifier the module imports isHost from.
+ * bundled copy); hostNameModule is the specifier the module imports isHost from.
  */
 export function validatorSource(schema, hostNameModule = './host-name.js') {
   const ajv = schema.configureDeployAjv(new Ajv({ ...schema.DEPLOY_AJV_OPTIONS, code: { source: true, esm: true, formats: _`deployFormats` } }));
@@ -26,12 +24,4 @@ export function validatorSource(schema, hostNameModule = './host-name.js') {
   ].join('\n');
   // The generated code starts with "use strict"; a module is strict anyway.
   return `${header}\n${code.replace(/^"use strict";/, '')}`;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const dist = new URL('../dist/config/', import.meta.url);
-  const schema = await import(new URL('schema.js', dist).href);
-  const source = validatorSource(schema);
-  writeFileSync(new URL('deploy-validator.js', dist), source);
-  console.log(`wrote dist/config/deploy-validator.js (${Math.round(source.length / 1024)} KiB)`);
 }

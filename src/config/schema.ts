@@ -1,7 +1,7 @@
 // The JSON Schema in schemas/deploy.schema.json is the one source of truth for config keys,
 // their types and defaults. This module loads it once and gives its validator: in an installed
-// package the one generated at build time (scripts/build-validator.mjs writes
-// dist/config/deploy-validator.js with Ajv's standalone code), else compiled here with ajv, which
+// package the one generated at build time (Ajv standalone code that scripts/build.mjs bundles into
+// dist/cli/deploy-validator.js, beside the bundle's chunks), else compiled here with ajv, which
 // costs ~100 ms per run (a checkout, or a schema edited after the build).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';

@@ -62,7 +62,7 @@ after(async () => {
 
 test('the installed package ships dist/ and no sources, and has no TypeScript loader or compiler', () => {
   assert.ok(existsSync(join(installed, 'dist/cli/main.js')), 'dist/cli/main.js');
-  assert.ok(existsSync(join(installed, 'dist/config/deploy-validator.js')), 'the validator generated at build time');
+  assert.ok(existsSync(join(installed, 'dist/cli/deploy-validator.js')), 'the validator generated at build time');
   assert.ok(!existsSync(join(installed, 'src')), 'src/ is not shipped');
   const modules = readdirSync(join(installed, 'node_modules'));
   for (const dev of ['tsx', 'typescript', 'esbuild']) assert.ok(!modules.includes(dev), `${dev} installed`);
