@@ -201,8 +201,13 @@ describe('a deploy from a CI pipeline', () => {
     assert.equal(stopped.code, 0, show(stopped));
     const found = await mrsk('drift found', ['drift', '-c', changed]);
     assert.equal(found.code, 2, show(found));
-    const fixed = await mrsk('drift --fix --json', ['drift', '--fix', '--json', '-c', changed]);
+    // this run as GitLab would make it: a collapsible section for the host the fix changed (on stderr, stdout is NDJSON)
+    const fixed = await mrsk('drift --fix --json', ['drift', '--fix', '--json', '-c', changed], { GITHUB_ACTIONS: 'false', GITLAB_CI: 'true' });
     assert.equal(fixed.code, 0, show(fixed));
+    const host1 = bed.hosts[0]!.replaceAll('.', '\\.');
+    assert.match(fixed.stderr, new RegExp(`\u001b\\[0Ksection_start:\\d+:mrsk_host_1\\[collapsed=true\\]\r\u001b\\[0K${host1}: \\d+ step\\(s\\)`));
+    assert.match(fixed.stderr, /\u001b\[0Ksection_end:\d+:mrsk_host_1\r\u001b\[0K/);
+    assert.ok(!fixed.stdout.includes('section_start'), 'stdout stays NDJSON');
     const stream = events(fixed);
     assert.equal(stream[0]!.type, 'plan');
     assert.ok(stream.some((e) => e.type === 'step_finished' && e.host === bed.hosts[0] && e.status === 'done'));
