@@ -10,6 +10,7 @@ import * as docker from '../docker/index.ts';
 import { runLocal, runLocalRaw, type LocalExec } from '../apply/local.ts';
 import { DeployError, RemoteCommandError } from '../errors.ts';
 import type { Snapshot } from '../probe/types.ts';
+import type { PlanStep } from '../plan/types.ts';
 import { openSession, probe, requireHosts, type Session } from './common.ts';
 import { abbreviateVersions, shortVersion } from '../plan/short-version.ts';
 import { converge, hostsToChange, type ConvergeResult } from './converge.ts';
@@ -156,8 +157,7 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
         await building;
         await hook('pre-deploy', { hosts });
       },
-      // redeploy skips first-time work: Traefik is expected to run already
-      keepStep: request.mode === 'redeploy' ? (step) => step.action.kind !== 'traefik-run' : undefined,
+      keepStep: request.mode === 'redeploy' ? redeployKeeps : undefined,
     }, { probe: deps.probe });
   })();
   try {
@@ -217,6 +217,14 @@ export function deployedSummary(result: Pick<ConvergeResult, 'hosts' | 'missed' 
 /** Blocked hosts the user did not ask to skip: the run did not do all it was asked (exit 1). */
 export function unexpectedlyBlocked(result: Pick<ConvergeResult, 'missed' | 'plan'>): number {
   return result.plan.blockedHosts.filter((b) => !result.missed.some((m) => m.host === b.host)).length;
+}
+
+/**
+ * redeploy skips first-time work: Traefik is expected to run already, so none of its steps run,
+ * not only its start (keeping its stop and remove would leave a host without Traefik).
+ */
+export function redeployKeeps(step: PlanStep): boolean {
+  return step.address !== `${step.host}/traefik`;
 }
 
 export const register: RegisterCommand = (program, bind) => {
