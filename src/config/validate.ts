@@ -91,7 +91,7 @@ function describe(error: ErrorObject, path: KeyPath): SchemaProblem {
       const key = String(params.additionalProperty);
       const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const guess = closest(key, known);
-      const kamal = path.length === 0 ? KAMAL_ONLY_KEYS[key] : undefined;
+      const kamal = path.length === 0 ? KAMAL_ONLY_KEYS[key] : path.length === 2 && path[0] === 'servers' ? KAMAL_ONLY_ROLE_KEYS[key] : undefined;
       const hint = kamal ?? (guess ? `did you mean "${guess}"?` : known.length > 0 ? `allowed keys: ${known.join(', ')}` : 'no keys are allowed here');
       return { path: [...path, key], atKey: true, message: `unknown key, ${hint}` };
     }
@@ -128,6 +128,12 @@ const KAMAL_ONLY_KEYS: Record<string, string> = {
   sshkit: 'mrsk does not use SSHKit; the nearest settings are under "ssh" (max_concurrent, connect_timeout, command_timeout, keepalive_interval)',
   output: 'mrsk has no output loggers; use --json for machine-readable events, and the audit log on each host (mrsk audit)',
   error_pages_path: 'error pages are a kamal-proxy feature; mrsk has none (Traefik returns its own)',
+};
+
+// Role settings of Kamal that mrsk does not have, with what to do instead.
+const KAMAL_ONLY_ROLE_KEYS: Record<string, string> = {
+  proxy: 'this is Kamal 2\'s kamal-proxy, not read by mrsk yet; mrsk routes the primary role with Traefik: use servers.<role>.traefik (true, or {labels: …})',
+  asset_path: 'asset bridging is not supported by mrsk',
 };
 
 const TYPE_WORDS: Record<string, string> = {

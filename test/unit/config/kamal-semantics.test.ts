@@ -250,6 +250,10 @@ test('keys mrsk does not support are refused naming the mrsk equivalent or sayin
   assert.match(await refusal(t, `${BASE}image: acme/app\nsshkit:\n  max_concurrent_starts: 10\n`), /sshkit: unknown key, mrsk does not use SSHKit; the nearest settings are under "ssh"/);
   assert.match(await refusal(t, `${BASE}image: acme/app\noutput:\n  file: log\n`), /output: unknown key, mrsk has no output loggers/);
   assert.match(await refusal(t, `${BASE}image: acme/app\nregistry:\n  password: <%= Rails.application.credentials.registry_password %>\n`), /mrsk does not run Ruby/);
+  assert.match(
+    await refusal(t, 'service: app\nimage: acme/app\nservers:\n  web:\n    hosts: [10.0.0.1]\n    proxy:\n      response_timeout: 20\n'),
+    /servers\.web\.proxy: unknown key, this is Kamal 2's kamal-proxy, not read by mrsk yet; mrsk routes the primary role with Traefik/,
+  );
 });
 
 test('secrets: Kamal 2 files, the destination file replacing .kamal/secrets, secrets-common under both; a file wins over the environment', async (t) => {
