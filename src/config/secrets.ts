@@ -7,6 +7,7 @@
 // they are evaluated here, on this machine, once per run (never on a host); a failing command
 // fails the load with its stderr, and a value is never printed.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Secret } from '../secret.ts';
@@ -240,7 +241,9 @@ export async function loadSecretSources(
       sources.push({ label: file, values: parsed.values });
       continue;
     }
-    const key = JSON.stringify([root, file, text, runCommand === runLocalCommand]);
+    // Once per run: the same file, text and environment give the same values without running again.
+    const environmentDigest = createHash('sha256').update(JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
+    const key = JSON.stringify([root, file, createHash('sha256').update(text).digest('hex'), environmentDigest]);
     let pending = runCommand === runLocalCommand ? evaluated.get(key) : undefined;
     if (!pending) {
       pending = evaluateDotenv(text, env, root, runCommand);
