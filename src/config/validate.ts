@@ -53,7 +53,9 @@ function simplify(errors: readonly ErrorObject[]): SchemaProblem[] {
         if (rest.length > 0) out.push(...rest);
         else {
           const types = [...new Set(typeMismatches.flatMap((p) => p.typeMismatch!.split(',')))];
-          out.push({ instancePath: error.instancePath, keyword: 'type', typeMismatch: types.join(','), problem: { path, atKey: false, message: `must be ${describeTypes(types)}` } });
+          // An alternative may say in words what it accepts (a host, or host: tag).
+          const custom = (error.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
+          out.push({ instancePath: error.instancePath, keyword: 'type', typeMismatch: types.join(','), problem: { path, atKey: false, message: custom ?? `must be ${describeTypes(types)}` } });
         }
         break;
       }

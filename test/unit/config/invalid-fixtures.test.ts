@@ -73,7 +73,7 @@ const expectations: readonly (readonly string[])[] = [
   ],
   [
     'host-not-string.yml',
-    'host-not-string.yml:8:9 servers.web.hosts[1]: must be a string or a map',
+    'host-not-string.yml:8:9 servers.web.hosts[1]: must be a host, or host: tag, or host: [tags]',
   ],
   [
     'image-with-tag.yml',

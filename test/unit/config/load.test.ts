@@ -67,7 +67,7 @@ test('a destination merges over the main file and its mistakes name the destinat
     [
       `${join('config', 'deploy.staging.yml')}:2:9 healthcheck.path: must start with "/"`,
       `${join('config', 'deploy.staging.yml')}:3:3 healthcheck.intervall: unknown key, did you mean "interval"?`,
-      `${join('config', 'deploy.staging.yml')}:6:5 servers[1]: must be a string or a map`,
+      `${join('config', 'deploy.staging.yml')}:6:5 servers[1]: must be a host, or host: tag, or host: [tags]`,
     ].join('\n'),
   );
 });

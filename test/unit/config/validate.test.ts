@@ -28,7 +28,7 @@ test('unknown keys point at the key and suggest the closest known one, at any de
 test('alternatives collapse to the one message that fits the value', () => {
   assert.deepEqual(problems({ servers: 'host' }), ['servers: must be a list or a map']);
   assert.deepEqual(problems({ servers: { web: { hosts: ['10.0.0.1'], cmd: 1 } } }), ['servers.web.cmd: must be a string or a list']);
-  assert.deepEqual(problems({ servers: { web: { hosts: ['10.0.0.1', 2] } } }), ['servers.web.hosts[1]: must be a string or a map']);
+  assert.deepEqual(problems({ servers: { web: { hosts: ['10.0.0.1', 2] } } }), ['servers.web.hosts[1]: must be a host, or host: tag, or host: [tags]']);
   assert.deepEqual(problems({ deploy_timeout: true }), ['deploy_timeout: must be a number or a string']);
   assert.deepEqual(problems({ deploy_timeout: '10 s' }), ['deploy_timeout: must be seconds, or a duration like "30s", "2m", "1h"']);
   assert.deepEqual(problems({ boot: { limit: 0 } }), ['boot.limit: must be >= 1']);
