@@ -5,6 +5,10 @@
 // - Only containers labelled mrsk.service=<service> with a matching mrsk.destination (absent or
 //   empty = no destination) are ever touched, plus the container named `traefik` labelled
 //   mrsk.traefik=true. A foreign container in the way of a name mrsk needs blocks the host.
+// - Hosts Kamal runs (src/probe/kamal.ts): a running Kamal-made container of a role is that
+//   role's serving container, replaced start-first and stopped (no drain: mrsk's Traefik never
+//   routes it) once mrsk's container is routed; one holding the target name is renamed aside.
+//   Kamal's `traefik` is taken over stop-first like a changed Traefik (a short outage the plan names).
 // - A new version is start-first (`+/-`): pull → run → wait healthy → wait routed by Traefik →
 //   drain the old → stop the old. A changed spec at the *same* version is start-first too: the
 //   run renames the old container aside (`<name>_replaced_<id>`) before taking its name, and
@@ -23,6 +27,7 @@ import type { ContainerState, MissedHost, ObservedContainer, ReachableHost, Snap
 import { containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
 import { fingerprintSnapshot } from './fingerprint.ts';
 import { isNeverHealthy } from './never-healthy.ts';
+import { isKamalContainerOf, isKamalHost, isUnmanagedTraefik, kamalRoleOf } from '../probe/kamal.ts';
 import type { BlockedHost, ChangeAction, ChangeSymbol, Plan, PlanStep, StepAction, ValueChange } from './types.ts';
 
 /** Limits a plan to some hosts and/or roles (`--hosts`, `--roles`); names are exact. */
@@ -76,6 +81,8 @@ class HostPlanner {
   readonly #roleFilter?: ReadonlySet<string>;
   readonly #cleanRemovedRoles: boolean;
   readonly #owned: ObservedContainer[];
+  /** Kamal-made containers of this service on the host (src/probe/kamal.ts): taken over, never retained or pruned. */
+  readonly #kamal: ObservedContainer[];
   /** Containers this plan stops / removes / starts, by id, with the step and address that do it. */
   readonly #stopped = new Map<string, { step: string; address: string; symbol: ChangeSymbol }>();
   readonly #removed = new Map<string, string>();
@@ -105,6 +112,7 @@ class HostPlanner {
     this.#cleanRemovedRoles = cleanRemovedRoles;
     // A container docker is already removing is gone for planning purposes.
     this.#owned = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, desired.service, desired.destination));
+    this.#kamal = host.containers.filter((c) => c.state !== 'removing' && isKamalContainerOf(c, desired.service, desired.destination));
   }
 
   #id(...parts: string[]): string {
@@ -137,10 +145,13 @@ class HostPlanner {
 
   /** Returns a reason when the host cannot be planned safely. */
   blocker(specs: readonly ContainerSpec[], traefik: TraefikSpec | undefined): string | undefined {
-    const foreign = this.#host.containers.filter((c) => !isOwnedBy(c, this.#desired.service, this.#desired.destination));
+    const foreign = this.#host.containers.filter(
+      (c) => !isOwnedBy(c, this.#desired.service, this.#desired.destination) && !this.#kamal.includes(c),
+    );
     if (traefik) {
       const squatter = foreign.find((c) => c.name === TRAEFIK_CONTAINER && !isManagedTraefik(c));
-      if (squatter) return `a container named ${TRAEFIK_CONTAINER} exists that mrsk does not manage (no mrsk.traefik=true label); remove or rename it`;
+      // Kamal's Traefik on a host where Kamal runs this service is taken over (#planTraefik).
+      if (squatter && !this.#kamalTraefik()) return `a container named ${TRAEFIK_CONTAINER} exists that mrsk does not manage (no mrsk.traefik=true label); remove or rename it`;
     }
     for (const spec of specs) {
       const squatter = foreign.find((c) => c.name === spec.name);
@@ -187,6 +198,12 @@ class HostPlanner {
     return {};
   }
 
+  /** Kamal's Traefik, when this host runs Kamal-made containers of this service: planned as a takeover. */
+  #kamalTraefik(): ObservedContainer | undefined {
+    if (!isKamalHost(this.#host.containers, this.#desired.service, this.#desired.destination)) return undefined;
+    return this.#host.containers.find((c) => isUnmanagedTraefik(c) && c.state !== 'removing');
+  }
+
   #planNetwork(network: string): string | undefined {
     if (this.#host.networks.includes(network)) return undefined;
     return this.#add({
@@ -202,14 +219,19 @@ class HostPlanner {
 
   /** Returns the id of the step after which Traefik runs the desired spec, if the plan changes it. */
   #planTraefik(spec: TraefikSpec, network: string | undefined): string | undefined {
-    const current = this.#host.containers.find((c) => isManagedTraefik(c) && c.state !== 'removing');
+    const kamal = this.#kamalTraefik();
+    const current = kamal ?? this.#host.containers.find((c) => isManagedTraefik(c) && c.state !== 'removing');
     const address = this.#address('traefik');
     let symbol: ChangeSymbol = '+';
     let cause = 'traefik missing';
     let changes: readonly ValueChange[] = [];
     const before: string[] = [];
     if (current) {
-      if (current.labels[SPEC_HASH_LABEL] !== spec.specHash) ({ cause, changes } = traefikSpecCause(current, spec.labels, spec.specHash));
+      if (kamal) {
+        // Kamal's Traefik holds port 80 and routes by Kamal's labels, which mrsk's Traefik does
+        // not read: replacing it is stop-first, and HTTP on the host fails until mrsk's app is routed.
+        cause = `takeover of Kamal container ${kamal.name}: HTTP on this host fails from its stop until mrsk's container is routed`;
+      } else if (current.labels[SPEC_HASH_LABEL] !== spec.specHash) ({ cause, changes } = traefikSpecCause(current, spec.labels, spec.specHash));
       else if (!inService(current)) cause = stateCause(current, 'traefik');
       else return undefined;
       symbol = '-/+';
@@ -253,7 +275,7 @@ class HostPlanner {
 
   /** Seconds docker stop waits for a container of this role: its stop_timeout, else drain_timeout. */
   #stopTimeoutOf(container: ObservedContainer): number {
-    const role = container.labels['mrsk.role'];
+    const role = container.labels['mrsk.role'] ?? (this.#kamal.includes(container) ? kamalRoleOf(container) : undefined);
     return this.#wanted?.containers.find((spec) => spec.role === role)?.stopTimeout ?? this.#desired.drainTimeout;
   }
 
@@ -268,7 +290,8 @@ class HostPlanner {
   ): string {
     const precondition = { containerId: container.id };
     let previous = after;
-    const service = this.#traefikServiceOf(container);
+    // A Kamal-made container has no cord and mrsk's Traefik never routes it: it is only stopped.
+    const service = this.#kamal.includes(container) ? undefined : this.#traefikServiceOf(container);
     if (service) {
       previous = [
         this.#add({
@@ -330,6 +353,12 @@ class HostPlanner {
     const roleContainers = this.#owned.filter((c) => c.labels['mrsk.role'] === role);
     const target = roleContainers.find((c) => c.name === spec.name);
     const others = roleContainers.filter((c) => c !== target && inService(c));
+    // Kamal-made containers of this role: the running ones serve until mrsk's container is routed.
+    const kamalOfRole = this.#kamal.filter((c) => kamalRoleOf(c) === role);
+    const kamalHolder = kamalOfRole.find((c) => c.name === spec.name);
+    const kamalRunning = kamalOfRole.filter((c) => c !== kamalHolder && inService(c));
+    const takeoverCause = (containers: readonly ObservedContainer[]): string =>
+      `takeover of Kamal container${containers.length === 1 ? '' : 's'} ${containers.map((c) => c.name).join(', ')}`;
     const chain = previousRoleEnd ? [previousRoleEnd] : [];
     const address = this.#address('container', spec.name);
     const firstStep = this.steps.length;
@@ -396,9 +425,32 @@ class HostPlanner {
           this.#removed.set(target.id, remove);
           before = [remove];
         }
+      } else if (kamalHolder && inService(kamalHolder)) {
+        // Kamal named its container as mrsk names this one (same version): rename it aside, as a same-version replace does.
+        symbol = '+/-';
+        cause = takeoverCause([kamalHolder, ...kamalRunning]);
+        displaced = { container: kamalHolder, renameTo: `${kamalHolder.name}_replaced_${kamalHolder.id.slice(0, 12)}` };
+      } else if (kamalHolder) {
+        // A stopped Kamal container only holds the name: remove it first.
+        symbol = others.length > 0 || kamalRunning.length > 0 ? '+/-' : '-/+';
+        cause = `${takeoverCause([kamalHolder, ...kamalRunning])} (${kamalHolder.name} is stopped and holds the name)`;
+        const remove = this.#add({
+          id: this.#id(role, 'old', 'remove'),
+          address,
+          symbol,
+          cause,
+          dependsOn: before,
+          precondition: { containerId: kamalHolder.id },
+          action: this.#removeAction(kamalHolder),
+        });
+        this.#removed.set(kamalHolder.id, remove);
+        before = [remove];
       } else if (others.length > 0) {
         symbol = '+/-';
         cause = `new version ${versions} → ${spec.version}`;
+      } else if (kamalRunning.length > 0) {
+        symbol = '+/-';
+        cause = takeoverCause(kamalRunning);
       } else {
         cause = roleContainers.length > 0 ? `no running container of role ${role}` : `role ${role} not deployed on this host`;
       }
@@ -439,14 +491,20 @@ class HostPlanner {
     }
 
     // Running containers of other versions (and a displaced one) leave service once the new one serves.
-    const leaving = [...(displaced ? [{ container: displaced.container, name: displaced.renameTo }] : []), ...others.map((c) => ({ container: c, name: c.name }))];
+    const leaving = [
+      ...(displaced ? [{ container: displaced.container, name: displaced.renameTo }] : []),
+      ...others.map((c) => ({ container: c, name: c.name })),
+      ...kamalRunning.map((c) => ({ container: c, name: c.name })),
+    ];
     for (const { container: other, name } of leaving) {
       const joinsReplace = symbol === '+/-' && ready !== undefined;
       const otherAddress = joinsReplace ? address : this.#address('container', name);
       const otherSymbol: ChangeSymbol = joinsReplace ? '+/-' : '-';
       const otherCause = joinsReplace
         ? this.steps[this.steps.length - 1]!.cause
-        : `another running container of role ${role} (version ${other.labels['mrsk.version'] ?? '?'})`;
+        : this.#kamal.includes(other)
+          ? takeoverCause([other])
+          : `another running container of role ${role} (version ${other.labels['mrsk.version'] ?? '?'})`;
       // With nothing new to wait for, a drain still needs a Traefik this plan (re)starts: it is
       // Traefik that must be seen dropping the old container (a dead one fails the drain).
       const stop = this.#drainAndStop(other, name, otherAddress, otherSymbol, otherCause, ready ? [ready] : [...chain, ...watchedBy]);

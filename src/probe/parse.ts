@@ -21,6 +21,7 @@ import type {
 import { SECTION_PATTERN } from './script.ts';
 import { currentReleaseFile, lockHolderFile } from './paths.ts';
 import { displayHostPath } from '../desired/paths.ts';
+import { isKamalContainerOf } from './kamal.ts';
 
 /** Name of the docker network mrsk attaches containers to; a container's ip is its address there. */
 export const MRSK_NETWORK = 'mrsk';
@@ -59,8 +60,8 @@ export function splitSections(stdout: string): Map<string, string> {
 
 /**
  * Builds the HostSnapshot of one host from the probe's stdout. Keeps only containers of this
- * service and destination (an unset destination matches containers without one) and the
- * Traefik container.
+ * service and destination (an unset destination matches containers without one), Kamal-made
+ * containers of them (src/probe/kamal.ts) and the Traefik container.
  */
 export function parseProbeOutput(host: string, stdout: string, service: string, destination?: string): HostSnapshot {
   const sections = splitSections(stdout);
@@ -173,6 +174,7 @@ function problem(host: string, status: HostProblem, message: string): HostSnapsh
 
 function isOwnOrTraefik(container: ObservedContainer, service: string, destination: string | undefined): boolean {
   if (container.name === 'traefik') return true;
+  if (isKamalContainerOf(container, service, destination)) return true;
   return container.labels['mrsk.service'] === service && (container.labels['mrsk.destination'] ?? '') === (destination ?? '');
 }
 

@@ -56,6 +56,8 @@ export interface ProbeScriptOptions {
 export function probeScript(service: string, destination: string | undefined, options: ProbeScriptOptions = {}): string {
   const serviceFilters = { label: [`mrsk.service=${service}`, ...(destination ? [`mrsk.destination=${destination}`] : [])] };
   const traefikFilter = { name: `^${TRAEFIK_CONTAINER}$` };
+  // Kamal-made containers of this service (Kamal's own labels; parse.ts keeps those without mrsk.* labels)
+  const kamalFilters = { label: [`service=${service}`, ...(destination ? [`destination=${destination}`] : [])] };
   // the docker command words, quoted; `$ids`-style lists are appended unquoted on purpose (word splitting)
   const cmd = (argv: readonly string[]): string => toShell(argv);
   return [
@@ -91,8 +93,8 @@ export function probeScript(service: string, destination: string | undefined, op
     "section version; printf '%s\\n' \"$version\"",
     // the machine's architecture (uname -m), so a deploy builds the image for what the hosts run
     'section arch; uname -m 2>/dev/null',
-    // our containers (any state) and the host's Traefik, each id once
-    `ids=$( { ${cmd(listContainerIds(serviceFilters, { all: true }))}; ${cmd(listContainerIds(traefikFilter, { all: true }))}; } 2>/dev/null | capped | sort -u)`,
+    // our containers (any state), Kamal's of this service and the host's Traefik, each id once
+    `ids=$( { ${cmd(listContainerIds(serviceFilters, { all: true }))}; ${cmd(listContainerIds(kamalFilters, { all: true }))}; ${cmd(listContainerIds(traefikFilter, { all: true }))}; } 2>/dev/null | capped | sort -u)`,
     // one JSON line per container, without Config.Env (secret values from --env-file live there)
     'section containers',
     `if [ -n "$ids" ]; then ${cmd(inspectContainers([], { format: CONTAINER_SUMMARY_FORMAT }))} $ids 2>/dev/null; fi`,

@@ -112,7 +112,7 @@ export interface ReachableHost {
   readonly arch?: string;
   /** $HOME of the SSH user: relative host paths in the desired state (cord folders, env files) resolve against it. */
   readonly home: string;
-  /** Containers carrying mrsk.service=<service> labels, plus any container named like Traefik's. */
+  /** Containers carrying mrsk.service=<service> labels, Kamal-made ones of the service (src/probe/kamal.ts), plus any container named like Traefik's. */
   readonly containers: readonly ObservedContainer[];
   readonly images: readonly ObservedImage[];
   readonly networks: readonly string[];

@@ -33,24 +33,34 @@ export function checkPlanShape(plan: Plan, label: string): void {
 const isOwnedBy = (c: ObservedContainer, service: string, destination: string | undefined): boolean =>
   c.labels['mrsk.service'] === service && (c.labels['mrsk.destination'] || undefined) === destination;
 const isManagedTraefik = (c: ObservedContainer): boolean => c.name === 'traefik' && c.labels['mrsk.traefik'] === 'true';
+// Kamal-made: Kamal's service/role/destination labels and no mrsk.* label. On a host running one
+// of this service, mrsk takes it over, and the host's traefik with it.
+const isKamalOf = (c: ObservedContainer, service: string, destination: string | undefined): boolean =>
+  c.labels['service'] === service &&
+  Boolean(c.labels['role']) &&
+  (c.labels['destination'] || undefined) === destination &&
+  !Object.keys(c.labels).some((key) => key.startsWith('mrsk.'));
 
 /** No step touches or collides with a container that is not this service's (or mrsk's Traefik). */
 export function checkOwnership(plan: Plan, snapshot: Snapshot, service: string, destination: string | undefined, label: string): void {
   for (const step of plan.steps) {
     const host = snapshot.hosts[step.host] as ReachableHost;
+    const kamalHost = host.containers.some((c) => isKamalOf(c, service, destination));
+    const mayTouch = (c: ObservedContainer): boolean =>
+      isOwnedBy(c, service, destination) || isManagedTraefik(c) || isKamalOf(c, service, destination) || (kamalHost && c.name === 'traefik');
     const action = step.action;
     const containerId = 'containerId' in action ? action.containerId : step.precondition.containerId;
     if (containerId) {
       const container = host.containers.find((c) => c.id === containerId);
       assert.ok(container, `${label}: ${step.id} targets container ${containerId.slice(0, 12)}, which the snapshot does not have`);
       assert.ok(
-        isOwnedBy(container, service, destination) || isManagedTraefik(container),
+        mayTouch(container),
         `${label}: ${step.id} targets ${container.name}, which does not belong to ${service}${destination ? `/${destination}` : ''}`,
       );
     }
     if (action.kind === 'container-run' || action.kind === 'traefik-run') {
       const holder = host.containers.find((c) => c.name === action.spec.name);
-      assert.ok(!holder || isOwnedBy(holder, service, destination) || isManagedTraefik(holder), `${label}: ${step.id} would collide with foreign ${holder?.name}`);
+      assert.ok(!holder || mayTouch(holder), `${label}: ${step.id} would collide with foreign ${holder?.name}`);
     }
   }
 }

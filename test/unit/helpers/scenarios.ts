@@ -199,8 +199,70 @@ export function scenarios(): Scenario[] {
     snapshot: snapshotOf(reachableHost(H1, { containers: [foreignContainer('traefik', {})] }), reachableHost(H2)),
   });
 
+  // A host Kamal 1 runs: its traefik (no mrsk label), app containers with Kamal's labels only.
+  // h1: web and job of Kamal's version k1 run, an older k0 is stopped; h2: Kamal deployed v1
+  // itself, so its running container holds the name mrsk's v1 needs.
+  const kamalHosts = snapshotOf(
+    reachableHost(H1, {
+      containers: [
+        kamalTraefik(),
+        kamalContainer('app-web-k1', 'web', { createdAt: '2026-11-19T11:00:00.000Z' }),
+        kamalContainer('app-web-k0', 'web', { state: 'exited', exitCode: 0, createdAt: '2026-11-18T11:00:00.000Z' }),
+        kamalContainer('app-job-k1', 'job', { createdAt: '2026-11-19T11:00:00.000Z' }),
+      ],
+    }),
+    reachableHost(H2, { containers: [kamalTraefik(), kamalContainer('app-web-v1', 'web', { host: H2 })] }),
+  );
+  list.push({
+    name: 'kamal-takeover',
+    title: "hosts Kamal runs: its traefik replaced stop-first, its app containers stopped once mrsk's serve",
+    config,
+    version: 'v1',
+    snapshot: kamalHosts,
+  });
+
   const staging = makeConfig({ ...config, destination: 'staging' });
   list.push({ name: 'destination-first-deploy', title: 'with a destination: names, labels and router carry it', config: staging, version: 'v1', snapshot: emptySnapshot(staging) });
 
   return list;
+}
+
+/** Kamal 1's Traefik as `kamal traefik boot` runs it: named traefik, Kamal's catch-all labels, no mrsk label. */
+export function kamalTraefik(options: Parameters<typeof foreignContainer>[2] = {}): ObservedContainer {
+  return {
+    ...foreignContainer(
+      'traefik',
+      {
+        'traefik.http.routers.catchall.entryPoints': 'http',
+        'traefik.http.routers.catchall.rule': 'PathPrefix(`/`)',
+        'traefik.http.routers.catchall.service': 'unavailable',
+        'traefik.http.routers.catchall.priority': '1',
+        'traefik.http.services.unavailable.loadbalancer.server.port': '0',
+      },
+      options,
+    ),
+    image: 'traefik:v2.11',
+  };
+}
+
+/** An app container Kamal 1 made: its service/role labels and, for web, its Traefik labels. */
+export function kamalContainer(name: string, role: string, options: Parameters<typeof foreignContainer>[2] = {}): ObservedContainer {
+  const router = `app-${role}`;
+  const traefik: Record<string, string> =
+    role === 'web'
+      ? {
+          [`traefik.http.services.${router}.loadbalancer.server.scheme`]: 'http',
+          [`traefik.http.routers.${router}.rule`]: 'PathPrefix(`/`)',
+          [`traefik.http.routers.${router}.priority`]: '2',
+          [`traefik.http.middlewares.${router}-retry.retry.attempts`]: '5',
+          [`traefik.http.middlewares.${router}-retry.retry.initialinterval`]: '500ms',
+          [`traefik.http.routers.${router}.middlewares`]: `${router}-retry@docker`,
+        }
+      : {};
+  const version = name.slice(name.lastIndexOf('-') + 1);
+  return {
+    ...foreignContainer(name, { service: 'app', role, ...traefik }, options),
+    image: `registry.example.com/acme/app:${version}`,
+    ...((options.state ?? 'running') === 'running' && role === 'web' ? { health: 'healthy' as const } : {}),
+  };
 }
