@@ -17,6 +17,7 @@ interface ApplyOptions {
   lockWait?: string;
   force?: boolean;
   skipUnreachable?: boolean;
+  takeover?: boolean;
 }
 
 export const register: RegisterCommand = (program, bind) => {
@@ -29,6 +30,7 @@ export const register: RegisterCommand = (program, bind) => {
     .option('--lock-wait <seconds>', 'wait this long for a held deploy lock')
     .option('--force', 'take over a deploy lock whose lease ran out')
     .option('--skip-unreachable', 'change the hosts that can be used and record the others as behind (default: any such host stops apply)')
+    .option('--takeover', "on hosts Kamal runs, replace Kamal's traefik (HTTP fails for a few seconds; see mrsk plan)")
     .action(bind<ApplyOptions>(async (ctx, options, args) => {
       const session = await openSession(ctx);
       try {
@@ -43,6 +45,8 @@ export const register: RegisterCommand = (program, bind) => {
             forceLock: options.force,
             skipUnreachable: options.skipUnreachable,
             verb: 'changed',
+            takeover: options.takeover,
+            takeoverCommand: 'mrsk apply',
           });
           const skipped = result.missed.length ? ` Skipped ${result.missed.map((m) => m.host).join(', ')} (--skip-unreachable): recorded as behind.` : '';
           if (result.plan.steps.length > 0) ctx.out.info(`Apply complete: ${result.plan.steps.length} steps on ${new Set(result.plan.steps.map((s) => s.host)).size} host(s) in ${(result.ms / 1000).toFixed(1)}s.${skipped}`);

@@ -14,6 +14,7 @@ import { requireUsableHosts, skipUnusableHosts, type ChangeVerb } from './prefli
 import { runPlan } from './apply-plan.ts';
 import { snapshotWarnings } from '../probe/probe.ts';
 import { notePlan } from '../cli/pipeline.ts';
+import { requireTakeoverConsent } from './takeover.ts';
 
 export interface ConvergeOptions {
   /** The command line recorded in the lock and audit log, e.g. `deploy v2`. */
@@ -45,6 +46,10 @@ export interface ConvergeOptions {
   readonly missedHosts?: readonly MissedHost[];
   /** What the refusal says was not done: "deployed" (default) or "changed" (apply). */
   readonly verb?: ChangeVerb;
+  /** --takeover: replace Kamal's Traefik on hosts Kamal runs; without it such a host stops the command (exit 64). */
+  readonly takeover?: boolean;
+  /** The command line the takeover refusal names (default `mrsk deploy`). */
+  readonly takeoverCommand?: string;
 }
 
 /** How converge reads the hosts; a fake in tests. */
@@ -87,6 +92,7 @@ export async function converge(ctx: CommandContext, session: Session, options: C
   const up = chosen.usable;
   const missed = chosen.missed;
   if (up.length === 0) throw new HostError(session.hosts.join(', '), 'no selected host could be reached');
+  requireTakeoverConsent(first, up, session.config.service, session.config.destination, options.takeover, options.takeoverCommand);
   const version = await targetVersion(ctx, session.config, first, options.version);
 
   const lockRequest = {

@@ -18,6 +18,7 @@ import { checkBuilder, loginHint, loginOnHosts, type Builder } from './preflight
 import { buildImage } from '../build/run.ts';
 import { localArch, planBuild } from '../build/plan.ts';
 import { commandHooks } from '../hooks/run.ts';
+import { requireTakeoverConsent } from './takeover.ts';
 
 export { loginOnHosts } from './preflight.ts';
 
@@ -28,6 +29,7 @@ interface DeployOptions {
   lockWait?: string;
   force?: boolean;
   skipHooks?: boolean;
+  takeover?: boolean;
 }
 
 export async function loginLocally(ctx: CommandContext, config: Config, env: NodeJS.ProcessEnv, exec: LocalExec = runLocalRaw, signal?: AbortSignal): Promise<void> {
@@ -97,6 +99,8 @@ export interface DeployRequest {
   readonly prepareHosts?: () => Promise<void>;
   /** --skip-hooks: run none of the hooks (pre-connect, pre-build, pre-deploy, post-deploy). */
   readonly skipHooks?: boolean;
+  /** --takeover: replace Kamal's Traefik on hosts Kamal runs (a short HTTP outage; src/commands/takeover.ts). */
+  readonly takeover?: boolean;
 }
 
 /** How a deploy runs local commands and reads the hosts; fakes in tests. */
@@ -129,6 +133,8 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
   await request.prepareHosts?.();
   const first = await deps.probe(session);
   const { usable: hosts, missed } = hostsToChange(ctx, session, first, { skipUnreachable: request.skipUnreachable });
+  // Kamal's Traefik is only replaced with --takeover: checked before the build, nothing changed yet
+  requireTakeoverConsent(first, hosts, session.config.service, session.config.destination, request.takeover, request.mode === 'setup' ? 'mrsk setup' : 'mrsk deploy');
   if (builder) await hook('pre-build', { hosts });
 
   const stopBuild = new AbortController();
@@ -153,6 +159,8 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
       forceLock: request.force,
       firstProbe: first,
       missedHosts: missed,
+      takeover: request.takeover,
+      takeoverCommand: request.mode === 'setup' ? 'mrsk setup' : 'mrsk deploy',
       whenLocked: async () => {
         await building;
         await hook('pre-deploy', { hosts });
@@ -190,6 +198,7 @@ async function deploy(ctx: CommandContext, options: DeployOptions, mode: 'deploy
       force: options.force,
       skipUnreachable: options.skipUnreachable,
       skipHooks: options.skipHooks,
+      ...(mode === 'deploy' ? { takeover: options.takeover } : {}),
     });
     ctx.out.info(`${mode === 'deploy' ? 'Deployed' : 'Redeployed'} ${session.config.service} ${shortVersion(version)} to ${deployedSummary(result, started)}`);
     return unexpectedlyBlocked(result) > 0 ? 1 : 0;
@@ -229,7 +238,7 @@ export function redeployKeeps(step: PlanStep): boolean {
 
 export const register: RegisterCommand = (program, bind) => {
   for (const mode of ['deploy', 'redeploy'] as const) {
-    program
+    const command = program
       .command(mode)
       .description(
         mode === 'deploy'
@@ -241,7 +250,9 @@ export const register: RegisterCommand = (program, bind) => {
       .option('--lock-wait <seconds>', 'wait this long for a held deploy lock')
       .option('--force', 'take over a deploy lock whose lease ran out')
       .option('--skip-unreachable', 'deploy the hosts that can be used and record the others as behind (default: any such host stops the deploy)')
-      .option('-H, --skip-hooks', 'run none of the hooks (.kamal/hooks or .mrsk/hooks: pre-connect, pre-build, pre-deploy, post-deploy)')
-      .action(bind<DeployOptions>((ctx, options) => deploy(ctx, options, mode)));
+      .option('-H, --skip-hooks', 'run none of the hooks (.kamal/hooks or .mrsk/hooks: pre-connect, pre-build, pre-deploy, post-deploy)');
+    // redeploy never touches Traefik, so it cannot take a Kamal host over
+    if (mode === 'deploy') command.option('--takeover', "on hosts Kamal runs, replace Kamal's traefik (HTTP fails for a few seconds; see mrsk plan)");
+    command.action(bind<DeployOptions>((ctx, options) => deploy(ctx, options, mode)));
   }
 };

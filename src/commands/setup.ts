@@ -63,7 +63,8 @@ export const register: RegisterCommand = (program, bind) => {
     .option('--version <version>', 'version to deploy (default: VERSION, else git HEAD)')
     .option('--skip-unreachable', 'set up the hosts that can be used and record the others as behind (default: any such host stops setup)')
     .option('-H, --skip-hooks', 'run none of the hooks (.kamal/hooks or .mrsk/hooks: pre-connect, docker-setup, pre-build, pre-deploy, post-deploy)')
-    .action(bind<{ skipPush?: boolean; version?: string; skipUnreachable?: boolean; skipHooks?: boolean }>(async (ctx, options) => {
+    .option('--takeover', "on hosts Kamal runs, replace Kamal's traefik (HTTP fails for a few seconds; see mrsk plan)")
+    .action(bind<{ skipPush?: boolean; version?: string; skipUnreachable?: boolean; skipHooks?: boolean; takeover?: boolean }>(async (ctx, options) => {
       const session = await openSession(ctx);
       try {
         requireHosts(session.hosts);
@@ -76,6 +77,7 @@ export const register: RegisterCommand = (program, bind) => {
           skipPush: options.skipPush,
           skipUnreachable: options.skipUnreachable,
           skipHooks: options.skipHooks,
+          takeover: options.takeover,
           prepareHosts: async () => {
             await ensureDocker(ctx, session, options.skipUnreachable);
             // Kamal runs docker-setup once Docker is on the hosts

@@ -147,3 +147,33 @@ describe('planning a host Kamal runs', () => {
     );
   });
 });
+
+describe('consent to take Kamal hosts over (--takeover)', () => {
+  const kamalHost = snapshotOf(
+    reachableHost(H1, { containers: [kamalTraefik(), kamalContainer('app-web-k1', 'web')] }),
+    reachableHost(H2),
+  );
+
+  it("names the hosts where Kamal's traefik would be replaced, and only those", async () => {
+    const { kamalTraefikHosts } = await import('../../../src/commands/takeover.ts');
+    assert.deepEqual(kamalTraefikHosts(kamalHost, [H1, H2], 'app', undefined), [H1]);
+    assert.deepEqual(kamalTraefikHosts(kamalHost, [H2], 'app', undefined), []);
+    assert.deepEqual(kamalTraefikHosts(kamalHost, [H1], 'blog', undefined), []);
+  });
+
+  it('stops without --takeover (exit 64, nothing changed, the flag named) and lets it through with it', async () => {
+    const { requireTakeoverConsent } = await import('../../../src/commands/takeover.ts');
+    assert.throws(
+      () => requireTakeoverConsent(kamalHost, [H1, H2], 'app', undefined, undefined),
+      (error: Error & { exitCode?: number }) => {
+        assert.equal(error.exitCode, 64);
+        assert.match(error.message, /Kamal runs app on h1\.example\.com: taking it over replaces Kamal's traefik stop-first/);
+        assert.match(error.message, /Nothing was changed\. `mrsk plan` shows each step; run `mrsk deploy --takeover` to do it/);
+        return true;
+      },
+    );
+    assert.doesNotThrow(() => requireTakeoverConsent(kamalHost, [H1, H2], 'app', undefined, true));
+    // a host where mrsk already runs Traefik needs no consent: Kamal's app containers go without an outage
+    assert.doesNotThrow(() => requireTakeoverConsent(kamalHost, [H2], 'app', undefined, undefined));
+  });
+});
