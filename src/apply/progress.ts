@@ -18,6 +18,7 @@ function describeStepInFull(step: PlanStep): string {
     case 'network-create': return `create network ${a.network}`;
     case 'image-pull': return `pull ${a.image}`;
     case 'container-run': return `start ${a.spec.name}`;
+    case 'assets-prepare': return `prepare assets of ${a.name}`;
     case 'traefik-run': return `start Traefik (${a.spec.image})`;
     case 'container-start': return `restart ${a.name}`;
     case 'container-wait-healthy': return `wait until ${a.name} is healthy`;

@@ -9,6 +9,7 @@ import { redact } from '../secret.ts';
 import { sanitizeHostText } from '../text/sanitize.ts';
 import { neverHealthyName } from '../plan/never-healthy.ts';
 import { absoluteOnHost, hostPaths } from '../desired/paths.ts';
+import { assetsScratchName, prepareAssetsScript, removeAssetsScript } from '../host/assets.ts';
 import { inspectContainer, poll, run, sleep, tryRun, type InspectedContainer, type Remote } from './remote.ts';
 import {
   HealthCheckError,
@@ -113,7 +114,8 @@ const containerRun: Handler<'container-run'> = async (ctx, step, action) => {
   }
   let cordHostDir: string | undefined;
   if (spec.cordDir) cordHostDir = await ensureCord(ctx, step.host, spec.cordDir);
-  await run(ctx, step.host, docker.runContainer(spec, { envFile, cordHostDir }));
+  const assetsHostDir = spec.assets ? absoluteOnHost(home, spec.assets.hostDir) : undefined;
+  await run(ctx, step.host, docker.runContainer(spec, { envFile, cordHostDir, assetsHostDir }));
 };
 
 /** docker's --env-file takes the rest of the line literally; newlines cannot be expressed there. */
@@ -475,7 +477,20 @@ const containerRemove: Handler<'container-remove'> = async (ctx, step, action, c
     const envFile = absoluteOnHost(home, paths.envFile(action.name));
     const cordDir = absoluteOnHost(home, action.cordDir ?? `${paths.cordsDir}/${action.name}`);
     await run(ctx, step.host, { script: `rm -f ${shq(envFile)} && rm -rf ${shq(cordDir)}` });
+    if (action.assetsDir) await run(ctx, step.host, { script: removeAssetsScript(absoluteOnHost(home, action.assetsDir)) });
   }
+};
+
+const assetsPrepare: Handler<'assets-prepare'> = async (ctx, step, action) => {
+  const home = homeOf(ctx, step.host);
+  const script = prepareAssetsScript({
+    image: action.image,
+    assetPath: action.assetPath,
+    dir: absoluteOnHost(home, action.hostDir),
+    previousDirs: action.previousDirs.map((dir) => absoluteOnHost(home, dir)),
+    scratchName: assetsScratchName(action.name),
+  });
+  await run(ctx, step.host, { script }, { timeoutMs: 300_000 });
 };
 
 const imageRemove: Handler<'image-remove'> = async (ctx, step, action) => {
@@ -509,6 +524,7 @@ const handlers: { [K in StepAction['kind']]: Handler<K> } = {
   'network-create': networkCreate,
   'image-pull': imagePull,
   'container-run': containerRun,
+  'assets-prepare': assetsPrepare,
   'traefik-run': traefikRun,
   'container-start': containerStart,
   'container-wait-healthy': waitHealthy,

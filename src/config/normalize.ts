@@ -78,6 +78,7 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     const enabled = traefikSetting === undefined ? name === primaryRole : typeof traefikSetting === 'boolean' ? traefikSetting : (traefikSetting.enabled ?? true);
     const cmd = spec.cmd === undefined ? undefined : commandWords(spec.cmd as string | string[], [...path, 'cmd'], report);
     const stop = spec.stop_timeout ?? spec.stop_wait_time ?? topStop;
+    const assetPath = (spec.asset_path ?? raw.asset_path) as string | undefined;
     const logging = spec.logging === undefined ? baseLogging : mergeLogging(baseLogging, loggingConfig(spec.logging as Raw));
     const role: Role = {
       name,
@@ -91,6 +92,7 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
       ...(logging !== undefined ? { logging } : {}),
       ...(stop !== undefined ? { stopTimeout: seconds(stop) } : {}),
       ...(spec.healthcheck !== undefined ? { healthcheck: healthcheckConfig({ ...(raw.healthcheck as Raw), ...(spec.healthcheck as Raw) }) } : {}),
+      ...(assetPath !== undefined ? { assetPath } : {}),
     };
     return role;
   });
@@ -242,6 +244,7 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
       ...(builder.cache !== undefined ? { cache: { ...(builder.cache as { type: string; options?: string; image?: string }) } } : {}),
     },
     ...(raw.hooks_path !== undefined ? { hooksPath: raw.hooks_path as string } : {}),
+    ...(raw.asset_path !== undefined ? { assetPath: raw.asset_path as string } : {}),
     volumes: [...(raw.volumes as string[])],
     labels: baseLabels,
     logging: baseLogging ?? { options: {} },

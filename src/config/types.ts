@@ -46,6 +46,8 @@ export interface Role {
   readonly stopTimeout?: number;
   /** Kamal 1's per-role healthcheck merged over the top level; undefined: the top-level one. */
   readonly healthcheck?: HealthcheckConfig;
+  /** asset_path (the role's, else the top level's): the image's assets folder, bridged across versions during a rollout. */
+  readonly assetPath?: string;
 }
 
 export interface HealthcheckConfig {
@@ -172,6 +174,8 @@ export interface Config {
   readonly builder: BuilderConfig;
   /** hooks_path as written (relative to root); undefined = .kamal/hooks, else .mrsk/hooks. */
   readonly hooksPath?: string;
+  /** Top-level asset_path as written (roles carry the one that applies to them). */
+  readonly assetPath?: string;
   readonly volumes: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   /** Top-level logging as written (roles carry their merged logging); none at all means Kamal's max-size=10m. */

@@ -125,7 +125,6 @@ function describe(error: ErrorObject, path: KeyPath): SchemaProblem {
 const KAMAL_ONLY_KEYS: Record<string, string> = {
   proxy: 'this is Kamal 2\'s kamal-proxy; mrsk routes with Traefik: use "traefik" and servers.<role>.traefik',
   secrets_path: 'mrsk reads .mrsk/secrets[.<destination>], .kamal/secrets[.<destination>], .kamal/secrets-common and Kamal 1\'s .env[.<destination>] at fixed paths; move the file to one of them',
-  asset_path: 'asset bridging is not supported by mrsk yet (docs/configuration.md, Coming from Kamal): during a rollout a request may reach the version that lacks a fingerprinted asset; serve assets from a CDN or bucket, or keep the previous release\'s assets in the image',
   run_directory: 'mrsk keeps its host files under ~/.mrsk/<service>; there is no setting for it (Kamal ignores this key too)',
   sshkit: 'mrsk does not use SSHKit; the nearest settings are under "ssh" (max_concurrent, connect_timeout, command_timeout, keepalive_interval)',
   output: 'mrsk has no output loggers; use --json for machine-readable events, and the audit log on each host (mrsk audit)',
@@ -135,7 +134,6 @@ const KAMAL_ONLY_KEYS: Record<string, string> = {
 // Role settings of Kamal that mrsk does not have, with what to do instead.
 const KAMAL_ONLY_ROLE_KEYS: Record<string, string> = {
   proxy: 'this is Kamal 2\'s kamal-proxy, not read by mrsk yet; mrsk routes the primary role with Traefik: use servers.<role>.traefik (true, or {labels: …})',
-  asset_path: 'asset bridging is not supported by mrsk',
 };
 
 const TYPE_WORDS: Record<string, string> = {

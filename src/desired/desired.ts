@@ -11,6 +11,8 @@
 //   with a destination), and the same as MRSK_*: the spec is per host, deterministic for a host.
 // - Only proxied roles get a Docker healthcheck: the configured check is written for the web
 //   process; other roles (job workers) are judged by staying up for readiness_delay.
+// - asset_path: a routed role's container mounts ~/.mrsk/<app>/assets/<role>/<version> over it
+//   (spec.assets, not `volumes`, for the same reason as the cord); the plan fills the folder first.
 // - The cord mount is not in `volumes`: cordDir is home-relative and the executor mounts the
 //   resolved folder at /run/mrsk/cord.
 import { hostPaths } from './paths.ts';
@@ -168,6 +170,10 @@ export function containerSpecFor(config: Config, role: Role, version: string, ho
     options: expandDockerOptions(role.options),
     network: MRSK_NETWORK,
     proxied,
+    // Bridged assets serve requests of either version during a cutover: only routed roles need them.
+    ...(proxied && role.assetPath !== undefined
+      ? { assets: { path: role.assetPath, hostDir: hostPaths(service, destination).assetsDir(role.name, version) } }
+      : {}),
     ...(proxied ? { traefikService: roleKey(service, role.name, destination) } : {}),
   });
   const stopTimeout = role.stopTimeout ?? config.stopTimeout;

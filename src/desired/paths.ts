@@ -21,6 +21,8 @@ export interface HostPaths {
   readonly currentRelease: string;
   /** Drain files ("cords"), one folder per routed container instance. */
   readonly cordsDir: string;
+  /** asset_path bridging: one folder per role and version, mounted over the asset path. */
+  assetsDir(role: string, version: string): string;
 }
 
 export function hostPaths(service: string, destination?: string): HostPaths {
@@ -34,6 +36,7 @@ export function hostPaths(service: string, destination?: string): HostPaths {
     releasesDir: `${root}/releases`,
     currentRelease: `${root}/releases/current.json`,
     cordsDir: `${root}/cords`,
+    assetsDir: (role, version) => `${root}/assets/${role}/${version}`,
   };
 }
 

@@ -82,7 +82,8 @@ export function containerSpecParts(spec: UnhashedContainerSpec): ContainerSpecPa
     cmd: spec.cmd ? [...spec.cmd] : null,
     env: { ...spec.env },
     secrets,
-    volumes: shortDigest(spec.volumes),
+    // The assets mount counts as a volume; absent, the digest is what it always was.
+    volumes: shortDigest(spec.assets ? [...spec.volumes, `${spec.assets.hostDir}:${spec.assets.path}`] : spec.volumes),
     labels: shortDigest(withoutDerivedLabels(spec.labels)),
     healthcheck: shortDigest(spec.healthcheck),
     logging: shortDigest(spec.logging),

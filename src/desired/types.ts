@@ -11,6 +11,14 @@ export interface HealthcheckSpec {
   readonly startPeriod: number; // seconds
 }
 
+/** A host folder of bridged assets mounted over the image's asset path. */
+export interface AssetsMount {
+  /** Absolute path inside the image (asset_path). */
+  readonly path: string;
+  /** Home-relative host folder: ~/.mrsk/<app>/assets/<role>/<version>. */
+  readonly hostDir: string;
+}
+
 /** One app container as mrsk will run it. Field order and content feed the spec hash. */
 export interface ContainerSpec {
   readonly name: string; // <service>-<role>[-<dest>]-<version>
@@ -37,6 +45,12 @@ export interface ContainerSpec {
   readonly traefikService?: string;
   /** Host folder holding this container's drain file ("cord"), bind-mounted into it. */
   readonly cordDir?: string;
+  /**
+   * asset_path bridging: the host folder (home-relative, per role and version) holding this
+   * version's assets merged with the previous version's, mounted over `path`. Hashed when set;
+   * absent without asset_path, so such specs keep their hashes.
+   */
+  readonly assets?: AssetsMount;
   /** Seconds docker stop waits before SIGKILL (stop_timeout / stop_wait_time); undefined: drain_timeout. Not hashed. */
   readonly stopTimeout?: number;
   readonly specHash: string; // v1:<sha256>

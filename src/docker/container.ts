@@ -12,6 +12,8 @@ export interface RunContainerOptions {
   readonly envFile?: string;
   /** Absolute host folder of the drain file; defaults to spec.cordDir. Mounted only for proxied roles. */
   readonly cordHostDir?: string;
+  /** Absolute host folder of the bridged assets (spec.assets), mounted over spec.assets.path. */
+  readonly assetsHostDir?: string;
 }
 
 /**
@@ -32,6 +34,7 @@ export function runContainer(spec: ContainerSpec, opts: RunContainerOptions = {}
   argv.push(...keyValueFlags('--label', spec.labels));
   argv.push(...repeatFlag('-v', spec.volumes));
   if (spec.proxied) argv.push('-v', `${cordHostDir}:${CORD_CONTAINER_DIR}`);
+  if (spec.assets) argv.push('-v', `${opts.assetsHostDir ?? spec.assets.hostDir}:${spec.assets.path}`);
   const health = spec.healthcheck;
   if (health) {
     argv.push(

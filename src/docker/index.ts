@@ -6,3 +6,4 @@ export * from './network.ts';
 export * from './registry.ts';
 export * from './traefik.ts';
 export * from './build.ts';
+export * from './assets.ts';

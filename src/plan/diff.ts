@@ -22,6 +22,7 @@
 import { SPEC_HASH_LABEL } from '../desired/spec-hash.ts';
 import { canonicalJson } from '../desired/canonical.ts';
 import { TRAEFIK_CONTAINER, cordDirOfContainer } from '../desired/desired.ts';
+import { hostPaths } from '../desired/paths.ts';
 import type { ContainerSpec, Desired, DesiredHost, TraefikSpec } from '../desired/types.ts';
 import type { ContainerState, MissedHost, ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
 import { containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
@@ -333,7 +334,44 @@ class HostPlanner {
   /** Removing a container also removes its cord folder (proxied containers only have one). */
   #removeAction(container: ObservedContainer, name = container.name): StepAction {
     const proxied = this.#traefikServiceOf(container) !== undefined;
-    return { kind: 'container-remove', containerId: container.id, name, ...(proxied ? { cordDir: this.#cordDirOf(container) } : {}) };
+    const assetsDir = this.#prunedAssetsDir(container);
+    return {
+      kind: 'container-remove',
+      containerId: container.id,
+      name,
+      ...(proxied ? { cordDir: this.#cordDirOf(container) } : {}),
+      ...(assetsDir ? { assetsDir } : {}),
+    };
+  }
+
+  /** asset_path: the version's asset folder goes with its container, unless the desired version is that version. */
+  #prunedAssetsDir(container: ObservedContainer): string | undefined {
+    const role = container.labels['mrsk.role'];
+    const version = container.labels['mrsk.version'];
+    const wanted = this.#wanted?.containers.find((spec) => spec.role === role);
+    if (!role || !version || !wanted?.assets || version === wanted.version) return undefined;
+    return hostPaths(this.#desired.service, this.#desired.destination).assetsDir(role, version);
+  }
+
+  /**
+   * asset_path: fills the new version's asset folder before its container starts, merged both
+   * ways with the folders of the versions serving now (Kamal's asset bridging); returns the step id.
+   */
+  #planAssets(spec: ContainerSpec, address: string, symbol: ChangeSymbol, cause: string, dependsOn: readonly string[], serving: readonly ObservedContainer[]): string | undefined {
+    if (!spec.assets) return undefined;
+    const paths = hostPaths(this.#desired.service, this.#desired.destination);
+    const previousDirs = [...new Set(serving.map((c) => paths.assetsDir(spec.role, c.labels['mrsk.version'] ?? '')))]
+      .filter((dir) => dir !== spec.assets!.hostDir && !dir.endsWith('/'))
+      .sort();
+    return this.#add({
+      id: this.#id(spec.role, 'assets'),
+      address,
+      symbol,
+      cause,
+      dependsOn,
+      precondition: {},
+      action: { kind: 'assets-prepare', name: spec.name, image: spec.image, assetPath: spec.assets.path, hostDir: spec.assets.hostDir, previousDirs },
+    });
   }
 
   /** The Traefik service a running container is routed by, read from its own labels. */
@@ -379,12 +417,14 @@ class HostPlanner {
     } else if (target && matches) {
       symbol = '~';
       const cause = unhealthy ? 'container unhealthy' : stateCause(target);
+      // A retained version started again (rollback) serves beside the current one: bridge their assets.
+      const assets = target.state === 'running' ? undefined : this.#planAssets(spec, address, symbol, cause, chain, others);
       const start = this.#add({
         id: this.#id(role, 'start'),
         address,
         symbol,
         cause,
-        dependsOn: [...chain, ...(network ? [network] : []), ...watchedBy],
+        dependsOn: [...chain, ...(assets ? [assets] : []), ...(network ? [network] : []), ...watchedBy],
         precondition: { containerId: target.id },
         action: { kind: 'container-start', containerId: target.id, name: target.name, ...(spec.cordDir ? { cordDir: spec.cordDir } : {}) },
       });
@@ -468,12 +508,13 @@ class HostPlanner {
         });
         this.#pulls.set(spec.image, pull);
       }
+      const assets = this.#planAssets(spec, address, symbol, cause, [...before, ...(pull ? [pull] : [])], others);
       const run = this.#add({
         id: this.#id(role, 'run'),
         address,
         symbol,
         cause,
-        dependsOn: [...before, ...(pull ? [pull] : []), ...(network ? [network] : []), ...watchedBy],
+        dependsOn: [...before, ...(pull ? [pull] : []), ...(assets ? [assets] : []), ...(network ? [network] : []), ...watchedBy],
         // A displacing run expects the old container to still hold the name; any other expects it free.
         precondition: displaced ? { containerId: displaced.container.id } : { absentName: spec.name },
         action: displaced

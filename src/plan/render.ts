@@ -90,6 +90,8 @@ export function describeAction(action: StepAction): string {
       return action.replaces
         ? `rename the running ${action.spec.name} to ${action.replaces.renameTo}, then run ${action.spec.name} (${action.spec.image})`
         : `run ${action.spec.name} (${action.spec.image})`;
+    case 'assets-prepare':
+      return `copy ${action.assetPath} of ${action.image} to ~/${action.hostDir}${action.previousDirs.length > 0 ? `, merged with ${action.previousDirs.map((dir) => `~/${dir}`).join(', ')} both ways` : ''}`;
     case 'traefik-run':
       return `run ${action.spec.name} (${action.spec.image})`;
     case 'container-start':
@@ -103,7 +105,7 @@ export function describeAction(action: StepAction): string {
     case 'container-stop':
       return `stop ${action.name} (timeout ${action.timeout}s)`;
     case 'container-remove':
-      return `remove ${action.name}`;
+      return action.assetsDir ? `remove ${action.name} and ~/${action.assetsDir}` : `remove ${action.name}`;
     case 'image-remove':
       return `remove image ${action.image}`;
     case 'release-record':

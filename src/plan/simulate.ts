@@ -94,7 +94,8 @@ function applyStep(host: Draft<ReachableHost>, step: PlanStep, now: string): voi
     case 'container-wait-healthy':
     case 'traefik-wait-up':
     case 'container-drain':
-      // Waits and drains change no state a plan depends on.
+    case 'assets-prepare':
+      // Waits, drains and asset folders change no state a plan depends on.
       return;
     default: {
       const unknown: never = action;

@@ -26,6 +26,21 @@ export type StepAction =
        */
       readonly replaces?: { readonly containerId: string; readonly renameTo: string };
     }
+  /**
+   * asset_path bridging, before the container that mounts the folder starts: copy the image's
+   * asset path into the version's host folder, then merge the serving versions' folders into it
+   * and it into them, never overwriting a file (src/host/assets.ts). Folders are home-relative.
+   */
+  | {
+      readonly kind: 'assets-prepare';
+      /** The container the folder is for. */
+      readonly name: string;
+      readonly image: string;
+      readonly assetPath: string;
+      readonly hostDir: string;
+      /** Asset folders of the versions serving now (missing ones are skipped). */
+      readonly previousDirs: readonly string[];
+    }
   | { readonly kind: 'traefik-run'; readonly spec: TraefikSpec }
   /** Start an existing stopped container (rollback to a retained version, drift fix). */
   | { readonly kind: 'container-start'; readonly containerId: string; readonly name: string; readonly cordDir?: string }
@@ -52,7 +67,15 @@ export type StepAction =
       readonly timeout: number;
     }
   | { readonly kind: 'container-stop'; readonly containerId: string; readonly name: string; readonly timeout: number }
-  | { readonly kind: 'container-remove'; readonly containerId: string; readonly name: string; /** Its drain folder, to clean up with it. */ readonly cordDir?: string }
+  | {
+      readonly kind: 'container-remove';
+      readonly containerId: string;
+      readonly name: string;
+      /** Its drain folder, to clean up with it. */
+      readonly cordDir?: string;
+      /** Its version's asset folder (asset_path), removed with the last container of that version. */
+      readonly assetsDir?: string;
+    }
   | { readonly kind: 'image-remove'; readonly image: string }
   /** Record the applied release on the host (ledger for drift and rollback). */
   | {

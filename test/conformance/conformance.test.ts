@@ -58,6 +58,8 @@ function summary(config: Config): unknown {
         labels: withoutDerived(spec.labels),
         logging: spec.logging,
         volumes: spec.volumes,
+        // asset_path bridging: the host folder (home-relative) mounted over the asset path.
+        ...(spec.assets ? { assets: `${spec.assets.hostDir}:${spec.assets.path}` } : {}),
         options: spec.options,
         proxied: spec.proxied,
         ...(spec.healthcheck ? { healthcheck: spec.healthcheck.cmd } : {}),

@@ -224,6 +224,20 @@ export function scenarios(): Scenario[] {
   const staging = makeConfig({ ...config, destination: 'staging' });
   list.push({ name: 'destination-first-deploy', title: 'with a destination: names, labels and router carry it', config: staging, version: 'v1', snapshot: emptySnapshot(staging) });
 
+  // asset_path on web, one retained version: v1 serves, v0 is retained; v2 bridges v1's assets, v0 is pruned with its folder.
+  const assets = makeConfig({
+    ...config,
+    retainContainers: 1,
+    roles: config.roles.map((r) => (r.name === 'web' ? { ...r, assetPath: '/app/public/assets' } : r)),
+  });
+  list.push({
+    name: 'asset-bridging',
+    title: 'asset_path: the new version\'s assets prepared and merged with the serving version\'s before it runs; a pruned version\'s folder removed',
+    config: assets,
+    version: 'v2',
+    snapshot: deployedSnapshot(assets, 'v1', deployedSnapshot(assets, 'v0')),
+  });
+
   return list;
 }
 
