@@ -8,6 +8,7 @@ import type { BuilderConfig } from '../config/types.ts';
 import type { Argv } from '../docker/argv.ts';
 import * as docker from '../docker/build.ts';
 import { UsageError } from '../errors.ts';
+import type { Snapshot } from '../probe/types.ts';
 
 export type BuildStrategy = 'local' | 'remote' | 'hybrid';
 
@@ -122,7 +123,7 @@ export function planBuild(input: BuildPlanInput): BuildPlan {
   };
 }
 
-function choosePlatforms(input: BuildPlanInput): { platforms: readonly string[]; platformsFrom: string } {
+export function choosePlatforms(input: BuildPlanInput): { platforms: readonly string[]; platformsFrom: string } {
   const { builder } = input;
   if (builder.arch.length > 0) return { platforms: [...new Set(builder.arch)], platformsFrom: 'builder.arch' };
   if (builder.multiarch) return { platforms: ['amd64', 'arm64'], platformsFrom: 'builder.multiarch' };
@@ -135,4 +136,14 @@ function choosePlatforms(input: BuildPlanInput): { platforms: readonly string[];
       ? `the architecture ${known.length === 1 ? 'the host reports' : `all ${known.length} hosts report`}`
       : `the architectures the hosts report: ${known.map(([host, arch]) => `${host} ${arch}`).join(', ')}`;
   return { platforms: arches, platformsFrom: from + (unknown.length ? `; unknown for ${unknown.join(', ')}` : '') };
+}
+
+/** The architecture each host to deploy reported in the probe (undefined when unknown). */
+export function hostArchesOf(snapshot: Snapshot, hosts: readonly string[]): Record<string, string | undefined> {
+  const arches: Record<string, string | undefined> = {};
+  for (const host of hosts) {
+    const seen = snapshot.hosts[host];
+    arches[host] = seen?.status === 'ok' ? seen.arch : undefined;
+  }
+  return arches;
 }

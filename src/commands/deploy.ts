@@ -16,7 +16,7 @@ import { abbreviateVersions, shortVersion } from '../plan/short-version.ts';
 import { converge, hostsToChange, type ConvergeResult } from './converge.ts';
 import { checkBuilder, loginHint, loginOnHosts, type Builder } from './preflight.ts';
 import { buildImage } from '../build/run.ts';
-import { localArch, planBuild } from '../build/plan.ts';
+import { hostArchesOf, localArch, planBuild } from '../build/plan.ts';
 import { commandHooks } from '../hooks/run.ts';
 import { requireTakeoverConsent } from './takeover.ts';
 
@@ -75,15 +75,6 @@ export async function buildAndPush(
   ctx.out.info(`Built and pushed ${abbreviateVersions(ref)} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
-/** The architecture each host to deploy reported in the probe (undefined when unknown). */
-export function hostArchesOf(snapshot: Snapshot, hosts: readonly string[]): Record<string, string | undefined> {
-  const arches: Record<string, string | undefined> = {};
-  for (const host of hosts) {
-    const seen = snapshot.hosts[host];
-    arches[host] = seen?.status === 'ok' ? seen.arch : undefined;
-  }
-  return arches;
-}
 
 /** What to deploy, and how. */
 export interface DeployRequest {

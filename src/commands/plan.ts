@@ -9,6 +9,9 @@ import { deployedVersion, makePlan, openSession, probe } from './common.ts';
 import { snapshotWarnings } from '../probe/probe.ts';
 import { notePlan } from '../cli/pipeline.ts';
 import { describeBehind, hostsBehind } from '../drift/missed.ts';
+import { choosePlatforms, hostArchesOf, localArch } from '../build/plan.ts';
+import type { Config } from '../config/types.ts';
+import type { Snapshot } from '../probe/types.ts';
 
 interface PlanOptions {
   json?: boolean;
@@ -51,6 +54,19 @@ export async function chooseVersion(input: ChooseVersionInput): Promise<PlannedV
   return { version, reason: `${source}, what \`mrsk deploy\` would ship${input.next ? '' : '; nothing is deployed yet'}` };
 }
 
+/**
+ * The head of the plan text: which rule formed the image reference, and with --next, for which
+ * platforms `mrsk deploy` would build (builder.arch, else what the hosts report).
+ */
+export function planNotes(config: Config, snapshot: Snapshot, hosts: readonly string[], next: boolean): string[] {
+  const notes = [`Image ${config.image}${config.imageRule ? `: ${config.imageRule}` : ''}.`];
+  if (next) {
+    const { platforms, platformsFrom } = choosePlatforms({ builder: config.builder, hostArches: hostArchesOf(snapshot, hosts), localArch: localArch(), buildx: true });
+    notes.push(`\`mrsk deploy\` would build for ${platforms.join(', ')} (${platformsFrom}).`);
+  }
+  return notes;
+}
+
 export const register: RegisterCommand = (program, bind) => {
   program
     .command('plan')
@@ -76,7 +92,7 @@ export const register: RegisterCommand = (program, bind) => {
           cwd: session.config.root || ctx.cwd,
         });
         const { plan } = makePlan(session, snapshot, version);
-        const view = { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width, versionReason: reason };
+        const view = { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width, versionReason: reason, notes: planNotes(session.config, snapshot, session.hosts, options.next === true) };
         notePlan(plan); // the CI summary (GitHub's step summary)
         if (options.json) ctx.out.printJson(planToJson(plan));
         else ctx.out.print(ctx.out.quiet ? renderQuietPlan(plan, view) : renderPlan(plan, view));

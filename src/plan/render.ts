@@ -14,6 +14,8 @@ export interface RenderOptions {
   readonly width?: number;
   /** Which version is planned and why, e.g. `git HEAD, what \`mrsk deploy\` would ship`: a first line when given. */
   readonly versionReason?: string;
+  /** More lines for the head of the text (how the image reference was formed, what a deploy would build). */
+  readonly notes?: readonly string[];
 }
 
 /** The plan's width: 80 columns, fewer on a narrower terminal, never so few that nothing fits. */
@@ -155,8 +157,9 @@ function causeColumn(names: readonly string[], causes: readonly string[], width:
 
 /** `Planning version 0123456789ab (git HEAD, …).`: which version and why, when the caller knows. */
 function versionLines(plan: Plan, options: RenderOptions, width: number): string[] {
-  if (!options.versionReason) return [];
-  return wrapWords(`Planning version ${shortVersion(plan.version)} (${options.versionReason}).`, width, '', '  ');
+  const notes = (options.notes ?? []).flatMap((note) => wrapWords(note, width, '', '  '));
+  if (!options.versionReason) return notes;
+  return [...wrapWords(`Planning version ${shortVersion(plan.version)} (${options.versionReason}).`, width, '', '  '), ...notes];
 }
 
 /** The plan's last line: `Plan: 1 to add, …` or `No changes. …`; all `mrsk plan -q` prints besides blocked hosts. */

@@ -81,7 +81,7 @@ test('plan -q: no legend, no plan, no version line; the hosts that could not be 
   assert.equal(quiet.code, 1, quiet.stderr);
   assert.match(quiet.stdout, /^Cannot plan 1 host:\n {2}127\.0\.0\.1: .*ECONNREFUSED.*\nNo changes on the hosts that could be planned\.\n$/);
   const loud = await mrsk(dir, ['plan', '--version', 'v1']);
-  assert.ok(loud.stdout.startsWith('Planning version v1 (given with --version).\n\nCannot plan 1 host:\n'), loud.stdout);
+  assert.ok(loud.stdout.startsWith('Planning version v1 (given with --version).\nImage 127.0.0.1:5000/demo/app: registry.server "127.0.0.1:5000" + "/" + image\n  "demo/app" (Kamal\'s rule).\n\nCannot plan 1 host:\n'), loud.stdout);
 });
 
 test('plan --next names the git HEAD it plans, 12 characters long', async (t) => {
