@@ -113,7 +113,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('app exec runs in a new container of the deployed version on every host, with env and secrets, grouped in host order', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     const result = await mrsk(['app', 'exec', 'echo "version=$(cat /version) greeting=$APP_GREETING secret=$APP_SECRET"; hostname']);
     assertOk(result, 'app exec');
     assertNoSecret(result);
@@ -132,7 +132,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('app exec --primary and --once run on the primary host only', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     for (const flag of ['--primary', '--once']) {
       const result = await mrsk(['app', 'exec', flag, 'cat /version']);
       assertOk(result, `app exec ${flag}`);
@@ -142,7 +142,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('app exec --reuse runs inside the running container', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     const result = await mrsk(['app', 'exec', '--reuse', 'hostname']);
     assertOk(result, 'app exec --reuse');
     for (let i = 1; i <= 2; i += 1) {
@@ -152,7 +152,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('a failing command: exit code of the single host; several hosts give 1 and a per-host summary', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     const single = await mrsk(['app', 'exec', '--primary', 'echo before; exit 3']);
     assert.equal(single.code, 3, single.stdout + single.stderr);
     assert.match(section(single.stdout, bed.hosts[0]!), /before\nerror: exit 3/);
@@ -177,7 +177,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('app exec -i (via mrsk console) gives a terminal on the primary host: typed input, tty, size and resize, Ctrl-C, the exit code', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     const socket = `mrsk-ops-e2e-${process.pid}`;
     const exitFile = join(workDir, 'interactive.exit');
     const script = join(workDir, 'interactive.sh');
@@ -239,7 +239,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('app logs groups per host; -f streams with a host prefix until Ctrl-C', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     const grouped = await mrsk(['app', 'logs', '--roles', 'job', '--lines', '2']);
     assertOk(grouped, 'app logs');
     assert.match(section(grouped.stdout, bed.hosts[1]!), /^job v2 working$/m);
@@ -290,7 +290,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('app containers marks v2 current and v1 a rollback target; details lists Traefik and the app', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     const text = await mrsk(['app', 'containers']);
     assertOk(text, 'app containers');
     assert.match(section(text.stdout, bed.hosts[0]!), new RegExp(`${SERVICE}-web-v2\\s+web\\s+v2\\s+running \\(healthy\\).*current`));
@@ -321,7 +321,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('two concurrent deploys: one rolls out, the other fails with the holder’s details and changes nothing', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     const before = await mrsk(['audit', '--json']);
     const countBefore = (JSON.parse(before.stdout) as { hosts: Record<string, { entries: unknown[] }> }).hosts[bed.hosts[0]!]!.entries.length;
     const [a, b] = await Promise.all([
@@ -358,7 +358,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('lock acquire blocks deploys and traefik reboot with its message; release frees them', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     assertOk(await mrsk(['lock', 'acquire', '-m', 'migrating the database']), 'lock acquire');
     try {
       const status = await mrsk(['lock', 'status', '--json']);
@@ -388,7 +388,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('a stale lock is reported as such and --force takes it over', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     // a lock whose holder died: its lease ran out
     assertOk(await mrsk(['lock', 'acquire', '-m', 'crashed run', '--lease', '1'], { env: { MRSK_USER: 'ghost' } }), 'lock acquire --lease 1');
     await new Promise((r) => setTimeout(r, 1500));
@@ -402,7 +402,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('audit shows who did what and when, per host', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     const text = await mrsk(['audit', '--lines', '200']);
     assertOk(text, 'audit');
     for (const host of bed.hosts) {
@@ -425,7 +425,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('registry login and logout here and on the hosts, password never shown', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     const login = await mrsk(['registry', 'login']);
     assertOk(login, 'registry login');
     assertNoSecret(login);
@@ -438,7 +438,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('traefik details and logs; with MRSK_E2E_TRAEFIK_REBOOT=1 also reboot (rolling), stop, start, restart, remove and boot, checked through Traefik', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     const details = await mrsk(['traefik', 'details']);
     assertOk(details, 'traefik details');
     for (const host of bed.hosts) assert.match(section(details.stdout, host, 'Traefik'), /traefik:v3\.6\s+Up /);
@@ -470,7 +470,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   });
 
   test('an alias from the config runs its mrsk command line', async (t) => {
-    if (!ready) return t.skip('mrsk deploy is not available');
+    assert.ok(ready, 'the set-up (deploy v1 then v2) failed: see the before hook');
     const greet = await mrsk(['alias', 'greet']);
     assertOk(greet, 'alias greet');
     assert.equal(section(greet.stdout, bed.hosts[0]!).trim(), 'hello from the test bed');

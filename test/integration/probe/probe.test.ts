@@ -68,7 +68,8 @@ describe('probe problems through a real shell and docker client', async () => {
     assert.ok(!Number.isNaN(Date.parse(snapshot.takenAt)));
   });
 
-  it('a stopped daemon is docker-down with docker\'s own message', { skip: !dockerClient && 'no docker client on PATH' }, async () => {
+  it('a stopped daemon is docker-down with docker\'s own message', async () => {
+    assert.ok(dockerClient, 'the docker client must be on PATH (test/bed/install-deps.sh installs docker.io)');
     const socket = join(scratch, 'stopped.sock');
     const runner = new LocalRunner({ h: { home: homeDir('down'), env: { DOCKER_HOST: `unix://${socket}` } } });
     const snapshot = await probeHosts(runner, ['h'], 'app');
@@ -80,8 +81,9 @@ describe('probe problems through a real shell and docker client', async () => {
   const root = process.getuid?.() === 0;
   it(
     'a user outside the socket\'s group gets permission-denied',
-    { skip: (!dockerClient && 'no docker client on PATH') || (!root && 'needs root to run the probe as another user') },
     async () => {
+      assert.ok(dockerClient, 'the docker client must be on PATH (test/bed/install-deps.sh installs docker.io)');
+      assert.ok(root, 'this test runs the probe as another user, which needs root');
       // a root-only socket, as /var/run/docker.sock is for users outside the docker group
       const socket = join(scratch, 'root-only.sock');
       const server: Server = createServer((connection) => connection.destroy());
