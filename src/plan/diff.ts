@@ -66,6 +66,11 @@ export function isManagedTraefik(container: ObservedContainer): boolean {
 }
 
 const inService = (container: ObservedContainer): boolean => IN_SERVICE.has(container.state);
+/** A serving container the new one takes the name of is renamed aside first: `<name>_replaced_<id>`. */
+const renamedAside = (container: ObservedContainer): { container: ObservedContainer; renameTo: string } => ({
+  container,
+  renameTo: `${container.name}_replaced_${container.id.slice(0, 12)}`,
+});
 const byNewest = (a: ObservedContainer, b: ObservedContainer): number =>
   a.createdAt === b.createdAt ? (a.name < b.name ? 1 : a.name > b.name ? -1 : 0) : a.createdAt < b.createdAt ? 1 : -1;
 
@@ -274,6 +279,21 @@ class HostPlanner {
     });
   }
 
+  /** A stopped container that only holds the name the new one needs: removed first; returns the step id. */
+  #removeNameHolder(role: string, address: string, symbol: ChangeSymbol, cause: string, before: readonly string[], holder: ObservedContainer): string {
+    const remove = this.#add({
+      id: this.#id(role, 'old', 'remove'),
+      address,
+      symbol,
+      cause,
+      dependsOn: [...before],
+      precondition: { containerId: holder.id },
+      action: this.#removeAction(holder),
+    });
+    this.#removed.set(holder.id, remove);
+    return remove;
+  }
+
   /** Seconds docker stop waits for a container of this role: its stop_timeout, else drain_timeout. */
   #stopTimeoutOf(container: ObservedContainer): number {
     const role = container.labels['mrsk.role'] ?? (this.#kamal.includes(container) ? kamalRoleOf(container) : undefined);
@@ -443,7 +463,7 @@ class HostPlanner {
           // (start-first, like a new version); it is drained and stopped once the new one serves.
           symbol = '+/-';
           cause = differs.cause;
-          displaced = { container: target, renameTo: `${target.name}_replaced_${target.id.slice(0, 12)}` };
+          displaced = renamedAside(target);
         } else {
           // A stopped leftover (an earlier failed attempt, a hand edit) only holds the name: remove it first.
           if (others.length > 0) {
@@ -453,38 +473,18 @@ class HostPlanner {
             symbol = '-/+';
             cause = `${stateCause(target)}, ${differs.cause}`;
           }
-          const remove = this.#add({
-            id: this.#id(role, 'old', 'remove'),
-            address,
-            symbol,
-            cause,
-            dependsOn: before,
-            precondition: { containerId: target.id },
-            action: this.#removeAction(target),
-          });
-          this.#removed.set(target.id, remove);
-          before = [remove];
+          before = [this.#removeNameHolder(role, address, symbol, cause, before, target)];
         }
       } else if (kamalHolder && inService(kamalHolder)) {
         // Kamal named its container as mrsk names this one (same version): rename it aside, as a same-version replace does.
         symbol = '+/-';
         cause = takeoverCause([kamalHolder, ...kamalRunning]);
-        displaced = { container: kamalHolder, renameTo: `${kamalHolder.name}_replaced_${kamalHolder.id.slice(0, 12)}` };
+        displaced = renamedAside(kamalHolder);
       } else if (kamalHolder) {
         // A stopped Kamal container only holds the name: remove it first.
         symbol = others.length > 0 || kamalRunning.length > 0 ? '+/-' : '-/+';
         cause = `${takeoverCause([kamalHolder, ...kamalRunning])} (${kamalHolder.name} is stopped and holds the name)`;
-        const remove = this.#add({
-          id: this.#id(role, 'old', 'remove'),
-          address,
-          symbol,
-          cause,
-          dependsOn: before,
-          precondition: { containerId: kamalHolder.id },
-          action: this.#removeAction(kamalHolder),
-        });
-        this.#removed.set(kamalHolder.id, remove);
-        before = [remove];
+        before = [this.#removeNameHolder(role, address, symbol, cause, before, kamalHolder)];
       } else if (others.length > 0) {
         symbol = '+/-';
         cause = `new version ${versions} → ${spec.version}`;
