@@ -84,7 +84,7 @@ async function cleanHosts(): Promise<void> {
 
 describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
   before(async () => {
-    if (!(await mrskHasCommand('deploy'))) return;
+    assert.ok(await mrskHasCommand('deploy'), 'mrsk deploy is a registered command');
     bed = await bringUp(2);
     if (!(await registryHas(bed.env, 'demo-app', 'v2'))) await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), 'v2'], { timeoutMs: 300_000 });
     workDir = await mkdtemp(join(tmpdir(), 'mrsk-ops-e2e-'));
