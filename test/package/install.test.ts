@@ -4,12 +4,12 @@
 // Needs the npm registry for the package's dependencies (npm's cache serves them when it can).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnCollect, type Run } from '../helpers/spawn-collect.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const checkoutBin = join(repo, 'bin/mrsk.js');
@@ -18,23 +18,10 @@ const version = (JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) 
 // node itself on PATH (the installed bin starts with #!/usr/bin/env node), nothing else from here
 const PATH = `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs a command; mrsk gets a bare environment, npm this process's (its CA certificates, proxy). */
 function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = { PATH, NO_COLOR: '1', HOME: process.env.HOME }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return spawnCollect(command, args, { cwd, env });
 }
 
 const NPM_ENV = { ...process.env, npm_config_update_notifier: 'false', npm_config_fetch_retries: '1' };

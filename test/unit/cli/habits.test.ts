@@ -2,25 +2,17 @@
 // connection: each is run through the real bin under `unshare -n` (no network at all).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandPointer, optionPointer } from '../../../src/cli/habits.ts';
+import { spawnCollect, type Run } from '../../helpers/spawn-collect.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/mrsk.js', import.meta.url));
 
-function offline(cwd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['-n', process.execPath, bin, ...args], { cwd, env: { PATH: process.env.PATH, HOME: cwd, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function offline(cwd: string, args: string[]): Promise<Run> {
+  return spawnCollect('unshare', ['-n', process.execPath, bin, ...args], { cwd, env: { PATH: process.env.PATH, HOME: cwd, NO_COLOR: '1' } });
 }
 
 // Each habit, and what its pointer must name.

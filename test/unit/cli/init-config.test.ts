@@ -2,34 +2,21 @@
 // and no secret value in any output.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { splitCommandLine } from '../../../src/ops/aliases.ts';
+import { spawnCollect, type Run } from '../../helpers/spawn-collect.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/mrsk.js', import.meta.url));
 const fixtures = fileURLToPath(new URL('../../../fixtures/configs/', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs `node bin/mrsk.js ...args` in cwd with only the given environment (plus PATH). */
 function mrsk(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH, NO_COLOR: '1', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return spawnCollect(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH, NO_COLOR: '1', ...env } });
 }
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {

@@ -2,34 +2,22 @@
 // legend or the plan. And the plan's first line says which version is planned and why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { Output } from '../../../src/cli/output.ts';
+import { spawnCollect, type Run } from '../../helpers/spawn-collect.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/mrsk.js', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** `node bin/mrsk.js ...args` in cwd; `unshare -n` (no network at all) when offline. */
 function mrsk(cwd: string, args: string[], options: { offline?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   const argv = options.offline ? ['unshare', '-n', process.execPath, bin, ...args] : [process.execPath, bin, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env: { PATH: process.env.PATH, HOME: cwd, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return spawnCollect(argv[0]!, argv.slice(1), { cwd, env: { PATH: process.env.PATH, HOME: cwd, NO_COLOR: '1', ...options.env } });
 }
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
