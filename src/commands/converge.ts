@@ -8,6 +8,7 @@ import type { Snapshot } from '../probe/types.ts';
 import { HostError } from '../errors.ts';
 import type { MissedHost } from '../probe/types.ts';
 import { desired as deriveDesired } from '../desired/desired.ts';
+import type { Desired } from '../desired/types.ts';
 import { diff } from '../plan/diff.ts';
 import { confirm, probe, reachable, targetVersion, type Session } from './common.ts';
 import { requireUsableHosts, skipUnusableHosts, type ChangeVerb } from './preflight.ts';
@@ -50,6 +51,11 @@ export interface ConvergeOptions {
   readonly takeover?: boolean;
   /** The command line the takeover refusal names (default `mrsk deploy`). */
   readonly takeoverCommand?: string;
+  /**
+   * The desired state to converge to, when it is not the config's at `version` (rollback to a
+   * release: what that release ran, src/desired/from-release.ts). Its version is the plan's.
+   */
+  readonly desired?: Desired;
 }
 
 /** How converge reads the hosts; a fake in tests. */
@@ -108,7 +114,7 @@ export async function converge(ctx: CommandContext, session: Session, options: C
     // an unreadable release record or lock holder on a usable host: said once, with its fix
     for (const warning of snapshotWarnings(snapshot)) ctx.out.warn(warning);
     // the skipped hosts are named in every release this plan records (drift and plan show them behind)
-    let plan = diff(deriveDesired(session.config, version), snapshot, { hosts: [...session.hosts], roles: [...session.roles], missedHosts: missed });
+    let plan = diff(options.desired ?? deriveDesired(session.config, version), snapshot, { hosts: [...session.hosts], roles: [...session.roles], missedHosts: missed });
     if (options.keepStep) {
       const keep = options.keepStep;
       const kept = new Set(plan.steps.filter((step) => keep(step, snapshot)).map((s) => s.id));
