@@ -1,8 +1,11 @@
 // A Runner that runs commands on this machine with /bin/sh, as if each "host" were a server
 // reached over SSH: the same shell line the SSH runner sends (argv quoted by shq, scripts via
 // `sh -c`), with the host's own environment (DOCKER_HOST, HOME, PATH) and optionally as another
-// user. A host not in the table is unreachable, as a real one would be.
+// user. A host not in the table is unreachable, as a real one would be. createShellRunner makes
+// one whose every host is a folder under a root, for testing the host scripts (lock, audit,
+// uploads) for real without a server; docker commands need a real daemon.
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HostError, TimeoutError } from '../../src/errors.ts';
@@ -22,19 +25,23 @@ export interface LocalHost {
 
 /** Runs commands locally per host; counts one "connection" per host and every command. */
 export class LocalRunner implements Runner {
-  readonly #hosts: Readonly<Record<string, LocalHost>>;
+  readonly #hosts: (host: string) => LocalHost | undefined;
   readonly #stats: Record<string, { connections: number; commands: number }> = {};
+  /** Every command line run, per host, in order. */
+  readonly log: Record<string, string[]> = {};
 
-  constructor(hosts: Readonly<Record<string, LocalHost>>) {
-    this.#hosts = hosts;
+  /** hosts: a table, or a function giving each host (undefined: unreachable). */
+  constructor(hosts: Readonly<Record<string, LocalHost>> | ((host: string) => LocalHost | undefined)) {
+    this.#hosts = typeof hosts === 'function' ? hosts : (host) => (Object.hasOwn(hosts, host) ? hosts[host] : undefined);
   }
 
   exec(host: string, command: Command, options: ExecOptions = {}): Promise<ExecResult> {
-    const target = this.#hosts[host];
+    const target = this.#hosts(host);
     if (!target) return Promise.reject(new HostError(host, 'connect ECONNREFUSED (no such local host)', { kind: 'unreachable' }));
     const stats = (this.#stats[host] ??= { connections: 1, commands: 0 });
     stats.commands++;
     const line = commandToShell(command);
+    (this.log[host] ??= []).push(line);
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', line], {
         cwd: target.home,
@@ -70,7 +77,7 @@ export class LocalRunner implements Runner {
   }
 
   async upload(host: string, remotePath: string, content: string | Buffer, mode: number): Promise<void> {
-    const target = this.#hosts[host];
+    const target = this.#hosts(host);
     if (!target) throw new HostError(host, 'connect ECONNREFUSED (no such local host)', { kind: 'unreachable' });
     const path = remotePath.startsWith('/') ? remotePath : join(target.home, remotePath);
     await mkdir(dirname(path), { recursive: true });
@@ -85,4 +92,33 @@ export class LocalRunner implements Runner {
   stats(): Readonly<Record<string, { connections: number; commands: number }>> {
     return structuredClone(this.#stats);
   }
+}
+
+/** A LocalRunner whose hosts are folders under root (made on first use), with their paths at hand. */
+export interface ShellRunner extends Runner {
+  /** Every command line run, per host, in order. */
+  readonly log: Record<string, string[]>;
+  /** The folder standing for a host's $HOME. */
+  homeOf(host: string): string;
+}
+
+/**
+ * A plain object, not the class itself, so that tests can wrap it with `{ ...runner, exec }`
+ * (a spread keeps own properties only, never a class's methods).
+ */
+export function createShellRunner(root: string): ShellRunner {
+  const homeOf = (host: string) => {
+    const home = join(root, host);
+    mkdirSync(home, { recursive: true });
+    return home;
+  };
+  const runner = new LocalRunner((host) => ({ home: homeOf(host) }));
+  return {
+    log: runner.log,
+    homeOf,
+    exec: (host, command, options) => runner.exec(host, command, options),
+    upload: (host, path, content, mode) => runner.upload(host, path, content, mode),
+    close: () => runner.close(),
+    stats: () => runner.stats(),
+  };
 }

@@ -10,7 +10,7 @@ import { acquireLock, audit, currentPlace, describeLock, forceRelease, holderGon
 import { HostError, LockHeldError, TimeoutError } from '../../../src/errors.ts';
 import { Secret } from '../../../src/secret.ts';
 import type { Command, ExecOptions, Runner } from '../../../src/ssh/types.ts';
-import { createShellRunner, type ShellRunner } from '../../helpers/shell-runner.ts';
+import { createShellRunner, type ShellRunner } from '../../helpers/local-runner.ts';
 
 async function setup() {
   const runner = createShellRunner(await mkdtemp(join(tmpdir(), 'mrsk-lock-')));

@@ -2,7 +2,7 @@
 // the build starts, and the registry login and the lock run while the image builds — each
 // failure stops the rest and says which machine and why. Local commands (docker version, build,
 // push, login) are a fake that records them; the lock scripts run for real with /bin/sh in a
-// folder per host (test/helpers/shell-runner.ts); docker commands on hosts are answered by a fake.
+// folder per host (test/helpers/local-runner.ts); docker commands on hosts are answered by a fake.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { BuilderError, HostError, HostKeyError, LockHeldError, RemoteCommandErro
 import type { Snapshot } from '../../../src/probe/types.ts';
 import { Secret } from '../../../src/secret.ts';
 import type { Command, ExecOptions, ExecResult, Runner } from '../../../src/ssh/types.ts';
-import { createShellRunner } from '../../helpers/shell-runner.ts';
+import { createShellRunner } from '../../helpers/local-runner.ts';
 import { makeConfig } from '../helpers/config.ts';
 import { reachableHost, snapshotOf } from '../helpers/snapshot.ts';
 

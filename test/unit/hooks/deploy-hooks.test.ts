@@ -2,7 +2,7 @@
 // after the hosts are read and before the build or any registry login on them, pre-deploy once
 // the image is pushed and the lock is held, before the hosts are read under it. A failing
 // pre-hook changes nothing. Local commands and probes are fakes that log into the same file the
-// hooks append to, so the order is one list; the lock scripts run for real (shell-runner).
+// hooks append to, so the order is one list; the lock scripts run for real (local-runner).
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import { deployTo, type DeployRequest } from '../../../src/commands/deploy.ts';
 import { HookError } from '../../../src/hooks/run.ts';
 import { Secret } from '../../../src/secret.ts';
 import type { Command, ExecOptions, Runner } from '../../../src/ssh/types.ts';
-import { createShellRunner } from '../../helpers/shell-runner.ts';
+import { createShellRunner } from '../../helpers/local-runner.ts';
 import { makeConfig } from '../helpers/config.ts';
 import { reachableHost, snapshotOf } from '../helpers/snapshot.ts';
 
