@@ -28,6 +28,10 @@ function describeStepInFull(step: PlanStep): string {
     case 'container-remove': return `remove container ${a.name}`;
     case 'image-remove': return `remove image ${a.image}`;
     case 'release-record': return `record release ${a.version}`;
+    case 'network-remove': return `remove network ${a.network}`;
+    case 'traefik-wait-ready': return 'wait until Traefik answers';
+    case 'state-remove': return `remove ~/${a.dir}`;
+    case 'registry-logout': return `log out of ${a.server ?? 'Docker Hub'}`;
     default: {
       const never: never = a;
       return String(never);

@@ -501,6 +501,31 @@ const imageRemove: Handler<'image-remove'> = async (ctx, step, action) => {
   }
 };
 
+const networkRemove: Handler<'network-remove'> = async (ctx, step, action) => {
+  const exists = await tryRun(ctx, step.host, docker.inspectNetwork(action.network));
+  if (exists.code === 0) await run(ctx, step.host, docker.removeNetwork(action.network));
+};
+
+const traefikWaitReady: Handler<'traefik-wait-ready'> = async (ctx, step, action) => {
+  await poll(
+    'Traefik to answer /ping',
+    action.timeout * 1000,
+    async () => ((await tryRun(ctx, step.host, docker.traefikApi('/ping'))).stdout.trim() === 'OK' ? true : undefined),
+    { intervalMs: ctx.pollIntervalMs, signal: ctx.signal },
+  );
+};
+
+const stateRemove: Handler<'state-remove'> = async (ctx, step, action) => {
+  const dir = absoluteOnHost(homeOf(ctx, step.host), action.dir);
+  const keep = action.keep.map((name) => `! -name ${shq(name)}`).join(' ');
+  await run(ctx, step.host, { script: `if [ -d ${shq(dir)} ]; then find ${shq(dir)} -mindepth 1 -maxdepth 1 ${keep} -exec rm -rf {} +; fi` });
+};
+
+const registryLogout: Handler<'registry-logout'> = async (ctx, step, action) => {
+  // logged out already is fine: docker says so and exits 0, or names no credentials
+  await tryRun(ctx, step.host, docker.logout(action.server));
+};
+
 const releaseRecord: Handler<'release-record'> = async (ctx, step, action) => {
   const paths = hostPaths(ctx.service, ctx.destination);
   const home = homeOf(ctx, step.host);
@@ -534,6 +559,10 @@ const handlers: { [K in StepAction['kind']]: Handler<K> } = {
   'container-remove': containerRemove,
   'image-remove': imageRemove,
   'release-record': releaseRecord,
+  'network-remove': networkRemove,
+  'traefik-wait-ready': traefikWaitReady,
+  'state-remove': stateRemove,
+  'registry-logout': registryLogout,
 };
 
 /** Carries out one step: precondition, then the action. */

@@ -24,20 +24,16 @@ import { canonicalJson } from '../desired/canonical.ts';
 import { TRAEFIK_CONTAINER, cordDirOfContainer } from '../desired/desired.ts';
 import { hostPaths } from '../desired/paths.ts';
 import type { ContainerSpec, Desired, DesiredHost, TraefikSpec } from '../desired/types.ts';
-import type { ContainerState, MissedHost, ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
+import type { ContainerState, ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
 import { containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
 import { fingerprintSnapshot } from './fingerprint.ts';
 import { isNeverHealthy } from './never-healthy.ts';
 import { isKamalContainerOf, isKamalHost, isUnmanagedTraefik, kamalRoleOf } from '../probe/kamal.ts';
+import { modeOf, type PlanMode, type PlanRequest } from './request.ts';
 import type { BlockedHost, ChangeAction, ChangeSymbol, Plan, PlanStep, StepAction, ValueChange } from './types.ts';
 
-/** Limits a plan to some hosts and/or roles (`--hosts`, `--roles`); names are exact. */
-export interface DiffOptions {
-  readonly hosts?: readonly string[];
-  readonly roles?: readonly string[];
-  /** Hosts left out on purpose (`--skip-unreachable`): each release recorded by this plan names them. */
-  readonly missedHosts?: readonly MissedHost[];
-}
+/** What diff() is asked for (src/plan/request.ts): mode, target, hosts and roles, replace, skip. */
+export type DiffOptions = PlanRequest;
 
 /** Terraform's action list for each symbol. */
 export const ACTIONS_BY_SYMBOL: Readonly<Record<ChangeSymbol, readonly ChangeAction[]>> = {
@@ -51,6 +47,9 @@ export const ACTIONS_BY_SYMBOL: Readonly<Record<ChangeSymbol, readonly ChangeAct
 /** Docker states in which a container counts as serving (docker restarts or resumes it by itself). */
 const IN_SERVICE: ReadonlySet<ContainerState> = new Set(['running', 'restarting', 'paused']);
 const DEFAULT_TRAEFIK_API_PORT = 8080;
+/** Seconds Traefik gets to finish requests in flight when it is stopped on request. */
+const TRAEFIK_STOP_SECONDS = 10;
+const MRSK_NETWORK_NAME = 'mrsk';
 /** `traefik.http.services.<name>.loadbalancer.server.port` names a container's Traefik service. */
 const TRAEFIK_SERVICE_PREFIX = 'traefik.http.services.';
 const TRAEFIK_SERVICE_SUFFIX = '.loadbalancer.server.port';
@@ -80,7 +79,10 @@ type NewStep = Omit<PlanStep, 'host' | 'batch' | 'actions'>;
 class HostPlanner {
   readonly steps: PlanStep[] = [];
   readonly #desired: Desired;
-  readonly #missedHosts: readonly MissedHost[];
+  readonly #request: PlanRequest;
+  readonly #mode: PlanMode;
+  /** Set while planning when the host cannot be planned after all (restore-release: an image is gone). */
+  #blocked: string | undefined;
   readonly #host: ReachableHost;
   readonly #batch: number;
   readonly #wanted?: DesiredHost;
@@ -107,9 +109,10 @@ class HostPlanner {
     wanted: DesiredHost | undefined,
     roleFilter: ReadonlySet<string> | undefined,
     cleanRemovedRoles: boolean,
-    missedHosts: readonly MissedHost[] = [],
+    request: PlanRequest = {},
   ) {
-    this.#missedHosts = missedHosts;
+    this.#request = request;
+    this.#mode = modeOf(request);
     this.#desired = desired;
     this.#host = host;
     this.#batch = batch;
@@ -166,10 +169,35 @@ class HostPlanner {
     return undefined;
   }
 
-  plan(): { blocked?: string } {
+  /** The roles this plan is about (all of the host's, or those --roles names), primary first. */
+  #specs(): readonly ContainerSpec[] {
+    return (this.#wanted?.containers ?? []).filter((spec) => !this.#roleFilter || this.#roleFilter.has(spec.role));
+  }
+
+  /** The Traefik this host runs for the roles in scope (absent when none of them is proxied). */
+  #traefikWanted(): TraefikSpec | undefined {
     const wanted = this.#wanted;
-    const specs = (wanted?.containers ?? []).filter((spec) => !this.#roleFilter || this.#roleFilter.has(spec.role));
-    const traefik = wanted?.traefik && specs.some((spec) => spec.proxied) ? wanted.traefik : undefined;
+    return wanted?.traefik && this.#specs().some((spec) => spec.proxied) ? wanted.traefik : undefined;
+  }
+
+  /** One method per request: the mode and target say which (src/plan/request.ts). */
+  plan(): { blocked?: string } {
+    const mode = this.#mode;
+    const onTraefik = this.#request.target === 'traefik';
+    let result: { blocked?: string };
+    if (mode === 'prune') result = this.#planPrune();
+    else if (mode === 'destroy') result = onTraefik ? this.#planTraefikRemoval() : this.#planDestroy();
+    else if (mode === 'start' || mode === 'stop' || mode === 'restart') result = onTraefik ? this.#planTraefikRunState(mode) : this.#planAppRunState(mode);
+    else if (onTraefik) result = this.#planTraefikOnly();
+    else result = this.#planConverge();
+    return this.#blocked ? { blocked: this.#blocked } : result;
+  }
+
+  /** converge / restore-release: everything the desired state asks for. */
+  #planConverge(): { blocked?: string } {
+    const wanted = this.#wanted;
+    const specs = this.#specs();
+    const traefik = this.#request.skip?.includes('traefik') ? undefined : this.#traefikWanted();
     const blocked = this.blocker(specs, traefik);
     if (blocked) return { blocked };
 
@@ -204,6 +232,272 @@ class HostPlanner {
     return {};
   }
 
+  /**
+   * traefik boot / reboot: only the network and Traefik; `replace` forces a -/+ of Traefik. Once
+   * Traefik (re)starts, the plan waits until it answers and routes every serving container of the
+   * app again, so a rolling reboot never takes the next host down while this one does not route.
+   */
+  #planTraefikOnly(): { blocked?: string } {
+    const traefik = this.#traefikWanted();
+    if (!traefik) return {};
+    const blocked = this.blocker([], traefik);
+    if (blocked) return { blocked };
+    const network = this.#planNetwork(this.#wanted!.network);
+    const ran = this.#planTraefik(traefik, network);
+    if (ran) this.#planTraefikWaits(traefik, ran);
+    return {};
+  }
+
+  /** After Traefik (re)started: wait for /ping, then until each serving app container is routed again. */
+  #planTraefikWaits(spec: TraefikSpec, after: string): void {
+    const started = this.steps.find((step) => step.id === after)!;
+    const common = { address: started.address, symbol: started.symbol, cause: started.cause, precondition: {} } as const;
+    const ready = this.#add({
+      ...common,
+      id: this.#id('traefik', 'ready'),
+      dependsOn: [after],
+      action: { kind: 'traefik-wait-ready', apiPort: spec.apiPort, timeout: this.#desired.deployTimeout },
+    });
+    for (const container of this.#owned) {
+      const service = this.#traefikServiceOf(container);
+      if (!service || container.state !== 'running' || container.health === 'unhealthy') continue;
+      this.#add({
+        ...common,
+        id: this.#id('traefik', 'routes', container.name),
+        dependsOn: [ready],
+        action: { kind: 'traefik-wait-up', name: container.name, service, apiPort: spec.apiPort, timeout: this.#desired.deployTimeout },
+      });
+    }
+  }
+
+  /** The Traefik container mrsk manages on this host, unless docker is removing it. */
+  #managedTraefik(): ObservedContainer | undefined {
+    return this.#host.containers.find((c) => isManagedTraefik(c) && c.state !== 'removing');
+  }
+
+  /** traefik start / stop / restart: the existing container only; a missing one blocks the host. */
+  #planTraefikRunState(mode: 'start' | 'stop' | 'restart'): { blocked?: string } {
+    const spec = this.#traefikWanted();
+    if (!spec) return {};
+    const current = this.#managedTraefik();
+    if (!current) return { blocked: 'Traefik is not on this host (mrsk traefik boot runs it)' };
+    const address = this.#address('traefik');
+    const precondition = { containerId: current.id };
+    const cause = `${mode} requested`;
+    let last: string | undefined;
+    if (mode !== 'start' && inService(current)) {
+      last = this.#add({
+        id: this.#id('traefik', 'stop'),
+        address,
+        symbol: '~',
+        cause,
+        dependsOn: [],
+        precondition,
+        action: { kind: 'container-stop', containerId: current.id, name: current.name, timeout: TRAEFIK_STOP_SECONDS },
+      });
+    }
+    if (mode === 'stop' || (mode === 'start' && inService(current))) return {};
+    const start = this.#add({
+      id: this.#id('traefik', 'start'),
+      address,
+      symbol: '~',
+      cause,
+      dependsOn: last ? [last] : [],
+      precondition,
+      action: { kind: 'container-start', containerId: current.id, name: current.name },
+    });
+    this.#planTraefikWaits(spec, start);
+    return {};
+  }
+
+  /** traefik remove: stop and remove Traefik, then its image (the apps here stop being reachable). */
+  #planTraefikRemoval(): { blocked?: string } {
+    if (!this.#traefikWanted()) return {};
+    const current = this.#managedTraefik();
+    if (!current) return {};
+    const address = this.#address('traefik');
+    const cause = 'remove requested';
+    const remove = this.#stopAndRemove(current, address, cause, TRAEFIK_STOP_SECONDS, { kind: 'container-remove', containerId: current.id, name: current.name });
+    this.#planImagesOf([current], [remove]);
+    return {};
+  }
+
+  /** `-` stop (when it runs) then remove; returns the remove step's id. */
+  #stopAndRemove(container: ObservedContainer, address: string, cause: string, timeout: number, action: StepAction, after: readonly string[] = []): string {
+    const precondition = { containerId: container.id };
+    const stop = inService(container)
+      ? [
+          this.#add({
+            id: this.#id('container', container.name, 'stop'),
+            address,
+            symbol: '-',
+            cause,
+            dependsOn: after,
+            precondition,
+            action: { kind: 'container-stop', containerId: container.id, name: container.name, timeout },
+          }),
+        ]
+      : [...after];
+    const remove = this.#add({ id: this.#id('container', container.name, 'remove'), address, symbol: '-', cause, dependsOn: stop, precondition, action });
+    this.#removed.set(container.id, remove);
+    return remove;
+  }
+
+  /** Removes the images these containers ran, when no other container on the host uses them. */
+  #planImagesOf(containers: readonly ObservedContainer[], after: readonly string[]): void {
+    const kept = this.#host.containers.filter((c) => !this.#removed.has(c.id));
+    for (const image of [...new Set(containers.map((c) => c.image))].sort()) {
+      if (kept.some((c) => c.image === image)) continue;
+      if (!this.#host.images.some((observed) => observed.tags.includes(image) || observed.id === image)) continue;
+      this.#add({
+        id: this.#id('image', image, 'remove'),
+        address: this.#address('image', image),
+        symbol: '-',
+        cause: 'no container uses it any more',
+        dependsOn: [...after],
+        precondition: {},
+        action: { kind: 'image-remove', image },
+      });
+    }
+  }
+
+  /**
+   * prune: stopped containers beyond retain_containers (rollback targets are kept, the running
+   * ones are never touched), and images of the app that no container uses.
+   */
+  #planPrune(): { blocked?: string } {
+    const what = this.#request.prune ?? { containers: true, images: true };
+    const specs = this.#specs();
+    if (what.containers) {
+      const roles = new Set(this.#owned.map((c) => c.labels['mrsk.role'] ?? ''));
+      this.#planRetention([...roles].filter((role) => !this.#roleFilter || this.#roleFilter.has(role)).sort(), specs, undefined);
+      this.#planImageRemoval(specs);
+    }
+    if (what.images) this.#planUnusedImages(specs);
+    return {};
+  }
+
+  /** Images of the app's repositories on the host that no container uses and the config does not ask for. */
+  #planUnusedImages(specs: readonly ContainerSpec[]): void {
+    const planned = new Set(this.steps.filter((step) => step.action.kind === 'image-remove').map((step) => (step.action as { image: string }).image));
+    const used = new Set([...specs.map((spec) => spec.image), ...this.#host.containers.filter((c) => !this.#removed.has(c.id)).map((c) => c.image)]);
+    const traefikImage = this.#wanted?.traefik?.image;
+    for (const image of this.#host.images) {
+      const ref = image.tags[0] ?? image.id;
+      if (planned.has(ref) || image.tags.some((tag) => used.has(tag) || tag === traefikImage) || used.has(image.id)) continue;
+      this.#add({
+        id: this.#id('image', ref, 'remove'),
+        address: this.#address('image', ref),
+        symbol: '-',
+        cause: 'no container uses it',
+        dependsOn: [],
+        precondition: {},
+        action: { kind: 'image-remove', image: ref },
+      });
+    }
+  }
+
+  /**
+   * remove: every container of the app on the host (stopped, not drained: taking the app off is
+   * an outage by choice), its images, the registry login, its state folder; Traefik and the
+   * network too when no other app has containers on the host (unknown counts as "another app").
+   */
+  #planDestroy(): { blocked?: string } {
+    const removes: string[] = [];
+    for (const container of this.#owned) {
+      removes.push(this.#stopAndRemove(container, this.#address('container', container.name), 'remove requested', this.#stopTimeoutOf(container), this.#removeAction(container)));
+    }
+    this.#planImagesOf(this.#owned, removes);
+    this.#planUnusedImages([]);
+    const alone = this.#host.otherApps !== undefined && this.#host.otherApps.length === 0;
+    const traefik = this.#managedTraefik();
+    if (alone && traefik) {
+      const remove = this.#stopAndRemove(
+        traefik,
+        this.#address('traefik'),
+        'no other app on this host uses it',
+        TRAEFIK_STOP_SECONDS,
+        { kind: 'container-remove', containerId: traefik.id, name: traefik.name },
+        removes,
+      );
+      removes.push(remove);
+      this.#planImagesOf([traefik], [remove]);
+    }
+    const network = this.#wanted?.network ?? MRSK_NETWORK_NAME;
+    if (alone && this.#host.networks.includes(network)) {
+      removes.push(
+        this.#add({
+          id: this.#id('network', 'remove'),
+          address: this.#address('network', network),
+          symbol: '-',
+          cause: 'no other app on this host uses it',
+          dependsOn: [...removes],
+          precondition: {},
+          action: { kind: 'network-remove', network },
+        }),
+      );
+    }
+    const logout = this.#request.registryLogout;
+    if (logout) {
+      this.#add({
+        id: this.#id('registry', 'logout'),
+        address: this.#address('registry', logout.server ?? 'docker.io'),
+        symbol: '-',
+        cause: 'remove requested',
+        dependsOn: [],
+        precondition: {},
+        action: { kind: 'registry-logout', ...(logout.server ? { server: logout.server } : {}) },
+      });
+    }
+    const root = hostPaths(this.#desired.service, this.#desired.destination).root;
+    this.#add({
+      id: this.#id('state', 'remove'),
+      address: this.#address('state', root),
+      symbol: '-',
+      cause: 'remove requested: env files, drain files, release ledger, audit log',
+      dependsOn: this.steps.map((step) => step.id),
+      precondition: {},
+      action: { kind: 'state-remove', dir: root, keep: ['lock'] },
+    });
+    return {};
+  }
+
+  /**
+   * app start / stop: the containers of the deployed version (the desired one), nothing else.
+   * start: a stopped one is started and waited for (healthy, routed); a missing one blocks the
+   * host (deploy makes it). stop: every serving container of the roles is drained and stopped.
+   */
+  #planAppRunState(mode: 'start' | 'stop' | 'restart'): { blocked?: string } {
+    const missing: string[] = [];
+    for (const spec of this.#specs()) {
+      const address = this.#address('container', spec.name);
+      let after: readonly string[] = [];
+      if (mode !== 'start') {
+        const serving = this.#owned.filter((c) => (c.labels['mrsk.role'] ?? '') === spec.role && inService(c));
+        after = serving.map((c) => this.#drainAndStop(c, c.name, this.#address('container', c.name), '~', `${mode} requested`, []));
+      }
+      if (mode === 'stop') continue;
+      const target = this.#owned.find((c) => c.name === spec.name);
+      if (!target) {
+        missing.push(`${spec.role} (${spec.name})`);
+        continue;
+      }
+      if (mode === 'start' && inService(target) && target.health !== 'unhealthy') continue;
+      const start = this.#add({
+        id: this.#id(spec.role, 'start'),
+        address,
+        symbol: '~',
+        cause: `${mode} requested`,
+        dependsOn: [...after],
+        precondition: { containerId: target.id },
+        action: { kind: 'container-start', containerId: target.id, name: target.name, ...(spec.cordDir ? { cordDir: spec.cordDir } : {}) },
+      });
+      this.#planWaits(spec, address, '~', `${mode} requested`, start, undefined, mode === 'restart' || !inService(target) ? 'stopped' : 'running');
+    }
+    if (missing.length > 0) return { blocked: `no container of version ${this.#desired.version} for ${missing.join(', ')} (mrsk deploy makes it)` };
+    return {};
+  }
+
   /** Kamal's Traefik, when this host runs Kamal-made containers of this service: planned as a takeover. */
   #kamalTraefik(): ObservedContainer | undefined {
     if (!isKamalHost(this.#host.containers, this.#desired.service, this.#desired.destination)) return undefined;
@@ -225,6 +519,7 @@ class HostPlanner {
 
   /** Returns the id of the step after which Traefik runs the desired spec, if the plan changes it. */
   #planTraefik(spec: TraefikSpec, network: string | undefined): string | undefined {
+    const forced = this.#request.replace?.includes(this.#address('traefik')) ?? false;
     const kamal = this.#kamalTraefik();
     const current = kamal ?? this.#host.containers.find((c) => isManagedTraefik(c) && c.state !== 'removing');
     const address = this.#address('traefik');
@@ -239,6 +534,7 @@ class HostPlanner {
         cause = `takeover of Kamal container ${kamal.name}: HTTP on this host fails from its stop until mrsk's container is routed`;
       } else if (current.labels[SPEC_HASH_LABEL] !== spec.specHash) ({ cause, changes } = traefikSpecCause(current, spec.labels, spec.specHash));
       else if (!inService(current)) cause = stateCause(current, 'traefik');
+      else if (forced) cause = 'replace requested';
       else return undefined;
       symbol = '-/+';
       const common = { address, symbol, cause, precondition: { containerId: current.id } } as const;
@@ -496,7 +792,10 @@ class HostPlanner {
       }
       const imagePresent = this.#host.images.some((image) => image.tags.includes(spec.image));
       let pull = this.#pulls.get(spec.image);
-      if (!imagePresent && !pull) {
+      if (!imagePresent && this.#mode === 'restore-release') {
+        // a rollback starts what is retained; pulling an image back is a deploy's job
+        this.#blocked ??= `the image ${spec.image} of this release is no longer on the host (a rollback does not pull; mrsk deploy --version ${spec.version} brings it back)`;
+      } else if (!imagePresent && !pull) {
         pull = this.#add({
           id: this.#id(role, 'pull'),
           address,
@@ -720,7 +1019,7 @@ class HostPlanner {
         version: this.#desired.version,
         specHashes,
         ...(traefikSpecHash ? { traefikSpecHash } : {}),
-        ...(this.#missedHosts.length > 0 ? { missedHosts: this.#missedHosts } : {}),
+        ...(this.#request.missedHosts?.length ? { missedHosts: this.#request.missedHosts } : {}),
       },
     });
   }
@@ -741,6 +1040,8 @@ export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions 
 
   const steps: PlanStep[] = [];
   const blockedHosts: BlockedHost[] = [];
+  // hostsInSeries: each host that changes is a batch of its own, in rollout order
+  let series = 0;
   for (const { host, batch } of order) {
     if (hostFilter && !hostFilter.has(host)) continue;
     const observed = snapshot.hosts[host];
@@ -756,10 +1057,11 @@ export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions 
     // Containers of roles dropped from the config are cleaned only when no role the config puts
     // on this host is filtered out (`--roles web` on a web+job host leaves leftovers alone).
     const cleanRemovedRoles = !wanted || !roleFilter || wanted.containers.every((spec) => roleFilter.has(spec.role));
-    const planner = new HostPlanner(desired, observed, batch, wanted, roleFilter, cleanRemovedRoles, options.missedHosts);
+    const planner = new HostPlanner(desired, observed, options.hostsInSeries ? series : batch, wanted, roleFilter, cleanRemovedRoles, options);
     const result = planner.plan();
     if (result.blocked) blockedHosts.push({ host, status: 'error', message: result.blocked });
     else steps.push(...planner.steps);
+    if (planner.steps.length > 0) series += 1;
   }
 
   return {
@@ -770,6 +1072,6 @@ export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions 
     steps,
     blockedHosts,
     snapshotFingerprint: fingerprintSnapshot(snapshot),
-    batchWait: desired.batchWait,
+    batchWait: options.hostsInSeries ? 0 : desired.batchWait,
   };
 }

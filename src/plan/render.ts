@@ -112,6 +112,14 @@ export function describeAction(action: StepAction): string {
       return `remove image ${action.image}`;
     case 'release-record':
       return `record release ${action.version}`;
+    case 'network-remove':
+      return `remove network ${action.network}`;
+    case 'traefik-wait-ready':
+      return `wait until Traefik answers /ping (timeout ${action.timeout}s)`;
+    case 'state-remove':
+      return `remove ~/${action.dir} (all but ${action.keep.join(', ')}, which goes with the lock)`;
+    case 'registry-logout':
+      return `log out of ${action.server ?? 'Docker Hub'}`;
   }
 }
 

@@ -77,6 +77,18 @@ export type StepAction =
       readonly assetsDir?: string;
     }
   | { readonly kind: 'image-remove'; readonly image: string }
+  /** Remove a network no container of any app uses any more (remove, when no other app is on the host). */
+  | { readonly kind: 'network-remove'; readonly network: string }
+  /** Poll Traefik's /ping until it answers (a rolling traefik reboot waits for each host). */
+  | { readonly kind: 'traefik-wait-ready'; readonly apiPort: number; readonly timeout: number }
+  /**
+   * Remove the app's state folder on the host (secrets' env files, drain files, release ledger,
+   * audit log; home-relative), except the lock folder: the lock is held while this runs and its
+   * release removes it, and the then empty folders with it.
+   */
+  | { readonly kind: 'state-remove'; readonly dir: string; readonly keep: readonly string[] }
+  /** `docker logout` of the registry the config logs the hosts in to (remove). */
+  | { readonly kind: 'registry-logout'; readonly server?: string }
   /** Record the applied release on the host (ledger for drift and rollback). */
   | {
       readonly kind: 'release-record';

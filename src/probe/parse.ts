@@ -19,12 +19,9 @@ import type {
   TraefikState,
 } from './types.ts';
 import { SECTION_PATTERN } from './script.ts';
-import { currentReleaseFile, lockHolderFile } from './paths.ts';
-import { displayHostPath } from '../desired/paths.ts';
-import { isKamalContainerOf } from './kamal.ts';
-
-/** Name of the docker network mrsk attaches containers to; a container's ip is its address there. */
-export const MRSK_NETWORK = 'mrsk';
+import { displayHostPath, hostPaths } from '../desired/paths.ts';
+import { MRSK_NETWORK } from '../model/names.ts';
+import { concernsService } from './observed.ts';
 
 /** Docker's zero time, printed for a container that never started or never finished. */
 const DOCKER_ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -81,12 +78,14 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
   try {
     const containers = parseJsonRecords(sections.get('containers') ?? '', 'docker inspect (containers)')
       .map(toObservedContainer)
-      .filter((container) => isOwnOrTraefik(container, service, destination))
+      .filter((container) => concernsService(container, service, destination))
       .sort((a, b) => compare(a.name, b.name));
     const images = parseJsonRecords(sections.get('images') ?? '', 'docker image inspect')
       .map(toObservedImage)
       .sort((a, b) => compare(a.tags[0] ?? a.id, b.tags[0] ?? b.id));
     const networks = sanitizeHostText(sections.get('networks') ?? '').split('\n').map((name) => name.trim()).filter(Boolean).sort(compare);
+    const appsText = sections.get('apps');
+    const otherApps = appsText === undefined ? undefined : [...new Set(sanitizeHostText(appsText).split('\n').map((name) => name.trim()).filter(Boolean))].sort(compare);
     const lockText = sections.get('lock');
     const releaseText = sections.get('release');
     const traefik = parseTraefik(sections.get('traefik-services'), sections.get('traefik-routers'));
@@ -115,6 +114,7 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
       containers,
       images,
       networks,
+      ...(otherApps ? { otherApps } : {}),
       ...(lock ? { lock } : {}),
       ...(release ? { release } : {}),
       ...(traefik ? { traefik } : {}),
@@ -170,12 +170,6 @@ function hostProblem(host: string, name: string, detail: string): HostSnapshot {
 
 function problem(host: string, status: HostProblem, message: string): HostSnapshot {
   return { host, status, message };
-}
-
-function isOwnOrTraefik(container: ObservedContainer, service: string, destination: string | undefined): boolean {
-  if (container.name === 'traefik') return true;
-  if (isKamalContainerOf(container, service, destination)) return true;
-  return container.labels['mrsk.service'] === service && (container.labels['mrsk.destination'] ?? '') === (destination ?? '');
 }
 
 /** docker prints either one JSON document per line (with --format) or one JSON array. */
@@ -284,7 +278,7 @@ function unknownLock(host: string, service: string, destination: string | undefi
     holder: 'unknown',
     command: 'unknown',
     message:
-      `the deploy lock's holder file ${displayHostPath(lockHolderFile(service, destination))} is missing or unreadable, so the host counts as locked; ` +
+      `the deploy lock's holder file ${displayHostPath(hostPaths(service, destination).lockHolder)} is missing or unreadable, so the host counts as locked; ` +
       `if no mrsk run is using it, clear it with: mrsk lock release --force -h ${host}`,
     acquiredAt: '',
     leaseExpiresAt: '',
@@ -294,7 +288,7 @@ function unknownLock(host: string, service: string, destination: string | undefi
 
 /** The release record, or why it cannot be used (the host then has no known release). */
 function readRelease(text: string, service: string, destination: string | undefined): ReleaseRecord | string {
-  const path = displayHostPath(currentReleaseFile(service, destination));
+  const path = displayHostPath(hostPaths(service, destination).currentRelease);
   const unreadable = (why: string) =>
     `the release record ${path} cannot be read (${why}); the deployed release counts as unknown until the next deploy or apply records one`;
   const value = tryParseJson(text);

@@ -4,9 +4,11 @@
 import { CONTAINER_SUMMARY_FORMAT, inspectContainers, listContainerIds, listContainers } from '../docker/container.ts';
 import { IMAGE_SUMMARY_FORMAT, inspectImages, listImageIds } from '../docker/image.ts';
 import { listNetworks } from '../docker/network.ts';
-import { TRAEFIK_CONTAINER, traefikApi } from '../docker/traefik.ts';
+import { traefikApi } from '../docker/traefik.ts';
+import { hostPaths } from '../desired/paths.ts';
+import { DESTINATION_LABEL, SERVICE_LABEL } from '../model/labels.ts';
+import { TRAEFIK_CONTAINER } from '../model/names.ts';
 import { shq, toShell } from '../ssh/quote.ts';
-import { currentReleaseFile, lockDir, lockHolderFile } from './paths.ts';
 
 /** Marks the start of a section in the probe output: a line `@@mrsk-probe <name>@@`. */
 export const SECTION_PATTERN = /^@@mrsk-probe ([a-z-]+)@@$/;
@@ -54,7 +56,7 @@ export interface ProbeScriptOptions {
  * error are reported in a `problem` section.
  */
 export function probeScript(service: string, destination: string | undefined, options: ProbeScriptOptions = {}): string {
-  const serviceFilters = { label: [`mrsk.service=${service}`, ...(destination ? [`mrsk.destination=${destination}`] : [])] };
+  const serviceFilters = { label: [`${SERVICE_LABEL}=${service}`, ...(destination ? [`${DESTINATION_LABEL}=${destination}`] : [])] };
   const traefikFilter = { name: `^${TRAEFIK_CONTAINER}$` };
   // Kamal-made containers of this service (Kamal's own labels; parse.ts keeps those without mrsk.* labels)
   const kamalFilters = { label: [`service=${service}`, ...(destination ? [`destination=${destination}`] : [])] };
@@ -94,7 +96,12 @@ export function probeScript(service: string, destination: string | undefined, op
     // the machine's architecture (uname -m), so a deploy builds the image for what the hosts run
     'section arch; uname -m 2>/dev/null',
     // our containers (any state), Kamal's of this service and the host's Traefik, each id once
-    `ids=$( { ${cmd(listContainerIds(serviceFilters, { all: true }))}; ${cmd(listContainerIds(kamalFilters, { all: true }))}; ${cmd(listContainerIds(traefikFilter, { all: true }))}; } 2>/dev/null | capped | sort -u)`,
+    // every mrsk-made container as `id|service|destination`: ours are picked from it, and the other
+    // apps on the host are named (remove leaves Traefik and the network to them)
+    `apps=$(${cmd(listContainers({ label: [SERVICE_LABEL] }, { all: true, format: `{{.ID}}|{{.Label "${SERVICE_LABEL}"}}|{{.Label "${DESTINATION_LABEL}"}}` }))} 2>/dev/null | capped)`,
+    `ids=$( { printf '%s\\n' "$apps" | awk -F'|' -v s=${shq(service)} -v d=${shq(destination ?? '')} '$2 == s && $3 == d { print $1 }'; ${cmd(listContainerIds(kamalFilters, { all: true }))}; ${cmd(listContainerIds(traefikFilter, { all: true }))}; } 2>/dev/null | capped | sort -u)`,
+    'section apps',
+    `printf '%s\\n' "$apps" | awk -F'|' -v s=${shq(service)} -v d=${shq(destination ?? '')} 'NF >= 2 && !($2 == s && $3 == d) { print ($3 == "" ? $2 : $2 "/" $3) }' | sort -u`,
     // one JSON line per container, without Config.Env (secret values from --env-file live there)
     'section containers',
     `if [ -n "$ids" ]; then ${cmd(inspectContainers([], { format: CONTAINER_SUMMARY_FORMAT }))} $ids 2>/dev/null; fi`,
@@ -109,8 +116,8 @@ export function probeScript(service: string, destination: string | undefined, op
     `if [ -n "$image_ids" ]; then ${cmd(inspectImages([], { format: IMAGE_SUMMARY_FORMAT }))} $image_ids 2>/dev/null; fi`,
     'section networks',
     `${cmd(listNetworks())} 2>/dev/null`,
-    `if [ -d "$HOME"/${shq(lockDir(service, destination))} ]; then`,
-    `  section lock; head -c ${FILE_LIMIT_BYTES} "$HOME"/${shq(lockHolderFile(service, destination))} 2>/dev/null`,
+    `if [ -d "$HOME"/${shq(paths.lockDir)} ]; then`,
+    `  section lock; head -c ${FILE_LIMIT_BYTES} "$HOME"/${shq(paths.lockHolder)} 2>/dev/null`,
     'fi',
     `if [ -f "$HOME"/${shq(currentReleaseFile(service, destination))} ]; then`,
     `  section release; head -c ${FILE_LIMIT_BYTES} "$HOME"/${shq(currentReleaseFile(service, destination))} 2>/dev/null`,

@@ -116,6 +116,12 @@ export interface ReachableHost {
   readonly containers: readonly ObservedContainer[];
   readonly images: readonly ObservedImage[];
   readonly networks: readonly string[];
+  /**
+   * Other apps with mrsk-made containers on this host (`service` or `service/destination`),
+   * sorted; absent when the probe did not say (older probe output): then Traefik and the
+   * network count as shared.
+   */
+  readonly otherApps?: readonly string[];
   readonly lock?: LockInfo;
   readonly traefik?: TraefikState;
   readonly release?: ReleaseRecord;
