@@ -7,7 +7,7 @@ import { renderPlan } from '../plan/render.ts';
 import { audit, withLock } from '../apply/lock.ts';
 import { confirm, openSession, probe } from './common.ts';
 import { converge } from './converge.ts';
-import { unexpectedlyBlocked } from './deploy.ts';
+import { unexpectedlyBlocked } from './shared/deploy.ts';
 import { runPlan } from './apply-plan.ts';
 import { notePlan } from '../cli/pipeline.ts';
 

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.ts';
 import { shq } from '../ssh/quote.ts';
 import { auditLines, parseAuditLine } from '../ops/audit.ts';
 import { combinedExitCode, runPerHost } from '../ops/hosts.ts';
-import { printSections } from './app.ts';
+import { printSections } from './shared/per-host.ts';
 import { openSession, requireHosts } from './common.ts';
 
 /** Lines shown per host unless --lines says otherwise (as Kamal's `tail -n 50`). */

@@ -2,8 +2,7 @@
 // shows them, filtered to this service.
 import type { RegisterCommand } from '../cli/program.ts';
 import { combinedExitCode } from '../ops/hosts.ts';
-import { appDetails } from './app.ts';
-import { traefikDetails, traefikHosts } from './traefik.ts';
+import { appDetails, traefikDetails, traefikHosts } from './shared/details.ts';
 import { openSession, requireHosts } from './common.ts';
 
 export const register: RegisterCommand = (program, bind) => {

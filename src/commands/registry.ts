@@ -7,7 +7,7 @@ import { runLocal } from '../apply/local.ts';
 import { run } from '../apply/remote.ts';
 import { UsageError } from '../errors.ts';
 import { combinedExitCode, formatSummary, runPerHost } from '../ops/hosts.ts';
-import { printSections } from './app.ts';
+import { printSections } from './shared/per-host.ts';
 import { openSession, requireHosts } from './common.ts';
 
 interface RegistryOptions {

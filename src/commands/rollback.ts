@@ -4,8 +4,9 @@ import type { RegisterCommand } from '../cli/program.ts';
 import { UsageError } from '../errors.ts';
 import { openSession, probe, reachable, requireHosts } from './common.ts';
 import { converge } from './converge.ts';
-import { versionOfRelease } from './releases.ts';
-import { isOwnedBy } from '../plan/diff.ts';
+import { versionOfRelease } from './shared/releases.ts';
+import { isOwnedBy } from '../probe/observed.ts';
+import { ROLE_LABEL, VERSION_LABEL } from '../model/labels.ts';
 import { isNeverHealthy, resolveVersion } from '../plan/never-healthy.ts';
 import type { ReachableHost } from '../probe/types.ts';
 import { shortVersion } from '../plan/short-version.ts';
@@ -33,7 +34,7 @@ export const register: RegisterCommand = (program, bind) => {
         // Rollback targets: versions with a container on the host that is this service's and did
         // not fail its health check (never-healthy.ts); those that failed are named, never offered.
         const targets = (host: ReachableHost) => host.containers.filter((c) => isOwnedBy(c, service, destination) && !isNeverHealthy(c));
-        const matched = resolveVersion(requested, hosts.flatMap((host) => targets(host).map((c) => c.labels['mrsk.version'] ?? '')).filter(Boolean));
+        const matched = resolveVersion(requested, hosts.flatMap((host) => targets(host).map((c) => c.labels[VERSION_LABEL] ?? '')).filter(Boolean));
         if (matched.kind === 'ambiguous') {
           throw new UsageError(`version ${requested} is ambiguous: it starts ${matched.candidates.length} retained versions (${matched.candidates.join(', ')}); give more characters`);
         }
@@ -44,11 +45,11 @@ export const register: RegisterCommand = (program, bind) => {
         const missing: string[] = [];
         const failed: string[] = [];
         for (const host of hosts) {
-          const versions = new Set(targets(host).map((c) => c.labels['mrsk.version']).filter((v): v is string => Boolean(v)));
+          const versions = new Set(targets(host).map((c) => c.labels[VERSION_LABEL]).filter((v): v is string => Boolean(v)));
           available.set(host.host, versions);
           const roles = session.config.roles.filter((r) => r.hosts.includes(host.host) && session.roles.includes(r.name));
           for (const role of roles) {
-            const ofRole = host.containers.filter((c) => isOwnedBy(c, service, destination) && c.labels['mrsk.version'] === version && c.labels['mrsk.role'] === role.name);
+            const ofRole = host.containers.filter((c) => isOwnedBy(c, service, destination) && c.labels[VERSION_LABEL] === version && c.labels[ROLE_LABEL] === role.name);
             if (ofRole.some((c) => !isNeverHealthy(c))) continue;
             missing.push(`${host.host} (${role.name})`);
             if (ofRole.length > 0) failed.push(`${host.host} (${role.name})`);

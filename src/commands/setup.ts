@@ -7,7 +7,7 @@ import { tryRun } from '../apply/remote.ts';
 import { resolveVersion } from '../config/version.ts';
 import { commandHooks } from '../hooks/run.ts';
 import { openSession, requireHosts, type Session } from './common.ts';
-import { deployTo, deployedSummary, unexpectedlyBlocked } from './deploy.ts';
+import { deployTo, deployedSummary, unexpectedlyBlocked } from './shared/deploy.ts';
 import { shortVersion } from '../plan/short-version.ts';
 
 const INSTALL_DOCKER = [

@@ -11,9 +11,10 @@ import { inspectContainer, poll, run, tryRun } from '../apply/remote.ts';
 import { UsageError } from '../errors.ts';
 import { combinedExitCode, formatHostSection, runPerHost, type HostOutcome } from '../ops/hosts.ts';
 import { formatPsTable, parsePsLines, type PsEntry } from '../ops/docker-ps.ts';
-import { addLockOptions, addLogOptions, lockedPerHost, printSections, showLogs, type LogsCommandOptions } from './app.ts';
+import { lockOptions as addLockOptions, logOptions as addLogOptions, type LogOptionValues as LogsCommandOptions } from './shared/options.ts';
+import { lockedPerHostFromOptions as lockedPerHost, printSections, showLogsFromOptions as showLogs } from './shared/per-host.ts';
 import { confirm, openSession, requireHosts, type Session } from './common.ts';
-import { loginOnHosts } from './deploy.ts';
+import { loginOnHosts } from './preflight.ts';
 import { commandHooks } from '../hooks/run.ts';
 
 /** Seconds Traefik gets to finish requests in flight when stopped. */

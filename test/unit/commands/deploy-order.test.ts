@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { CommandContext } from '../../../src/cli/context.ts';
 import { Output } from '../../../src/cli/output.ts';
 import type { LocalExec, LocalOptions, LocalResult } from '../../../src/apply/local.ts';
-import { deployTo, type DeployRequest } from '../../../src/commands/deploy.ts';
+import { deployTo, type DeployRequest } from '../../../src/commands/shared/deploy.ts';
 import type { Session } from '../../../src/commands/common.ts';
 import { explainBuilderFailure, loginFailureReason, requireUsableHosts } from '../../../src/commands/preflight.ts';
 import { BuilderError, HostError, HostKeyError, LockHeldError, RemoteCommandError } from '../../../src/errors.ts';

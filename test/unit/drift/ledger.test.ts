@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findRelease, ledgerScript, parseLedger } from '../../../src/drift/ledger.ts';
-import { RELEASE_ID_PATTERN } from '../../../src/commands/releases.ts';
+import { RELEASE_ID_PATTERN } from '../../../src/commands/shared/releases.ts';
 
 function record(id: string, version: string, appliedAt: string) {
   return { id, version, appliedAt, appliedBy: 'alice@laptop', specHashes: { web: `v1:${version}` } };

@@ -13,7 +13,7 @@ import type { LocalExec } from '../../../src/apply/local.ts';
 import type { CommandContext } from '../../../src/cli/context.ts';
 import { Output } from '../../../src/cli/output.ts';
 import type { Session } from '../../../src/commands/common.ts';
-import { deployTo, type DeployRequest } from '../../../src/commands/deploy.ts';
+import { deployTo, type DeployRequest } from '../../../src/commands/shared/deploy.ts';
 import { HookError } from '../../../src/hooks/run.ts';
 import { Secret } from '../../../src/secret.ts';
 import type { Command, ExecOptions, Runner } from '../../../src/ssh/types.ts';

@@ -1,0 +1,33 @@
+// mrsk app images: the images of the app on each host.
+import type { Command } from 'commander';
+import type { Bind } from '../../cli/program.ts';
+import type { CommandContext } from '../../cli/context.ts';
+import * as docker from '../../docker/index.ts';
+import { run } from '../../apply/remote.ts';
+import { combinedExitCode, runPerHost } from '../../ops/hosts.ts';
+import { formatImageTable, parseImageLines } from '../../ops/docker-ps.ts';
+import { requireHosts } from '../common.ts';
+import { printSections } from '../shared/per-host.ts';
+import { withSession } from '../shared/session.ts';
+
+async function appImages(ctx: CommandContext): Promise<number> {
+  return withSession(ctx, async (session) => {
+    requireHosts(session.hosts);
+    const outcomes = await runPerHost(
+      session.hosts,
+      async (host) => {
+        const result = await run(session.remote, host, docker.listImages(session.config.image));
+        return { host, ok: true, output: formatImageTable(parseImageLines(result.stdout), ctx.out.width) };
+      },
+      printSections(ctx, 'App'),
+    );
+    return combinedExitCode(outcomes);
+  });
+}
+
+export function registerImages(app: Command, bind: Bind): void {
+  app
+    .command('images')
+    .description('the app images on each host')
+    .action(bind((ctx) => appImages(ctx)));
+}
