@@ -7,6 +7,7 @@ import type { AccessoryConfig, Config, DockerOptions, EnvSpec, HealthcheckConfig
 import type { KeyPath } from './source.ts';
 import { lookupSecret, missingSecretMessage, type SecretSource } from './secrets.ts';
 import { shellListForm, splitShellWords } from './shell-words.ts';
+import { proxyConflicts, proxyEnabled, proxyHealthcheck, roleProxy, type ProxyContext } from './proxy.ts';
 
 /** What normalize needs besides the config object. */
 export interface NormalizeContext {
@@ -54,6 +55,18 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
   const baseLogging = raw.logging === undefined ? undefined : loggingConfig(raw.logging as Raw);
   const topStop = raw.stop_timeout ?? raw.stop_wait_time;
   const allowEmptyRoles = raw.allow_empty_roles === true;
+  // Kamal 2's proxy: one message per place, though every routed role reads the top level's.
+  const proxyReported = new Set<string>();
+  const proxyContext: ProxyContext = {
+    report: (path, message) => {
+      const key = `${path.join('\u0000')}\u0001${message}`;
+      if (!proxyReported.has(key)) report(path, message);
+      proxyReported.add(key);
+    },
+    resolveSecret: (name, path) => resolveSecret(name, path),
+    seconds,
+  };
+  const topProxy = raw.proxy as Raw | undefined;
 
   // servers: a list means one role, web.
   const serverEntries: [string, unknown][] = Array.isArray(raw.servers) ? [['web', raw.servers]] : Object.entries(raw.servers as Raw);
@@ -75,7 +88,13 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     const roleEnv = spec.env === undefined ? undefined : normalizeEnv(spec.env, [...path, 'env'], resolveSecret);
     const traefikSetting = spec.traefik as boolean | { enabled?: boolean; labels?: Raw } | undefined;
     // Kamal's rule: the primary role is the proxied one unless a role says otherwise.
-    const enabled = traefikSetting === undefined ? name === primaryRole : typeof traefikSetting === 'boolean' ? traefikSetting : (traefikSetting.enabled ?? true);
+    const traefikEnabled = traefikSetting === undefined ? name === primaryRole : typeof traefikSetting === 'boolean' ? traefikSetting : (traefikSetting.enabled ?? true);
+    // Kamal 2 says it with servers.<role>.proxy: true, false or settings.
+    if (spec.proxy !== undefined && traefikSetting !== undefined) report([...path, 'proxy'], 'give proxy or traefik for a role, not both (proxy is Kamal 2\'s form of traefik\'s enabled)');
+    const enabled = proxyEnabled(spec.proxy) ?? traefikEnabled;
+    const proxy = enabled ? roleProxy(topProxy, spec.proxy, path, proxyContext) : undefined;
+    const ownHealthcheck = spec.healthcheck !== undefined ? healthcheckConfig({ ...(raw.healthcheck as Raw), ...(spec.healthcheck as Raw) }) : undefined;
+    const healthcheck = proxy ? proxyHealthcheck(ownHealthcheck ?? baseHealthcheck, topProxy, spec.proxy, proxy, seconds) : ownHealthcheck;
     const cmd = spec.cmd === undefined ? undefined : commandWords(spec.cmd as string | string[], [...path, 'cmd'], report);
     const stop = spec.stop_timeout ?? spec.stop_wait_time ?? topStop;
     const assetPath = (spec.asset_path ?? raw.asset_path) as string | undefined;
@@ -91,8 +110,9 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
       ...(Object.keys(hostTags).length > 0 ? { hostTags } : {}),
       ...(logging !== undefined ? { logging } : {}),
       ...(stop !== undefined ? { stopTimeout: seconds(stop) } : {}),
-      ...(spec.healthcheck !== undefined ? { healthcheck: healthcheckConfig({ ...(raw.healthcheck as Raw), ...(spec.healthcheck as Raw) }) } : {}),
+      ...(healthcheck !== undefined ? { healthcheck } : {}),
       ...(assetPath !== undefined ? { assetPath } : {}),
+      ...(proxy !== undefined ? { proxy } : {}),
     };
     return role;
   });
@@ -106,6 +126,7 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     report(context.primaryRoleExplicit ? ['primary_role'] : ['servers'], message);
   }
   const orderedRoles = primary ? [primary, ...roles.filter((role) => role !== primary)] : roles;
+  proxyConflicts(roles, (name) => (Array.isArray(raw.servers) ? ['servers'] : ['servers', name]), report);
   // Hosts in role order with the primary role first, so the primary host leads.
   const hosts = [...new Set(orderedRoles.flatMap((role) => role.hosts))];
 
@@ -181,6 +202,8 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
 
   if (failed || !primary || !image) return undefined;
   const traefik = raw.traefik as Raw;
+  // proxy.run describes the shared Traefik (Kamal 2's proxy container): its ports win over traefik's.
+  const proxyRun = (topProxy?.run ?? {}) as Raw;
   const boot = raw.boot as Raw;
   const arch = builder.arch as string | string[];
   return {
@@ -208,10 +231,12 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
       args: traefikArgValues(traefik.args as Raw),
       labels: stringMap(traefik.labels),
       options: dockerOptions(traefik.options),
-      hostPort: Number(traefik.host_port),
+      hostPort: Number(proxyRun.http_port ?? traefik.host_port),
       apiPort: Number(traefik.api_port),
+      ...(proxyRun.https_port !== undefined ? { httpsPort: Number(proxyRun.https_port) } : {}),
+      ...(topProxy?.acme_email !== undefined ? { acmeEmail: topProxy.acme_email as string } : {}),
       ...(traefikEnv !== undefined ? { env: traefikEnv } : {}),
-      publish: traefik.publish as boolean,
+      publish: (proxyRun.publish ?? traefik.publish) as boolean,
     },
     ssh: {
       user: ssh.user as string,

@@ -48,6 +48,48 @@ export interface Role {
   readonly healthcheck?: HealthcheckConfig;
   /** asset_path (the role's, else the top level's): the image's assets folder, bridged across versions during a rollout. */
   readonly assetPath?: string;
+  /**
+   * Kamal 2's proxy settings of a routed role (the role's merged over the top level's): set when
+   * the file has `proxy:` (top level or this role) and the role is routed; undefined keeps the
+   * routing of files without it (every request, port healthcheck.port, HTTP only).
+   */
+  readonly proxy?: ProxyConfig;
+}
+
+/** How a routed role serves HTTPS: Let's Encrypt through Traefik's ACME resolver, or a certificate from secrets. */
+export type ProxySsl =
+  | { readonly kind: 'acme' }
+  | {
+      readonly kind: 'custom';
+      /** PEM certificate (chain) and key, checked at load (they parse and belong together). */
+      readonly certificate: Secret;
+      readonly privateKey: Secret;
+    };
+
+/** Traefik's buffering middleware of a role (only when buffering is on). Sizes in bytes, 0 = no limit. */
+export interface ProxyBuffering {
+  readonly maxRequestBody: number;
+  readonly maxResponseBody: number;
+  readonly memory: number;
+}
+
+/** Kamal 2's `proxy:` of one routed role, defaults applied (src/config/proxy.ts). */
+export interface ProxyConfig {
+  /** Host names of the Host rule; empty: any host (below every app that names its hosts). */
+  readonly hosts: readonly string[];
+  /** Port the app listens on in the container (default 80). */
+  readonly appPort: number;
+  /** undefined: plain HTTP only. */
+  readonly ssl?: ProxySsl;
+  /** With ssl: HTTP answers with a redirect to HTTPS (default true). */
+  readonly sslRedirect: boolean;
+  /** Seconds Traefik waits for the app's response headers; undefined: no limit. */
+  readonly responseTimeout?: number;
+  /** Path prefixes without a trailing slash; empty: every path. */
+  readonly pathPrefixes: readonly string[];
+  /** Remove the prefix before the request reaches the app (default true). */
+  readonly stripPathPrefix: boolean;
+  readonly buffering?: ProxyBuffering;
 }
 
 export interface HealthcheckConfig {
@@ -73,6 +115,10 @@ export interface TraefikConfig {
   readonly hostPort: number; // default 80
   /** Host port for Traefik's API, published on 127.0.0.1 only (default 8080). */
   readonly apiPort: number;
+  /** Host port of HTTPS, Traefik's websecure entrypoint (proxy.run.https_port); undefined: 443. */
+  readonly httpsPort?: number;
+  /** proxy.acme_email: the ACME account e-mail of the letsencrypt resolver (shared by every app on a host). */
+  readonly acmeEmail?: string;
 }
 
 /** One value of traefik.args. */

@@ -116,14 +116,16 @@ function describe(error: ErrorObject, path: KeyPath): SchemaProblem {
       return { path, atKey: false, message: `must be ${String(params.comparison)} ${String(params.limit)}` };
     case 'maximum':
       return { path, atKey: false, message: `must be ${String(params.comparison)} ${String(params.limit)}` };
+    case 'not':
+      // A key the schema names only to refuse it (Kamal settings with no Traefik equivalent): at the key.
+      return { path, atKey: true, message: custom ?? 'is not allowed here' };
     default:
-      return { path, atKey: false, message: error.message ?? `is invalid (${error.keyword})` };
+      return { path, atKey: false, message: custom ?? error.message ?? `is invalid (${error.keyword})` };
   }
 }
 
 // Top-level Kamal settings mrsk does not have, with what to do instead.
 const KAMAL_ONLY_KEYS: Record<string, string> = {
-  proxy: 'this is Kamal 2\'s kamal-proxy; mrsk routes with Traefik: use "traefik" and servers.<role>.traefik',
   secrets_path: 'mrsk reads .mrsk/secrets[.<destination>], .kamal/secrets[.<destination>], .kamal/secrets-common and Kamal 1\'s .env[.<destination>] at fixed paths; move the file to one of them',
   run_directory: 'mrsk keeps its host files under ~/.mrsk/<service>; there is no setting for it (Kamal ignores this key too)',
   sshkit: 'mrsk does not use SSHKit; the nearest settings are under "ssh" (max_concurrent, connect_timeout, command_timeout, keepalive_interval)',
@@ -132,9 +134,7 @@ const KAMAL_ONLY_KEYS: Record<string, string> = {
 };
 
 // Role settings of Kamal that mrsk does not have, with what to do instead.
-const KAMAL_ONLY_ROLE_KEYS: Record<string, string> = {
-  proxy: 'this is Kamal 2\'s kamal-proxy, not read by mrsk yet; mrsk routes the primary role with Traefik: use servers.<role>.traefik (true, or {labels: …})',
-};
+const KAMAL_ONLY_ROLE_KEYS: Record<string, string> = {};
 
 const TYPE_WORDS: Record<string, string> = {
   string: 'a string',
