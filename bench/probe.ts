@@ -7,7 +7,8 @@
 //   node --import tsx bench/probe.ts             (needs root: it brings the test bed up)
 //   a bed of its own: TESTBED_PREFIX=mk15 TESTBED_NET=10.231.15 TESTBED_DIR=/tmp/mk15-bed
 import { loadConfig } from '../src/config/load.ts';
-import { createSshRunner, sshRunnerOptionsFromConfig } from '../src/ssh/pool.ts';
+import { createSshRunner } from '../src/ssh/runner.ts';
+import { sshRunnerOptionsFromConfig } from '../src/commands/shared/ssh-options.ts';
 import { probeHosts } from '../src/probe/probe.ts';
 import { probeScript } from '../src/probe/script.ts';
 import { cpus, loadavg } from 'node:os';

@@ -1,6 +1,6 @@
 // known_hosts parsing and matching, as OpenSSH does it (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT").
-// Pure: the pool reads and appends the file. ssh2 has no known_hosts support and accepts any
-// host key unless told otherwise, so this is what stands between a deploy and a MITM.
+// Pure: host-key-policy.ts reads and appends the file. ssh2 has no known_hosts support and
+// accepts any host key unless told otherwise, so this is what stands between a deploy and a MITM.
 import { createHash, createHmac } from 'node:crypto';
 
 /** One key line of a known_hosts file. */

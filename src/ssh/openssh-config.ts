@@ -1,6 +1,6 @@
 // What ~/.ssh/config says about a host, for the few settings mrsk honours: HostName, User,
 // Port, IdentityFile and ProxyJump. Parsing is the `ssh-config` package's; this module is pure
-// (the pool reads the file) and never evaluates `Match exec` (that would run shell commands).
+// (connect.ts reads the file) and never evaluates `Match exec` (that would run shell commands).
 import SSHConfig from 'ssh-config';
 
 /** The settings ~/.ssh/config gives one host; undefined where the file says nothing. */
@@ -52,6 +52,11 @@ export function resolveOpenSshHost(configText: string, host: string, context: Ex
 /** `~/x` → `<home>/x`. */
 export function expandTilde(path: string, home: string): string {
   return path === '~' ? home : path.startsWith('~/') ? `${home}${path.slice(1)}` : path;
+}
+
+/** `<home>/x` → `~/x`, so messages name local files the way a user would type them. */
+export function tildePath(path: string, home: string): string {
+  return path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
 }
 
 function expandTokens(

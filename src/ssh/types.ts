@@ -1,4 +1,4 @@
-// How the rest of mrsk runs commands on hosts. The ssh2 implementation is src/ssh/pool.ts;
+// How the rest of mrsk runs commands on hosts. The ssh2 implementation is src/ssh/runner.ts;
 // nothing outside src/ssh knows about SSH or shells.
 
 /** A command: raw argv (quoted by src/ssh/quote.ts) or a shell script built from quoted parts. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { generateKey, startSshd } from '../../helpers/sshd.ts';
 import type { TestSshd } from '../../helpers/sshd.ts';
-import { createSshRunner } from '../../../src/ssh/pool.ts';
+import { createSshRunner } from '../../../src/ssh/runner.ts';
 import { HostError } from '../../../src/errors.ts';
 import { Secret } from '../../../src/secret.ts';
 import { optionsFor, tempHome } from './setup.ts';

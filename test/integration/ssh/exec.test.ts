@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { startSshd } from '../../helpers/sshd.ts';
 import type { TestSshd } from '../../helpers/sshd.ts';
-import { createSshRunner } from '../../../src/ssh/pool.ts';
+import { createSshRunner } from '../../../src/ssh/runner.ts';
 import type { Runner } from '../../../src/ssh/types.ts';
 import { AbortedError, HostError, TimeoutError } from '../../../src/errors.ts';
 import { HOSTILE_VALUES } from '../../unit/ssh/hostile-values.ts';

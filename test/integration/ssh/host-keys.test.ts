@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fingerprintOf, generateKey, startSshd } from '../../helpers/sshd.ts';
 import type { TestSshd } from '../../helpers/sshd.ts';
-import { createSshRunner } from '../../../src/ssh/pool.ts';
-import type { SshRunnerOptions } from '../../../src/ssh/pool.ts';
+import { createSshRunner } from '../../../src/ssh/runner.ts';
+import type { SshRunnerOptions } from '../../../src/ssh/runner.ts';
 import { HostError, HostKeyError } from '../../../src/errors.ts';
 import { optionsFor, tempHome } from './setup.ts';
 

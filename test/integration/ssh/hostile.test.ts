@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startSshd } from '../../helpers/sshd.ts';
 import type { TestSshd } from '../../helpers/sshd.ts';
-import { createSshRunner, DEFAULT_MAX_OUTPUT_BYTES } from '../../../src/ssh/pool.ts';
+import { createSshRunner, DEFAULT_MAX_OUTPUT_BYTES } from '../../../src/ssh/runner.ts';
 import type { Runner } from '../../../src/ssh/types.ts';
 import { OutputLimitError, TimeoutError } from '../../../src/errors.ts';
 import { probeHosts } from '../../../src/probe/probe.ts';

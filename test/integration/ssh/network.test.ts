@@ -6,7 +6,7 @@ import type { Server, Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { freePort, startSshd } from '../../helpers/sshd.ts';
 import type { TestSshd } from '../../helpers/sshd.ts';
-import { createSshRunner } from '../../../src/ssh/pool.ts';
+import { createSshRunner } from '../../../src/ssh/runner.ts';
 import { HostError } from '../../../src/errors.ts';
 import { clientPortOf, optionsFor, tempHome } from './setup.ts';
 

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SshRunnerOptions } from '../../../src/ssh/pool.ts';
+import type { SshRunnerOptions } from '../../../src/ssh/runner.ts';
 import type { TestSshd } from '../../helpers/sshd.ts';
 
 /** A temp local home; remove() deletes it. */

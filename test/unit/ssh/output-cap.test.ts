@@ -1,9 +1,9 @@
-// The cap on what mrsk reads from one host command (src/ssh/pool.ts collectOutput), on a fake
+// The cap on what mrsk reads from one host command (src/ssh/channel.ts collectOutput), on a fake
 // channel; the real sshd cases (50 MB, endless `yes`, a hang) are in test/integration/ssh/hostile.test.ts.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { collectOutput, DEFAULT_MAX_OUTPUT_BYTES } from '../../../src/ssh/pool.ts';
+import { collectOutput, DEFAULT_MAX_OUTPUT_BYTES } from '../../../src/ssh/channel.ts';
 import { formatBytes, HostError, OutputLimitError } from '../../../src/errors.ts';
 
 function fakeChannel() {

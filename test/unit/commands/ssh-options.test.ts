@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Config, SshConfig } from '../../../src/config/types.ts';
-import { sshRunnerOptionsFromConfig } from '../../../src/ssh/pool.ts';
+import { sshRunnerOptionsFromConfig } from '../../../src/commands/shared/ssh-options.ts';
 
 /** Only the fields sshRunnerOptionsFromConfig reads; the rest of Config does not matter here. */
 function configWith(ssh: Partial<SshConfig>): Config {
