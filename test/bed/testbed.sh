@@ -7,6 +7,7 @@
 #   testbed.sh status   what is running: pids, ssh reachability, RSS/PSS per host
 #   testbed.sh env      shell exports for tests and humans: eval "$(testbed.sh env)"
 #   testbed.sh enter I [CMD]  run CMD (default bash) inside node I (0 = builder), like a console
+#   testbed.sh dns-add NAME IP...  the bed's DNS (pebble-challtestsrv) answers NAME with these IPs
 #
 # Every step of `up`, and `down` as a whole, logs its duration ("time: <step> <s>s") on stderr.
 # Missing Debian packages: test/bed/install-deps.sh (test/run.sh and demo.sh call it).
@@ -68,6 +69,11 @@ BR=${PREFIX}-br0
 BR_IP=$NET.1
 REGISTRY=$BR_IP:${TESTBED_REGISTRY_PORT:-5000}
 REGISTRY_USER=mrsk
+# Pebble (Let's Encrypt's test CA) and pebble-challtestsrv (its DNS), also on the bridge address
+PEBBLE_PORT=${TESTBED_PEBBLE_PORT:-14000}            # ACME directory: https://$BR_IP:$PEBBLE_PORT/dir
+PEBBLE_MGMT_PORT=${TESTBED_PEBBLE_MGMT_PORT:-15000}  # Pebble's management API (/roots/0, ...)
+CHALL_DNS_PORT=${TESTBED_CHALL_DNS_PORT:-8053}       # challtestsrv DNS (UDP and TCP): Pebble's resolver
+CHALL_MGMT_PORT=${TESTBED_CHALL_MGMT_PORT:-8055}     # challtestsrv management API (/add-a, /clear-a)
 DOCKER=${DOCKER:-docker}                     # docker CLI used from the root namespace
 # root-namespace iptables rule that lets node<->node traffic cross the bridge (ensure_forward_rule)
 FW_RULE=(-i "$BR" -o "$BR" -m comment --comment "${PREFIX}-testbed" -j ACCEPT)
@@ -117,15 +123,17 @@ in_node() {
 }
 
 # pid_of PIDFILE COMM NODE : the pid in PIDFILE, if that process is alive, is named COMM and
-# belongs to node NODE (or, with NODE = registry, is our registry).  Every kill goes through
-# this, so a stale pid file never gets an unrelated process killed.
+# belongs to node NODE (or, with NODE = registry, is our registry; with NODE = root:TEXT, runs in
+# the root namespace with TEXT in its command line).  Every kill goes through this, so a stale
+# pid file never gets an unrelated process killed.
 pid_of() {
   local f=$1 comm=$2 node=$3 pid
   [[ -s $f ]] || return 1
   pid=$(<"$f"); [[ $pid =~ ^[0-9]+$ ]] || return 1
   alive "$pid" && [[ $(<"/proc/$pid/comm") == "$comm" ]] || return 1
-  if [[ $node == registry ]]; then
-    [[ /proc/$pid/root -ef / && $(tr '\0' ' ' <"/proc/$pid/cmdline") == *" $BASE/registry/config.yml"* ]] || return 1
+  [[ $node == registry ]] && node="root: $BASE/registry/config.yml"
+  if [[ $node == root:* ]]; then
+    [[ /proc/$pid/root -ef / && $(tr '\0' ' ' <"/proc/$pid/cmdline") == *"${node#root:}"* ]] || return 1
   else
     in_node "$pid" "$node" || return 1
   fi
@@ -164,7 +172,7 @@ existing_nodes() {  # the same, plus 0 for the builder when it exists
 require() {
   [[ $EUID -eq 0 ]] || die "must run as root"
   local c
-  for c in ip nsenter unshare flock dockerd "$DOCKER" /usr/sbin/sshd ssh ssh-keygen docker-registry busybox curl iptables htpasswd; do
+  for c in ip nsenter unshare flock dockerd "$DOCKER" /usr/sbin/sshd ssh ssh-keygen docker-registry busybox curl iptables htpasswd openssl; do
     command -v "$c" >/dev/null || die "missing command: $c (run test/bed/install-deps.sh)"
   done
 }
@@ -312,6 +320,110 @@ ensure_base_image() {
   ndocker 0 push -q "$img" >/dev/null
 }
 
+# Pebble, Let's Encrypt's test CA (built and cached by build-pebble.sh), with pebble-challtestsrv
+# as its DNS resolver: both run in the root namespace on the bridge address, like the registry.
+# The app host names of the tests (app.test, a.test, ...) exist only in challtestsrv (`dns-add`),
+# which answers nothing for other names: its default answers (127.0.0.1, ::1) are switched off,
+# or Pebble's HTTP-01 requests would go to this machine's loopback (it dials the first address,
+# AAAA before A). So Pebble's validation requests go only to bed hosts, on port 80 (httpPort),
+# where Traefik answers them. Its other challenge servers (HTTP-01, TLS-ALPN-01, DoH) are off.
+#
+# Pebble's HTTPS certificate is made here for the bridge address and signed with Pebble's
+# published "minica" root (test/certs/pebble.minica.pem, whose key ships beside it): a client
+# trusts that one file ($BASE/pebble/pebble.minica.pem, MRSK_TESTBED_PEBBLE_CA) and verifies
+# the address, with no server-name override and nothing skipped. The root that signs the
+# *issued* certificates is another one, generated in memory at each Pebble start: fetch it from
+# the management API (GET /roots/0) after `up`, and never keep it across a Pebble restart.
+#
+# Traefik (v3.6) against this Pebble, for a resolver <r>:
+#   --certificatesresolvers.<r>.acme.caServer=https://<bridge ip>:14000/dir   (MRSK_TESTBED_PEBBLE_DIRECTORY)
+#   --certificatesresolvers.<r>.acme.httpChallenge.entryPoint=<the :80 entrypoint's name>
+#   --certificatesresolvers.<r>.acme.email=... and .acme.storage=<a host volume>/acme.json
+#   env LEGO_CA_CERTIFICATES=<pebble.minica.pem as mounted in the container>
+# Traefik reads LEGO_CA_CERTIFICATES only when acme.caCertificates / acme.caServerName are unset,
+# and the pool it builds replaces the system roots for the ACME client (not for anything else).
+# Counting orders: the management API has no count; Pebble logs `Added order "<id>" to the db`
+# once per new order, so count those lines in $BASE/pebble/pebble.log (MRSK_TESTBED_PEBBLE_LOG).
+pebble_marker()       { echo "root:-config $BASE/pebble/config.json "; }
+challtestsrv_marker() { echo "root:-management $BR_IP:$CHALL_MGMT_PORT "; }
+# pebble_status : HTTP status of GET /dir, verified with the minica root
+pebble_status() {
+  curl -sS -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$BASE/pebble/pebble.minica.pem" \
+    "https://$BR_IP:$PEBBLE_PORT/dir" 2>/dev/null || true
+}
+pebble_up() { [[ $(pebble_status) == 200 ]]; }
+challtestsrv_up() { curl -sS -o /dev/null --max-time 2 "http://$BR_IP:$CHALL_MGMT_PORT/"; }  # any answer
+ensure_pebble() {
+  local d=$BASE/pebble bin
+  bin=$(bash "$(dirname "$0")/build-pebble.sh") || die "build-pebble.sh failed (its messages are above)"
+  mkdir -p "$d"
+  [[ -s $d/pebble.minica.pem ]] || cp "$bin/certs/pebble.minica.pem" "$d/pebble.minica.pem"
+  if [[ ! -s $d/cert.pem || ! -s $d/key.pem ]]; then
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$PREFIX-pebble" \
+      -keyout "$d/key.pem" -out "$d/cert.csr" 2>>"$d/openssl.log" || die "pebble: key/CSR failed, see $d/openssl.log"
+    printf '%s\n' "subjectAltName=IP:$BR_IP,DNS:$PREFIX-pebble,DNS:pebble" basicConstraints=critical,CA:FALSE \
+      keyUsage=critical,digitalSignature extendedKeyUsage=serverAuth >"$d/cert.ext"
+    openssl x509 -req -in "$d/cert.csr" -CA "$bin/certs/pebble.minica.pem" -CAkey "$bin/certs/pebble.minica.key.pem" \
+      -set_serial "0x1$(od -An -tx1 -N15 /dev/urandom | tr -d ' \n')" -days 825 -sha256 -extfile "$d/cert.ext" \
+      -out "$d/cert.pem" 2>>"$d/openssl.log" || die "pebble: signing its certificate failed, see $d/openssl.log"
+    rm -f "$d/cert.csr"
+  fi
+  cat >"$d/config.json" <<JSON
+{
+  "pebble": {
+    "listenAddress": "$BR_IP:$PEBBLE_PORT",
+    "managementListenAddress": "$BR_IP:$PEBBLE_MGMT_PORT",
+    "certificate": "$d/cert.pem",
+    "privateKey": "$d/key.pem",
+    "httpPort": 80,
+    "tlsPort": 443,
+    "ocspResponderURL": "",
+    "externalAccountBindingRequired": false,
+    "retryAfter": {"authz": 1, "order": 1},
+    "keyAlgorithm": "ecdsa"
+  }
+}
+JSON
+  if ! pid_of "$d/challtestsrv.pid" pebble-challtes "$(challtestsrv_marker)" >/dev/null; then
+    setsid "$bin/pebble-challtestsrv" -management "$BR_IP:$CHALL_MGMT_PORT" -dnsserver "$BR_IP:$CHALL_DNS_PORT" \
+      -http01 "" -https01 "" -tlsalpn01 "" -doh "" -defaultIPv4 "" -defaultIPv6 "" \
+      </dev/null >>"$d/challtestsrv.log" 2>&1 9<&- &
+    echo $! >"$d/challtestsrv.pid"
+    wait_for 15 "challtestsrv on $BR_IP:$CHALL_MGMT_PORT" challtestsrv_up ||
+      die "pebble-challtestsrv did not start, see $d/challtestsrv.log"
+  fi
+  if ! pid_of "$d/pebble.pid" pebble "$(pebble_marker)" >/dev/null; then
+    # NOSLEEP: validate at once, not after a random 0-15 s; NONCEREJECT=0: no deliberately
+    # rejected nonces (5% by default), so a client's retry logic is not what the tests measure
+    PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 setsid "$bin/pebble" -config "$d/config.json" \
+      -dnsserver "$BR_IP:$CHALL_DNS_PORT" </dev/null >>"$d/pebble.log" 2>&1 9<&- &
+    echo $! >"$d/pebble.pid"
+    wait_for 15 "pebble on $BR_IP:$PEBBLE_PORT" pebble_up ||
+      die "pebble did not start (GET /dir -> $(pebble_status)), see $d/pebble.log"
+  fi
+}
+
+# dns-add NAME IP... : challtestsrv answers A queries for NAME with exactly these addresses
+# (replacing earlier ones: its /add-a appends). Only bed addresses: Pebble sends its HTTP-01
+# requests to them, and traffic never leaves the bed.
+chall_post() {
+  curl -sS -f --max-time 5 -X POST -d "$2" "http://$BR_IP:$CHALL_MGMT_PORT/$1" >/dev/null ||
+    die "challtestsrv: POST /$1 failed (is the bed up? see $BASE/pebble/challtestsrv.log)"
+}
+cmd_dns_add() {
+  local name=${1:-} ip o list=""
+  [[ $# -ge 2 && $name =~ ^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$ ]] || die "usage: $0 dns-add NAME IP..."
+  shift
+  for ip in "$@"; do
+    o=${ip#"$NET".}
+    [[ $ip == "$NET".* && $o =~ ^[0-9]{1,3}$ ]] && (( 10#$o >= 1 && 10#$o <= 254 )) ||
+      die "dns-add: $ip is not an address of the bed ($NET.1-254)"
+    list+="${list:+,}\"$ip\""
+  done
+  chall_post clear-a "{\"host\":\"$name\"}"
+  chall_post add-a "{\"host\":\"$name\",\"addresses\":[$list]}"
+}
+
 # cmd_env : shell exports describing the bed (eval "$(testbed.sh env)"): all a client needs
 cmd_env() {
   local i hosts=""
@@ -326,6 +438,12 @@ cmd_env() {
   q MRSK_TESTBED_BUILDER_DOCKER_HOST "unix://$(host_dir 0)/run/docker.sock"
   q MRSK_TESTBED_BUILDER_DOCKER_CONFIG "$(host_dir 0)/root/.docker"
   q MRSK_TESTBED_REGISTRY "$REGISTRY"
+  q MRSK_TESTBED_PEBBLE_DIRECTORY "https://$BR_IP:$PEBBLE_PORT/dir"
+  q MRSK_TESTBED_PEBBLE_MANAGEMENT "https://$BR_IP:$PEBBLE_MGMT_PORT"
+  q MRSK_TESTBED_PEBBLE_CA "$BASE/pebble/pebble.minica.pem"
+  q MRSK_TESTBED_PEBBLE_LOG "$BASE/pebble/pebble.log"
+  q MRSK_TESTBED_PEBBLE_DNS "$BR_IP:$CHALL_DNS_PORT"
+  q MRSK_TESTBED_CHALLTESTSRV "http://$BR_IP:$CHALL_MGMT_PORT"
   q MRSK_TESTBED_REGISTRY_USER "$REGISTRY_USER"
   q MRSK_REGISTRY_PASSWORD "$(registry_password)"
   q MRSK_TESTBED_KEY "$BASE/id_ed25519"
@@ -517,6 +635,7 @@ cmd_up() {
   step bridge ensure_bridge
   step forward-rule ensure_forward_rule
   step registry ensure_registry
+  step pebble ensure_pebble
   step node-net-and-files make_nodes "$n"
   step hosts-files write_hosts_files $(existing_nodes)
   step start-daemons start_nodes "$n"
@@ -539,6 +658,8 @@ cmd_down() {
   # everything stops in parallel
   for i in $nodes; do stop_node "$i" fast & done
   if pid=$(pid_of "$BASE/registry/registry.pid" docker-registry registry); then stop_pid "$pid" 10 & fi
+  if pid=$(pid_of "$BASE/pebble/pebble.pid" pebble "$(pebble_marker)"); then stop_pid "$pid" 10 & fi
+  if pid=$(pid_of "$BASE/pebble/challtestsrv.pid" pebble-challtes "$(challtestsrv_marker)"); then stop_pid "$pid" 10 & fi
   wait
   for i in $nodes; do remove_node_net "$i" "$mine"; done
   if [[ $mine == yes ]]; then
@@ -569,6 +690,9 @@ cmd_status() {
   printf 'bridge   %s %s\n' "$BR" "$(ip -br -4 addr show "$BR" 2>/dev/null | awk '{print $2, $3}' || true)"
   printf 'registry %s pid %s, anonymous GET /v2/ -> %s (401 expected)\n' "$REGISTRY" \
     "$(pid_of "$BASE/registry/registry.pid" docker-registry registry || echo -)" "$(registry_status)"
+  printf 'pebble   https://%s:%s/dir pid %s, GET /dir -> %s (200 expected); challtestsrv DNS %s:%s pid %s\n' \
+    "$BR_IP" "$PEBBLE_PORT" "$(pid_of "$BASE/pebble/pebble.pid" pebble "$(pebble_marker)" || echo -)" "$(pebble_status)" \
+    "$BR_IP" "$CHALL_DNS_PORT" "$(pid_of "$BASE/pebble/challtestsrv.pid" pebble-challtes "$(challtestsrv_marker)" || echo -)"
   printf '%-13s %-12s %-7s %-7s %-7s %-4s %-4s %8s %8s %8s\n' node ip anchor dockerd sshd ssh ctrs RSS_MiB PSS_MiB ctr_KiB
   for i in $(existing_nodes); do
     ns=$(ns_name "$i"); hd=$(host_dir "$i")
@@ -614,7 +738,8 @@ main() {
     up|down|status) ;;
     enter) require; cmd_enter "$@" ;;
     env) cmd_env; return ;;
-    *) echo "usage: $0 up [N] | down | status | env | enter I [CMD...]" >&2; exit 2 ;;
+    dns-add) cmd_dns_add "$@"; return ;;   # an HTTP call to the bed: no root, no lock
+    *) echo "usage: $0 up [N] | down | status | env | enter I [CMD...] | dns-add NAME IP..." >&2; exit 2 ;;
   esac
   require
   # TESTBED_TRACE=1: timestamped xtrace on stderr (bash ignores PS4 from the environment as root)

@@ -4,6 +4,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -141,6 +144,117 @@ export async function registryHas(env: Readonly<Record<string, string>>, reposit
     signal: AbortSignal.timeout(5000),
   });
   return response.status === 200;
+}
+
+/**
+ * The bed's Pebble (Let's Encrypt's test CA), from the MRSK_TESTBED_PEBBLE_* exports of
+ * `testbed.sh env`. Traefik uses it with `certificatesresolvers.<r>.acme.caServer=<directory>`,
+ * `….acme.httpChallenge.entryPoint=<the :80 entrypoint>` and the environment variable
+ * `LEGO_CA_CERTIFICATES=<caCertPath as mounted in its container>`.
+ */
+export interface Pebble {
+  /** The ACME directory URL (https://<bridge>:14000/dir). */
+  readonly directory: string;
+  /** The management API's base URL (https://<bridge>:15000); GET /roots/0 is the issuing root. */
+  readonly management: string;
+  /** Pebble's minica root (PEM file), which signs Pebble's own HTTPS certificate: what an ACME client trusts. */
+  readonly caCertPath: string;
+  /** `host:port` of pebble-challtestsrv's DNS, Pebble's resolver for HTTP-01. */
+  readonly dns: string;
+  /** Pebble's log: one `Added order "<id>" to the db` line per new ACME order. */
+  readonly logPath: string;
+}
+
+/** The bed's Pebble; throws when `testbed.sh env` recorded none (a bed from before Pebble, or none up). */
+export function pebbleOf(env: Readonly<Record<string, string>>): Pebble {
+  const pick = (name: string): string => {
+    const value = env[name];
+    if (!value) throw new Error(`the test bed records no ${name}: is Pebble up (testbed.sh up)?`);
+    return value;
+  };
+  return {
+    directory: pick('MRSK_TESTBED_PEBBLE_DIRECTORY'),
+    management: pick('MRSK_TESTBED_PEBBLE_MANAGEMENT'),
+    caCertPath: pick('MRSK_TESTBED_PEBBLE_CA'),
+    dns: pick('MRSK_TESTBED_PEBBLE_DNS'),
+    logPath: pick('MRSK_TESTBED_PEBBLE_LOG'),
+  };
+}
+
+/**
+ * The root certificate (PEM) that signs what Pebble issues, from its management API, fetched
+ * with Pebble's HTTPS certificate verified. Pebble makes a new one at each start.
+ */
+export async function pebbleRoot(env: Readonly<Record<string, string>>): Promise<string> {
+  const pebble = pebbleOf(env);
+  const answer = await httpsGet(`${pebble.management}/roots/0`, { ca: await readFile(pebble.caCertPath, 'utf8') });
+  if (answer.status !== 200) throw new Error(`Pebble GET /roots/0: ${answer.status} ${answer.error ?? answer.body}`);
+  return answer.body;
+}
+
+/**
+ * Makes the bed's DNS (pebble-challtestsrv) answer A queries for NAME with exactly ADDRESSES
+ * (bed addresses only), so that Pebble's HTTP-01 validation reaches those hosts on port 80.
+ */
+export async function addDnsRecord(name: string, ...addresses: string[]): Promise<void> {
+  await runOk('bash', [bedScript, 'dns-add', name, ...addresses], { timeoutMs: 30_000 });
+}
+
+/** How many ACME orders Pebble has taken since it started (its `Added order` log lines). */
+export async function pebbleOrderCount(env: Readonly<Record<string, string>>): Promise<number> {
+  const log = await readFile(pebbleOf(env).logPath, 'utf8');
+  return log.match(/^Pebble .* Added order "[^"]+" to the db$/gm)?.length ?? 0;
+}
+
+/** Options of `httpsGet`. */
+export interface HttpsGetOptions {
+  /** The only roots trusted (PEM); nothing is ever accepted unverified. Default: Node's bundled roots. */
+  readonly ca?: string | readonly string[];
+  /** Connect to this address instead of resolving the URL's host name (SNI and Host stay the name). */
+  readonly address?: string;
+  /** Default 2000 ms. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * One HTTPS GET with certificate verification against `ca`; never throws (status 0 and `error`,
+ * e.g. a certificate error code, describe a request that got no answer).
+ */
+export function httpsGet(url: string, options: HttpsGetOptions = {}): Promise<HttpResult> {
+  const started = performance.now();
+  const target = new URL(url);
+  const finish = (status: number, body: string, error?: string): HttpResult => ({
+    status,
+    body,
+    ms: Math.round(performance.now() - started),
+    ...(error === undefined ? {} : { error }),
+  });
+  return new Promise((resolvePromise) => {
+    const request = httpsRequest(
+      {
+        host: options.address ?? target.hostname,
+        port: target.port || 443,
+        path: `${target.pathname}${target.search}`,
+        method: 'GET',
+        // SNI carries names only (RFC 6066); an IP is still what the certificate is checked against
+        ...(isIP(target.hostname) ? {} : { servername: target.hostname }),
+        // ACME servers (Pebble, RFC 8555 6.1) refuse requests without a User-Agent
+        headers: { host: target.host, 'user-agent': 'mrsk-e2e' },
+        ...(options.ca === undefined ? {} : { ca: options.ca as string | string[] }),
+        agent: false,
+        timeout: options.timeoutMs ?? 2000,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolvePromise(finish(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+        response.on('error', (error: NodeJS.ErrnoException) => resolvePromise(finish(0, '', error.code ?? String(error))));
+      },
+    );
+    request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    request.on('error', (error: NodeJS.ErrnoException) => resolvePromise(finish(0, '', error.code ?? String(error))));
+    request.end();
+  });
 }
 
 let bedPromise: Promise<Bed> | undefined;
