@@ -5,35 +5,32 @@ import { parsePlanFile } from '../plan/saved.ts';
 import { fingerprintSnapshot } from '../plan/fingerprint.ts';
 import { renderPlan } from '../plan/render.ts';
 import { audit, withLock } from '../apply/lock.ts';
-import { confirm, openSession, probe } from './common.ts';
+import { confirm, probe } from './common.ts';
 import { converge } from './converge.ts';
 import { unexpectedlyBlocked } from './shared/deploy.ts';
 import { runPlan } from './apply-plan.ts';
 import { notePlan } from '../cli/pipeline.ts';
+import { lockOptions, parseLockRequest, type LockOptionValues } from './shared/options.ts';
+import { withSession } from './shared/session.ts';
 
-interface ApplyOptions {
+interface ApplyOptions extends LockOptionValues {
   autoApprove?: boolean;
   version?: string;
-  lockWait?: string;
-  force?: boolean;
   skipUnreachable?: boolean;
   takeover?: boolean;
 }
 
 export const register: RegisterCommand = (program, bind) => {
-  program
-    .command('apply')
+  lockOptions(program.command('apply'))
     .argument('[plan-file]', 'a plan saved with `mrsk plan --out FILE`: applied only if the hosts did not change since')
     .description('converge the hosts to the configuration at the deployed version (shows the plan, asks first)')
     .option('-y, --auto-approve', 'do not ask for confirmation (required without a terminal)')
     .option('--version <version>', 'converge to this version instead of the deployed one')
-    .option('--lock-wait <seconds>', 'wait this long for a held deploy lock')
-    .option('--force', 'take over a deploy lock whose lease ran out')
     .option('--skip-unreachable', 'change the hosts that can be used and record the others as behind (default: any such host stops apply)')
     .option('--takeover', "on hosts Kamal runs, replace Kamal's traefik (HTTP fails for a few seconds; see mrsk plan)")
     .action(bind<ApplyOptions>(async (ctx, options, args) => {
-      const session = await openSession(ctx);
-      try {
+      const lock = parseLockRequest(options);
+      return withSession(ctx, async (session) => {
         const file = args[0];
         if (!file) {
           const result = await converge(ctx, session, {
@@ -41,8 +38,8 @@ export const register: RegisterCommand = (program, bind) => {
             version: options.version,
             ask: true,
             autoApprove: options.autoApprove,
-            lockWait: options.lockWait ? Number(options.lockWait) : undefined,
-            forceLock: options.force,
+            lockWait: lock.waitSeconds,
+            forceLock: lock.force,
             skipUnreachable: options.skipUnreachable,
             verb: 'changed',
             takeover: options.takeover,
@@ -54,7 +51,7 @@ export const register: RegisterCommand = (program, bind) => {
         }
         const saved = parsePlanFile(await readFile(file, 'utf8'), session.config);
         const hosts = [...new Set(saved.steps.map((step) => step.host))];
-        await withLock(session.remote, hosts, { service: session.config.service, destination: session.config.destination, command: `apply ${file}`, force: options.force }, async () => {
+        await withLock(session.remote, hosts, { service: session.config.service, destination: session.config.destination, command: `apply ${file}`, ...lock }, async () => {
           const snapshot = await probe(session, hosts);
           if (fingerprintSnapshot(snapshot) !== saved.snapshotFingerprint) {
             throw new StalePlanError(`the saved plan ${file} is stale: the hosts changed since it was made. Run \`mrsk plan --out ${file}\` again.`);
@@ -66,8 +63,6 @@ export const register: RegisterCommand = (program, bind) => {
           await audit(session.remote, hosts, session.config.service, session.config.destination, `apply ${file}: ${saved.steps.length} steps`).catch(() => undefined);
         });
         return 0;
-      } finally {
-        await session.close();
-      }
+      });
     }));
 };

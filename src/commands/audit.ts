@@ -3,12 +3,13 @@
 import type { RegisterCommand } from '../cli/program.ts';
 import { hostPaths } from '../desired/paths.ts';
 import { run } from '../apply/remote.ts';
-import { UsageError } from '../errors.ts';
 import { shq } from '../ssh/quote.ts';
 import { auditLines, parseAuditLine } from '../ops/audit.ts';
 import { combinedExitCode, runPerHost } from '../ops/hosts.ts';
 import { printSections } from './shared/per-host.ts';
-import { openSession, requireHosts } from './common.ts';
+import { requireHosts } from './common.ts';
+import { parseCount } from './shared/options.ts';
+import { withSession } from './shared/session.ts';
 
 /** Lines shown per host unless --lines says otherwise (as Kamal's `tail -n 50`). */
 export const DEFAULT_AUDIT_LINES = 50;
@@ -20,10 +21,8 @@ export const register: RegisterCommand = (program, bind) => {
     .option('-n, --lines <n>', `lines per host (default ${DEFAULT_AUDIT_LINES})`)
     .option('--json', 'print JSON')
     .action(bind<{ lines?: string; json?: boolean }>(async (ctx, options) => {
-      const lines = options.lines !== undefined ? Number.parseInt(options.lines, 10) : DEFAULT_AUDIT_LINES;
-      if (!(lines > 0)) throw new UsageError(`--lines needs a positive number, got ${options.lines}`);
-      const session = await openSession(ctx);
-      try {
+      const lines = parseCount('--lines', options.lines, 1) ?? DEFAULT_AUDIT_LINES;
+      return withSession(ctx, async (session) => {
         requireHosts(session.hosts);
         const { service, destination } = session.config;
         const log = hostPaths(service, destination).auditLog;
@@ -44,8 +43,6 @@ export const register: RegisterCommand = (program, bind) => {
           });
         }
         return combinedExitCode(outcomes);
-      } finally {
-        await session.close();
-      }
+      });
     }));
 };

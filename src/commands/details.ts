@@ -3,7 +3,8 @@
 import type { RegisterCommand } from '../cli/program.ts';
 import { combinedExitCode } from '../ops/hosts.ts';
 import { appDetails, traefikDetails, traefikHosts } from './shared/details.ts';
-import { openSession, requireHosts } from './common.ts';
+import { requireHosts } from './common.ts';
+import { withSession } from './shared/session.ts';
 
 export const register: RegisterCommand = (program, bind) => {
   program
@@ -11,8 +12,7 @@ export const register: RegisterCommand = (program, bind) => {
     .description('Traefik and app containers on each host (docker ps, this service only)')
     .option('--json', 'print JSON')
     .action(bind<{ json?: boolean }>(async (ctx, options) => {
-      const session = await openSession(ctx);
-      try {
+      return withSession(ctx, async (session) => {
         requireHosts(session.hosts);
         const json = Boolean(options.json);
         const traefik = await traefikDetails(ctx, session, traefikHosts(session), json);
@@ -35,8 +35,6 @@ export const register: RegisterCommand = (program, bind) => {
           });
         }
         return Math.max(combinedExitCode(traefik), combinedExitCode(app)) > 0 ? 1 : 0;
-      } finally {
-        await session.close();
-      }
+      });
     }));
 };

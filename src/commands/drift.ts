@@ -14,15 +14,16 @@ import { LockHeldError } from '../errors.ts';
 import { diff } from '../plan/diff.ts';
 import { renderPlan } from '../plan/render.ts';
 import type { Snapshot } from '../probe/types.ts';
-import { probe, openSession, reachable, requireHosts, type Session } from './common.ts';
+import { probe, reachable, requireHosts, type Session } from './common.ts';
 import { runPlan } from './apply-plan.ts';
 import { notePlan, runEvents } from '../cli/pipeline.ts';
+import { lockOptions, parseLockRequest, type LockOptionValues, type LockRequest } from './shared/options.ts';
+import { withSession } from './shared/session.ts';
 
-interface DriftOptions {
+interface DriftOptions extends LockOptionValues {
   fix?: boolean;
   json?: boolean;
   failIfLocked?: boolean;
-  lockWait?: string;
 }
 
 /** --json: the report as the event stream's last line (the only line without --fix). */
@@ -58,13 +59,13 @@ interface FixOutcome {
 }
 
 /** Under the lock: re-probe, plan towards each recorded version, keep the corrective steps, run them. */
-async function fix(ctx: CommandContext, session: Session, scope: DriftScope, hosts: readonly string[], options: DriftOptions): Promise<FixOutcome> {
+async function fix(ctx: CommandContext, session: Session, scope: DriftScope, hosts: readonly string[], options: DriftOptions, lock: LockRequest): Promise<FixOutcome> {
   const { config } = session;
   const lockRequest = {
     service: config.service,
     destination: config.destination,
     command: 'drift --fix',
-    waitSeconds: options.lockWait ? Number(options.lockWait) : undefined,
+    waitSeconds: lock.waitSeconds,
   };
   return withLock(session.remote, hosts, lockRequest, async () => {
     const snapshot = await probe(session, hosts);
@@ -96,16 +97,14 @@ async function fix(ctx: CommandContext, session: Session, scope: DriftScope, hos
 }
 
 export const register: RegisterCommand = (program, bind) => {
-  program
-    .command('drift')
+  lockOptions(program.command('drift'), { force: false, when: 'with --fix: ' })
     .description('compare the hosts with the release last applied to them (exit 0 none, 2 drift, 1 error); --fix restores that release')
     .option('--fix', 'restore the recorded release: restart or re-create its containers and Traefik, remove stray containers, prune; never a new version or config')
     .option('--json', 'print the report as JSON (for alerting); with --fix, NDJSON events first and the report last')
     .option('--fail-if-locked', `exit ${EXIT_LOCKED} instead of 0 when the deploy lock is held and the run is skipped`)
-    .option('--lock-wait <seconds>', 'with --fix: wait this long for a held deploy lock')
     .action(bind<DriftOptions>(async (ctx, options) => {
-      const session = await openSession(ctx);
-      try {
+      const lock = parseLockRequest(options);
+      return withSession(ctx, async (session) => {
         requireHosts(session.hosts);
         const scope: DriftScope = { hosts: session.hosts, ...(ctx.global.roles ? { roles: session.roles } : {}) };
         const snapshot = await probe(session);
@@ -125,7 +124,7 @@ export const register: RegisterCommand = (program, bind) => {
         const fixHosts = [...new Set(allFindings(before).filter((f) => f.fixable).map((f) => f.host))];
         let outcome: FixOutcome;
         try {
-          outcome = await fix(ctx, session, scope, fixHosts, options);
+          outcome = await fix(ctx, session, scope, fixHosts, options, lock);
         } catch (error) {
           if (error instanceof LockHeldError) return skipLocked(ctx, options, error.message);
           throw error;
@@ -141,8 +140,6 @@ export const register: RegisterCommand = (program, bind) => {
           ctx.out.print(renderDriftText(after, { color: ctx.out.color }));
         }
         return code;
-      } finally {
-        await session.close();
-      }
+      });
     }));
 };

@@ -8,7 +8,9 @@ import { tryRun } from '../apply/remote.ts';
 import { LockHeldError, UsageError } from '../errors.ts';
 import { shq } from '../ssh/quote.ts';
 import { formatLockState, LOCK_ABSENT, LOCK_NO_RECORD, lockStatusJson, parseLockStatus, type HostLockState } from '../ops/lock-status.ts';
-import { openSession, requireHosts, type Session } from './common.ts';
+import { requireHosts, type Session } from './common.ts';
+import { lockOptions, parseLockRequest, parseSeconds, type LockOptionValues } from './shared/options.ts';
+import { withSession } from './shared/session.ts';
 
 /** A manual lock lasts a day unless --lease says otherwise; after that it shows as stale. */
 export const MANUAL_LEASE_SECONDS = 24 * 60 * 60;
@@ -32,31 +34,26 @@ export async function lockStates(session: Session): Promise<HostLockState[]> {
 }
 
 async function status(ctx: CommandContext, options: { json?: boolean }): Promise<number> {
-  const session = await openSession(ctx);
-  try {
+  return withSession(ctx, async (session) => {
     requireHosts(session.hosts);
     const states = await lockStates(session);
     if (options.json) ctx.out.printJson(lockStatusJson(states));
     else for (const state of states) ctx.out.print(formatLockState(state));
     return states.some((s) => s.state === 'error') ? 1 : 0;
-  } finally {
-    await session.close();
-  }
+  });
 }
 
-interface AcquireOptions {
+interface AcquireOptions extends LockOptionValues {
   message?: string;
   lease?: string;
-  lockWait?: string;
-  force?: boolean;
 }
 
 async function acquire(ctx: CommandContext, options: AcquireOptions): Promise<number> {
   if (!options.message) throw new UsageError('lock acquire needs -m "why", so that others know what the lock is for');
-  const lease = options.lease !== undefined ? Number(options.lease) : MANUAL_LEASE_SECONDS;
-  if (!(lease > 0)) throw new UsageError(`--lease needs a number of seconds, got ${options.lease}`);
-  const session = await openSession(ctx);
-  try {
+  const lease = parseSeconds('--lease', options.lease) ?? MANUAL_LEASE_SECONDS;
+  if (!(lease > 0)) throw new UsageError(`--lease needs a number of seconds above 0, got ${options.lease}`);
+  const request = parseLockRequest(options);
+  return withSession(ctx, async (session) => {
     requireHosts(session.hosts);
     const { service, destination } = session.config;
     const lock = await acquireLock(session.remote, session.hosts, {
@@ -66,20 +63,16 @@ async function acquire(ctx: CommandContext, options: AcquireOptions): Promise<nu
       message: options.message,
       manual: true,
       leaseSeconds: lease,
-      force: options.force,
-      waitSeconds: options.lockWait !== undefined ? Number(options.lockWait) : undefined,
+      ...request,
     });
     await audit(session.remote, session.hosts, service, destination, `lock acquire: ${options.message}`).catch(() => undefined);
     ctx.out.print(`Acquired the deploy lock on ${session.hosts.join(', ')}: ${describeLock(lock.info)}`);
     return 0;
-  } finally {
-    await session.close();
-  }
+  });
 }
 
 async function release(ctx: CommandContext, options: { force?: boolean }): Promise<number> {
-  const session = await openSession(ctx);
-  try {
+  return withSession(ctx, async (session) => {
     requireHosts(session.hosts);
     const { service, destination } = session.config;
     const me = whoAmI();
@@ -102,9 +95,7 @@ async function release(ctx: CommandContext, options: { force?: boolean }): Promi
     }
     if (release.length === 0) ctx.out.print('No deploy lock is held on the selected hosts.');
     return 0;
-  } finally {
-    await session.close();
-  }
+  });
 }
 
 export const register: RegisterCommand = (program, bind) => {
@@ -114,13 +105,11 @@ export const register: RegisterCommand = (program, bind) => {
     .description('who holds the deploy lock on each host, for what, and until when')
     .option('--json', 'print JSON')
     .action(bind<{ json?: boolean }>((ctx, options) => status(ctx, options)));
-  lock
+  lockOptions(lock
     .command('acquire')
     .description('take the deploy lock on every selected host, so no deploy runs until it is released')
     .requiredOption('-m, --message <text>', 'why (shown to anyone who tries to deploy)')
-    .option('--lease <seconds>', `how long the lock counts as alive (default ${MANUAL_LEASE_SECONDS})`)
-    .option('--lock-wait <seconds>', 'wait this long for a lock held by someone else')
-    .option('--force', 'take over a lock whose lease ran out')
+    .option('--lease <seconds>', `how long the lock counts as alive (default ${MANUAL_LEASE_SECONDS})`))
     .action(bind<AcquireOptions>((ctx, options) => acquire(ctx, options)));
   lock
     .command('release')

@@ -5,13 +5,14 @@ import { UsageError } from '../errors.ts';
 import { renderPlan, renderQuietPlan, planToJson } from '../plan/render.ts';
 import { serializePlan } from '../plan/saved.ts';
 import { fingerprintSnapshot } from '../plan/fingerprint.ts';
-import { deployedVersion, makePlan, openSession, probe } from './common.ts';
+import { deployedVersion, makePlan, probe } from './common.ts';
 import { snapshotWarnings } from '../probe/probe.ts';
 import { notePlan } from '../cli/pipeline.ts';
 import { describeBehind, hostsBehind } from '../drift/missed.ts';
 import { choosePlatforms, hostArchesOf, localArch } from '../build/plan.ts';
 import type { Config } from '../config/types.ts';
 import type { Snapshot } from '../probe/types.ts';
+import { withSession } from './shared/session.ts';
 
 interface PlanOptions {
   json?: boolean;
@@ -78,8 +79,7 @@ export const register: RegisterCommand = (program, bind) => {
     .option('--version <version>', 'plan for this version (default: the deployed one, else VERSION or git HEAD)')
     .action(bind<PlanOptions>(async (ctx, options) => {
       if (options.next && options.version !== undefined) throw new UsageError('--next and --version both pick the version to plan: give one of them');
-      const session = await openSession(ctx);
-      try {
+      return withSession(ctx, async (session) => {
         const snapshot = await probe(session);
         for (const warning of snapshotWarnings(snapshot)) ctx.out.warn(warning);
         // hosts a --skip-unreachable run left behind: the plan below brings them up to date
@@ -111,8 +111,6 @@ export const register: RegisterCommand = (program, bind) => {
         }
         if (options.detailedExitcode && plan.steps.length > 0) return 2;
         return 0;
-      } finally {
-        await session.close();
-      }
+      });
     }));
 };

@@ -2,8 +2,9 @@
 // retain_containers, keeping the newest versions for rollback. Only the retention part of the plan runs.
 import type { RegisterCommand } from '../cli/program.ts';
 import { UsageError } from '../errors.ts';
-import { openSession, requireHosts } from './common.ts';
+import { requireHosts } from './common.ts';
 import { converge } from './converge.ts';
+import { withSession } from './shared/session.ts';
 
 export const register: RegisterCommand = (program, bind) => {
   program
@@ -13,8 +14,7 @@ export const register: RegisterCommand = (program, bind) => {
     .action(bind(async (ctx, _options, args) => {
       const what = args[0] ?? 'all';
       if (!['all', 'containers', 'images'].includes(what)) throw new UsageError(`prune takes all, containers or images, not "${what}"`);
-      const session = await openSession(ctx);
-      try {
+      return withSession(ctx, async (session) => {
         requireHosts(session.hosts);
         const kinds = what === 'containers' ? ['container-remove'] : what === 'images' ? ['image-remove'] : ['container-remove', 'image-remove'];
         const result = await converge(ctx, session, {
@@ -31,8 +31,6 @@ export const register: RegisterCommand = (program, bind) => {
         });
         ctx.out.info(result.plan.steps.length ? `Pruned on ${result.hosts.length} host(s).` : 'Nothing to prune.');
         return 0;
-      } finally {
-        await session.close();
-      }
+      });
     }));
 };

@@ -8,7 +8,8 @@ import { run } from '../apply/remote.ts';
 import { UsageError } from '../errors.ts';
 import { combinedExitCode, formatSummary, runPerHost } from '../ops/hosts.ts';
 import { printSections } from './shared/per-host.ts';
-import { openSession, requireHosts } from './common.ts';
+import { requireHosts } from './common.ts';
+import { withSession } from './shared/session.ts';
 
 interface RegistryOptions {
   skipLocal?: boolean;
@@ -16,8 +17,7 @@ interface RegistryOptions {
 }
 
 async function registry(ctx: CommandContext, options: RegistryOptions, action: 'login' | 'logout'): Promise<number> {
-  const session = await openSession(ctx);
-  try {
+  return withSession(ctx, async (session) => {
     const { server, username, password } = session.config.registry;
     const where = server ?? 'Docker Hub';
     if (action === 'login' && (!username || !password)) {
@@ -42,9 +42,7 @@ async function registry(ctx: CommandContext, options: RegistryOptions, action: '
     const summary = formatSummary(outcomes);
     if (summary && outcomes.some((o) => !o.ok)) ctx.out.info(summary.trimEnd());
     return combinedExitCode(outcomes);
-  } finally {
-    await session.close();
-  }
+  });
 }
 
 export const register: RegisterCommand = (program, bind) => {

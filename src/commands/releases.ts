@@ -3,8 +3,9 @@
 import type { RegisterCommand } from '../cli/program.ts';
 import { NEVER_HEALTHY_FORMAT, ledgerScript, parseLedger, parseNeverHealthy, type Ledger, type NeverHealthyContainer } from '../drift/ledger.ts';
 import { listContainers } from '../docker/index.ts';
-import { openSession, requireHosts, type Session } from './common.ts';
+import { requireHosts, type Session } from './common.ts';
 import { shortVersion } from '../plan/short-version.ts';
+import { withSession } from './shared/session.ts';
 
 interface ReleasesOptions {
   json?: boolean;
@@ -23,8 +24,7 @@ export const register: RegisterCommand = (program, bind) => {
     .description('list the release ledger of each host: id, version, when, who (current marked *)')
     .option('--json', 'print the ledgers as JSON')
     .action(bind<ReleasesOptions>(async (ctx, options) => {
-      const session = await openSession(ctx);
-      try {
+      return withSession(ctx, async (session) => {
         requireHosts(session.hosts);
         const script = ledgerScript(session.config.service, session.config.destination);
         const ledgers: HostLedger[] = await Promise.all(
@@ -72,8 +72,6 @@ export const register: RegisterCommand = (program, bind) => {
           }
         }
         return ledgers.some((l) => !l.ok) ? 1 : 0;
-      } finally {
-        await session.close();
-      }
+      });
     }));
 };

@@ -2,7 +2,7 @@
 // container still on the host it is simply started again (no pull) and cut over like a deploy.
 import type { RegisterCommand } from '../cli/program.ts';
 import { UsageError } from '../errors.ts';
-import { openSession, probe, reachable, requireHosts } from './common.ts';
+import { probe, reachable, requireHosts } from './common.ts';
 import { converge } from './converge.ts';
 import { versionOfRelease } from './shared/releases.ts';
 import { isOwnedBy } from '../probe/observed.ts';
@@ -10,22 +10,16 @@ import { ROLE_LABEL, VERSION_LABEL } from '../model/labels.ts';
 import { isNeverHealthy, resolveVersion } from '../plan/never-healthy.ts';
 import type { ReachableHost } from '../probe/types.ts';
 import { shortVersion } from '../plan/short-version.ts';
-
-interface RollbackOptions {
-  lockWait?: string;
-  force?: boolean;
-}
+import { lockOptions, parseLockRequest, type LockOptionValues } from './shared/options.ts';
+import { withSession } from './shared/session.ts';
 
 export const register: RegisterCommand = (program, bind) => {
-  program
-    .command('rollback')
+  lockOptions(program.command('rollback'))
     .argument('<version>', 'a version still retained on the hosts (or a unique prefix of one), or a release id from `mrsk releases`')
     .description('switch back to a retained version with zero downtime, without pulling')
-    .option('--lock-wait <seconds>', 'wait this long for a held deploy lock')
-    .option('--force', 'take over a deploy lock whose lease ran out')
-    .action(bind<RollbackOptions>(async (ctx, options, args) => {
-      const session = await openSession(ctx);
-      try {
+    .action(bind<LockOptionValues>(async (ctx, options, args) => {
+      const lock = parseLockRequest(options);
+      return withSession(ctx, async (session) => {
         const requested = await versionOfRelease(ctx, session, args[0]!);
         requireHosts(session.hosts);
         const snapshot = await probe(session);
@@ -68,13 +62,11 @@ export const register: RegisterCommand = (program, bind) => {
           command: `rollback ${version}`,
           version,
           ask: false,
-          lockWait: options.lockWait ? Number(options.lockWait) : undefined,
-          forceLock: options.force,
+          lockWait: lock.waitSeconds,
+          forceLock: lock.force,
         });
         ctx.out.info(`Rolled back ${session.config.service} to ${shortVersion(version)} on ${result.hosts.length} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
         return result.plan.blockedHosts.length > 0 ? 1 : 0;
-      } finally {
-        await session.close();
-      }
+      });
     }));
 };

@@ -6,9 +6,10 @@ import { HostError } from '../errors.ts';
 import { tryRun } from '../apply/remote.ts';
 import { resolveVersion } from '../config/version.ts';
 import { commandHooks } from '../hooks/run.ts';
-import { openSession, requireHosts, type Session } from './common.ts';
+import { requireHosts, type Session } from './common.ts';
 import { deployTo, deployedSummary, unexpectedlyBlocked } from './shared/deploy.ts';
 import { shortVersion } from '../plan/short-version.ts';
+import { withSession } from './shared/session.ts';
 
 const INSTALL_DOCKER = [
   'if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io;',
@@ -65,8 +66,7 @@ export const register: RegisterCommand = (program, bind) => {
     .option('-H, --skip-hooks', 'run none of the hooks (.kamal/hooks or .mrsk/hooks: pre-connect, docker-setup, pre-build, pre-deploy, post-deploy)')
     .option('--takeover', "on hosts Kamal runs, replace Kamal's traefik (HTTP fails for a few seconds; see mrsk plan)")
     .action(bind<{ skipPush?: boolean; version?: string; skipUnreachable?: boolean; skipHooks?: boolean; takeover?: boolean }>(async (ctx, options) => {
-      const session = await openSession(ctx);
-      try {
+      return withSession(ctx, async (session) => {
         requireHosts(session.hosts);
         const started = Date.now();
         const version = await resolveVersion({ explicit: options.version, env: process.env, cwd: session.config.root });
@@ -86,8 +86,6 @@ export const register: RegisterCommand = (program, bind) => {
         });
         ctx.out.info(`Set up ${session.config.service} ${shortVersion(version)} on ${deployedSummary(result, started)}`);
         return unexpectedlyBlocked(result) > 0 ? 1 : 0;
-      } finally {
-        await session.close();
-      }
+      });
     }));
 };
