@@ -4,6 +4,7 @@ import type { RegisterCommand } from '../cli/program.ts';
 import { NEVER_HEALTHY_FORMAT, ledgerScript, parseLedger, parseNeverHealthy, type Ledger, type NeverHealthyContainer } from '../drift/ledger.ts';
 import { listContainers } from '../docker/index.ts';
 import { requireHosts, type Session } from './common.ts';
+import { parseRecordedDesired } from '../desired/from-release.ts';
 import { shortVersion } from '../plan/short-version.ts';
 import { withSession } from './shared/session.ts';
 
@@ -65,6 +66,9 @@ export const register: RegisterCommand = (program, bind) => {
             }
             if (unreadable.length > 0) lines.push(`  (unreadable ledger files: ${unreadable.join(', ')})`);
             if (entry.neverHealthy.length > 0) {
+            // a rollback to these brings back their version with the current config (src/desired/from-release.ts)
+            const versionOnly = releases.filter((r) => !parseRecordedDesired(r.desired)).map((r) => shortVersion(r.id));
+            if (versionOnly.length > 0) lines.push(`  recorded without their config (an older mrsk), so a rollback restores only their version: ${versionOnly.join(', ')}`);
               const failed = entry.neverHealthy.map((c) => `${c.version} (${c.container})`).join(', ');
               lines.push(`  never became healthy here, so no rollback target: ${failed}`);
             }

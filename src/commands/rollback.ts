@@ -1,10 +1,12 @@
-// mrsk rollback VERSION: reactivate a retained version. The plan is shown first; with the old
-// container still on the host it is simply started again (no pull) and cut over like a deploy.
+// mrsk rollback VERSION|RELEASE: bring back what a release ran (its containers' image, env,
+// labels, options, roles; secrets as they are now), from the hosts' release ledgers. The plan is
+// shown first; a retained container that matches is simply started again (no pull) and cut over
+// like a deploy.
 import type { RegisterCommand } from '../cli/program.ts';
 import { UsageError } from '../errors.ts';
 import { probe, reachable, requireHosts } from './common.ts';
 import { converge } from './converge.ts';
-import { versionOfRelease } from './shared/releases.ts';
+import { restoreRelease, rollbackTarget } from './shared/releases.ts';
 import { isOwnedBy } from '../probe/observed.ts';
 import { ROLE_LABEL, VERSION_LABEL } from '../model/labels.ts';
 import { isNeverHealthy, resolveVersion } from '../plan/never-healthy.ts';
@@ -17,11 +19,13 @@ export const register: RegisterCommand = (program, bind) => {
   lockOptions(program.command('rollback'))
     .argument('<version>', 'a version still retained on the hosts (or a unique prefix of one), or a release id from `mrsk releases`')
     .description('switch back to a retained version with zero downtime, without pulling')
-    .action(bind<LockOptionValues>(async (ctx, options, args) => {
+    .option('--restore-traefik', "also bring back the release's Traefik (stop-first: HTTP fails for a few seconds per host)")
+    .action(bind<LockOptionValues & { restoreTraefik?: boolean }>(async (ctx, options, args) => {
       const lock = parseLockRequest(options);
       return withSession(ctx, async (session) => {
-        const requested = await versionOfRelease(ctx, session, args[0]!);
         requireHosts(session.hosts);
+        const target = await rollbackTarget(ctx, session, args[0]!);
+        const { requested } = target;
         const snapshot = await probe(session);
         const { service, destination } = session.config;
         const hosts = reachable(snapshot);
@@ -34,19 +38,24 @@ export const register: RegisterCommand = (program, bind) => {
         }
         const version = matched.kind === 'none' ? requested : matched.version;
         if (matched.kind === 'prefix') ctx.out.info(`Version ${requested} is ${version}`);
-        // Every selected host must still have a container of that version for each of its roles.
+        // What the release ran on each host (its roles, env, labels, …), with today's secrets.
+        const restored = restoreRelease(ctx, session, target, version, { restoreTraefik: options.restoreTraefik });
+        const selectedRoles = new Set(restored.session.roles);
+        // Every selected host must still have a container of that version for each role the
+        // release ran there, or at least its image (a role dropped since lost its containers).
         const available = new Map<string, Set<string>>();
         const missing: string[] = [];
         const failed: string[] = [];
         for (const host of hosts) {
           const versions = new Set(targets(host).map((c) => c.labels[VERSION_LABEL]).filter((v): v is string => Boolean(v)));
           available.set(host.host, versions);
-          const roles = session.config.roles.filter((r) => r.hosts.includes(host.host) && session.roles.includes(r.name));
-          for (const role of roles) {
-            const ofRole = host.containers.filter((c) => isOwnedBy(c, service, destination) && c.labels[VERSION_LABEL] === version && c.labels[ROLE_LABEL] === role.name);
+          const specs = (restored.desired.hosts[host.host]?.containers ?? []).filter((spec) => selectedRoles.has(spec.role));
+          for (const spec of specs) {
+            const ofRole = host.containers.filter((c) => isOwnedBy(c, service, destination) && c.labels[VERSION_LABEL] === version && c.labels[ROLE_LABEL] === spec.role);
             if (ofRole.some((c) => !isNeverHealthy(c))) continue;
-            missing.push(`${host.host} (${role.name})`);
-            if (ofRole.length > 0) failed.push(`${host.host} (${role.name})`);
+            if (ofRole.length === 0 && host.images.some((image) => image.tags.includes(spec.image))) continue;
+            missing.push(`${host.host} (${spec.role})`);
+            if (ofRole.length > 0) failed.push(`${host.host} (${spec.role})`);
           }
         }
         if (missing.length > 0) {
@@ -58,8 +67,11 @@ export const register: RegisterCommand = (program, bind) => {
           const why = failed.length > 0 ? ` (it never became healthy on ${failed.join(', ')}, so it is no rollback target)` : '';
           throw new UsageError(`version ${version} is not retained on ${missing.join(', ')}${why}. Versions retained on every selected host: ${list}`);
         }
-        const result = await converge(ctx, session, {
+        const result = await converge(ctx, restored.session, {
           command: `rollback ${version}`,
+          // the release's desired state; a host without an image it needs is blocked, never pulled
+          request: { mode: 'restore-release' },
+          desired: restored.desired,
           version,
           ask: false,
           lockWait: lock.waitSeconds,

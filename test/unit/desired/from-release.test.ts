@@ -23,6 +23,8 @@ import { diff } from '../../../src/plan/diff.ts';
 import type { Plan } from '../../../src/plan/types.ts';
 import type { ReleaseRecord } from '../../../src/probe/types.ts';
 import { Secret } from '../../../src/secret.ts';
+import { runStep, type StepContext } from '../../../src/apply/steps.ts';
+import type { Runner } from '../../../src/ssh/types.ts';
 import { DATABASE_URL_VALUE, makeConfig, makeEnv, makeRole } from '../helpers/config.ts';
 import { deployedSnapshot, emptySnapshot } from '../helpers/snapshot.ts';
 
@@ -379,4 +381,34 @@ test('every note reads as a sentence naming its hosts', () => {
     assert.ok(sentence.includes(H1) && sentence.includes('20261120T100000-v1'), sentence);
   }
   assert.deepEqual(kinds(notes), ['not-recorded', 'config-not-restored', 'secret-changed', 'role-restored', 'role-not-in-release', 'traefik-kept', 'traefik-restored']);
+});
+
+test('the release-record step writes the desired state into both ledger files, with no secret value in the JSON', async () => {
+  const config = richConfig();
+  const plan = diff(deriveDesired(config, 'v1'), emptySnapshot(config));
+  const step = plan.steps.find((s) => s.host === H1 && s.action.kind === 'release-record')!;
+  const uploads: { path: string; body: string; mode: number }[] = [];
+  const runner: Runner = {
+    exec: async () => assert.fail('the record is uploaded, no command runs'),
+    upload: async (host, path, content, mode) => {
+      assert.equal(host, H1);
+      uploads.push({ path, body: String(content), mode });
+    },
+    close: async () => {},
+    stats: () => ({}),
+  };
+  const ctx: StepContext = { runner, secrets: config.secrets, service: 'app', homes: { [H1]: '/home/deploy' }, appliedBy: 'ci@laptop', pollIntervalMs: 10, drainGraceMs: 0, progress: () => {} };
+  await runStep(ctx, step);
+  assert.equal(uploads.length, 2);
+  assert.match(uploads[0]!.path, /^\/home\/deploy\/\.mrsk\/app\/releases\/\d{8}T\d{6}-v1\.json$/);
+  assert.equal(uploads[1]!.path, '/home/deploy/.mrsk/app/releases/current.json');
+  for (const { body } of uploads) {
+    for (const value of [DATABASE_URL_VALUE, 'hunter2', 'job-token-secret-1', 'REDACTED']) assert.ok(!body.includes(value), `${value} in the ledger`);
+    const record = JSON.parse(body) as ReleaseRecord;
+    assert.deepEqual(parseRecordedDesired(record.desired), step.action.kind === 'release-record' ? step.action.desired : undefined);
+    // and what was written restores the release
+    const { desired, notes } = desiredFromRelease({ config, version: 'v1', releases: { [H1]: record } });
+    assert.deepEqual(desired.hosts[H1], deriveDesired(config, 'v1').hosts[H1]);
+    assert.deepEqual(notes, [{ kind: 'not-recorded', hosts: [H2] }]);
+  }
 });
