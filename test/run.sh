@@ -47,6 +47,8 @@ bed_setup() {
   timed install-deps-e2e bash test/bed/install-deps.sh
   # the bed comes down on any exit, so a failing suite leaves no hosts behind
   bed_up=yes
+  # Pebble (the bed's ACME CA) is built here so its time shows apart; `up` starts it (cached by version)
+  timed pebble-build bash test/bed/build-pebble.sh >/dev/null
   timed bed-setup bash test/bed/testbed.sh up 2
   timed traefik-build bash test/bed/build-traefik.sh >/dev/null   # cached by version after the first build
   timed traefik-image bash test/bed/traefik-image.sh >/dev/null
@@ -64,6 +66,7 @@ faults() {
   if [[ $bed_up == yes ]]; then bash test/bed/testbed.sh down; bed_up=no; fi
   [[ -n ${took[install-deps-e2e]:-} ]] || timed install-deps-e2e bash test/bed/install-deps.sh
   timed traefik-build bash test/bed/build-traefik.sh >/dev/null   # cached by version
+  timed pebble-build bash test/bed/build-pebble.sh >/dev/null     # cached by version
   faults_up=yes
   local t0; t0=$(date +%s)
   # the harness brings the bed up (testbed.sh up 3, Traefik image, app) with these in its environment

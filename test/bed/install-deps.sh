@@ -5,7 +5,7 @@
 # on a systemd machine, see the note in testbed.sh about the packaged registry on *:5000.
 set -euo pipefail
 PACKAGES=(docker.io openssh-server openssh-client docker-registry iproute2 iptables busybox-static curl
-  apache2-utils util-linux procps)
+  apache2-utils util-linux procps openssl)
 t0=$(date +%s.%N)
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -19,14 +19,14 @@ if (( ${#missing[@]} )); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Traefik is built from source by build-traefik.sh (once; cached in /var/cache/mrsk). Traefik
-# v3.6 needs Go >= 1.25, newer than Debian 12's golang-go (1.19), so Go is not installed here:
-# say early and clearly when the build would fail.
+# Traefik and Pebble are built from source by build-traefik.sh and build-pebble.sh (once; cached
+# in /var/cache/mrsk). Both need Go >= 1.25, newer than Debian 12's golang-go (1.19), so Go is
+# not installed here: say early and clearly when the build would fail.
 TRAEFIK_GO_MIN=1.25
-if ! ls "${MRSK_CACHE_DIR:-/var/cache/mrsk}"/traefik-v* >/dev/null 2>&1; then
+if ! ls "${MRSK_CACHE_DIR:-/var/cache/mrsk}"/traefik-v* "${MRSK_CACHE_DIR:-/var/cache/mrsk}"/pebble-v*/.complete >/dev/null 2>&1; then
   go_version=$(go env GOVERSION 2>/dev/null | sed 's/^go//' || true)
   if [[ -z $go_version ]] || [[ $(printf '%s\n' "$TRAEFIK_GO_MIN" "$go_version" | sort -V | head -1) != "$TRAEFIK_GO_MIN" ]]; then
-    echo "install-deps: WARNING: building Traefik needs Go >= $TRAEFIK_GO_MIN on PATH (found: ${go_version:-none})" >&2
+    echo "install-deps: WARNING: building Traefik and Pebble needs Go >= $TRAEFIK_GO_MIN on PATH (found: ${go_version:-none})" >&2
   fi
 fi
 echo "time: install-deps $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s (${#missing[@]} missing: ${missing[*]:-none})" >&2
