@@ -2,7 +2,7 @@
 // snapshot, for 100, 1,000 and 5,000 hosts with 3 roles and 6 old containers per role.
 // Run: node --import tsx bench/plan.ts   (prints a table; asserts nothing)
 import { performance } from 'node:perf_hooks';
-import { containerSpecFor, desired, traefikSpecFor } from '../src/desired/desired.ts';
+import { containerSpecFor, deriveDesired, traefikSpecFor } from '../src/desired/desired.ts';
 import { diff } from '../src/plan/diff.ts';
 import { fingerprintSnapshot } from '../src/plan/fingerprint.ts';
 import type { ObservedContainer, ReachableHost, Snapshot } from '../src/probe/types.ts';
@@ -73,12 +73,12 @@ const rows: string[][] = [['hosts', 'containers', 'steps', 'desired ms', 'diff m
 // Warm the JIT on a small fleet first so the first row is not mostly compilation.
 {
   const warm = fleet(50);
-  for (let i = 0; i < 10; i += 1) diff(desired(warm.config, 'v7'), warm.snapshot);
+  for (let i = 0; i < 10; i += 1) diff(deriveDesired(warm.config, 'v7'), warm.snapshot);
 }
 for (const size of [100, 1_000, 5_000]) {
   const { config, snapshot } = fleet(size);
   const runs = size >= 5_000 ? 5 : 11;
-  const wanted = time(() => desired(config, 'v7'), runs);
+  const wanted = time(() => deriveDesired(config, 'v7'), runs);
   const planned = time(() => diff(wanted.result, snapshot), runs);
   const fingerprint = time(() => fingerprintSnapshot(snapshot), runs);
   const total = wanted.best + planned.best;

@@ -15,65 +15,38 @@
 //   (spec.assets, not `volumes`, for the same reason as the cord); the plan fills the folder first.
 // - The cord mount is not in `volumes`: cordDir is home-relative and the executor mounts the
 //   resolved folder at /run/mrsk/cord.
-import { hostPaths } from './paths.ts';
 import type { Config, EnvSpec, HealthcheckConfig, LoggingConfig, Role, TraefikArgValue } from '../config/types.ts';
 import { splitShellWords } from '../config/shell-words.ts';
 import { InternalError } from '../errors.ts';
 import { shq } from '../ssh/quote.ts';
+import {
+  DESTINATION_LABEL, KAMAL_DESTINATION_LABEL, KAMAL_ROLE_LABEL, KAMAL_SERVICE_LABEL, ROLE_LABEL, SERVICE_LABEL,
+  TRAEFIK_ENABLE_LABEL, TRAEFIK_LABEL, TRAEFIK_NETWORK_LABEL, VERSION_LABEL, traefikServicePortLabel,
+} from '../model/labels.ts';
+import { CORD_FILE, CORD_MOUNT, MRSK_NETWORK, TRAEFIK_CONTAINER, containerName, cordDirFor, roleKey } from '../model/names.ts';
+import { hostPaths } from './paths.ts';
+import { DEFAULT_HTTPS_PORT, TRAEFIK_STATE_VOLUMES, proxyLabels, proxyStaticArgs, traefikFileFor } from './proxy-routing.ts';
 import { expandDockerOptions, expandTraefikArgs } from './options.ts';
 import { finishContainerSpec, finishTraefikSpec } from './spec-hash.ts';
 import type { ContainerSpec, Desired, DesiredHost, HealthcheckSpec, TraefikSpec } from './types.ts';
 
-/** The docker network every mrsk container joins; Traefik reaches app containers through it. */
-export const MRSK_NETWORK = 'mrsk';
-/** Where a proxied container sees its cord folder; the healthcheck requires `ok` in it. */
-export const CORD_MOUNT = '/run/mrsk/cord';
-/** The one Traefik container per host (shared by every service on it). */
-export const TRAEFIK_CONTAINER = 'traefik';
-
-/** `<service>-<role>[-<dest>]`, lower-cased as Kamal names containers: the Traefik router and service name, stable across versions. */
-export function roleKey(service: string, role: string, destination?: string): string {
-  return (destination ? `${service}-${role}-${destination}` : `${service}-${role}`).toLowerCase();
-}
-
 /** Kamal's default log rotation, used when neither the top level nor the role says anything about logging. */
 export const DEFAULT_LOGGING: LoggingConfig = { options: { 'max-size': '10m' } };
 
-/** `<service>-<role>[-<dest>]-<version>`. */
-export function containerName(service: string, role: string, version: string, destination?: string): string {
-  return `${roleKey(service, role, destination)}-${version}`;
-}
-
-/**
- * The home-relative host folder holding a container's drain file: per container *instance*
- * (name + spec hash), because a same-version replace runs two containers of one name side by
- * side (the old one renamed), and draining the old one must not cut the new one's cord.
- */
-export function cordDirFor(service: string, name: string, destination: string | undefined, specHash: string): string {
-  const instance = /^v1:[0-9a-f]{12}/.test(specHash) ? `${name}-${specHash.slice(3, 15)}` : name;
-  return `${hostPaths(service, destination).cordsDir}/${instance}`;
-}
-
-/** The cord folder of a container mrsk started, from its own labels (its name may have changed since). */
-export function cordDirOfContainer(service: string, destination: string | undefined, name: string, labels: Readonly<Record<string, string>>): string {
-  const role = labels['mrsk.role'];
-  const version = labels['mrsk.version'];
-  const original = role && version ? containerName(service, role, version, destination) : name;
-  return cordDirFor(service, original, destination, labels['mrsk.spec-hash'] ?? '');
-}
-
 /** traefik.* labels of a proxied role: identical for every version, so old and new share a router. */
 export function traefikLabels(config: Config, role: Role): Record<string, string> {
+  // Kamal 2's proxy: host and path rules, HTTPS, middlewares (src/desired/proxy-routing.ts).
+  if (role.proxy) return proxyLabels(config, role, role.proxy);
   const router = roleKey(config.service, role.name, config.destination);
   const prefix = `traefik.http.routers.${router}`;
   return {
-    'traefik.enable': 'true',
-    'traefik.docker.network': MRSK_NETWORK,
+    [TRAEFIK_ENABLE_LABEL]: 'true',
+    [TRAEFIK_NETWORK_LABEL]: MRSK_NETWORK,
     [`${prefix}.rule`]: 'PathPrefix(`/`)',
     [`${prefix}.entrypoints`]: 'web',
     [`${prefix}.service`]: router,
     [`${prefix}.middlewares`]: `${router}-retry@docker`,
-    [`traefik.http.services.${router}.loadbalancer.server.port`]: String((role.healthcheck ?? config.healthcheck).port),
+    [traefikServicePortLabel(router)]: String((role.healthcheck ?? config.healthcheck).port),
     [`traefik.http.middlewares.${router}-retry.retry.attempts`]: '5',
     [`traefik.http.middlewares.${router}-retry.retry.initialinterval`]: '500ms',
   };
@@ -85,7 +58,7 @@ function healthcheckFor(config: Config, healthcheck: HealthcheckConfig): Healthc
   // wget is in busybox/alpine images, curl in most others: accept either.
   const check = cmd ?? `wget -q -O /dev/null ${url} || curl -fsS -o /dev/null ${url}`;
   return {
-    cmd: `test -f ${CORD_MOUNT}/ok && (${check})`,
+    cmd: `test -f ${CORD_MOUNT}/${CORD_FILE} && (${check})`,
     interval,
     timeout,
     retries: maxAttempts,
@@ -129,11 +102,11 @@ export function containerSpecFor(config: Config, role: Role, version: string, ho
   const { service, destination } = config;
   const name = containerName(service, role.name, version, destination);
   const proxied = role.traefik.enabled;
-  const ownership: Record<string, string> = { 'mrsk.service': service, 'mrsk.role': role.name };
-  if (destination) ownership['mrsk.destination'] = destination;
-  ownership['mrsk.version'] = version;
+  const ownership: Record<string, string> = { [SERVICE_LABEL]: service, [ROLE_LABEL]: role.name };
+  if (destination) ownership[DESTINATION_LABEL] = destination;
+  ownership[VERSION_LABEL] = version;
   // Kamal's own labels, so Kamal's tools (and a Kamal user's docker ps filters) recognise the container.
-  const kamal: Record<string, string> = { service, role: role.name, ...(destination ? { destination } : {}) };
+  const kamal: Record<string, string> = { [KAMAL_SERVICE_LABEL]: service, [KAMAL_ROLE_LABEL]: role.name, ...(destination ? { [KAMAL_DESTINATION_LABEL]: destination } : {}) };
   // Kamal's order: its labels, the generated Traefik labels, then the user's labels key by key;
   // mrsk's ownership labels come again last so a user label can never disown a container.
   const labels = {
@@ -182,7 +155,7 @@ export function containerSpecFor(config: Config, role: Role, version: string, ho
 }
 
 /** mrsk's Traefik flags (Docker provider on the mrsk network, API for the cutover), config args merged over by key. */
-export function traefikArgs(configArgs: Readonly<Record<string, TraefikArgValue>>): string[] {
+export function traefikArgs(configArgs: Readonly<Record<string, TraefikArgValue>>, acmeEmail?: string): string[] {
   const args: Record<string, TraefikArgValue> = {
     'providers.docker': 'true',
     'providers.docker.exposedByDefault': 'false',
@@ -190,6 +163,8 @@ export function traefikArgs(configArgs: Readonly<Record<string, TraefikArgValue>
     // Traefik applies provider changes at most this often (default 2s): a cutover waits on it twice.
     'providers.providersThrottleDuration': '500ms',
     'entrypoints.web.address': ':80',
+    // HTTPS, the file provider and the ACME resolver: present whichever app starts Traefik.
+    ...proxyStaticArgs(acmeEmail),
     'entrypoints.traefik.address': ':8080',
     'api.insecure': 'true',
     ping: 'true',
@@ -205,12 +180,13 @@ export function traefikSpecFor(config: Config): TraefikSpec {
   return finishTraefikSpec({
     name: TRAEFIK_CONTAINER,
     image: traefik.image,
-    args: traefikArgs(traefik.args),
+    args: traefikArgs(traefik.args, traefik.acmeEmail),
     // The API (insecure mode) is published on loopback only: the executor polls it over SSH.
     // traefik.publish: false keeps HTTP on the mrsk network only (something else fronts it).
-    ports: [...(traefik.publish === false ? [] : [`${traefik.hostPort}:80`]), `127.0.0.1:${traefik.apiPort}:8080`],
-    volumes: ['/var/run/docker.sock:/var/run/docker.sock'],
-    labels: { ...traefik.labels, 'mrsk.traefik': 'true' },
+    ports: [...(traefik.publish === false ? [] : [`${traefik.hostPort}:80`, `${traefik.httpsPort ?? DEFAULT_HTTPS_PORT}:443`]), `127.0.0.1:${traefik.apiPort}:8080`],
+    // ACME storage and the file-provider folder: home-relative, resolved on the host (docker/traefik.ts).
+    volumes: ['/var/run/docker.sock:/var/run/docker.sock', ...TRAEFIK_STATE_VOLUMES],
+    labels: { ...traefik.labels, [TRAEFIK_LABEL]: 'true' },
     ...(traefik.env && Object.keys(traefik.env.clear).length > 0 ? { env: { ...traefik.env.clear } } : {}),
     options: expandDockerOptions(traefik.options),
     network: MRSK_NETWORK,
@@ -228,7 +204,7 @@ export function batchSize(limit: number | string | undefined, hostCount: number)
 }
 
 /** Derives the desired state of every host for `version`. */
-export function desired(config: Config, version: string): Desired {
+export function deriveDesired(config: Config, version: string): Desired {
   const primaryFirst = [...config.roles].sort(
     (a, b) => Number(b.name === config.primaryRole) - Number(a.name === config.primaryRole),
   );
@@ -243,11 +219,13 @@ export function desired(config: Config, version: string): Desired {
     const roles = primaryFirst.filter((role) => roleHosts.get(role.name)!.has(host));
     const containers = roles.map((role) => containerSpecFor(config, role, version, host));
     const needsTraefik = roles.some((role) => role.traefik.enabled);
+    const traefikFile = needsTraefik ? traefikFileFor(config, roles) : undefined;
     hosts[host] = {
       host,
       network: MRSK_NETWORK,
       containers,
       ...(needsTraefik && traefik ? { traefik } : {}),
+      ...(traefikFile ? { traefikFile } : {}),
       retainContainers: config.retainContainers,
     };
   }

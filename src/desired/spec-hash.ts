@@ -10,11 +10,9 @@
 import type { ContainerSpec, TraefikSpec } from './types.ts';
 import { canonicalJson, hmacHex, sha256Hex } from './canonical.ts';
 import { createHash } from 'node:crypto';
+import { SPEC_HASH_LABEL, SPEC_PARTS_LABEL } from '../model/labels.ts';
 
-/** The label holding `v1:<sha256>` of the spec; derived, so never part of the hash input. */
-export const SPEC_HASH_LABEL = 'mrsk.spec-hash';
-/** The label holding the parts summary (see ContainerSpecParts); derived, never hashed. */
-export const SPEC_PARTS_LABEL = 'mrsk.spec-parts';
+/** The hash and parts labels are derived from the spec, so never part of the hash input. */
 const DERIVED_LABELS = new Set([SPEC_HASH_LABEL, SPEC_PARTS_LABEL]);
 
 /** The per-project HMAC key for secret values (see the trade-off above). */

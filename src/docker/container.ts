@@ -1,10 +1,8 @@
 // Builders for docker commands on app containers: run, start, stop, rm, inspect, logs, exec, ps.
 import type { ContainerSpec } from '../desired/types.ts';
 import { InternalError } from '../errors.ts';
+import { CORD_MOUNT } from '../model/names.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
-
-/** Where a proxied container sees its drain-file ("cord") folder; its healthcheck tests a file in here. */
-export const CORD_CONTAINER_DIR = '/run/mrsk/cord';
 
 /** Host-side details that are not part of the spec: where the secret env file and cord folder are. */
 export interface RunContainerOptions {
@@ -33,7 +31,7 @@ export function runContainer(spec: ContainerSpec, opts: RunContainerOptions = {}
   if (opts.envFile !== undefined) argv.push('--env-file', opts.envFile);
   argv.push(...keyValueFlags('--label', spec.labels));
   argv.push(...repeatFlag('-v', spec.volumes));
-  if (spec.proxied) argv.push('-v', `${cordHostDir}:${CORD_CONTAINER_DIR}`);
+  if (spec.proxied) argv.push('-v', `${cordHostDir}:${CORD_MOUNT}`);
   if (spec.assets) argv.push('-v', `${opts.assetsHostDir ?? spec.assets.hostDir}:${spec.assets.path}`);
   const health = spec.healthcheck;
   if (health) {

@@ -1,25 +1,39 @@
 // Builders for the Traefik container and for queries to its API.
 import type { TraefikSpec } from '../desired/types.ts';
+import { TRAEFIK_CONTAINER } from '../model/names.ts';
+import { shq, toShell } from '../ssh/quote.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
-
-/** Name of the Traefik container on every host (one per host, shared by services). */
-export const TRAEFIK_CONTAINER = 'traefik';
 
 /** Port of Traefik's API entrypoint inside its container (`--api.insecure` serves it on :8080). */
 export const TRAEFIK_API_PORT = 8080;
 
-/** `docker run -d` of Traefik. spec.ports must hold every `-p` value, the API's 127.0.0.1 one included. */
-export function runTraefik(spec: TraefikSpec): Argv {
-  return [
-    'docker', 'run', '-d', '--name', spec.name, '--network', spec.network, '--restart', 'unless-stopped',
-    ...repeatFlag('-p', spec.ports),
-    ...repeatFlag('-v', spec.volumes),
-    ...keyValueFlags('--env', spec.env ?? {}),
-    ...keyValueFlags('--label', spec.labels),
-    ...spec.options,
-    spec.image,
-    ...spec.args,
-  ];
+/**
+ * `docker run -d` of Traefik, as a script: a volume whose host side is home-relative (Traefik's
+ * ACME storage and file-provider folders under ~/.mrsk/traefik) is resolved against the SSH
+ * user's $HOME and made first, mode 0700, so docker does not create it root-owned (the user's
+ * deploys write their app files there) and acme.json is never readable by others. spec.ports must
+ * hold every `-p` value, the API's 127.0.0.1 one included.
+ */
+export function runTraefik(spec: TraefikSpec): { readonly script: string } {
+  const homeDirs: string[] = [];
+  const volumeWords = spec.volumes.flatMap((volume) => {
+    if (volume.startsWith('/')) return ['-v', shq(volume)];
+    homeDirs.push(volume.split(':')[0]!);
+    return ['-v', `"$HOME"/${shq(volume)}`];
+  });
+  const run = [
+    toShell(['docker', 'run', '-d', '--name', spec.name, '--network', spec.network, '--restart', 'unless-stopped', ...repeatFlag('-p', spec.ports)]),
+    ...volumeWords,
+    toShell([...keyValueFlags('--env', spec.env ?? {}), ...keyValueFlags('--label', spec.labels), ...spec.options, spec.image, ...spec.args]),
+  ].join(' ');
+  if (homeDirs.length === 0) return { script: run };
+  const dirs = homeDirs.map((dir) => `"$HOME"/${shq(dir)}`).join(' ');
+  return { script: `mkdir -p ${dirs} && chmod 700 ${dirs} && ${run}` };
+}
+
+/** Removes an app's file from Traefik's file-provider folder (no error when it is gone). */
+export function removeTraefikFile(file: string): Argv {
+  return ['rm', '-f', file];
 }
 
 /**

@@ -4,17 +4,16 @@
 // rules hold whatever the plan says: only containers with this service's labels (and the managed
 // Traefik, when it is re-created) are ever stopped or removed, the release's own containers only
 // when a kept step replaces them by name, and the newest retained version of a role never.
-import { SPEC_HASH_LABEL } from '../desired/spec-hash.ts';
-import { isManagedTraefik, isOwnedBy } from '../plan/diff.ts';
+import { ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
 import type { Plan, PlanStep } from '../plan/types.ts';
+import { inService, isManagedTraefik, isMrskMade, isOwnedBy, newestFirst } from '../probe/observed.ts';
 import type { ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
-import { allFindings, isMrskMade } from './detect.ts';
+import { allFindings } from './detect.ts';
 import type { DriftFinding, DriftReport } from './types.ts';
 
 /** Marks a container whose labels or image were edited by hand while its hash label was kept. */
 export const EDITED_BY_HAND_HASH = 'v1:edited-by-hand';
 
-const IN_SERVICE = new Set(['running', 'restarting', 'paused']);
 const CONTAINER_FIX_KINDS = new Set(['container-missing', 'container-stopped', 'spec-differs']);
 const TRAEFIK_FIX_KINDS = new Set(['traefik-missing', 'traefik-stopped', 'traefik-spec-differs']);
 
@@ -63,11 +62,11 @@ function factsFor(snapshot: Snapshot, report: DriftReport, options: CorrectiveOp
     if (entry.status !== 'checked' || !host || host.status !== 'ok' || !host.release) continue;
     const newest = new Map<string, ObservedContainer>();
     for (const c of host.containers) {
-      if (!isOwnedBy(c, options.service, options.destination) || IN_SERVICE.has(c.state)) continue;
-      if (!isMrskMade(c, options.service, options.destination) || c.labels['mrsk.version'] === host.release.version) continue;
-      const role = c.labels['mrsk.role'] ?? '';
+      if (!isOwnedBy(c, options.service, options.destination) || inService(c)) continue;
+      if (!isMrskMade(c, options.service, options.destination) || c.labels[VERSION_LABEL] === host.release.version) continue;
+      const role = c.labels[ROLE_LABEL] ?? '';
       const seen = newest.get(role);
-      if (!seen || c.createdAt > seen.createdAt) newest.set(role, c);
+      if (!seen || newestFirst(c, seen) < 0) newest.set(role, c);
     }
     facts.set(entry.host, {
       host,
@@ -127,10 +126,10 @@ export function selectCorrectiveSteps(plan: Plan, report: DriftReport, snapshot:
         if (!c) break;
         if (isManagedTraefik(c)) ok = c.labels[SPEC_HASH_LABEL] === f.traefikSpecHash && has(f, (x) => x.kind === 'traefik-stopped');
         else {
-          const role = c.labels['mrsk.role'] ?? '';
+          const role = c.labels[ROLE_LABEL] ?? '';
           ok =
             isOwnedBy(c, options.service, options.destination) &&
-            c.labels['mrsk.version'] === f.version &&
+            c.labels[VERSION_LABEL] === f.version &&
             c.labels[SPEC_HASH_LABEL] === f.specHashes[role] &&
             has(f, (x) => x.kind === 'container-stopped' && x.containerId === c.id);
         }

@@ -4,12 +4,12 @@
 // `config-changed` (run `mrsk apply`), the second is drift that `--fix` restores.
 import { describeBehind, hostsBehind } from './missed.ts';
 import type { Config } from '../config/types.ts';
-import { containerName, desired as deriveDesired } from '../desired/desired.ts';
-import { SPEC_HASH_LABEL } from '../desired/spec-hash.ts';
+import { deriveDesired } from '../desired/desired.ts';
+import { ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
 import type { ContainerSpec, Desired } from '../desired/types.ts';
 import { containerSpecCause, stateCause } from '../plan/causes.ts';
-import { isManagedTraefik, isOwnedBy } from '../plan/diff.ts';
 import { isNeverHealthy } from '../plan/never-healthy.ts';
+import { inService, isManagedTraefik, isMrskMade, isOwnedBy, newestFirst } from '../probe/observed.ts';
 import type { ObservedContainer, ReachableHost, ReleaseRecord, Snapshot } from '../probe/types.ts';
 import type { DriftFinding, DriftReport, HostDrift } from './types.ts';
 
@@ -21,19 +21,6 @@ export interface DriftScope {
 
 /** What to tell a user whose config changed since the last release. */
 export const CONFIG_CHANGED_HINT = 'config changed since the last release; run mrsk apply';
-
-const IN_SERVICE = new Set(['running', 'restarting', 'paused']);
-const inService = (c: ObservedContainer): boolean => IN_SERVICE.has(c.state);
-const newestFirst = (a: ObservedContainer, b: ObservedContainer): number =>
-  a.createdAt === b.createdAt ? b.name.localeCompare(a.name) : b.createdAt.localeCompare(a.createdAt);
-
-/** Was this container made by mrsk (its name follows from its own labels and it carries a spec hash)? */
-export function isMrskMade(container: ObservedContainer, service: string, destination: string | undefined): boolean {
-  const role = container.labels['mrsk.role'];
-  const version = container.labels['mrsk.version'];
-  if (!role || !version || !container.labels[SPEC_HASH_LABEL]) return false;
-  return container.name === containerName(service, role, version, destination);
-}
 
 /**
  * Labels that differ between a container and its spec, in words. Labels Docker copied from the
@@ -144,9 +131,9 @@ function checkHost(config: Config, host: ReachableHost, record: ReleaseRecord, d
   for (const container of owned) {
     // Kept for inspection after a failed deploy; apply prunes it (never-healthy.ts), it is no drift.
     if (releaseNames.has(container.name) || isNeverHealthy(container)) continue;
-    const role = container.labels['mrsk.role'] ?? '';
+    const role = container.labels[ROLE_LABEL] ?? '';
     if (roles && !roles.has(role)) continue;
-    const version = container.labels['mrsk.version'];
+    const version = container.labels[VERSION_LABEL];
     const base = { ...(role ? { role } : {}), container: container.name, containerId: container.id };
     if (!isMrskMade(container, service, destination)) {
       add({ ...base, kind: 'stray-container', cause: `container ${container.name} carries this service's labels but was not created by mrsk (${container.state})`, fixable: true });
@@ -176,7 +163,7 @@ function checkHost(config: Config, host: ReachableHost, record: ReleaseRecord, d
     add({
       role,
       kind: 'retention-exceeded',
-      cause: `${sorted.length} stopped versions of role ${role || '(none)'} kept, more than retain_containers ${wanted.retainContainers} (${excess.map((c) => c.labels['mrsk.version']).join(', ')} to prune)`,
+      cause: `${sorted.length} stopped versions of role ${role || '(none)'} kept, more than retain_containers ${wanted.retainContainers} (${excess.map((c) => c.labels[VERSION_LABEL]).join(', ')} to prune)`,
       fixable: true,
       excessContainerIds: excess.map((c) => c.id).reverse(),
     });

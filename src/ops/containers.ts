@@ -2,7 +2,8 @@
 // current version, a rollback target (a retained version with a container for every role the
 // host runs, so `mrsk rollback VERSION` can start it again without pulling) or old.
 import type { ObservedContainer } from '../probe/types.ts';
-import { isAppContainer } from './docker-ps.ts';
+import { ROLE_LABEL, VERSION_LABEL } from '../model/labels.ts';
+import { isAppContainer } from '../probe/observed.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';
 import { formatTable } from './table.ts';
 import { isNeverHealthy } from '../plan/never-healthy.ts';
@@ -44,10 +45,10 @@ export function completeVersions(containers: readonly ObservedContainer[], optio
   const newest = new Map<string, string>();
   const rolesByVersion = new Map<string, Set<string>>();
   for (const c of mine) {
-    const version = c.labels['mrsk.version'];
+    const version = c.labels[VERSION_LABEL];
     if (!version) continue;
     if (!rolesByVersion.has(version)) rolesByVersion.set(version, new Set());
-    rolesByVersion.get(version)!.add(c.labels['mrsk.role']!);
+    rolesByVersion.get(version)!.add(c.labels[ROLE_LABEL]!);
     if ((newest.get(version) ?? '') < c.createdAt) newest.set(version, c.createdAt);
   }
   return [...rolesByVersion.entries()]
@@ -63,11 +64,11 @@ export function classifyContainers(containers: readonly ObservedContainer[], opt
     .filter((c) => isAppContainer(c.labels, options.service, options.destination, options.roles))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name))
     .map((c) => {
-      const version = c.labels['mrsk.version'] ?? '';
+      const version = c.labels[VERSION_LABEL] ?? '';
       const mark: ContainerMark = isNeverHealthy(c)
         ? 'never healthy'
         : version !== '' && version === options.currentVersion ? 'current' : targets.has(version) ? 'rollback target' : 'old';
-      return { id: c.id, name: c.name, role: c.labels['mrsk.role'] ?? '', version, status: statusOf(c), createdAt: c.createdAt, mark };
+      return { id: c.id, name: c.name, role: c.labels[ROLE_LABEL] ?? '', version, status: statusOf(c), createdAt: c.createdAt, mark };
     });
 }
 

@@ -1,6 +1,5 @@
 // Parsing `docker ps --format '{{json .}}'` and `docker image ls --format '{{json .}}'` lines,
 // and the tables `mrsk details`, `app details`, `traefik details` and `app images` print.
-import { isOwnedBy } from '../plan/diff.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';
 import { formatTable } from './table.ts';
 
@@ -61,10 +60,8 @@ export function parsePsLines(stdout: string): PsEntry[] {
   }));
 }
 
-/** Which app containers belong to this service, destination and the selected roles. */
-export function isAppContainer(labels: Readonly<Record<string, string>>, service: string, destination: string | undefined, roles: readonly string[]): boolean {
-  return isOwnedBy({ labels }, service, destination) && roles.includes(labels['mrsk.role'] ?? '');
-}
+/** The observed-state rule, kept importable from here for the table code that filters ps lines with it. */
+export { isAppContainer } from '../probe/observed.ts';
 
 /**
  * docker's PORTS without the repeats: `0.0.0.0:80->80/tcp, [::]:80->80/tcp` is `80->80/tcp`;

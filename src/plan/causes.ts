@@ -1,7 +1,8 @@
 // Human causes for plan steps: what was seen on the host that makes a step necessary. Secret
 // values are never known here (the labels carry only HMACs), so they are named, never shown.
 import type { ContainerSpecParts, TraefikSpecParts } from '../desired/spec-hash.ts';
-import { SPEC_HASH_LABEL, parseSpecParts } from '../desired/spec-hash.ts';
+import { parseSpecParts } from '../desired/spec-hash.ts';
+import { SPEC_HASH_LABEL } from '../model/labels.ts';
 import type { ObservedContainer } from '../probe/types.ts';
 import type { ValueChange } from './types.ts';
 import { toShell } from '../ssh/quote.ts';

@@ -5,14 +5,13 @@
 // container named `traefik` with no label mrsk knows. mrsk's own containers carry the same three
 // labels since it adopted Kamal's meaning, so what tells a Kamal-made container apart is that it
 // has no `mrsk.*` label at all.
+import { KAMAL_DESTINATION_LABEL, KAMAL_ROLE_LABEL, KAMAL_SERVICE_LABEL, MRSK_LABEL_PREFIX, TRAEFIK_LABEL } from '../model/labels.ts';
+import { TRAEFIK_CONTAINER } from '../model/names.ts';
 import type { ObservedContainer } from './types.ts';
-
-/** The Traefik container name Kamal 1 and mrsk both use. */
-const TRAEFIK_NAME = 'traefik';
 
 /** Does any label key start with `mrsk.`? Such a container was made by mrsk, whatever else it carries. */
 function hasMrskLabel(labels: Readonly<Record<string, string>>): boolean {
-  return Object.keys(labels).some((key) => key.startsWith('mrsk.'));
+  return Object.keys(labels).some((key) => key.startsWith(MRSK_LABEL_PREFIX));
 }
 
 /**
@@ -23,16 +22,16 @@ function hasMrskLabel(labels: Readonly<Record<string, string>>): boolean {
 export function isKamalContainerOf(container: Pick<ObservedContainer, 'labels'>, service: string, destination: string | undefined): boolean {
   const { labels } = container;
   return (
-    labels['service'] === service &&
-    (labels['role'] ?? '') !== '' &&
-    (labels['destination'] ?? '') === (destination ?? '') &&
+    labels[KAMAL_SERVICE_LABEL] === service &&
+    (labels[KAMAL_ROLE_LABEL] ?? '') !== '' &&
+    (labels[KAMAL_DESTINATION_LABEL] ?? '') === (destination ?? '') &&
     !hasMrskLabel(labels)
   );
 }
 
 /** The role a Kamal-made container serves (its `role` label). */
 export function kamalRoleOf(container: Pick<ObservedContainer, 'labels'>): string {
-  return container.labels['role'] ?? '';
+  return container.labels[KAMAL_ROLE_LABEL] ?? '';
 }
 
 /**
@@ -41,7 +40,7 @@ export function kamalRoleOf(container: Pick<ObservedContainer, 'labels'>): strin
  * it is someone else's container and blocks the host as before.
  */
 export function isUnmanagedTraefik(container: Pick<ObservedContainer, 'name' | 'labels'>): boolean {
-  return container.name === TRAEFIK_NAME && container.labels['mrsk.traefik'] !== 'true';
+  return container.name === TRAEFIK_CONTAINER && container.labels[TRAEFIK_LABEL] !== 'true';
 }
 
 /** Does this host run Kamal-made containers of this service (in any state)? */

@@ -6,7 +6,7 @@ import { IMAGE_SUMMARY_FORMAT, inspectImages, listImageIds } from '../docker/ima
 import { listNetworks } from '../docker/network.ts';
 import { traefikApi } from '../docker/traefik.ts';
 import { hostPaths } from '../desired/paths.ts';
-import { DESTINATION_LABEL, SERVICE_LABEL } from '../model/labels.ts';
+import { DESTINATION_LABEL, KAMAL_DESTINATION_LABEL, KAMAL_SERVICE_LABEL, SERVICE_LABEL } from '../model/labels.ts';
 import { TRAEFIK_CONTAINER } from '../model/names.ts';
 import { shq, toShell } from '../ssh/quote.ts';
 
@@ -58,8 +58,9 @@ export interface ProbeScriptOptions {
 export function probeScript(service: string, destination: string | undefined, options: ProbeScriptOptions = {}): string {
   const serviceFilters = { label: [`${SERVICE_LABEL}=${service}`, ...(destination ? [`${DESTINATION_LABEL}=${destination}`] : [])] };
   const traefikFilter = { name: `^${TRAEFIK_CONTAINER}$` };
+  const paths = hostPaths(service, destination);
   // Kamal-made containers of this service (Kamal's own labels; parse.ts keeps those without mrsk.* labels)
-  const kamalFilters = { label: [`service=${service}`, ...(destination ? [`destination=${destination}`] : [])] };
+  const kamalFilters = { label: [`${KAMAL_SERVICE_LABEL}=${service}`, ...(destination ? [`${KAMAL_DESTINATION_LABEL}=${destination}`] : [])] };
   // the docker command words, quoted; `$ids`-style lists are appended unquoted on purpose (word splitting)
   const cmd = (argv: readonly string[]): string => toShell(argv);
   return [
@@ -119,8 +120,8 @@ export function probeScript(service: string, destination: string | undefined, op
     `if [ -d "$HOME"/${shq(paths.lockDir)} ]; then`,
     `  section lock; head -c ${FILE_LIMIT_BYTES} "$HOME"/${shq(paths.lockHolder)} 2>/dev/null`,
     'fi',
-    `if [ -f "$HOME"/${shq(currentReleaseFile(service, destination))} ]; then`,
-    `  section release; head -c ${FILE_LIMIT_BYTES} "$HOME"/${shq(currentReleaseFile(service, destination))} 2>/dev/null`,
+    `if [ -f "$HOME"/${shq(paths.currentRelease)} ]; then`,
+    `  section release; head -c ${FILE_LIMIT_BYTES} "$HOME"/${shq(paths.currentRelease)} 2>/dev/null`,
     'fi',
     `if [ -n "$(${cmd(listContainerIds({ ...traefikFilter, status: 'running' }))} 2>/dev/null | capped)" ]; then`,
     `  section traefik-services; ${cmd(traefikApi(TRAEFIK_SERVICES_PATH))} 2>/dev/null`,

@@ -21,8 +21,8 @@ import { ConfigError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { presentConfig } from '../../src/config/present.ts';
 import type { Config } from '../../src/config/types.ts';
-import { desired } from '../../src/desired/desired.ts';
-import { SPEC_HASH_LABEL, SPEC_PARTS_LABEL } from '../../src/desired/spec-hash.ts';
+import { deriveDesired } from '../../src/desired/desired.ts';
+import { SPEC_HASH_LABEL, SPEC_PARTS_LABEL } from '../../src/model/labels.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const cases = readdirSync(here, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
@@ -45,7 +45,7 @@ function summary(config: Config): unknown {
   const { file: _file, root: _root, ...shown } = presentConfig(config);
   void _file;
   void _root;
-  const state = desired(config, VERSION);
+  const state = deriveDesired(config, VERSION);
   const hosts: Record<string, unknown> = {};
   for (const [host, wanted] of Object.entries(state.hosts)) {
     hosts[host] = {

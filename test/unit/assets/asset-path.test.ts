@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../../../src/errors.ts';
 import { loadConfig } from '../../../src/config/load.ts';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { runContainer } from '../../../src/docker/container.ts';
 import { assetsScratchName, prepareAssetsScript, removeAssetsScript } from '../../../src/host/assets.ts';
@@ -51,23 +51,23 @@ const withAssets = (assetPath = '/app/public/assets') =>
   makeConfig({ roles: makeConfig().roles.map((r) => (r.name === 'web' ? { ...r, assetPath } : r)) });
 
 test('desired: a routed container with asset_path mounts ~/.mrsk/<app>/assets/<role>/<version> over it; workers get none', () => {
-  const state = desired(withAssets(), 'v2');
+  const state = deriveDesired(withAssets(), 'v2');
   const [web, job] = state.hosts['h1.example.com']!.containers;
   assert.deepEqual(web!.assets, { path: '/app/public/assets', hostDir: '.mrsk/app/assets/web/v2' });
   assert.equal(job!.assets, undefined);
   const argv = runContainer(web!, { envFile: '/home/u/.mrsk/app/env/app-web-v2.env', cordHostDir: '/c', assetsHostDir: '/home/u/.mrsk/app/assets/web/v2' });
   const volume = argv.indexOf('/home/u/.mrsk/app/assets/web/v2:/app/public/assets');
   assert.ok(volume > 0 && argv[volume - 1] === '-v', argv.join(' '));
-  const staging = desired(makeConfig({ ...withAssets(), destination: 'staging' }), 'v2');
+  const staging = deriveDesired(makeConfig({ ...withAssets(), destination: 'staging' }), 'v2');
   assert.equal(staging.hosts['h1.example.com']!.containers[0]!.assets!.hostDir, '.mrsk/app-staging/assets/web/v2');
 });
 
 test('desired: without asset_path the spec and its hash are what they were; with it the hash changes', () => {
-  const plain = desired(makeConfig(), 'v1').hosts['h1.example.com']!.containers[0]!;
+  const plain = deriveDesired(makeConfig(), 'v1').hosts['h1.example.com']!.containers[0]!;
   assert.equal('assets' in plain, false);
-  const bridged = desired(withAssets(), 'v1').hosts['h1.example.com']!.containers[0]!;
+  const bridged = deriveDesired(withAssets(), 'v1').hosts['h1.example.com']!.containers[0]!;
   assert.notEqual(bridged.specHash, plain.specHash);
-  const other = desired(withAssets('/other'), 'v1').hosts['h1.example.com']!.containers[0]!;
+  const other = deriveDesired(withAssets('/other'), 'v1').hosts['h1.example.com']!.containers[0]!;
   assert.notEqual(other.specHash, bridged.specHash);
 });
 
@@ -76,7 +76,7 @@ const kindsOn = (steps: readonly { host: string; id: string; action: { kind: str
 
 test('plan: assets-prepare runs after the pull and before the new container, merging the serving version\'s folder', () => {
   const config = withAssets();
-  const plan = diff(desired(config, 'v2'), deployedSnapshot(config, 'v1'));
+  const plan = diff(deriveDesired(config, 'v2'), deployedSnapshot(config, 'v1'));
   const steps = plan.steps.filter((s) => s.host === 'h1.example.com');
   const ids = kindsOn(steps, 'h1.example.com');
   const prepare = steps.find((s) => s.action.kind === 'assets-prepare')!;
@@ -96,28 +96,28 @@ test('plan: assets-prepare runs after the pull and before the new container, mer
   });
   // Only the routed role gets one; a first deploy has nothing to merge.
   assert.equal(plan.steps.filter((s) => s.action.kind === 'assets-prepare').length, 2);
-  const first = diff(desired(config, 'v1'), emptySnapshot(config));
+  const first = diff(deriveDesired(config, 'v1'), emptySnapshot(config));
   const firstPrepare = first.steps.find((s) => s.action.kind === 'assets-prepare');
   assert.deepEqual(firstPrepare && firstPrepare.action.kind === 'assets-prepare' ? firstPrepare.action.previousDirs : undefined, []);
 });
 
 test('plan: without asset_path there is no assets step and no folder on container-remove', () => {
   const config = makeConfig({ retainContainers: 1 });
-  const plan = diff(desired(config, 'v2'), deployedSnapshot(config, 'v1', deployedSnapshot(config, 'v0')));
+  const plan = diff(deriveDesired(config, 'v2'), deployedSnapshot(config, 'v1', deployedSnapshot(config, 'v0')));
   assert.equal(plan.steps.some((s) => s.action.kind === 'assets-prepare'), false);
   assert.equal(plan.steps.some((s) => s.action.kind === 'container-remove' && s.action.assetsDir !== undefined), false);
 });
 
 test('plan: a pruned version\'s asset folder goes with its container; the converged plan has nothing to do', () => {
   const config = makeConfig({ ...withAssets(), retainContainers: 1 });
-  const plan = diff(desired(config, 'v2'), deployedSnapshot(config, 'v1', deployedSnapshot(config, 'v0')));
+  const plan = diff(deriveDesired(config, 'v2'), deployedSnapshot(config, 'v1', deployedSnapshot(config, 'v0')));
   const removes = plan.steps.filter((s) => s.action.kind === 'container-remove').map((s) => (s.action.kind === 'container-remove' ? [s.action.name, s.action.assetsDir] : []));
   assert.deepEqual(removes.filter(([name]) => name!.startsWith('app-web')), [
     ['app-web-v0', '.mrsk/app/assets/web/v0'],
     ['app-web-v0', '.mrsk/app/assets/web/v0'],
   ]);
   assert.deepEqual(removes.filter(([name]) => name!.startsWith('app-job')), [['app-job-v0', undefined]]);
-  assert.equal(diff(desired(config, 'v1'), deployedSnapshot(config, 'v1')).steps.length, 0);
+  assert.equal(diff(deriveDesired(config, 'v1'), deployedSnapshot(config, 'v1')).steps.length, 0);
 });
 
 const SCRIPT_INPUT = {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planNotes } from '../../../src/commands/plan.ts';
 import { renderPlan } from '../../../src/plan/render.ts';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { makeConfig } from '../helpers/config.ts';
 import { emptySnapshot, reachableHost, snapshotOf } from '../helpers/snapshot.ts';
@@ -33,7 +33,7 @@ test('builder.arch wins over what the hosts report', () => {
 
 test('the notes stand at the head of the plan text, after the version line', () => {
   const config = makeConfig();
-  const plan = diff(desired(config, 'v1'), emptySnapshot(config));
+  const plan = diff(deriveDesired(config, 'v1'), emptySnapshot(config));
   const text = renderPlan(plan, { color: false, versionReason: 'given with --version', notes: ['Image x as written.'] });
   const lines = text.split('\n');
   assert.equal(lines[0], 'Planning version v1 (given with --version).');

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeHalfCutover, halfCutovers } from '../../../src/commands/apply-outcome.ts';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { DeployError, HostError, RemoteCommandError } from '../../../src/errors.ts';
 import type { StepStatus } from '../../../src/apply/executor.ts';
@@ -12,7 +12,7 @@ import { deployedSnapshot } from '../helpers/snapshot.ts';
 
 const H1 = 'h1.example.com';
 const config = makeConfig();
-const plan = diff(desired(config, 'v2'), deployedSnapshot(config, 'v1'));
+const plan = diff(deriveDesired(config, 'v2'), deployedSnapshot(config, 'v1'));
 
 /** Every step done, except H1's from its web Traefik wait on: that one failed, the rest skipped. */
 function lostAtTraefikWait(): { statuses: Record<string, StepStatus>; failed: (typeof plan.steps)[number] } {

@@ -9,7 +9,7 @@ import { ConfigError } from '../../../src/errors.ts';
 import { loadConfig, type LoadConfigOptions } from '../../../src/config/load.ts';
 import { evaluateDotenv, loadSecretSources, type CommandRunner } from '../../../src/config/secrets.ts';
 import { splitShellWords } from '../../../src/config/shell-words.ts';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { scenarios } from '../helpers/scenarios.ts';
 
@@ -63,7 +63,7 @@ test('image: with a local registry it is prefixed too, and may be left out (it i
 
 test('image: the one resolved reference is what containers run and what the plan pulls', async (t) => {
   const config = await load(t, `${BASE}image: acme/app\nregistry:\n  server: registry.example.com\n`);
-  const state = desired(config, 'v1');
+  const state = deriveDesired(config, 'v1');
   assert.equal(state.hosts['10.0.0.1']!.containers[0]!.image, 'registry.example.com/acme/app:v1');
 });
 
@@ -107,7 +107,7 @@ test('cmd: a string needing a shell is refused at load with file:line:col and th
     'config/deploy.yml:7:10 servers.job.cmd: this cmd needs a shell (a background or "&&" operator): a string cmd runs as argv words without a shell, so the app is PID 1 and gets SIGTERM; to keep the shell, write: cmd: ["sh", "-c", "bin/jobs && echo done"]',
   );
   const lists = await load(t, `service: app\nimage: acme/app\nprimary_role: job\nservers:\n  job:\n    hosts: [10.0.0.1]\n    cmd: ["sh", "-c", "bin/jobs && echo done"]\n`);
-  assert.deepEqual(desired(lists, 'v1').hosts['10.0.0.1']!.containers[0]!.cmd, ['sh', '-c', 'bin/jobs && echo done'], 'a list passes through unchanged');
+  assert.deepEqual(deriveDesired(lists, 'v1').hosts['10.0.0.1']!.containers[0]!.cmd, ['sh', '-c', 'bin/jobs && echo done'], 'a list passes through unchanged');
 });
 
 test('routing role: the primary role gets Traefik and the health-gated cutover by default, not a role named web', async (t) => {
@@ -124,7 +124,7 @@ test('labels: user labels override the generated Traefik labels key by key; Kama
     { 'config/deploy.staging.yml': 'labels:\n  stage: yes\n' },
     { destination: 'staging' },
   );
-  const labels = desired(config, 'v1').hosts['10.0.0.1']!.containers[0]!.labels;
+  const labels = deriveDesired(config, 'v1').hosts['10.0.0.1']!.containers[0]!.labels;
   assert.equal(labels['traefik.http.routers.app-web-staging.rule'], 'PathPrefix(`/`)', 'the generated rule of the staging router stays');
   assert.equal(labels['traefik.http.routers.app-web.rule'], 'Host(`app.example.com`)');
   assert.equal(labels.service, 'app');
@@ -133,26 +133,26 @@ test('labels: user labels override the generated Traefik labels key by key; Kama
   assert.equal(labels.team, 'payments');
   assert.equal(labels['mrsk.service'], 'app');
   const plain = await load(t, 'service: app\nimage: acme/app\nservers: [10.0.0.1]\nlabels:\n  traefik.http.routers.app-web.rule: Host(`a.example.com`)\n');
-  assert.equal(desired(plain, 'v1').hosts['10.0.0.1']!.containers[0]!.labels['traefik.http.routers.app-web.rule'], 'Host(`a.example.com`)', 'a top-level label wins too');
+  assert.equal(deriveDesired(plain, 'v1').hosts['10.0.0.1']!.containers[0]!.labels['traefik.http.routers.app-web.rule'], 'Host(`a.example.com`)', 'a top-level label wins too');
 });
 
 test('logging: without logging every container gets max-size=10m; role logging merges over the top level', async (t) => {
   const none = await load(t, `${BASE}image: acme/app\n`);
-  assert.deepEqual(desired(none, 'v1').hosts['10.0.0.1']!.containers[0]!.logging, { options: { 'max-size': '10m' } });
+  assert.deepEqual(deriveDesired(none, 'v1').hosts['10.0.0.1']!.containers[0]!.logging, { options: { 'max-size': '10m' } });
   const merged = await load(
     t,
     'service: app\nimage: acme/app\nlogging:\n  driver: json-file\n  options:\n    max-size: 100m\n    max-file: "3"\nservers:\n  web: [10.0.0.1]\n  job:\n    hosts: [10.0.0.1]\n    cmd: bin/jobs\n    logging:\n      options:\n        max-size: 5m\n',
   );
-  const [web, job] = desired(merged, 'v1').hosts['10.0.0.1']!.containers;
+  const [web, job] = deriveDesired(merged, 'v1').hosts['10.0.0.1']!.containers;
   assert.deepEqual(web!.logging, { driver: 'json-file', options: { 'max-size': '100m', 'max-file': '3' } });
   assert.deepEqual(job!.logging, { driver: 'json-file', options: { 'max-size': '5m', 'max-file': '3' } });
   const driverOnly = await load(t, `${BASE}image: acme/app\nlogging:\n  driver: journald\n`);
-  assert.deepEqual(desired(driverOnly, 'v1').hosts['10.0.0.1']!.containers[0]!.logging, { driver: 'journald', options: {} }, 'a given logging is used as written');
+  assert.deepEqual(deriveDesired(driverOnly, 'v1').hosts['10.0.0.1']!.containers[0]!.logging, { driver: 'journald', options: {} }, 'a given logging is used as written');
 });
 
 test('env: KAMAL_CONTAINER_NAME, KAMAL_VERSION, KAMAL_HOST, KAMAL_DESTINATION and the same as MRSK_*; the spec is per host and stable', async (t) => {
   const config = await load(t, 'service: app\nimage: acme/app\nservers: [10.0.0.1, 10.0.0.2]\nenv:\n  KAMAL_HOST: mine\n', { 'config/deploy.production.yml': '{}\n' }, { destination: 'production' });
-  const state = desired(config, 'v9');
+  const state = deriveDesired(config, 'v9');
   const one = state.hosts['10.0.0.1']!.containers[0]!;
   const two = state.hosts['10.0.0.2']!.containers[0]!;
   assert.deepEqual(one.env, {
@@ -161,9 +161,9 @@ test('env: KAMAL_CONTAINER_NAME, KAMAL_VERSION, KAMAL_HOST, KAMAL_DESTINATION an
   });
   assert.equal(two.env.KAMAL_HOST, '10.0.0.2');
   assert.notEqual(one.specHash, two.specHash, 'each host has its own spec');
-  assert.equal(desired(config, 'v9').hosts['10.0.0.1']!.containers[0]!.specHash, one.specHash, 'same config, same hash');
+  assert.equal(deriveDesired(config, 'v9').hosts['10.0.0.1']!.containers[0]!.specHash, one.specHash, 'same config, same hash');
   const again = await load(t, 'service: app\nimage: acme/app\nservers: [10.0.0.1, 10.0.0.2]\nenv:\n  KAMAL_HOST: mine\n', { 'config/deploy.production.yml': '{}\n' }, { destination: 'production' });
-  assert.equal(desired(again, 'v9').hosts['10.0.0.1']!.containers[0]!.specHash, one.specHash, 'same file loaded again, same hash');
+  assert.equal(deriveDesired(again, 'v9').hosts['10.0.0.1']!.containers[0]!.specHash, one.specHash, 'same file loaded again, same hash');
 });
 
 test('hosts: tagged hosts (one tag or a list) select env.tags, merged over the role env in the host\'s tag order', async (t) => {
@@ -173,7 +173,7 @@ test('hosts: tagged hosts (one tag or a list) select env.tags, merged over the r
   );
   assert.deepEqual(config.hosts, ['10.0.0.1', '10.0.0.2', '10.0.0.3']);
   const envOn = (host: string) => {
-    const { MODE, REGION } = desired(config, 'v1').hosts[host]!.containers[0]!.env;
+    const { MODE, REGION } = deriveDesired(config, 'v1').hosts[host]!.containers[0]!.env;
     return { MODE, REGION };
   };
   assert.deepEqual(envOn('10.0.0.1'), { MODE: 'experimental', REGION: 'us' });
@@ -204,23 +204,23 @@ test('ports may be strings ("2222"), as Kamal files write them', async (t) => {
 
 test('stop_timeout / stop_wait_time (top level and role) are the stop grace; drain_timeout when absent', async (t) => {
   const config = await load(t, 'service: app\nimage: acme/app\nstop_wait_time: 20\nservers:\n  web: [10.0.0.1]\n  job:\n    hosts: [10.0.0.1]\n    cmd: bin/jobs\n    stop_timeout: 90s\n');
-  const [web, job] = desired(config, 'v1').hosts['10.0.0.1']!.containers;
+  const [web, job] = deriveDesired(config, 'v1').hosts['10.0.0.1']!.containers;
   assert.equal(web!.stopTimeout, 20);
   assert.equal(job!.stopTimeout, 90);
   const none = await load(t, `${BASE}image: acme/app\n`);
-  assert.equal(desired(none, 'v1').hosts['10.0.0.1']!.containers[0]!.stopTimeout, undefined);
+  assert.equal(deriveDesired(none, 'v1').hosts['10.0.0.1']!.containers[0]!.stopTimeout, undefined);
 });
 
 test('per-role healthcheck (Kamal 1) merges over the top level and sets the routed port', async (t) => {
   const config = await load(t, 'service: app\nimage: acme/app\nhealthcheck:\n  path: /up\n  port: 3000\nservers:\n  web: [10.0.0.1]\n  admin:\n    hosts: [10.0.0.1]\n    traefik: true\n    healthcheck:\n      port: 4000\n');
-  const admin = desired(config, 'v1').hosts['10.0.0.1']!.containers.find((c) => c.role === 'admin')!;
+  const admin = deriveDesired(config, 'v1').hosts['10.0.0.1']!.containers.find((c) => c.role === 'admin')!;
   assert.match(admin.healthcheck!.cmd, /http:\/\/127\.0\.0\.1:4000\/up/);
   assert.equal(admin.labels['traefik.http.services.app-admin.loadbalancer.server.port'], '4000');
 });
 
 test('traefik: args given as lists repeat the flag; traefik.env clear values; publish: false publishes only the loopback API', async (t) => {
   const config = await load(t, `${BASE}image: acme/app\ntraefik:\n  args:\n    entrypoints.web.http.middlewares: [a@file, b@file]\n  env:\n    TZ: UTC\n  publish: false\n`);
-  const traefik = desired(config, 'v1').hosts['10.0.0.1']!.traefik!;
+  const traefik = deriveDesired(config, 'v1').hosts['10.0.0.1']!.traefik!;
   assert.deepEqual(traefik.args.filter((arg) => arg.includes('middlewares')), ['--entrypoints.web.http.middlewares=a@file', '--entrypoints.web.http.middlewares=b@file']);
   assert.deepEqual(traefik.env, { TZ: 'UTC' });
   assert.deepEqual(traefik.ports, ['127.0.0.1:8080:8080']);
@@ -229,7 +229,7 @@ test('traefik: args given as lists repeat the flag; traefik.env clear values; pu
 
 test('mixed-case service names: container names and routers are lower-cased as Kamal does', async (t) => {
   const config = await load(t, 'service: MyApp\nimage: acme/myapp\nservers: [10.0.0.1]\n');
-  const web = desired(config, 'v1').hosts['10.0.0.1']!.containers[0]!;
+  const web = deriveDesired(config, 'v1').hosts['10.0.0.1']!.containers[0]!;
   assert.equal(web.name, 'myapp-web-v1');
   assert.equal(web.traefikService, 'myapp-web');
   assert.equal(web.labels['mrsk.service'], 'MyApp');
@@ -237,7 +237,7 @@ test('mixed-case service names: container names and routers are lower-cased as K
 
 test('volumes: options (/d:/d:Z, ro,Z) and anonymous volumes are accepted and passed as written', async (t) => {
   const config = await load(t, `${BASE}image: acme/app\nvolumes:\n  - /data:/data:Z\n  - /cfg:/cfg:ro,Z\n  - /cache\n`);
-  assert.deepEqual(desired(config, 'v1').hosts['10.0.0.1']!.containers[0]!.volumes, ['/data:/data:Z', '/cfg:/cfg:ro,Z', '/cache']);
+  assert.deepEqual(deriveDesired(config, 'v1').hosts['10.0.0.1']!.containers[0]!.volumes, ['/data:/data:Z', '/cfg:/cfg:ro,Z', '/cache']);
 });
 
 test('minimum_version: an older mrsk refuses the file (exit 78) naming both versions', async (t) => {
@@ -333,7 +333,7 @@ test('secrets: NAME:SECRET_NAME aliases and registry.username as a secret list',
 test('the plan stops a role\'s old container with its stop_timeout (drain_timeout for the others)', () => {
   const scenario = scenarios().find((s) => s.name === 'new-version')!;
   const config = { ...scenario.config, roles: scenario.config.roles.map((role) => (role.name === 'job' ? { ...role, stopTimeout: 45 } : role)) };
-  const plan = diff(desired(config, scenario.version), scenario.snapshot, scenario.options);
+  const plan = diff(deriveDesired(config, scenario.version), scenario.snapshot, scenario.options);
   const stops = plan.steps.filter((step) => step.host === 'h1.example.com' && step.action.kind === 'container-stop').map((step) => step.action as { name: string; timeout: number });
   assert.deepEqual(stops.map((stop) => [stop.name, stop.timeout]), [['app-web-v1', 30], ['app-job-v1', 45]]);
 });

@@ -1,7 +1,7 @@
-// desired(config, version): what each host must run, and the spec hash that identifies it.
+// deriveDesired(config, version): what each host must run, and the spec hash that identifies it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchSize, desired } from '../../../src/desired/desired.ts';
+import { batchSize, deriveDesired } from '../../../src/desired/desired.ts';
 import { expandDockerOptions, expandTraefikArgs } from '../../../src/desired/options.ts';
 import { canonicalJson } from '../../../src/desired/canonical.ts';
 import { DATABASE_URL_VALUE, makeConfig, makeEnv, makeRole } from '../helpers/config.ts';
@@ -14,7 +14,7 @@ test('each host gets the mrsk network and one container per role on it, primary 
     roles: [makeRole('job', { hosts: [H1], cmd: 'bin/jobs' }), makeRole('web', { hosts: [H1, H2] })],
     primaryRole: 'web',
   });
-  const state = desired(config, 'v7');
+  const state = deriveDesired(config, 'v7');
   assert.deepEqual(Object.keys(state.hosts), [H1, H2]);
   assert.deepEqual(state.hosts[H1]!.containers.map((c) => c.name), ['app-web-v7', 'app-job-v7']);
   assert.deepEqual(state.hosts[H2]!.containers.map((c) => c.name), ['app-web-v7']);
@@ -24,7 +24,7 @@ test('each host gets the mrsk network and one container per role on it, primary 
 });
 
 test('a web container spec: name, image, env split, network, cord folder, healthcheck with the cord', () => {
-  const web = desired(makeConfig(), 'v1').hosts[H1]!.containers[0]!;
+  const web = deriveDesired(makeConfig(), 'v1').hosts[H1]!.containers[0]!;
   assert.equal(web.name, 'app-web-v1');
   assert.equal(web.image, 'registry.example.com/acme/app:v1');
   // Kamal's KAMAL_* variables (and the same as MRSK_*) follow the config's env
@@ -46,21 +46,21 @@ test('a web container spec: name, image, env split, network, cord folder, health
 });
 
 test('a custom healthcheck cmd replaces the HTTP check but still requires the cord; odd paths are quoted', () => {
-  const custom = desired(makeConfig({ healthcheck: { path: '/up', port: 3000, interval: 2, timeout: 3, maxAttempts: 4, cmd: 'bin/ready' } }), 'v1');
+  const custom = deriveDesired(makeConfig({ healthcheck: { path: '/up', port: 3000, interval: 2, timeout: 3, maxAttempts: 4, cmd: 'bin/ready' } }), 'v1');
   assert.equal(custom.hosts[H1]!.containers[0]!.healthcheck!.cmd, 'test -f /run/mrsk/cord/ok && (bin/ready)');
-  const odd = desired(makeConfig({ healthcheck: { path: "/up?x=1&y='2'", port: 8080, interval: 1, timeout: 5, maxAttempts: 7 } }), 'v1');
+  const odd = deriveDesired(makeConfig({ healthcheck: { path: "/up?x=1&y='2'", port: 8080, interval: 1, timeout: 5, maxAttempts: 7 } }), 'v1');
   assert.match(odd.hosts[H1]!.containers[0]!.healthcheck!.cmd, /wget -q -O \/dev\/null 'http:\/\/127\.0\.0\.1:8080\/up\?x=1&y='\\''2'\\'''/);
 });
 
 test('a non-proxied role has no healthcheck, no cord and no traefik labels; a string cmd is argv words (no shell)', () => {
-  const job = desired(makeConfig(), 'v1').hosts[H1]!.containers[1]!;
+  const job = deriveDesired(makeConfig(), 'v1').hosts[H1]!.containers[1]!;
   assert.equal(job.role, 'job');
   assert.equal(job.proxied, false);
   assert.equal(job.healthcheck, undefined);
   assert.equal(job.cordDir, undefined);
   assert.deepEqual(job.cmd, ['bin/jobs']);
   assert.deepEqual(Object.keys(job.labels).filter((key) => key.startsWith('traefik.')), []);
-  const argv = desired(makeConfig({ roles: [makeRole('web', { hosts: [H1], cmd: ['bin/rails', 'server', '-b', '0.0.0.0'] })] }), 'v1');
+  const argv = deriveDesired(makeConfig({ roles: [makeRole('web', { hosts: [H1], cmd: ['bin/rails', 'server', '-b', '0.0.0.0'] })] }), 'v1');
   assert.deepEqual(argv.hosts[H1]!.containers[0]!.cmd, ['bin/rails', 'server', '-b', '0.0.0.0']);
 });
 
@@ -69,7 +69,7 @@ test('labels: ownership, traefik router named per role (never per version), retr
     labels: { team: 'payments', 'mrsk.service': 'spoofed' },
     roles: [makeRole('web', { hosts: [H1], labels: { tier: 'front' }, traefik: { enabled: true, labels: { 'traefik.http.routers.app-web.rule': 'Host(`app.example.com`)' } } })],
   });
-  const labels = desired(config, 'v3').hosts[H1]!.containers[0]!.labels;
+  const labels = deriveDesired(config, 'v3').hosts[H1]!.containers[0]!.labels;
   assert.equal(labels['mrsk.service'], 'app', 'a config label cannot disown the container');
   assert.equal(labels['mrsk.role'], 'web');
   assert.equal(labels['mrsk.version'], 'v3');
@@ -91,13 +91,13 @@ test('labels: ownership, traefik router named per role (never per version), retr
 test('traefik labels are byte-identical across versions and never mention the version', () => {
   const config = makeConfig();
   const traefikOf = (version: string) =>
-    Object.entries(desired(config, version).hosts[H1]!.containers[0]!.labels).filter(([key]) => key.startsWith('traefik.'));
+    Object.entries(deriveDesired(config, version).hosts[H1]!.containers[0]!.labels).filter(([key]) => key.startsWith('traefik.'));
   assert.deepEqual(traefikOf('v1'), traefikOf('2026-11-20-abcdef'));
   assert.ok(!JSON.stringify(traefikOf('abcdef123')).includes('abcdef123'));
 });
 
 test('a destination appears in names, the router, the cord folder and the mrsk.destination label', () => {
-  const web = desired(makeConfig({ destination: 'staging' }), 'v1').hosts[H1]!.containers[0]!;
+  const web = deriveDesired(makeConfig({ destination: 'staging' }), 'v1').hosts[H1]!.containers[0]!;
   assert.equal(web.name, 'app-web-staging-v1');
   assert.equal(web.labels['mrsk.destination'], 'staging');
   assert.equal(web.traefikService, 'app-web-staging');
@@ -109,7 +109,7 @@ test('options maps expand to argv in config order; true is a bare flag, false is
   assert.deepEqual(expandDockerOptions({ memory: '1g', 'add-host': ['a:10.0.0.1', 'b:10.0.0.2'], init: true, privileged: false, cpus: 2 }), [
     '--memory', '1g', '--add-host', 'a:10.0.0.1', '--add-host', 'b:10.0.0.2', '--init', '--cpus', '2',
   ]);
-  const web = desired(makeConfig({ roles: [makeRole('web', { hosts: [H1], options: { memory: '512m' } })] }), 'v1').hosts[H1]!.containers[0]!;
+  const web = deriveDesired(makeConfig({ roles: [makeRole('web', { hosts: [H1], options: { memory: '512m' } })] }), 'v1').hosts[H1]!.containers[0]!;
   assert.deepEqual(web.options, ['--memory', '512m']);
   assert.deepEqual(expandTraefikArgs({ accesslog: true, 'log.level': 'DEBUG', 'metrics.prometheus': false }), [
     '--accesslog', '--log.level=DEBUG', '--metrics.prometheus=false',
@@ -118,7 +118,7 @@ test('options maps expand to argv in config order; true is a bare flag, false is
 
 test('traefik spec: docker provider on mrsk, API on loopback, config args merged over the defaults by key', () => {
   const config = makeConfig({ traefik: { image: 'traefik:v3.6', args: { 'log.level': 'DEBUG', accesslog: true }, labels: { owner: 'ops' }, options: { memory: '256m' }, hostPort: 8000, apiPort: 9090 } });
-  const traefik = desired(config, 'v1').hosts[H1]!.traefik!;
+  const traefik = deriveDesired(config, 'v1').hosts[H1]!.traefik!;
   assert.equal(traefik.name, 'traefik');
   assert.equal(traefik.image, 'traefik:v3.6');
   assert.deepEqual(traefik.args, [
@@ -145,7 +145,7 @@ test('traefik spec: docker provider on mrsk, API on loopback, config args merged
 
 test('only hosts that carry a proxied role get traefik', () => {
   const config = makeConfig({ roles: [makeRole('web', { hosts: [H1] }), makeRole('job', { hosts: [H2], cmd: 'bin/jobs' })] });
-  const state = desired(config, 'v1');
+  const state = deriveDesired(config, 'v1');
   assert.ok(state.hosts[H1]!.traefik);
   assert.equal(state.hosts[H2]!.traefik, undefined);
 });
@@ -153,18 +153,18 @@ test('only hosts that carry a proxied role get traefik', () => {
 test('batches follow boot.limit as a count or a percentage, hosts in config order', () => {
   const hosts = ['a', 'b', 'c', 'd', 'e'];
   const config = (limit?: number | string) => makeConfig({ roles: [makeRole('web', { hosts })], boot: { ...(limit !== undefined ? { limit } : {}), wait: 15 } });
-  assert.deepEqual(desired(config(), 'v1').batches, [hosts]);
-  assert.deepEqual(desired(config(2), 'v1').batches, [['a', 'b'], ['c', 'd'], ['e']]);
-  assert.deepEqual(desired(config('40%'), 'v1').batches, [['a', 'b'], ['c', 'd'], ['e']]);
-  assert.deepEqual(desired(config('10%'), 'v1').batches, [['a'], ['b'], ['c'], ['d'], ['e']]);
-  assert.equal(desired(config(2), 'v1').batchWait, 15);
+  assert.deepEqual(deriveDesired(config(), 'v1').batches, [hosts]);
+  assert.deepEqual(deriveDesired(config(2), 'v1').batches, [['a', 'b'], ['c', 'd'], ['e']]);
+  assert.deepEqual(deriveDesired(config('40%'), 'v1').batches, [['a', 'b'], ['c', 'd'], ['e']]);
+  assert.deepEqual(deriveDesired(config('10%'), 'v1').batches, [['a'], ['b'], ['c'], ['d'], ['e']]);
+  assert.equal(deriveDesired(config(2), 'v1').batchWait, 15);
   assert.equal(batchSize('100%', 3), 3);
   assert.equal(batchSize(0, 3), 1);
 });
 
 // Changed on purpose with issue 12 (Kamal's meaning): Kamal's service/role labels, max-size=10m logs, KAMAL_*/MRSK_* env.
 test('the spec hash is pinned for the default fixture config (a change here changes every deployed container)', () => {
-  const state = desired(makeConfig(), 'v1');
+  const state = deriveDesired(makeConfig(), 'v1');
   assert.equal(state.hosts[H1]!.containers[0]!.specHash, 'v1:cfa3c5c3e304c8b96823916ebfa0f38261b5ce92ff7178522f951f4687daec49');
   assert.equal(state.hosts[H1]!.containers[1]!.specHash, 'v1:14a0e524fe39bcafaa233e7e7841fe85e2a2801d559210363e23148a9fbf3531');
   assert.equal(state.hosts[H1]!.traefik!.specHash, 'v1:f2f14f469eef0e0706ec5b4f1a366d12204664980cd365a8ee92ab91a55200d9');
@@ -172,7 +172,7 @@ test('the spec hash is pinned for the default fixture config (a change here chan
 
 test('the spec hash is stable, and changes with image, env, secret value, cmd, volumes, labels and options', () => {
   const base = makeConfig();
-  const hashOf = (config = base, version = 'v1', role = 0) => desired(config, version).hosts[H1]!.containers[role]!.specHash;
+  const hashOf = (config = base, version = 'v1', role = 0) => deriveDesired(config, version).hosts[H1]!.containers[role]!.specHash;
   assert.equal(hashOf(), hashOf(makeConfig()), 'same config and version, same hash');
   const variants = {
     version: hashOf(base, 'v2'),
@@ -190,7 +190,7 @@ test('the spec hash is stable, and changes with image, env, secret value, cmd, v
 });
 
 test('secret values never appear in a spec: not in labels, not in JSON, not in the parts summary', () => {
-  const state = desired(makeConfig(), 'v1');
+  const state = deriveDesired(makeConfig(), 'v1');
   const json = JSON.stringify(state);
   assert.ok(!json.includes(DATABASE_URL_VALUE));
   assert.ok(!json.includes('hunter2'));
@@ -202,14 +202,14 @@ test('secret values never appear in a spec: not in labels, not in JSON, not in t
 
 test('the secret HMAC is keyed per project: the same secret gives different digests for another destination', () => {
   const digestOf = (destination?: string) =>
-    (JSON.parse(desired(makeConfig(destination ? { destination } : {}), 'v1').hosts[H1]!.containers[0]!.labels['mrsk.spec-parts']!) as { secrets: Record<string, string> }).secrets.DATABASE_URL;
+    (JSON.parse(deriveDesired(makeConfig(destination ? { destination } : {}), 'v1').hosts[H1]!.containers[0]!.labels['mrsk.spec-parts']!) as { secrets: Record<string, string> }).secrets.DATABASE_URL;
   assert.notEqual(digestOf(), digestOf('staging'));
   assert.equal(digestOf('staging'), digestOf('staging'));
 });
 
 test('the traefik spec hash is sha256 over the canonical JSON (sorted keys) of the spec without derived labels', async () => {
   const { createHash } = await import('node:crypto');
-  const traefik = desired(makeConfig(), 'v1').hosts[H1]!.traefik!;
+  const traefik = deriveDesired(makeConfig(), 'v1').hosts[H1]!.traefik!;
   // Written out by hand in sorted-key order: the documented algorithm, independent of canonicalJson.
   const canonical =
     '{"apiPort":8080,"args":["--providers.docker=true","--providers.docker.exposedByDefault=false","--providers.docker.network=mrsk","--providers.providersThrottleDuration=500ms",' +

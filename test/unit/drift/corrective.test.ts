@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectCorrectiveSteps, snapshotForFix } from '../../../src/drift/corrective.ts';
 import { allFindings, detectDrift } from '../../../src/drift/detect.ts';
-import { desired } from '../../../src/desired/desired.ts';
-import { SPEC_HASH_LABEL } from '../../../src/desired/spec-hash.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
+import { SPEC_HASH_LABEL } from '../../../src/model/labels.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { simulate } from '../../../src/plan/simulate.ts';
 import type { Config } from '../../../src/config/types.ts';
@@ -22,7 +22,7 @@ const H2 = 'h2.example.com';
 /** What `mrsk drift --fix` plans for one recorded version: diff at that version, then the filter. */
 function fixPlan(config: Config, snapshot: Snapshot, version = 'v1'): Plan {
   const report = detectDrift(config, snapshot, { hosts: config.hosts });
-  const towards = diff(desired(config, version), snapshotForFix(snapshot, report));
+  const towards = diff(deriveDesired(config, version), snapshotForFix(snapshot, report));
   return selectCorrectiveSteps(towards, report, snapshot, { service: config.service, stopTimeout: 10 });
 }
 
@@ -88,7 +88,7 @@ test('Traefik killed or removed is re-created with the recorded spec', () => {
 
 test('a stray container with this service labels is stopped and removed; a foreign one is never touched', () => {
   const config = makeConfig();
-  const spec = desired(config, 'v1').hosts[H1]!.containers[0]!;
+  const spec = deriveDesired(config, 'v1').hosts[H1]!.containers[0]!;
   const stray: ObservedContainer = { ...observedFromSpec(spec), id: fakeId('stray'), name: 'app-debug', labels: { 'mrsk.service': 'app', 'mrsk.role': 'web' } };
   const foreign = foreignContainer('shop-web-v1', { 'mrsk.service': 'shop', 'mrsk.role': 'web' });
   const snapshot = editHost(deployedSnapshot(config, 'v1'), H1, (h) => ({ ...h, containers: [...h.containers, stray, foreign] }));
@@ -118,7 +118,7 @@ test('an old version started by hand is stopped again and kept for rollback', ()
   const v2 = deployedSnapshot(config, 'v2', deployedSnapshot(config, 'v1'));
   const snapshot = editContainer(v2, H2, 'app-web-v1', (c) => ({ ...c, state: 'running' }));
   const report = detectDrift(config, snapshot, { hosts: config.hosts });
-  const towards = diff(desired(config, 'v2'), snapshotForFix(snapshot, report));
+  const towards = diff(deriveDesired(config, 'v2'), snapshotForFix(snapshot, report));
   const plan = selectCorrectiveSteps(towards, report, snapshot, { service: 'app', stopTimeout: 10 });
   assert.deepEqual(actions(plan), [`${H2} container-drain app-web-v1`, `${H2} container-stop app-web-v1`]);
   assertSafe(plan, snapshot, config, 'v2');
@@ -131,10 +131,10 @@ test('excess retained versions are pruned, never the newest retained one', () =>
   let snapshot = deployedSnapshot(config, 'v1');
   snapshot = deployedSnapshot(config, 'v2', snapshot);
   snapshot = deployedSnapshot(config, 'v3', snapshot);
-  const v0 = observedFromSpec(desired(config, 'v0').hosts[H2]!.containers[0]!, { state: 'exited', createdAt: '2026-11-01T00:00:00.000Z' });
+  const v0 = observedFromSpec(deriveDesired(config, 'v0').hosts[H2]!.containers[0]!, { state: 'exited', createdAt: '2026-11-01T00:00:00.000Z' });
   const drifted = editHost(snapshot, H2, (h) => ({ ...h, containers: [...h.containers, v0] }));
   const report = detectDrift(config, drifted, { hosts: config.hosts });
-  const plan = selectCorrectiveSteps(diff(desired(config, 'v3'), drifted), report, drifted, { service: 'app', stopTimeout: 10 });
+  const plan = selectCorrectiveSteps(diff(deriveDesired(config, 'v3'), drifted), report, drifted, { service: 'app', stopTimeout: 10 });
   const removed = plan.steps.filter((s) => s.action.kind === 'container-remove').map((s) => (s.action as { name: string }).name);
   assert.deepEqual(removed, ['app-web-v0']);
   assert.ok(!removed.includes('app-web-v2'), 'the newest retained version stays');
@@ -148,7 +148,7 @@ test('with retain_containers 0 the last retained version is still never removed'
   snapshot = deployedSnapshot(base, 'v2', snapshot);
   const report = detectDrift(config, snapshot, { hosts: config.hosts });
   assert.deepEqual(allFindings(report), [], 'the newest retained version is never excess');
-  const plan = selectCorrectiveSteps(diff(desired(config, 'v2'), snapshot), report, snapshot, { service: 'app', stopTimeout: 10 });
+  const plan = selectCorrectiveSteps(diff(deriveDesired(config, 'v2'), snapshot), report, snapshot, { service: 'app', stopTimeout: 10 });
   assert.deepEqual(plan.steps.filter((s) => s.action.kind === 'container-remove'), []);
 });
 
@@ -161,7 +161,7 @@ test('a config changed since the release: nothing of the new spec is kept, only 
       makeRole('job', { hosts: [H1], cmd: 'bin/jobs' }),
     ],
   });
-  const full = diff(desired(edited, 'v1'), snapshot);
+  const full = diff(deriveDesired(edited, 'v1'), snapshot);
   assert.ok(full.steps.some((s) => s.action.kind === 'container-run' && s.action.spec.role === 'web'), 'apply would replace web');
   const plan = fixPlan(edited, snapshot);
   assert.deepEqual(actions(plan), [`${H1} container-start app-job-v1`, `${H1} container-wait-healthy app-job-v1`]);
@@ -174,7 +174,7 @@ test('a plan towards a new version keeps nothing', () => {
   const config = makeConfig();
   const snapshot = editContainer(deployedSnapshot(config, 'v1'), H1, 'app-web-v1', (c) => ({ ...c, state: 'exited', exitCode: 1 }));
   const report = detectDrift(config, snapshot, { hosts: config.hosts });
-  const newVersion = diff(desired(config, 'v2'), snapshot);
+  const newVersion = diff(deriveDesired(config, 'v2'), snapshot);
   assert.ok(newVersion.steps.length > 0);
   assert.deepEqual(selectCorrectiveSteps(newVersion, report, snapshot, { service: 'app', stopTimeout: 10 }).steps, []);
 });
@@ -182,7 +182,7 @@ test('a plan towards a new version keeps nothing', () => {
 test('a host with no drift gets no steps even when diff would record the release again', () => {
   const config = makeConfig();
   const snapshot = editHost(deployedSnapshot(config, 'v1'), H2, (h) => ({ ...h, release: h.release && { ...h.release, specHashes: {} } }));
-  const full = diff(desired(config, 'v1'), snapshot);
+  const full = diff(deriveDesired(config, 'v1'), snapshot);
   assert.ok(full.steps.some((s) => s.action.kind === 'release-record'));
   const report = detectDrift(config, snapshot, { hosts: config.hosts });
   assert.deepEqual(selectCorrectiveSteps(full, report, snapshot, { service: 'app', stopTimeout: 10 }).steps, []);
@@ -196,6 +196,6 @@ test('snapshotForFix only relabels hand-edited containers whose hash label was c
   const h1 = marked.hosts[H1];
   const h2 = marked.hosts[H2];
   assert.ok(h1?.status === 'ok' && h2?.status === 'ok');
-  assert.notEqual(h1.containers.find((c) => c.name === 'app-web-v1')?.labels[SPEC_HASH_LABEL], desired(config, 'v1').hosts[H1]!.containers[0]!.specHash);
+  assert.notEqual(h1.containers.find((c) => c.name === 'app-web-v1')?.labels[SPEC_HASH_LABEL], deriveDesired(config, 'v1').hosts[H1]!.containers[0]!.specHash);
   assert.deepEqual(h2, snapshot.hosts[H2]);
 });

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectDrift, driftExitCode, allFindings, CONFIG_CHANGED_HINT } from '../../../src/drift/detect.ts';
 import { renderDriftText } from '../../../src/drift/render.ts';
-import { desired } from '../../../src/desired/desired.ts';
-import { SPEC_HASH_LABEL } from '../../../src/desired/spec-hash.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
+import { SPEC_HASH_LABEL } from '../../../src/model/labels.ts';
 import type { Config } from '../../../src/config/types.ts';
 import type { Snapshot } from '../../../src/probe/types.ts';
 import { DATABASE_URL_VALUE, makeConfig, makeEnv, makeRole } from '../helpers/config.ts';
@@ -87,7 +87,7 @@ test('labels Docker copied from the image are not drift', () => {
 
 test('a stray container carrying this service labels is reported; another service is not', () => {
   const { config, snapshot } = deployed();
-  const stray = { ...observedFromSpec(desired(config, 'v1').hosts[H1]!.containers[0]!), id: fakeId('stray'), name: 'app-debug', labels: { 'mrsk.service': 'app', 'mrsk.role': 'web' } };
+  const stray = { ...observedFromSpec(deriveDesired(config, 'v1').hosts[H1]!.containers[0]!), id: fakeId('stray'), name: 'app-debug', labels: { 'mrsk.service': 'app', 'mrsk.role': 'web' } };
   const other = { ...stray, id: fakeId('other'), name: 'shop-web-v1', labels: { 'mrsk.service': 'shop', 'mrsk.role': 'web' } };
   const staging = { ...stray, id: fakeId('staging'), name: 'app-web-staging-v1', labels: { 'mrsk.service': 'app', 'mrsk.role': 'web', 'mrsk.destination': 'staging' } };
   const edited = editHost(snapshot, H1, (h) => ({ ...h, containers: [...h.containers, stray, other, staging] }));
@@ -122,7 +122,7 @@ test('more stopped versions than retain_containers is reported, naming the ones 
   snapshot = deployedSnapshot(config, 'v3', snapshot);
   assert.deepEqual(kinds(snapshot, config), [], 'apply itself prunes to the retained count');
   // a stopped v1 container put back by hand (e.g. restored from a backup)
-  const v1 = { ...observedFromSpec(desired(config, 'v1').hosts[H2]!.containers[0]!, { state: 'exited', createdAt: '2026-11-01T00:00:00.000Z' }) };
+  const v1 = { ...observedFromSpec(deriveDesired(config, 'v1').hosts[H2]!.containers[0]!, { state: 'exited', createdAt: '2026-11-01T00:00:00.000Z' }) };
   const edited = editHost(snapshot, H2, (h) => ({ ...h, containers: [...h.containers, v1] }));
   const findings = allFindings(detectDrift(config, edited, scope(config)));
   assert.equal(findings.length, 1);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectDrift, allFindings, driftExitCode } from '../../../src/drift/detect.ts';
 import { describeBehind, hostsBehind } from '../../../src/drift/missed.ts';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { simulate } from '../../../src/plan/simulate.ts';
 import { deployedVersion } from '../../../src/commands/common.ts';
@@ -26,7 +26,7 @@ function afterSkippedDeploy(h2Now: 'down' | 'back'): Snapshot {
   const h2 = v1.hosts[H2]!;
   // an hour later (deployedSnapshot moved the clock): v2 is applied after v1
   const partial = { ...snapshotOf(v1.hosts[H1] as never, unreachableHost(H2)), takenAt: v1.takenAt };
-  const plan = diff(desired(config, 'v2'), partial, { hosts: [H1, H2], missedHosts: missed });
+  const plan = diff(deriveDesired(config, 'v2'), partial, { hosts: [H1, H2], missedHosts: missed });
   const release = plan.steps.find((s) => s.host === H1 && s.action.kind === 'release-record')!;
   assert.deepEqual(release.action.kind === 'release-record' && release.action.missedHosts, missed, 'the release names the skipped host');
   assert.equal(plan.steps.filter((s) => s.host === H2).length, 0);
@@ -58,7 +58,7 @@ test('a skipped host that comes back is behind: drift says so (exit 2, not fixab
   assert.equal(driftExitCode(report), 2);
   // the skipped host does not vote for its old version: the next plan targets v2 and replaces it there
   assert.equal(deployedVersion(config, snapshot), 'v2');
-  const next = diff(desired(config, 'v2'), snapshot);
+  const next = diff(deriveDesired(config, 'v2'), snapshot);
   assert.ok(next.steps.some((s) => s.host === H2 && s.action.kind === 'container-run'), 'h2 gets v2');
   assert.ok(!next.steps.some((s) => s.host === H1 && s.action.kind !== 'release-record'), 'h1 is left alone');
   // once deployed, it is no longer behind

@@ -2,7 +2,7 @@
 // well-formed, touching only this service's containers, deterministic, and converging.
 import assert from 'node:assert/strict';
 import type { Config } from '../../../src/config/types.ts';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff, type DiffOptions } from '../../../src/plan/diff.ts';
 import { simulate } from '../../../src/plan/simulate.ts';
 import type { Plan } from '../../../src/plan/types.ts';
@@ -67,7 +67,7 @@ export function checkOwnership(plan: Plan, snapshot: Snapshot, service: string, 
 
 /** Asserts shape, ownership, determinism and convergence (planning again after simulate gives no steps). */
 export function checkCase({ label, config, version, snapshot, options }: Case): void {
-  const wanted = desired(config, version);
+  const wanted = deriveDesired(config, version);
   const plan = diff(wanted, snapshot, options);
   checkPlanShape(plan, label);
   checkOwnership(plan, snapshot, config.service, config.destination, label);

@@ -2,7 +2,7 @@
 // Golden tests render their plans (fixtures/plans/<name>.{txt,json}); the property test replays
 // them to check convergence.
 import type { Config } from '../../../src/config/types.ts';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import type { DiffOptions } from '../../../src/plan/diff.ts';
 import type { ObservedContainer, ReachableHost, Snapshot } from '../../../src/probe/types.ts';
 import { makeConfig, makeEnv, makeRole, DATABASE_URL_VALUE } from './config.ts';
@@ -166,7 +166,7 @@ export function scenarios(): Scenario[] {
 
   // A failed earlier attempt left a stopped app-web-v2 with another spec.
   const earlier = withRoles(config, (roles) => roles.map((r) => makeRole(r.name, { ...r, env: makeEnv({ ...r.env.clear, RAILS_LOG_LEVEL: 'warn' }, { DATABASE_URL: DATABASE_URL_VALUE }) })));
-  const leftover = desired(earlier, 'v2').hosts[H1]!.containers[0]!;
+  const leftover = deriveDesired(earlier, 'v2').hosts[H1]!.containers[0]!;
   list.push({
     name: 'stale-same-name',
     title: 'a stopped container of the target name with another spec: remove it, then run',

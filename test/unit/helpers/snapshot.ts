@@ -1,6 +1,6 @@
 // Test builders for snapshots: hosts as a probe would report them, and containers as mrsk would
 // have started them (built from real desired specs, so labels and hashes are the real ones).
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import type { ContainerSpec, TraefikSpec } from '../../../src/desired/types.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { simulate } from '../../../src/plan/simulate.ts';
@@ -96,7 +96,7 @@ export function emptySnapshot(config: Config): Snapshot {
 
 /** The snapshot after a successful deploy of `version` onto fresh hosts (or onto `from`). */
 export function deployedSnapshot(config: Config, version: string, from: Snapshot = emptySnapshot(config)): Snapshot {
-  const state = simulate(from, diff(desired(config, version), from));
+  const state = simulate(from, diff(deriveDesired(config, version), from));
   // Move the clock so later deploys create newer containers than this one.
   return { ...state, takenAt: new Date(Date.parse(state.takenAt) + 3_600_000).toISOString() };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import {
@@ -37,7 +37,7 @@ function validator() {
 
 function aPlan() {
   const config = makeConfig();
-  return diff(desired(config, 'v2'), emptySnapshot(config), { hosts: [...config.hosts], roles: config.roles.map((r) => r.name) });
+  return diff(deriveDesired(config, 'v2'), emptySnapshot(config), { hosts: [...config.hosts], roles: config.roles.map((r) => r.name) });
 }
 
 describe('NDJSON events', () => {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { planToJson, renderPlan } from '../../../src/plan/render.ts';
 import { parseProbeOutput } from '../../../src/probe/parse.ts';
@@ -46,7 +46,7 @@ for (const file of captures) {
 }
 
 test('captured troubled host: the crash-looping job and the killed job are handled, staging is left alone', () => {
-  const plan = diff(desired(configFor(), 'v3'), capturedSnapshot('troubled-host.txt'));
+  const plan = diff(deriveDesired(configFor(), 'v3'), capturedSnapshot('troubled-host.txt'));
   const touched = plan.steps.flatMap((step) => ('name' in step.action ? [step.action.name] : 'spec' in step.action ? [step.action.spec.name] : []));
   assert.ok(!touched.some((name) => name.includes('staging')), 'a container of destination staging was touched');
   assert.deepEqual(plan.blockedHosts, []);
@@ -56,7 +56,7 @@ test('captured troubled host: the crash-looping job and the killed job are handl
 
 test('captured hosts where docker cannot be used are blocked with the probe message', () => {
   for (const file of ['docker-missing.txt', 'docker-down.txt', 'permission-denied.txt']) {
-    const plan = diff(desired(configFor(), 'v3'), capturedSnapshot(file));
+    const plan = diff(deriveDesired(configFor(), 'v3'), capturedSnapshot(file));
     assert.equal(plan.steps.length, 0, file);
     assert.equal(plan.blockedHosts.length, 1, file);
     assert.notEqual(plan.blockedHosts[0]!.status, 'ok');
@@ -66,7 +66,7 @@ test('captured hosts where docker cannot be used are blocked with the probe mess
 
 for (const [file, version] of [['troubled-host.txt', 'v3'], ['deployed-host.txt', 'v3'], ['deployed-with-traefik.txt', 'v3']] as const) {
   test(`golden plan from captured ${file} (target ${version})`, () => {
-    const plan = diff(desired(configFor(), version), capturedSnapshot(file));
+    const plan = diff(deriveDesired(configFor(), version), capturedSnapshot(file));
     const name = `captured-${file.replace(/\.txt$/, '')}`;
     const text = renderPlan(plan, { color: false, verbose: true });
     const json = `${JSON.stringify(planToJson(plan), null, 2)}\n`;

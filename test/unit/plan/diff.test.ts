@@ -2,7 +2,7 @@
 // pin the whole output; these name the rules the output must follow.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import type { Plan, PlanStep } from '../../../src/plan/types.ts';
 import { scenarios, type Scenario } from '../helpers/scenarios.ts';
@@ -14,7 +14,7 @@ const byName = new Map(scenarios().map((s) => [s.name, s]));
 function planOf(name: string): Plan {
   const scenario: Scenario | undefined = byName.get(name);
   if (!scenario) throw new Error(`no scenario ${name}`);
-  return diff(desired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
+  return diff(deriveDesired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
 }
 
 const onHost = (plan: Plan, host: string): PlanStep[] => plan.steps.filter((step) => step.host === host);
@@ -64,7 +64,7 @@ test('new version: web is start-first (+/-): new serves before the old is draine
   assert.equal(drain.cause, 'new version v1 → v2');
   assert.ok(drain.precondition.containerId, 'steps on existing containers name the container they expect');
   if (drain.action.kind === 'container-drain') {
-    assert.equal(drain.action.cordDir, desired(byName.get('new-version')!.config, 'v1').hosts[H1]!.containers[0]!.cordDir, 'the old container\'s own cord folder');
+    assert.equal(drain.action.cordDir, deriveDesired(byName.get('new-version')!.config, 'v1').hosts[H1]!.containers[0]!.cordDir, 'the old container\'s own cord folder');
     assert.equal(drain.action.service, 'app-web');
   }
 });
@@ -116,7 +116,7 @@ test('drift: the target container exited outside mrsk is started again (~), with
   assert.deepEqual(kinds(plan.steps), ['container-start app-web-v1', 'container-wait-healthy app-web-v1', 'traefik-wait-up app-web-v1']);
   assert.ok(plan.steps.every((s) => s.symbol === '~' && s.cause === 'container exited (1)'));
   const start = plan.steps[0]!;
-  const spec = desired(byName.get('drift-exited')!.config, 'v1').hosts[H1]!.containers[0]!;
+  const spec = deriveDesired(byName.get('drift-exited')!.config, 'v1').hosts[H1]!.containers[0]!;
   if (start.action.kind === 'container-start') assert.equal(start.action.cordDir, spec.cordDir, 'the cord is restored on start');
 });
 
@@ -185,10 +185,10 @@ test('--roles leaves a removed role alone only on hosts where a configured role 
   const withWorker = makeConfig({ roles: [...byName.get('new-version')!.config.roles, makeRole('worker', { hosts: [H1, H2], cmd: ['bin/worker'] })] });
   const config = byName.get('new-version')!.config; // web on h1+h2, job on h1; worker dropped
   const snapshot = deployedSnapshot(withWorker, 'v1');
-  const plan = diff(desired(config, 'v1'), snapshot, { roles: ['web'] });
+  const plan = diff(deriveDesired(config, 'v1'), snapshot, { roles: ['web'] });
   const stopped = plan.steps.filter((s) => s.action.kind === 'container-stop').map((s) => `${s.host} ${'name' in s.action ? s.action.name : ''}`);
   assert.deepEqual(stopped, [`${H2} app-worker-v1`], 'h1 also runs job, which --roles web excludes, so its worker stays');
-  const unfiltered = diff(desired(config, 'v1'), snapshot);
+  const unfiltered = diff(deriveDesired(config, 'v1'), snapshot);
   assert.deepEqual(unfiltered.steps.filter((s) => s.action.kind === 'container-stop').map((s) => s.host), [H1, H2]);
 });
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { planToJson, renderPlan } from '../../../src/plan/render.ts';
 import { scenarios } from '../helpers/scenarios.ts';
@@ -27,7 +27,7 @@ function golden(file: string, actual: string): void {
 
 for (const scenario of scenarios()) {
   test(`golden plan ${scenario.name}: ${scenario.title}`, () => {
-    const plan = diff(desired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
+    const plan = diff(deriveDesired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
     const text = renderPlan(plan, { color: false, verbose: true });
     const json = `${JSON.stringify(planToJson(plan), null, 2)}\n`;
     for (const output of [text, json]) {
@@ -73,7 +73,7 @@ const gitScenarios = [
 
 for (const scenario of gitScenarios) {
   test(`golden plan ${scenario.name}: ${scenario.title}`, () => {
-    const plan = diff(desired(scenario.config, scenario.version), scenario.snapshot);
+    const plan = diff(deriveDesired(scenario.config, scenario.version), scenario.snapshot);
     const text = renderPlan(plan, { color: false, verbose: true, versionReason: scenario.versionReason });
     const json = `${JSON.stringify(planToJson(plan), null, 2)}\n`;
     for (const line of text.split('\n')) assert.ok([...line].length <= 80, `wider than 80 columns: ${line}`);

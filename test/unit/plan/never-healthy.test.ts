@@ -3,7 +3,7 @@
 // `mrsk rollback <version>` resolves a unique prefix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { isNeverHealthy, neverHealthyName, resolveVersion } from '../../../src/plan/never-healthy.ts';
 import type { ObservedContainer, ReachableHost, Snapshot } from '../../../src/probe/types.ts';
@@ -37,7 +37,7 @@ test('rollback version: exact wins, a unique prefix resolves, several are ambigu
 
 /** Marks the role's container of `version` on h1 as one that never became healthy (as the executor leaves it). */
 function failVersion(snapshot: Snapshot, role: string, version: string, createdAt: string, config = makeConfig()): Snapshot {
-  const spec = desired(config, version).hosts[H1]!.containers.find((s) => s.role === role)!;
+  const spec = deriveDesired(config, version).hosts[H1]!.containers.find((s) => s.role === role)!;
   const id = fakeId(`failed/${spec.name}/${createdAt}`);
   const failed: ObservedContainer = { ...observedFromSpec(spec, { state: 'exited', exitCode: 137, createdAt, id }), name: neverHealthyName(spec.name, id) };
   const host = snapshot.hosts[H1] as ReachableHost;
@@ -45,7 +45,7 @@ function failVersion(snapshot: Snapshot, role: string, version: string, createdA
 }
 
 const removals = (snapshot: Snapshot, config: ReturnType<typeof makeConfig>, version: string): string[] =>
-  diff(desired(config, version), snapshot)
+  diff(deriveDesired(config, version), snapshot)
     .steps.filter((s) => s.host === H1 && s.action.kind === 'container-remove')
     .map((s) => `${'name' in s.action ? s.action.name : ''}: ${s.cause}`);
 
@@ -84,7 +84,7 @@ test('deploying a version again after it failed starts a fresh container: the fa
   const config = makeConfig({ roles: [makeRole('web', { hosts: [H1] })] });
   let snapshot = deployedSnapshot(config, 'v1', emptySnapshot(config));
   snapshot = failVersion(snapshot, 'web', 'v2', '2026-11-20T20:00:00.000Z', config);
-  const steps = diff(desired(config, 'v2'), snapshot).steps.filter((s) => s.host === H1);
+  const steps = diff(deriveDesired(config, 'v2'), snapshot).steps.filter((s) => s.host === H1);
   const run = steps.find((s) => s.action.kind === 'container-run')!;
   assert.deepEqual(run.precondition, { absentName: 'app-web-v2' });
   assert.equal(run.cause, 'new version v1 → v2');
@@ -118,9 +118,9 @@ test('the health wait of a container started again says how it was before (so a 
     ...snapshot,
     hosts: { [H1]: { ...host, containers: host.containers.map((c) => (c.name === 'app-web-v1' ? { ...c, state, ...(health ? { health } : { health: undefined }) } : c)) } },
   });
-  const waitOf = (s: Snapshot) => diff(desired(config, 'v1'), s).steps.find((step) => step.action.kind === 'container-wait-healthy')!.action;
+  const waitOf = (s: Snapshot) => diff(deriveDesired(config, 'v1'), s).steps.find((step) => step.action.kind === 'container-wait-healthy')!.action;
   assert.equal((waitOf(withState('exited')) as { existing?: string }).existing, 'stopped');
   assert.equal((waitOf(withState('running', 'unhealthy')) as { existing?: string }).existing, 'running');
-  const fresh = diff(desired(config, 'v2'), snapshot).steps.find((step) => step.action.kind === 'container-wait-healthy')!.action;
+  const fresh = diff(deriveDesired(config, 'v2'), snapshot).steps.find((step) => step.action.kind === 'container-wait-healthy')!.action;
   assert.equal((fresh as { existing?: string }).existing, undefined);
 });

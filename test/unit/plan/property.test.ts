@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Config } from '../../../src/config/types.ts';
-import { containerSpecFor, desired, traefikSpecFor } from '../../../src/desired/desired.ts';
+import { containerSpecFor, deriveDesired, traefikSpecFor } from '../../../src/desired/desired.ts';
 import { diff, type DiffOptions } from '../../../src/plan/diff.ts';
 import type { ContainerState, ObservedContainer, ReachableHost, Snapshot } from '../../../src/probe/types.ts';
 import { makeConfig, makeEnv, makeRole } from '../helpers/config.ts';
@@ -118,7 +118,7 @@ test('500 generated snapshots converge after one simulated apply and never touch
   for (let seed = 1; seed <= 500; seed += 1) {
     const generated = randomCase(seed);
     checkCase(generated);
-    const plan = diff(desired(generated.config, generated.version), generated.snapshot, generated.options);
+    const plan = diff(deriveDesired(generated.config, generated.version), generated.snapshot, generated.options);
     steps += plan.steps.length;
     blocked += plan.blockedHosts.length;
   }

@@ -1,7 +1,7 @@
 // renderPlan / planToJson: the two views of a plan.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { planToJson, renderPlan, summarizePlan } from '../../../src/plan/render.ts';
 import type { Plan } from '../../../src/plan/types.ts';
@@ -10,7 +10,7 @@ import { scenarios } from '../helpers/scenarios.ts';
 const byName = new Map(scenarios().map((s) => [s.name, s]));
 const planOf = (name: string): Plan => {
   const s = byName.get(name)!;
-  return diff(desired(s.config, s.version), s.snapshot, s.options);
+  return diff(deriveDesired(s.config, s.version), s.snapshot, s.options);
 };
 const ESC = '\u001b[';
 
@@ -51,7 +51,7 @@ test('no view of any scenario shows a secret value: text (plain, colour, verbose
   const { serializePlan } = await import('../../../src/plan/saved.ts');
   const { DATABASE_URL_VALUE } = await import('../helpers/config.ts');
   for (const scenario of scenarios()) {
-    const plan = diff(desired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
+    const plan = diff(deriveDesired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
     const views = [
       renderPlan(plan, { color: true, verbose: true }),
       renderPlan(plan, { color: false, verbose: true }),
@@ -124,7 +124,7 @@ test('wrapWords breaks between words with the given indents; a word longer than 
 
 test('every scenario renders within 80 columns (only a single over-long word may exceed it), colour or not', () => {
   for (const scenario of scenarios()) {
-    const plan = diff(desired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
+    const plan = diff(deriveDesired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
     for (const color of [false, true]) {
       for (const line of renderPlan(plan, { color, verbose: true }).split('\n')) {
         if (visibleLength(line) > 80) assert.ok(!line.trim().includes(' '), `${scenario.name}: wider than 80 columns: ${line}`);

@@ -1,7 +1,7 @@
 // Saved plans (--out) and the snapshot fingerprint that makes a stale one detectable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { fingerprintSnapshot } from '../../../src/plan/fingerprint.ts';
 import { parsePlanFile, serializePlan } from '../../../src/plan/saved.ts';
@@ -11,7 +11,7 @@ import { editContainer } from '../helpers/scenarios.ts';
 import { deployedSnapshot, emptySnapshot } from '../helpers/snapshot.ts';
 
 const config = makeConfig();
-const plan = diff(desired(config, 'v1'), emptySnapshot(config));
+const plan = diff(deriveDesired(config, 'v1'), emptySnapshot(config));
 
 test('a saved plan holds no secret value, only secret names', () => {
   const text = serializePlan(plan);
@@ -66,7 +66,7 @@ test('the fingerprint ignores probe time and health, but changes when a containe
 test('every scenario plan survives a save and read back unchanged', async () => {
   const { scenarios } = await import('../helpers/scenarios.ts');
   for (const scenario of scenarios()) {
-    const original = diff(desired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
+    const original = diff(deriveDesired(scenario.config, scenario.version), scenario.snapshot, scenario.options);
     const text = serializePlan(original);
     assert.equal(JSON.stringify(parsePlanFile(text, scenario.config)), JSON.stringify(original), scenario.name);
   }

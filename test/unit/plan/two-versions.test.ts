@@ -4,7 +4,7 @@
 // beside Traefik's restart and failed on the missing Traefik).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { makeConfig } from '../helpers/config.ts';
 import { deployedSnapshot } from '../helpers/snapshot.ts';
@@ -16,7 +16,7 @@ const v2 = deployedSnapshot(config, 'v2', deployedSnapshot(config, 'v1'));
 const twoServing = editContainer(v2, H1, 'app-web-v1', (c) => ({ ...c, state: 'running', health: 'healthy' }));
 
 test('v2 and the old v1 both running: the plan drains and stops v1, naming why', () => {
-  const steps = diff(desired(config, 'v2'), twoServing).steps.filter((s) => s.host === H1);
+  const steps = diff(deriveDesired(config, 'v2'), twoServing).steps.filter((s) => s.host === H1);
   const drain = steps.find((s) => s.action.kind === 'container-drain');
   assert.equal(drain?.cause, 'another running container of role web (version v1)');
   assert.equal(drain?.symbol, '-');
@@ -26,7 +26,7 @@ test('v2 and the old v1 both running: the plan drains and stops v1, naming why',
 
 test('two versions and Traefik exited: the drain of the old one waits for the Traefik this plan starts', () => {
   const snapshot = editContainer(twoServing, H1, 'traefik', (c) => ({ ...c, state: 'exited', exitCode: 137 }));
-  const steps = diff(desired(config, 'v2'), snapshot).steps.filter((s) => s.host === H1);
+  const steps = diff(deriveDesired(config, 'v2'), snapshot).steps.filter((s) => s.host === H1);
   const traefik = steps.find((s) => s.action.kind === 'traefik-run');
   const drain = steps.find((s) => s.action.kind === 'container-drain');
   assert.ok(traefik && drain, steps.map((s) => s.id).join(', '));

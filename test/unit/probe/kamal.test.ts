@@ -2,7 +2,7 @@
 // service, what the probe keeps of them, and what the planner does with them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { desired } from '../../../src/desired/desired.ts';
+import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { simulate } from '../../../src/plan/simulate.ts';
 import { isKamalContainerOf, isKamalHost, isUnmanagedTraefik } from '../../../src/probe/kamal.ts';
@@ -94,7 +94,7 @@ describe('planning a host Kamal runs', () => {
     );
 
   it("stops Kamal's container only after mrsk's is routed, without a drain (it has no cord, mrsk's Traefik never routes it)", () => {
-    const plan = diff(desired(config, 'v1'), kamalHost());
+    const plan = diff(deriveDesired(config, 'v1'), kamalHost());
     const steps = plan.steps.filter((s) => s.host === H1);
     const stop = steps.find((s) => s.id === `${H1}:container:app-web-k1:stop`);
     assert.ok(stop, plan.steps.map((s) => s.id).join('\n'));
@@ -106,7 +106,7 @@ describe('planning a host Kamal runs', () => {
   });
 
   it("replaces Kamal's Traefik stop-first, and the plan says HTTP fails until mrsk's container is routed", () => {
-    const plan = diff(desired(config, 'v1'), kamalHost());
+    const plan = diff(deriveDesired(config, 'v1'), kamalHost());
     const traefik = plan.steps.filter((s) => s.host === H1 && s.address === `${H1}/traefik`);
     assert.deepEqual(traefik.map((s) => s.action.kind), ['image-pull', 'container-stop', 'container-remove', 'traefik-run']);
     for (const step of traefik) {
@@ -116,7 +116,7 @@ describe('planning a host Kamal runs', () => {
   });
 
   it('converges: after the takeover the next plan is empty, with Kamal\'s containers stopped beside mrsk\'s', () => {
-    const wanted = desired(config, 'v1');
+    const wanted = deriveDesired(config, 'v1');
     const after = simulate(kamalHost(), diff(wanted, kamalHost()));
     const again = diff(wanted, after);
     assert.deepEqual(again.steps, []);
@@ -129,7 +129,7 @@ describe('planning a host Kamal runs', () => {
       reachableHost(H1, { containers: [kamalTraefik(), foreignContainer('blog-web-k1', { service: 'blog', role: 'web' })] }),
       reachableHost(H2),
     );
-    const plan = diff(desired(config, 'v1'), other);
+    const plan = diff(deriveDesired(config, 'v1'), other);
     assert.deepEqual(plan.blockedHosts.map((b) => b.host), [H1]);
     assert.match(plan.blockedHosts[0]!.message, /a container named traefik exists that mrsk does not manage/);
   });
@@ -140,7 +140,7 @@ describe('planning a host Kamal runs', () => {
       ...deployed,
       hosts: { ...deployed.hosts, [H2]: { ...(deployed.hosts[H2] as ReachableHost), containers: [...(deployed.hosts[H2] as ReachableHost).containers, kamalContainer('app-web-k1', 'web', { host: H2 })] } },
     };
-    const plan = diff(desired(config, 'v1'), leftover);
+    const plan = diff(deriveDesired(config, 'v1'), leftover);
     assert.deepEqual(
       plan.steps.map((s) => `${s.symbol} ${s.id}: ${s.cause}`),
       [`- ${H2}:container:app-web-k1:stop: takeover of Kamal container app-web-k1`],

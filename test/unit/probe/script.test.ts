@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CAPTURE_LIMIT_BYTES, FILE_LIMIT_BYTES, probeScript, SECTION_PATTERN } from '../../../src/probe/script.ts';
-import { displayHostPath } from '../../../src/desired/paths.ts';
-import { currentReleaseFile, lockHolderFile, stateDir } from '../../../src/probe/paths.ts';
+import { displayHostPath, hostPaths } from '../../../src/desired/paths.ts';
 
 describe('probeScript', () => {
   it('filters containers by service and destination labels and reads that destination\'s lock and release', () => {
@@ -64,15 +63,16 @@ describe('probeScript', () => {
 
 describe('host state paths', () => {
   it('print as ~/… with one slash between parts', () => {
-    assert.equal(displayHostPath(currentReleaseFile('app')), '~/.mrsk/app/releases/current.json');
+    assert.equal(displayHostPath(hostPaths('app').currentRelease), '~/.mrsk/app/releases/current.json');
     assert.equal(displayHostPath('.mrsk//releases/current.json'), '~/.mrsk/releases/current.json');
     assert.equal(displayHostPath('/srv//data'), '/srv/data');
   });
 
   it('keep service and destination apart', () => {
-    assert.equal(stateDir('app'), '.mrsk/app');
-    assert.equal(stateDir('app', 'prod'), '.mrsk/app-prod');
-    assert.equal(lockHolderFile('app', 'prod'), '.mrsk/app-prod/lock/holder.json');
-    assert.equal(currentReleaseFile('app'), '.mrsk/app/releases/current.json');
+    assert.equal(hostPaths('app').root, '.mrsk/app');
+    assert.equal(hostPaths('app', 'prod').root, '.mrsk/app-prod');
+    assert.equal(hostPaths('app', 'prod').lockDir, '.mrsk/app-prod/lock');
+    assert.equal(hostPaths('app', 'prod').lockHolder, '.mrsk/app-prod/lock/holder.json');
+    assert.equal(hostPaths('app').currentRelease, '.mrsk/app/releases/current.json');
   });
 });
