@@ -32,6 +32,8 @@ function describeStepInFull(step: PlanStep): string {
     case 'traefik-wait-ready': return 'wait until Traefik answers';
     case 'state-remove': return `remove ~/${a.dir}`;
     case 'registry-logout': return `log out of ${a.server ?? 'Docker Hub'}`;
+    case 'traefik-file-write': return `write Traefik's ${a.file.name}`;
+    case 'traefik-file-remove': return `remove Traefik's ${a.name}`;
     default: {
       const never: never = a;
       return String(never);

@@ -84,10 +84,12 @@ export function roleProxy(top: Raw | undefined, setting: unknown, rolePath: KeyP
       const key = raw.requests !== undefined && raw.requests !== true ? 'requests' : 'responses';
       context.report(at('buffering').concat(key), 'Traefik\'s buffering middleware buffers requests and responses together: set requests and responses alike');
     } else if (requests) {
+      // Kamal's documentation writes 40_000_000 (YAML 1.1, Ruby's reader); YAML 1.2 reads a string.
+      const bytes = (value: unknown, fallback: number) => (value === undefined ? fallback : Number(String(value).replaceAll('_', '')));
       buffering = {
-        maxRequestBody: (raw.max_request_body ?? DEFAULT_BUFFERING.maxRequestBody) as number,
-        maxResponseBody: (raw.max_response_body ?? DEFAULT_BUFFERING.maxResponseBody) as number,
-        memory: (raw.memory ?? DEFAULT_BUFFERING.memory) as number,
+        maxRequestBody: bytes(raw.max_request_body, DEFAULT_BUFFERING.maxRequestBody),
+        maxResponseBody: bytes(raw.max_response_body, DEFAULT_BUFFERING.maxResponseBody),
+        memory: bytes(raw.memory, DEFAULT_BUFFERING.memory),
       };
     }
   }

@@ -73,6 +73,21 @@ export interface TraefikSpec {
   readonly specHash: string;
 }
 
+/**
+ * An app's file in Traefik's file-provider folder (~/.mrsk/traefik/dynamic/<name>): what labels
+ * cannot carry. Rendered with its secrets only by the executor (src/desired/proxy-routing.ts).
+ */
+export interface TraefikFileSpec {
+  /** `<service>[-<dest>].yml`. */
+  readonly name: string;
+  /** Servers transports by name (the role key): seconds Traefik waits for response headers. */
+  readonly transports: Readonly<Record<string, { readonly responseHeaderTimeout: number }>>;
+  /** Certificates from secrets, served by SNI. */
+  readonly certificates: readonly { readonly certificate: Secret; readonly privateKey: Secret }[];
+  /** `v1:<sha256>` of the content, secret values as HMACs; the file's first line carries it. */
+  readonly hash: string;
+}
+
 /** What one host must run. */
 export interface DesiredHost {
   readonly host: string;
@@ -80,6 +95,8 @@ export interface DesiredHost {
   /** One per role on this host, primary role first. */
   readonly containers: readonly ContainerSpec[];
   readonly traefik?: TraefikSpec;
+  /** This app's file for Traefik on this host; undefined: the app has none (an old one is removed). */
+  readonly traefikFile?: TraefikFileSpec;
   readonly retainContainers: number;
 }
 

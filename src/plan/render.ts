@@ -4,6 +4,7 @@ import { diffWordsWithSpace } from 'diff';
 import type { ChangeSymbol, Plan, PlanStep, StepAction, ValueChange } from './types.ts';
 import { abbreviateVersions, shortVersion } from './short-version.ts';
 import { visibleLength, wrapWords } from './wrap.ts';
+import { TRAEFIK_DYNAMIC_HOST_DIR } from '../desired/proxy-routing.ts';
 
 /** How to render: colours only when the caller says the terminal wants them. */
 export interface RenderOptions {
@@ -120,6 +121,10 @@ export function describeAction(action: StepAction): string {
       return `remove ~/${action.dir} (all but ${action.keep.join(', ')}, which goes with the lock)`;
     case 'registry-logout':
       return `log out of ${action.server ?? 'Docker Hub'}`;
+    case 'traefik-file-write':
+      return `write ~/${TRAEFIK_DYNAMIC_HOST_DIR}/${action.file.name} (mode 0600${action.file.certificates.length > 0 ? `, ${action.file.certificates.length} certificate(s) from secrets, values hidden` : ''})`;
+    case 'traefik-file-remove':
+      return `remove ~/${TRAEFIK_DYNAMIC_HOST_DIR}/${action.name}`;
   }
 }
 
