@@ -9,6 +9,7 @@ import { redact } from '../secret.ts';
 import { sanitizeHostText } from '../text/sanitize.ts';
 import { neverHealthyName } from '../plan/never-healthy.ts';
 import { absoluteOnHost, hostPaths } from '../desired/paths.ts';
+import { TRAEFIK_DYNAMIC_HOST_DIR, renderTraefikFile } from '../desired/proxy-routing.ts';
 import { assetsScratchName, prepareAssetsScript, removeAssetsScript } from '../host/assets.ts';
 import { inspectContainer, poll, run, sleep, tryRun, type InspectedContainer, type Remote } from './remote.ts';
 import {
@@ -155,6 +156,20 @@ const traefikRun: Handler<'traefik-run'> = async (ctx, step, action) => {
     const why = lastLineOf(redact(started.stderr || started.stdout || `exit ${started.code}`, ctx.secrets)).replace(/^docker: /, '');
     throw new DeployError(`${step.host}: starting Traefik (${image}) failed: ${why}`);
   }
+};
+
+/**
+ * This app's file for Traefik, mode 0600. upload writes a *.tmp beside it (a name Traefik's file
+ * provider does not read) and renames it over the old one, so Traefik never reads half a file.
+ */
+const traefikFileWrite: Handler<'traefik-file-write'> = async (ctx, step, action) => {
+  const dir = absoluteOnHost(homeOf(ctx, step.host), TRAEFIK_DYNAMIC_HOST_DIR);
+  await run(ctx, step.host, { script: `mkdir -p ${shq(dir)} && chmod 700 ${shq(dir)}` });
+  await ctx.runner.upload(step.host, `${dir}/${action.file.name}`, renderTraefikFile(action.file), 0o600);
+};
+
+const traefikFileRemove: Handler<'traefik-file-remove'> = async (ctx, step, action) => {
+  await run(ctx, step.host, docker.removeTraefikFile(`${absoluteOnHost(homeOf(ctx, step.host), TRAEFIK_DYNAMIC_HOST_DIR)}/${action.name}`));
 };
 
 const containerStart: Handler<'container-start'> = async (ctx, step, action, checked) => {
@@ -563,6 +578,8 @@ const handlers: { [K in StepAction['kind']]: Handler<K> } = {
   'traefik-wait-ready': traefikWaitReady,
   'state-remove': stateRemove,
   'registry-logout': registryLogout,
+  'traefik-file-write': traefikFileWrite,
+  'traefik-file-remove': traefikFileRemove,
 };
 
 /** Carries out one step: precondition, then the action. */

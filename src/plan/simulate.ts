@@ -95,7 +95,9 @@ function applyStep(host: Draft<ReachableHost>, step: PlanStep, now: string): voi
     case 'traefik-wait-up':
     case 'container-drain':
     case 'assets-prepare':
-      // Waits, drains and asset folders change no state a plan depends on.
+    case 'traefik-file-write':
+    case 'traefik-file-remove':
+      // Waits, drains, asset folders and Traefik's app files change no state a plan depends on.
       return;
     default: {
       const unknown: never = action;

@@ -2,7 +2,7 @@
 // changes (address), a Terraform-style symbol, a human cause and the steps it waits for.
 // The executor (src/apply) carries no decision logic: it runs these in dependency order and
 // re-checks each step's precondition first, refusing a stale step instead of running it.
-import type { ContainerSpec, TraefikSpec } from '../desired/types.ts';
+import type { ContainerSpec, TraefikFileSpec, TraefikSpec } from '../desired/types.ts';
 import type { HostProblem } from '../probe/types.ts';
 
 /** `+` create, `~` update in place, `-` destroy, `+/-` replace start-first, `-/+` replace stop-first. */
@@ -42,6 +42,14 @@ export type StepAction =
       readonly previousDirs: readonly string[];
     }
   | { readonly kind: 'traefik-run'; readonly spec: TraefikSpec }
+  /**
+   * Write this app's file in Traefik's file-provider folder (~/.mrsk/traefik/dynamic/<file.name>,
+   * mode 0600): before any container whose labels refer to it starts. Its certificate and key are
+   * Secrets, rendered only on upload.
+   */
+  | { readonly kind: 'traefik-file-write'; readonly file: TraefikFileSpec }
+  /** Remove this app's file from Traefik's file-provider folder: after no container refers to it. */
+  | { readonly kind: 'traefik-file-remove'; readonly name: string }
   /** Start an existing stopped container (rollback to a retained version, drift fix). */
   | { readonly kind: 'container-start'; readonly containerId: string; readonly name: string; readonly cordDir?: string }
   /** Wait for Docker health `healthy` (or readinessDelay when the container has no healthcheck). */
