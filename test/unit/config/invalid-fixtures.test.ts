@@ -87,7 +87,16 @@ const expectations: readonly (readonly string[])[] = [
   ],
   [
     'kamal-proxy.yml',
-    'kamal-proxy.yml:5:1 proxy: unknown key, this is Kamal 2\'s kamal-proxy; mrsk routes with Traefik: use "traefik" and servers.<role>.traefik',
+    'kamal-proxy.yml:7:20 proxy.forward_headers: true has no per-app Traefik equivalent: Traefik trusts incoming X-Forwarded-* headers per entrypoint, for every app on the host; set traefik.args entrypoints.web.forwardedheaders.trustedips (and websecure) instead',
+    'kamal-proxy.yml:8:3 proxy.logging: has no per-app Traefik equivalent: Traefik\'s access log and the headers it records are set for every app on the host; use traefik.args accesslog: true and accesslog.fields.headers.names.<Header>: keep',
+    'kamal-proxy.yml:12:5 proxy.run.metrics_port: a kamal-proxy setting with no Traefik equivalent: enable Traefik metrics with traefik.args (metrics.prometheus: true)',
+  ],
+  [
+    'proxy-rules.yml',
+    'proxy-rules.yml:8:7 servers.web.proxy: give host or hosts, not both',
+    'proxy-rules.yml:13:13 servers.api.proxy.host: *.example.com: wildcard hosts are not supported (Traefik\'s Host rule matches exact names); list the names',
+    'proxy-rules.yml:15:19 servers.api.proxy.buffering.requests: Traefik\'s buffering middleware buffers requests and responses together: set requests and responses alike',
+    'proxy-rules.yml:19:12 servers.admin.proxy.ssl: ssl needs host or hosts: a certificate names the hosts it is for (Kamal\'s rule)',
   ],
   [
     'many-problems.yml',

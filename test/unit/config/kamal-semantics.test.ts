@@ -251,8 +251,8 @@ test('keys mrsk does not support are refused naming the mrsk equivalent or sayin
   assert.match(await refusal(t, `${BASE}image: acme/app\noutput:\n  file: log\n`), /output: unknown key, mrsk has no output loggers/);
   assert.match(await refusal(t, `${BASE}image: acme/app\nregistry:\n  password: <%= Rails.application.credentials.registry_password %>\n`), /mrsk does not run Ruby/);
   assert.match(
-    await refusal(t, 'service: app\nimage: acme/app\nservers:\n  web:\n    hosts: [10.0.0.1]\n    proxy:\n      response_timeout: 20\n'),
-    /servers\.web\.proxy: unknown key, this is Kamal 2's kamal-proxy, not read by mrsk yet; mrsk routes the primary role with Traefik/,
+    await refusal(t, 'service: app\nimage: acme/app\nservers:\n  web:\n    hosts: [10.0.0.1]\n    proxy:\n      logging:\n        request_headers: [A]\n'),
+    /servers\.web\.proxy\.logging: has no per-app Traefik equivalent/,
   );
 });
 

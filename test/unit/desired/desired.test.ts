@@ -127,14 +127,19 @@ test('traefik spec: docker provider on mrsk, API on loopback, config args merged
     '--providers.docker.network=mrsk',
     '--providers.providersThrottleDuration=500ms',
     '--entrypoints.web.address=:80',
+    '--entrypoints.websecure.address=:443',
+    '--providers.file.directory=/etc/traefik/dynamic',
+    '--providers.file.watch=true',
+    '--certificatesresolvers.letsencrypt.acme.storage=/etc/traefik/acme/acme.json',
+    '--certificatesresolvers.letsencrypt.acme.httpchallenge.entrypoint=web',
     '--entrypoints.traefik.address=:8080',
     '--api.insecure=true',
     '--ping=true',
     '--log.level=DEBUG',
     '--accesslog',
   ]);
-  assert.deepEqual(traefik.ports, ['8000:80', '127.0.0.1:9090:8080']);
-  assert.deepEqual(traefik.volumes, ['/var/run/docker.sock:/var/run/docker.sock']);
+  assert.deepEqual(traefik.ports, ['8000:80', '443:443', '127.0.0.1:9090:8080']);
+  assert.deepEqual(traefik.volumes, ['/var/run/docker.sock:/var/run/docker.sock', '.mrsk/traefik/acme:/etc/traefik/acme', '.mrsk/traefik/dynamic:/etc/traefik/dynamic:ro']);
   assert.deepEqual(traefik.options, ['--memory', '256m']);
   assert.equal(traefik.labels['mrsk.traefik'], 'true');
   assert.equal(traefik.labels.owner, 'ops');
@@ -163,11 +168,12 @@ test('batches follow boot.limit as a count or a percentage, hosts in config orde
 });
 
 // Changed on purpose with issue 12 (Kamal's meaning): Kamal's service/role labels, max-size=10m logs, KAMAL_*/MRSK_* env.
+// Traefik's changed on purpose with issue 13: entrypoint websecure (:443), the file provider and the letsencrypt resolver.
 test('the spec hash is pinned for the default fixture config (a change here changes every deployed container)', () => {
   const state = deriveDesired(makeConfig(), 'v1');
   assert.equal(state.hosts[H1]!.containers[0]!.specHash, 'v1:cfa3c5c3e304c8b96823916ebfa0f38261b5ce92ff7178522f951f4687daec49');
   assert.equal(state.hosts[H1]!.containers[1]!.specHash, 'v1:14a0e524fe39bcafaa233e7e7841fe85e2a2801d559210363e23148a9fbf3531');
-  assert.equal(state.hosts[H1]!.traefik!.specHash, 'v1:f2f14f469eef0e0706ec5b4f1a366d12204664980cd365a8ee92ab91a55200d9');
+  assert.equal(state.hosts[H1]!.traefik!.specHash, 'v1:a198cf18de8c222dc059d18300c06af30d2d6cfc2c159957d5fe0e81bd78a631');
 });
 
 test('the spec hash is stable, and changes with image, env, secret value, cmd, volumes, labels and options', () => {
@@ -213,8 +219,11 @@ test('the traefik spec hash is sha256 over the canonical JSON (sorted keys) of t
   // Written out by hand in sorted-key order: the documented algorithm, independent of canonicalJson.
   const canonical =
     '{"apiPort":8080,"args":["--providers.docker=true","--providers.docker.exposedByDefault=false","--providers.docker.network=mrsk","--providers.providersThrottleDuration=500ms",' +
-    '"--entrypoints.web.address=:80","--entrypoints.traefik.address=:8080","--api.insecure=true","--ping=true","--log.level=INFO"],' +
+    '"--entrypoints.web.address=:80","--entrypoints.websecure.address=:443","--providers.file.directory=/etc/traefik/dynamic","--providers.file.watch=true",' +
+    '"--certificatesresolvers.letsencrypt.acme.storage=/etc/traefik/acme/acme.json","--certificatesresolvers.letsencrypt.acme.httpchallenge.entrypoint=web",' +
+    '"--entrypoints.traefik.address=:8080","--api.insecure=true","--ping=true","--log.level=INFO"],' +
     '"image":"traefik:v3.6","labels":{"mrsk.traefik":"true"},"name":"traefik","network":"mrsk","options":[],' +
-    '"ports":["80:80","127.0.0.1:8080:8080"],"volumes":["/var/run/docker.sock:/var/run/docker.sock"]}';
+    '"ports":["80:80","443:443","127.0.0.1:8080:8080"],' +
+    '"volumes":["/var/run/docker.sock:/var/run/docker.sock",".mrsk/traefik/acme:/etc/traefik/acme",".mrsk/traefik/dynamic:/etc/traefik/dynamic:ro"]}';
   assert.equal(traefik.specHash, `v1:${createHash('sha256').update(canonical).digest('hex')}`);
 });

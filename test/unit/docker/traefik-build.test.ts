@@ -4,7 +4,7 @@ import type { BuilderConfig } from '../../../src/config/types.ts';
 import type { TraefikSpec } from '../../../src/desired/types.ts';
 import {
   appendToBuilder, build, buildSecretEnv, buildxOnlyKeys, cacheFlags, createHybridBuilder, createLocalBuilder, createRemoteBuilder,
-  inspectBuilder, runTraefik, traefikApi,
+  inspectBuilder, removeTraefikFile, runTraefik, traefikApi,
 } from '../../../src/docker/index.ts';
 import { Secret } from '../../../src/secret.ts';
 
@@ -23,15 +23,27 @@ describe('Traefik builders', () => {
   };
 
   it('runs Traefik with ports, the docker socket, sorted labels, options, image and args', () => {
-    assert.deepEqual(runTraefik(spec), [
-      'docker', 'run', '-d', '--name', 'traefik', '--network', 'mrsk', '--restart', 'unless-stopped',
-      '-p', '80:80', '-p', '127.0.0.1:8080:8080',
-      '-v', '/var/run/docker.sock:/var/run/docker.sock',
-      '--label', 'mrsk.managed=true', '--label', 'mrsk.traefik-spec-hash=v1:aa',
-      '--log-opt', 'max-size=10m',
-      'traefik:v3.6',
-      '--providers.docker=true', '--providers.docker.exposedByDefault=false', '--api.insecure=true',
-    ]);
+    assert.deepEqual(runTraefik(spec), {
+      script:
+        'docker run -d --name traefik --network mrsk --restart unless-stopped -p 80:80 -p 127.0.0.1:8080:8080 ' +
+        '-v /var/run/docker.sock:/var/run/docker.sock ' +
+        '--label mrsk.managed=true --label mrsk.traefik-spec-hash=v1:aa --log-opt max-size=10m traefik:v3.6 ' +
+        '--providers.docker=true --providers.docker.exposedByDefault=false --api.insecure=true',
+    });
+  });
+
+  it("makes home-relative volume folders (0700, as the SSH user) and mounts them from $HOME", () => {
+    const withState = { ...spec, volumes: [...spec.volumes, '.mrsk/traefik/acme:/etc/traefik/acme', '.mrsk/traefik/dynamic:/etc/traefik/dynamic:ro'] };
+    const { script } = runTraefik(withState);
+    assert.ok(
+      script.startsWith('mkdir -p "$HOME"/.mrsk/traefik/acme "$HOME"/.mrsk/traefik/dynamic && chmod 700 "$HOME"/.mrsk/traefik/acme "$HOME"/.mrsk/traefik/dynamic && docker run -d '),
+      script,
+    );
+    assert.ok(script.includes(' -v /var/run/docker.sock:/var/run/docker.sock -v "$HOME"/.mrsk/traefik/acme:/etc/traefik/acme -v "$HOME"/.mrsk/traefik/dynamic:/etc/traefik/dynamic:ro --label '), script);
+  });
+
+  it('removes an app file with rm -f (gone already is fine)', () => {
+    assert.deepEqual(removeTraefikFile('/home/deploy/.mrsk/traefik/dynamic/app.yml'), ['rm', '-f', '/home/deploy/.mrsk/traefik/dynamic/app.yml']);
   });
 
   it("reads Traefik's API from inside its container with wget", () => {
