@@ -5,7 +5,7 @@ import { HostError, RemoteCommandError, TimeoutError } from '../errors.ts';
 import { hostExcerpt, sanitizeHostValue } from '../text/sanitize.ts';
 import { redact, type Secret } from '../secret.ts';
 import type { Command, ExecOptions, ExecResult, Runner } from '../ssh/types.ts';
-import { toShell } from '../ssh/quote.ts';
+import { toShell } from '../shell/quote.ts';
 import { inspectContainers } from '../docker/index.ts';
 
 export interface Remote {

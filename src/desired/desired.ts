@@ -18,7 +18,7 @@
 import type { Config, EnvSpec, HealthcheckConfig, LoggingConfig, Role, TraefikArgValue } from '../config/types.ts';
 import { splitShellWords } from '../config/shell-words.ts';
 import { InternalError } from '../errors.ts';
-import { shq } from '../ssh/quote.ts';
+import { shq } from '../shell/quote.ts';
 import {
   DESTINATION_LABEL, KAMAL_DESTINATION_LABEL, KAMAL_ROLE_LABEL, KAMAL_SERVICE_LABEL, ROLE_LABEL, SERVICE_LABEL,
   TRAEFIK_ENABLE_LABEL, TRAEFIK_LABEL, TRAEFIK_NETWORK_LABEL, VERSION_LABEL, traefikServicePortLabel,

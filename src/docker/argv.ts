@@ -1,5 +1,5 @@
 // Shared helpers for the docker argv builders. Builders return raw argv (never shell text);
-// src/ssh/quote.ts is the only place that turns argv into a remote shell line.
+// src/shell/quote.ts is the only place that turns argv into a remote shell line.
 
 /** A docker command line as raw words, starting with 'docker'. */
 export type Argv = readonly string[];

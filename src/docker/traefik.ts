@@ -1,7 +1,7 @@
 // Builders for the Traefik container and for queries to its API.
 import type { TraefikSpec } from '../desired/types.ts';
 import { TRAEFIK_CONTAINER } from '../model/names.ts';
-import { shq, toShell } from '../ssh/quote.ts';
+import { shq, toShell } from '../shell/quote.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
 
 /** Port of Traefik's API entrypoint inside its container (`--api.insecure` serves it on :8080). */

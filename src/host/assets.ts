@@ -4,7 +4,7 @@
 // so during the cutover either container answers for either version's fingerprinted files.
 // Pure: the executor runs the text; tests check it exactly.
 import * as docker from '../docker/index.ts';
-import { shq, toShell } from '../ssh/quote.ts';
+import { shq, toShell } from '../shell/quote.ts';
 
 export interface PrepareAssets {
   /** Image of the new version. */

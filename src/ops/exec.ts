@@ -1,4 +1,5 @@
 // `mrsk app exec`: how the user's command words become the argv run in the container.
+import { PLAIN_WORD } from '../shell/quote.ts';
 
 /**
  * One word is a shell command line (run by `sh -c`, so pipes, quotes and `&&` work as under
@@ -11,5 +12,5 @@ export function execArgv(words: readonly string[]): string[] {
 
 /** How the command is shown in headers and the audit log. */
 export function describeExec(words: readonly string[]): string {
-  return words.length === 1 ? words[0]! : words.map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : JSON.stringify(w))).join(' ');
+  return words.length === 1 ? words[0]! : words.map((w) => (PLAIN_WORD.test(w) ? w : JSON.stringify(w))).join(' ');
 }

@@ -5,7 +5,7 @@ import { parseSpecParts } from '../desired/spec-hash.ts';
 import { SPEC_HASH_LABEL } from '../model/labels.ts';
 import type { ObservedContainer } from '../probe/types.ts';
 import type { ValueChange } from './types.ts';
-import { toShell } from '../ssh/quote.ts';
+import { toShell } from '../shell/quote.ts';
 
 /** A cause and the value changes behind it. */
 export interface Cause {

@@ -1,6 +1,6 @@
 // The composite probe: ONE read-only POSIX sh script per host, so a no-op plan costs one round
 // trip per host. It prints delimited sections that parse.ts turns into a HostSnapshot. Every
-// docker command comes from src/docker and every value is quoted by src/ssh/quote.ts.
+// docker command comes from src/docker and every value is quoted by src/shell/quote.ts.
 import { CONTAINER_SUMMARY_FORMAT, inspectContainers, listContainerIds, listContainers } from '../docker/container.ts';
 import { IMAGE_SUMMARY_FORMAT, inspectImages, listImageIds } from '../docker/image.ts';
 import { listNetworks } from '../docker/network.ts';
@@ -8,7 +8,7 @@ import { traefikApi } from '../docker/traefik.ts';
 import { hostPaths } from '../desired/paths.ts';
 import { DESTINATION_LABEL, KAMAL_DESTINATION_LABEL, KAMAL_SERVICE_LABEL, SERVICE_LABEL } from '../model/labels.ts';
 import { TRAEFIK_CONTAINER } from '../model/names.ts';
-import { shq, toShell } from '../ssh/quote.ts';
+import { shq, toShell } from '../shell/quote.ts';
 
 /** Marks the start of a section in the probe output: a line `@@mrsk-probe <name>@@`. */
 export const SECTION_PATTERN = /^@@mrsk-probe ([a-z-]+)@@$/;

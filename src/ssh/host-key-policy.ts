@@ -10,7 +10,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HostKeyError } from '../errors.ts';
 import type { Secret } from '../secret.ts';
-import { shq } from './quote.ts';
+import { shq } from '../shell/quote.ts';
 import { checkHostKey, fingerprintSha256, knownHostsLine, knownHostsName, knownKeyTypes, parseKnownHosts } from './known-hosts.ts';
 import type { KnownHostEntry } from './known-hosts.ts';
 import { tildePath } from './openssh-config.ts';

@@ -23,7 +23,7 @@ import { HostKeyPolicy } from './host-key-policy.ts';
 import { HostSlots } from './host-slots.ts';
 import { display } from './messages.ts';
 import { expandTilde } from './openssh-config.ts';
-import { commandToShell, shq } from './quote.ts';
+import { commandToShell, shq } from '../shell/quote.ts';
 import type { Command, ExecOptions, ExecResult, Runner } from './types.ts';
 
 export { DEFAULT_MAX_OUTPUT_BYTES } from './channel.ts';

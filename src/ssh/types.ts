@@ -1,8 +1,10 @@
 // How the rest of mrsk runs commands on hosts. The ssh2 implementation is src/ssh/runner.ts;
 // nothing outside src/ssh knows about SSH or shells.
 
-/** A command: raw argv (quoted by src/ssh/quote.ts) or a shell script built from quoted parts. */
-export type Command = readonly string[] | { readonly script: string };
+import type { Command } from '../shell/quote.ts';
+
+/** A command: raw argv (quoted by src/shell/quote.ts) or a shell script built from quoted parts. */
+export type { Command };
 
 export interface ExecOptions {
   /** Kill the channel and reject with TimeoutError after this long (default: ssh.commandTimeout). */

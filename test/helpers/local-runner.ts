@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HostError, TimeoutError } from '../../src/errors.ts';
-import { commandToShell } from '../../src/ssh/quote.ts';
+import { commandToShell } from '../../src/shell/quote.ts';
 import type { Command, ExecOptions, ExecResult, Runner } from '../../src/ssh/types.ts';
 
 /** How one pretend host runs commands. */

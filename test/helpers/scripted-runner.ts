@@ -4,7 +4,7 @@
 // as an AssertionError and kept in `unexpected`, so that code which swallows errors (clean-up,
 // best-effort inspects) cannot hide it; `assertNoUnexpected()` checks that at the end.
 import assert, { AssertionError } from 'node:assert/strict';
-import { commandToShell } from '../../src/ssh/quote.ts';
+import { commandToShell } from '../../src/shell/quote.ts';
 import type { Command, ExecOptions, ExecResult, Runner } from '../../src/ssh/types.ts';
 
 /** One command the code under test ran. */

@@ -7,7 +7,7 @@ import { HealthCheckError } from '../../../src/apply/health-report.ts';
 import { runStep, type StepContext } from '../../../src/apply/steps.ts';
 import { DeployError, HostError } from '../../../src/errors.ts';
 import type { PlanStep, StepAction } from '../../../src/plan/types.ts';
-import { commandToShell } from '../../../src/ssh/quote.ts';
+import { commandToShell } from '../../../src/shell/quote.ts';
 import type { Command, ExecResult, Runner } from '../../../src/ssh/types.ts';
 import type { TraefikSpec } from '../../../src/desired/types.ts';
 

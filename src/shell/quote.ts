@@ -2,10 +2,14 @@
 // login shell runs as `$SHELL -c <line>`, so every word is POSIX single-quoted (the algorithm of
 // Python's shlex.quote): inside '…' nothing is special, and a ' is written as '\''.
 // $'…' (ANSI-C quoting) is not POSIX (dash prints it literally), so it is never used.
-import type { Command } from './types.ts';
+// Pure and dependency-free: the plan, desired state and host scripts quote with it, not only
+// the SSH transport, so it lives outside src/ssh.
+
+/** A command for a host: raw argv (quoted by toShell) or a shell script built from quoted parts. */
+export type Command = readonly string[] | { readonly script: string };
 
 /** Words made only of these characters mean the same to every POSIX shell unquoted. */
-const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+export const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 /**
  * Quotes one value so a POSIX shell reads it back as exactly one word with exactly these bytes.

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { commandToShell, shq, toShell } from '../../../src/ssh/quote.ts';
-import { HOSTILE_VALUES } from './hostile-values.ts';
+import { commandToShell, shq, toShell } from '../../../src/shell/quote.ts';
+import { HOSTILE_VALUES } from '../ssh/hostile-values.ts';
 
 
 /** Runs a shell line through the system's /bin/sh (dash on Debian) and returns printf's NUL-separated words. */
