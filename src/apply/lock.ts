@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname, uptime, userInfo } from 'node:os';
-import { HostError, LockHeldError } from '../errors.ts';
+import { HostError, LockHeldError, RemoteCommandError } from '../errors.ts';
 import type { LockInfo } from '../probe/types.ts';
-import { shq } from '../ssh/quote.ts';
-import { hostPaths } from '../desired/paths.ts';
+import { acquireLockScript, LOCK_ACQUIRED, LOCK_HELD, LOCK_LOST, LOCK_RENEWED, releaseLockScript, renewLockScript } from '../host/lock.ts';
+import { auditAppendScript, auditLine } from '../host/audit.ts';
 import { sanitizeHostText, sanitizeHostValue } from '../text/sanitize.ts';
 import { run, sleep, type Remote } from './remote.ts';
 
@@ -218,21 +218,9 @@ export function releaseCommand(hosts: readonly string[], destination?: string): 
 
 /** One attempt on one host: create the lock folder, or report who holds it. takeOver removes the lock first (only if it still has record `expectId`, when given). */
 async function tryAcquire(remote: Remote, host: string, request: LockRequest, info: LockInfo, takeOver: false | { expectId?: string }): Promise<LockAttempt> {
-  const paths = hostPaths(request.service, request.destination);
-  const remove = !takeOver
-    ? ':'
-    : takeOver.expectId
-      ? `{ if grep -q ${shq(`"id":"${takeOver.expectId}"`)} ${shq(paths.lockHolder)} 2>/dev/null; then rm -rf ${shq(paths.lockDir)}; fi; }`
-      : `rm -rf ${shq(paths.lockDir)}`;
-  const script = [
-    `mkdir -p ${shq(paths.root)}`,
-    remove,
-    `if mkdir ${shq(paths.lockDir)} 2>/dev/null; then cat > ${shq(paths.lockHolder)} && echo MRSK_LOCK_ACQUIRED; ` +
-      `else cat ${shq(paths.lockHolder)} 2>/dev/null; echo; echo MRSK_LOCK_HELD; fi`,
-  ].join(' && ');
-  const result = await run(remote, host, { script }, { stdin: `${JSON.stringify(info)}\n` });
-  if (result.stdout.includes('MRSK_LOCK_ACQUIRED')) return { acquired: true };
-  const body = result.stdout.replace('MRSK_LOCK_HELD', '').trim();
+  const result = await run(remote, host, acquireLockScript(request, takeOver), { stdin: `${JSON.stringify(info)}\n` });
+  if (result.stdout.includes(LOCK_ACQUIRED)) return { acquired: true };
+  const body = result.stdout.replace(LOCK_HELD, '').trim();
   let holder: LockInfo | undefined;
   try {
     const parsed = body ? sanitizeHostValue(JSON.parse(body) as LockInfo) : undefined; // host text: no control sequences
@@ -262,11 +250,8 @@ async function releaseOn(
   id?: string,
 ): Promise<{ host: string; reason: string }[]> {
   remote = uninterruptible(remote);
-  const paths = hostPaths(request.service, request.destination);
-  const script = id
-    ? `if grep -q ${shq(`"id":"${id}"`)} ${shq(paths.lockHolder)} 2>/dev/null; then rm -rf ${shq(paths.lockDir)}; fi`
-    : `rm -rf ${shq(paths.lockDir)}`;
-  const results = await Promise.allSettled(hosts.map((host) => run(remote, host, { script }, { timeoutMs: CLEANUP_TIMEOUT_MS })));
+  const script = releaseLockScript(request, id);
+  const results = await Promise.allSettled(hosts.map((host) => run(remote, host, script, { timeoutMs: CLEANUP_TIMEOUT_MS })));
   return results.flatMap((result, i) => (result.status === 'rejected' ? [{ host: hosts[i]!, reason: reasonOf(result.reason, hosts[i]!) }] : []));
 }
 
@@ -372,7 +357,6 @@ function refusalText(refusals: readonly { host: string; holder?: LockInfo; stale
 
 function heldLock(remote: Remote, hosts: readonly string[], request: LockRequest, first: LockRecord): HeldLock {
   let info = first;
-  const paths = hostPaths(request.service, request.destination);
   return {
     get info() {
       return info;
@@ -380,14 +364,10 @@ function heldLock(remote: Remote, hosts: readonly string[], request: LockRequest
     hosts,
     async renew(): Promise<RenewReport> {
       info = { ...info, leaseExpiresAt: new Date(Date.now() + (request.leaseSeconds ?? DEFAULT_LEASE_SECONDS) * 1000).toISOString() };
-      // Only our own record is rewritten (never one that took over from us), through a
-      // temporary file so that a reader never sees half a record.
-      const script =
-        `if grep -q ${shq(`"id":"${info.id}"`)} ${shq(paths.lockHolder)} 2>/dev/null; then ` +
-        `cat > ${shq(`${paths.lockHolder}.new`)} && mv ${shq(`${paths.lockHolder}.new`)} ${shq(paths.lockHolder)} && echo MRSK_LOCK_RENEWED; ` +
-        `else cat ${shq(paths.lockHolder)} 2>/dev/null; echo; echo MRSK_LOCK_LOST; fi`;
+      // Only our own record is rewritten, never one that took over from us.
+      const script = renewLockScript(request, info.id);
       const results = await Promise.allSettled(
-        hosts.map((host) => run(uninterruptible(remote), host, { script }, { stdin: `${JSON.stringify(info)}\n`, timeoutMs: CLEANUP_TIMEOUT_MS })),
+        hosts.map((host) => run(uninterruptible(remote), host, script, { stdin: `${JSON.stringify(info)}\n`, timeoutMs: CLEANUP_TIMEOUT_MS })),
       );
       const renewed: string[] = [];
       const failed: { host: string; reason: string }[] = [];
@@ -395,9 +375,9 @@ function heldLock(remote: Remote, hosts: readonly string[], request: LockRequest
       results.forEach((result, i) => {
         const host = hosts[i]!;
         if (result.status === 'rejected') failed.push({ host, reason: reasonOf(result.reason, host) });
-        else if (result.value.stdout.includes('MRSK_LOCK_RENEWED')) renewed.push(host);
+        else if (result.value.stdout.includes(LOCK_RENEWED)) renewed.push(host);
         else {
-          const body = result.value.stdout.replace('MRSK_LOCK_LOST', '').trim();
+          const body = result.value.stdout.replace(LOCK_LOST, '').trim();
           let other: LockInfo | undefined;
           try {
             other = body ? (JSON.parse(body) as LockInfo) : undefined;
@@ -425,12 +405,19 @@ export async function forceRelease(remote: Remote, hosts: readonly string[], req
 /**
  * Extends the lease every interval while fn runs. A renewal that fails is a warning (the lease
  * still runs until its last end); one that finds the lock gone, or a lease that ran out before a
- * renewal worked, means the lock is lost: a warning at once, and the run fails at its end.
+ * renewal worked, means the lock is lost: a warning at once, and `signal` aborts with a
+ * LockHeldError, so that the work still running stops instead of changing hosts another run may
+ * now be changing too.
  */
 function keepLeaseAlive(lock: HeldLock, request: LockRequest) {
   const warn = warnOf(request);
   const leaseEnd = new Map(lock.hosts.map((host) => [host, Date.parse(lock.info.leaseExpiresAt)]));
   const lost = new Map<string, string>();
+  const onLoss = new AbortController();
+  const lose = (host: string, reason: string) => {
+    lost.set(host, reason);
+    if (!onLoss.signal.aborted) onLoss.abort(new LockHeldError(lostLockText(lost)));
+  };
   let running: Promise<void> | undefined;
   const tick = () => {
     if (running) return;
@@ -444,18 +431,19 @@ function keepLeaseAlive(lock: HeldLock, request: LockRequest) {
           if (lost.has(host)) continue;
           const end = leaseEnd.get(host) ?? attemptedEnd;
           if (end < Date.now()) {
-            lost.set(host, `its lease ran out at ${new Date(end).toISOString()} and could not be renewed (${reason})`);
-            warn(`${host}: the deploy lock's lease ran out and could not be renewed (${reason}): another run may take the lock over; this run will fail`);
+            warn(`${host}: the deploy lock's lease ran out and could not be renewed (${reason}): another run may take the lock over; this run stops`);
+            lose(host, `its lease ran out at ${new Date(end).toISOString()} and could not be renewed (${reason})`);
           } else {
             warn(`${host}: could not renew the deploy lock's lease (${reason}); it stays ours until ${new Date(end).toISOString()} (${relativeTime(new Date(end).toISOString())})`);
           }
         }
         for (const { host, reason } of report.lost) {
           if (lost.has(host)) continue;
-          lost.set(host, reason);
-          warn(`${host}: the deploy lock is no longer ours (${reason}): another run may change this host; this run will fail`);
+          warn(`${host}: the deploy lock is no longer ours (${reason}): another run may change this host; this run stops`);
+          lose(host, reason);
         }
       })
+      // renew() settles every host itself: an error here is a bug in it, said and not fatal
       .catch((error: unknown) => warn(`could not renew the deploy lock's lease: ${(error as Error).message}`))
       .finally(() => {
         running = undefined;
@@ -465,6 +453,7 @@ function keepLeaseAlive(lock: HeldLock, request: LockRequest) {
   timer.unref();
   return {
     lost,
+    signal: onLoss.signal,
     async stop() {
       clearInterval(timer);
       await running;
@@ -472,33 +461,48 @@ function keepLeaseAlive(lock: HeldLock, request: LockRequest) {
   };
 }
 
+/** What a run that lost the lock says: where, why, and what to look at. */
+function lostLockText(lost: ReadonlyMap<string, string>): string {
+  return (
+    `the deploy lock was lost during the run on ${[...lost].map(([host, reason]) => `${host} (${reason})`).join(', ')}: ` +
+    'another run may have changed those hosts meanwhile; `mrsk plan` shows where they stand.'
+  );
+}
+
 /**
- * Runs fn while holding the lock, renewing the lease; always releases. A release that fails, or
- * a lock lost during the run, is part of the result: fn's error says so, or a LockHeldError does.
+ * Runs fn while holding the lock, renewing the lease; always releases. fn gets a signal that
+ * aborts on the run's own interrupt and when the lock is lost (its reason is then a
+ * LockHeldError): work that passes it on stops at once. A lock lost during the run fails the run
+ * with a LockHeldError (exit 75) whatever fn did, carrying fn's own error text; a release that
+ * fails is part of the result too: fn's error says so, or a LockHeldError does.
  */
-export async function withLock<T>(remote: Remote, hosts: readonly string[], request: LockRequest, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  remote: Remote,
+  hosts: readonly string[],
+  request: LockRequest,
+  fn: (lock: HeldLock, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const lock = await acquireLock(remote, hosts, request);
   const lease = keepLeaseAlive(lock, request);
+  const signal = remote.signal ? AbortSignal.any([remote.signal, lease.signal]) : lease.signal;
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
-    outcome = { ok: true, value: await fn(lock) };
+    outcome = { ok: true, value: await fn(lock, signal) };
   } catch (error) {
     outcome = { ok: false, error };
   }
   await lease.stop();
   const problems: string[] = [];
-  if (lease.lost.size) {
-    problems.push(
-      `The deploy lock was lost during the run on ${[...lease.lost].map(([host, reason]) => `${host} (${reason})`).join(', ')}: ` +
-        'another run may have changed those hosts meanwhile; `mrsk plan` shows where they stand.',
-    );
-  }
   let released = false;
   try {
     await lock.release();
     released = true;
   } catch (error) {
     problems.push((error as Error).message);
+  }
+  if (lease.lost.size) {
+    const what = outcome.ok ? 'The command finished regardless.' : `The run stopped with: ${(outcome.error as Error)?.message ?? String(outcome.error)}`;
+    throw new LockHeldError([lostLockText(lease.lost), what, ...problems].join('\n'), outcome.ok ? undefined : { cause: outcome.error });
   }
   if (!outcome.ok) {
     const error = outcome.error;
@@ -512,14 +516,45 @@ export async function withLock<T>(remote: Remote, hosts: readonly string[], requ
   return outcome.value;
 }
 
-/** Appends a line to the audit log on each host: when, who, what. */
+/** Appends a line to the audit log on each host: when, who, what; throws naming the hosts where that failed. */
 export async function audit(remote: Remote, hosts: readonly string[], service: string, destination: string | undefined, message: string): Promise<void> {
+  const failed = await appendAudit(remote, hosts, service, destination, message);
+  if (failed.length) throw new HostError(failed.map((f) => f.host).join(', '), `the audit log line was not written on ${failed.map((f) => `${f.host} (${f.reason})`).join(', ')}`);
+}
+
+/**
+ * The same, for a command whose work is done (or failed for its own reason): an audit line that
+ * cannot be written never fails it. Each host where it failed is said through `report` (the
+ * command's warning, or its debug line where the run's own error already says the host is
+ * unwell); the default is the lock warning handler.
+ */
+export async function auditOrReport(
+  remote: Remote,
+  hosts: readonly string[],
+  service: string,
+  destination: string | undefined,
+  message: string,
+  report: (text: string) => void = (text) => defaultWarningHandler(text),
+): Promise<void> {
+  let failed: { host: string; reason: string }[];
+  try {
+    failed = await appendAudit(remote, hosts, service, destination, message);
+  } catch (error) {
+    failed = [{ host: hosts.join(', '), reason: printable((error as Error).message ?? String(error)) }];
+  }
+  for (const { host, reason } of failed) report(`${host}: the audit log line was not written (${reason})`);
+}
+
+async function appendAudit(remote: Remote, hosts: readonly string[], service: string, destination: string | undefined, message: string) {
   remote = uninterruptible(remote);
-  const paths = hostPaths(service, destination);
-  const line = `[${new Date().toISOString()}] [${whoAmI()}]${destination ? ` [${destination}]` : ''} ${message.replace(/\n/g, ' ')}`;
-  await Promise.all(
-    hosts.map((host) =>
-      run(remote, host, { script: `mkdir -p ${shq(paths.root)} && printf '%s\\n' ${shq(line)} >> ${shq(paths.auditLog)}` }, { timeoutMs: CLEANUP_TIMEOUT_MS }),
-    ),
-  );
+  const script = auditAppendScript({ service, destination }, auditLine({ time: new Date(), performer: whoAmI(), destination, message }));
+  const results = await Promise.allSettled(hosts.map((host) => run(remote, host, script, { timeoutMs: CLEANUP_TIMEOUT_MS })));
+  return results.flatMap((result, i) => (result.status === 'rejected' ? [{ host: hosts[i]!, reason: auditFailure(result.reason, hosts[i]!) }] : []));
+}
+
+/** Why an append failed, short: the script's text (the whole line again) is left out. */
+function auditFailure(error: unknown, host: string): string {
+  if (!(error instanceof RemoteCommandError)) return reasonOf(error, host);
+  const last = error.stderr.trim().split('\n').pop();
+  return printable(`exit ${error.code ?? 'signal'}${last ? `: ${last}` : ''}`);
 }

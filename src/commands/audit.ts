@@ -1,9 +1,8 @@
 // mrsk audit: the last lines of the audit log of every selected host (who did what, when,
 // with which version), written by every mutating command.
 import type { RegisterCommand } from '../cli/program.ts';
-import { hostPaths } from '../desired/paths.ts';
 import { run } from '../apply/remote.ts';
-import { shq } from '../ssh/quote.ts';
+import { auditTailScript } from '../host/audit.ts';
 import { auditLines, parseAuditLine } from '../ops/audit.ts';
 import { combinedExitCode, runPerHost } from '../ops/hosts.ts';
 import { printSections } from './shared/per-host.ts';
@@ -24,12 +23,11 @@ export const register: RegisterCommand = (program, bind) => {
       const lines = parseCount('--lines', options.lines, 1) ?? DEFAULT_AUDIT_LINES;
       return withSession(ctx, async (session) => {
         requireHosts(session.hosts);
-        const { service, destination } = session.config;
-        const log = hostPaths(service, destination).auditLog;
+        const { destination } = session.config;
         const outcomes = await runPerHost<string[]>(
           session.hosts,
           async (host) => {
-            const result = await run(session.remote, host, { script: `if [ -f ${shq(log)} ]; then tail -n ${lines} ${shq(log)}; fi` });
+            const result = await run(session.remote, host, auditTailScript(session.config, lines));
             const found = auditLines(result.stdout);
             return { host, ok: true, output: found.length ? found.join('\n') : 'no audit log yet', data: found };
           },

@@ -1,26 +1,11 @@
 // The release ledger on a host: `~/.mrsk/<app>/releases/<id>.json`, one per applied release,
-// plus current.json (a copy of the last). A read-only script prints them; parsing is pure.
-import { stateDir } from '../probe/paths.ts';
+// plus current.json (a copy of the last). A read-only script prints them (src/host/ledger.ts);
+// parsing is pure.
 import type { ReleaseRecord } from '../probe/types.ts';
-import { shq } from '../ssh/quote.ts';
+import { LEDGER_FILE_MARK } from '../host/ledger.ts';
 import { isNeverHealthy } from '../plan/never-healthy.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';
 import { sanitizeHostText } from '../text/sanitize.ts';
-
-const MARK = /^@@mrsk-release (.+)@@$/;
-
-/** A shell script that prints every ledger file after a `@@mrsk-release <file>@@` line; prints nothing when there is none. */
-export function ledgerScript(service: string, destination?: string): string {
-  const dir = `${stateDir(service, destination)}/releases`;
-  return [
-    `cd "$HOME" && [ -d ${shq(dir)} ] || exit 0`,
-    `for file in ${shq(dir)}/*.json; do`,
-    '  [ -f "$file" ] || continue',
-    `  printf '\\n@@mrsk-release %s@@\\n' "\${file##*/}"`,
-    '  cat "$file"',
-    'done',
-  ].join('\n');
-}
 
 /** A host's ledger: every release, newest first, and which one is current. */
 export interface Ledger {
@@ -36,12 +21,12 @@ function isRecord(value: unknown): value is ReleaseRecord {
   return typeof v.id === 'string' && typeof v.version === 'string' && typeof v.appliedAt === 'string' && typeof v.appliedBy === 'string';
 }
 
-/** Parses the output of ledgerScript. */
+/** Parses the output of readLedgerScript (src/host/ledger.ts). */
 export function parseLedger(output: string): Ledger {
   const files = new Map<string, string[]>();
   let current: string[] | undefined;
   for (const line of output.split('\n')) {
-    const mark = MARK.exec(line);
+    const mark = LEDGER_FILE_MARK.exec(line);
     if (mark) files.set(mark[1]!, (current = []));
     else current?.push(line);
   }

@@ -3,6 +3,7 @@ import type { LockInfo } from '../probe/types.ts';
 import { describeLock, isStale } from '../apply/lock.ts';
 import { sanitizeHostValue } from '../text/sanitize.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';
+import { LOCK_ABSENT, LOCK_NO_RECORD } from '../host/lock.ts';
 
 /** The lock as seen on one host: none, held (maybe stale), a folder without a record, or not readable. */
 export type HostLockState =
@@ -11,9 +12,8 @@ export type HostLockState =
   | { readonly host: string; readonly state: 'broken' }
   | { readonly host: string; readonly state: 'error'; readonly message: string };
 
-/** Output markers of the status script, so that the record's JSON can be told from the two other answers. */
-export const LOCK_ABSENT = 'MRSK_LOCK_ABSENT';
-export const LOCK_NO_RECORD = 'MRSK_LOCK_NO_RECORD';
+/** Output markers of the status script (src/host/lock.ts), so that the record's JSON can be told from the two other answers. */
+export { LOCK_ABSENT, LOCK_NO_RECORD };
 
 /** Reads the status script's stdout (the holder JSON, or a marker) into a HostLockState. */
 export function parseLockStatus(host: string, stdout: string, now = Date.now()): HostLockState {

@@ -9,7 +9,7 @@ import { deriveDesired } from '../../desired/desired.ts';
 import type { ContainerSpec } from '../../desired/types.ts';
 import type { ReachableHost, Snapshot } from '../../probe/types.ts';
 import { absoluteOnHost, hostPaths } from '../../desired/paths.ts';
-import { audit } from '../../apply/lock.ts';
+import { auditOrReport } from '../../apply/lock.ts';
 import { tryRun } from '../../apply/remote.ts';
 import { HostError, UsageError } from '../../errors.ts';
 import { redact } from '../../secret.ts';
@@ -88,7 +88,7 @@ async function appExec(ctx: CommandContext, options: ExecOptions, words: string[
     const version = deployedVersion(config, snapshot);
     const described = redact(describeExec(words), config.secrets);
     const record = (on: readonly string[]) =>
-      audit(session.remote, on, config.service, config.destination, `app exec ${described}${options.reuse ? ' (reuse)' : ''}, version ${version ?? 'none'}`).catch(() => undefined);
+      auditOrReport(session.remote, on, config.service, config.destination, `app exec ${described}${options.reuse ? ' (reuse)' : ''}, version ${version ?? 'none'}`, (text) => ctx.out.warn(text));
 
     if (options.interactive) {
       const host = hosts[0]!;

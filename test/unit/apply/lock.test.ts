@@ -1,15 +1,17 @@
 // The deploy lock's remote scripts, run for real by /bin/sh in a folder standing for each host's home.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, audit, currentPlace, describeLock, forceRelease, holderGoneHere, isStale, withLock, type LockRecord } from '../../../src/apply/lock.ts';
-import { HostError, LockHeldError, TimeoutError } from '../../../src/errors.ts';
+import { acquireLock, audit, auditOrReport, currentPlace, describeLock, forceRelease, holderGoneHere, isStale, withLock, type LockRecord } from '../../../src/apply/lock.ts';
+import { DeployError, HostError, LockHeldError, TimeoutError } from '../../../src/errors.ts';
 import { Secret } from '../../../src/secret.ts';
-import type { Command, ExecOptions, Runner } from '../../../src/ssh/types.ts';
+import type { Command, ExecOptions, ExecResult, Runner } from '../../../src/ssh/types.ts';
+import { acquireLockScript, LOCK_ACQUIRED, LOCK_RENEWED, releaseLockScript, renewLockScript } from '../../../src/host/lock.ts';
+import { fail, ok, ScriptedRunner } from '../../helpers/scripted-runner.ts';
 import { createShellRunner, type ShellRunner } from '../../helpers/local-runner.ts';
 
 async function setup() {
@@ -40,7 +42,9 @@ function deadPid(): number {
 /** Puts a lock record on a host as another run would have left it. */
 async function plant(runner: ShellRunner, host: string, record: LockRecord): Promise<void> {
   await mkdir(join(runner.homeOf(host), '.mrsk/app/lock'), { recursive: true });
-  await writeFile(join(runner.homeOf(host), '.mrsk/app/lock/holder.json'), JSON.stringify(record));
+  // at once, as a run's own write is: a renewal running meanwhile must never see half a record
+  await writeFile(join(runner.homeOf(host), '.mrsk/app/lock/holder.json.tmp'), JSON.stringify(record));
+  await rename(join(runner.homeOf(host), '.mrsk/app/lock/holder.json.tmp'), join(runner.homeOf(host), '.mrsk/app/lock/holder.json'));
 }
 
 function record(overrides: Partial<LockRecord> = {}): LockRecord {
@@ -126,6 +130,18 @@ describe('deploy lock', () => {
     assert.match(describeLock(info), /process \d+ on this machine is gone/);
     assert.equal(isStale({ ...info, pid: process.pid }), false);
     assert.equal(isStale({ ...info, holder: 'me@another-machine' }), false);
+  });
+
+  test('a lock folder that cannot be made although there is none is an error, not a lock held without a record', async () => {
+    const { runner, remote } = await setup();
+    // something that is not a folder stands where the lock folder goes (a permission error or a read-only disk answers the same)
+    await mkdir(join(runner.homeOf('h1'), '.mrsk/app'), { recursive: true });
+    await writeFile(join(runner.homeOf('h1'), '.mrsk/app/lock'), '');
+    await assert.rejects(acquireLock(remote, ['h1'], { ...request, force: true }), (error: Error) => {
+      assert.ok(!(error instanceof LockHeldError), String(error));
+      assert.match(error.message, /failed \(exit 1\):\ncannot create \.mrsk\/app\/lock/);
+      return true;
+    });
   });
 
   test('--lock-wait waits for the holder to release', async () => {
@@ -282,37 +298,147 @@ describe('deploy lock', () => {
     });
   });
 
-  test('a lease renewal that fails is a warning; a lock lost during the run fails the run', async () => {
+  test('a lock taken by someone else during the run: the run is stopped through its signal and fails with exit 75; their lock is left alone', async () => {
     const { runner } = await setup();
-    let renewFails = true;
-    const flaky = faulty(runner, (host, script) => (renewFails && host === 'h1' && script.includes('MRSK_LOCK_RENEWED') ? new HostError('h1', 'connection lost') : undefined));
     const warnings: string[] = [];
     const fast = { ...request, renewIntervalMs: 30, onWarning: (m: string) => warnings.push(m) };
-    const deadline = Date.now() + 10_000;
-    const value = await withLock({ runner: flaky, secrets: [] }, ['h1', 'h2'], fast, async () => {
-      while (warnings.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      return 'done';
-    });
-    assert.equal(value, 'done', 'a failed renewal alone does not fail the run');
-    assert.match(warnings[0]!, /^h1: could not renew the deploy lock's lease \(connection lost\); it stays ours until \S+ \(in 15 min\)$/);
-
-    renewFails = false;
-    warnings.length = 0;
+    const remote = { runner, secrets: [] };
+    let stoppedBy: unknown;
     await assert.rejects(
-      withLock({ runner: flaky, secrets: [] }, ['h1', 'h2'], fast, async () => {
-        // someone breaks the lock on h2 and takes it
+      withLock(remote, ['h1', 'h2'], fast, async (_lock, signal) => {
+        // someone breaks the lock on h2 and takes it; the work in progress waits on its signal
         await plant(runner, 'h2', record({ id: 'intruder', holder: 'bob@elsewhere', place: undefined, pid: undefined }));
-        while (warnings.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        await new Promise((_resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('the signal never fired')), 10_000);
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            stoppedBy = signal.reason;
+            reject(new DeployError('interrupted while waiting for app-web-v3 to become healthy'));
+          });
+        });
       }),
       (error: Error) => {
-        assert.ok(error instanceof LockHeldError);
-        assert.match(error.message, /The deploy lock was lost during the run on h2 \(now held by bob@elsewhere/);
+        assert.ok(error instanceof LockHeldError, String(error));
+        assert.equal(error.exitCode, 75);
+        assert.match(error.message, /^the deploy lock was lost during the run on h2 \(now held by bob@elsewhere .*\): another run may have changed those hosts meanwhile; `mrsk plan` shows where they stand\.\nThe run stopped with: interrupted while waiting for app-web-v3 to become healthy$/);
+        assert.ok(error.cause instanceof DeployError);
         return true;
       },
     );
-    assert.match(warnings[0]!, /^h2: the deploy lock is no longer ours \(now held by bob@elsewhere .*\): another run may change this host; this run will fail$/);
-    // the renewal never overwrote the intruder's record, and our release left it alone
+    assert.ok(stoppedBy instanceof LockHeldError, 'the signal says why it fired');
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0]!, /^h2: the deploy lock is no longer ours \(now held by bob@elsewhere .*\): another run may change this host; this run stops$/);
+    // the renewal never overwrote the intruder's record, and our release left it alone; h1 was released
     assert.equal((await holderOn(runner, 'h2')).id, 'intruder');
+    assert.equal(existsSync(join(runner.homeOf('h1'), '.mrsk/app/lock')), false);
+  });
+
+  test('a lock lost while the command finishes anyway still fails it (exit 75)', async () => {
+    const { runner } = await setup();
+    const warnings: string[] = [];
+    const deadline = Date.now() + 10_000;
+    await assert.rejects(
+      withLock({ runner, secrets: [] }, ['h1'], { ...request, renewIntervalMs: 30, onWarning: (m) => warnings.push(m) }, async () => {
+        await forceRelease({ runner, secrets: [] }, ['h1'], request); // someone clears it by hand
+        while (warnings.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        return 'deployed';
+      }),
+      (error: Error) => {
+        assert.ok(error instanceof LockHeldError);
+        assert.equal(error.message, 'the deploy lock was lost during the run on h1 (the lock was removed): another run may have changed those hosts meanwhile; `mrsk plan` shows where they stand.\nThe command finished regardless.');
+        return true;
+      },
+    );
+  });
+
+  describe('lease renewal against a scripted host', () => {
+    /** A host whose lock commands answer as scripted: acquire and release work; renewals answer `renew` (by call count). */
+    function scriptedLock(renew: (count: number) => ExecResult | Error) {
+      const runner = new ScriptedRunner();
+      let id = '';
+      runner.on({ script: acquireLockScript(request).script }, (call) => {
+        id = (JSON.parse(call.stdin!) as LockRecord).id;
+        return ok(`${LOCK_ACQUIRED}\n`);
+      });
+      runner.on({ script: (script) => script === renewLockScript(request, id).script }, (_call, count) => renew(count));
+      runner.on({ script: (script) => script === releaseLockScript(request, id).script }, ok());
+      return runner;
+    }
+
+    test('renewals that fail while the lease still runs are warnings: the run goes on and succeeds', async () => {
+      const runner = scriptedLock((count) => (count <= 2 ? new HostError('h1', 'the SSH connection was closed', { kind: 'unreachable' }) : ok(`${LOCK_RENEWED}\n`)));
+      const warnings: string[] = [];
+      const value = await withLock({ runner, secrets: [] }, ['h1'], { ...request, renewIntervalMs: 20, onWarning: (m) => warnings.push(m) }, async (_lock, signal) => {
+        const deadline = Date.now() + 10_000;
+        while (runner.calls.filter((c) => c.script?.includes(LOCK_RENEWED)).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(signal.aborted, false);
+        return 'deployed';
+      });
+      assert.equal(value, 'deployed');
+      assert.equal(warnings.length, 2, warnings.join('\n'));
+      for (const warning of warnings) assert.match(warning, /^h1: could not renew the deploy lock's lease \(the SSH connection was closed\); it stays ours until \S+ \(in 15 min\)$/);
+      assert.equal(runner.calls.at(-1)?.script, releaseLockScript(request, (JSON.parse(runner.calls[0]!.stdin!) as LockRecord).id).script, 'released last');
+      runner.assertNoUnexpected();
+    });
+
+    test('renewals that fail until the lease has run out: the lock counts as lost, the work is stopped, exit 75', async () => {
+      const runner = scriptedLock(() => new TimeoutError('h1: command timed out after 30000 ms'));
+      const warnings: string[] = [];
+      const started = Date.now();
+      // a lease of 50 ms: the first renewals fail within it (warnings), the next one after it (lost)
+      const lockRequest = { ...request, leaseSeconds: 0.05, renewIntervalMs: 20, onWarning: (m: string) => warnings.push(m) };
+      await assert.rejects(
+        withLock({ runner, secrets: [] }, ['h1'], lockRequest, (_lock, signal) =>
+          new Promise((_resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('the signal never fired')), 10_000);
+            signal.addEventListener('abort', () => {
+              clearTimeout(timer);
+              reject(signal.reason as Error);
+            });
+          }),
+        ),
+        (error: Error) => {
+          assert.ok(error instanceof LockHeldError, String(error));
+          assert.equal(error.exitCode, 75);
+          assert.match(error.message, /^the deploy lock was lost during the run on h1 \(its lease ran out at \S+ and could not be renewed \(command timed out after 30000 ms\)\): another run may have changed those hosts meanwhile/);
+          return true;
+        },
+      );
+      assert.ok(Date.now() - started < 5000);
+      assert.match(warnings.at(-1)!, /^h1: the deploy lock's lease ran out and could not be renewed \(command timed out after 30000 ms\): another run may take the lock over; this run stops$/);
+      runner.assertNoUnexpected();
+    });
+
+    test("an interrupt (the run's own signal) reaches the work through the same signal, and the lock is released", async () => {
+      const runner = scriptedLock(() => ok(`${LOCK_RENEWED}\n`));
+      const interrupt = new AbortController();
+      await assert.rejects(
+        withLock({ runner, secrets: [], signal: interrupt.signal }, ['h1'], request, (_lock, signal) =>
+          new Promise((_resolve, reject) => {
+            signal.addEventListener('abort', () => reject(new DeployError('interrupted')));
+            interrupt.abort();
+          }),
+        ),
+        (error: Error) => error instanceof DeployError && error.message === 'interrupted\nThe deploy lock was released on h1.',
+      );
+      assert.equal(runner.calls.length, 2, runner.lines().join('\n'));
+      runner.assertNoUnexpected();
+    });
+  });
+
+  test('auditOrReport never fails the command: each host where the line was not written is reported', async () => {
+    const runner = new ScriptedRunner()
+      .on({ host: 'h1', script: /^mkdir -p \.mrsk\/app && printf/ }, ok())
+      .on({ host: 'h2', script: /^mkdir -p \.mrsk\/app && printf/ }, fail('sh: 1: cannot create .mrsk/app/audit.log: Read-only file system', 2))
+      .on({ host: 'h3' }, new HostError('h3', 'connect ECONNREFUSED', { kind: 'unreachable' }));
+    const reports: string[] = [];
+    await auditOrReport({ runner, secrets: [] }, ['h1', 'h2', 'h3'], 'app', undefined, 'deploy v2: applied 7 steps', (text) => reports.push(text));
+    assert.equal(reports.length, 2);
+    assert.equal(reports[0], 'h2: the audit log line was not written (exit 2: sh: 1: cannot create .mrsk/app/audit.log: Read-only file system)');
+    assert.equal(reports[1], 'h3: the audit log line was not written (connect ECONNREFUSED)');
+    // the plain audit() throws instead, naming the hosts
+    await assert.rejects(audit({ runner, secrets: [] }, ['h1', 'h2'], 'app', undefined, 'x'), (error: Error) => error instanceof HostError && error.host === 'h2' && error.message.endsWith('the audit log line was not written on h2 (exit 2: sh: 1: cannot create .mrsk/app/audit.log: Read-only file system)'));
+    runner.assertNoUnexpected();
   });
 
   test('interrupted while taking the lock: nothing stays locked', async () => {

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findRelease, ledgerScript, parseLedger } from '../../../src/drift/ledger.ts';
+import { findRelease, parseLedger } from '../../../src/drift/ledger.ts';
+import { readLedgerScript } from '../../../src/host/ledger.ts';
 import { RELEASE_ID_PATTERN } from '../../../src/commands/shared/releases.ts';
 
 function record(id: string, version: string, appliedAt: string) {
@@ -14,7 +15,7 @@ function record(id: string, version: string, appliedAt: string) {
 }
 
 function runScript(home: string, service: string, destination?: string): string {
-  return execFileSync('/bin/sh', ['-c', ledgerScript(service, destination)], { env: { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin' }, encoding: 'utf8' });
+  return execFileSync('/bin/sh', ['-c', readLedgerScript({ service, destination }).script], { env: { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin' }, encoding: 'utf8' });
 }
 
 test('the ledger script prints every release file; parsing orders them newest first and marks the current one', () => {
