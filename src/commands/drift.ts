@@ -4,7 +4,7 @@
 // release only (never a new version or config) under the deploy lock; a held lock skips the run.
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
-import { audit, describeLock, isStale, withLock } from '../apply/lock.ts';
+import { auditOrReport, describeLock, isStale, withLock } from '../apply/lock.ts';
 import { desired as deriveDesired } from '../desired/desired.ts';
 import { selectCorrectiveSteps, snapshotForFix } from '../drift/corrective.ts';
 import { allFindings, detectDrift, driftExitCode, type DriftScope } from '../drift/detect.ts';
@@ -86,10 +86,11 @@ async function fix(ctx: CommandContext, session: Session, scope: DriftScope, hos
       try {
         await runPlan(ctx, session, plan, snapshot);
         stepsRun += plan.steps.length;
-        await audit(session.remote, group, config.service, config.destination, `drift --fix: restored release ${version} (${plan.steps.length} steps)`).catch(() => undefined);
+        await auditOrReport(session.remote, group, config.service, config.destination, `drift --fix: restored release ${version} (${plan.steps.length} steps)`, (text) => ctx.out.warn(text));
       } catch (error) {
         failures.push((error as Error).message);
-        await audit(session.remote, group, config.service, config.destination, `drift --fix: FAILED (${(error as Error).message.split('\n')[0]})`).catch(() => undefined);
+        // the run's own error says what went wrong: an audit line that cannot be written is a debug line
+        await auditOrReport(session.remote, group, config.service, config.destination, `drift --fix: FAILED (${(error as Error).message.split('\n')[0]})`, (text) => ctx.out.debug(text));
       }
     }
     return { stepsRun, failures };

@@ -2,12 +2,11 @@
 // database migration) stops every deploy, apply and rollback until it is released.
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
-import { acquireLock, audit, describeLock, forceRelease, whoAmI } from '../apply/lock.ts';
-import { hostPaths } from '../desired/paths.ts';
+import { acquireLock, auditOrReport, describeLock, forceRelease, whoAmI } from '../apply/lock.ts';
 import { tryRun } from '../apply/remote.ts';
 import { LockHeldError, UsageError } from '../errors.ts';
-import { shq } from '../ssh/quote.ts';
-import { formatLockState, LOCK_ABSENT, LOCK_NO_RECORD, lockStatusJson, parseLockStatus, type HostLockState } from '../ops/lock-status.ts';
+import { lockStatusScript } from '../host/lock.ts';
+import { formatLockState, lockStatusJson, parseLockStatus, type HostLockState } from '../ops/lock-status.ts';
 import { requireHosts, type Session } from './common.ts';
 import { lockOptions, parseLockRequest, parseSeconds, type LockOptionValues } from './shared/options.ts';
 import { withSession } from './shared/session.ts';
@@ -17,12 +16,11 @@ export const MANUAL_LEASE_SECONDS = 24 * 60 * 60;
 
 /** Reads the lock record on every selected host. */
 export async function lockStates(session: Session): Promise<HostLockState[]> {
-  const paths = hostPaths(session.config.service, session.config.destination);
-  const script = `if [ -d ${shq(paths.lockDir)} ]; then cat ${shq(paths.lockHolder)} 2>/dev/null || echo ${LOCK_NO_RECORD}; else echo ${LOCK_ABSENT}; fi`;
+  const script = lockStatusScript(session.config);
   return Promise.all(
     session.hosts.map(async (host): Promise<HostLockState> => {
       try {
-        const result = await tryRun(session.remote, host, { script });
+        const result = await tryRun(session.remote, host, script);
         if (result.code !== 0) return { host, state: 'error', message: result.stderr.trim() || `exit ${result.code}` };
         return parseLockStatus(host, result.stdout);
       } catch (error) {
@@ -65,7 +63,7 @@ async function acquire(ctx: CommandContext, options: AcquireOptions): Promise<nu
       leaseSeconds: lease,
       ...request,
     });
-    await audit(session.remote, session.hosts, service, destination, `lock acquire: ${options.message}`).catch(() => undefined);
+    await auditOrReport(session.remote, session.hosts, service, destination, `lock acquire: ${options.message}`, (text) => ctx.out.warn(text));
     ctx.out.print(`Acquired the deploy lock on ${session.hosts.join(', ')}: ${describeLock(lock.info)}`);
     return 0;
   });
@@ -87,7 +85,7 @@ async function release(ctx: CommandContext, options: { force?: boolean }): Promi
     }
     if (release.length) {
       await forceRelease(session.remote, release, { service, destination });
-      await audit(session.remote, release, service, destination, `lock release${options.force ? ' --force' : ''}`).catch(() => undefined);
+      await auditOrReport(session.remote, release, service, destination, `lock release${options.force ? ' --force' : ''}`, (text) => ctx.out.warn(text));
       ctx.out.print(`Released the deploy lock on ${release.join(', ')}`);
     }
     if (refused.length) {

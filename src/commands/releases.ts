@@ -1,7 +1,8 @@
 // mrsk releases: the release ledger of every selected host (id, version, when, who), newest
 // first, the current one marked. Read-only. A host that cannot be read is named; exit 1 then.
 import type { RegisterCommand } from '../cli/program.ts';
-import { NEVER_HEALTHY_FORMAT, ledgerScript, parseLedger, parseNeverHealthy, type Ledger, type NeverHealthyContainer } from '../drift/ledger.ts';
+import { readLedgerScript } from '../host/ledger.ts';
+import { NEVER_HEALTHY_FORMAT, parseLedger, parseNeverHealthy, type Ledger, type NeverHealthyContainer } from '../drift/ledger.ts';
 import { listContainers } from '../docker/index.ts';
 import { requireHosts, type Session } from './common.ts';
 import { parseRecordedDesired } from '../desired/from-release.ts';
@@ -27,7 +28,7 @@ export const register: RegisterCommand = (program, bind) => {
     .action(bind<ReleasesOptions>(async (ctx, options) => {
       return withSession(ctx, async (session) => {
         requireHosts(session.hosts);
-        const script = ledgerScript(session.config.service, session.config.destination);
+        const { script } = readLedgerScript(session.config);
         const ledgers: HostLedger[] = await Promise.all(
           session.hosts.map(async (host): Promise<HostLedger> => {
             try {

@@ -5,7 +5,7 @@ import type { CommandContext } from '../../cli/context.ts';
 import type { Role } from '../../config/types.ts';
 import * as docker from '../../docker/index.ts';
 import type { ObservedContainer, ReachableHost, Snapshot } from '../../probe/types.ts';
-import { audit, withLock } from '../../apply/lock.ts';
+import { auditOrReport, withLock } from '../../apply/lock.ts';
 import { tryRun } from '../../apply/remote.ts';
 import { AbortedError, HostError, UsageError } from '../../errors.ts';
 import { redact } from '../../secret.ts';
@@ -65,7 +65,7 @@ export async function lockedPerHost(
   return withLock(session.remote, hosts, { service, destination, command, ...lock }, async () => {
     const outcomes = await runPerHost(hosts, task, printSections(ctx, title));
     const done = outcomes.filter((o) => o.ok).map((o) => o.host);
-    if (done.length) await audit(session.remote, done, service, destination, command).catch(() => undefined);
+    if (done.length) await auditOrReport(session.remote, done, service, destination, command, (text) => ctx.out.warn(text));
     const summary = formatSummary(outcomes);
     if (summary && outcomes.some((o) => !o.ok)) ctx.out.info(summary.trimEnd());
     return combinedExitCode(outcomes);
