@@ -93,7 +93,11 @@ function describe(error: ErrorObject, path: KeyPath): SchemaProblem {
       const key = String(params.additionalProperty);
       const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const guess = closest(key, known);
-      const kamal = path.length === 0 ? KAMAL_ONLY_KEYS[key] : path.length === 2 && path[0] === 'servers' ? KAMAL_ONLY_ROLE_KEYS[key] : undefined;
+      const kamal =
+        path.length === 0 ? KAMAL_ONLY_KEYS[key]
+        : path.length === 2 && path[0] === 'servers' ? KAMAL_ONLY_ROLE_KEYS[key]
+        : path.length === 3 && path[0] === 'servers' && path[2] === 'proxy' ? TOP_LEVEL_PROXY_KEYS[key]
+        : undefined;
       const hint = kamal ?? (guess ? `did you mean "${guess}"?` : known.length > 0 ? `allowed keys: ${known.join(', ')}` : 'no keys are allowed here');
       return { path: [...path, key], atKey: true, message: `unknown key, ${hint}` };
     }
@@ -131,6 +135,12 @@ const KAMAL_ONLY_KEYS: Record<string, string> = {
   sshkit: 'mrsk does not use SSHKit; the nearest settings are under "ssh" (max_concurrent, connect_timeout, command_timeout, keepalive_interval)',
   output: 'mrsk has no output loggers; use --json for machine-readable events, and the audit log on each host (mrsk audit)',
   error_pages_path: 'error pages are a kamal-proxy feature; mrsk has none (Traefik returns its own)',
+};
+
+// Proxy keys that describe the Traefik every app on a host shares: the top-level proxy only.
+const TOP_LEVEL_PROXY_KEYS: Record<string, string> = {
+  run: 'proxy.run describes the shared Traefik of each host: set it in the top-level proxy',
+  acme_email: 'the ACME account is shared by every app on a host: set acme_email in the top-level proxy',
 };
 
 // Role settings of Kamal that mrsk does not have, with what to do instead.
