@@ -12,10 +12,15 @@ import type { Snapshot } from '../probe/types.ts';
 import { homes, type Session } from './common.ts';
 import { describeHalfCutover, halfCutovers } from './apply-outcome.ts';
 
-export async function runPlan(ctx: CommandContext, session: Session, plan: Plan, snapshot: Snapshot): Promise<ExecuteResult> {
+/**
+ * `signal`: the one withLock hands its work (default: the run's own): it also aborts when the
+ * deploy lock is lost, so that no further step changes hosts another run may now be changing.
+ */
+export async function runPlan(ctx: CommandContext, session: Session, plan: Plan, snapshot: Snapshot, signal: AbortSignal = ctx.signal): Promise<ExecuteResult> {
   const progress = makeProgress(plan.steps, ctx.out, ctx.signal);
   const result = await executePlan({
     ...session.remote,
+    signal,
     plan,
     service: session.config.service,
     destination: session.config.destination,
@@ -33,12 +38,14 @@ export async function runPlan(ctx: CommandContext, session: Session, plan: Plan,
     });
     const skipped = Object.values(result.statuses).filter((s) => s === 'skipped').length;
     // hosts lost half-way through a cutover are named: they may serve the old and the new version
-    const half = ctx.signal.aborted ? [] : halfCutovers(plan, result.statuses, result.failures);
+    const half = signal.aborted ? [] : halfCutovers(plan, result.statuses, result.failures);
     const others = half.length > 0 ? 'the other hosts keep' : 'hosts keep';
+    // the lock lost (not an interrupt): withLock adds where and why to this error
+    const stopped = ctx.signal.aborted ? 'interrupted' : signal.aborted ? 'stopped (the deploy lock was lost)' : 'apply failed';
     throw new DeployError(
-      `${ctx.signal.aborted ? 'interrupted' : 'apply failed'}: ${lines.join('\n')}` +
+      `${stopped}: ${lines.join('\n')}` +
         half.map((h) => `\n${describeHalfCutover(h)}`).join('') +
-        (skipped && ctx.signal.aborted
+        (skipped && signal.aborted
           ? `\n${skipped} step(s) were not started. A new container that had started may serve beside the previous one; a container is only ever stopped after its replacement serves.`
           : skipped ? `\n${skipped} dependent step(s) were skipped; ${others} serving what they ran before. Fix the cause and run the command again: it converges from where it stopped.` : ''),
     );

@@ -67,7 +67,7 @@ async function fix(ctx: CommandContext, session: Session, scope: DriftScope, hos
     command: 'drift --fix',
     waitSeconds: lock.waitSeconds,
   };
-  return withLock(session.remote, hosts, lockRequest, async () => {
+  return withLock(session.remote, hosts, lockRequest, async (_lock, signal) => {
     const snapshot = await probe(session, hosts);
     const report = detectDrift(config, snapshot, { ...scope, hosts });
     const byVersion = new Map<string, string[]>();
@@ -84,7 +84,7 @@ async function fix(ctx: CommandContext, session: Session, scope: DriftScope, hos
       notePlan(plan, `restore release ${version}`); // the plan event (--json) and the CI summary
       if (!options.json) ctx.out.print(renderPlan({ ...plan, blockedHosts: [] }, { color: ctx.out.color, verbose: ctx.out.verbose }));
       try {
-        await runPlan(ctx, session, plan, snapshot);
+        await runPlan(ctx, session, plan, snapshot, signal);
         stepsRun += plan.steps.length;
         await auditOrReport(session.remote, group, config.service, config.destination, `drift --fix: restored release ${version} (${plan.steps.length} steps)`, (text) => ctx.out.warn(text));
       } catch (error) {
