@@ -21,10 +21,13 @@ import {
   testbed,
 } from './harness.ts';
 
+// The issuance probe runs Traefik on host 3, a host of its own: port 80 must be free for HTTP-01,
+// and a Traefik that another e2e file left on hosts 1-2 of a shared bed would hold it.
+const PROBE_HOST = 3;
 let bed: Bed;
 let pebble: Pebble;
 before(async () => {
-  bed = await bringUp(1);
+  bed = await bringUp(PROBE_HOST);
   pebble = pebbleOf(bed.env); // throws (the suite fails) when the bed recorded no Pebble
 });
 after(async () => {
@@ -102,7 +105,7 @@ test('DNS records added for app host names resolve to bed hosts through challtes
 });
 
 test('Traefik gets a certificate from Pebble over HTTP-01 on port 80: verified by the root, one order', async () => {
-  const [host1] = bed.hosts as [string];
+  const probeHost = bed.hosts[PROBE_HOST - 1] as string;
   const name = 'pebble-probe.test';
   const container = 'mrsk-pebble-probe';
   const dir = join(bed.env.MRSK_TESTBED_DIR ?? '/tmp/mrsk-testbed', 'pebble-probe'); // the host sees it at the same path
@@ -113,12 +116,12 @@ test('Traefik gets a certificate from Pebble over HTTP-01 on port 80: verified b
     `http:\n  routers:\n    probe:\n      rule: Host(\`${name}\`)\n      entryPoints: [websecure]\n` +
       `      service: noop@internal\n      tls: {certResolver: pebble}\n`,
   );
-  await addDnsRecord(name, host1);
+  await addDnsRecord(name, probeHost);
   const ordersBefore = await pebbleOrderCount(bed.env);
   // The settings the HTTPS scenarios need: caServer, the :80 entrypoint for HTTP-01, and trust in
   // Pebble's HTTPS certificate through LEGO_CA_CERTIFICATES (the image has no other roots anyway).
   const start = await bed.ssh(
-    1,
+    PROBE_HOST,
     `set -e
 export DOCKER_CONFIG=$(mktemp -d); trap 'rm -rf "$DOCKER_CONFIG"' EXIT
 docker login -u mrsk --password-stdin ${bed.registry} >/dev/null 2>&1
@@ -141,7 +144,7 @@ docker run -d --name ${container} -p 80:80 -p 443:443 \\
     // noop@internal answers 418: any status means TLS verified against Pebble's root
     let last = '';
     const served = await waitFor(() => `${url} served with a certificate from Pebble (last: ${last})`, 60_000, async () => {
-      const answer = await httpsGet(url, { ca, address: host1 });
+      const answer = await httpsGet(url, { ca, address: probeHost });
       last = answer.error ?? String(answer.status);
       return answer.status > 0 ? answer : undefined;
     });
@@ -150,12 +153,12 @@ docker run -d --name ${container} -p 80:80 -p 443:443 \\
     const issued = readFileSync(pebble.logPath, 'utf8');
     assert.match(issued, /Attempting to validate w\/ HTTP: http:\/\/pebble-probe\.test:80\/\.well-known\/acme-challenge\//);
     // served again from Traefik's store: no new order
-    assert.equal((await httpsGet(url, { ca, address: host1 })).status, 418);
+    assert.equal((await httpsGet(url, { ca, address: probeHost })).status, 418);
     assert.equal(await pebbleOrderCount(bed.env), ordersBefore + 1);
     passed = true;
   } finally {
     // Traefik's own words when it failed; the container goes either way
-    const logs = await bed.ssh(1, `docker logs ${container} 2>&1 | tail -30; docker rm -f ${container} >/dev/null`);
+    const logs = await bed.ssh(PROBE_HOST, `docker logs ${container} 2>&1 | tail -30; docker rm -f ${container} >/dev/null`);
     if (!passed) console.log(logs.stdout);
     rmSync(dir, { recursive: true, force: true });
   }
