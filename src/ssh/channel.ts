@@ -20,7 +20,7 @@ import { AbortedError, HostError, OutputLimitError, TimeoutError } from '../erro
 import type { SshClient } from './connect.ts';
 import type { HostConnection } from './host-slots.ts';
 import { display, seconds } from './messages.ts';
-import { commandToShell, shq } from './quote.ts';
+import { commandToShell, shq } from '../shell/quote.ts';
 import type { ExecOptions, ExecResult } from './types.ts';
 
 /** Default cap on what mrsk reads from one host command (stdout + stderr). */

@@ -9,7 +9,7 @@
 //   would accept any key otherwise); auth.ts picks the keys and words connect failures.
 // - channel.ts: one command per channel, with timeouts, kills that reach the remote process, the
 //   output cap (maxOutputBytes, 16 MiB), and EOF on stdin unless `stdin` is given.
-// - argv → one shell line only through quote.ts. Scripts run under `sh -c` (see commandToShell).
+// - argv → one shell line only through src/shell/quote.ts. Scripts run under `sh -c` (see commandToShell).
 import { homedir } from 'node:os';
 import { posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
