@@ -1,7 +1,7 @@
 // The entry point: parse argv, run one command, map any error to an exit code in one place.
 import { readFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { MrskError, ConfigError } from '../errors.ts';
+import { MrskError, ConfigError, describeError } from '../errors.ts';
 import { setLockWarningHandler } from '../apply/lock.ts';
 import { Output } from './output.ts';
 import { EVENT_COMMANDS, beginRun, commandOf, endRun } from './pipeline.ts';
@@ -75,7 +75,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       addGlobalOptions(sub);
       sub.helpOption('--help', 'show help').exitOverride().showSuggestionAfterError(true);
       // --json on the commands that change hosts: NDJSON events (src/cli/pipeline.ts)
-      if (command === program && EVENT_COMMANDS.has(sub.name()) && !sub.options.some((o) => o.long === '--json')) {
+      const path = command === program ? sub.name() : `${command.name()} ${sub.name()}`;
+      if (EVENT_COMMANDS.has(path) && !sub.options.some((o) => o.long === '--json')) {
         sub.option('--json', 'stream NDJSON events on stdout (plan, steps, a summary last; format_version 1); human lines go to stderr');
       }
       prepare(sub);
@@ -126,7 +127,8 @@ function report(error: unknown, out: Output): number {
     return error.exitCode;
   }
   if (error instanceof MrskError) {
-    out.error(error.message);
+    // an error about one host names it here: its message leaves the host out
+    out.error(describeError(error));
     if (out.verbose && error.stack) process.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }

@@ -17,8 +17,18 @@ import type { ExecutorEvent } from '../apply/executor.ts';
 /** Version of the NDJSON event format; a breaking change to an event's fields bumps it. */
 export const EVENTS_FORMAT_VERSION = '1';
 
-/** The commands whose `--json` streams events (drift's summary line is its report: see README). */
-export const EVENT_COMMANDS: ReadonlySet<string> = new Set(['deploy', 'redeploy', 'apply', 'rollback', 'drift']);
+/**
+ * The commands whose `--json` streams events: every command that changes hosts through a plan
+ * (drift's summary line is its report: see README). Nested commands by their path.
+ */
+export const EVENT_COMMANDS: ReadonlySet<string> = new Set([
+  'deploy', 'redeploy', 'setup', 'apply', 'rollback', 'drift', 'prune', 'remove',
+  'traefik boot', 'traefik reboot', 'traefik start', 'traefik stop', 'traefik restart', 'traefik remove',
+  'app start', 'app stop',
+]);
+
+/** Command groups: their command is two words (`traefik reboot`). */
+const GROUPS: ReadonlySet<string> = new Set(['traefik', 'app', 'accessory', 'lock', 'registry']);
 
 type Env = NodeJS.ProcessEnv;
 
@@ -114,14 +124,21 @@ function errorText(error: unknown): string {
 /** Root options that take a value: the word after them is not the command's name. */
 const VALUE_OPTIONS = new Set(['-c', '--config', '-d', '--destination', '-h', '--hosts', '-r', '--roles']);
 
-/** The command word of a command line (`mrsk -d staging deploy --json` → deploy). */
+/**
+ * The command of a command line: its word (`mrsk -d staging deploy --json` → deploy), or the
+ * group and its subcommand (`mrsk traefik reboot --json` → `traefik reboot`).
+ */
 export function commandOf(argv: readonly string[]): string | undefined {
-  for (let index = 0; index < argv.length; index++) {
+  const words: string[] = [];
+  for (let index = 0; index < argv.length && words.length < 2; index++) {
     const word = argv[index]!;
     if (VALUE_OPTIONS.has(word)) index += 1;
-    else if (!word.startsWith('-')) return word;
+    else if (!word.startsWith('-')) {
+      words.push(word);
+      if (!GROUPS.has(word)) break;
+    }
   }
-  return undefined;
+  return words.length > 0 ? words.join(' ') : undefined;
 }
 
 // ---- the run: one per process --------------------------------------------------------------

@@ -1,15 +1,20 @@
-// The heart of apply, deploy, redeploy and rollback: lock the hosts, probe them, plan, show the
-// plan, (confirm,) run it, record it in the audit log, and say what happened.
+// The one pipeline every command that changes hosts goes through: lock the hosts, probe them,
+// plan (the command's intent is a PlanRequest, src/plan/request.ts; nothing edits the plan
+// afterwards), show the plan, confirm when asked, run it with live progress, record it in the
+// audit log, and say what happened. apply, apply FILE, deploy, redeploy, setup, rollback, prune,
+// drift --fix, remove, traefik boot/reboot/start/stop/restart/remove and app start/stop call it.
 import type { CommandContext } from '../cli/context.ts';
-import { audit, withLock } from '../apply/lock.ts';
+import { auditOrReport, withLock } from '../apply/lock.ts';
 import { planSummaryLine, renderPlan } from '../plan/render.ts';
-import type { Plan, PlanStep } from '../plan/types.ts';
+import type { Plan } from '../plan/types.ts';
 import type { Snapshot } from '../probe/types.ts';
-import { HostError } from '../errors.ts';
+import { HostError, StalePlanError } from '../errors.ts';
 import type { MissedHost } from '../probe/types.ts';
-import { desired as deriveDesired } from '../desired/desired.ts';
+import { deriveDesired } from '../desired/desired.ts';
 import type { Desired } from '../desired/types.ts';
 import { diff } from '../plan/diff.ts';
+import { modeOf, type PlanRequest } from '../plan/request.ts';
+import { fingerprintSnapshot } from '../plan/fingerprint.ts';
 import { confirm, probe, reachable, targetVersion, type Session } from './common.ts';
 import { requireUsableHosts, skipUnusableHosts, type ChangeVerb } from './preflight.ts';
 import { runPlan } from './apply-plan.ts';
@@ -17,20 +22,32 @@ import { snapshotWarnings } from '../probe/probe.ts';
 import { notePlan } from '../cli/pipeline.ts';
 import { requireTakeoverConsent } from './takeover.ts';
 
+/** The intent, without what the session already says (hosts, roles) or the run finds (missed hosts). */
+export type Intent = Omit<PlanRequest, 'hosts' | 'roles' | 'missedHosts'>;
+
 export interface ConvergeOptions {
   /** The command line recorded in the lock and audit log, e.g. `deploy v2`. */
   readonly command: string;
+  /** What the plan is for (default: converge everything to the desired state). */
+  readonly request?: Intent;
   /** Version to converge to; undefined = the deployed one (else VERSION / git HEAD). */
   readonly version?: string;
-  /** Ask before acting (apply on a terminal); false for deploy/redeploy/rollback. */
+  /**
+   * The desired state to converge to, when it is not the config's at `version` (rollback to a
+   * release: what that release ran, src/desired/from-release.ts). Its version is the plan's.
+   */
+  readonly desired?: Desired;
+  /** A plan saved by `mrsk plan --out`: run as it is, only if the hosts did not change since. */
+  readonly saved?: { readonly plan: Plan; readonly file: string };
+  /** Only these of the session's hosts (traefik commands: the hosts that run Traefik). */
+  readonly hosts?: readonly string[];
+  /** Ask before acting (apply on a terminal, remove); false for deploy/redeploy/rollback. */
   readonly ask: boolean;
+  /** The question asked (default "Apply these changes?"). */
+  readonly question?: string;
   readonly autoApprove?: boolean;
   readonly lockWait?: number;
   readonly forceLock?: boolean;
-  /** Drop steps from the plan (redeploy skips Traefik boot). */
-  readonly keepStep?: (step: PlanStep, snapshot: Snapshot) => boolean;
-  /** Check the plan before it runs (rollback: must not pull). */
-  readonly checkPlan?: (plan: Plan, snapshot: Snapshot) => void;
   /**
    * The lock-free first probe, when the caller made it already and reported its unusable hosts
    * (deploy probes before it builds): converge then locks the hosts that answered it.
@@ -51,11 +68,10 @@ export interface ConvergeOptions {
   readonly takeover?: boolean;
   /** The command line the takeover refusal names (default `mrsk deploy`). */
   readonly takeoverCommand?: string;
-  /**
-   * The desired state to converge to, when it is not the config's at `version` (rollback to a
-   * release: what that release ran, src/desired/from-release.ts). Its version is the plan's.
-   */
-  readonly desired?: Desired;
+  /** The heading of the plan in CI summaries (default "Plan"). */
+  readonly heading?: string;
+  /** Run once the lock is released, with the hosts that were changed (remove: the emptied state folders). */
+  readonly afterUnlock?: (hosts: readonly string[]) => Promise<void>;
 }
 
 /** How converge reads the hosts; a fake in tests. */
@@ -81,70 +97,85 @@ export function hostsToChange(
   ctx: CommandContext,
   session: Session,
   first: Snapshot,
-  options: { skipUnreachable?: boolean; verb?: ChangeVerb } = {},
+  options: { skipUnreachable?: boolean; verb?: ChangeVerb; hosts?: readonly string[] } = {},
 ): { usable: string[]; missed: MissedHost[] } {
-  if (options.skipUnreachable) return skipUnusableHosts(ctx, first, session.hosts);
-  requireUsableHosts(first, session.hosts, options.verb);
-  return { usable: [...session.hosts], missed: [] };
+  const hosts = options.hosts ?? session.hosts;
+  if (options.skipUnreachable) return skipUnusableHosts(ctx, first, hosts);
+  requireUsableHosts(first, hosts, options.verb);
+  return { usable: [...hosts], missed: [] };
+}
+
+/** Hosts the first probe could not reach were not probed again: the plan reports them as it saw them. */
+function withFirstProbeBlocks(plan: Plan, first: Snapshot): Plan {
+  const unreachable = Object.values(first.hosts).filter((h) => h.status !== 'ok');
+  if (unreachable.length === 0) return plan;
+  return {
+    ...plan,
+    blockedHosts: [
+      ...plan.blockedHosts.filter((b) => !unreachable.some((h) => h.host === b.host)),
+      ...unreachable.map((h) => ({ host: h.host, status: h.status, message: 'message' in h ? h.message : '' })),
+    ],
+  };
 }
 
 export async function converge(ctx: CommandContext, session: Session, options: ConvergeOptions, deps: ConvergeDeps = { probe }): Promise<ConvergeResult> {
   const started = Date.now();
+  const { service, destination } = session.config;
+  const selected = options.saved ? [...new Set(options.saved.plan.steps.map((step) => step.host))] : (options.hosts ?? session.hosts);
   // A first, lock-free probe finds the hosts that answer: only those can be locked and changed.
-  const first = options.firstProbe ?? (await deps.probe(session));
-  const chosen = options.firstProbe
-    ? { usable: reachable(first).map((h) => h.host), missed: [...(options.missedHosts ?? [])] }
-    : hostsToChange(ctx, session, first, options);
+  // A saved plan names its hosts; they are read under the lock only, to compare with the plan.
+  const first = options.firstProbe ?? (options.saved ? undefined : await deps.probe(session, selected));
+  const chosen = !first
+    ? { usable: selected, missed: [] }
+    : options.firstProbe
+      ? { usable: reachable(first).map((h) => h.host).filter((h) => selected.includes(h)), missed: [...(options.missedHosts ?? [])] }
+      : hostsToChange(ctx, session, first, { ...options, hosts: selected });
   const up = chosen.usable;
   const missed = chosen.missed;
-  if (up.length === 0) throw new HostError(session.hosts.join(', '), 'no selected host could be reached');
-  requireTakeoverConsent(first, up, session.config.service, session.config.destination, options.takeover, options.takeoverCommand);
-  const version = await targetVersion(ctx, session.config, first, options.version);
+  if (up.length === 0) throw new HostError(selected.join(', ') || session.hosts.join(', '), 'no selected host could be reached');
+  if (first) requireTakeoverConsent(first, up, service, destination, options.takeover, options.takeoverCommand);
+  const version = options.saved?.plan.version ?? options.desired?.version ?? (await targetVersion(ctx, session.config, first!, options.version));
+  const mode = modeOf(options.request ?? {});
 
-  const lockRequest = {
-    service: session.config.service,
-    destination: session.config.destination,
-    command: options.command,
-    waitSeconds: options.lockWait,
-    force: options.forceLock,
-  };
-  return withLock(session.remote, up, lockRequest, async () => {
+  const lockRequest = { service, destination, command: options.command, waitSeconds: options.lockWait, force: options.forceLock };
+  const result = await withLock(session.remote, up, lockRequest, async () => {
     await options.whenLocked?.();
     const snapshot = await deps.probe(session, up);
     // an unreadable release record or lock holder on a usable host: said once, with its fix
     for (const warning of snapshotWarnings(snapshot)) ctx.out.warn(warning);
-    // the skipped hosts are named in every release this plan records (drift and plan show them behind)
-    let plan = diff(options.desired ?? deriveDesired(session.config, version), snapshot, { hosts: [...session.hosts], roles: [...session.roles], missedHosts: missed });
-    if (options.keepStep) {
-      const keep = options.keepStep;
-      const kept = new Set(plan.steps.filter((step) => keep(step, snapshot)).map((s) => s.id));
-      // dependencies on dropped steps are dropped too, or the kept steps would be skipped
-      plan = { ...plan, steps: plan.steps.filter((s) => kept.has(s.id)).map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => kept.has(d)) })) };
+    let plan: Plan;
+    if (options.saved) {
+      if (fingerprintSnapshot(snapshot) !== options.saved.plan.snapshotFingerprint) {
+        throw new StalePlanError(`the saved plan ${options.saved.file} is stale: the hosts changed since it was made. Run \`mrsk plan --out ${options.saved.file}\` again.`);
+      }
+      // a saved plan that takes a Kamal host over needs the same consent as a fresh one
+      requireTakeoverConsent(snapshot, up, service, destination, options.takeover, options.takeoverCommand);
+      plan = options.saved.plan;
+    } else {
+      // the skipped hosts are named in every release this plan records (drift and plan show them behind)
+      const request: PlanRequest = { ...options.request, hosts: [...up], roles: [...session.roles], missedHosts: missed };
+      plan = withFirstProbeBlocks(diff(options.desired ?? deriveDesired(session.config, version), snapshot, request), first!);
     }
-    // Hosts the first probe could not reach were not probed again: report them as the first probe saw them.
-    const unreachable = Object.values(first.hosts).filter((h) => h.status !== 'ok');
-    plan = {
-      ...plan,
-      blockedHosts: [
-        ...plan.blockedHosts.filter((b) => !unreachable.some((h) => h.host === b.host)),
-        ...unreachable.map((h) => ({ host: h.host, status: h.status, message: 'message' in h ? h.message : '' })),
-      ],
-    };
-    options.checkPlan?.(plan, snapshot);
     // -q: no plan, unless a person is about to be asked to approve it
-    notePlan(plan); // the plan event (--json) and the CI summary
+    notePlan(plan, options.heading); // the plan event (--json) and the CI summary
     if (!ctx.out.json && (!ctx.out.quiet || (options.ask && !options.autoApprove))) ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width }));
     // With -q the plan's summary is a status line: the final one when nothing follows (No changes).
     else ctx.out.info(planSummaryLine(plan));
     if (plan.steps.length === 0) return { plan, version, ms: Date.now() - started, hosts: up, missed };
-    if (options.ask) await confirm(ctx, 'Apply these changes?', options.autoApprove);
+    if (options.ask) await confirm(ctx, options.question ?? 'Apply these changes?', options.autoApprove);
+    const changed = [...new Set(plan.steps.map((step) => step.host))];
+    // remove empties the state folder, audit log included: a line written after it would bring the folder back
+    const audited = mode !== 'destroy';
     try {
       await runPlan(ctx, session, plan, snapshot);
-      await audit(session.remote, up, session.config.service, session.config.destination, `${options.command}: applied ${plan.steps.length} steps, version ${version}`).catch(() => undefined);
+      if (audited) await auditOrReport(session.remote, changed, service, destination, `${options.command}: applied ${plan.steps.length} steps, version ${version}`, (text) => ctx.out.warn(text));
     } catch (error) {
-      await audit(session.remote, up, session.config.service, session.config.destination, `${options.command}: FAILED (${(error as Error).message.split('\n')[0]})`).catch(() => undefined);
+      // the run's own error says what went wrong: an audit line that cannot be written is a debug line
+      if (audited) await auditOrReport(session.remote, changed, service, destination, `${options.command}: FAILED (${(error as Error).message.split('\n')[0]})`, (text) => ctx.out.debug(text));
       throw error;
     }
     return { plan, version, ms: Date.now() - started, hosts: up, missed };
   });
+  if (options.afterUnlock && result.plan.steps.length > 0) await options.afterUnlock([...new Set(result.plan.steps.map((step) => step.host))]);
+  return result;
 }

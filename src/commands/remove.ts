@@ -1,62 +1,48 @@
-// mrsk remove: take the app off its hosts — app containers, their images, the secrets and
-// state folder, the registry login, and Traefik and the network when no other app uses them.
+// mrsk remove: take the app off its hosts, as a plan (mode destroy) shown before it asks: the
+// app's containers and images, the registry login, its state folder (env files with secrets,
+// drain files, release ledger, audit log), and Traefik and the network when no other app has
+// containers on the host. The lock folder goes when the lock is released, and the emptied
+// state folders with it.
 import type { RegisterCommand } from '../cli/program.ts';
-import * as docker from '../docker/index.ts';
-import { isManagedTraefik, isOwnedBy } from '../plan/diff.ts';
 import { hostPaths } from '../desired/paths.ts';
-import { withLock } from '../apply/lock.ts';
-import { run, tryRun } from '../apply/remote.ts';
-import { shq } from '../ssh/quote.ts';
-import { confirm, openSession, probe, reachable, requireHosts } from './common.ts';
+import { run } from '../apply/remote.ts';
+import { shq } from '../shell/quote.ts';
+import { requireHosts } from './common.ts';
+import { converge } from './converge.ts';
+import { lockOptions, parseLockRequest, type LockOptionValues } from './shared/options.ts';
+import { withSession } from './shared/session.ts';
 
 export const register: RegisterCommand = (program, bind) => {
-  program
-    .command('remove')
-    .description('remove the app from its hosts: containers, images, Traefik, network, registry login')
-    .option('-y, --auto-approve', 'do not ask for confirmation')
-    .action(bind<{ autoApprove?: boolean }>(async (ctx, options) => {
-      const session = await openSession(ctx);
-      try {
+  lockOptions(
+    program
+      .command('remove')
+      .description('remove the app from its hosts: containers, images, registry login, state; Traefik and the network when no other app uses them (shows the plan, asks first)')
+      .option('-y, --auto-approve', 'do not ask for confirmation'),
+  ).action(
+    bind<LockOptionValues & { autoApprove?: boolean }>((ctx, options) => {
+      const lock = parseLockRequest(options);
+      return withSession(ctx, async (session) => {
         requireHosts(session.hosts);
         const { config } = session;
-        const snapshot = await probe(session);
-        const hosts = reachable(snapshot);
-        for (const h of Object.values(snapshot.hosts)) if (h.status !== 'ok') ctx.out.warn(`${h.host}: ${h.message} — left as it is`);
-        const appContainers = new Map(hosts.map((host) => [host.host, host.containers.filter((c) => isOwnedBy(c, config.service, config.destination))]));
-        for (const host of hosts) {
-          ctx.out.print(`${host.host}: ${appContainers.get(host.host)!.length} app container(s)${host.containers.some(isManagedTraefik) ? ', Traefik' : ''}`);
-        }
-        await confirm(ctx, `Remove ${config.service}${config.destination ? ` (${config.destination})` : ''} from ${hosts.length} host(s)?`, options.autoApprove);
-        const paths = hostPaths(config.service, config.destination);
-        // The lock lives in the folder being removed, so it is released before the folder goes.
-        await withLock(session.remote, hosts.map((h) => h.host), { service: config.service, destination: config.destination, command: 'remove' }, async () => {
-          await Promise.all(
-            hosts.map(async (host) => {
-              const mine = appContainers.get(host.host)!;
-              for (const c of mine) await run(session.remote, host.host, docker.removeContainer(c.id, { force: true }));
-              const images = [...new Set(mine.map((c) => c.image))];
-              for (const image of images) await tryRun(session.remote, host.host, docker.removeImage(image));
-              // Traefik and the network are shared: only removed when no other mrsk app is left on the host.
-              const others = await run(session.remote, host.host, docker.listContainerIds({ label: 'mrsk.service' }, { all: true }));
-              if (others.stdout.trim() === '') {
-                const traefik = host.containers.find(isManagedTraefik);
-                if (traefik) {
-                  await run(session.remote, host.host, docker.removeContainer(traefik.id, { force: true }));
-                  await tryRun(session.remote, host.host, docker.removeImage(traefik.image));
-                }
-                await tryRun(session.remote, host.host, docker.removeNetwork('mrsk'));
-              }
-              if (config.registry.username) await tryRun(session.remote, host.host, docker.logout(config.registry.server));
-              ctx.out.info(`${host.host}: removed ${mine.length} container(s)`);
-            }),
-          );
+        const root = hostPaths(config.service, config.destination).root;
+        const result = await converge(ctx, session, {
+          command: 'remove',
+          request: { mode: 'destroy', target: 'app', ...(config.registry.username ? { registryLogout: { server: config.registry.server } } : {}) },
+          ask: true,
+          question: `Remove ${config.service}${config.destination ? ` (${config.destination})` : ''} from these hosts?`,
+          autoApprove: options.autoApprove,
+          lockWait: lock.waitSeconds,
+          forceLock: lock.force,
+          verb: 'changed',
+          // the lock folder was the last thing in the state folder: remove the empty folders
+          afterUnlock: async (hosts) => {
+            await Promise.all(hosts.map((host) => run(session.remote, host, { script: `rmdir ${shq(root)} 2>/dev/null; rmdir .mrsk 2>/dev/null; true` })));
+          },
         });
-        // Clean means clean: secrets, drain files, release ledger and audit log go with the app.
-        await Promise.all(hosts.map((h) => run(session.remote, h.host, { script: `rm -rf ${shq(paths.root)}; rmdir .mrsk 2>/dev/null || true` })));
-        ctx.out.info(`Removed ${config.service} from ${hosts.length} host(s).`);
-        return 0;
-      } finally {
-        await session.close();
-      }
-    }));
+        const hosts = new Set(result.plan.steps.map((s) => s.host)).size;
+        ctx.out.info(hosts ? `Removed ${config.service} from ${hosts} host(s).` : `Nothing of ${config.service} is on the selected hosts.`);
+        return result.plan.blockedHosts.length > 0 ? 1 : 0;
+      });
+    }),
+  );
 };

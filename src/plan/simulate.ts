@@ -91,13 +91,22 @@ function applyStep(host: Draft<ReachableHost>, step: PlanStep, now: string): voi
         ...(action.missedHosts ? { missedHosts: action.missedHosts.map((m) => ({ ...m })) } : {}),
       };
       return;
+    case 'network-remove':
+      host.networks = host.networks.filter((network) => network !== action.network);
+      return;
+    case 'state-remove':
+      // the ledger goes with the state folder (the lock goes when it is released)
+      delete host.release;
+      return;
     case 'container-wait-healthy':
     case 'traefik-wait-up':
+    case 'traefik-wait-ready':
     case 'container-drain':
     case 'assets-prepare':
+    case 'registry-logout':
     case 'traefik-file-write':
     case 'traefik-file-remove':
-      // Waits, drains, asset folders and Traefik's app files change no state a plan depends on.
+      // Waits, drains, asset folders, registry logins and Traefik's app files change no state a plan depends on.
       return;
     default: {
       const unknown: never = action;

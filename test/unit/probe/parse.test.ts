@@ -290,3 +290,17 @@ describe('parseProbeOutput reads the host architecture', () => {
     assert.equal(reachable(parseProbeOutput('h1', fixture('fresh-host.txt'), 'app')).arch, undefined);
   });
 });
+
+describe('parseProbeOutput: the other apps on the host', () => {
+  const output = (apps: string | undefined) =>
+    ['@@mrsk-probe home@@', '/root', '@@mrsk-probe version@@', '27.0.1', ...(apps === undefined ? [] : ['@@mrsk-probe apps@@', apps]), '@@mrsk-probe end@@', ''].join('\n');
+
+  it('lists them sorted and once each', () => {
+    assert.deepEqual(reachable(parseProbeOutput('h1', output('blog/prod\nblog\nblog/prod'), 'app')).otherApps, ['blog', 'blog/prod']);
+  });
+
+  it('an empty section is "no other app"; no section (older output) leaves it unknown', () => {
+    assert.deepEqual(reachable(parseProbeOutput('h1', output(''), 'app')).otherApps, []);
+    assert.equal(reachable(parseProbeOutput('h1', output(undefined), 'app')).otherApps, undefined);
+  });
+});

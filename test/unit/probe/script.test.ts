@@ -10,7 +10,7 @@ describe('probeScript', () => {
     assert.ok(script.includes('"$HOME"/.mrsk/app-prod/lock/holder.json'));
     assert.ok(script.includes('"$HOME"/.mrsk/app-prod/releases/current.json'));
     const withoutDestination = probeScript('app', undefined);
-    assert.ok(!withoutDestination.includes('mrsk.destination'));
+    assert.ok(!withoutDestination.includes('label=mrsk.destination'));
     assert.ok(withoutDestination.includes('"$HOME"/.mrsk/app/lock/holder.json'));
   });
 
@@ -38,7 +38,7 @@ describe('probeScript', () => {
     const script = probeScript('app', undefined);
     const names = [...script.matchAll(/section ([a-z-]+)/g)].map((m) => m[1]!);
     assert.deepEqual([...new Set(names)].sort(), [
-      'arch', 'containers', 'end', 'home', 'images', 'lock', 'networks', 'problem', 'problem-detail', 'release',
+      'apps', 'arch', 'containers', 'end', 'home', 'images', 'lock', 'networks', 'problem', 'problem-detail', 'release',
       'traefik-routers', 'traefik-services', 'version',
     ]);
     for (const name of names) assert.ok(SECTION_PATTERN.test(`@@mrsk-probe ${name}@@`));
@@ -74,5 +74,34 @@ describe('host state paths', () => {
     assert.equal(hostPaths('app', 'prod').lockDir, '.mrsk/app-prod/lock');
     assert.equal(hostPaths('app', 'prod').lockHolder, '.mrsk/app-prod/lock/holder.json');
     assert.equal(hostPaths('app').currentRelease, '.mrsk/app/releases/current.json');
+  });
+});
+
+describe('probeScript run against a stand-in docker', () => {
+  it('picks this app\'s containers out of every mrsk-made one and names the other apps on the host', async () => {
+    const { mkdtempSync, writeFileSync, readFileSync, chmodSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { execFileSync } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'mrsk-probe-'));
+    const log = join(dir, 'calls');
+    // answers only what the lines under test ask; every call is logged
+    writeFileSync(
+      join(dir, 'docker'),
+      [
+        '#!/bin/sh',
+        `echo "$*" >> ${log}`,
+        'case "$*" in',
+        '  "version "*) echo 27.0.1 ;;',
+        '  *"label=mrsk.service --format"*) printf "%s\\n" "a1|app|" "b2|blog|" "c3|app|staging" "d4|blog|prod" ;;',
+        'esac',
+      ].join('\n'),
+    );
+    chmodSync(join(dir, 'docker'), 0o755);
+    const output = execFileSync('sh', ['-c', probeScript('app', undefined)], { env: { PATH: `${dir}:/usr/bin:/bin`, HOME: dir }, encoding: 'utf8' });
+    const apps = output.split('@@mrsk-probe apps@@\n')[1]!.split('\n@@mrsk-probe')[0]!.trim().split('\n');
+    assert.deepEqual(apps, ['app/staging', 'blog', 'blog/prod']);
+    const inspect = readFileSync(log, 'utf8').split('\n').find((line) => line.startsWith('inspect'));
+    assert.ok(inspect?.trimEnd().endsWith(' a1'), `only this app's container is inspected: ${inspect}`);
   });
 });
