@@ -3,8 +3,10 @@
 import { DeployError, HostError, StalePlanError, TimeoutError } from '../errors.ts';
 import type { PlanStep, StepAction } from '../plan/types.ts';
 import * as docker from '../docker/index.ts';
-import { CORD_CONTAINER_DIR } from '../docker/index.ts';
-import { shq, toShell } from '../ssh/quote.ts';
+import { DESTINATION_LABEL, ROLE_LABEL, SERVICE_LABEL, SPEC_HASH_LABEL, TRAEFIK_NETWORK_LABEL, VERSION_LABEL, traefikServicePortLabel } from '../model/labels.ts';
+import { CORD_FILE, CORD_MOUNT, MRSK_NETWORK, TRAEFIK_CONTAINER } from '../model/names.ts';
+import { traefikServiceOf } from '../probe/observed.ts';
+import { shq, toShell } from '../shell/quote.ts';
 import { redact } from '../secret.ts';
 import { sanitizeHostText } from '../text/sanitize.ts';
 import { neverHealthyName } from '../plan/never-healthy.ts';
@@ -68,7 +70,7 @@ function homeOf(ctx: StepContext, host: string): string {
   return home;
 }
 
-const cordFile = (dir: string) => `${dir}/ok`;
+const cordFile = (dir: string) => `${dir}/${CORD_FILE}`;
 
 const networkCreate: Handler<'network-create'> = async (ctx, step, action) => {
   const exists = await tryRun(ctx, step.host, docker.inspectNetwork(action.network));
@@ -97,7 +99,7 @@ const containerRun: Handler<'container-run'> = async (ctx, step, action) => {
   }
   if (existing) {
     // Left by an interrupted run with the same spec: keep it (start it if needed); otherwise stale.
-    if (existing.labels['mrsk.spec-hash'] !== spec.specHash) {
+    if (existing.labels[SPEC_HASH_LABEL] !== spec.specHash) {
       throw new StalePlanError(`${step.host}: a container named ${spec.name} exists with another spec; re-run plan`);
     }
     if (spec.cordDir) await ensureCord(ctx, step.host, spec.cordDir);
@@ -134,7 +136,7 @@ async function ensureCord(ctx: StepContext, host: string, cordDir: string): Prom
 const traefikRun: Handler<'traefik-run'> = async (ctx, step, action) => {
   const existing = await inspectContainer(ctx, step.host, action.spec.name);
   if (existing) {
-    if (existing.labels['mrsk.spec-hash'] !== action.spec.specHash) {
+    if (existing.labels[SPEC_HASH_LABEL] !== action.spec.specHash) {
       throw new StalePlanError(`${step.host}: a container named ${action.spec.name} exists with another spec; re-run plan`);
     }
     if (!existing.running) await run(ctx, step.host, docker.startContainer(existing.id));
@@ -174,7 +176,7 @@ const traefikFileRemove: Handler<'traefik-file-remove'> = async (ctx, step, acti
 
 const containerStart: Handler<'container-start'> = async (ctx, step, action, checked) => {
   // The folder actually mounted wins over the planned one (containers made by older mrsk versions).
-  const mounted = checked?.binds[CORD_CONTAINER_DIR];
+  const mounted = checked?.binds[CORD_MOUNT];
   if (mounted) await run(ctx, step.host, { script: `mkdir -p ${shq(mounted)} && touch ${shq(cordFile(mounted))}` });
   else if (action.cordDir) await ensureCord(ctx, step.host, action.cordDir);
   if (checked?.running) {
@@ -183,7 +185,7 @@ const containerStart: Handler<'container-start'> = async (ctx, step, action, che
     // can be made: only a restart mounts the folder made again. It is unhealthy, so Traefik does
     // not route to it, and the restart stops nothing that serves (the waits after this verify it).
     if (mounted || action.cordDir) {
-      const restored = await tryRun(ctx, step.host, docker.execInContainer(action.containerId, ['touch', `${CORD_CONTAINER_DIR}/ok`]));
+      const restored = await tryRun(ctx, step.host, docker.execInContainer(action.containerId, ['touch', `${CORD_MOUNT}/${CORD_FILE}`]));
       if (restored.code !== 0) {
         ctx.progress('its cord folder was removed: restarting it (it is not routed while unhealthy)');
         await run(ctx, step.host, docker.restartContainer(action.containerId, 10), { timeoutMs: 60_000 });
@@ -326,16 +328,16 @@ async function stopAndMark(ctx: StepContext, host: string, container: InspectedC
 
 /** Whether another version of the same role runs here, is healthy and (when proxied) routed UP by Traefik. */
 async function checkServing(ctx: StepContext, host: string, failed: InspectedContainer | undefined): Promise<ServingOutcome> {
-  const role = failed?.labels['mrsk.role'];
+  const role = failed?.labels[ROLE_LABEL];
   if (!failed || role === undefined) return { kind: 'unknown', error: 'the new container could not be inspected, so its role is unknown' };
   try {
-    const listed = await run(ctx, host, docker.listContainerIds({ label: [`mrsk.service=${ctx.service}`, `mrsk.role=${role}`], status: 'running' }));
+    const listed = await run(ctx, host, docker.listContainerIds({ label: [`${SERVICE_LABEL}=${ctx.service}`, `${ROLE_LABEL}=${role}`], status: 'running' }));
     const ids = listed.stdout.split('\n').map((l) => l.trim()).filter((id) => id !== '' && id !== failed.id);
     const others: OtherContainer[] = [];
     let servers: Record<string, string> | undefined | null = null; // null: not asked yet
     for (const id of ids) {
       const other = await inspectContainer(ctx, host, id);
-      if (!other?.running || (other.labels['mrsk.destination'] ?? '') !== (ctx.destination ?? '')) continue;
+      if (!other?.running || (other.labels[DESTINATION_LABEL] ?? '') !== (ctx.destination ?? '')) continue;
       const service = traefikServiceOf(other.labels);
       let routed: OtherContainer['routed'];
       if (service) {
@@ -350,7 +352,7 @@ async function checkServing(ctx: StepContext, host: string, failed: InspectedCon
       }
       others.push({
         name: other.name,
-        version: other.labels['mrsk.version'] ?? '?',
+        version: other.labels[VERSION_LABEL] ?? '?',
         ...(other.health !== undefined ? { health: other.health } : {}),
         ...(routed !== undefined ? { routed } : {}),
       });
@@ -361,21 +363,11 @@ async function checkServing(ctx: StepContext, host: string, failed: InspectedCon
   }
 }
 
-/** The Traefik service a container is routed by, from its labels. */
-function traefikServiceOf(labels: Readonly<Record<string, string>>): string | undefined {
-  if (labels['traefik.enable'] !== 'true') return undefined;
-  for (const key of Object.keys(labels)) {
-    const match = /^traefik\.http\.services\.(.+)\.loadbalancer\.server\.port$/.exec(key);
-    if (match) return match[1];
-  }
-  return undefined;
-}
-
 /** The URL Traefik uses for a container: its address on the docker network and the service's port label. */
 function serverUrlOf(host: string, container: InspectedContainer, service: string): string {
-  const network = container.labels['traefik.docker.network'] ?? 'mrsk';
+  const network = container.labels[TRAEFIK_NETWORK_LABEL] ?? MRSK_NETWORK;
   const ip = container.networks[network]?.IPAddress;
-  const port = container.labels[`traefik.http.services.${service}.loadbalancer.server.port`];
+  const port = container.labels[traefikServicePortLabel(service)];
   if (!ip || !port) throw new DeployError(`${host}: ${container.name} has no address on ${network} or no port label`);
   return `http://${ip}:${port}`;
 }
@@ -429,7 +421,7 @@ const traefikWaitUp: Handler<'traefik-wait-up'> = async (ctx, step, action) => {
 
 /** `Traefik is not running on this host (…). ` when it is not (the usual reason nothing routes), else ''. */
 async function traefikDown(ctx: StepContext, host: string): Promise<string> {
-  const traefik = await inspectContainer(ctx, host, docker.TRAEFIK_CONTAINER).catch(() => undefined);
+  const traefik = await inspectContainer(ctx, host, TRAEFIK_CONTAINER).catch(() => undefined);
   if (traefik?.running) return '';
   const state = traefik ? `${traefik.status}${traefik.status === 'exited' ? ` (${traefik.exitCode})` : ''}` : 'no traefik container';
   return `Traefik is not running on this host (${state}): \`mrsk traefik boot\` or running the command again restores it. `;
@@ -445,11 +437,11 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action, che
     url = undefined; // not routed (no address or port): nothing to wait for in Traefik
   }
   // The folder actually mounted wins over the planned one (containers made by older mrsk versions).
-  const dir = container.binds[CORD_CONTAINER_DIR] ?? absoluteOnHost(homeOf(ctx, step.host), action.cordDir);
+  const dir = container.binds[CORD_MOUNT] ?? absoluteOnHost(homeOf(ctx, step.host), action.cordDir);
   // Cutting the cord fails the healthcheck; Traefik then drops the server from the service.
   await run(ctx, step.host, { script: `rm -f ${shq(cordFile(dir))}` });
   // Also from inside: a container whose cord folder was removed and made again sees the old one.
-  await tryRun(ctx, step.host, docker.execInContainer(container.id, ['rm', '-f', `${CORD_CONTAINER_DIR}/ok`]));
+  await tryRun(ctx, step.host, docker.execInContainer(container.id, ['rm', '-f', `${CORD_MOUNT}/${CORD_FILE}`]));
   if (url) {
     /** Set as soon as Traefik's API stops answering because Traefik is not running (no use waiting a minute). */
     let traefikGone = '';
@@ -554,6 +546,8 @@ const releaseRecord: Handler<'release-record'> = async (ctx, step, action) => {
     traefikSpecHash: action.traefikSpecHash,
     // hosts this run skipped (--skip-unreachable): drift and the next plan show them as behind
     ...(action.missedHosts?.length ? { missedHosts: action.missedHosts } : {}),
+    // what the host was asked to run, secrets as names and digests only: rollback brings it back
+    ...(action.desired ? { desired: action.desired } : {}),
   };
   const body = `${JSON.stringify(record, null, 2)}\n`;
   await ctx.runner.upload(step.host, absoluteOnHost(home, `${paths.releasesDir}/${record.id}.json`), body, 0o644);

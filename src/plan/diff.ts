@@ -19,59 +19,34 @@
 //   older ones are removed, then their images when no container uses them any more. A container
 //   that never became healthy (never-healthy.ts) takes no slot: the newest is kept, older go.
 // - Roles run one after another on a host, primary first; hosts roll in boot.limit batches.
-import { SPEC_HASH_LABEL } from '../desired/spec-hash.ts';
+import { SPEC_HASH_LABEL } from '../model/labels.ts';
 import { canonicalJson } from '../desired/canonical.ts';
-import { TRAEFIK_CONTAINER, cordDirOfContainer } from '../desired/desired.ts';
+import { cordDirOfContainer, TRAEFIK_CONTAINER } from '../model/names.ts';
 import { hostPaths } from '../desired/paths.ts';
 import type { ContainerSpec, Desired, DesiredHost, TraefikSpec } from '../desired/types.ts';
-import type { ContainerState, ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
+import type { ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
 import { containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
 import { fingerprintSnapshot } from './fingerprint.ts';
 import { isNeverHealthy } from './never-healthy.ts';
 import { isKamalContainerOf, isKamalHost, isUnmanagedTraefik, kamalRoleOf } from '../probe/kamal.ts';
+import { inService, isManagedTraefik, isOwnedBy, newestFirst, traefikServiceOf } from '../probe/observed.ts';
 import { modeOf, type PlanMode, type PlanRequest } from './request.ts';
-import type { BlockedHost, ChangeAction, ChangeSymbol, Plan, PlanStep, StepAction, ValueChange } from './types.ts';
+import { recordHostDesired } from '../desired/from-release.ts';
+import { ACTIONS_BY_SYMBOL, type BlockedHost, type ChangeSymbol, type Plan, type PlanStep, type StepAction, type ValueChange } from './types.ts';
 
 /** What diff() is asked for (src/plan/request.ts): mode, target, hosts and roles, replace, skip. */
 export type DiffOptions = PlanRequest;
 
-/** Terraform's action list for each symbol. */
-export const ACTIONS_BY_SYMBOL: Readonly<Record<ChangeSymbol, readonly ChangeAction[]>> = {
-  '+': ['create'],
-  '~': ['update'],
-  '-': ['delete'],
-  '+/-': ['create', 'delete'],
-  '-/+': ['delete', 'create'],
-};
-
-/** Docker states in which a container counts as serving (docker restarts or resumes it by itself). */
-const IN_SERVICE: ReadonlySet<ContainerState> = new Set(['running', 'restarting', 'paused']);
 const DEFAULT_TRAEFIK_API_PORT = 8080;
 /** Seconds Traefik gets to finish requests in flight when it is stopped on request. */
 const TRAEFIK_STOP_SECONDS = 10;
 const MRSK_NETWORK_NAME = 'mrsk';
-/** `traefik.http.services.<name>.loadbalancer.server.port` names a container's Traefik service. */
-const TRAEFIK_SERVICE_PREFIX = 'traefik.http.services.';
-const TRAEFIK_SERVICE_SUFFIX = '.loadbalancer.server.port';
 
-/** Does this container belong to this service and destination? An absent or empty mrsk.destination label means none. */
-export function isOwnedBy(container: Pick<ObservedContainer, 'labels'>, service: string, destination: string | undefined): boolean {
-  return container.labels['mrsk.service'] === service && (container.labels['mrsk.destination'] ?? '') === (destination ?? '');
-}
-
-/** Is this the Traefik container mrsk manages? */
-export function isManagedTraefik(container: ObservedContainer): boolean {
-  return container.name === TRAEFIK_CONTAINER && container.labels['mrsk.traefik'] === 'true';
-}
-
-const inService = (container: ObservedContainer): boolean => IN_SERVICE.has(container.state);
 /** A serving container the new one takes the name of is renamed aside first: `<name>_replaced_<id>`. */
 const renamedAside = (container: ObservedContainer): { container: ObservedContainer; renameTo: string } => ({
   container,
   renameTo: `${container.name}_replaced_${container.id.slice(0, 12)}`,
 });
-const byNewest = (a: ObservedContainer, b: ObservedContainer): number =>
-  a.createdAt === b.createdAt ? (a.name < b.name ? 1 : a.name > b.name ? -1 : 0) : a.createdAt < b.createdAt ? 1 : -1;
 
 type NewStep = Omit<PlanStep, 'host' | 'batch' | 'actions'>;
 
@@ -437,6 +412,8 @@ class HostPlanner {
         }),
       );
     }
+    // a host with nothing of the app left (no container, image or release record) has nothing to remove
+    if (this.steps.length === 0 && !this.#host.release) return {};
     const logout = this.#request.registryLogout;
     if (logout) {
       this.#add({
@@ -692,13 +669,7 @@ class HostPlanner {
 
   /** The Traefik service a running container is routed by, read from its own labels. */
   #traefikServiceOf(container: ObservedContainer): string | undefined {
-    if (container.labels['traefik.enable'] !== 'true') return undefined;
-    for (const key of Object.keys(container.labels)) {
-      if (key.startsWith(TRAEFIK_SERVICE_PREFIX) && key.endsWith(TRAEFIK_SERVICE_SUFFIX)) {
-        return key.slice(TRAEFIK_SERVICE_PREFIX.length, key.length - TRAEFIK_SERVICE_SUFFIX.length);
-      }
-    }
-    return undefined;
+    return traefikServiceOf(container.labels);
   }
 
   /** Plans one role on this host; returns the id of its last step, if any. */
@@ -930,7 +901,7 @@ class HostPlanner {
         .filter((c) => (c.labels['mrsk.role'] ?? '') === role && (!desiredNames.has(c.name) || this.#displaced.has(c.id)))
         .filter((c) => !this.#removed.has(c.id) && !this.#started.has(c.id))
         .filter((c) => !inService(c) || this.#stopped.has(c.id))
-        .sort(byNewest);
+        .sort(newestFirst);
       // A version that never became healthy is no rollback target: it takes no retained slot.
       // The newest one is kept for inspection (none with retain_containers 0), older ones go.
       const retained = stoppedAfterPlan.filter((c) => !isNeverHealthy(c));
@@ -1020,9 +991,18 @@ class HostPlanner {
         specHashes,
         ...(traefikSpecHash ? { traefikSpecHash } : {}),
         ...(this.#request.missedHosts?.length ? { missedHosts: this.#request.missedHosts } : {}),
+        // rollback restores it (src/desired/from-release.ts); out-of-scope roles keep the ledger's
+        desired: recordHostDesired(wanted, { roles: inScope, traefik: traefikInScope }, recorded?.desired),
       },
     });
   }
+}
+
+/** The request's mode and target, for the plan's headline and JSON; none for a plain converge of the app. */
+function intentOf(request: PlanRequest): Plan['intent'] {
+  const mode = modeOf(request);
+  const target = request.target ?? 'app';
+  return mode === 'converge' && target === 'app' ? undefined : { mode, target };
 }
 
 /**
@@ -1069,6 +1049,7 @@ export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions 
     service: desired.service,
     ...(desired.destination ? { destination: desired.destination } : {}),
     version: desired.version,
+    ...(intentOf(options) ? { intent: intentOf(options) } : {}),
     steps,
     blockedHosts,
     snapshotFingerprint: fingerprintSnapshot(snapshot),

@@ -190,6 +190,30 @@ function targetOf(plan: Plan): string {
   return `${plan.service}${plan.destination ? ` (${plan.destination})` : ''} version ${shortVersion(plan.version)}`;
 }
 
+/** The plan's headline: what mrsk is about to do, in the words of the command that asked. */
+export function headlineOf(plan: Plan): string {
+  const app = `${plan.service}${plan.destination ? ` (${plan.destination})` : ''}`;
+  const intent = plan.intent ?? { mode: 'converge', target: 'app' };
+  if (intent.target === 'traefik') {
+    const verb = intent.mode === 'converge' ? 'converge' : intent.mode === 'destroy' ? 'remove' : intent.mode;
+    return `mrsk will ${verb} Traefik on the hosts of ${app}`;
+  }
+  switch (intent.mode) {
+    case 'restore-release':
+      return `mrsk will restore ${app} to the release of version ${shortVersion(plan.version)}`;
+    case 'prune':
+      return `mrsk will prune ${app} (keeping version ${shortVersion(plan.version)} and the retained ones)`;
+    case 'destroy':
+      return `mrsk will remove ${app} from the hosts`;
+    case 'start':
+    case 'stop':
+    case 'restart':
+      return `mrsk will ${intent.mode} ${targetOf(plan)}`;
+    default:
+      return `mrsk will converge ${targetOf(plan)}`;
+  }
+}
+
 function blockedLines(plan: Plan, paint: ReturnType<typeof painter>, width: number): string[] {
   if (plan.blockedHosts.length === 0) return [];
   const lines = [paint('red', `Cannot plan ${plan.blockedHosts.length} host${plan.blockedHosts.length === 1 ? '' : 's'}:`)];
@@ -220,7 +244,7 @@ export function renderPlan(plan: Plan, options: RenderOptions): string {
     return `${lines.join('\n')}\n`;
   }
   if (lines.length > 0) lines.push('');
-  lines.push(...LEGEND, '', ...wrapWords(`mrsk will converge ${targetOf(plan)}:`, width, '', '  '));
+  lines.push(...LEGEND, '', ...wrapWords(`${headlineOf(plan)}:`, width, '', '  '));
   const resources = resourcesOf(plan);
   const hosts = [...new Set(plan.steps.map((step) => step.host))];
   for (const host of hosts) {
@@ -304,6 +328,7 @@ export function planToJson(plan: Plan): JsonPlan {
     service: plan.service,
     destination: plan.destination ?? null,
     version: plan.version,
+    ...(plan.intent ? { mode: plan.intent.mode, target: plan.intent.target } : {}),
     steps: plan.steps.map((step) => ({
       id: step.id,
       address: step.address,

@@ -89,6 +89,7 @@ function applyStep(host: Draft<ReachableHost>, step: PlanStep, now: string): voi
         specHashes: { ...action.specHashes },
         ...(action.traefikSpecHash ? { traefikSpecHash: action.traefikSpecHash } : {}),
         ...(action.missedHosts ? { missedHosts: action.missedHosts.map((m) => ({ ...m })) } : {}),
+        ...(action.desired ? { desired: action.desired } : {}),
       };
       return;
     case 'network-remove':

@@ -4,12 +4,23 @@
 // re-checks each step's precondition first, refusing a stale step instead of running it.
 import type { ContainerSpec, TraefikFileSpec, TraefikSpec } from '../desired/types.ts';
 import type { HostProblem } from '../probe/types.ts';
+import type { PlanMode, PlanTarget } from './request.ts';
+import type { RecordedHostDesired } from '../desired/from-release.ts';
 
 /** `+` create, `~` update in place, `-` destroy, `+/-` replace start-first, `-/+` replace stop-first. */
 export type ChangeSymbol = '+' | '~' | '-' | '+/-' | '-/+';
 
 /** Terraform's action names, for --json consumers. */
 export type ChangeAction = 'create' | 'update' | 'delete' | 'read';
+
+/** Terraform's action list for each symbol. */
+export const ACTIONS_BY_SYMBOL: Readonly<Record<ChangeSymbol, readonly ChangeAction[]>> = {
+  '+': ['create'],
+  '~': ['update'],
+  '-': ['delete'],
+  '+/-': ['create', 'delete'],
+  '-/+': ['delete', 'create'],
+};
 
 /** The operation a step performs, with everything the executor needs to do it. */
 export type StepAction =
@@ -105,6 +116,8 @@ export type StepAction =
       readonly traefikSpecHash?: string;
       /** Hosts this run skipped (`--skip-unreachable`): recorded so drift and the next plan show them as behind. */
       readonly missedHosts?: readonly { readonly host: string; readonly reason: string }[];
+      /** What this host was asked to run, without secret values (src/desired/from-release.ts): rollback restores it. */
+      readonly desired?: RecordedHostDesired;
     };
 
 /** The name of an operation. */
@@ -166,6 +179,8 @@ export interface Plan {
   readonly version: string;
   readonly steps: readonly PlanStep[];
   readonly blockedHosts: readonly BlockedHost[];
+  /** What the plan was asked for, when it is not a plain converge of the app (src/plan/request.ts). */
+  readonly intent?: { readonly mode: PlanMode; readonly target: PlanTarget };
   /** sha256 of the canonical snapshot the plan was made from (stale-plan check). */
   readonly snapshotFingerprint: string;
   readonly batchWait: number;

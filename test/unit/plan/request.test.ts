@@ -1,0 +1,147 @@
+// The planner's intents (src/plan/request.ts): what each day-two command plans, as golden text
+// and JSON (fixtures/plans/intent-<name>.*; UPDATE_GOLDEN=1 rewrites them), plus the rules each
+// intent must keep whatever the snapshot: idempotence, never a foreign container, prune never
+// touches a running one, restore-release never pulls, remove leaves shared parts to other apps.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { deriveDesired } from '../../../src/desired/desired.ts';
+import { diff } from '../../../src/plan/diff.ts';
+import { planToJson, renderPlan } from '../../../src/plan/render.ts';
+import { simulate } from '../../../src/plan/simulate.ts';
+import type { Plan } from '../../../src/plan/types.ts';
+import type { ReachableHost } from '../../../src/probe/types.ts';
+import { H1, H2, intentScenarios, type IntentScenario } from '../helpers/intent-scenarios.ts';
+
+const fixtures = fileURLToPath(new URL('../../../fixtures/plans/', import.meta.url));
+const update = process.env.UPDATE_GOLDEN === '1';
+
+function golden(file: string, actual: string): void {
+  const path = `${fixtures}${file}`;
+  if (update || !existsSync(path)) {
+    if (!update) assert.fail(`missing golden file ${path}; run with UPDATE_GOLDEN=1 to create it`);
+    writeFileSync(path, actual);
+    return;
+  }
+  assert.equal(actual, readFileSync(path, 'utf8'), `${file} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)`);
+}
+
+const planOf = (s: IntentScenario): Plan => diff(deriveDesired(s.config, s.version), s.snapshot, s.request);
+const scenario = (name: string): IntentScenario => intentScenarios().find((s) => s.name === name)!;
+const kinds = (plan: Plan, host?: string) => plan.steps.filter((s) => !host || s.host === host).map((s) => s.action.kind);
+const containerOf = (s: IntentScenario, host: string, id: string | undefined) => (s.snapshot.hosts[host] as ReachableHost).containers.find((c) => c.id === id);
+
+for (const s of intentScenarios()) {
+  test(`intent ${s.name}: ${s.title}`, () => {
+    const plan = planOf(s);
+    golden(`intent-${s.name}.txt`, renderPlan(plan, { color: false, verbose: true }));
+    golden(`intent-${s.name}.json`, `${JSON.stringify(planToJson(plan), null, 2)}\n`);
+    // every container a step names by id is this app's or the managed Traefik
+    for (const step of plan.steps) {
+      const id = step.precondition.containerId;
+      if (!id) continue;
+      const container = containerOf(s, step.host, id);
+      assert.ok(container, `${step.id} names a container the host does not have`);
+      assert.ok(container.labels['mrsk.service'] === 'app' || container.labels['mrsk.traefik'] === 'true', `${step.id} touches a foreign container`);
+    }
+    if (s.idempotent) {
+      const after = diff(deriveDesired(s.config, s.version), simulate(s.snapshot, plan), s.request);
+      assert.deepEqual(after.steps.map((step) => step.id), [], 'planning the same intent again after it ran plans nothing');
+    }
+  });
+}
+
+test('redeploy never plans a Traefik step, even when Traefik differs', () => {
+  const plan = planOf(scenario('redeploy-skips-traefik'));
+  assert.ok(plan.steps.some((s) => s.action.kind === 'container-run'));
+  assert.deepEqual(plan.steps.filter((s) => s.address.endsWith('/traefik')), []);
+  assert.ok(plan.steps.every((s) => s.dependsOn.every((d) => plan.steps.some((o) => o.id === d))), 'no step waits for a step that is not planned');
+});
+
+test('prune removes only stopped containers beyond retention, never a running one, and nothing is started or pulled', () => {
+  const s = scenario('prune');
+  const plan = planOf(s);
+  const removed = plan.steps.filter((st) => st.action.kind === 'container-remove').map((st) => containerOf(s, st.host, st.precondition.containerId)!);
+  assert.ok(removed.length > 0);
+  assert.ok(removed.every((c) => c.state !== 'running'));
+  assert.deepEqual([...new Set(kinds(plan))].sort(), ['container-remove', 'image-remove']);
+  // one retained stopped container per role is kept: v3 of web on each host
+  assert.ok(!removed.some((c) => c.name === 'app-web-v3'));
+  assert.ok(plan.steps.some((st) => st.action.kind === 'image-remove' && (st.action as { image: string }).image.endsWith(':v0')));
+});
+
+test('prune images removes no container and keeps every image a container uses', () => {
+  const plan = planOf(scenario('prune-images'));
+  assert.deepEqual(kinds(plan), ['image-remove']);
+  assert.deepEqual(plan.steps.map((st) => (st.action as { image: string }).image), ['registry.example.com/acme/app:v0']);
+});
+
+test('remove: everything of the app; Traefik and the network only where no other app runs', () => {
+  const alone = planOf(scenario('remove-alone'));
+  for (const host of [H1, H2]) {
+    const k = kinds(alone, host);
+    assert.ok(k.includes('state-remove') && k.includes('network-remove') && k.includes('registry-logout'), `${host}: ${k.join(', ')}`);
+    assert.ok(alone.steps.some((st) => st.host === host && st.address === `${host}/traefik`));
+    // the state folder goes last
+    assert.equal(alone.steps.filter((st) => st.host === host).at(-1)!.action.kind, 'state-remove');
+  }
+  const shared = planOf(scenario('remove-shared'));
+  assert.deepEqual(shared.steps.filter((st) => st.address.endsWith('/traefik') || st.action.kind === 'network-remove'), []);
+  assert.ok(kinds(shared).includes('container-remove'));
+});
+
+test('remove keeps Traefik when the probe could not say which apps the host has', () => {
+  const s = scenario('remove-alone');
+  const unknown = { ...s, snapshot: { ...s.snapshot, hosts: Object.fromEntries(Object.entries(s.snapshot.hosts).map(([k, h]) => { const { otherApps: _o, ...rest } = h as ReachableHost; return [k, rest]; })) } };
+  assert.deepEqual(planOf(unknown).steps.filter((st) => st.address.endsWith('/traefik')), []);
+});
+
+test('traefik reboot replaces each host in a batch of its own, waiting until it routes the app before the next', () => {
+  const plan = planOf(scenario('traefik-reboot'));
+  assert.deepEqual([...new Set(plan.steps.map((st) => `${st.host}:${st.batch}`))], [`${H1}:0`, `${H2}:1`]);
+  assert.equal(plan.batchWait, 0);
+  for (const host of [H1, H2]) {
+    const k = kinds(plan, host);
+    assert.deepEqual(k.filter((kind) => kind !== 'image-pull').slice(0, 3), ['container-stop', 'container-remove', 'traefik-run']);
+    assert.ok(k.includes('traefik-wait-ready') && k.includes('traefik-wait-up'), k.join(', '));
+  }
+  assert.ok(plan.steps.every((st) => st.address.endsWith('/traefik') && st.symbol === '-/+'));
+});
+
+test('traefik boot and reboot plan no app container step', () => {
+  for (const name of ['traefik-boot', 'traefik-reboot', 'traefik-stop', 'traefik-start', 'traefik-restart', 'traefik-remove']) {
+    const plan = planOf(scenario(name));
+    assert.ok(plan.steps.length > 0, name);
+    assert.ok(plan.steps.every((st) => st.address.endsWith('/traefik') || st.address.includes('/network/') || st.address.includes('/image/traefik')), `${name}: ${plan.steps.map((st) => st.address).join(', ')}`);
+  }
+});
+
+test('app stop drains a routed container before it stops, and touches no Traefik', () => {
+  const plan = planOf(scenario('app-stop'));
+  const web = plan.steps.filter((st) => st.host === H1 && st.address === `${H1}/container/app-web-v1`).map((st) => st.action.kind);
+  assert.deepEqual(web, ['container-drain', 'container-stop']);
+  assert.ok(plan.steps.every((st) => !st.address.endsWith('/traefik')));
+});
+
+test('app start waits until the started container is healthy and routed', () => {
+  const plan = planOf(scenario('app-start'));
+  assert.deepEqual(kinds(plan, H1).filter((k) => k !== 'container-start').sort(), ['container-wait-healthy', 'container-wait-healthy', 'traefik-wait-up']);
+});
+
+test('app start of a version that is not there blocks the hosts instead of deploying', () => {
+  const plan = planOf(scenario('app-start-missing'));
+  assert.deepEqual(plan.steps, []);
+  assert.deepEqual(plan.blockedHosts.map((b) => b.host), [H1, H2]);
+  assert.match(plan.blockedHosts[0]!.message, /no container of version v9 .*mrsk deploy/);
+});
+
+test('restore-release never pulls: a host without the image is blocked', () => {
+  const ok = planOf(scenario('restore-release'));
+  assert.ok(!kinds(ok).includes('image-pull'));
+  assert.ok(kinds(ok).includes('container-start'));
+  const gone = planOf(scenario('restore-release-image-gone'));
+  assert.ok(!kinds(gone).includes('image-pull'));
+  assert.deepEqual(gone.blockedHosts.map((b) => b.host), [H2]);
+  assert.match(gone.blockedHosts[0]!.message, /no longer on the host/);
+});
