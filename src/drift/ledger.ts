@@ -3,6 +3,7 @@
 // parsing is pure.
 import type { ReleaseRecord } from '../probe/types.ts';
 import { LEDGER_FILE_MARK } from '../host/ledger.ts';
+import { DESTINATION_LABEL, VERSION_LABEL } from '../model/labels.ts';
 import { isNeverHealthy } from '../plan/never-healthy.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';
 import { sanitizeHostText } from '../text/sanitize.ts';
@@ -68,7 +69,7 @@ export interface NeverHealthyContainer {
 }
 
 /** `docker ps -a --format` template whose lines parseNeverHealthy reads: name, version, destination. */
-export const NEVER_HEALTHY_FORMAT = '{{.Names}}\t{{.Label "mrsk.version"}}\t{{.Label "mrsk.destination"}}';
+export const NEVER_HEALTHY_FORMAT = `{{.Names}}\t{{.Label "${VERSION_LABEL}"}}\t{{.Label "${DESTINATION_LABEL}"}}`;
 
 /** The never-healthy containers of this destination in `docker ps -a --format NEVER_HEALTHY_FORMAT` output. */
 export function parseNeverHealthy(output: string, destination?: string): NeverHealthyContainer[] {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { Bind } from '../../cli/program.ts';
 import type { CommandContext } from '../../cli/context.ts';
+import { VERSION_LABEL } from '../../model/labels.ts';
 import { combinedExitCode, runPerHost } from '../../ops/hosts.ts';
 import { probe, requireHosts } from '../common.ts';
 import { currentContainer, printSections, reachableHost, rolesOnHost } from '../shared/per-host.ts';
@@ -17,7 +18,7 @@ async function appVersion(ctx: CommandContext): Promise<number> {
         const seen = reachableHost(snapshot, host);
         const role = rolesOnHost(session, host)[0];
         const container = role ? currentContainer(seen, session, role.name, undefined) : undefined;
-        const running = container?.state === 'running' ? container.labels['mrsk.version'] : undefined;
+        const running = container?.state === 'running' ? container.labels[VERSION_LABEL] : undefined;
         return { host, ok: true, output: running ?? 'not running' };
       },
       printSections(ctx, 'App'),

@@ -3,6 +3,7 @@
 import type { CommandContext } from '../../cli/context.ts';
 import * as docker from '../../docker/index.ts';
 import { deriveDesired } from '../../desired/desired.ts';
+import { DESTINATION_LABEL, SERVICE_LABEL } from '../../model/labels.ts';
 import { TRAEFIK_CONTAINER } from '../../model/names.ts';
 import { run } from '../../apply/remote.ts';
 import { runPerHost, type HostOutcome } from '../../ops/hosts.ts';
@@ -13,7 +14,7 @@ import { printSections, rolesOnHost } from './per-host.ts';
 /** The running app containers of the selected roles on a host, as `docker ps` lists them. */
 export async function appPs(session: Session, host: string): Promise<PsEntry[]> {
   const { service, destination } = session.config;
-  const labels = [`mrsk.service=${service}`, ...(destination ? [`mrsk.destination=${destination}`] : [])];
+  const labels = [`${SERVICE_LABEL}=${service}`, ...(destination ? [`${DESTINATION_LABEL}=${destination}`] : [])];
   const result = await run(session.remote, host, docker.listContainers({ label: labels }));
   const roles = rolesOnHost(session, host).map((r) => r.name);
   return parsePsLines(result.stdout).filter((entry) => isAppContainer(entry.labels, service, destination, roles));

@@ -9,9 +9,9 @@ import { auditOrReport, withLock } from '../../apply/lock.ts';
 import { tryRun } from '../../apply/remote.ts';
 import { AbortedError, HostError, UsageError } from '../../errors.ts';
 import { redact } from '../../secret.ts';
-import { toShell } from '../../ssh/quote.ts';
+import { toShell } from '../../shell/quote.ts';
 import { combinedExitCode, formatHostSection, formatSummary, runPerHost, type HostOutcome } from '../../ops/hosts.ts';
-import { isAppContainer } from '../../ops/docker-ps.ts';
+import { currentContainer as currentContainerOf } from '../../probe/observed.ts';
 import { filterLines, followScript, HostLineStream, hostPrefixes, lineMatcher, stripAnsi } from '../../ops/logs.ts';
 import type { Session } from '../common.ts';
 import { parseLockRequest, parseLogRequest, type LockOptionValues, type LockRequest, type LogOptionValues, type LogRequest } from './options.ts';
@@ -39,10 +39,7 @@ export function reachableHost(snapshot: Snapshot, host: string): ReachableHost {
 
 /** The container of a role a command acts on: the newest running one, else the newest of the deployed version. */
 export function currentContainer(host: ReachableHost, session: Session, role: string, version: string | undefined): ObservedContainer | undefined {
-  const mine = host.containers
-    .filter((c) => isAppContainer(c.labels, session.config.service, session.config.destination, [role]))
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  return mine.find((c) => c.state === 'running') ?? mine.find((c) => c.labels['mrsk.version'] === version);
+  return currentContainerOf(host.containers, session.config.service, session.config.destination, role, version);
 }
 
 /** The deployed version, or a usage error when nothing is deployed yet. */
