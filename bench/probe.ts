@@ -12,7 +12,7 @@ import { sshRunnerOptionsFromConfig } from '../src/commands/shared/ssh-options.t
 import { probeHosts } from '../src/probe/probe.ts';
 import { probeScript } from '../src/probe/script.ts';
 import { cpus, loadavg } from 'node:os';
-import { desired } from '../src/desired/desired.ts';
+import { deriveDesired } from '../src/desired/desired.ts';
 import { diff } from '../src/plan/diff.ts';
 import { bringUp } from '../test/e2e/harness.ts';
 import { benchConfig } from './bed-config.ts';
@@ -37,7 +37,7 @@ try {
       const runner = createSshRunner(sshRunnerOptionsFromConfig(config));
       const t0 = performance.now();
       const snapshot = await probeHosts(runner, [...hosts], config.service, config.destination);
-      const plan = diff(desired(config, 'v1'), snapshot, { hosts: [...hosts] });
+      const plan = diff(deriveDesired(config, 'v1'), snapshot, { hosts: [...hosts] });
       const ms = performance.now() - t0;
       const stats = Object.values(runner.stats());
       await runner.close();

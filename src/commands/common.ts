@@ -12,7 +12,8 @@ import { sshRunnerOptionsFromConfig } from './shared/ssh-options.ts';
 import type { Runner } from '../ssh/types.ts';
 import { probeHosts } from '../probe/probe.ts';
 import type { ReachableHost, Snapshot } from '../probe/types.ts';
-import { desired as deriveDesired } from '../desired/desired.ts';
+import { ROLE_LABEL, VERSION_LABEL } from '../model/labels.ts';
+import { deriveDesired } from '../desired/desired.ts';
 import type { Desired } from '../desired/types.ts';
 import { diff } from '../plan/diff.ts';
 import { hostsBehind } from '../drift/missed.ts';
@@ -76,9 +77,9 @@ export function deployedVersion(config: Config, snapshot: Snapshot): string | un
     let version = host.release?.version;
     if (!version) {
       const running = host.containers
-        .filter((c) => c.state === 'running' && c.labels['mrsk.role'] === config.primaryRole && c.labels['mrsk.version'])
+        .filter((c) => c.state === 'running' && c.labels[ROLE_LABEL] === config.primaryRole && c.labels[VERSION_LABEL])
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-      version = running?.labels['mrsk.version'];
+      version = running?.labels[VERSION_LABEL];
     }
     if (version) counts.set(version, (counts.get(version) ?? 0) + 1);
   }

@@ -5,7 +5,7 @@
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
 import { auditOrReport, describeLock, isStale, withLock } from '../apply/lock.ts';
-import { desired as deriveDesired } from '../desired/desired.ts';
+import { deriveDesired } from '../desired/desired.ts';
 import { selectCorrectiveSteps, snapshotForFix } from '../drift/corrective.ts';
 import { allFindings, detectDrift, driftExitCode, type DriftScope } from '../drift/detect.ts';
 import { renderDriftText } from '../drift/render.ts';
