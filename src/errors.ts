@@ -44,13 +44,17 @@ export class ConfigError extends MrskError {
 /** What went wrong with a host, for the probe to map onto snapshot host states. */
 export type HostErrorKind = 'unreachable' | 'auth-failed' | 'host-key-changed' | 'host-key-unknown' | 'timeout' | 'unreadable' | 'error';
 
-/** A host could not be reached or used (EX_UNAVAILABLE). The message may quote the host: it is sanitized. */
+/**
+ * A host could not be reached or used (EX_UNAVAILABLE). The message says what, not where: the
+ * host is a field, and whoever shows the error puts it in front (describeError, a host section's
+ * header), so nobody has to cut it off again. The message may quote the host: it is sanitized.
+ */
 export class HostError extends MrskError {
   readonly exitCode: number = 69;
   readonly host: string;
   readonly kind: HostErrorKind;
   constructor(host: string, message: string, options?: ErrorOptions & { kind?: HostErrorKind }) {
-    super(`${host}: ${sanitizeHostText(message)}`, options);
+    super(sanitizeHostText(message), options);
     this.host = host;
     this.kind = options?.kind ?? 'error';
   }
@@ -88,7 +92,10 @@ export function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
-/** A command on a host exited non-zero. The message shows the command, never secret values; the host's stderr is sanitized. */
+/**
+ * A command on a host (or `local`, this machine) exited non-zero. The message shows the command,
+ * never secret values, and not the host (a field, as for HostError); the stderr is sanitized.
+ */
 export class RemoteCommandError extends MrskError {
   readonly exitCode = 1;
   readonly host: string;
@@ -97,16 +104,31 @@ export class RemoteCommandError extends MrskError {
   constructor(host: string, command: string, code: number | null, stderr: string) {
     const clean = sanitizeHostText(stderr);
     const tail = clean.trim().split('\n').slice(-5).join('\n');
-    super(`${host}: \`${command}\` failed (exit ${code ?? 'signal'})${tail ? `:\n${tail}` : ''}`);
+    super(`\`${command}\` failed (exit ${code ?? 'signal'})${tail ? `:\n${tail}` : ''}`);
     this.host = host;
     this.code = code;
     this.stderr = clean;
   }
 }
 
-/** A command or step ran longer than allowed. */
+/** A command or step ran longer than allowed; host: where, when it was one host's command. */
 export class TimeoutError extends MrskError {
   readonly exitCode = 1;
+  readonly host?: string;
+  constructor(message: string, options?: ErrorOptions & { host?: string }) {
+    super(message, options);
+    if (options?.host !== undefined) this.host = options.host;
+  }
+}
+
+/**
+ * The line that shows an error: `<host>: <message>` for an error about one host (HostError,
+ * RemoteCommandError, a host command's TimeoutError), else the message.
+ */
+export function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const host = error instanceof HostError || error instanceof RemoteCommandError || error instanceof TimeoutError ? error.host : undefined;
+  return host ? `${host}: ${message}` : message;
 }
 
 /** The deploy lock is held by someone else (EX_TEMPFAIL). */

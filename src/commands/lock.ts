@@ -24,8 +24,7 @@ export async function lockStates(session: Session): Promise<HostLockState[]> {
         if (result.code !== 0) return { host, state: 'error', message: result.stderr.trim() || `exit ${result.code}` };
         return parseLockStatus(host, result.stdout);
       } catch (error) {
-        const message = (error as Error).message;
-        return { host, state: 'error', message: message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message };
+        return { host, state: 'error', message: (error as Error).message };
       }
     }),
   );

@@ -147,8 +147,7 @@ export function loginFailureReason(host: string, error: unknown, registry: strin
     const hint = loginHint(error.stderr, registry);
     return `docker login exited ${error.code ?? 'on a signal'}${said ? `: ${said}` : ''}${hint ? ` — ${hint}` : ''}`;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return cleanLine(redact(message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message, secrets));
+  return cleanLine(redact(error instanceof Error ? error.message : String(error), secrets));
 }
 
 /** The fix for the usual reasons `docker login` fails, on a host or on this machine. */

@@ -39,7 +39,7 @@ export const register: RegisterCommand = (program, bind) => {
               const neverHealthy = containers.code === 0 ? parseNeverHealthy(containers.stdout, session.config.destination) : [];
               return { host, ok: true, ledger: parseLedger(result.stdout), neverHealthy };
             } catch (error) {
-              return { host, ok: false, error: (error as Error).message.replace(`${host}: `, '') };
+              return { host, ok: false, error: (error as Error).message };
             }
           }),
         );

@@ -38,8 +38,7 @@ async function ensureDocker(ctx: CommandContext, session: Session, skipUnreachab
   const failures = session.hosts.flatMap((host, index) => {
     const result = results[index]!;
     if (result.status === 'fulfilled') return [];
-    const message = result.reason instanceof Error ? result.reason.message : String(result.reason);
-    return [{ host, message: message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message }];
+    return [{ host, message: result.reason instanceof Error ? result.reason.message : String(result.reason) }];
   });
   if (failures.length === 0) return;
   // --skip-unreachable: the probe that follows decides which hosts are skipped and records them

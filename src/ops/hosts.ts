@@ -80,10 +80,9 @@ export async function runPerHost<T>(
 
 /** The default failed outcome of a task that threw: its message is the problem. */
 export function failedOutcome<T>(host: string, error: unknown): HostOutcome<T> {
+  // the section's header names the host; host errors' messages leave it out (src/errors.ts)
   const message = error instanceof Error ? error.message : String(error);
-  // HostError messages start with the host already; the header names it, so drop the repeat.
-  const problem = message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message;
-  return { host, ok: false, output: '', problem: problem.split('\n')[0] ?? problem };
+  return { host, ok: false, output: '', problem: message.split('\n')[0] ?? message };
 }
 
 /** `<Title> Host: <host>`, the output and a blank line, as Kamal prints per-host results. */

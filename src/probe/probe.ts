@@ -91,9 +91,9 @@ export function snapshotWarnings(snapshot: Snapshot): string[] {
   return Object.values(snapshot.hosts).flatMap((host) => (host.status === 'ok' ? (host.warnings ?? []).map((warning) => `${host.host}: ${warning.message}`) : []));
 }
 
-/** Maps a Runner rejection onto the snapshot's host states, keeping the runner's message. */
+/** Maps a Runner rejection onto the snapshot's host states, keeping the runner's message (host errors' leave the host out). */
 export function transportProblem(host: string, error: unknown): HostSnapshot {
-  const message = withoutHostPrefix(host, error instanceof Error ? error.message : String(error));
+  const message = error instanceof Error ? error.message : String(error);
   if (error instanceof HostError) return { host, status: HOST_ERROR_STATUS[error.kind], message };
   // a command that ran too long: the host answered SSH, its command did not finish
   if (error instanceof TimeoutError) return { host, status: 'unreadable', message };
@@ -111,10 +111,6 @@ const HOST_ERROR_STATUS: Readonly<Record<HostError['kind'], HostProblem>> = {
   unreadable: 'unreadable',
   error: 'error',
 };
-
-function withoutHostPrefix(host: string, message: string): string {
-  return message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message;
-}
 
 /** Runs fn over items with at most limit calls in flight; results in item order. */
 async function mapWithLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

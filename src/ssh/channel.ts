@@ -95,7 +95,7 @@ export function runChannel(
       }
     };
     if (timeoutMs !== undefined) {
-      timer = setTimeout(() => stop(new TimeoutError(`${host}: \`${display(line)}\` timed out after ${seconds(timeoutMs)}`)), timeoutMs);
+      timer = setTimeout(() => stop(new TimeoutError(`\`${display(line)}\` timed out after ${seconds(timeoutMs)}`, { host })), timeoutMs);
     }
     if (options.signal) {
       const onAbort = () => stop(new AbortedError(`${host}: \`${display(line)}\` aborted`));

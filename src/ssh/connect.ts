@@ -13,7 +13,7 @@ import type { ConnectConfig } from 'ssh2';
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Readable } from 'node:stream';
-import { HostError } from '../errors.ts';
+import { describeError, HostError } from '../errors.ts';
 import type { HostKeyError } from '../errors.ts';
 import { authMethods, connectError } from './auth.ts';
 import type { AuthOptions, SshConnectFailure } from './auth.ts';
@@ -134,7 +134,8 @@ export class Connector {
     try {
       client = await bastion;
     } catch (error) {
-      const reason = error instanceof HostError ? error.message : String(error);
+      // names the bastion: its error's message leaves its host out
+      const reason = describeError(error);
       throw new HostError(target.host, `bastion failed: ${reason}`, {
         kind: error instanceof HostError ? error.kind : 'unreachable',
         cause: error,

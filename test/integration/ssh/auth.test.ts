@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { generateKey, startSshd } from '../../helpers/sshd.ts';
 import type { TestSshd } from '../../helpers/sshd.ts';
 import { createSshRunner } from '../../../src/ssh/runner.ts';
-import { HostError } from '../../../src/errors.ts';
+import { describeError, HostError } from '../../../src/errors.ts';
 import { Secret } from '../../../src/secret.ts';
 import { optionsFor, tempHome } from './setup.ts';
 
@@ -80,7 +80,7 @@ describe('key files', () => {
   it('names the user and every method tried when authentication fails', async () => {
     const error = await connectError({ keys: [strangerKey] });
     assert.equal(error.kind, 'auth-failed');
-    assert.equal(error.message, `127.0.0.1: authentication failed for root@127.0.0.1:${sshd.port} (tried: ~/stranger_ed25519)`);
+    assert.equal(describeError(error), `127.0.0.1: authentication failed for root@127.0.0.1:${sshd.port} (tried: ~/stranger_ed25519)`);
   });
 
   it('says there was nothing to try when there is no agent and no key', async () => {

@@ -7,7 +7,7 @@ import { startSshd } from '../../helpers/sshd.ts';
 import type { TestSshd } from '../../helpers/sshd.ts';
 import { createSshRunner } from '../../../src/ssh/runner.ts';
 import type { Runner } from '../../../src/ssh/types.ts';
-import { AbortedError, HostError, TimeoutError } from '../../../src/errors.ts';
+import { AbortedError, describeError, HostError, TimeoutError } from '../../../src/errors.ts';
 import { HOSTILE_VALUES } from '../../unit/ssh/hostile-values.ts';
 import { clientPortOf, optionsFor, tempHome } from './setup.ts';
 
@@ -97,7 +97,7 @@ describe('timeouts and aborts', () => {
     const started = Date.now();
     await assert.rejects(runner.exec(HOST, ['sleep', '7'], { timeoutMs: 500 }), (error: unknown) => {
       assert.ok(error instanceof TimeoutError);
-      assert.equal(error.message, '127.0.0.1: `sleep 7` timed out after 0.5s');
+      assert.equal(describeError(error), '127.0.0.1: `sleep 7` timed out after 0.5s');
       return true;
     });
     assert.ok(Date.now() - started < 2_000);
@@ -230,7 +230,7 @@ describe('a dropped connection', () => {
         assert.equal(outcome.status, 'rejected');
         const error = (outcome as PromiseRejectedResult).reason;
         assert.ok(error instanceof HostError, String(error));
-        assert.equal(error.message, '127.0.0.1: the SSH connection was closed');
+        assert.equal(describeError(error), '127.0.0.1: the SSH connection was closed');
       }
       assert.equal((await dropping.exec(HOST, ['echo', 'back'])).stdout, 'back\n');
       assert.equal(dropping.stats()[HOST]?.connections, 2);

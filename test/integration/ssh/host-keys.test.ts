@@ -8,7 +8,7 @@ import { fingerprintOf, generateKey, startSshd } from '../../helpers/sshd.ts';
 import type { TestSshd } from '../../helpers/sshd.ts';
 import { createSshRunner } from '../../../src/ssh/runner.ts';
 import type { SshRunnerOptions } from '../../../src/ssh/runner.ts';
-import { HostError, HostKeyError } from '../../../src/errors.ts';
+import { describeError, HostError, HostKeyError } from '../../../src/errors.ts';
 import { optionsFor, tempHome } from './setup.ts';
 
 const HOST = '127.0.0.1';
@@ -88,7 +88,7 @@ describe('accept-new (the default)', () => {
     assert.ok(error instanceof HostKeyError, String(error));
     assert.equal(error.kind, 'host-key-changed');
     assert.equal(error.exitCode, 77);
-    assert.ok(error.message.startsWith(`127.0.0.1: host key for ${knownName} has CHANGED`));
+    assert.ok(describeError(error).startsWith(`127.0.0.1: host key for ${knownName} has CHANGED`));
     assert.ok(error.message.includes(otherKey.fingerprint), 'names the fingerprint on file');
     assert.ok(error.message.includes(sshd.hostKeyFingerprint), 'names the fingerprint presented');
     assert.match(error.message, /man-in-the-middle/);

@@ -9,7 +9,7 @@ import { startSshd } from '../../helpers/sshd.ts';
 import type { TestSshd } from '../../helpers/sshd.ts';
 import { createSshRunner, DEFAULT_MAX_OUTPUT_BYTES } from '../../../src/ssh/runner.ts';
 import type { Runner } from '../../../src/ssh/types.ts';
-import { OutputLimitError, TimeoutError } from '../../../src/errors.ts';
+import { describeError, OutputLimitError, TimeoutError } from '../../../src/errors.ts';
 import { probeHosts } from '../../../src/probe/probe.ts';
 import { optionsFor, tempHome } from './setup.ts';
 
@@ -73,7 +73,7 @@ describe('a host command that prints too much', () => {
     assert.ok(error instanceof OutputLimitError, String(error));
     assert.equal(error.host, HOST);
     assert.equal(error.limitBytes, 16 * MiB);
-    assert.match(error.message, /^127\.0\.0\.1: `sh -c .*` printed more than 16 MiB, mrsk's cap on what it reads from one host command; the command was stopped$/);
+    assert.match(describeError(error), /^127\.0\.0\.1: `sh -c .*` printed more than 16 MiB, mrsk's cap on what it reads from one host command; the command was stopped$/);
     console.log(`50 MB: failed after ${ms} ms, RSS grew by ${(growth / MiB).toFixed(1)} MiB`);
     assert.ok(ms < 15_000, `took ${ms} ms`);
     assert.ok(growth < RSS_GROWTH_BOUND, `RSS grew by ${(growth / MiB).toFixed(1)} MiB`);
@@ -144,7 +144,7 @@ describe('a host command that hangs', () => {
     const { outcome, ms } = await measured(() => runner.exec(HOST, { script: `sleep 3600 & wait; : ${name}` }, { timeoutMs: 1_000 }));
     const error = rejectedWith(outcome);
     assert.ok(error instanceof TimeoutError);
-    assert.match(error.message, /^127\.0\.0\.1: .* timed out after 1s$/);
+    assert.match(describeError(error), /^127\.0\.0\.1: .* timed out after 1s$/);
     assert.ok(ms < 5_000, `took ${ms} ms`);
   });
 });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { freePort, startSshd } from '../../helpers/sshd.ts';
 import type { TestSshd } from '../../helpers/sshd.ts';
 import { createSshRunner } from '../../../src/ssh/runner.ts';
-import { HostError } from '../../../src/errors.ts';
+import { describeError, HostError } from '../../../src/errors.ts';
 import { clientPortOf, optionsFor, tempHome } from './setup.ts';
 
 let home: ReturnType<typeof tempHome>;
@@ -25,7 +25,7 @@ describe('unreachable hosts', () => {
       await assert.rejects(runner.exec('127.0.0.1', ['true']), (error: unknown) => {
         assert.ok(error instanceof HostError);
         assert.equal(error.kind, 'unreachable');
-        assert.equal(error.message, `127.0.0.1: unreachable (connect ECONNREFUSED 127.0.0.1:${port})`);
+        assert.equal(describeError(error), `127.0.0.1: unreachable (connect ECONNREFUSED 127.0.0.1:${port})`);
         return true;
       });
       assert.ok(Date.now() - started < 2_000);
@@ -45,7 +45,7 @@ describe('unreachable hosts', () => {
       await assert.rejects(runner.exec('127.0.0.1', ['true']), (error: unknown) => {
         assert.ok(error instanceof HostError);
         assert.equal(error.kind, 'timeout');
-        assert.equal(error.message, `127.0.0.1: connect timeout: no SSH session with 127.0.0.1:${port} within 0.7s`);
+        assert.equal(describeError(error), `127.0.0.1: connect timeout: no SSH session with 127.0.0.1:${port} within 0.7s`);
         return true;
       });
       const elapsed = Date.now() - started;
@@ -64,7 +64,7 @@ describe('unreachable hosts', () => {
       await assert.rejects(runner.exec('no-such-host.invalid', ['true']), (error: unknown) => {
         assert.ok(error instanceof HostError);
         assert.equal(error.kind, 'unreachable');
-        assert.match(error.message, /^no-such-host\.invalid: unreachable \(getaddrinfo (ENOTFOUND|EAI_AGAIN) no-such-host\.invalid\)$/);
+        assert.match(describeError(error), /^no-such-host\.invalid: unreachable \(getaddrinfo (ENOTFOUND|EAI_AGAIN) no-such-host\.invalid\)$/);
         return true;
       });
     } finally {
@@ -122,7 +122,7 @@ describe('bastion', () => {
       await assert.rejects(runner.exec('127.0.0.1', ['true']), (error: unknown) => {
         assert.ok(error instanceof HostError);
         assert.equal(error.kind, 'unreachable');
-        assert.equal(error.message, `127.0.0.1: bastion failed: 127.0.0.1: unreachable (connect ECONNREFUSED 127.0.0.1:${closedPort})`);
+        assert.equal(describeError(error), `127.0.0.1: bastion failed: 127.0.0.1: unreachable (connect ECONNREFUSED 127.0.0.1:${closedPort})`);
         return true;
       });
     } finally {

@@ -10,7 +10,7 @@ import * as docker from '../../../src/docker/index.ts';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { prepareAssetsScript, removeAssetsScript } from '../../../src/host/assets.ts';
 import { DATABASE_URL_VALUE, makeConfig } from '../helpers/config.ts';
-import { DeployError, HostError, RemoteCommandError, StalePlanError } from '../../../src/errors.ts';
+import { DeployError, describeError, HostError, RemoteCommandError, StalePlanError } from '../../../src/errors.ts';
 import type { Plan, PlanStep, StepAction } from '../../../src/plan/types.ts';
 import type { ExecResult, Runner } from '../../../src/ssh/types.ts';
 import { fail, ok, ScriptedRunner } from '../../helpers/scripted-runner.ts';
@@ -294,7 +294,7 @@ test('the connection drops while waiting for Traefik to route: lost contact is s
   const step = stepOf({ kind: 'traefik-wait-up', name: 'app-web-v3', service: 'app-web', apiPort: 8080, timeout: 5 });
   const error = (await runStep(context(runner), step).catch((e: unknown) => e)) as Error;
   assert.ok(error instanceof HostError, String(error));
-  assert.equal(error.message, 'h1: lost contact with the host while waiting for Traefik to route to app-web-v3 (the SSH connection was closed); nothing was stopped');
+  assert.equal(describeError(error), 'h1: lost contact with the host while waiting for Traefik to route to app-web-v3 (the SSH connection was closed); nothing was stopped');
   assert.ok(!runner.lines().some((line) => line.startsWith('docker stop')), 'nothing is stopped');
 });
 

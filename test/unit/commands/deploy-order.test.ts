@@ -15,7 +15,7 @@ import type { LocalExec, LocalOptions, LocalResult } from '../../../src/apply/lo
 import { deployTo, type DeployRequest } from '../../../src/commands/shared/deploy.ts';
 import type { Session } from '../../../src/commands/common.ts';
 import { explainBuilderFailure, loginFailureReason, requireUsableHosts } from '../../../src/commands/preflight.ts';
-import { BuilderError, HostError, HostKeyError, LockHeldError, RemoteCommandError } from '../../../src/errors.ts';
+import { BuilderError, describeError, HostError, HostKeyError, LockHeldError, RemoteCommandError } from '../../../src/errors.ts';
 import type { Snapshot } from '../../../src/probe/types.ts';
 import { Secret } from '../../../src/secret.ts';
 import type { Command, ExecOptions, ExecResult, Runner } from '../../../src/ssh/types.ts';
@@ -150,7 +150,8 @@ describe('deploy order', () => {
     await assert.rejects(deploy(), (error: Error) => {
       assert.ok(error instanceof HostError);
       assert.equal(error.exitCode, 69);
-      assert.equal(error.message, [
+      // what the user sees: the host in front (src/errors.ts describeError), not in the message
+      assert.equal(describeError(error), [
         'h2: cannot be used, so nothing was deployed to any host:',
         '  h2: auth-failed: authentication failed for deploy (tried ~/.ssh/id_ed25519)',
         'Fix it and run again, or run again with --skip-unreachable to deploy h1 and record h2 as behind (`mrsk drift` and `mrsk plan` show it until it is deployed).',
@@ -167,7 +168,7 @@ describe('deploy order', () => {
     assert.throws(() => requireUsableHosts(snapshot, HOSTS), (error: Error) => {
       assert.ok(error instanceof HostKeyError);
       assert.equal(error.exitCode, 77);
-      assert.match(error.message, /^h1, h2: cannot be used[^\n]*\n {2}h1: host-key-changed: host key changed\n {2}h2: host-key-changed: unknown host key\nFix them and run again\.$/);
+      assert.match(describeError(error), /^h1, h2: cannot be used[^\n]*\n {2}h1: host-key-changed: host key changed\n {2}h2: host-key-changed: unknown host key\nFix them and run again\.$/);
       return true;
     });
   });
@@ -189,7 +190,7 @@ describe('deploy order', () => {
     await assert.rejects(deploy(), (error: Error) => {
       assert.ok(error instanceof HostError);
       assert.equal(error.exitCode, 69);
-      assert.match(error.message, /^h2: registry login to registry\.example\.com failed on 1 of 2 host\(s\), so nothing was deployed:\n {2}h2: docker login exited 1: .*unauthorized.* — the registry refused the credentials: check registry\.username and registry\.password$/);
+      assert.match(describeError(error), /^h2: registry login to registry\.example\.com failed on 1 of 2 host\(s\), so nothing was deployed:\n {2}h2: docker login exited 1: .*unauthorized.* — the registry refused the credentials: check registry\.username and registry\.password$/);
       assert.ok(!error.message.includes(PASSWORD), 'the password must never be printed');
       return true;
     });
@@ -277,7 +278,7 @@ describe('deploy order', () => {
     });
     await assert.rejects(deploy(), (error: Error) => {
       assert.ok(error instanceof RemoteCommandError, `${error.name}: ${error.message}`);
-      assert.match(error.message, /^local: `docker build .*` failed \(exit 1\):\nfailed to read dockerfile/);
+      assert.match(describeError(error), /^local: `docker build .*` failed \(exit 1\):\nfailed to read dockerfile/);
       return true;
     });
     assert.equal(events.filter((e) => e.startsWith('probe')).length, 1, 'nothing is planned');

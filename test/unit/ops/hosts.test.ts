@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { combinedExitCode, failedOutcome, formatHostSection, formatSummary, InOrderRelease, runPerHost, type HostOutcome } from '../../../src/ops/hosts.ts';
+import { HostError } from '../../../src/errors.ts';
 
 test('InOrderRelease holds later positions until the earlier ones arrive', () => {
   const release = new InOrderRelease<string>(3);
@@ -42,11 +43,11 @@ test('runPerHost runs hosts in parallel but reports them in host order', async (
   assert.ok(elapsed < 220, `parallel, not serial (took ${elapsed} ms)`);
 });
 
-test('runPerHost turns a thrown error into a failed outcome without the repeated host name', async () => {
+test('runPerHost turns a thrown error into a failed outcome: its first line, the host left to the header', async () => {
   const outcomes = await runPerHost(
     ['10.0.0.1', '10.0.0.2'],
     async (host) => {
-      if (host === '10.0.0.2') throw new Error('10.0.0.2: unreachable (connect ECONNREFUSED)\nmore detail');
+      if (host === '10.0.0.2') throw new HostError('10.0.0.2', 'unreachable (connect ECONNREFUSED)\nmore detail', { kind: 'unreachable' });
       return { host, ok: true, output: '' };
     },
     () => undefined,

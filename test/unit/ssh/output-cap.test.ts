@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { collectOutput, DEFAULT_MAX_OUTPUT_BYTES } from '../../../src/ssh/channel.ts';
-import { formatBytes, HostError, OutputLimitError } from '../../../src/errors.ts';
+import { describeError, formatBytes, HostError, OutputLimitError } from '../../../src/errors.ts';
 
 function fakeChannel() {
   const channel = new EventEmitter() as EventEmitter & { stderr: EventEmitter };
@@ -63,7 +63,8 @@ describe('OutputLimitError', () => {
     assert.equal(error.kind, 'unreadable');
     assert.equal(error.host, 'web1');
     assert.equal(error.limitBytes, 16 * 1024 * 1024);
-    assert.equal(error.message, "web1: `docker ps` printed more than 16 MiB, mrsk's cap on what it reads from one host command; the command was stopped");
+    assert.equal(error.message, "`docker ps` printed more than 16 MiB, mrsk's cap on what it reads from one host command; the command was stopped");
+    assert.equal(describeError(error), `web1: ${error.message}`);
   });
 
   it('formats caps in the unit they were given in', () => {
