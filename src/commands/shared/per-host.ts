@@ -1,20 +1,19 @@
 // What the day-two commands (app, traefik, audit, registry, details) share: the roles and the
 // current container of a host, printing one `<Title> Host: <host>` section per host in host
-// order (src/ops/hosts.ts), per-host changes under the deploy lock, and logs.
+// order (src/ops/hosts.ts), and logs. Changes go through the plan pipeline (../converge.ts).
 import type { CommandContext } from '../../cli/context.ts';
 import type { Role } from '../../config/types.ts';
 import * as docker from '../../docker/index.ts';
 import type { ObservedContainer, ReachableHost, Snapshot } from '../../probe/types.ts';
-import { auditOrReport, withLock } from '../../apply/lock.ts';
 import { tryRun } from '../../apply/remote.ts';
 import { AbortedError, HostError, UsageError } from '../../errors.ts';
 import { redact } from '../../secret.ts';
 import { toShell } from '../../shell/quote.ts';
-import { combinedExitCode, formatHostSection, formatSummary, runPerHost, type HostOutcome } from '../../ops/hosts.ts';
+import { combinedExitCode, formatHostSection, runPerHost, type HostOutcome } from '../../ops/hosts.ts';
 import { currentContainer as currentContainerOf } from '../../probe/observed.ts';
 import { filterLines, followScript, HostLineStream, hostPrefixes, lineMatcher, stripAnsi } from '../../ops/logs.ts';
 import type { Session } from '../common.ts';
-import { parseLockRequest, parseLogRequest, type LockOptionValues, type LockRequest, type LogOptionValues, type LogRequest } from './options.ts';
+import type { LogRequest } from './options.ts';
 
 /** The longest timer Node accepts (~24.8 days): "no timeout" for followed logs and long execs. */
 export const NO_TIMEOUT_MS = 2_147_483_647;
@@ -46,27 +45,6 @@ export function currentContainer(host: ReachableHost, session: Session, role: st
 export function requireVersion(version: string | undefined): string {
   if (!version) throw new UsageError('nothing is deployed on the selected hosts yet: run `mrsk deploy` first');
   return version;
-}
-
-/** Runs a mutating per-host change under the deploy lock, prints sections, writes the audit log. */
-export async function lockedPerHost(
-  ctx: CommandContext,
-  session: Session,
-  hosts: readonly string[],
-  command: string,
-  lock: LockRequest,
-  title: string,
-  task: (host: string) => Promise<HostOutcome>,
-): Promise<number> {
-  const { service, destination } = session.config;
-  return withLock(session.remote, hosts, { service, destination, command, ...lock }, async () => {
-    const outcomes = await runPerHost(hosts, task, printSections(ctx, title));
-    const done = outcomes.filter((o) => o.ok).map((o) => o.host);
-    if (done.length) await auditOrReport(session.remote, done, service, destination, command, (text) => ctx.out.warn(text));
-    const summary = formatSummary(outcomes);
-    if (summary && outcomes.some((o) => !o.ok)) ctx.out.info(summary.trimEnd());
-    return combinedExitCode(outcomes);
-  });
 }
 
 /** One container whose logs to show. */
@@ -142,23 +120,4 @@ export async function showLogs(ctx: CommandContext, session: Session, title: str
     printSections(ctx, title),
   );
   return combinedExitCode(outcomes);
-}
-
-// ---- until traefik goes through the plan pipeline ---------------------------------------------
-// commands/traefik.ts still hands commander's strings over; these parse them and go on as above.
-
-export function lockedPerHostFromOptions(
-  ctx: CommandContext,
-  session: Session,
-  hosts: readonly string[],
-  command: string,
-  options: LockOptionValues,
-  title: string,
-  task: (host: string) => Promise<HostOutcome>,
-): Promise<number> {
-  return lockedPerHost(ctx, session, hosts, command, parseLockRequest(options), title, task);
-}
-
-export function showLogsFromOptions(ctx: CommandContext, session: Session, title: string, hosts: readonly string[], sources: readonly LogSource[], options: LogOptionValues): Promise<number> {
-  return showLogs(ctx, session, title, hosts, sources, parseLogRequest(options));
 }
