@@ -5,7 +5,7 @@
 // drift --fix, remove, traefik boot/reboot/start/stop/restart/remove and app start/stop call it.
 import type { CommandContext } from '../cli/context.ts';
 import { auditOrReport, withLock } from '../apply/lock.ts';
-import { planSummaryLine, renderPlan } from '../plan/render.ts';
+import { planSummaryLine, renderPlan } from '../views/plan.ts';
 import type { Plan } from '../plan/types.ts';
 import type { Snapshot } from '../probe/types.ts';
 import { HostError, StalePlanError } from '../errors.ts';
@@ -37,6 +37,11 @@ export interface ConvergeOptions {
    * release: what that release ran, src/desired/from-release.ts). Its version is the plan's.
    */
   readonly desired?: Desired;
+  /**
+   * The desired state and intent, made from the hosts as read under the lock (drift --fix: each
+   * host's recorded release). Only the hosts it names are planned; undefined: nothing to do.
+   */
+  readonly planFor?: (snapshot: Snapshot) => { readonly desired: Desired; readonly request: Intent; readonly hosts: readonly string[] } | undefined;
   /** A plan saved by `mrsk plan --out`: run as it is, only if the hosts did not change since. */
   readonly saved?: { readonly plan: Plan; readonly file: string };
   /** Only these of the session's hosts (traefik commands: the hosts that run Traefik). */
@@ -138,7 +143,7 @@ export async function converge(ctx: CommandContext, session: Session, options: C
   const mode = modeOf(options.request ?? {});
 
   const lockRequest = { service, destination, command: options.command, waitSeconds: options.lockWait, force: options.forceLock };
-  const result = await withLock(session.remote, up, lockRequest, async () => {
+  const result = await withLock(session.remote, up, lockRequest, async (_lock, lost) => {
     await options.whenLocked?.();
     const snapshot = await deps.probe(session, up);
     // an unreadable release record or lock holder on a usable host: said once, with its fix
@@ -151,6 +156,11 @@ export async function converge(ctx: CommandContext, session: Session, options: C
       // a saved plan that takes a Kamal host over needs the same consent as a fresh one
       requireTakeoverConsent(snapshot, up, service, destination, options.takeover, options.takeoverCommand);
       plan = options.saved.plan;
+    } else if (options.planFor) {
+      const made = options.planFor(snapshot);
+      const hosts = up.filter((host) => made?.hosts.includes(host));
+      const request: PlanRequest = { ...made?.request, hosts, roles: [...session.roles], missedHosts: missed };
+      plan = made && hosts.length > 0 ? diff(made.desired, snapshot, request) : { ...diff(deriveDesired(session.config, version), snapshot, { hosts: [] }), blockedHosts: [] };
     } else {
       // the skipped hosts are named in every release this plan records (drift and plan show them behind)
       const request: PlanRequest = { ...options.request, hosts: [...up], roles: [...session.roles], missedHosts: missed };
@@ -167,7 +177,8 @@ export async function converge(ctx: CommandContext, session: Session, options: C
     // remove empties the state folder, audit log included: a line written after it would bring the folder back
     const audited = mode !== 'destroy';
     try {
-      await runPlan(ctx, session, plan, snapshot);
+      // a lost lock stops the run: no further step starts, a running wait ends
+      await runPlan(ctx, session, plan, snapshot, lost);
       if (audited) await auditOrReport(session.remote, changed, service, destination, `${options.command}: applied ${plan.steps.length} steps, version ${version}`, (text) => ctx.out.warn(text));
     } catch (error) {
       // the run's own error says what went wrong: an audit line that cannot be written is a debug line

@@ -4,19 +4,16 @@
 // release only (never a new version or config) under the deploy lock; a held lock skips the run.
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
-import { auditOrReport, describeLock, isStale, withLock } from '../apply/lock.ts';
-import { deriveDesired } from '../desired/desired.ts';
-import { selectCorrectiveSteps, snapshotForFix } from '../drift/corrective.ts';
+import { describeLock, isStale } from '../apply/lock.ts';
+import { fixIntent } from '../drift/fix-intent.ts';
 import { allFindings, detectDrift, driftExitCode, type DriftScope } from '../drift/detect.ts';
-import { renderDriftText } from '../drift/render.ts';
+import { renderDriftText } from '../views/drift.ts';
 import type { DriftReport } from '../drift/types.ts';
 import { LockHeldError } from '../errors.ts';
-import { diff } from '../plan/diff.ts';
-import { renderPlan } from '../plan/render.ts';
 import type { Snapshot } from '../probe/types.ts';
 import { probe, reachable, requireHosts, type Session } from './common.ts';
-import { runPlan } from './apply-plan.ts';
-import { notePlan, runEvents } from '../cli/pipeline.ts';
+import { converge } from './converge.ts';
+import { runEvents } from '../cli/pipeline.ts';
 import { lockOptions, parseLockRequest, type LockOptionValues, type LockRequest } from './shared/options.ts';
 import { withSession } from './shared/session.ts';
 
@@ -58,43 +55,35 @@ interface FixOutcome {
   readonly failures: readonly string[];
 }
 
-/** Under the lock: re-probe, plan towards each recorded version, keep the corrective steps, run them. */
-async function fix(ctx: CommandContext, session: Session, scope: DriftScope, hosts: readonly string[], options: DriftOptions, lock: LockRequest): Promise<FixOutcome> {
+/**
+ * Restores each host's recorded release through the one pipeline: under the lock the hosts are
+ * read again and the planner is asked to converge them to their releases (src/drift/fix-intent.ts:
+ * the release's own desired state, hand-edited containers replaced). A held lock throws
+ * LockHeldError (the run is skipped).
+ */
+async function fix(ctx: CommandContext, session: Session, scope: DriftScope, hosts: readonly string[], lock: LockRequest): Promise<FixOutcome> {
   const { config } = session;
-  const lockRequest = {
-    service: config.service,
-    destination: config.destination,
-    command: 'drift --fix',
-    waitSeconds: lock.waitSeconds,
-  };
-  return withLock(session.remote, hosts, lockRequest, async (_lock, signal) => {
-    const snapshot = await probe(session, hosts);
-    const report = detectDrift(config, snapshot, { ...scope, hosts });
-    const byVersion = new Map<string, string[]>();
-    for (const entry of report.hosts) {
-      if (entry.status !== 'checked' || !entry.release || !entry.findings.some((f) => f.fixable)) continue;
-      byVersion.set(entry.release.version, [...(byVersion.get(entry.release.version) ?? []), entry.host]);
-    }
-    let stepsRun = 0;
-    const failures: string[] = [];
-    for (const [version, group] of byVersion) {
-      const towards = diff(deriveDesired(config, version), snapshotForFix(snapshot, report), { hosts: group, ...(scope.roles ? { roles: scope.roles } : {}) });
-      const plan = selectCorrectiveSteps(towards, report, snapshot, { service: config.service, destination: config.destination, stopTimeout: config.drainTimeout });
-      if (plan.steps.length === 0) continue;
-      notePlan(plan, `restore release ${version}`); // the plan event (--json) and the CI summary
-      if (!options.json) ctx.out.print(renderPlan({ ...plan, blockedHosts: [] }, { color: ctx.out.color, verbose: ctx.out.verbose }));
-      try {
-        await runPlan(ctx, session, plan, snapshot, signal);
-        stepsRun += plan.steps.length;
-        await auditOrReport(session.remote, group, config.service, config.destination, `drift --fix: restored release ${version} (${plan.steps.length} steps)`, (text) => ctx.out.warn(text));
-      } catch (error) {
-        failures.push((error as Error).message);
-        // the run's own error says what went wrong: an audit line that cannot be written is a debug line
-        await auditOrReport(session.remote, group, config.service, config.destination, `drift --fix: FAILED (${(error as Error).message.split('\n')[0]})`, (text) => ctx.out.debug(text));
-      }
-    }
-    return { stepsRun, failures };
-  });
+  let leftOut: readonly { host: string; reason: string }[] = [];
+  try {
+    const result = await converge(ctx, session, {
+      command: 'drift --fix',
+      hosts,
+      ask: false,
+      lockWait: lock.waitSeconds,
+      verb: 'changed',
+      heading: 'restore the recorded release',
+      planFor: (snapshot) => {
+        const intent = fixIntent(config, snapshot, { ...scope, hosts });
+        leftOut = intent.leftOut;
+        return intent.plan;
+      },
+    });
+    for (const { host, reason } of leftOut) ctx.out.warn(`${host}: not fixed: ${reason}`);
+    return { stepsRun: result.plan.steps.length, failures: [] };
+  } catch (error) {
+    if (error instanceof LockHeldError) throw error;
+    return { stepsRun: 0, failures: [(error as Error).message] };
+  }
 }
 
 export const register: RegisterCommand = (program, bind) => {
@@ -125,7 +114,7 @@ export const register: RegisterCommand = (program, bind) => {
         const fixHosts = [...new Set(allFindings(before).filter((f) => f.fixable).map((f) => f.host))];
         let outcome: FixOutcome;
         try {
-          outcome = await fix(ctx, session, scope, fixHosts, options, lock);
+          outcome = await fix(ctx, session, scope, fixHosts, lock);
         } catch (error) {
           if (error instanceof LockHeldError) return skipLocked(ctx, options, error.message);
           throw error;

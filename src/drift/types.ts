@@ -31,7 +31,7 @@ export interface DriftFinding {
   readonly role?: string;
   /** The container it concerns (name), or `traefik`. */
   readonly container?: string;
-  /** The container's id when one exists on the host (the corrective-step filter matches on it). */
+  /** The container's id when one exists on the host (drift --fix names hand-edited ones for replacement). */
   readonly containerId?: string;
   /** Why this is drift, for a person: `container exited (137)`, `label foo changed`, … */
   readonly cause: string;

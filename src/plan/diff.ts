@@ -29,7 +29,7 @@ import { containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
 import { fingerprintSnapshot } from './fingerprint.ts';
 import { isNeverHealthy } from './never-healthy.ts';
 import { isKamalContainerOf, isKamalHost, isUnmanagedTraefik, kamalRoleOf } from '../probe/kamal.ts';
-import { inService, isManagedTraefik, isOwnedBy, newestFirst, traefikServiceOf } from '../probe/observed.ts';
+import { inService, isManagedTraefik, isMrskMade, isOwnedBy, newestFirst, traefikServiceOf } from '../probe/observed.ts';
 import { modeOf, type PlanMode, type PlanRequest } from './request.ts';
 import { recordHostDesired } from '../desired/from-release.ts';
 import { ACTIONS_BY_SYMBOL, type BlockedHost, type ChangeSymbol, type Plan, type PlanStep, type StepAction, type ValueChange } from './types.ts';
@@ -687,7 +687,9 @@ class HostPlanner {
     const chain = previousRoleEnd ? [previousRoleEnd] : [];
     const address = this.#address('container', spec.name);
     const firstStep = this.steps.length;
-    const matches = target !== undefined && target.labels[SPEC_HASH_LABEL] === spec.specHash;
+    // replace (Terraform's -replace): a container edited by hand keeps its hash label but not its spec
+    const forced = this.#request.replace?.includes(address) ?? false;
+    const matches = target !== undefined && target.labels[SPEC_HASH_LABEL] === spec.specHash && !forced;
     // A proxied container starts once a Traefik this plan (re)starts runs: Traefik lists the
     // containers, then subscribes to docker events, so a health change in between is lost and
     // the new container would never be routed.
@@ -729,7 +731,7 @@ class HostPlanner {
           // Same name, other spec, still serving: rename it aside so the new one starts beside it
           // (start-first, like a new version); it is drained and stopped once the new one serves.
           symbol = '+/-';
-          cause = differs.cause;
+          cause = forced && target.labels[SPEC_HASH_LABEL] === spec.specHash ? 'replace requested' : differs.cause;
           displaced = renamedAside(target);
         } else {
           // A stopped leftover (an earlier failed attempt, a hand edit) only holds the name: remove it first.
@@ -904,11 +906,16 @@ class HostPlanner {
         .sort(newestFirst);
       // A version that never became healthy is no rollback target: it takes no retained slot.
       // The newest one is kept for inspection (none with retain_containers 0), older ones go.
-      const retained = stoppedAfterPlan.filter((c) => !isNeverHealthy(c));
+      // A container with this app's labels that mrsk did not make (not named for its role and
+      // version: made by hand, or renamed aside) is no rollback target either: it goes once stopped.
+      const made = (c: ObservedContainer): boolean => isMrskMade(c, this.#desired.service, this.#desired.destination);
+      const retained = stoppedAfterPlan.filter((c) => !isNeverHealthy(c) && made(c));
+      const strays = stoppedAfterPlan.filter((c) => !isNeverHealthy(c) && !made(c));
       const neverHealthy = stoppedAfterPlan.filter((c) => isNeverHealthy(c));
       const plural = retain === 1 ? '' : 's';
       const removals = [
         ...retained.slice(retain).map((c) => ({ container: c, cause: `older than the ${retain} retained stopped container${plural} of role ${role || '(none)'}` })),
+        ...strays.map((c) => ({ container: c, cause: `carries this app's labels but was not made by mrsk (no rollback target)` })),
         ...neverHealthy.slice(Math.min(retain, 1)).map((c) => ({
           container: c,
           cause: retain === 0 ? `never became healthy (retain_containers is 0)` : `never became healthy; a newer one of role ${role || '(none)'} is kept for inspection`,
@@ -958,6 +965,8 @@ class HostPlanner {
   #planReleaseRecord(wanted: DesiredHost, specs: readonly ContainerSpec[]): void {
     if (specs.length === 0) return;
     const recorded = this.#host.release;
+    // the host's own version: a drift fix restores each host's recorded release, whatever the others run
+    const version = specs[0]!.version;
     const inScope = new Set(specs.map((spec) => spec.role));
     const specHashes: Record<string, string> = {};
     for (const spec of wanted.containers) {
@@ -968,16 +977,16 @@ class HostPlanner {
     const traefikSpecHash = traefikInScope ? wanted.traefik?.specHash : recorded?.traefikSpecHash;
     const ledgerMatches =
       recorded !== undefined &&
-      recorded.version === this.#desired.version &&
+      recorded.version === version &&
       canonicalJson(recorded.specHashes) === canonicalJson(specHashes) &&
       recorded.traefikSpecHash === traefikSpecHash;
     // The ledger records what the config asks for; a drift fix that restores it needs no new record.
     if (ledgerMatches) return;
     const cause = !recorded
-      ? `record release ${this.#desired.version}`
-      : recorded.version !== this.#desired.version
-        ? `record release ${recorded.version} → ${this.#desired.version}`
-        : `record release ${this.#desired.version} (spec hashes changed)`;
+      ? `record release ${version}`
+      : recorded.version !== version
+        ? `record release ${recorded.version} → ${version}`
+        : `record release ${version} (spec hashes changed)`;
     this.#add({
       id: this.#id('release'),
       address: this.#address('release'),
@@ -987,7 +996,7 @@ class HostPlanner {
       precondition: {},
       action: {
         kind: 'release-record',
-        version: this.#desired.version,
+        version,
         specHashes,
         ...(traefikSpecHash ? { traefikSpecHash } : {}),
         ...(this.#request.missedHosts?.length ? { missedHosts: this.#request.missedHosts } : {}),

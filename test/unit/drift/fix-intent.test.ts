@@ -1,12 +1,12 @@
-// The corrective-step filter of `mrsk drift --fix`: on each drift case the kept steps, simulated
-// on the snapshot, leave no fixable drift; and no kept step ever rolls out a new version or spec,
-// touches a container without this service's labels, or removes the newest retained version.
+// What `mrsk drift --fix` plans (src/drift/fix-intent.ts: a converge towards each host's recorded
+// release): on each drift case the plan, simulated on the snapshot, leaves no fixable drift; and no
+// step ever rolls out a new version or spec, touches a container without this service's labels,
+// or removes the newest retained version.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { selectCorrectiveSteps, snapshotForFix } from '../../../src/drift/corrective.ts';
+import { fixIntent } from '../../../src/drift/fix-intent.ts';
 import { allFindings, detectDrift } from '../../../src/drift/detect.ts';
 import { deriveDesired } from '../../../src/desired/desired.ts';
-import { SPEC_HASH_LABEL } from '../../../src/model/labels.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { simulate } from '../../../src/plan/simulate.ts';
 import type { Config } from '../../../src/config/types.ts';
@@ -19,11 +19,11 @@ import { editContainer, editHost } from '../helpers/scenarios.ts';
 const H1 = 'h1.example.com';
 const H2 = 'h2.example.com';
 
-/** What `mrsk drift --fix` plans for one recorded version: diff at that version, then the filter. */
-function fixPlan(config: Config, snapshot: Snapshot, version = 'v1'): Plan {
-  const report = detectDrift(config, snapshot, { hosts: config.hosts });
-  const towards = diff(deriveDesired(config, version), snapshotForFix(snapshot, report));
-  return selectCorrectiveSteps(towards, report, snapshot, { service: config.service, stopTimeout: 10 });
+/** What `mrsk drift --fix` plans: the planner asked for each host's recorded release. */
+function fixPlan(config: Config, snapshot: Snapshot): Plan {
+  const intent = fixIntent(config, snapshot, { hosts: config.hosts });
+  if (!intent.plan) return { ...diff(deriveDesired(config, 'none'), snapshot, { hosts: [] }), blockedHosts: [] };
+  return diff(intent.plan.desired, snapshot, { ...intent.plan.request, hosts: intent.plan.hosts });
 }
 
 /** Runs the fix in the simulator and returns the findings left. */
@@ -117,9 +117,7 @@ test('an old version started by hand is stopped again and kept for rollback', ()
   const config = makeConfig();
   const v2 = deployedSnapshot(config, 'v2', deployedSnapshot(config, 'v1'));
   const snapshot = editContainer(v2, H2, 'app-web-v1', (c) => ({ ...c, state: 'running' }));
-  const report = detectDrift(config, snapshot, { hosts: config.hosts });
-  const towards = diff(deriveDesired(config, 'v2'), snapshotForFix(snapshot, report));
-  const plan = selectCorrectiveSteps(towards, report, snapshot, { service: 'app', stopTimeout: 10 });
+  const plan = fixPlan(config, snapshot);
   assert.deepEqual(actions(plan), [`${H2} container-drain app-web-v1`, `${H2} container-stop app-web-v1`]);
   assertSafe(plan, snapshot, config, 'v2');
   const after = simulate(snapshot, plan);
@@ -133,8 +131,7 @@ test('excess retained versions are pruned, never the newest retained one', () =>
   snapshot = deployedSnapshot(config, 'v3', snapshot);
   const v0 = observedFromSpec(deriveDesired(config, 'v0').hosts[H2]!.containers[0]!, { state: 'exited', createdAt: '2026-11-01T00:00:00.000Z' });
   const drifted = editHost(snapshot, H2, (h) => ({ ...h, containers: [...h.containers, v0] }));
-  const report = detectDrift(config, drifted, { hosts: config.hosts });
-  const plan = selectCorrectiveSteps(diff(deriveDesired(config, 'v3'), drifted), report, drifted, { service: 'app', stopTimeout: 10 });
+  const plan = fixPlan(config, drifted);
   const removed = plan.steps.filter((s) => s.action.kind === 'container-remove').map((s) => (s.action as { name: string }).name);
   assert.deepEqual(removed, ['app-web-v0']);
   assert.ok(!removed.includes('app-web-v2'), 'the newest retained version stays');
@@ -148,8 +145,7 @@ test('with retain_containers 0 the last retained version is still never removed'
   snapshot = deployedSnapshot(base, 'v2', snapshot);
   const report = detectDrift(config, snapshot, { hosts: config.hosts });
   assert.deepEqual(allFindings(report), [], 'the newest retained version is never excess');
-  const plan = selectCorrectiveSteps(diff(deriveDesired(config, 'v2'), snapshot), report, snapshot, { service: 'app', stopTimeout: 10 });
-  assert.deepEqual(plan.steps.filter((s) => s.action.kind === 'container-remove'), []);
+  assert.deepEqual(fixIntent(config, snapshot, { hosts: config.hosts }).plan, undefined, 'nothing to fix, nothing planned');
 });
 
 test('a config changed since the release: nothing of the new spec is kept, only true drift is fixed', () => {
@@ -170,32 +166,33 @@ test('a config changed since the release: nothing of the new spec is kept, only 
   assert.deepEqual(left.map((f) => [f.kind, f.fixable]), [['config-changed', false], ['config-changed', false]]);
 });
 
-test('a plan towards a new version keeps nothing', () => {
-  const config = makeConfig();
-  const snapshot = editContainer(deployedSnapshot(config, 'v1'), H1, 'app-web-v1', (c) => ({ ...c, state: 'exited', exitCode: 1 }));
-  const report = detectDrift(config, snapshot, { hosts: config.hosts });
-  const newVersion = diff(deriveDesired(config, 'v2'), snapshot);
-  assert.ok(newVersion.steps.length > 0);
-  assert.deepEqual(selectCorrectiveSteps(newVersion, report, snapshot, { service: 'app', stopTimeout: 10 }).steps, []);
-});
-
 test('a host with no drift gets no steps even when diff would record the release again', () => {
   const config = makeConfig();
   const snapshot = editHost(deployedSnapshot(config, 'v1'), H2, (h) => ({ ...h, release: h.release && { ...h.release, specHashes: {} } }));
   const full = diff(deriveDesired(config, 'v1'), snapshot);
   assert.ok(full.steps.some((s) => s.action.kind === 'release-record'));
-  const report = detectDrift(config, snapshot, { hosts: config.hosts });
-  assert.deepEqual(selectCorrectiveSteps(full, report, snapshot, { service: 'app', stopTimeout: 10 }).steps, []);
+  assert.deepEqual(fixPlan(config, snapshot).steps, []);
 });
 
-test('snapshotForFix only relabels hand-edited containers whose hash label was copied', () => {
+
+test('a hand-edited container is named in replace (its hash label was copied, so only replace makes the planner act)', () => {
   const config = makeConfig();
   const snapshot = editContainer(deployedSnapshot(config, 'v1'), H1, 'app-web-v1', (c) => ({ ...c, labels: { ...c.labels, owner: 'ops' } }));
-  const report = detectDrift(config, snapshot, { hosts: config.hosts });
-  const marked = snapshotForFix(snapshot, report);
-  const h1 = marked.hosts[H1];
-  const h2 = marked.hosts[H2];
-  assert.ok(h1?.status === 'ok' && h2?.status === 'ok');
-  assert.notEqual(h1.containers.find((c) => c.name === 'app-web-v1')?.labels[SPEC_HASH_LABEL], deriveDesired(config, 'v1').hosts[H1]!.containers[0]!.specHash);
-  assert.deepEqual(h2, snapshot.hosts[H2]);
+  const intent = fixIntent(config, snapshot, { hosts: config.hosts });
+  assert.deepEqual(intent.plan?.request.replace, [`${H1}/container/app-web-v1`]);
+  assert.deepEqual(intent.plan?.hosts, [H1]);
+});
+
+test('a host whose ledger cannot restore its release while the config changed is left out, with the reason', () => {
+  const config = makeConfig();
+  const deployed = deployedSnapshot(config, 'v1');
+  // an older record: no desired state kept
+  const old = editHost(deployed, H1, (h) => ({ ...h, release: h.release && { ...h.release, desired: undefined } }));
+  // web (unchanged in the config) exited: fixable; job's cmd changed: the config is not the release's
+  const snapshot = editContainer(old, H1, 'app-web-v1', (c) => ({ ...c, state: 'exited', exitCode: 1 }));
+  const edited = makeConfig({ roles: config.roles.map((r) => (r.name === 'job' ? makeRole('job', { ...r, cmd: 'bin/jobs --fast' }) : r)) });
+  const intent = fixIntent(edited, snapshot, { hosts: edited.hosts });
+  assert.equal(intent.plan, undefined);
+  assert.deepEqual(intent.leftOut.map((l) => l.host), [H1]);
+  assert.match(intent.leftOut[0]!.reason, /mrsk apply/);
 });
