@@ -18,10 +18,9 @@
 // - A path prefix matches the path itself and what lies below it (`/api`, `/api/…`, not `/apix`).
 import { stringify } from 'yaml';
 import type { Config, ProxyConfig, Role } from '../config/types.ts';
-import { MRSK_NETWORK, roleKey } from '../model/names.ts';
+import { MRSK_NETWORK, roleKey, traefikFileName } from '../model/names.ts';
 import { TRAEFIK_ENABLE_LABEL, TRAEFIK_NETWORK_LABEL, traefikServicePortLabel } from '../model/labels.ts';
 import { canonicalJson, hmacHex, sha256Hex } from './canonical.ts';
-import { appKey } from './paths.ts';
 import { secretDigestKey } from './spec-hash.ts';
 import type { TraefikFileSpec } from './types.ts';
 
@@ -117,10 +116,8 @@ export function proxyLabels(config: Config, role: Role, proxy: ProxyConfig): Rec
   return labels;
 }
 
-/** `<service>[-<dest>].yml`: the app's file in Traefik's file-provider folder. */
-export function traefikFileName(service: string, destination?: string): string {
-  return `${appKey(service, destination)}.yml`;
-}
+// the name lives with the other names on a host (the probe reads the file too)
+export { traefikFileName };
 
 /**
  * The app's file on a host carrying `roles` (its routed roles there), or undefined when none of
@@ -140,14 +137,19 @@ export function traefikFileFor(config: Config, roles: readonly Role[]): TraefikF
   }
   if (Object.keys(transports).length === 0 && certificates.length === 0) return undefined;
   const name = traefikFileName(config.service, config.destination);
+  return { name, transports, certificates, hash: traefikFileHash(config.service, config.destination, { name, transports, certificates }) };
+}
+
+/** The `v1:<sha256>` of a file's content; a saved plan checks the certificates it re-attaches with it. */
+export function traefikFileHash(service: string, destination: string | undefined, file: Omit<TraefikFileSpec, 'hash'>): string {
   // Secret values enter the hash only as HMACs keyed per project, as in container spec hashes.
-  const digestKey = secretDigestKey(config.service, config.destination);
+  const digestKey = secretDigestKey(service, destination);
   const hashed = {
-    name,
-    transports,
-    certificates: certificates.map((pair) => ({ certificate: hmacHex(digestKey, pair.certificate.reveal()), privateKey: hmacHex(digestKey, pair.privateKey.reveal()) })),
+    name: file.name,
+    transports: file.transports,
+    certificates: file.certificates.map((pair) => ({ certificate: hmacHex(digestKey, pair.certificate.reveal()), privateKey: hmacHex(digestKey, pair.privateKey.reveal()) })),
   };
-  return { name, transports, certificates, hash: `v1:${sha256Hex(canonicalJson(hashed))}` };
+  return `v1:${sha256Hex(canonicalJson(hashed))}`;
 }
 
 /** The first line of an app's file: how the probe reads which content is on the host without reading secrets. */

@@ -1,7 +1,7 @@
 // The names mrsk gives things on a host: containers, the network, the cord folders. The plan, the
 // probe and the executor must agree on each byte of them (a name is how a later run finds what an
 // earlier one made), so each is spelled once, here.
-import { hostPaths } from '../desired/paths.ts';
+import { appKey, hostPaths } from '../desired/paths.ts';
 import { ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from './labels.ts';
 
 /** The docker network every mrsk container joins; Traefik reaches app containers through it. */
@@ -12,6 +12,14 @@ export const TRAEFIK_CONTAINER = 'traefik';
 export const CORD_MOUNT = '/run/mrsk/cord';
 /** The file in a cord folder whose presence keeps a container healthy; removing it drains the container. */
 export const CORD_FILE = 'ok';
+
+/**
+ * `<service>[-<dest>].yml`: the app's own file in Traefik's file-provider folder. The probe reads
+ * its first line and the plan writes or removes it, so both take the name from here.
+ */
+export function traefikFileName(service: string, destination?: string): string {
+  return `${appKey(service, destination)}.yml`;
+}
 
 /** `<service>-<role>[-<dest>]`, lower-cased as Kamal names containers: the Traefik router and service name, stable across versions. */
 export function roleKey(service: string, role: string, destination?: string): string {

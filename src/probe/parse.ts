@@ -18,6 +18,8 @@ import type {
   TraefikServiceState,
   TraefikState,
 } from './types.ts';
+import { UNKNOWN_TRAEFIK_FILE_HASH } from './types.ts';
+import { traefikFileHashOf } from '../desired/proxy-routing.ts';
 import { SECTION_PATTERN } from './script.ts';
 import { displayHostPath, hostPaths } from '../desired/paths.ts';
 import { MRSK_NETWORK } from '../model/names.ts';
@@ -89,6 +91,8 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
     const lockText = sections.get('lock');
     const releaseText = sections.get('release');
     const traefik = parseTraefik(sections.get('traefik-services'), sections.get('traefik-routers'));
+    const traefikFileText = sections.get('traefik-file');
+    const traefikFileHash = traefikFileText === undefined ? undefined : (traefikFileHashOf(oneLine(traefikFileText)) ?? UNKNOWN_TRAEFIK_FILE_HASH);
     const arch = dockerArch(sections.get('arch'));
     const warnings: HostWarning[] = [];
     let lock: LockInfo | undefined;
@@ -118,6 +122,7 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
       ...(lock ? { lock } : {}),
       ...(release ? { release } : {}),
       ...(traefik ? { traefik } : {}),
+      ...(traefikFileHash !== undefined ? { traefikFileHash } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
     };
   } catch (error) {

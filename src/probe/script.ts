@@ -7,7 +7,8 @@ import { listNetworks } from '../docker/network.ts';
 import { traefikApi } from '../docker/traefik.ts';
 import { hostPaths } from '../desired/paths.ts';
 import { DESTINATION_LABEL, KAMAL_DESTINATION_LABEL, KAMAL_SERVICE_LABEL, SERVICE_LABEL } from '../model/labels.ts';
-import { TRAEFIK_CONTAINER } from '../model/names.ts';
+import { TRAEFIK_CONTAINER, traefikFileName } from '../model/names.ts';
+import { TRAEFIK_DYNAMIC_HOST_DIR } from '../desired/proxy-routing.ts';
 import { shq, toShell } from '../shell/quote.ts';
 
 /** Marks the start of a section in the probe output: a line `@@mrsk-probe <name>@@`. */
@@ -25,6 +26,7 @@ export type SectionName =
   | 'networks'
   | 'lock'
   | 'release'
+  | 'traefik-file'
   | 'traefik-services'
   | 'traefik-routers'
   | 'end';
@@ -43,6 +45,9 @@ export const CAPTURE_LIMIT_BYTES = 1024 * 1024;
 /** The same for the files read under ~/.mrsk (the lock holder and the release record). */
 export const FILE_LIMIT_BYTES = 4 * 1024 * 1024;
 
+/** Bytes read of the app's Traefik file: its first line (`# mrsk v1:<64 hex>`) fits. */
+export const TRAEFIK_FILE_HEAD_BYTES = 128;
+
 /** Extra inputs of the probe. */
 export interface ProbeScriptOptions {
   /** Image repository of the service (Config.image): its images are listed even with no container yet. */
@@ -51,14 +56,15 @@ export interface ProbeScriptOptions {
 
 /**
  * The probe script for one service (and destination). It only reads: docker ps/inspect/image ls/
- * network ls, two files under ~/.mrsk, and Traefik's API via docker exec when Traefik runs. It
- * exits 0 whatever it finds; a missing docker binary, a stopped daemon or a socket permission
+ * network ls, two files under ~/.mrsk, the first line of the app's Traefik file, and Traefik's
+ * API via docker exec when Traefik runs. It exits 0 whatever it finds; a missing docker binary, a stopped daemon or a socket permission
  * error are reported in a `problem` section.
  */
 export function probeScript(service: string, destination: string | undefined, options: ProbeScriptOptions = {}): string {
   const serviceFilters = { label: [`${SERVICE_LABEL}=${service}`, ...(destination ? [`${DESTINATION_LABEL}=${destination}`] : [])] };
   const traefikFilter = { name: `^${TRAEFIK_CONTAINER}$` };
   const paths = hostPaths(service, destination);
+  const traefikFile = `${TRAEFIK_DYNAMIC_HOST_DIR}/${traefikFileName(service, destination)}`;
   // Kamal-made containers of this service (Kamal's own labels; parse.ts keeps those without mrsk.* labels)
   const kamalFilters = { label: [`${KAMAL_SERVICE_LABEL}=${service}`, ...(destination ? [`${KAMAL_DESTINATION_LABEL}=${destination}`] : [])] };
   // the docker command words, quoted; `$ids`-style lists are appended unquoted on purpose (word splitting)
@@ -122,6 +128,11 @@ export function probeScript(service: string, destination: string | undefined, op
     'fi',
     `if [ -f "$HOME"/${shq(paths.currentRelease)} ]; then`,
     `  section release; head -c ${FILE_LIMIT_BYTES} "$HOME"/${shq(paths.currentRelease)} 2>/dev/null`,
+    'fi',
+    // this app's file for Traefik: only its first line, and only when it is mrsk's hash line
+    // (anything else prints `other`), so no certificate or key text ever leaves the host
+    `if [ -f "$HOME"/${shq(traefikFile)} ]; then`,
+    `  section traefik-file; head -c ${TRAEFIK_FILE_HEAD_BYTES} "$HOME"/${shq(traefikFile)} 2>/dev/null | awk 'NR == 1 { print ($0 ~ /^# mrsk v1:[0-9a-f]+$/ ? $0 : "other") } END { if (NR == 0) print "other" }'`,
     'fi',
     `if [ -n "$(${cmd(listContainerIds({ ...traefikFilter, status: 'running' }))} 2>/dev/null | capped)" ]; then`,
     `  section traefik-services; ${cmd(traefikApi(TRAEFIK_SERVICES_PATH))} 2>/dev/null`,

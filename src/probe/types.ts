@@ -104,6 +104,9 @@ export interface HostWarning {
   readonly message: string;
 }
 
+/** ReachableHost.traefikFileHash of a file whose first line is not mrsk's hash line (edited, or not mrsk's). */
+export const UNKNOWN_TRAEFIK_FILE_HASH = 'unknown';
+
 export interface ReachableHost {
   readonly host: string;
   readonly status: 'ok';
@@ -125,6 +128,12 @@ export interface ReachableHost {
   readonly lock?: LockInfo;
   readonly traefik?: TraefikState;
   readonly release?: ReleaseRecord;
+  /**
+   * The hash on the first line of this app's file in Traefik's file-provider folder
+   * (~/.mrsk/traefik/dynamic/<service>[-<dest>].yml); UNKNOWN_TRAEFIK_FILE_HASH when the file
+   * exists but mrsk did not write it as it is now; absent when there is no such file.
+   */
+  readonly traefikFileHash?: string;
   /** What could not be read on this host and how mrsk went on; absent when all was readable. */
   readonly warnings?: readonly HostWarning[];
 }

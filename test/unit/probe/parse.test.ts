@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseProbeOutput, splitSections } from '../../../src/probe/parse.ts';
-import type { HostSnapshot, ReachableHost, UnreachableHost } from '../../../src/probe/types.ts';
+import { UNKNOWN_TRAEFIK_FILE_HASH, type HostSnapshot, type ReachableHost, type UnreachableHost } from '../../../src/probe/types.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/probe/${name}`, import.meta.url), 'utf8');
 
@@ -302,5 +302,26 @@ describe('parseProbeOutput: the other apps on the host', () => {
   it('an empty section is "no other app"; no section (older output) leaves it unknown', () => {
     assert.deepEqual(reachable(parseProbeOutput('h1', output(''), 'app')).otherApps, []);
     assert.equal(reachable(parseProbeOutput('h1', output(undefined), 'app')).otherApps, undefined);
+  });
+});
+
+describe("parseProbeOutput: the app's file for Traefik", () => {
+  const HASH = `v1:${'0123456789abcdef'.repeat(4)}`;
+  const output = (file: string | undefined) =>
+    ['@@mrsk-probe home@@', '/root', '@@mrsk-probe version@@', '27.0.1', ...(file === undefined ? [] : ['@@mrsk-probe traefik-file@@', file]), '@@mrsk-probe end@@', ''].join('\n');
+
+  it("carries the hash of mrsk's first line", () => {
+    assert.equal(reachable(parseProbeOutput('h1', output(`# mrsk ${HASH}`), 'app')).traefikFileHash, HASH);
+    assert.equal(reachable(parseProbeOutput('h1', output(`# mrsk ${HASH}\r`), 'app')).traefikFileHash, HASH);
+  });
+
+  it('a file whose first line is not a hash line (edited, empty, cut short) is there with an unknown hash', () => {
+    for (const line of ['other', '', `# mrsk ${HASH.slice(0, 40)}`, `# mrsk ${HASH}x`, 'tls:', '\u001b[2J# mrsk v1:zz']) {
+      assert.equal(reachable(parseProbeOutput('h1', output(line), 'app')).traefikFileHash, UNKNOWN_TRAEFIK_FILE_HASH, JSON.stringify(line));
+    }
+  });
+
+  it('no section: no file', () => {
+    assert.equal('traefikFileHash' in reachable(parseProbeOutput('h1', output(undefined), 'app')), false);
   });
 });

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CAPTURE_LIMIT_BYTES, FILE_LIMIT_BYTES, probeScript, SECTION_PATTERN } from '../../../src/probe/script.ts';
 import { displayHostPath, hostPaths } from '../../../src/desired/paths.ts';
+import { traefikFileName } from '../../../src/model/names.ts';
+import { UNKNOWN_TRAEFIK_FILE_HASH } from '../../../src/probe/types.ts';
 
 describe('probeScript', () => {
   it('filters containers by service and destination labels and reads that destination\'s lock and release', () => {
@@ -39,7 +41,7 @@ describe('probeScript', () => {
     const names = [...script.matchAll(/section ([a-z-]+)/g)].map((m) => m[1]!);
     assert.deepEqual([...new Set(names)].sort(), [
       'apps', 'arch', 'containers', 'end', 'home', 'images', 'lock', 'networks', 'problem', 'problem-detail', 'release',
-      'traefik-routers', 'traefik-services', 'version',
+      'traefik-file', 'traefik-routers', 'traefik-services', 'version',
     ]);
     for (const name of names) assert.ok(SECTION_PATTERN.test(`@@mrsk-probe ${name}@@`));
     assert.ok(script.trimEnd().endsWith('exit 0'));
@@ -103,5 +105,47 @@ describe('probeScript run against a stand-in docker', () => {
     assert.deepEqual(apps, ['app/staging', 'blog', 'blog/prod']);
     const inspect = readFileSync(log, 'utf8').split('\n').find((line) => line.startsWith('inspect'));
     assert.ok(inspect?.trimEnd().endsWith(' a1'), `only this app's container is inspected: ${inspect}`);
+  });
+
+  it("reads only the first line of the app's Traefik file, and only when it is mrsk's hash line", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, chmodSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { execFileSync } = await import('node:child_process');
+    const { parseProbeOutput } = await import('../../../src/probe/parse.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'mrsk-probe-file-'));
+    writeFileSync(join(dir, 'docker'), ['#!/bin/sh', 'case "$*" in', '  "version "*) echo 27.0.1 ;;', 'esac'].join('\n'));
+    chmodSync(join(dir, 'docker'), 0o755);
+    const dynamic = join(dir, '.mrsk', 'traefik', 'dynamic');
+    mkdirSync(dynamic, { recursive: true });
+    const probe = (destination?: string) => {
+      const output = execFileSync('sh', ['-c', probeScript('app', destination)], { env: { PATH: `${dir}:/usr/bin:/bin`, HOME: dir }, encoding: 'utf8' });
+      const host = parseProbeOutput('h1', output, 'app', destination);
+      assert.equal(host.status, 'ok', output);
+      return { output, hash: (host as { traefikFileHash?: string }).traefikFileHash };
+    };
+    assert.equal(probe().hash, undefined, 'no file');
+    const hash = `v1:${'ab'.repeat(32)}`;
+    const key = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7secret\n-----END PRIVATE KEY-----';
+    writeFileSync(join(dynamic, 'app.yml'), `# mrsk ${hash}\n# Written by mrsk\ntls:\n  certificates:\n    - keyFile: |\n${key}\n`, { mode: 0o600 });
+    const read = probe();
+    assert.equal(read.hash, hash);
+    assert.ok(!read.output.includes('PRIVATE KEY') && !read.output.includes('tls:'), 'only the hash line leaves the host');
+    assert.equal(probe('prod').hash, undefined, "another destination's file is app-prod.yml");
+    // a file edited by hand, its key first: known to be there, its text never printed
+    writeFileSync(join(dynamic, 'app.yml'), `${key}\n# mrsk ${hash}\n`);
+    const edited = probe();
+    assert.equal(edited.hash, UNKNOWN_TRAEFIK_FILE_HASH);
+    assert.ok(!edited.output.includes('secret'), edited.output);
+    writeFileSync(join(dynamic, 'app.yml'), '');
+    assert.equal(probe().hash, UNKNOWN_TRAEFIK_FILE_HASH, 'an empty file');
+    writeFileSync(join(dynamic, 'app-prod.yml'), `# mrsk ${hash}\n`);
+    assert.equal(probe('prod').hash, hash);
+  });
+
+  it('names the file after the service and destination, as the plan writes it', () => {
+    assert.equal(traefikFileName('app'), 'app.yml');
+    assert.equal(traefikFileName('app', 'prod'), 'app-prod.yml');
+    assert.ok(probeScript('app', 'prod').includes(`"$HOME"/.mrsk/traefik/dynamic/app-prod.yml`));
   });
 });
