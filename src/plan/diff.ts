@@ -19,9 +19,9 @@
 //   older ones are removed, then their images when no container uses them any more. A container
 //   that never became healthy (never-healthy.ts) takes no slot: the newest is kept, older go.
 // - Roles run one after another on a host, primary first; hosts roll in boot.limit batches.
-import { SPEC_HASH_LABEL } from '../model/labels.ts';
+import { ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
 import { canonicalJson } from '../desired/canonical.ts';
-import { cordDirOfContainer, TRAEFIK_CONTAINER } from '../model/names.ts';
+import { cordDirOfContainer, MRSK_NETWORK, TRAEFIK_CONTAINER } from '../model/names.ts';
 import { hostPaths } from '../desired/paths.ts';
 import type { ContainerSpec, Desired, DesiredHost, TraefikSpec } from '../desired/types.ts';
 import type { ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
@@ -40,7 +40,6 @@ export type DiffOptions = PlanRequest;
 const DEFAULT_TRAEFIK_API_PORT = 8080;
 /** Seconds Traefik gets to finish requests in flight when it is stopped on request. */
 const TRAEFIK_STOP_SECONDS = 10;
-const MRSK_NETWORK_NAME = 'mrsk';
 
 /** A serving container the new one takes the name of is renamed aside first: `<name>_replaced_<id>`. */
 const renamedAside = (container: ObservedContainer): { container: ObservedContainer; renameTo: string } => ({
@@ -194,7 +193,7 @@ class HostPlanner {
     const removedRoles = new Set<string>();
     if (this.#cleanRemovedRoles) {
       for (const container of this.#owned) {
-        const role = container.labels['mrsk.role'] ?? '';
+        const role = container.labels[ROLE_LABEL] ?? '';
         if (!configuredRoles.has(role)) removedRoles.add(role);
       }
       previousRoleEnd = this.#planRemovedRoles(removedRoles, previousRoleEnd);
@@ -344,7 +343,7 @@ class HostPlanner {
     const what = this.#request.prune ?? { containers: true, images: true };
     const specs = this.#specs();
     if (what.containers) {
-      const roles = new Set(this.#owned.map((c) => c.labels['mrsk.role'] ?? ''));
+      const roles = new Set(this.#owned.map((c) => c.labels[ROLE_LABEL] ?? ''));
       this.#planRetention([...roles].filter((role) => !this.#roleFilter || this.#roleFilter.has(role)).sort(), specs, undefined);
       this.#planImageRemoval(specs);
     }
@@ -398,7 +397,7 @@ class HostPlanner {
       removes.push(remove);
       this.#planImagesOf([traefik], [remove]);
     }
-    const network = this.#wanted?.network ?? MRSK_NETWORK_NAME;
+    const network = this.#wanted?.network ?? MRSK_NETWORK;
     if (alone && this.#host.networks.includes(network)) {
       removes.push(
         this.#add({
@@ -450,7 +449,7 @@ class HostPlanner {
       const address = this.#address('container', spec.name);
       let after: readonly string[] = [];
       if (mode !== 'start') {
-        const serving = this.#owned.filter((c) => (c.labels['mrsk.role'] ?? '') === spec.role && inService(c));
+        const serving = this.#owned.filter((c) => (c.labels[ROLE_LABEL] ?? '') === spec.role && inService(c));
         after = serving.map((c) => this.#drainAndStop(c, c.name, this.#address('container', c.name), '~', `${mode} requested`, []));
       }
       if (mode === 'stop') continue;
@@ -569,7 +568,7 @@ class HostPlanner {
 
   /** Seconds docker stop waits for a container of this role: its stop_timeout, else drain_timeout. */
   #stopTimeoutOf(container: ObservedContainer): number {
-    const role = container.labels['mrsk.role'] ?? (this.#kamal.includes(container) ? kamalRoleOf(container) : undefined);
+    const role = container.labels[ROLE_LABEL] ?? (this.#kamal.includes(container) ? kamalRoleOf(container) : undefined);
     return this.#wanted?.containers.find((spec) => spec.role === role)?.stopTimeout ?? this.#desired.drainTimeout;
   }
 
@@ -639,8 +638,8 @@ class HostPlanner {
 
   /** asset_path: the version's asset folder goes with its container, unless the desired version is that version. */
   #prunedAssetsDir(container: ObservedContainer): string | undefined {
-    const role = container.labels['mrsk.role'];
-    const version = container.labels['mrsk.version'];
+    const role = container.labels[ROLE_LABEL];
+    const version = container.labels[VERSION_LABEL];
     const wanted = this.#wanted?.containers.find((spec) => spec.role === role);
     if (!role || !version || !wanted?.assets || version === wanted.version) return undefined;
     return hostPaths(this.#desired.service, this.#desired.destination).assetsDir(role, version);
@@ -653,7 +652,7 @@ class HostPlanner {
   #planAssets(spec: ContainerSpec, address: string, symbol: ChangeSymbol, cause: string, dependsOn: readonly string[], serving: readonly ObservedContainer[]): string | undefined {
     if (!spec.assets) return undefined;
     const paths = hostPaths(this.#desired.service, this.#desired.destination);
-    const previousDirs = [...new Set(serving.map((c) => paths.assetsDir(spec.role, c.labels['mrsk.version'] ?? '')))]
+    const previousDirs = [...new Set(serving.map((c) => paths.assetsDir(spec.role, c.labels[VERSION_LABEL] ?? '')))]
       .filter((dir) => dir !== spec.assets!.hostDir && !dir.endsWith('/'))
       .sort();
     return this.#add({
@@ -675,7 +674,7 @@ class HostPlanner {
   /** Plans one role on this host; returns the id of its last step, if any. */
   #planRole(spec: ContainerSpec, network: string | undefined, traefikReady: string | undefined, previousRoleEnd: string | undefined): string | undefined {
     const role = spec.role;
-    const roleContainers = this.#owned.filter((c) => c.labels['mrsk.role'] === role);
+    const roleContainers = this.#owned.filter((c) => c.labels[ROLE_LABEL] === role);
     const target = roleContainers.find((c) => c.name === spec.name);
     const others = roleContainers.filter((c) => c !== target && inService(c));
     // Kamal-made containers of this role: the running ones serve until mrsk's container is routed.
@@ -723,7 +722,7 @@ class HostPlanner {
       let cause: string;
       let changes: readonly ValueChange[] = [];
       let before: readonly string[] = chain;
-      const versions = [...new Set(others.map((c) => c.labels['mrsk.version'] ?? '?'))].join(', ');
+      const versions = [...new Set(others.map((c) => c.labels[VERSION_LABEL] ?? '?'))].join(', ');
       if (target) {
         const differs = containerSpecCause(target, spec.labels, spec.specHash);
         changes = differs.changes;
@@ -817,7 +816,7 @@ class HostPlanner {
         ? this.steps[this.steps.length - 1]!.cause
         : this.#kamal.includes(other)
           ? takeoverCause([other])
-          : `another running container of role ${role} (version ${other.labels['mrsk.version'] ?? '?'})`;
+          : `another running container of role ${role} (version ${other.labels[VERSION_LABEL] ?? '?'})`;
       // With nothing new to wait for, a drain still needs a Traefik this plan (re)starts: it is
       // Traefik that must be seen dropping the old container (a dead one fails the drain).
       const stop = this.#drainAndStop(other, name, otherAddress, otherSymbol, otherCause, ready ? [ready] : [...chain, ...watchedBy]);
@@ -886,7 +885,7 @@ class HostPlanner {
   #planRemovedRoles(removedRoles: ReadonlySet<string>, previousRoleEnd: string | undefined): string | undefined {
     let last = previousRoleEnd;
     for (const container of this.#owned) {
-      const role = container.labels['mrsk.role'] ?? '';
+      const role = container.labels[ROLE_LABEL] ?? '';
       if (!removedRoles.has(role) || !inService(container)) continue;
       const cause = this.#wanted ? `role ${role || '(none)'} is not on this host in the config` : 'host is not in the config';
       last = this.#drainAndStop(container, container.name, this.#address('container', container.name), '-', cause, previousRoleEnd ? [previousRoleEnd] : []);
@@ -900,7 +899,7 @@ class HostPlanner {
     const desiredNames = new Set(specs.map((spec) => spec.name));
     for (const role of new Set(roles)) {
       const stoppedAfterPlan = this.#owned
-        .filter((c) => (c.labels['mrsk.role'] ?? '') === role && (!desiredNames.has(c.name) || this.#displaced.has(c.id)))
+        .filter((c) => (c.labels[ROLE_LABEL] ?? '') === role && (!desiredNames.has(c.name) || this.#displaced.has(c.id)))
         .filter((c) => !this.#removed.has(c.id) && !this.#started.has(c.id))
         .filter((c) => !inService(c) || this.#stopped.has(c.id))
         .sort(newestFirst);
