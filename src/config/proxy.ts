@@ -165,6 +165,7 @@ export function certificateProblem(certificate: Secret, privateKey: Secret, now:
  */
 export function proxyConflicts(roles: readonly Role[], rolePath: (role: string) => KeyPath, report: (path: KeyPath, message: string) => void): void {
   const routed = roles.filter((role) => role.traefik.enabled && role.proxy);
+  acmeOnOneServer(routed, rolePath, report);
   for (const [index, role] of routed.entries()) {
     for (const earlier of routed.slice(0, index)) {
       const shared = role.hosts.find((host) => earlier.hosts.includes(host));
@@ -173,6 +174,30 @@ export function proxyConflicts(roles: readonly Role[], rolePath: (role: string) 
       if (claim === undefined) continue;
       const [host, path] = claim.split(' ');
       report([...rolePath(role.name), 'proxy'], `roles ${earlier.name} and ${role.name} both route ${host === '*' ? 'every host' : `host ${host}`} path ${path} on ${shared}: give one of them another host or path_prefix`);
+      break;
+    }
+  }
+}
+
+/**
+ * Kamal's rule for `ssl: true`: a host name gets its Let's Encrypt certificate on one server only.
+ * Each server's Traefik keeps its own acme.json and answers only its own HTTP-01 challenges, while
+ * the CA's validation request goes wherever DNS points; with the name on two servers, issuing and
+ * every renewal fail whenever it lands on the other one. Certificates from secrets have no such limit.
+ */
+function acmeOnOneServer(routed: readonly Role[], rolePath: (role: string) => KeyPath, report: (path: KeyPath, message: string) => void): void {
+  const acme = routed.filter((role) => role.proxy!.ssl?.kind === 'acme');
+  const alternative = 'use one server per name, or a certificate from secrets (ssl: {certificate_pem, private_key_pem}), which any number of servers can serve';
+  for (const [index, role] of acme.entries()) {
+    if (role.hosts.length > 1) {
+      report([...rolePath(role.name), 'proxy'], `ssl: true serves role ${role.name} from ${role.hosts.length} servers (${role.hosts.join(', ')}): each server's Traefik orders its own Let's Encrypt certificate, and the HTTP-01 challenge reaches only the server DNS answers with, so issuing and renewing fail on the others (Kamal's rule: one server); ${alternative}`);
+      continue;
+    }
+    for (const earlier of acme.slice(0, index)) {
+      if (earlier.hosts.length !== 1 || earlier.hosts[0] === role.hosts[0]) continue;
+      const name = role.proxy!.hosts.find((host) => earlier.proxy!.hosts.includes(host));
+      if (name === undefined) continue;
+      report([...rolePath(role.name), 'proxy'], `roles ${earlier.name} (${earlier.hosts[0]}) and ${role.name} (${role.hosts[0]}) both get a Let's Encrypt certificate for ${name} on different servers: the HTTP-01 challenge reaches only one of them; ${alternative}`);
       break;
     }
   }
