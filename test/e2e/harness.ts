@@ -5,7 +5,9 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +44,10 @@ export interface HttpResult {
   readonly body: string;
   readonly ms: number;
   readonly error?: string;
+  /** httpsGet only: the Location header of the answer, if any. */
+  readonly location?: string;
+  /** httpsGet only, over HTTPS: the SHA-256 fingerprint of the certificate the server presented. */
+  readonly certificate?: string;
 }
 
 /** A running test bed, as `bringUp` returns it. */
@@ -218,7 +224,8 @@ export interface HttpsGetOptions {
 
 /**
  * One HTTPS GET with certificate verification against `ca`; never throws (status 0 and `error`,
- * e.g. a certificate error code, describe a request that got no answer).
+ * e.g. a certificate error code, describe a request that got no answer). An http: URL is sent
+ * as plain HTTP (with `address` and the URL's Host), to see redirects.
  */
 export function httpsGet(url: string, options: HttpsGetOptions = {}): Promise<HttpResult> {
   const started = performance.now();
@@ -229,11 +236,12 @@ export function httpsGet(url: string, options: HttpsGetOptions = {}): Promise<Ht
     ms: Math.round(performance.now() - started),
     ...(error === undefined ? {} : { error }),
   });
+  const plain = target.protocol === 'http:';
   return new Promise((resolvePromise) => {
-    const request = httpsRequest(
+    const request = (plain ? httpRequest : httpsRequest)(
       {
         host: options.address ?? target.hostname,
-        port: target.port || 443,
+        port: target.port || (plain ? 80 : 443),
         path: `${target.pathname}${target.search}`,
         method: 'GET',
         // SNI carries names only (RFC 6066); an IP is still what the certificate is checked against
@@ -247,7 +255,12 @@ export function httpsGet(url: string, options: HttpsGetOptions = {}): Promise<Ht
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolvePromise(finish(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+        const peer = plain ? undefined : (response.socket as TLSSocket).getPeerCertificate?.();
+        const extra = {
+          ...(typeof response.headers.location === 'string' ? { location: response.headers.location } : {}),
+          ...(peer?.fingerprint256 ? { certificate: peer.fingerprint256 } : {}),
+        };
+        response.on('end', () => resolvePromise({ ...finish(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')), ...extra }));
         response.on('error', (error: NodeJS.ErrnoException) => resolvePromise(finish(0, '', error.code ?? String(error))));
       },
     );
@@ -411,4 +424,79 @@ export async function mrskHasCommand(command: string): Promise<boolean> {
   if (!existsSync(join(repoRoot, 'src', 'commands', `${command}.ts`))) return false;
   const help = await run(process.execPath, [join(repoRoot, 'bin', 'mrsk.js'), '--help'], { timeoutMs: 60_000 });
   return new RegExp(`^\\s+${command}\\b`, 'm').test(help.stdout);
+}
+
+/** Polls CHECK every 200 ms until it returns a value other than undefined; throws after MS, saying what it waited for. */
+export async function waitFor<T>(what: () => string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** One name served by one or more bed hosts, as a client with several A records sees it. */
+export interface HttpsTarget {
+  /** https://NAME/PATH */
+  readonly url: string;
+  /** The addresses NAME resolves to; each request starts at the next one in turn. */
+  readonly addresses: readonly string[];
+}
+
+/** Totals of one `httpsLoad` run. */
+export interface HttpsLoadResult extends LoadResult {
+  /** Requests answered by another address after the first refused the connection. */
+  readonly fellBack: number;
+  /** Seconds the load ran. */
+  readonly seconds: number;
+}
+
+/**
+ * HTTPS under load, verified against `ca` only: like `load`, `rps` requests per second round-robin
+ * over `targets`. A request whose connection is refused (nothing listens: a Traefik being replaced)
+ * goes to the name's next address, as clients do with several A records; any other error, a TLS
+ * failure or a status other than 200 is a failure.
+ */
+export async function httpsLoad(options: { readonly targets: readonly HttpsTarget[]; readonly ca: string; readonly rps: number; readonly durationMs: number; readonly signal?: AbortSignal }): Promise<HttpsLoadResult> {
+  if (options.targets.length === 0) throw new RangeError('httpsLoad: no targets');
+  const intervalMs = 1000 / options.rps;
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  const failures: LoadFailure[] = [];
+  const bodies: Record<string, number> = {};
+  let sent = 0;
+  let fellBack = 0;
+  const unreachable = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+  while (performance.now() - started < options.durationMs && !options.signal?.aborted) {
+    const target = options.targets[sent % options.targets.length] as HttpsTarget;
+    const first = Math.floor(sent / options.targets.length);
+    const at = Math.round(performance.now() - started);
+    sent += 1;
+    inFlight.push(
+      (async () => {
+        let answer: HttpResult | undefined;
+        for (let i = 0; i < target.addresses.length; i += 1) {
+          const address = target.addresses[(first + i) % target.addresses.length] as string;
+          answer = await httpsGet(target.url, { ca: options.ca, address });
+          if (!(answer.status === 0 && unreachable.has(answer.error ?? ''))) {
+            if (i > 0) fellBack += 1;
+            break;
+          }
+        }
+        if (answer?.status === 200) {
+          const key = answer.body.trim();
+          bodies[key] = (bodies[key] ?? 0) + 1;
+        } else {
+          failures.push({ url: target.url, at, status: answer?.status ?? 0, ...(answer?.error ? { error: answer.error } : {}) });
+        }
+      })(),
+    );
+    const nextAt = started + sent * intervalMs;
+    await new Promise((r) => setTimeout(r, Math.max(0, nextAt - performance.now())));
+  }
+  await Promise.all(inFlight);
+  failures.sort((a, b) => a.at - b.at);
+  return { sent, failed: failures.length, failures, bodies, fellBack, seconds: Math.round((performance.now() - started) / 100) / 10 };
 }
