@@ -1,5 +1,6 @@
 // The only module that writes to the terminal. Commands get an Output and never call console.*.
 import { sanitizeHostText } from '../text/sanitize.ts';
+import { painter, type Colour } from '../views/paint.ts';
 export interface OutputOptions {
   readonly quiet?: boolean;
   readonly verbose?: boolean;
@@ -97,10 +98,9 @@ export class Output {
     this.#stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
-  paint(colour: 'red' | 'green' | 'yellow' | 'cyan' | 'bold' | 'dim', text: string): string {
-    if (!this.color) return text;
-    const codes = { red: 31, green: 32, yellow: 33, cyan: 36, bold: 1, dim: 2 } as const;
-    return `\u001b[${codes[colour]}m${text}\u001b[0m`;
+  /** Colours text when this output is coloured (the views' one painter, src/views/paint.ts). */
+  paint(colour: Colour, text: string): string {
+    return painter(this.color)(colour, text);
   }
 
   get stdout(): NodeJS.WritableStream {

@@ -10,7 +10,7 @@
 import { appendFileSync } from 'node:fs';
 import { ConfigError } from '../errors.ts';
 import type { Plan, PlanStep } from '../plan/types.ts';
-import { planToJson, summarizePlan } from '../plan/render.ts';
+import { planToJson, summarizePlan } from '../views/plan.ts';
 import { sanitizeHostText } from '../text/sanitize.ts';
 import type { ExecutorEvent } from '../apply/executor.ts';
 

@@ -2,14 +2,16 @@
 // then report what happened. A failed step leaves the old version serving (the plan orders
 // every destructive step after the new container is healthy and routed).
 import type { CommandContext } from '../cli/context.ts';
+import { afterSteps, noteStep } from '../cli/pipeline.ts';
 import { DeployError } from '../errors.ts';
-import { executePlan, type ExecuteResult } from '../apply/executor.ts';
+import { executePlan, type ExecuteResult, type ExecutorEvent } from '../apply/executor.ts';
 import { whoAmI } from '../apply/lock.ts';
-import { describeStep, makeProgress } from '../apply/progress.ts';
 import { HealthCheckError } from '../apply/health-report.ts';
 import type { Plan } from '../plan/types.ts';
 import type { Snapshot } from '../probe/types.ts';
 import { homes, type Session } from './common.ts';
+import { makeProgress } from '../views/progress.ts';
+import { describeStep } from '../views/steps.ts';
 import { describeHalfCutover, halfCutovers } from './apply-outcome.ts';
 
 /**
@@ -17,7 +19,13 @@ import { describeHalfCutover, halfCutovers } from './apply-outcome.ts';
  * deploy lock is lost, so that no further step changes hosts another run may now be changing.
  */
 export async function runPlan(ctx: CommandContext, session: Session, plan: Plan, snapshot: Snapshot, signal: AbortSignal = ctx.signal): Promise<ExecuteResult> {
-  const progress = makeProgress(plan.steps, ctx.out, ctx.signal);
+  // One stream of executor events for both audiences: the NDJSON events and CI summaries
+  // (machines, also with --quiet) and the display (people).
+  const display = makeProgress(plan.steps, ctx.out, ctx.signal);
+  const onEvent = (event: ExecutorEvent): void => {
+    noteStep(event);
+    display.onEvent(event);
+  };
   const result = await executePlan({
     ...session.remote,
     signal,
@@ -26,9 +34,10 @@ export async function runPlan(ctx: CommandContext, session: Session, plan: Plan,
     destination: session.config.destination,
     homes: homes(snapshot),
     appliedBy: whoAmI(),
-    onEvent: progress.onEvent,
+    onEvent,
   });
-  await progress.finish();
+  await display.finish();
+  if (!ctx.out.quiet) afterSteps((text) => void (ctx.out.json ? ctx.out.stderr : ctx.out.stdout).write(text), plan.steps);
   if (!result.ok) {
     // Health reports are long: the first in full (probe, checks, logs), later ones summarized.
     let fullReports = 0;

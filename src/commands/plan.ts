@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { RegisterCommand } from '../cli/program.ts';
 import { resolveVersion } from '../config/version.ts';
 import { UsageError } from '../errors.ts';
-import { renderPlan, renderQuietPlan, planToJson } from '../plan/render.ts';
+import { renderPlan, renderQuietPlan, planToJson } from '../views/plan.ts';
 import { serializePlan } from '../plan/saved.ts';
 import { fingerprintSnapshot } from '../plan/fingerprint.ts';
 import { deployedVersion, makePlan, probe } from './common.ts';

@@ -4,8 +4,6 @@
 import type { ObservedContainer } from '../probe/types.ts';
 import { ROLE_LABEL, VERSION_LABEL } from '../model/labels.ts';
 import { isAppContainer } from '../probe/observed.ts';
-import { abbreviateVersions } from '../plan/short-version.ts';
-import { formatTable } from './table.ts';
 import { isNeverHealthy } from '../plan/never-healthy.ts';
 
 /** How a container relates to what is deployed. */
@@ -82,25 +80,4 @@ export function commonRollbackTargets(perHost: readonly (readonly string[])[]): 
   if (perHost.length === 0) return [];
   const [first, ...rest] = perHost;
   return first!.filter((version) => rest.every((list) => list.includes(version)));
-}
-
-/**
- * The table printed under each host header. Versions show 12 characters long; given a width,
- * the name goes first (role and version say the same) and then the id.
- */
-export function formatContainerTable(rows: readonly ContainerRow[], width?: number): string {
-  if (rows.length === 0) return 'no containers of this app\n';
-  return formatTable(
-    ['CONTAINER ID', 'NAME', 'ROLE', 'VERSION', 'STATUS', 'CREATED', ''],
-    rows.map((r) => [
-      r.id.slice(0, 12),
-      abbreviateVersions(r.name),
-      r.role,
-      abbreviateVersions(r.version),
-      r.status,
-      r.createdAt.replace(/\.\d+Z$/, 'Z'),
-      r.mark === 'old' ? '' : r.mark,
-    ]),
-    { width, steps: [{ drop: 1 }, { drop: 0 }, { cut: 2, to: 4 }, { cut: 4, to: 12 }] },
-  );
 }

@@ -1,7 +1,5 @@
-// Parsing `docker ps --format '{{json .}}'` and `docker image ls --format '{{json .}}'` lines,
-// and the tables `mrsk details`, `app details`, `traefik details` and `app images` print.
-import { abbreviateVersions } from '../plan/short-version.ts';
-import { formatTable } from './table.ts';
+// Parsing `docker ps --format '{{json .}}'` and `docker image ls --format '{{json .}}'` lines
+// (the tables made of them are views: src/views/containers.ts).
 
 /** One line of `docker ps --format '{{json .}}'`, with labels parsed. */
 export interface PsEntry {
@@ -63,29 +61,6 @@ export function parsePsLines(stdout: string): PsEntry[] {
 /** The observed-state rule, kept importable from here for the table code that filters ps lines with it. */
 export { isAppContainer } from '../probe/observed.ts';
 
-/**
- * docker's PORTS without the repeats: `0.0.0.0:80->80/tcp, [::]:80->80/tcp` is `80->80/tcp`;
- * a port published on one address only (`127.0.0.1:8080->8080/tcp`) keeps its address.
- */
-export function compactPorts(ports: string): string {
-  const seen = new Set<string>();
-  for (const part of ports.split(',').map((p) => p.trim()).filter(Boolean)) seen.add(part.replace(/^(?:0\.0\.0\.0|\[::\]|::):/, ''));
-  return [...seen].join(', ');
-}
-
-/**
- * The columns of `docker ps` users know: short id, image, status, ports, name. Versions show 12
- * characters long; given a width, long image refs are cut keeping their tag, then the id goes.
- */
-export function formatPsTable(entries: readonly PsEntry[], width?: number): string {
-  if (entries.length === 0) return 'no containers\n';
-  return formatTable(
-    ['CONTAINER ID', 'IMAGE', 'STATUS', 'PORTS', 'NAMES'],
-    entries.map((e) => [e.id.replace(/^sha256:/, '').slice(0, 12), abbreviateVersions(e.image), e.status, compactPorts(e.ports), abbreviateVersions(e.names)]),
-    { width, steps: [{ cut: 1, to: 24, keep: 'end' }, { drop: 0 }, { cut: 1, to: 16, keep: 'end' }, { cut: 3, to: 24 }, { drop: 3 }, { cut: 2, to: 16 }, { cut: 1, to: 12, keep: 'end' }] },
-  );
-}
-
 /** One line of `docker image ls --format '{{json .}}'`. */
 export interface ImageEntry {
   readonly id: string;
@@ -104,14 +79,4 @@ export function parseImageLines(stdout: string): ImageEntry[] {
     createdSince: raw.CreatedSince ?? '',
     size: raw.Size ?? '',
   }));
-}
-
-/** `docker image ls` columns: repository, tag, short id, age, size. */
-export function formatImageTable(entries: readonly ImageEntry[], width?: number): string {
-  if (entries.length === 0) return 'no images\n';
-  return formatTable(
-    ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
-    entries.map((e) => [e.repository, abbreviateVersions(e.tag), e.id.replace(/^sha256:/, '').slice(0, 12), e.createdSince, e.size]),
-    { width, steps: [{ cut: 0, to: 24, keep: 'end' }, { drop: 2 }, { drop: 3 }, { cut: 0, to: 12, keep: 'end' }] },
-  );
 }

@@ -1,6 +1,7 @@
 // Running one task per host in parallel while printing the results in host order: a host's
 // section is released as soon as it and every host before it have finished, so a slow first
-// host delays the printing (never the work) of the others and output never interleaves.
+// host delays the printing (never the work) of the others and output never interleaves. How a
+// section and the summary read is the view's (src/views/hosts.ts).
 
 /** What one host's task produced, ready to print. */
 export interface HostOutcome<T = unknown> {
@@ -83,30 +84,6 @@ export function failedOutcome<T>(host: string, error: unknown): HostOutcome<T> {
   // the section's header names the host; host errors' messages leave it out (src/errors.ts)
   const message = error instanceof Error ? error.message : String(error);
   return { host, ok: false, output: '', problem: message.split('\n')[0] ?? message };
-}
-
-/** `<Title> Host: <host>`, the output and a blank line, as Kamal prints per-host results. */
-export function formatHostSection(title: string, outcome: HostOutcome): string {
-  const header = `${title} Host: ${outcome.host}`;
-  const body = outcome.output.replace(/\n+$/, '');
-  const lines = [header];
-  if (body) lines.push(body);
-  if (!outcome.ok && outcome.problem) lines.push(`error: ${outcome.problem}`);
-  // a blank line after each section, as Kamal prints them, so hosts stand apart
-  return `${lines.join('\n')}\n\n`;
-}
-
-/**
- * The per-host summary after a multi-host command: one line per host and a total, e.g.
- * `10.0.0.2  FAILED  exit 3`. Empty when there was only one host and it succeeded.
- */
-export function formatSummary(outcomes: readonly HostOutcome[]): string {
-  const failed = outcomes.filter((o) => !o.ok);
-  if (outcomes.length <= 1 && failed.length === 0) return '';
-  const width = Math.max(...outcomes.map((o) => o.host.length));
-  const lines = outcomes.map((o) => `  ${o.host.padEnd(width)}  ${o.ok ? 'ok' : `FAILED  ${o.problem ?? (o.code !== undefined ? `exit ${o.code}` : '')}`}`.trimEnd());
-  const total = failed.length === 0 ? `${outcomes.length} host(s), all ok` : `${outcomes.length} host(s), ${failed.length} failed`;
-  return `Summary: ${total}\n${lines.join('\n')}\n`;
 }
 
 /**

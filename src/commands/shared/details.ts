@@ -7,7 +7,8 @@ import { DESTINATION_LABEL, SERVICE_LABEL } from '../../model/labels.ts';
 import { TRAEFIK_CONTAINER } from '../../model/names.ts';
 import { run } from '../../apply/remote.ts';
 import { runPerHost, type HostOutcome } from '../../ops/hosts.ts';
-import { formatPsTable, isAppContainer, parsePsLines, type PsEntry } from '../../ops/docker-ps.ts';
+import { isAppContainer, parsePsLines, type PsEntry } from '../../ops/docker-ps.ts';
+import { formatPsTable } from '../../views/containers.ts';
 import type { Session } from '../common.ts';
 import { printSections, rolesOnHost } from './per-host.ts';
 

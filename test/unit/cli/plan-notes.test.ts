@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planNotes } from '../../../src/commands/plan.ts';
-import { renderPlan } from '../../../src/plan/render.ts';
+import { renderPlan } from '../../../src/views/plan.ts';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { makeConfig } from '../helpers/config.ts';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectDrift, driftExitCode, allFindings, CONFIG_CHANGED_HINT } from '../../../src/drift/detect.ts';
-import { renderDriftText } from '../../../src/drift/render.ts';
+import { renderDriftText } from '../../../src/views/drift.ts';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { SPEC_HASH_LABEL } from '../../../src/model/labels.ts';
 import type { Config } from '../../../src/config/types.ts';

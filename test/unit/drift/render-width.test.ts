@@ -2,7 +2,7 @@
 // wrapped at 80 columns under their marker; the JSON report keeps everything whole.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderDriftText } from '../../../src/drift/render.ts';
+import { renderDriftText } from '../../../src/views/drift.ts';
 import type { DriftReport } from '../../../src/drift/types.ts';
 
 const COMMIT = '3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f90a1b2c3';

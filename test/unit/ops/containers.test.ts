@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ObservedContainer } from '../../../src/probe/types.ts';
-import { classifyContainers, commonRollbackTargets, completeVersions, formatContainerTable, rollbackTargets } from '../../../src/ops/containers.ts';
+import { classifyContainers, commonRollbackTargets, completeVersions, rollbackTargets } from '../../../src/ops/containers.ts';
+import { formatContainerTable } from '../../../src/views/containers.ts';
 
 function container(role: string, version: string, state: ObservedContainer['state'], createdAt: string, extra: Partial<ObservedContainer> = {}, labels: Record<string, string> = {}): ObservedContainer {
   return {

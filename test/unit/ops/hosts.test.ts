@@ -1,7 +1,8 @@
 // Per-host output in host order, summaries and exit codes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { combinedExitCode, failedOutcome, formatHostSection, formatSummary, InOrderRelease, runPerHost, type HostOutcome } from '../../../src/ops/hosts.ts';
+import { combinedExitCode, failedOutcome, InOrderRelease, runPerHost, type HostOutcome } from '../../../src/ops/hosts.ts';
+import { formatHostSection, formatSummary } from '../../../src/views/hosts.ts';
 import { HostError } from '../../../src/errors.ts';
 
 test('InOrderRelease holds later positions until the earlier ones arrive', () => {

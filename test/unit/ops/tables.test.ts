@@ -1,8 +1,9 @@
 // Tables and docker ps / image ls parsing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatTable } from '../../../src/ops/table.ts';
-import { formatImageTable, formatPsTable, isAppContainer, parseImageLines, parseLabelString, parsePsLines } from '../../../src/ops/docker-ps.ts';
+import { formatTable } from '../../../src/views/table.ts';
+import { isAppContainer, parseImageLines, parseLabelString, parsePsLines } from '../../../src/ops/docker-ps.ts';
+import { formatImageTable, formatPsTable } from '../../../src/views/containers.ts';
 
 test('formatTable pads columns and trims trailing blanks', () => {
   assert.equal(formatTable(['A', 'LONG HEADER', 'C'], [['xyz', 'b', ''], ['x', 'bbbbbbbbbbbbbb', 'end']]), 'A    LONG HEADER     C\nxyz  b\nx    bbbbbbbbbbbbbb  end\n');
@@ -58,8 +59,8 @@ test('image lines become a table', () => {
 
 // ---- fitting 80 columns ----------------------------------------------------------------------
 
-import { compactPorts } from '../../../src/ops/docker-ps.ts';
-import { formatContainerTable, type ContainerRow } from '../../../src/ops/containers.ts';
+import { compactPorts, formatContainerTable } from '../../../src/views/containers.ts';
+import type { ContainerRow } from '../../../src/ops/containers.ts';
 
 const COMMIT = '3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f90a1b2c3';
 const OLD = '0d1e2f3a4b5c6d7e8f901a2b3c4d5e6f7a8b9c0d';

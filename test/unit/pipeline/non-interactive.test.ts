@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { confirm } from '../../../src/commands/common.ts';
 import type { CommandContext } from '../../../src/cli/context.ts';
 import { Output, isCi } from '../../../src/cli/output.ts';
-import { makeProgress } from '../../../src/apply/progress.ts';
+import { makeProgress } from '../../../src/views/progress.ts';
 import { UsageError } from '../../../src/errors.ts';
 import type { PlanStep } from '../../../src/plan/types.ts';
 

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
-import { planToJson, renderPlan } from '../../../src/plan/render.ts';
+import { planToJson, renderPlan } from '../../../src/views/plan.ts';
 import { parseProbeOutput } from '../../../src/probe/parse.ts';
 import type { Snapshot } from '../../../src/probe/types.ts';
 import { makeConfig, makeRole } from '../helpers/config.ts';

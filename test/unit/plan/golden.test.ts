@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
-import { planToJson, renderPlan } from '../../../src/plan/render.ts';
+import { planToJson, renderPlan } from '../../../src/views/plan.ts';
 import { scenarios } from '../helpers/scenarios.ts';
 import { DATABASE_URL_VALUE, makeConfig } from '../helpers/config.ts';
 import { deployedSnapshot } from '../helpers/snapshot.ts';

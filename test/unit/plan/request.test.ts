@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
-import { planToJson, renderPlan } from '../../../src/plan/render.ts';
+import { planToJson, renderPlan } from '../../../src/views/plan.ts';
 import { simulate } from '../../../src/plan/simulate.ts';
 import type { Plan } from '../../../src/plan/types.ts';
 import type { ReachableHost } from '../../../src/probe/types.ts';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
-import { planToJson, renderPlan, summarizePlan } from '../../../src/plan/render.ts';
+import { planToJson, renderPlan, summarizePlan } from '../../../src/views/plan.ts';
 import type { Plan } from '../../../src/plan/types.ts';
 import { scenarios } from '../helpers/scenarios.ts';
 
@@ -100,8 +100,8 @@ test('JSON: format_version 1 with address, host, actions, cause, depends_on per 
 // ---- reading width: short versions, 80 columns, the quiet view -------------------------------
 
 import { abbreviateVersions, shortVersion } from '../../../src/plan/short-version.ts';
-import { renderQuietPlan, planSummaryLine } from '../../../src/plan/render.ts';
-import { visibleLength, wrapWords } from '../../../src/plan/wrap.ts';
+import { renderQuietPlan, planSummaryLine } from '../../../src/views/plan.ts';
+import { visibleLength, wrapWords } from '../../../src/views/wrap.ts';
 
 const COMMIT = '3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f90a1b2c3';
 

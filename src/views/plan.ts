@@ -1,10 +1,11 @@
 // Two views of one Plan: the Terraform-like text a person reads, and the versioned JSON document
 // scripts read (`mrsk plan --json`). Neither decides anything; both only format.
 import { diffWordsWithSpace } from 'diff';
-import type { ChangeSymbol, Plan, PlanStep, StepAction, ValueChange } from './types.ts';
-import { abbreviateVersions, shortVersion } from './short-version.ts';
+import type { ChangeSymbol, Plan, PlanStep, StepAction, ValueChange } from '../plan/types.ts';
+import { abbreviateVersions, shortVersion } from '../plan/short-version.ts';
+import { painter, type Paint } from './paint.ts';
+import { describeAction } from './steps.ts';
 import { visibleLength, wrapWords } from './wrap.ts';
-import { TRAEFIK_DYNAMIC_HOST_DIR } from '../desired/proxy-routing.ts';
 
 /** How to render: colours only when the caller says the terminal wants them. */
 export interface RenderOptions {
@@ -30,14 +31,7 @@ export interface PlanSummary {
   readonly destroy: number;
 }
 
-type Colour = 'red' | 'green' | 'yellow' | 'cyan' | 'bold' | 'dim';
-const CODES: Record<Colour, number> = { red: 31, green: 32, yellow: 33, cyan: 36, bold: 1, dim: 2 };
-
-function painter(color: boolean): (colour: Colour, text: string) => string {
-  return (colour, text) => (color && text ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text);
-}
-
-function paintSymbol(paint: ReturnType<typeof painter>, symbol: ChangeSymbol): string {
+function paintSymbol(paint: Paint, symbol: ChangeSymbol): string {
   switch (symbol) {
     case '+':
       return paint('green', '+');
@@ -82,53 +76,7 @@ export function summarizePlan(plan: Plan): PlanSummary {
   return counts;
 }
 
-/** A short description of one operation, for the verbose listing. */
-export function describeAction(action: StepAction): string {
-  switch (action.kind) {
-    case 'network-create':
-      return `create network ${action.network}`;
-    case 'image-pull':
-      return `pull ${action.image}`;
-    case 'container-run':
-      return action.replaces
-        ? `rename the running ${action.spec.name} to ${action.replaces.renameTo}, then run ${action.spec.name} (${action.spec.image})`
-        : `run ${action.spec.name} (${action.spec.image})`;
-    case 'assets-prepare':
-      return `copy ${action.assetPath} of ${action.image} to ~/${action.hostDir}${action.previousDirs.length > 0 ? `, merged with ${action.previousDirs.map((dir) => `~/${dir}`).join(', ')} both ways` : ''}`;
-    case 'traefik-run':
-      return `run ${action.spec.name} (${action.spec.image})`;
-    case 'container-start':
-      return `start ${action.name}`;
-    case 'container-wait-healthy':
-      return `wait until ${action.name} is healthy, or up ${action.readinessDelay}s if it has no healthcheck (timeout ${action.timeout}s)`;
-    case 'traefik-wait-up':
-      return `wait until Traefik routes to ${action.name} (service ${action.service})`;
-    case 'container-drain':
-      return `drain ${action.name} from Traefik`;
-    case 'container-stop':
-      return `stop ${action.name} (timeout ${action.timeout}s)`;
-    case 'container-remove':
-      return action.assetsDir ? `remove ${action.name} and ~/${action.assetsDir}` : `remove ${action.name}`;
-    case 'image-remove':
-      return `remove image ${action.image}`;
-    case 'release-record':
-      return `record release ${action.version}`;
-    case 'network-remove':
-      return `remove network ${action.network}`;
-    case 'traefik-wait-ready':
-      return `wait until Traefik answers /ping (timeout ${action.timeout}s)`;
-    case 'state-remove':
-      return `remove ~/${action.dir} (all but ${action.keep.join(', ')}, which goes with the lock)`;
-    case 'registry-logout':
-      return `log out of ${action.server ?? 'Docker Hub'}`;
-    case 'traefik-file-write':
-      return `write ~/${TRAEFIK_DYNAMIC_HOST_DIR}/${action.file.name} (mode 0600${action.file.certificates.length > 0 ? `, ${action.file.certificates.length} certificate(s) from secrets, values hidden` : ''})`;
-    case 'traefik-file-remove':
-      return `remove ~/${TRAEFIK_DYNAMIC_HOST_DIR}/${action.name}`;
-  }
-}
-
-function renderChange(change: ValueChange, paint: ReturnType<typeof painter>, color: boolean): string {
+function renderChange(change: ValueChange, paint: Paint, color: boolean): string {
   if (change.hidden) return `${change.subject}: (value hidden)`;
   if (change.before === undefined) return `${change.subject}: ${paint('green', JSON.stringify(change.after ?? ''))} (added)`;
   if (change.after === undefined) return `${change.subject}: ${paint('red', JSON.stringify(change.before))} (removed)`;
@@ -214,7 +162,7 @@ export function headlineOf(plan: Plan): string {
   }
 }
 
-function blockedLines(plan: Plan, paint: ReturnType<typeof painter>, width: number): string[] {
+function blockedLines(plan: Plan, paint: Paint, width: number): string[] {
   if (plan.blockedHosts.length === 0) return [];
   const lines = [paint('red', `Cannot plan ${plan.blockedHosts.length} host${plan.blockedHosts.length === 1 ? '' : 's'}:`)];
   for (const blocked of plan.blockedHosts) {

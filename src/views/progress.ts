@@ -1,45 +1,13 @@
-// Live progress of an apply. On a terminal: a listr2 task list (one task per step, grouped per
-// host, updating in place). Elsewhere (CI logs, pipes): one line when a step ends.
+// Live progress of an apply, for people. On a terminal: a listr2 task list (one task per step,
+// grouped per host, updating in place). Elsewhere (CI logs, pipes): one line when a step ends.
+// Machines get the same executor events as NDJSON (src/cli/pipeline.ts, `--json`): the caller
+// hands every event to both (src/commands/shared/apply-plan.ts), and neither describes a step
+// other than through src/views/steps.ts (the stream names its kind only).
 import { Listr, type ListrTask } from 'listr2';
+import type { ExecutorEvent } from '../apply/executor.ts';
 import { isCi, type Output } from '../cli/output.ts';
-import { afterSteps, noteStep } from '../cli/pipeline.ts';
 import type { PlanStep } from '../plan/types.ts';
-import type { ExecutorEvent } from './executor.ts';
-import { abbreviateVersions } from '../plan/short-version.ts';
-
-/** A short human description of what a step does. */
-export function describeStep(step: PlanStep): string {
-  return abbreviateVersions(describeStepInFull(step));
-}
-
-function describeStepInFull(step: PlanStep): string {
-  const a = step.action;
-  switch (a.kind) {
-    case 'network-create': return `create network ${a.network}`;
-    case 'image-pull': return `pull ${a.image}`;
-    case 'container-run': return `start ${a.spec.name}`;
-    case 'assets-prepare': return `prepare assets of ${a.name}`;
-    case 'traefik-run': return `start Traefik (${a.spec.image})`;
-    case 'container-start': return `restart ${a.name}`;
-    case 'container-wait-healthy': return `wait until ${a.name} is healthy`;
-    case 'traefik-wait-up': return `wait until Traefik routes to ${a.name}`;
-    case 'container-drain': return `drain ${a.name} from Traefik`;
-    case 'container-stop': return `stop ${a.name}`;
-    case 'container-remove': return `remove container ${a.name}`;
-    case 'image-remove': return `remove image ${a.image}`;
-    case 'release-record': return `record release ${a.version}`;
-    case 'network-remove': return `remove network ${a.network}`;
-    case 'traefik-wait-ready': return 'wait until Traefik answers';
-    case 'state-remove': return `remove ~/${a.dir}`;
-    case 'registry-logout': return `log out of ${a.server ?? 'Docker Hub'}`;
-    case 'traefik-file-write': return `write Traefik's ${a.file.name}`;
-    case 'traefik-file-remove': return `remove Traefik's ${a.name}`;
-    default: {
-      const never: never = a;
-      return String(never);
-    }
-  }
-}
+import { describeStep } from './steps.ts';
 
 export interface Progress {
   readonly onEvent: (event: ExecutorEvent) => void;
@@ -167,19 +135,11 @@ export function listrProgress(steps: readonly PlanStep[], out: Output, signal?: 
   };
 }
 
+/**
+ * The display for this output: none with --quiet, listr2 on an interactive terminal, lines
+ * elsewhere (a CI log, a pipe, and with --json, where they go to stderr: Output does that).
+ */
 export function makeProgress(steps: readonly PlanStep[], out: Output, signal?: AbortSignal): Progress {
-  // --json: stdout carries the NDJSON events, so the human lines go to stderr (Output does that)
-  const display: Progress = out.quiet
-    ? { onEvent: () => {}, finish: async () => {} }
-    : out.isTTY && !isCi() && !out.json ? listrProgress(steps, out, signal) : lineProgress(out, signal);
-  return {
-    onEvent(event) {
-      noteStep(event); // events for machines (--json) and the CI summaries
-      display.onEvent(event);
-    },
-    async finish() {
-      await display.finish();
-      if (!out.quiet) afterSteps((text) => void (out.json ? out.stderr : out.stdout).write(text), steps);
-    },
-  };
+  if (out.quiet) return { onEvent: () => {}, finish: async () => {} };
+  return out.isTTY && !isCi() && !out.json ? listrProgress(steps, out, signal) : lineProgress(out, signal);
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { Output } from '../../../src/cli/output.ts';
-import { lineProgress } from '../../../src/apply/progress.ts';
+import { lineProgress } from '../../../src/views/progress.ts';
 import type { PlanStep } from '../../../src/plan/types.ts';
 
 function step(id: string, host: string, image: string): PlanStep {
@@ -34,7 +34,7 @@ function capture(): { out: Output; text: () => string } {
 test('the listr2 display leaves SIGINT to mrsk (no handler of its own, nothing left behind)', async () => {
   // In a child process: listr2 draws on process.stdout, which carries this test runner's protocol.
   const script = `
-    import { listrProgress } from ${JSON.stringify(new URL('../../../src/apply/progress.ts', import.meta.url).href)};
+    import { listrProgress } from ${JSON.stringify(new URL('../../../src/views/progress.ts', import.meta.url).href)};
     import { Output } from ${JSON.stringify(new URL('../../../src/cli/output.ts', import.meta.url).href)};
     const step = (id, host) => ({ id, host, address: host + '/container/app-web-v2', symbol: '+', actions: ['create'], cause: 'test',
       dependsOn: [], precondition: {}, batch: 0, action: { kind: 'image-pull', image: 'app:v2' } });

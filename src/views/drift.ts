@@ -1,8 +1,9 @@
-// Two views of a DriftReport: text grouped per host for a person or a cron mail, and the JSON
-// document for alerting. Neither decides anything; both only format.
+// A DriftReport as text, grouped per host, for a person or a cron mail (`mrsk drift --json`
+// prints the report object itself: its fields are the documented format). Only formats.
+import type { DriftFinding, DriftReport, HostDrift } from '../drift/types.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';
-import { wrapWords } from '../plan/wrap.ts';
-import type { DriftFinding, DriftReport, HostDrift } from './types.ts';
+import { painter, type Paint } from './paint.ts';
+import { wrapWords } from './wrap.ts';
 
 /** Text rendering options. */
 export interface RenderDriftOptions {
@@ -11,32 +12,31 @@ export interface RenderDriftOptions {
   readonly width?: number;
 }
 
-const paint = (on: boolean | undefined, code: number, text: string): string => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
-
-function findingLines(finding: DriftFinding, color: boolean | undefined, width: number): string[] {
+function findingLines(finding: DriftFinding, paint: Paint, width: number): string[] {
   const subject = finding.role ? `${finding.role}: ` : finding.kind.startsWith('traefik') ? 'traefik: ' : '';
-  const marker = finding.fixable ? paint(color, 33, '!') : paint(color, 31, '✗');
+  const marker = finding.fixable ? paint('yellow', '!') : paint('red', '✗');
   const tail = finding.fixable ? ' [fixable]' : finding.hint ? ` — ${finding.hint}` : '';
   return wrapWords(abbreviateVersions(`${subject}${finding.cause} (${finding.kind})${tail}`), width, `  ${marker} `, '    ');
 }
 
-function hostBlock(host: HostDrift, color: boolean | undefined, width: number): string[] {
-  if (host.status === 'error') return wrapWords(`${paint(color, 1, host.host)}  ${paint(color, 31, `NOT CHECKED (${host.problem})`)}: ${host.message}`, width, '', '    ');
+function hostBlock(host: HostDrift, paint: Paint, width: number): string[] {
+  if (host.status === 'error') return wrapWords(`${paint('bold', host.host)}  ${paint('red', `NOT CHECKED (${host.problem})`)}: ${host.message}`, width, '', '    ');
   const release = host.release
     ? `release ${host.release.id} (${abbreviateVersions(host.release.version)}, applied ${host.release.appliedAt.replace(/\.\d+Z$/, 'Z')} by ${host.release.appliedBy})`
     : 'no release recorded';
   // The host's header stays one line (scripts and mail filters look for it); what follows wraps.
-  const lines = [`${paint(color, 1, host.host)}  ${release}`];
-  if (host.findings.length === 0) lines.push(`  ${paint(color, 32, '✓')} no drift`);
-  for (const finding of host.findings) lines.push(...findingLines(finding, color, width));
+  const lines = [`${paint('bold', host.host)}  ${release}`];
+  if (host.findings.length === 0) lines.push(`  ${paint('green', '✓')} no drift`);
+  for (const finding of host.findings) lines.push(...findingLines(finding, paint, width));
   return lines;
 }
 
 /** The report as text: one block per host, then a one-line summary. */
 export function renderDriftText(report: DriftReport, options: RenderDriftOptions = {}): string {
   const app = report.destination ? `${report.service} (${report.destination})` : report.service;
+  const paint = painter(options.color);
   const lines = [`Drift of ${app} against the release recorded on each host:`, ''];
-  for (const host of report.hosts) lines.push(...hostBlock(host, options.color, options.width ?? 80), '');
+  for (const host of report.hosts) lines.push(...hostBlock(host, paint, options.width ?? 80), '');
   lines.push(...wrapWords(summaryLine(report), options.width ?? 80, '', ''));
   return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,78 @@
+// What each kind of step is called, written once for every view: the plan's verbose listing
+// (`mrsk plan -v`) reads the full wording, live progress, the line-per-step log and the failure
+// lines of a run read the short label. A new StepAction kind does not compile until it has a row.
+//
+// Where the two differ, the plan says what a reader checks before saying yes (timeouts, what
+// else goes with a container, the files' modes) and the label fits a progress line. Tests and
+// scripts wait for the labels (`wait until app-web-v2 is healthy ok`): change them with care.
+import { TRAEFIK_DYNAMIC_HOST_DIR } from '../desired/proxy-routing.ts';
+import { abbreviateVersions } from '../plan/short-version.ts';
+import type { PlanStep, StepAction, StepKind } from '../plan/types.ts';
+
+type ActionOf<K extends StepKind> = Extract<StepAction, { readonly kind: K }>;
+
+interface Wording<K extends StepKind> {
+  /** The plan's description of the operation. */
+  readonly plan: (action: ActionOf<K>) => string;
+  /** The progress label, when shorter than the plan's wording (else the plan's is used). */
+  readonly label?: (action: ActionOf<K>) => string;
+}
+
+const WORDING: { readonly [K in StepKind]: Wording<K> } = {
+  'network-create': { plan: (a) => `create network ${a.network}` },
+  'image-pull': { plan: (a) => `pull ${a.image}` },
+  'container-run': {
+    plan: (a) =>
+      a.replaces
+        ? `rename the running ${a.spec.name} to ${a.replaces.renameTo}, then run ${a.spec.name} (${a.spec.image})`
+        : `run ${a.spec.name} (${a.spec.image})`,
+    label: (a) => `start ${a.spec.name}`,
+  },
+  'assets-prepare': {
+    plan: (a) =>
+      `copy ${a.assetPath} of ${a.image} to ~/${a.hostDir}${a.previousDirs.length > 0 ? `, merged with ${a.previousDirs.map((dir) => `~/${dir}`).join(', ')} both ways` : ''}`,
+    label: (a) => `prepare assets of ${a.name}`,
+  },
+  'traefik-run': { plan: (a) => `run ${a.spec.name} (${a.spec.image})`, label: (a) => `start Traefik (${a.spec.image})` },
+  'container-start': { plan: (a) => `start ${a.name}`, label: (a) => `restart ${a.name}` },
+  'container-wait-healthy': {
+    plan: (a) => `wait until ${a.name} is healthy, or up ${a.readinessDelay}s if it has no healthcheck (timeout ${a.timeout}s)`,
+    label: (a) => `wait until ${a.name} is healthy`,
+  },
+  'traefik-wait-up': { plan: (a) => `wait until Traefik routes to ${a.name} (service ${a.service})`, label: (a) => `wait until Traefik routes to ${a.name}` },
+  'container-drain': { plan: (a) => `drain ${a.name} from Traefik` },
+  'container-stop': { plan: (a) => `stop ${a.name} (timeout ${a.timeout}s)`, label: (a) => `stop ${a.name}` },
+  'container-remove': {
+    plan: (a) => (a.assetsDir ? `remove ${a.name} and ~/${a.assetsDir}` : `remove ${a.name}`),
+    label: (a) => `remove container ${a.name}`,
+  },
+  'image-remove': { plan: (a) => `remove image ${a.image}` },
+  'release-record': { plan: (a) => `record release ${a.version}` },
+  'network-remove': { plan: (a) => `remove network ${a.network}` },
+  'traefik-wait-ready': { plan: (a) => `wait until Traefik answers /ping (timeout ${a.timeout}s)`, label: () => 'wait until Traefik answers' },
+  'state-remove': { plan: (a) => `remove ~/${a.dir} (all but ${a.keep.join(', ')}, which goes with the lock)`, label: (a) => `remove ~/${a.dir}` },
+  'registry-logout': { plan: (a) => `log out of ${a.server ?? 'Docker Hub'}` },
+  'traefik-file-write': {
+    plan: (a) =>
+      `write ~/${TRAEFIK_DYNAMIC_HOST_DIR}/${a.file.name} (mode 0600${a.file.certificates.length > 0 ? `, ${a.file.certificates.length} certificate(s) from secrets, values hidden` : ''})`,
+    label: (a) => `write Traefik's ${a.file.name}`,
+  },
+  'traefik-file-remove': { plan: (a) => `remove ~/${TRAEFIK_DYNAMIC_HOST_DIR}/${a.name}`, label: (a) => `remove Traefik's ${a.name}` },
+};
+
+// The table is keyed by kind, so each row takes its own kind's action; TypeScript cannot follow
+// that through an index, hence the one widening here.
+function wordingOf(action: StepAction): Wording<StepKind> {
+  return WORDING[action.kind] as unknown as Wording<StepKind>;
+}
+
+/** The plan's description of one operation (the verbose listing under each resource). */
+export function describeAction(action: StepAction): string {
+  return wordingOf(action).plan(action);
+}
+
+/** A step's short label, versions abbreviated: progress lines, the listr2 tasks and failure lines. */
+export function describeStep(step: PlanStep): string {
+  const wording = wordingOf(step.action);
+  return abbreviateVersions((wording.label ?? wording.plan)(step.action));
+}
