@@ -21,10 +21,10 @@
 // - Roles run one after another on a host, primary first; hosts roll in boot.limit batches.
 import { ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
 import { canonicalJson } from '../desired/canonical.ts';
-import { cordDirOfContainer, MRSK_NETWORK, TRAEFIK_CONTAINER } from '../model/names.ts';
+import { cordDirOfContainer, MRSK_NETWORK, TRAEFIK_CONTAINER, traefikFileName } from '../model/names.ts';
 import { hostPaths } from '../desired/paths.ts';
-import type { ContainerSpec, Desired, DesiredHost, TraefikSpec } from '../desired/types.ts';
-import type { ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
+import type { ContainerSpec, Desired, DesiredHost, TraefikFileSpec, TraefikSpec } from '../desired/types.ts';
+import { UNKNOWN_TRAEFIK_FILE_HASH, type ObservedContainer, type ReachableHost, type Snapshot } from '../probe/types.ts';
 import { containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
 import { fingerprintSnapshot } from './fingerprint.ts';
 import { isNeverHealthy } from './never-healthy.ts';
@@ -75,6 +75,8 @@ class HostPlanner {
   readonly #displaced = new Set<string>();
   /** One pull per image per host, shared by every role that runs it. */
   readonly #pulls = new Map<string, string>();
+  /** The step writing the app's Traefik file, which proxied containers wait for (their labels may name its transports and certificates). */
+  #traefikFileWrite: string | undefined;
 
   constructor(
     desired: Desired,
@@ -177,6 +179,8 @@ class HostPlanner {
 
     const network = wanted && specs.length > 0 ? this.#planNetwork(wanted.network) : undefined;
     const traefikReady = traefik ? this.#planTraefik(traefik, network) : undefined;
+    // The per-app file is the app's, not Traefik's: a redeploy (skip: traefik) still writes it.
+    this.#traefikFileWrite = wanted ? this.#planTraefikFileWrite(wanted, specs, network) : undefined;
 
     // The next role starts once the previous one serves with its new container (the primary role
     // first), not after the old container is drained: draining overlaps the next role's start.
@@ -202,8 +206,57 @@ class HostPlanner {
     const retainedRoles = [...specs.map((spec) => spec.role), ...removedRoles];
     this.#planRetention(retainedRoles, specs, previousRoleEnd);
     this.#planImageRemoval(specs);
+    this.#planTraefikFileRemoval(specs);
     if (wanted) this.#planReleaseRecord(wanted, specs);
     return {};
+  }
+
+  /** The app's Traefik file is planned when a proxied role is in scope, or no --roles narrows the plan. */
+  #traefikFileInScope(specs: readonly ContainerSpec[]): boolean {
+    return !this.#roleFilter || specs.some((spec) => spec.proxied);
+  }
+
+  /** Writes the app's Traefik file when the host has none or another one; returns the step id. */
+  #planTraefikFileWrite(wanted: DesiredHost, specs: readonly ContainerSpec[], network: string | undefined): string | undefined {
+    const file = wanted.traefikFile;
+    const observed = this.#host.traefikFileHash;
+    if (!file || observed === file.hash || !specs.some((spec) => spec.proxied)) return undefined;
+    // The host file holds only a hash (certificates are secrets): the cause says what the file now holds.
+    const holds = traefikFileContents(file);
+    const cause =
+      observed === undefined
+        ? `Traefik file ${file.name} missing (${holds})`
+        : observed === UNKNOWN_TRAEFIK_FILE_HASH
+          ? `Traefik file ${file.name} was not written by mrsk as it is (edited by hand?): rewritten (${holds})`
+          : `Traefik file ${file.name} differs from the config (now ${holds})`;
+    return this.#add({
+      id: this.#id('traefik-file', 'write'),
+      address: this.#address('traefik-file', file.name),
+      symbol: observed === undefined ? '+' : '~',
+      cause,
+      dependsOn: network ? [network] : [],
+      precondition: {},
+      action: { kind: 'traefik-file-write', file },
+    });
+  }
+
+  /**
+   * Removes the app's Traefik file the config no longer asks for on this host, after every other
+   * step: the old containers whose labels name its transports or certificates are drained and
+   * stopped by then.
+   */
+  #planTraefikFileRemoval(specs: readonly ContainerSpec[]): void {
+    if (this.#wanted?.traefikFile || this.#host.traefikFileHash === undefined || !this.#traefikFileInScope(specs)) return;
+    const name = traefikFileName(this.#desired.service, this.#desired.destination);
+    this.#add({
+      id: this.#id('traefik-file', 'remove'),
+      address: this.#address('traefik-file', name),
+      symbol: '-',
+      cause: this.#wanted ? `the config needs no Traefik file ${name} on this host any more` : 'host is not in the config',
+      dependsOn: this.steps.map((step) => step.id),
+      precondition: {},
+      action: { kind: 'traefik-file-remove', name },
+    });
   }
 
   /**
@@ -382,6 +435,19 @@ class HostPlanner {
       removes.push(this.#stopAndRemove(container, this.#address('container', container.name), 'remove requested', this.#stopTimeoutOf(container), this.#removeAction(container)));
     }
     this.#planImagesOf(this.#owned, removes);
+    if (this.#host.traefikFileHash !== undefined) {
+      // the app's own file for Traefik goes with the app, whether Traefik stays for other apps or not
+      const name = traefikFileName(this.#desired.service, this.#desired.destination);
+      this.#add({
+        id: this.#id('traefik-file', 'remove'),
+        address: this.#address('traefik-file', name),
+        symbol: '-',
+        cause: 'remove requested',
+        dependsOn: [...removes],
+        precondition: {},
+        action: { kind: 'traefik-file-remove', name },
+      });
+    }
     this.#planUnusedImages([]);
     const alone = this.#host.otherApps !== undefined && this.#host.otherApps.length === 0;
     const traefik = this.#managedTraefik();
@@ -692,7 +758,7 @@ class HostPlanner {
     // A proxied container starts once a Traefik this plan (re)starts runs: Traefik lists the
     // containers, then subscribes to docker events, so a health change in between is lost and
     // the new container would never be routed.
-    const watchedBy = spec.proxied && traefikReady ? [traefikReady] : [];
+    const watchedBy = spec.proxied ? [...(traefikReady ? [traefikReady] : []), ...(this.#traefikFileWrite ? [this.#traefikFileWrite] : [])] : [];
 
     let ready: string | undefined;
     let symbol: ChangeSymbol = '+';
@@ -1004,6 +1070,14 @@ class HostPlanner {
       },
     });
   }
+}
+
+/** What an app's Traefik file holds, for a cause: never a certificate or key, only that there is one. */
+function traefikFileContents(file: TraefikFileSpec): string {
+  const parts: string[] = [];
+  if (file.certificates.length > 0) parts.push(`${file.certificates.length === 1 ? 'a certificate' : `${file.certificates.length} certificates`} from secrets`);
+  for (const name of Object.keys(file.transports).sort()) parts.push(`response_timeout ${file.transports[name]!.responseHeaderTimeout}s for ${name}`);
+  return parts.join(', ');
 }
 
 /** The request's mode and target, for the plan's headline and JSON; none for a plain converge of the app. */

@@ -22,6 +22,8 @@ export function fingerprintSnapshot(snapshot: Snapshot): string {
       text += host.containers.map((c) => `container ${c.id} ${c.name} ${c.state} ${c.exitCode}\n`).sort(byText).join('');
       text += `images ${JSON.stringify(host.images.flatMap((image) => image.tags).sort(byText))}\n`;
       text += `networks ${JSON.stringify([...host.networks].sort(byText))}\n`;
+      // only when there is a file, so fingerprints of hosts without one stay what they were
+      if (host.traefikFileHash !== undefined) text += `traefik-file ${JSON.stringify(host.traefikFileHash)}\n`;
       const release = host.release;
       if (release) {
         const roles = Object.keys(release.specHashes).sort(byText).map((role) => [role, release.specHashes[role]]);

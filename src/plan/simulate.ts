@@ -99,15 +99,20 @@ function applyStep(host: Draft<ReachableHost>, step: PlanStep, now: string): voi
       // the ledger goes with the state folder (the lock goes when it is released)
       delete host.release;
       return;
+    case 'traefik-file-write':
+      // the probe reads the file's first line, which carries its hash
+      host.traefikFileHash = action.file.hash;
+      return;
+    case 'traefik-file-remove':
+      delete host.traefikFileHash;
+      return;
     case 'container-wait-healthy':
     case 'traefik-wait-up':
     case 'traefik-wait-ready':
     case 'container-drain':
     case 'assets-prepare':
     case 'registry-logout':
-    case 'traefik-file-write':
-    case 'traefik-file-remove':
-      // Waits, drains, asset folders, registry logins and Traefik's app files change no state a plan depends on.
+      // Waits, drains, asset folders and registry logins change no state a plan depends on.
       return;
     default: {
       const unknown: never = action;

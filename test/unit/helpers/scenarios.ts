@@ -1,7 +1,8 @@
 // The hand-made plan fixtures: each is a config, a target version and a snapshot of the hosts.
 // Golden tests render their plans (fixtures/plans/<name>.{txt,json}); the property test replays
 // them to check convergence.
-import type { Config } from '../../../src/config/types.ts';
+import type { Config, ProxyConfig, ProxySsl } from '../../../src/config/types.ts';
+import { Secret } from '../../../src/secret.ts';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import type { DiffOptions } from '../../../src/plan/diff.ts';
 import type { ObservedContainer, ReachableHost, Snapshot } from '../../../src/probe/types.ts';
@@ -238,7 +239,70 @@ export function scenarios(): Scenario[] {
     snapshot: deployedSnapshot(assets, 'v1', deployedSnapshot(assets, 'v0')),
   });
 
+  // HTTPS under proxy: a certificate from secrets and response_timeout live in the app's Traefik file.
+  const https = httpsConfig();
+  list.push({
+    name: 'https-first-deploy',
+    title: "proxy with a certificate from secrets and response_timeout: the app's Traefik file is written before web runs",
+    config: https,
+    version: 'v1',
+    snapshot: emptySnapshot(https),
+  });
+  const httpsV1 = deployedSnapshot(https, 'v1');
+  list.push({
+    name: 'https-certificate-changed',
+    title: "a new certificate from secrets: only the app's Traefik file is rewritten, no container changes, no value shown",
+    config: httpsConfig({ certificate: TLS_CERTIFICATE_B }),
+    version: 'v1',
+    snapshot: httpsV1,
+  });
+  list.push({
+    name: 'https-response-timeout-changed',
+    title: "response_timeout 30 → 60: the Traefik file is rewritten; the labels already name its transport",
+    config: httpsConfig({ responseTimeout: 60 }),
+    version: 'v1',
+    snapshot: httpsV1,
+  });
+  list.push({
+    name: 'https-file-no-longer-needed',
+    title: "ssl: true without response_timeout: web is replaced, then the Traefik file is removed once the old one stopped",
+    // Let's Encrypt certifies a role on one server only (Kamal's rule, refused at load otherwise)
+    config: httpsConfig({ acme: true, responseTimeout: undefined, webHosts: [H1] }),
+    version: 'v1',
+    snapshot: deployedSnapshot(httpsConfig({ webHosts: [H1] }), 'v1'),
+  });
+
   return list;
+}
+
+/** A certificate and key standing in for PEM secrets; tests check that no output carries them. */
+export const TLS_CERTIFICATE_A = '-----BEGIN CERTIFICATE-----\nMIIcertA-secret-certificate-a\n-----END CERTIFICATE-----';
+export const TLS_CERTIFICATE_B = '-----BEGIN CERTIFICATE-----\nMIIcertB-secret-certificate-b\n-----END CERTIFICATE-----';
+export const TLS_PRIVATE_KEY = '-----BEGIN PRIVATE KEY-----\nMIIkey-secret-private-key\n-----END PRIVATE KEY-----';
+
+/**
+ * The default app with Kamal 2's proxy on web (host app.test): a certificate from secrets (the
+ * secrets TLS_CERTIFICATE and TLS_PRIVATE_KEY) or Let's Encrypt (`acme`), and response_timeout
+ * (30 unless given; undefined for none).
+ */
+export function httpsConfig(options: { certificate?: string; acme?: boolean; responseTimeout?: number | undefined; webHosts?: readonly string[] } = {}): Config {
+  const base = makeConfig();
+  const ssl: ProxySsl = options.acme
+    ? { kind: 'acme' }
+    : { kind: 'custom', certificate: new Secret('TLS_CERTIFICATE', options.certificate ?? TLS_CERTIFICATE_A), privateKey: new Secret('TLS_PRIVATE_KEY', TLS_PRIVATE_KEY) };
+  const responseTimeout = 'responseTimeout' in options ? options.responseTimeout : 30;
+  const proxy: ProxyConfig = {
+    hosts: ['app.test'],
+    appPort: 3000,
+    ssl,
+    sslRedirect: true,
+    pathPrefixes: [],
+    stripPathPrefix: true,
+    ...(responseTimeout !== undefined ? { responseTimeout } : {}),
+  };
+  const roles = base.roles.map((role) => (role.name === 'web' ? { ...role, proxy, ...(options.webHosts ? { hosts: options.webHosts } : {}) } : role));
+  const secrets = [...base.secrets, ...(ssl.kind === 'custom' ? [ssl.certificate, ssl.privateKey] : [])];
+  return makeConfig({ ...base, roles, hosts: [...new Set(roles.flatMap((role) => role.hosts))], secrets });
 }
 
 /** Kamal 1's Traefik as `kamal traefik boot` runs it: named traefik, Kamal's catch-all labels, no mrsk label. */
