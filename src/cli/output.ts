@@ -33,6 +33,8 @@ export class Output {
   readonly quiet: boolean;
   readonly verbose: boolean;
   readonly json: boolean;
+  /** Whether progress may redraw in place (listr2): an interactive terminal, no CI log, no --json. */
+  readonly live: boolean;
   /** Columns tables and plans fit into; undefined when output is no terminal (see outputWidth). */
   readonly width: number | undefined;
   readonly #stdout: NodeJS.WritableStream;
@@ -50,6 +52,7 @@ export class Output {
     this.quiet = Boolean(options.quiet);
     this.verbose = Boolean(options.verbose);
     this.json = Boolean(options.json);
+    this.live = this.isTTY && !isCi(process.env) && !this.json;
     this.width = outputWidth(stdout, options.env);
   }
 

@@ -16,11 +16,11 @@ import { diff } from '../plan/diff.ts';
 import { modeOf, type PlanRequest } from '../plan/request.ts';
 import { fingerprintSnapshot } from '../plan/fingerprint.ts';
 import { confirm, probe, reachable, targetVersion, type Session } from './common.ts';
-import { requireUsableHosts, skipUnusableHosts, type ChangeVerb } from './preflight.ts';
-import { runPlan } from './apply-plan.ts';
+import { requireUsableHosts, skipUnusableHosts, type ChangeVerb } from './shared/preflight.ts';
+import { runPlan } from './shared/apply-plan.ts';
 import { snapshotWarnings } from '../probe/probe.ts';
 import { notePlan } from '../cli/pipeline.ts';
-import { requireTakeoverConsent } from './takeover.ts';
+import { requireTakeoverConsent } from './shared/takeover.ts';
 
 /** The intent, without what the session already says (hosts, roles) or the run finds (missed hosts). */
 export type Intent = Omit<PlanRequest, 'hosts' | 'roles' | 'missedHosts'>;

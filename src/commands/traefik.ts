@@ -15,7 +15,7 @@ import { traefikDetails, traefikHosts } from './shared/details.ts';
 import { requireHosts, type Session } from './common.ts';
 import { withSession } from './shared/session.ts';
 import { converge, type ConvergeOptions, type Intent } from './converge.ts';
-import { loginOnHosts } from './preflight.ts';
+import { loginOnHosts } from './shared/preflight.ts';
 import { commandHooks } from '../hooks/run.ts';
 import { TRAEFIK_CONTAINER } from '../model/names.ts';
 

@@ -3,7 +3,7 @@
 // so that an answer is told apart from a record's text. Pure: tests check the text exactly.
 import { hostPaths } from '../desired/paths.ts';
 import { shq } from '../shell/quote.ts';
-import type { Command } from '../ssh/types.ts';
+import type { Command } from '../shell/quote.ts';
 
 /** A `{script}` Command. */
 export type HostScript = Extract<Command, { readonly script: string }>;

@@ -5,7 +5,7 @@
 // other than through src/views/steps.ts (the stream names its kind only).
 import { Listr, type ListrTask } from 'listr2';
 import type { ExecutorEvent } from '../apply/executor.ts';
-import { isCi, type Output } from '../cli/output.ts';
+import type { Output } from '../cli/output.ts';
 import type { PlanStep } from '../plan/types.ts';
 import { describeStep } from './steps.ts';
 
@@ -141,5 +141,5 @@ export function listrProgress(steps: readonly PlanStep[], out: Output, signal?: 
  */
 export function makeProgress(steps: readonly PlanStep[], out: Output, signal?: AbortSignal): Progress {
   if (out.quiet) return { onEvent: () => {}, finish: async () => {} };
-  return out.isTTY && !isCi() && !out.json ? listrProgress(steps, out, signal) : lineProgress(out, signal);
+  return out.live ? listrProgress(steps, out, signal) : lineProgress(out, signal);
 }

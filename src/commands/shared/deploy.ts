@@ -12,11 +12,11 @@ import type { PlanStep } from '../../plan/types.ts';
 import { probe, type Session } from '../common.ts';
 import { abbreviateVersions } from '../../plan/short-version.ts';
 import { converge, hostsToChange, type ConvergeResult } from '../converge.ts';
-import { checkBuilder, loginHint, loginOnHosts, type Builder } from '../preflight.ts';
+import { checkBuilder, loginHint, loginOnHosts, type Builder } from './preflight.ts';
 import { buildImage } from '../../build/run.ts';
 import { hostArchesOf, localArch, planBuild } from '../../build/plan.ts';
 import { commandHooks } from '../../hooks/run.ts';
-import { requireTakeoverConsent } from '../takeover.ts';
+import { requireTakeoverConsent } from './takeover.ts';
 
 export async function loginLocally(ctx: CommandContext, config: Config, env: NodeJS.ProcessEnv, exec: LocalExec = runLocalRaw, signal?: AbortSignal): Promise<void> {
   const { server, username, password } = config.registry;

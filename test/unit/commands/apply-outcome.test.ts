@@ -2,7 +2,7 @@
 // versions), and only those: a verified verdict (never healthy, Traefik not running) says its own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeHalfCutover, halfCutovers } from '../../../src/commands/apply-outcome.ts';
+import { describeHalfCutover, halfCutovers } from '../../../src/commands/shared/apply-outcome.ts';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { DeployError, HostError, RemoteCommandError } from '../../../src/errors.ts';

@@ -155,14 +155,14 @@ describe('consent to take Kamal hosts over (--takeover)', () => {
   );
 
   it("names the hosts where Kamal's traefik would be replaced, and only those", async () => {
-    const { kamalTraefikHosts } = await import('../../../src/commands/takeover.ts');
+    const { kamalTraefikHosts } = await import('../../../src/commands/shared/takeover.ts');
     assert.deepEqual(kamalTraefikHosts(kamalHost, [H1, H2], 'app', undefined), [H1]);
     assert.deepEqual(kamalTraefikHosts(kamalHost, [H2], 'app', undefined), []);
     assert.deepEqual(kamalTraefikHosts(kamalHost, [H1], 'blog', undefined), []);
   });
 
   it('stops without --takeover (exit 64, nothing changed, the flag named) and lets it through with it', async () => {
-    const { requireTakeoverConsent } = await import('../../../src/commands/takeover.ts');
+    const { requireTakeoverConsent } = await import('../../../src/commands/shared/takeover.ts');
     assert.throws(
       () => requireTakeoverConsent(kamalHost, [H1, H2], 'app', undefined, undefined),
       (error: Error & { exitCode?: number }) => {

@@ -1,17 +1,17 @@
 // Shared by apply, deploy, redeploy, rollback and drift --fix: run a plan with live progress,
 // then report what happened. A failed step leaves the old version serving (the plan orders
 // every destructive step after the new container is healthy and routed).
-import type { CommandContext } from '../cli/context.ts';
-import { afterSteps, noteStep } from '../cli/pipeline.ts';
-import { DeployError } from '../errors.ts';
-import { executePlan, type ExecuteResult, type ExecutorEvent } from '../apply/executor.ts';
-import { whoAmI } from '../apply/lock.ts';
-import { HealthCheckError } from '../apply/health-report.ts';
-import type { Plan } from '../plan/types.ts';
-import type { Snapshot } from '../probe/types.ts';
-import { homes, type Session } from './common.ts';
-import { makeProgress } from '../views/progress.ts';
-import { describeStep } from '../views/steps.ts';
+import type { CommandContext } from '../../cli/context.ts';
+import { afterSteps, noteStep } from '../../cli/pipeline.ts';
+import { DeployError } from '../../errors.ts';
+import { executePlan, type ExecuteResult, type ExecutorEvent } from '../../apply/executor.ts';
+import { whoAmI } from '../../apply/lock.ts';
+import { HealthCheckError } from '../../apply/health-report.ts';
+import type { Plan } from '../../plan/types.ts';
+import type { Snapshot } from '../../probe/types.ts';
+import { homes, type Session } from '../common.ts';
+import { makeProgress } from '../../views/progress.ts';
+import { describeStep } from '../../views/steps.ts';
 import { describeHalfCutover, halfCutovers } from './apply-outcome.ts';
 
 /**

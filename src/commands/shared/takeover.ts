@@ -3,9 +3,9 @@
 // port 80 and routes by labels mrsk's Traefik does not read, so replacing it is stop-first and
 // HTTP on the host fails for a few seconds. A command that would do that on its own (deploy runs
 // without asking) stops before anything changes unless --takeover says to go ahead.
-import { UsageError } from '../errors.ts';
-import { isKamalHost, isUnmanagedTraefik } from '../probe/kamal.ts';
-import type { Snapshot } from '../probe/types.ts';
+import { UsageError } from '../../errors.ts';
+import { isKamalHost, isUnmanagedTraefik } from '../../probe/kamal.ts';
+import type { Snapshot } from '../../probe/types.ts';
 
 /** The hosts among `hosts` where a change would replace Kamal's Traefik. */
 export function kamalTraefikHosts(snapshot: Snapshot, hosts: readonly string[], service: string, destination: string | undefined): string[] {

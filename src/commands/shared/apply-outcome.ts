@@ -2,9 +2,9 @@
 // A run that lost a host (the connection dropped, dockerd went away) after a new container
 // started there and before the old one stopped leaves that host serving both versions: the
 // result says so instead of "hosts keep serving what they ran before".
-import type { StepStatus } from '../apply/executor.ts';
-import { HostError, RemoteCommandError, TimeoutError } from '../errors.ts';
-import type { Plan } from '../plan/types.ts';
+import type { StepStatus } from '../../apply/executor.ts';
+import { HostError, RemoteCommandError, TimeoutError } from '../../errors.ts';
+import type { Plan } from '../../plan/types.ts';
 
 /** A host whose cutover stopped half-way: what was started, what was not stopped. */
 export interface HalfCutover {

@@ -1,15 +1,15 @@
 // The checks a deploy makes before it changes anything, cheapest first: the Docker daemon that
 // builds images, then the hosts (reachable, SSH auth, Docker), then the registry login on each
 // host. Every failure names the machine, what was seen and what to do; secrets never appear.
-import type { CommandContext } from '../cli/context.ts';
-import type { Config } from '../config/types.ts';
-import * as docker from '../docker/index.ts';
-import { runLocalRaw, type LocalExec } from '../apply/local.ts';
-import { run } from '../apply/remote.ts';
-import { BuilderError, HostError, HostKeyError, RemoteCommandError } from '../errors.ts';
-import type { MissedHost, Snapshot, UnreachableHost } from '../probe/types.ts';
-import { redact, type Secret } from '../secret.ts';
-import type { Session } from './common.ts';
+import type { CommandContext } from '../../cli/context.ts';
+import type { Config } from '../../config/types.ts';
+import * as docker from '../../docker/index.ts';
+import { runLocalRaw, type LocalExec } from '../../apply/local.ts';
+import { run } from '../../apply/remote.ts';
+import { BuilderError, HostError, HostKeyError, RemoteCommandError } from '../../errors.ts';
+import type { MissedHost, Snapshot, UnreachableHost } from '../../probe/types.ts';
+import { redact, type Secret } from '../../secret.ts';
+import type { Session } from '../common.ts';
 
 /** The Docker daemon that builds images, as checked: the environment of every local docker command. */
 export interface Builder {
