@@ -71,3 +71,38 @@ test('every scenario plan survives a save and read back unchanged', async () => 
     assert.equal(JSON.stringify(parsePlanFile(text, scenario.config)), JSON.stringify(original), scenario.name);
   }
 });
+
+test("a saved plan keeps the Traefik file's certificate and key as secret names and re-attaches them from the config", async () => {
+  const { httpsConfig, TLS_CERTIFICATE_A, TLS_CERTIFICATE_B, TLS_PRIVATE_KEY } = await import('../helpers/scenarios.ts');
+  const https = httpsConfig();
+  const original = diff(deriveDesired(https, 'v1'), emptySnapshot(https));
+  const text = serializePlan(original);
+  for (const secret of [TLS_CERTIFICATE_A, TLS_PRIVATE_KEY, 'secret-']) assert.ok(!text.includes(secret), 'no certificate or key in the file');
+  assert.ok(!text.includes('[REDACTED]'), 'secrets are written as names, not as redaction markers');
+  type Saved = { secret: string; digest: string };
+  const saved = JSON.parse(text) as { steps: { action: { kind: string; file?: { certificates: { certificate: Saved; privateKey: Saved }[] } } }[] };
+  const [pair, ...more] = saved.steps.find((s) => s.action.kind === 'traefik-file-write')!.action.file!.certificates;
+  assert.equal(more.length, 0);
+  assert.equal(pair!.certificate.secret, 'TLS_CERTIFICATE');
+  assert.equal(pair!.privateKey.secret, 'TLS_PRIVATE_KEY');
+  for (const { digest } of [pair!.certificate, pair!.privateKey]) assert.match(digest, /^[0-9a-f]{16}$/);
+
+  const read = parsePlanFile(text, https);
+  assert.equal(JSON.stringify(read), JSON.stringify(original));
+  const step = read.steps.find((s) => s.action.kind === 'traefik-file-write')!;
+  assert.ok(step.action.kind === 'traefik-file-write');
+  assert.equal(step.action.file.certificates[0]!.certificate.reveal(), TLS_CERTIFICATE_A);
+  assert.equal(step.action.file.certificates[0]!.privateKey.reveal(), TLS_PRIVATE_KEY);
+
+  // a certificate rotated since the plan was saved: refused, naming the secret and not its value
+  assert.throws(
+    () => parsePlanFile(text, httpsConfig({ certificate: TLS_CERTIFICATE_B })),
+    (error: unknown) => error instanceof StalePlanError && /the value of TLS_CERTIFICATE changed/.test(error.message) && !error.message.includes('secret-'),
+  );
+  // the certificate is no longer configured at all
+  assert.throws(() => parsePlanFile(text, httpsConfig({ acme: true, webHosts: ['h1.example.com'] })), (error: unknown) => error instanceof StalePlanError && /needs secret TLS_CERTIFICATE for the Traefik file app.yml/.test(error.message));
+  // a hand-edited saved file whose content no longer matches its hash
+  const tampered = text.replace(/"responseHeaderTimeout": 30/g, '"responseHeaderTimeout": 31');
+  assert.notEqual(tampered, text);
+  assert.throws(() => parsePlanFile(tampered, https), (error: unknown) => error instanceof StalePlanError && /app.yml no longer matches its hash/.test(error.message));
+});
