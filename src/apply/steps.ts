@@ -390,6 +390,22 @@ async function traefikServers(ctx: StepContext, host: string, service: string): 
   }
 }
 
+/**
+ * Whether Traefik lists the service at all (its list, searched by name); undefined when the API
+ * does not answer. Told apart from "no such service" only this way: both make the service's own
+ * URL fail.
+ */
+async function traefikHasService(ctx: StepContext, host: string, service: string): Promise<boolean | undefined> {
+  const result = await tryRun(ctx, host, docker.traefikApi(`/api/http/services?search=${encodeURIComponent(service)}&per_page=1000`));
+  if (result.code !== 0) return undefined;
+  try {
+    const list = JSON.parse(result.stdout) as unknown;
+    return Array.isArray(list) ? list.some((entry) => (entry as { name?: unknown } | null)?.name === `${service}@docker`) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const traefikWaitUp: Handler<'traefik-wait-up'> = async (ctx, step, action) => {
   const url = await serverUrl(ctx, step.host, action.name, action.service);
   try {
@@ -437,7 +453,15 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action, che
     url = undefined; // not routed (no address or port): nothing to wait for in Traefik
   }
   // The folder actually mounted wins over the planned one (containers made by older mrsk versions).
-  const dir = container.binds[CORD_MOUNT] ?? absoluteOnHost(homeOf(ctx, step.host), action.cordDir);
+  const dir = container.binds[CORD_MOUNT];
+  if (!dir) {
+    // Made by hand with this app's labels (no cord mounted): nothing makes its health fail, and the
+    // planned folder may be the one its replacement uses (same spec, same folder): leave it alone.
+    // Traefik drops it when it stops, after the grace period.
+    ctx.progress(`${action.name} has no drain cord (not made by mrsk): Traefik drops it when it stops`);
+    await sleep(ctx.drainGraceMs, ctx.signal);
+    return;
+  }
   // Cutting the cord fails the healthcheck; Traefik then drops the server from the service.
   await run(ctx, step.host, { script: `rm -f ${shq(cordFile(dir))}` });
   // Also from inside: a container whose cord folder was removed and made again sees the old one.
@@ -451,8 +475,11 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action, che
       Math.max(action.timeout, 60) * 1000,
       async () => {
         const servers = await traefikServers(ctx, step.host, action.service);
-        if (servers === undefined && (traefikGone = await traefikDown(ctx, step.host))) throw new DeployError(traefikGone);
-        return servers && !(url in servers) ? true : undefined;
+        if (servers !== undefined) return !(url in servers) ? true : undefined;
+        if ((traefikGone = await traefikDown(ctx, step.host))) throw new DeployError(traefikGone);
+        // Draining the service's last server (app stop) takes the service out of Traefik
+        // altogether: its own URL then answers 404, and that is drained too.
+        return (await traefikHasService(ctx, step.host, action.service)) === false ? true : undefined;
       },
       { intervalMs: ctx.pollIntervalMs, signal: ctx.signal },
     ).catch((error: Error) => error);

@@ -501,6 +501,26 @@ describe('container-drain', () => {
     await runStep({ ...context(runner), drainGraceMs: 50 }, drain);
     assert.equal(runner.calls.filter((c) => c.argv?.includes('wget')).length, 3);
   });
+  test('the last server (app stop): Traefik drops the whole service, so its URL fails while Traefik runs; drained once the list lacks it', async () => {
+    const list = ['docker', 'exec', 'traefik', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/api/http/services?search=app-web&per_page=1000'];
+    const runner = new ScriptedRunner()
+      .onArgv(inspect(OLD_ID), oldContainer)
+      .on({ script: 'rm -f /home/deploy/.mrsk/app/cords/v2/ok' }, ok())
+      .onArgv(words(`docker exec ${OLD_ID} rm -f /run/mrsk/cord/ok`), ok())
+      .onArgv(TRAEFIK_API, (_call, count) => (count < 2 ? ok(JSON.stringify({ serverStatus: { 'http://172.18.0.2:3000': 'UP' } })) : fail('wget: server returned error: HTTP/1.1 404 Not Found')))
+      .onArgv(inspect('traefik'), container({ id: 'c'.repeat(64), name: 'traefik', running: true }))
+      // first an unanswered list (says nothing), then one that still names it (a moment before Traefik drops it), then the service is gone
+      .onArgv(list, (_call, count) =>
+        count === 1 ? fail('wget: error getting response') : ok(JSON.stringify(count === 2 ? [{ name: 'app-web@docker' }, { name: 'app-web-2@docker' }] : [{ name: 'app-web-2@docker' }])),
+      );
+    const progress: string[] = [];
+    const started = Date.now();
+    await runStep({ ...context(runner), progress: (m) => progress.push(m) }, drain);
+    assert.ok(Date.now() - started < 5000, 'drained at once, not after the 60 s deadline');
+    assert.equal(runner.calls.filter((c) => c.argv?.join(' ') === list.join(' ')).length, 3);
+    assert.ok(!runner.lines().some((l) => l.startsWith('docker stop')), 'a drain stops nothing');
+    assert.deepEqual(progress, [], 'no "stopping anyway": the drain was seen');
+  });
   test('a stopped container: nothing to drain', async () => {
     const runner = new ScriptedRunner().onArgv(inspect(OLD_ID), container({ id: OLD_ID, name: 'app-web-v2', running: false }));
     await runStep(context(runner), drain);
