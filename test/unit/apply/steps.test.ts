@@ -504,7 +504,7 @@ describe('container-drain', () => {
   test('the last server (app stop): Traefik drops the whole service, so its URL fails while Traefik runs; drained once the list lacks it', async () => {
     const list = ['docker', 'exec', 'traefik', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/api/http/services?search=app-web&per_page=1000'];
     const runner = new ScriptedRunner()
-      .onArgv(inspect(OLD_ID), oldContainer)
+      .onArgv(inspect(OLD_ID), withCordMount(oldContainer, '/home/deploy/.mrsk/app/cords/v2'))
       .on({ script: 'rm -f /home/deploy/.mrsk/app/cords/v2/ok' }, ok())
       .onArgv(words(`docker exec ${OLD_ID} rm -f /run/mrsk/cord/ok`), ok())
       .onArgv(TRAEFIK_API, (_call, count) => (count < 2 ? ok(JSON.stringify({ serverStatus: { 'http://172.18.0.2:3000': 'UP' } })) : fail('wget: server returned error: HTTP/1.1 404 Not Found')))
