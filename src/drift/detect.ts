@@ -5,6 +5,8 @@
 import { describeBehind, hostsBehind } from './missed.ts';
 import type { Config } from '../config/types.ts';
 import { deriveDesired } from '../desired/desired.ts';
+import { displayHostPath } from '../desired/paths.ts';
+import { TRAEFIK_DYNAMIC_HOST_DIR } from '../desired/proxy-routing.ts';
 import { ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
 import type { ContainerSpec, Desired } from '../desired/types.ts';
 import { containerSpecCause, stateCause } from '../plan/causes.ts';
@@ -189,6 +191,17 @@ function checkHost(config: Config, host: ReachableHost, record: ReleaseRecord, d
         add({ ...base, kind: 'traefik-stopped', cause: stateCause(traefik, 'Traefik'), fixable: configSame, ...unfixable });
       }
     }
+  }
+  // The app's own Traefik file, known by the hash on its first line. The ledger does not record
+  // it, so any file other than the config's is drift that --fix rewrites from the config.
+  const file = wanted.traefikFile && specs.some((spec) => spec.proxied) ? wanted.traefikFile : undefined;
+  if (file && host.traefikFileHash !== file.hash) {
+    const path = displayHostPath(`${TRAEFIK_DYNAMIC_HOST_DIR}/${file.name}`);
+    add(
+      host.traefikFileHash === undefined
+        ? { kind: 'traefik-file-missing', cause: `Traefik file ${path} missing`, fixable: true }
+        : { kind: 'traefik-file-differs', cause: `Traefik file ${path} differs from the config (edited by hand, or its certificate or response_timeout changed)`, fixable: true },
+    );
   }
   return findings;
 }

@@ -19,6 +19,9 @@ export type DriftKind =
   | 'traefik-missing'
   | 'traefik-stopped'
   | 'traefik-spec-differs'
+  /** The app's file in Traefik's file-provider folder is gone, or is not the one the config asks for. */
+  | 'traefik-file-missing'
+  | 'traefik-file-differs'
   | 'retention-exceeded'
   /** Skipped by a `--skip-unreachable` run: another host records a newer release this one never got. */
   | 'behind';
