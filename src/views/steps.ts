@@ -34,7 +34,7 @@ const WORDING: { readonly [K in StepKind]: Wording<K> } = {
     label: (a) => `prepare assets of ${a.name}`,
   },
   'traefik-run': { plan: (a) => `run ${a.spec.name} (${a.spec.image})`, label: (a) => `start Traefik (${a.spec.image})` },
-  'container-start': { plan: (a) => `start ${a.name}`, label: (a) => `restart ${a.name}` },
+  'container-start': { plan: (a) => `start ${a.name}` },
   'container-wait-healthy': {
     plan: (a) => `wait until ${a.name} is healthy, or up ${a.readinessDelay}s if it has no healthcheck (timeout ${a.timeout}s)`,
     label: (a) => `wait until ${a.name} is healthy`,

@@ -58,7 +58,7 @@ const CASES: { readonly [K in StepKind]: readonly { readonly action: Extract<Ste
     },
   ],
   'traefik-file-remove': [{ action: { kind: 'traefik-file-remove', name: 'app.yml' }, plan: 'remove ~/.mrsk/traefik/dynamic/app.yml', label: "remove Traefik's app.yml" }],
-  'container-start': [{ action: { kind: 'container-start', containerId: 'c1', name: 'app-web-v1' }, plan: 'start app-web-v1', label: 'restart app-web-v1' }],
+  'container-start': [{ action: { kind: 'container-start', containerId: 'c1', name: 'app-web-v1' }, plan: 'start app-web-v1', label: 'start app-web-v1' }],
   'container-wait-healthy': [
     {
       action: { kind: 'container-wait-healthy', name: 'app-web-v2', timeout: 30, readinessDelay: 7 },
