@@ -494,7 +494,7 @@ describe('container-drain', () => {
   const drain = { ...stepOf({ kind: 'container-drain', containerId: OLD_ID, name: 'app-web-v2', service: 'app-web', cordDir: '.mrsk/app/cords/v2', apiPort: 8080, timeout: 1 }), precondition: { containerId: OLD_ID } };
   test('polls until Traefik has dropped the server, then waits the grace', async () => {
     const runner = new ScriptedRunner()
-      .onArgv(inspect(OLD_ID), oldContainer)
+      .onArgv(inspect(OLD_ID), withCordMount(oldContainer, '/home/deploy/.mrsk/app/cords/v2'))
       .on({ script: 'rm -f /home/deploy/.mrsk/app/cords/v2/ok' }, ok())
       .onArgv(words(`docker exec ${OLD_ID} rm -f /run/mrsk/cord/ok`), ok())
       .onArgv(TRAEFIK_API, (_call, count) => ok(JSON.stringify({ serverStatus: count < 3 ? { 'http://172.18.0.2:3000': 'UP' } : {} })));
@@ -521,6 +521,13 @@ describe('container-drain', () => {
     assert.ok(!runner.lines().some((l) => l.startsWith('docker stop')), 'a drain stops nothing');
     assert.deepEqual(progress, [], 'no "stopping anyway": the drain was seen');
   });
+  test('a container with no cord mounted (made by hand with the labels): its replacement\'s cord is left alone, no wait for Traefik', async () => {
+    const runner = new ScriptedRunner().onArgv(inspect(OLD_ID), oldContainer);
+    const progress: string[] = [];
+    await runStep({ ...context(runner), drainGraceMs: 10, progress: (m) => progress.push(m) }, drain);
+    assert.deepEqual(runner.lines(), [inspect(OLD_ID).join(' ')], 'nothing but the inspect: no cord removed, no Traefik poll');
+    assert.match(progress.join('\n'), /no drain cord/);
+  });
   test('a stopped container: nothing to drain', async () => {
     const runner = new ScriptedRunner().onArgv(inspect(OLD_ID), container({ id: OLD_ID, name: 'app-web-v2', running: false }));
     await runStep(context(runner), drain);
@@ -528,7 +535,7 @@ describe('container-drain', () => {
   });
   test('Traefik is not running: the host fails and the old container keeps running', async () => {
     const runner = new ScriptedRunner()
-      .onArgv(inspect(OLD_ID), oldContainer)
+      .onArgv(inspect(OLD_ID), withCordMount(oldContainer, '/home/deploy/.mrsk/app/cords/v2'))
       .on({ script: 'rm -f /home/deploy/.mrsk/app/cords/v2/ok' }, ok())
       .onArgv(words(`docker exec ${OLD_ID} rm -f /run/mrsk/cord/ok`), ok())
       .onArgv(TRAEFIK_API, fail('Error response from daemon: Container traefik is not running'))
