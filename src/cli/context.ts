@@ -1,5 +1,5 @@
 // What every command receives: the parsed global options and the output. Loading config,
-// connecting to hosts etc. are done by the command through the helpers in src/commands/common.ts.
+// connecting to hosts etc. are done by the command through the helpers in src/commands/shared/common.ts.
 import type { Output } from './output.ts';
 
 export interface GlobalOptions {

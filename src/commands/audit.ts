@@ -6,7 +6,7 @@ import { auditTailScript } from '../host/audit.ts';
 import { auditLines, parseAuditLine } from '../ops/audit.ts';
 import { combinedExitCode, runPerHost } from '../ops/hosts.ts';
 import { printSections } from './shared/per-host.ts';
-import { requireHosts } from './common.ts';
+import { requireHosts } from './shared/common.ts';
 import { parseCount } from './shared/options.ts';
 import { withSession } from './shared/session.ts';
 

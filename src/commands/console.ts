@@ -12,7 +12,7 @@ import type { Config } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_CONSOLE_ALIAS, expandAlias } from '../ops/aliases.ts';
 import { commandPointer, traefikCommandsOf } from '../cli/habits.ts';
-import { loadSessionConfig } from './common.ts';
+import { loadSessionConfig } from './shared/common.ts';
 
 /** The global options of this run as flags, so the alias's command sees the same config, destination and hosts. */
 export function globalFlags(global: GlobalOptions): string[] {

@@ -15,7 +15,7 @@ import type { Desired } from '../desired/types.ts';
 import { diff } from '../plan/diff.ts';
 import { modeOf, type PlanRequest } from '../plan/request.ts';
 import { fingerprintSnapshot } from '../plan/fingerprint.ts';
-import { confirm, probe, reachable, targetVersion, type Session } from './common.ts';
+import { confirm, probe, reachable, targetVersion, type Session } from './shared/common.ts';
 import { requireUsableHosts, skipUnusableHosts, type ChangeVerb } from './shared/preflight.ts';
 import { runPlan } from './shared/apply-plan.ts';
 import { snapshotWarnings } from '../probe/probe.ts';

@@ -5,7 +5,7 @@
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
 import { resolveVersion } from '../config/version.ts';
-import { requireHosts } from './common.ts';
+import { requireHosts } from './shared/common.ts';
 import { shortVersion } from '../plan/short-version.ts';
 import { deployedSummary, deployTo, unexpectedlyBlocked } from './shared/deploy.ts';
 import { lockOptions, parseLockRequest, type LockOptionValues } from './shared/options.ts';

@@ -3,7 +3,7 @@
 import type { RegisterCommand } from '../cli/program.ts';
 import { combinedExitCode } from '../ops/hosts.ts';
 import { appDetails, traefikDetails, traefikHosts } from './shared/details.ts';
-import { requireHosts } from './common.ts';
+import { requireHosts } from './shared/common.ts';
 import { withSession } from './shared/session.ts';
 
 export const register: RegisterCommand = (program, bind) => {

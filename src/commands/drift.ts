@@ -11,7 +11,7 @@ import { renderDriftText } from '../views/drift.ts';
 import type { DriftReport } from '../drift/types.ts';
 import { LockHeldError } from '../errors.ts';
 import type { Snapshot } from '../probe/types.ts';
-import { probe, reachable, requireHosts, type Session } from './common.ts';
+import { probe, reachable, requireHosts, type Session } from './shared/common.ts';
 import { converge } from './converge.ts';
 import { runEvents } from '../cli/pipeline.ts';
 import { lockOptions, parseLockRequest, type LockOptionValues, type LockRequest } from './shared/options.ts';

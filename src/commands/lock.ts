@@ -7,7 +7,7 @@ import { tryRun } from '../apply/remote.ts';
 import { LockHeldError, UsageError } from '../errors.ts';
 import { lockStatusScript } from '../host/lock.ts';
 import { formatLockState, lockStatusJson, parseLockStatus, type HostLockState } from '../ops/lock-status.ts';
-import { requireHosts, type Session } from './common.ts';
+import { requireHosts, type Session } from './shared/common.ts';
 import { lockOptions, parseLockRequest, parseSeconds, type LockOptionValues } from './shared/options.ts';
 import { withSession } from './shared/session.ts';
 

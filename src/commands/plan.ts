@@ -5,7 +5,7 @@ import { UsageError } from '../errors.ts';
 import { renderPlan, renderQuietPlan, planToJson } from '../views/plan.ts';
 import { serializePlan } from '../plan/saved.ts';
 import { fingerprintSnapshot } from '../plan/fingerprint.ts';
-import { deployedVersion, makePlan, probe } from './common.ts';
+import { deployedVersion, makePlan, probe } from './shared/common.ts';
 import { snapshotWarnings } from '../probe/probe.ts';
 import { notePlan } from '../cli/pipeline.ts';
 import { describeBehind, hostsBehind } from '../drift/missed.ts';

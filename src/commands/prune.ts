@@ -3,7 +3,7 @@
 // like any other (mode prune): shown first, run under the lock, audited.
 import type { RegisterCommand } from '../cli/program.ts';
 import { UsageError } from '../errors.ts';
-import { requireHosts } from './common.ts';
+import { requireHosts } from './shared/common.ts';
 import { converge } from './converge.ts';
 import { withSession } from './shared/session.ts';
 

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.ts';
 import { combinedExitCode, runPerHost } from '../ops/hosts.ts';
 import { formatSummary } from '../views/hosts.ts';
 import { printSections } from './shared/per-host.ts';
-import { requireHosts } from './common.ts';
+import { requireHosts } from './shared/common.ts';
 import { withSession } from './shared/session.ts';
 
 interface RegistryOptions {

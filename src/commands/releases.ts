@@ -4,7 +4,7 @@ import type { RegisterCommand } from '../cli/program.ts';
 import { readLedgerScript } from '../host/ledger.ts';
 import { NEVER_HEALTHY_FORMAT, parseLedger, parseNeverHealthy, type Ledger, type NeverHealthyContainer } from '../drift/ledger.ts';
 import { listContainers } from '../docker/index.ts';
-import { requireHosts, type Session } from './common.ts';
+import { requireHosts, type Session } from './shared/common.ts';
 import { parseRecordedDesired } from '../desired/from-release.ts';
 import { shortVersion } from '../plan/short-version.ts';
 import { withSession } from './shared/session.ts';

@@ -7,7 +7,7 @@ import type { RegisterCommand } from '../cli/program.ts';
 import { hostPaths } from '../desired/paths.ts';
 import { run } from '../apply/remote.ts';
 import { shq } from '../shell/quote.ts';
-import { requireHosts } from './common.ts';
+import { requireHosts } from './shared/common.ts';
 import { converge } from './converge.ts';
 import { lockOptions, parseLockRequest, type LockOptionValues } from './shared/options.ts';
 import { withSession } from './shared/session.ts';

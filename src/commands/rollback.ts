@@ -4,7 +4,7 @@
 // like a deploy.
 import type { RegisterCommand } from '../cli/program.ts';
 import { UsageError } from '../errors.ts';
-import { probe, reachable, requireHosts } from './common.ts';
+import { probe, reachable, requireHosts } from './shared/common.ts';
 import { converge } from './converge.ts';
 import { restoreRelease, rollbackTarget } from './shared/releases.ts';
 import { isOwnedBy } from '../probe/observed.ts';

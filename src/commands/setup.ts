@@ -6,7 +6,7 @@ import { HostError } from '../errors.ts';
 import { tryRun } from '../apply/remote.ts';
 import { resolveVersion } from '../config/version.ts';
 import { commandHooks } from '../hooks/run.ts';
-import { requireHosts, type Session } from './common.ts';
+import { requireHosts, type Session } from './shared/common.ts';
 import { deployTo, deployedSummary, unexpectedlyBlocked } from './shared/deploy.ts';
 import { shortVersion } from '../plan/short-version.ts';
 import { withSession } from './shared/session.ts';

@@ -12,7 +12,7 @@ import { combinedExitCode } from '../ops/hosts.ts';
 import { lockOptions, logOptions, parseLockRequest, parseLogRequest, type LockOptionValues, type LogOptionValues } from './shared/options.ts';
 import { showLogs } from './shared/per-host.ts';
 import { traefikDetails, traefikHosts } from './shared/details.ts';
-import { requireHosts, type Session } from './common.ts';
+import { requireHosts, type Session } from './shared/common.ts';
 import { withSession } from './shared/session.ts';
 import { converge, type ConvergeOptions, type Intent } from './converge.ts';
 import { loginOnHosts } from './shared/preflight.ts';

@@ -7,7 +7,7 @@ import { combinedExitCode, runPerHost } from '../../ops/hosts.ts';
 import { classifyContainers, commonRollbackTargets, rollbackTargets, type ContainerRow } from '../../ops/containers.ts';
 import { formatContainerTable } from '../../views/containers.ts';
 import { shortVersion } from '../../plan/short-version.ts';
-import { deployedVersion, probe, requireHosts } from '../common.ts';
+import { deployedVersion, probe, requireHosts } from '../shared/common.ts';
 import { printSections, reachableHost, rolesOnHost } from '../shared/per-host.ts';
 import { withSession } from '../shared/session.ts';
 

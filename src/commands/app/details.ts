@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Bind } from '../../cli/program.ts';
 import { combinedExitCode } from '../../ops/hosts.ts';
-import { requireHosts } from '../common.ts';
+import { requireHosts } from '../shared/common.ts';
 import { appDetails } from '../shared/details.ts';
 import { withSession } from '../shared/session.ts';
 

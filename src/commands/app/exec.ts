@@ -17,7 +17,7 @@ import { combinedExitCode, runPerHost, type HostOutcome } from '../../ops/hosts.
 import { formatSummary } from '../../views/hosts.ts';
 import { describeExec, execArgv } from '../../ops/exec.ts';
 import { shortVersion } from '../../plan/short-version.ts';
-import { deployedVersion, probe, requireHosts, type Session } from '../common.ts';
+import { deployedVersion, probe, requireHosts, type Session } from '../shared/common.ts';
 import { currentContainer, NO_TIMEOUT_MS, printSections, reachableHost, requireVersion, rolesOnHost } from '../shared/per-host.ts';
 import { withSession } from '../shared/session.ts';
 

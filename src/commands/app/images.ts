@@ -7,7 +7,7 @@ import { run } from '../../apply/remote.ts';
 import { combinedExitCode, runPerHost } from '../../ops/hosts.ts';
 import { parseImageLines } from '../../ops/docker-ps.ts';
 import { formatImageTable } from '../../views/containers.ts';
-import { requireHosts } from '../common.ts';
+import { requireHosts } from '../shared/common.ts';
 import { printSections } from '../shared/per-host.ts';
 import { withSession } from '../shared/session.ts';
 

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Bind } from '../../cli/program.ts';
 import type { CommandContext } from '../../cli/context.ts';
-import { deployedVersion, probe, requireHosts } from '../common.ts';
+import { deployedVersion, probe, requireHosts } from '../shared/common.ts';
 import { logOptions, parseLogRequest, type LogOptionValues } from '../shared/options.ts';
 import { currentContainer, rolesOnHost, showLogs, type LogSource } from '../shared/per-host.ts';
 import { withSession } from '../shared/session.ts';

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { Bind } from '../../cli/program.ts';
 import type { CommandContext } from '../../cli/context.ts';
-import { requireHosts } from '../common.ts';
+import { requireHosts } from '../shared/common.ts';
 import { converge } from '../converge.ts';
 import { lockOptions, parseLockRequest, type LockOptionValues } from '../shared/options.ts';
 import { withSession } from '../shared/session.ts';

@@ -4,7 +4,7 @@ import type { Bind } from '../../cli/program.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import { VERSION_LABEL } from '../../model/labels.ts';
 import { combinedExitCode, runPerHost } from '../../ops/hosts.ts';
-import { probe, requireHosts } from '../common.ts';
+import { probe, requireHosts } from '../shared/common.ts';
 import { currentContainer, printSections, reachableHost, rolesOnHost } from '../shared/per-host.ts';
 import { withSession } from '../shared/session.ts';
 

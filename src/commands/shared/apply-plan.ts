@@ -9,7 +9,7 @@ import { whoAmI } from '../../apply/lock.ts';
 import { HealthCheckError } from '../../apply/health-report.ts';
 import type { Plan } from '../../plan/types.ts';
 import type { Snapshot } from '../../probe/types.ts';
-import { homes, type Session } from '../common.ts';
+import { homes, type Session } from './common.ts';
 import { makeProgress } from '../../views/progress.ts';
 import { describeStep } from '../../views/steps.ts';
 import { describeHalfCutover, halfCutovers } from './apply-outcome.ts';

@@ -9,7 +9,7 @@ import { runLocal, runLocalRaw, type LocalExec } from '../../apply/local.ts';
 import { DeployError, RemoteCommandError } from '../../errors.ts';
 import type { Snapshot } from '../../probe/types.ts';
 import type { PlanStep } from '../../plan/types.ts';
-import { probe, type Session } from '../common.ts';
+import { probe, type Session } from './common.ts';
 import { abbreviateVersions } from '../../plan/short-version.ts';
 import { converge, hostsToChange, type ConvergeResult } from '../converge.ts';
 import { checkBuilder, loginHint, loginOnHosts, type Builder } from './preflight.ts';

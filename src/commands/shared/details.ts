@@ -9,7 +9,7 @@ import { run } from '../../apply/remote.ts';
 import { runPerHost, type HostOutcome } from '../../ops/hosts.ts';
 import { isAppContainer, parsePsLines, type PsEntry } from '../../ops/docker-ps.ts';
 import { formatPsTable } from '../../views/containers.ts';
-import type { Session } from '../common.ts';
+import type { Session } from './common.ts';
 import { printSections, rolesOnHost } from './per-host.ts';
 
 /** The running app containers of the selected roles on a host, as `docker ps` lists them. */

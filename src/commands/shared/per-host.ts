@@ -13,7 +13,7 @@ import { combinedExitCode, runPerHost, type HostOutcome } from '../../ops/hosts.
 import { formatHostSection } from '../../views/hosts.ts';
 import { currentContainer as currentContainerOf } from '../../probe/observed.ts';
 import { filterLines, followScript, HostLineStream, hostPrefixes, lineMatcher, stripAnsi } from '../../ops/logs.ts';
-import type { Session } from '../common.ts';
+import type { Session } from './common.ts';
 import type { LogRequest } from './options.ts';
 
 /** The longest timer Node accepts (~24.8 days): "no timeout" for followed logs and long execs. */

@@ -9,7 +9,7 @@ import { run } from '../../apply/remote.ts';
 import { BuilderError, HostError, HostKeyError, RemoteCommandError } from '../../errors.ts';
 import type { MissedHost, Snapshot, UnreachableHost } from '../../probe/types.ts';
 import { redact, type Secret } from '../../secret.ts';
-import type { Session } from '../common.ts';
+import type { Session } from './common.ts';
 
 /** The Docker daemon that builds images, as checked: the environment of every local docker command. */
 export interface Builder {

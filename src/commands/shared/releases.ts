@@ -9,7 +9,7 @@ import { findRelease, parseLedger } from '../../drift/ledger.ts';
 import { UsageError } from '../../errors.ts';
 import { shortVersion } from '../../plan/short-version.ts';
 import type { ReleaseRecord } from '../../probe/types.ts';
-import type { Session } from '../common.ts';
+import type { Session } from './common.ts';
 
 /** Release ids look like `20261126T041502-v2` (UTC time of the apply, then the version). */
 export const RELEASE_ID_PATTERN = /^\d{8}T\d{6}-.+$/;

@@ -13,7 +13,7 @@ import type { CommandContext } from '../../../src/cli/context.ts';
 import { Output } from '../../../src/cli/output.ts';
 import type { LocalExec, LocalOptions, LocalResult } from '../../../src/apply/local.ts';
 import { deployTo, type DeployRequest } from '../../../src/commands/shared/deploy.ts';
-import type { Session } from '../../../src/commands/common.ts';
+import type { Session } from '../../../src/commands/shared/common.ts';
 import { explainBuilderFailure, loginFailureReason, requireUsableHosts } from '../../../src/commands/shared/preflight.ts';
 import { BuilderError, describeError, HostError, HostKeyError, LockHeldError, RemoteCommandError } from '../../../src/errors.ts';
 import type { Snapshot } from '../../../src/probe/types.ts';

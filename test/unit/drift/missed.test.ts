@@ -8,7 +8,7 @@ import { describeBehind, hostsBehind } from '../../../src/drift/missed.ts';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { simulate } from '../../../src/plan/simulate.ts';
-import { deployedVersion } from '../../../src/commands/common.ts';
+import { deployedVersion } from '../../../src/commands/shared/common.ts';
 import { requireUsableHosts } from '../../../src/commands/shared/preflight.ts';
 import { HostError } from '../../../src/errors.ts';
 import type { Snapshot } from '../../../src/probe/types.ts';

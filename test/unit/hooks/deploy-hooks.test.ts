@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import type { LocalExec } from '../../../src/apply/local.ts';
 import type { CommandContext } from '../../../src/cli/context.ts';
 import { Output } from '../../../src/cli/output.ts';
-import type { Session } from '../../../src/commands/common.ts';
+import type { Session } from '../../../src/commands/shared/common.ts';
 import { deployTo, type DeployRequest } from '../../../src/commands/shared/deploy.ts';
 import { HookError } from '../../../src/hooks/run.ts';
 import { Secret } from '../../../src/secret.ts';

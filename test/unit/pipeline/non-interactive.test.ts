@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { confirm } from '../../../src/commands/common.ts';
+import { confirm } from '../../../src/commands/shared/common.ts';
 import type { CommandContext } from '../../../src/cli/context.ts';
 import { Output, isCi } from '../../../src/cli/output.ts';
 import { makeProgress } from '../../../src/views/progress.ts';

@@ -1,25 +1,25 @@
 // The steps most commands share: load the config, pick hosts, connect, probe, plan.
 // Commands stay short and read like the sequence a user would do by hand.
 import { createInterface } from 'node:readline/promises';
-import type { CommandContext } from '../cli/context.ts';
-import type { Config } from '../config/types.ts';
-import { loadConfig } from '../config/load.ts';
-import { refusePlaceholders } from '../config/refuse-placeholders.ts';
-import { resolveVersion } from '../config/version.ts';
-import { selectHosts } from '../config/select.ts';
-import { createSshRunner } from '../ssh/runner.ts';
-import { sshRunnerOptionsFromConfig } from './shared/ssh-options.ts';
-import type { Runner } from '../ssh/types.ts';
-import { probeHosts } from '../probe/probe.ts';
-import type { ReachableHost, Snapshot } from '../probe/types.ts';
-import { ROLE_LABEL, VERSION_LABEL } from '../model/labels.ts';
-import { deriveDesired } from '../desired/desired.ts';
-import type { Desired } from '../desired/types.ts';
-import { diff } from '../plan/diff.ts';
-import { hostsBehind } from '../drift/missed.ts';
-import type { Plan } from '../plan/types.ts';
-import { AbortedError, ConfigError, UsageError } from '../errors.ts';
-import type { Remote } from '../apply/remote.ts';
+import type { CommandContext } from '../../cli/context.ts';
+import type { Config } from '../../config/types.ts';
+import { loadConfig } from '../../config/load.ts';
+import { refusePlaceholders } from '../../config/refuse-placeholders.ts';
+import { resolveVersion } from '../../config/version.ts';
+import { selectHosts } from '../../config/select.ts';
+import { createSshRunner } from '../../ssh/runner.ts';
+import { sshRunnerOptionsFromConfig } from './ssh-options.ts';
+import type { Runner } from '../../ssh/types.ts';
+import { probeHosts } from '../../probe/probe.ts';
+import type { ReachableHost, Snapshot } from '../../probe/types.ts';
+import { ROLE_LABEL, VERSION_LABEL } from '../../model/labels.ts';
+import { deriveDesired } from '../../desired/desired.ts';
+import type { Desired } from '../../desired/types.ts';
+import { diff } from '../../plan/diff.ts';
+import { hostsBehind } from '../../drift/missed.ts';
+import type { Plan } from '../../plan/types.ts';
+import { AbortedError, ConfigError, UsageError } from '../../errors.ts';
+import type { Remote } from '../../apply/remote.ts';
 
 export interface Session {
   readonly config: Config;
