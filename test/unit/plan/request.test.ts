@@ -13,6 +13,7 @@ import { simulate } from '../../../src/plan/simulate.ts';
 import type { Plan } from '../../../src/plan/types.ts';
 import type { ReachableHost } from '../../../src/probe/types.ts';
 import { H1, H2, intentScenarios, type IntentScenario } from '../helpers/intent-scenarios.ts';
+import { editHost } from '../helpers/scenarios.ts';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/plans/', import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -89,6 +90,41 @@ test('remove: everything of the app; Traefik and the network only where no other
   const shared = planOf(scenario('remove-shared'));
   assert.deepEqual(shared.steps.filter((st) => st.address.endsWith('/traefik') || st.action.kind === 'network-remove'), []);
   assert.ok(kinds(shared).includes('container-remove'));
+});
+
+/** Step ids in an order where each comes after every step it waits for; fails on a cycle. */
+function dependencyOrder(plan: Plan): string[] {
+  const done = new Set<string>();
+  const order: string[] = [];
+  let left = [...plan.steps];
+  while (left.length > 0) {
+    const ready = left.filter((st) => st.dependsOn.every((d) => done.has(d)));
+    assert.ok(ready.length > 0, `steps that wait for each other (a cycle): ${left.map((st) => `${st.id} after [${st.dependsOn.join(', ')}]`).join('; ')}`);
+    for (const st of ready) done.add(st.id), order.push(st.id);
+    left = left.filter((st) => !done.has(st.id));
+  }
+  return order;
+}
+
+test('remove of an app with one container per host: Traefik waits for the app, never for its own removal (every step can run)', () => {
+  const s = scenario('remove-alone');
+  // one container of the app on each host (it was two): the list of removes held one step
+  const single = (h: ReachableHost): ReachableHost => ({ ...h, containers: h.containers.filter((c) => c.labels['mrsk.service'] !== 'app' || c.name === 'app-web-v2') });
+  const plan = planOf({ ...s, snapshot: editHost(editHost(s.snapshot, H1, single), H2, single) });
+  for (const host of [H1, H2]) {
+    const byId = new Map(plan.steps.filter((st) => st.host === host).map((st) => [st.id, st]));
+    const stop = byId.get(`${host}:container:traefik:stop`);
+    assert.ok(stop, `${host}: Traefik is stopped (no other app runs there)`);
+    assert.deepEqual(stop.dependsOn, [`${host}:container:app-web-v2:remove`]);
+    assert.equal(kinds(plan, host).filter((k) => k === 'container-remove').length, 2, 'the app container and Traefik');
+  }
+  const order = dependencyOrder(plan);
+  assert.equal(order.length, plan.steps.length);
+  for (const host of [H1, H2]) assert.equal(order.filter((id) => id.startsWith(`${host}:`)).at(-1), `${host}:state:remove`);
+});
+
+test('every intent plans steps that can all run: no step waits, even through others, for itself', () => {
+  for (const s of intentScenarios()) assert.equal(dependencyOrder(planOf(s)).length, planOf(s).steps.length, s.name);
 });
 
 test('remove keeps Traefik when the probe could not say which apps the host has', () => {
