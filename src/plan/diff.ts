@@ -31,7 +31,6 @@ import { isNeverHealthy } from './never-healthy.ts';
 import { isKamalContainerOf, isKamalHost, isUnmanagedTraefik, kamalRoleOf } from '../probe/kamal.ts';
 import { inService, isManagedTraefik, isMrskMade, isOwnedBy, newestFirst, traefikServiceOf } from '../probe/observed.ts';
 import { modeOf, type PlanMode, type PlanRequest } from './request.ts';
-import { foreignRouteConflict, routerNamesOf } from './route-claims.ts';
 import { recordHostDesired } from '../desired/from-release.ts';
 import { ACTIONS_BY_SYMBOL, type BlockedHost, type ChangeSymbol, type Plan, type PlanStep, type StepAction, type ValueChange } from './types.ts';
 
@@ -143,10 +142,7 @@ class HostPlanner {
       const squatter = foreign.find((c) => c.name === spec.name);
       if (squatter) return `a container named ${spec.name} exists that does not belong to this service and destination; remove or rename it`;
     }
-    // Another app on this host routing a host and path this app wants (route-claims.ts).
-    const rules = Object.fromEntries(specs.filter((spec) => spec.proxied).flatMap((spec) => routerNamesOf(spec.labels).map((router) => [router, spec.labels[`traefik.http.routers.${router}.rule`]!])));
-    const ownRouters = new Set([...Object.keys(rules), ...this.#host.containers.filter((c) => !foreign.includes(c)).flatMap((c) => routerNamesOf(c.labels))]);
-    return foreignRouteConflict(this.#desired.service, rules, ownRouters, this.#host.traefik?.routers, this.#host.otherApps);
+    return undefined;
   }
 
   /** The roles this plan is about (all of the host's, or those --roles names), primary first. */
