@@ -31,6 +31,7 @@ import { isNeverHealthy } from './never-healthy.ts';
 import { isKamalContainerOf, isKamalHost, isUnmanagedTraefik, kamalRoleOf } from '../probe/kamal.ts';
 import { inService, isManagedTraefik, isMrskMade, isOwnedBy, newestFirst, traefikServiceOf } from '../probe/observed.ts';
 import { modeOf, type PlanMode, type PlanRequest } from './request.ts';
+import { foreignRouteConflict, routerNamesOf } from './route-claims.ts';
 import { recordHostDesired } from '../desired/from-release.ts';
 import { ACTIONS_BY_SYMBOL, type BlockedHost, type ChangeSymbol, type Plan, type PlanStep, type StepAction, type ValueChange } from './types.ts';
 
@@ -142,7 +143,10 @@ class HostPlanner {
       const squatter = foreign.find((c) => c.name === spec.name);
       if (squatter) return `a container named ${spec.name} exists that does not belong to this service and destination; remove or rename it`;
     }
-    return undefined;
+    // Another app on this host routing a host and path this app wants (route-claims.ts).
+    const rules = Object.fromEntries(specs.filter((spec) => spec.proxied).flatMap((spec) => routerNamesOf(spec.labels).map((router) => [router, spec.labels[`traefik.http.routers.${router}.rule`]!])));
+    const ownRouters = new Set([...Object.keys(rules), ...this.#host.containers.filter((c) => !foreign.includes(c)).flatMap((c) => routerNamesOf(c.labels))]);
+    return foreignRouteConflict(this.#desired.service, rules, ownRouters, this.#host.traefik?.routers, this.#host.otherApps);
   }
 
   /** The roles this plan is about (all of the host's, or those --roles names), primary first. */
@@ -693,7 +697,10 @@ class HostPlanner {
 
   /** Removing a container also removes its cord folder (proxied containers only have one). */
   #removeAction(container: ObservedContainer, name = container.name): StepAction {
-    const proxied = this.#traefikServiceOf(container) !== undefined;
+    // A container replaced by one with the same spec (drift --fix of a hand edit) shares its drain
+    // folder with its replacement, which keeps it: removing it would make the new one unhealthy.
+    const cord = this.#cordDirOf(container);
+    const proxied = this.#traefikServiceOf(container) !== undefined && !(this.#wanted?.containers.some((spec) => spec.cordDir === cord) ?? false);
     const assetsDir = this.#prunedAssetsDir(container);
     return {
       kind: 'container-remove',

@@ -109,6 +109,10 @@ test('a container recreated by hand with another label is replaced by the record
   assert.ok(kinds.includes('container-remove') && kinds.includes('container-run'), kinds.join(','));
   const run = plan.steps.find((s) => s.action.kind === 'container-run')!;
   assert.equal(run.action.kind === 'container-run' && run.action.spec.labels.owner, undefined);
+  // the replacement has the same spec, so the same drain folder: removing the edited one keeps it
+  const cord = run.action.kind === 'container-run' ? run.action.spec.cordDir : undefined;
+  assert.ok(cord);
+  for (const step of plan.steps) if (step.action.kind === 'container-remove') assert.notEqual(step.action.cordDir, cord, `${step.id} would remove the new container's drain folder`);
   assertSafe(plan, snapshot, config);
   assert.deepEqual(left, []);
 });
