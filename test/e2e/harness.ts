@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -220,6 +220,8 @@ export interface HttpsGetOptions {
   readonly address?: string;
   /** Default 2000 ms. */
   readonly timeoutMs?: number;
+  /** An agent whose TLS sessions later requests resume (a new connection each time still); default none. */
+  readonly agent?: HttpsAgent;
 }
 
 /**
@@ -249,7 +251,7 @@ export function httpsGet(url: string, options: HttpsGetOptions = {}): Promise<Ht
         // ACME servers (Pebble, RFC 8555 6.1) refuse requests without a User-Agent
         headers: { host: target.host, 'user-agent': 'mrsk-e2e' },
         ...(options.ca === undefined ? {} : { ca: options.ca as string | string[] }),
-        agent: false,
+        agent: plain ? false : (options.agent ?? false),
         timeout: options.timeoutMs ?? 2000,
       },
       (response) => {
@@ -447,10 +449,12 @@ export interface HttpsTarget {
 
 /** Totals of one `httpsLoad` run. */
 export interface HttpsLoadResult extends LoadResult {
-  /** Requests answered by another address after the first refused the connection. */
+  /** Requests sent to another address after the first refused the connection (or failed, with retry 'any'). */
   readonly fellBack: number;
   /** Seconds the load ran. */
   readonly seconds: number;
+  /** Milliseconds of the slowest answered request. */
+  readonly slowestMs: number;
 }
 
 /**
@@ -459,7 +463,22 @@ export interface HttpsLoadResult extends LoadResult {
  * goes to the name's next address, as clients do with several A records; any other error, a TLS
  * failure or a status other than 200 is a failure.
  */
-export async function httpsLoad(options: { readonly targets: readonly HttpsTarget[]; readonly ca: string; readonly rps: number; readonly durationMs: number; readonly signal?: AbortSignal }): Promise<HttpsLoadResult> {
+export async function httpsLoad(options: {
+  readonly targets: readonly HttpsTarget[];
+  readonly ca: string;
+  readonly rps: number;
+  readonly durationMs: number;
+  /** Per-request timeout (default 10000 ms: a client's patience, not a health check's). */
+  readonly timeoutMs?: number;
+  /**
+   * When a request goes to the name's next address: 'refused' (default) only when the connection
+   * is refused, as browsers do; 'any' after any failure (reset, timeout, a status other than 200),
+   * as a load balancer that retries on the next upstream does. Failures then count requests no
+   * address answered; `fellBack` counts those the first address failed.
+   */
+  readonly retry?: 'refused' | 'any';
+  readonly signal?: AbortSignal;
+}): Promise<HttpsLoadResult> {
   if (options.targets.length === 0) throw new RangeError('httpsLoad: no targets');
   const intervalMs = 1000 / options.rps;
   const started = performance.now();
@@ -468,7 +487,11 @@ export async function httpsLoad(options: { readonly targets: readonly HttpsTarge
   const bodies: Record<string, number> = {};
   let sent = 0;
   let fellBack = 0;
+  let slowestMs = 0;
   const unreachable = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+  // a new connection per request (no keep-alive), resuming TLS sessions as browsers do: full
+  // handshakes on every request would make the load generator, not the hosts, the bottleneck
+  const agent = new HttpsAgent({ keepAlive: false, maxCachedSessions: 1000 });
   while (performance.now() - started < options.durationMs && !options.signal?.aborted) {
     const target = options.targets[sent % options.targets.length] as HttpsTarget;
     const first = Math.floor(sent / options.targets.length);
@@ -479,13 +502,15 @@ export async function httpsLoad(options: { readonly targets: readonly HttpsTarge
         let answer: HttpResult | undefined;
         for (let i = 0; i < target.addresses.length; i += 1) {
           const address = target.addresses[(first + i) % target.addresses.length] as string;
-          answer = await httpsGet(target.url, { ca: options.ca, address });
-          if (!(answer.status === 0 && unreachable.has(answer.error ?? ''))) {
+          answer = await httpsGet(target.url, { ca: options.ca, address, agent, timeoutMs: options.timeoutMs ?? 10_000 });
+          const retry = options.retry === 'any' ? answer.status !== 200 : answer.status === 0 && unreachable.has(answer.error ?? '');
+          if (!retry) {
             if (i > 0) fellBack += 1;
             break;
           }
         }
         if (answer?.status === 200) {
+          slowestMs = Math.max(slowestMs, answer.ms);
           const key = answer.body.trim();
           bodies[key] = (bodies[key] ?? 0) + 1;
         } else {
@@ -497,6 +522,7 @@ export async function httpsLoad(options: { readonly targets: readonly HttpsTarge
     await new Promise((r) => setTimeout(r, Math.max(0, nextAt - performance.now())));
   }
   await Promise.all(inFlight);
+  agent.destroy();
   failures.sort((a, b) => a.at - b.at);
-  return { sent, failed: failures.length, failures, bodies, fellBack, seconds: Math.round((performance.now() - started) / 100) / 10 };
+  return { sent, failed: failures.length, failures, bodies, fellBack, slowestMs, seconds: Math.round((performance.now() - started) / 100) / 10 };
 }

@@ -33,7 +33,9 @@ import {
   waitFor,
 } from './harness.ts';
 
-const RPS_PER_HOST = 20;
+/** Sent per host; at least MIN_RPS_PER_HOST must be achieved (the machine may be busy). */
+const RPS_PER_HOST = 25;
+const MIN_RPS_PER_HOST = 20;
 let bed: Bed;
 let dir: string;
 /** Pebble's issuing root: what every HTTPS request to an ACME name is verified against. */
@@ -109,13 +111,15 @@ function assertOk(result: ProcessResult, what: string): void {
 }
 
 function report(scenario: string, traffic: HttpsLoadResult): void {
-  console.log(`https: ${scenario}: ${traffic.sent} requests in ${traffic.seconds}s, ${traffic.failed} failed, ${traffic.fellBack} to the other host; answers ${JSON.stringify(traffic.bodies)}`);
+  console.log(`https: ${scenario}: ${traffic.sent} requests in ${traffic.seconds}s, ${traffic.failed} failed, ${traffic.fellBack} to the other host, slowest ${traffic.slowestMs} ms; answers ${JSON.stringify(traffic.bodies)}`);
 }
 
-function assertNoFailures(scenario: string, traffic: HttpsLoadResult, minSeconds: number): void {
+function assertNoFailures(scenario: string, traffic: HttpsLoadResult, minSeconds: number, hosts = 1): void {
   report(scenario, traffic);
   assert.deepEqual(traffic.failures.slice(0, 10), [], `${scenario}: ${traffic.failed} of ${traffic.sent} requests failed`);
   assert.ok(traffic.seconds >= minSeconds, `${scenario}: the load ran ${traffic.seconds}s`);
+  const rate = traffic.sent / traffic.seconds / hosts;
+  assert.ok(rate >= MIN_RPS_PER_HOST, `${scenario}: ${rate.toFixed(1)} requests/s per host, below ${MIN_RPS_PER_HOST}`);
 }
 
 /** Waits until every target answers 200 over verified HTTPS on every address (a new certificate may take seconds). */
@@ -133,11 +137,11 @@ async function waitServed(targets: readonly HttpsTarget[], ca: string, ms = 60_0
 }
 
 /** Runs FN under HTTPS load (RPS_PER_HOST per distinct host of the targets) and returns both. */
-async function underLoad<T>(targets: readonly HttpsTarget[], ca: string, fn: () => Promise<T>): Promise<{ result: T; traffic: HttpsLoadResult }> {
+async function underLoad<T>(targets: readonly HttpsTarget[], ca: string, fn: () => Promise<T>, retry: 'refused' | 'any' = 'refused'): Promise<{ result: T; traffic: HttpsLoadResult }> {
   await waitServed(targets, ca);
   const hosts = new Set(targets.flatMap((target) => target.addresses)).size;
   const stop = new AbortController();
-  const traffic = httpsLoad({ targets, ca, rps: RPS_PER_HOST * hosts, durationMs: 600_000, signal: stop.signal });
+  const traffic = httpsLoad({ targets, ca, rps: RPS_PER_HOST * hosts, durationMs: 600_000, retry, signal: stop.signal });
   try {
     // a second of traffic before the command: the load is steady when it starts
     await new Promise((r) => setTimeout(r, 1000));
@@ -259,22 +263,25 @@ describe('HTTPS and host routing on the test bed', { timeout: 1_800_000 }, () =>
       assert.equal(answer.certificate, fingerprint, `${address} serves the certificate from secrets`);
     }
     const traffic = await httpsLoad({ targets: [wwwTest()], ca: wwwCert.cert, rps: RPS_PER_HOST * 2, durationMs: 5000 });
-    assertNoFailures('5 certificate from secrets', traffic, 4);
+    assertNoFailures('5 certificate from secrets', traffic, 4, 2);
     // the plan is empty afterwards: the file's hash line matches
     assert.equal((await bed.mrsk(['plan', '--version', 'v1', '--detailed-exitcode', '-c', hscConfig], secrets)).code, 0);
   });
 
   test('3. traefik reboot across 2 hosts: the Let\'s Encrypt certificate survives (no new order), zero failed requests', async () => {
-    // www.test is on hosts 1 and 2 (a client falls over to the other while one Traefik is replaced);
-    // app.test's certificate from Pebble lives in host 1's acme.json.
+    // www.test is on hosts 1 and 2; app.test's certificate from Pebble lives in host 1's acme.json.
+    // While one host's Traefik is replaced, that host resets or refuses connections and answers 404
+    // until its routes load: no single-host client avoids that. What the rolling reboot promises is
+    // that the name is always served: the load retries a failed request on the other host, as a
+    // load balancer in front of the two does, and counts a request failed when neither answered.
     const secrets = { env: { WWW_CERT_PEM: wwwCert.cert, WWW_KEY_PEM: wwwCert.key } };
     const before = await httpsGet('https://app.test/', { ca: root, address: host(1) });
     assert.equal(before.status, 200);
     const orders = await pebbleOrderCount(bed.env);
     const traefikBefore = await startedAt(1, '--filter name=^traefik$');
-    const { result: reboot, traffic } = await underLoad([wwwTest()], wwwCert.cert, () => bed.mrsk(['traefik', 'reboot', '-c', hscConfig], secrets));
+    const { result: reboot, traffic } = await underLoad([wwwTest()], wwwCert.cert, () => bed.mrsk(['traefik', 'reboot', '-c', hscConfig], secrets), 'any');
     assertOk(reboot, 'traefik reboot');
-    assertNoFailures('3 traefik reboot (www.test on 2 hosts)', traffic, 3);
+    assertNoFailures('3 traefik reboot (www.test on 2 hosts)', traffic, 3, 2);
     assert.ok(reboot.stdout.indexOf(host(1)) < reboot.stdout.lastIndexOf(host(2)), 'host by host');
     assert.notEqual(await startedAt(1, '--filter name=^traefik$'), traefikBefore, 'host 1\'s Traefik was replaced');
     await waitServed([appTest()], root, 20_000);

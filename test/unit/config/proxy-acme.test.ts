@@ -97,3 +97,22 @@ test('a private ACME CA: caserver and cacertificates through traefik.args, the r
   const other = await load(t, yml.replace('service: app', 'service: other').replace('app.internal', 'other.internal'));
   assert.equal(traefikSpecFor(other).specHash, spec.specHash);
 });
+
+test('examples/https/deploy.yml (what `npm run demo` deploys over HTTPS) loads with the bed\'s exports: one server, Let\'s Encrypt pointed at Pebble', async () => {
+  const bed = {
+    MRSK_TESTBED_REGISTRY: '10.231.7.1:5000',
+    MRSK_TESTBED_HOST3: '10.231.7.13',
+    MRSK_TESTBED_PEBBLE_DIRECTORY: 'https://10.231.7.1:14000/dir',
+    MRSK_TESTBED_PEBBLE_CA: '/tmp/mrsk-testbed/pebble/pebble.minica.pem',
+    MRSK_TESTBED_KEY: '/tmp/mrsk-testbed/id_ed25519',
+    MRSK_TESTBED_KNOWN_HOSTS: '/tmp/mrsk-testbed/known_hosts',
+    MRSK_REGISTRY_PASSWORD: 'registry-password',
+  };
+  const config = await loadConfig({ file: 'examples/https/deploy.yml', cwd: new URL('../../../', import.meta.url).pathname, env: bed });
+  assert.deepEqual(config.hosts, ['10.231.7.13']);
+  assert.deepEqual(config.roles[0]!.proxy, { hosts: ['app.test'], appPort: 3000, ssl: { kind: 'acme' }, sslRedirect: true, pathPrefixes: [], stripPathPrefix: true });
+  const spec = traefikSpecFor(config);
+  assert.ok(spec.args.includes('--certificatesresolvers.letsencrypt.acme.caserver=https://10.231.7.1:14000/dir'), spec.args.join(' '));
+  assert.ok(spec.args.includes('--certificatesresolvers.letsencrypt.acme.cacertificates=/etc/traefik/acme-ca.pem'), spec.args.join(' '));
+  assert.deepEqual(spec.options, ['--volume', '/tmp/mrsk-testbed/pebble/pebble.minica.pem:/etc/traefik/acme-ca.pem:ro']);
+});
