@@ -13,6 +13,8 @@
 //   traefik start|stop|restart  start|stop|restart, target traefik
 //   traefik remove              destroy, target traefik
 //   app start|stop              start|stop, target app
+//   accessory boot|reboot|start|stop|restart|remove NAME|all
+//                               converge|start|stop|restart|destroy, target accessory (reboot: replace)
 import type { MissedHost } from '../probe/types.ts';
 
 /**
@@ -25,11 +27,11 @@ import type { MissedHost } from '../probe/types.ts';
  */
 export type PlanMode = 'converge' | 'restore-release' | 'prune' | 'destroy' | 'start' | 'stop' | 'restart';
 
-/** What a mode acts on: the app's roles (default) or the host's Traefik. */
-export type PlanTarget = 'app' | 'traefik';
+/** What a mode acts on: the app's roles (default), the host's Traefik, or the app's accessories. */
+export type PlanTarget = 'app' | 'traefik' | 'accessory';
 
 /** Resources a converge can leave out. */
-export type SkippableResource = 'traefik';
+export type SkippableResource = 'traefik' | 'accessories';
 
 export interface PlanRequest {
   readonly mode?: PlanMode;
@@ -54,6 +56,10 @@ export interface PlanRequest {
   readonly hostsInSeries?: boolean;
   /** prune: what to remove (default both). */
   readonly prune?: { readonly containers: boolean; readonly images: boolean };
+  /** target accessory: the accessories meant (by name; default all of the config's). */
+  readonly accessories?: readonly string[];
+  /** destroy of accessories: also delete their host `directories` and `files` (`accessory remove --data`). */
+  readonly removeData?: boolean;
   /** destroy of the app: the registry server to log the hosts out of (when the config logs in). */
   readonly registryLogout?: { readonly server?: string };
 }
