@@ -4,7 +4,8 @@
 // - boot: run Traefik where it is missing (a stopped or different one is replaced, as apply would);
 // - reboot: replace it host after host (each host is its own batch), waiting until the new one
 //   answers and routes the app again before the next host goes;
-// - start / stop / restart: the existing container only; remove: container and image (asks first).
+// - start / stop / restart: the existing container only; remove: the container (asks first; the
+//   image stays: the probe lists only the app's images, so the plan cannot know Traefik's is unused).
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
 import { UsageError } from '../errors.ts';
@@ -38,6 +39,13 @@ const INTENTS: Readonly<Record<Verb, (hosts: readonly string[]) => Intent>> = {
 };
 
 const DONE: Readonly<Record<Verb, string>> = { boot: 'Booted', reboot: 'Rebooted', start: 'Started', stop: 'Stopped', restart: 'Restarted', remove: 'Removed' };
+/** Said after "No changes": why there was nothing to do (reboot and restart always act, or block). */
+const NOTHING: Readonly<Partial<Record<Verb, string>>> = {
+  boot: 'Traefik runs as configured on every selected host: nothing to boot.',
+  start: 'Traefik is running on every selected host: nothing to start.',
+  stop: 'Traefik is not running on any selected host: nothing to stop.',
+  remove: 'No selected host has Traefik: nothing to remove.',
+};
 
 interface TraefikOptions extends LockOptionValues {
   autoApprove?: boolean;
@@ -69,6 +77,7 @@ async function change(ctx: CommandContext, verb: Verb, options: TraefikOptions):
     const result = await converge(ctx, session, pipeline);
     const blocked = result.plan.blockedHosts.length;
     if (result.plan.steps.length > 0) ctx.out.info(`${DONE[verb]} Traefik on ${new Set(result.plan.steps.map((s) => s.host)).size} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
+    else if (blocked === 0 && NOTHING[verb]) ctx.out.info(NOTHING[verb]);
     if (blocked === 0) await hook?.('post-proxy-reboot');
     return blocked > 0 ? 1 : 0;
   });
@@ -82,7 +91,7 @@ export const register: RegisterCommand = (program, bind) => {
     start: 'start the stopped Traefik container and wait until it routes the app',
     stop: 'stop the Traefik container (the apps on these hosts stop being reachable)',
     restart: 'restart Traefik host by host, waiting until each routes the app again',
-    remove: 'stop and remove Traefik and its image (the apps on these hosts stop being reachable)',
+    remove: 'stop and remove the Traefik container (the apps on these hosts stop being reachable)',
   };
   for (const verb of Object.keys(INTENTS) as Verb[]) {
     const command = lockOptions(traefik.command(verb).description(`${describe[verb]} (shows the plan first)`));

@@ -21,7 +21,10 @@ async function appStartStop(ctx: CommandContext, options: LockOptionValues, acti
       forceLock: lock.force,
       verb: 'changed',
     });
-    if (result.plan.steps.length > 0) ctx.out.info(`${action === 'start' ? 'Started' : 'Stopped'} ${session.config.service} on ${new Set(result.plan.steps.map((s) => s.host)).size} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
+    const { service } = session.config;
+    if (result.plan.steps.length > 0) ctx.out.info(`${action === 'start' ? 'Started' : 'Stopped'} ${service} on ${new Set(result.plan.steps.map((s) => s.host)).size} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
+    // "No changes. Hosts match the configuration." alone reads oddly after a stop: say which way they match
+    else if (result.plan.blockedHosts.length === 0) ctx.out.info(action === 'start' ? `${service} is serving on every selected host: nothing to start.` : `${service} is not running on any selected host: nothing to stop.`);
     return result.plan.blockedHosts.length > 0 ? 1 : 0;
   });
 }
