@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# demo.sh (`npm run demo`): the whole tour on one machine. Installs what is missing, brings up two
-# test hosts, a registry and a builder (test/bed/testbed.sh), builds the real Traefik (cached) and
-# the example app, then runs `mrsk plan` and `mrsk deploy` against fixtures/e2e/deploy.yml and
-# curls the app through Traefik on each host. The bed stays up afterwards so you can look around.
+# demo.sh (`npm run demo`): the whole tour on one machine. Installs what is missing, brings up three
+# test hosts, a registry, a builder and Pebble, Let's Encrypt's test CA (test/bed/testbed.sh), builds
+# the real Traefik (cached) and the example app, then runs `mrsk plan` and `mrsk deploy` against
+# fixtures/e2e/deploy.yml (hosts 1 and 2) and curls the app through Traefik on each host, and
+# deploys examples/https/deploy.yml to host 3: served over HTTPS with a certificate from Pebble.
+# The bed stays up afterwards so you can look around.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [[ -t 1 ]]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
@@ -17,8 +19,8 @@ if [[ ! -d node_modules/tsx ]]; then say "npm dependencies"; npm ci --no-audit -
 
 say "Debian packages (installed only if missing)"
 timed packages bash test/bed/install-deps.sh
-say "Test bed: 2 hosts, registry, builder"
-timed bed bash test/bed/testbed.sh up 2
+say "Test bed: 3 hosts, registry, builder, Pebble (an ACME CA)"
+timed bed bash test/bed/testbed.sh up 3
 say "Traefik: built from source once (several minutes on 2 cores), then cached in /var/cache/mrsk"
 timed traefik bash test/bed/traefik-image.sh
 say "Example app v1 (fixtures/app), built on the bed's builder and pushed"
@@ -38,6 +40,8 @@ if [[ ! -s $demo_env ]]; then
 fi
 . "$demo_env"
 mrsk() { node bin/mrsk.js "$@" -c fixtures/e2e/deploy.yml; }
+# fixtures/e2e/deploy.yml runs on hosts 1 and 2; host 3 is the HTTPS example's
+http_hosts="$MRSK_TESTBED_HOST1 $MRSK_TESTBED_HOST2"
 
 # plan and deploy are being written: say so plainly instead of failing somewhere inside
 help=$(node bin/mrsk.js --help 2>&1 || true)
@@ -56,7 +60,7 @@ took[mrsk]=$(( $(date +%s) - t0 ))
 
 say "The app through Traefik on each host"
 failed=0
-for ip in $MRSK_TESTBED_HOSTS; do
+for ip in $http_hosts; do
   if answer=$(curl -fsS --max-time 5 "http://$ip/"); then
     printf '  curl http://%s/  ->  %s\n' "$ip" "$answer"
   else
@@ -65,12 +69,12 @@ for ip in $MRSK_TESTBED_HOSTS; do
 done
 
 # The point of mrsk: a new version rolls out while traffic flows, and not one request fails.
-next=v2; [[ $(curl -fsS --max-time 5 "http://${MRSK_TESTBED_HOSTS%% *}/" || true) == v2* ]] && next=v3
+next=v2; [[ $(curl -fsS --max-time 5 "http://$MRSK_TESTBED_HOST1/" || true) == v2* ]] && next=v3
 say "mrsk deploy of $next (built and pushed by mrsk) while curl sends 20 requests/s to each host"
 load_log=$(mktemp)
 ( end=$(( $(date +%s) + 120 ))
   while [[ ! -e $load_log.stop ]] && (( $(date +%s) < end )); do
-    for ip in $MRSK_TESTBED_HOSTS; do
+    for ip in $http_hosts; do
       curl -s -o /dev/null -w '%{http_code}\n' --max-time 2 "http://$ip/" >>"$load_log" &
     done
     sleep 0.05
@@ -82,17 +86,42 @@ sent=$(wc -l <"$load_log"); bad=$(grep -cv '^200$' "$load_log" || true)
 printf '\n  %s requests during the deploy, %s failed\n' "$sent" "$bad"
 (( bad == 0 )) || failed=1
 rm -f "$load_log" "$load_log.stop"
-for ip in $MRSK_TESTBED_HOSTS; do printf '  curl http://%s/  ->  %s\n' "$ip" "$(curl -fsS --max-time 5 "http://$ip/" || echo FAILED)"; done
+for ip in $http_hosts; do printf '  curl http://%s/  ->  %s\n' "$ip" "$(curl -fsS --max-time 5 "http://$ip/" || echo FAILED)"; done
 
 say "mrsk plan (the hosts now match the configuration)"
 mrsk plan || failed=1
+
+# HTTPS: the example app as hello on host 3 under app.test, a certificate from Pebble through the
+# HTTP-01 challenge on port 80 (the bed's DNS answers app.test with host 3, as public DNS would).
+say "HTTPS: mrsk deploy -c examples/https/deploy.yml (proxy: host app.test, ssl: true)"
+t0=$(date +%s)
+bash test/bed/testbed.sh dns-add app.test "$MRSK_TESTBED_HOST3"
+node bin/mrsk.js deploy -c examples/https/deploy.yml --version v1 --skip-push || failed=1
+# clients trust the root that signs what Pebble issues (Pebble's management API, itself verified)
+root_pem=$MRSK_TESTBED_DIR/pebble-root.pem
+curl -fsS --max-time 5 --cacert "$MRSK_TESTBED_PEBBLE_CA" "$MRSK_TESTBED_PEBBLE_MANAGEMENT/roots/0" >"$root_pem" ||
+  die "Pebble's management API did not give its root"
+try_https=(curl -fsS --max-time 5 --cacert "$root_pem" --resolve "app.test:443:$MRSK_TESTBED_HOST3" https://app.test/)
+# Traefik orders the certificate when the route appears: it is served a few seconds after the deploy
+deadline=$(( $(date +%s) + 60 ))
+until answer=$("${try_https[@]}" 2>/dev/null); do
+  (( $(date +%s) < deadline )) || { printf '  https://app.test/  ->  FAILED (no certificate from Pebble after 60s)\n'; failed=1; break; }
+  sleep 0.5
+done
+[[ -n ${answer:-} ]] && printf '  https://app.test/  ->  %s  (certificate from Pebble, %ss after the deploy started)\n' "$answer" "$(( $(date +%s) - t0 ))"
+redirect=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 5 --resolve "app.test:80:$MRSK_TESTBED_HOST3" http://app.test/ || true)
+printf '  http://app.test/   ->  %s\n' "$redirect"
+took[https]=$(( $(date +%s) - t0 ))
 
 # a throwaway bed (TESTBED_* set) needs the same variables in the commands shown below
 bedvars=""
 for v in TESTBED_PREFIX TESTBED_NET TESTBED_DIR; do [[ -z ${!v:-} ]] || bedvars+="$v=${!v} "; done
 cat <<MSG
 
-Timings: packages ${took[packages]}s, bed ${took[bed]}s, traefik ${took[traefik]}s, app ${took[app]}s, plan + deploy ${took[mrsk]}s, total $(( $(date +%s) - started ))s.
+Timings: packages ${took[packages]}s, bed ${took[bed]}s, traefik ${took[traefik]}s, app ${took[app]}s, plan + deploy ${took[mrsk]}s, https ${took[https]}s, total $(( $(date +%s) - started ))s.
+
+Try HTTPS (verified with Pebble's root, nothing skipped):
+  ${try_https[*]}
 
 Look around:
   ${bedvars}bash test/bed/testbed.sh status            hosts, daemons, memory
@@ -103,6 +132,7 @@ Look around:
   node bin/mrsk.js plan -c fixtures/e2e/deploy.yml   (now: no changes)
   VERSION=v9 node bin/mrsk.js deploy -c fixtures/e2e/deploy.yml        (build, push, roll out v9)
   node bin/mrsk.js rollback v1 -c fixtures/e2e/deploy.yml
+  node bin/mrsk.js plan -c examples/https/deploy.yml      (the HTTPS app on host 3)
 
 Tear down (removes hosts, registry, everything):
   ${bedvars}bash test/bed/testbed.sh down
