@@ -8,7 +8,7 @@
 // Detected from the environment; off elsewhere. Nothing here ever prints a secret value: plans
 // hold Secret values that serialize as [REDACTED], and messages are sanitized.
 import { appendFileSync } from 'node:fs';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, describeError } from '../errors.ts';
 import type { Plan, PlanStep } from '../plan/types.ts';
 import { planToJson, summarizePlan } from '../views/plan.ts';
 import { sanitizeHostText } from '../text/sanitize.ts';
@@ -117,8 +117,9 @@ export class EventStream {
   }
 }
 
+/** The error as the CLI's last line says it: with its host in front (messages carry none). */
 function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return describeError(error);
 }
 
 /** Root options that take a value: the word after them is not the command's name. */

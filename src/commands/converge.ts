@@ -8,7 +8,7 @@ import { auditOrReport, withLock } from '../apply/lock.ts';
 import { planSummaryLine, renderPlan } from '../views/plan.ts';
 import type { Plan } from '../plan/types.ts';
 import type { Snapshot } from '../probe/types.ts';
-import { HostError, StalePlanError } from '../errors.ts';
+import { describeError, HostError, StalePlanError } from '../errors.ts';
 import type { MissedHost } from '../probe/types.ts';
 import { deriveDesired } from '../desired/desired.ts';
 import type { Desired } from '../desired/types.ts';
@@ -182,7 +182,7 @@ export async function converge(ctx: CommandContext, session: Session, options: C
       if (audited) await auditOrReport(session.remote, changed, service, destination, `${options.command}: applied ${plan.steps.length} steps, version ${version}`, (text) => ctx.out.warn(text));
     } catch (error) {
       // the run's own error says what went wrong: an audit line that cannot be written is a debug line
-      if (audited) await auditOrReport(session.remote, changed, service, destination, `${options.command}: FAILED (${(error as Error).message.split('\n')[0]})`, (text) => ctx.out.debug(text));
+      if (audited) await auditOrReport(session.remote, changed, service, destination, `${options.command}: FAILED (${describeError(error).split('\n')[0]})`, (text) => ctx.out.debug(text));
       throw error;
     }
     return { plan, version, ms: Date.now() - started, hosts: up, missed };

@@ -706,3 +706,62 @@ describe('executor with the real steps', () => {
     assert.equal(result.statuses['h2:stop'], 'skipped');
   });
 });
+
+describe('network-remove', () => {
+  test('removes the network when it is there; a missing one is done already', async () => {
+    const runner = new ScriptedRunner().onArgv(words('docker network inspect mrsk'), ok('[{}]')).onArgv(words('docker network rm mrsk'), ok());
+    await runStep(context(runner), stepOf({ kind: 'network-remove', network: 'mrsk' }));
+    assert.deepEqual(runner.lines(), ['docker network inspect mrsk', 'docker network rm mrsk']);
+    const gone = new ScriptedRunner().onArgv(words('docker network inspect mrsk'), fail('Error: No such network: mrsk'));
+    await runStep(context(gone), stepOf({ kind: 'network-remove', network: 'mrsk' }));
+    assert.deepEqual(gone.lines(), ['docker network inspect mrsk']);
+  });
+});
+
+describe('traefik-wait-ready', () => {
+  const PING = ['docker', 'exec', 'traefik', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/ping'];
+  test('polls /ping until Traefik answers OK', async () => {
+    const runner = new ScriptedRunner().onArgv(PING, (_call, count) => (count < 3 ? fail('wget: can\'t connect to remote host') : ok('OK')));
+    await runStep(context(runner), stepOf({ kind: 'traefik-wait-ready', apiPort: 8080, timeout: 5 }));
+    assert.equal(runner.calls.length, 3);
+  });
+  test('a Traefik that never answers fails the step at its deadline', async () => {
+    const runner = new ScriptedRunner().onArgv(PING, fail('Error response from daemon: container traefik is not running'));
+    const error = await runStep(context(runner), stepOf({ kind: 'traefik-wait-ready', apiPort: 8080, timeout: 0.2 })).catch((e: unknown) => e);
+    assert.ok(error instanceof Error, 'the step fails');
+  });
+});
+
+describe('state-remove', () => {
+  test('removes everything in the state folder but the lock, which goes when the lock is released', async () => {
+    const script = "if [ -d /home/deploy/.mrsk/app ]; then find /home/deploy/.mrsk/app -mindepth 1 -maxdepth 1 ! -name lock -exec rm -rf {} +; fi";
+    const runner = new ScriptedRunner().on({ script }, ok());
+    await runStep(context(runner), stepOf({ kind: 'state-remove', dir: '.mrsk/app', keep: ['lock'] }));
+    assert.equal(runner.calls.length, 1);
+    assert.equal(runner.calls[0]!.script, script);
+  });
+  test('the script, run by a real shell, leaves only the lock folder; a missing folder is fine', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, readdirSync } = await import('node:fs');
+    const { execFileSync } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const home = mkdtempSync(join(tmpdir(), 'mrsk-state-'));
+    const dir = join(home, '.mrsk', 'app');
+    for (const sub of ['lock', 'env', 'releases', 'cords/app-web-v1']) mkdirSync(join(dir, sub), { recursive: true });
+    writeFileSync(join(dir, 'audit.log'), 'x\n');
+    writeFileSync(join(dir, 'env', 'app-web-v1.env'), 'SECRET=1\n');
+    const runner = new ScriptedRunner().on((call) => call.script !== undefined, (call) => ok(execFileSync('sh', ['-c', call.script!], { encoding: 'utf8' })));
+    const ctx = { ...context(runner), homes: { [HOST]: home } };
+    await runStep(ctx, stepOf({ kind: 'state-remove', dir: '.mrsk/app', keep: ['lock'] }));
+    assert.deepEqual(readdirSync(dir), ['lock']);
+    await runStep({ ...ctx, homes: { [HOST]: join(home, 'nowhere') } }, stepOf({ kind: 'state-remove', dir: '.mrsk/app', keep: ['lock'] }));
+  });
+});
+
+describe('registry-logout', () => {
+  test('logs out of the registry; already logged out is fine', async () => {
+    const runner = new ScriptedRunner().onArgv(words('docker logout registry.example.com'), fail('Not logged in to registry.example.com'));
+    await runStep(context(runner), stepOf({ kind: 'registry-logout', server: 'registry.example.com' }));
+    assert.deepEqual(runner.lines(), ['docker logout registry.example.com']);
+  });
+});
