@@ -52,6 +52,7 @@ bed_setup() {
   timed bed-setup bash test/bed/testbed.sh up 2
   timed traefik-build bash test/bed/build-traefik.sh >/dev/null   # cached by version after the first build
   timed traefik-image bash test/bed/traefik-image.sh >/dev/null
+  timed redis-image bash test/bed/redis-image.sh >/dev/null   # the accessories e2e's Redis (cached)
 }
 e2e() {
   [[ $bed_up == yes ]] || bed_setup

@@ -4,8 +4,9 @@
 # keeps a fresh machine lean. Nothing auto-starts without systemd, so nothing is stopped either;
 # on a systemd machine, see the note in testbed.sh about the packaged registry on *:5000.
 set -euo pipefail
+# redis-tools: the Redis binary that redis-image.sh packs as the e2e accessory (no daemon starts)
 PACKAGES=(docker.io openssh-server openssh-client docker-registry iproute2 iptables busybox-static curl
-  apache2-utils util-linux procps openssl)
+  apache2-utils util-linux procps openssl redis-tools)
 t0=$(date +%s.%N)
 missing=()
 for p in "${PACKAGES[@]}"; do
