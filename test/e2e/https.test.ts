@@ -15,7 +15,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import {
   type Bed,
   type HttpsLoadResult,
@@ -383,5 +383,48 @@ describe('HTTPS and host routing on the test bed', { timeout: 1_800_000 }, () =>
     }
     assert.deepEqual(await states(), before, 'the hosts are as they were');
     console.log(`https: 7: no host: exit ${refusedNoHost.code}; broken PEM: exit ${refusedPem.code}`);
+  });
+
+  test('8. a Kamal 2 `kamal init` file and a Rails 8 deploy.yml, with our values, deploy over HTTPS and plan nothing afterwards', async () => {
+    const bedSettings = parse(await readFile(await writeConfig('settings', { web: { hosts: [1] } }, undefined), 'utf8')) as Record<string, unknown>;
+    /** The conformance file with our values: the bed's registry, image, hosts, name and SSH, Traefik pointed at Pebble. */
+    const ownValues = async (name: string, edit: (config: Record<string, any>) => void): Promise<string> => {
+      const config = parse(await readFile(join(repoRoot, 'test', 'conformance', name, 'config', 'deploy.yml'), 'utf8')) as Record<string, any>;
+      config.image = `${bed.registry}/demo-app`;
+      config.registry = { ...config.registry, server: bed.registry, username: 'mrsk' };
+      // the bed's Traefik and SSH: not in either file (Kamal 2 runs kamal-proxy, and uses ~/.ssh)
+      config.traefik = bedSettings.traefik;
+      config.ssh = bedSettings.ssh;
+      // the example app listens on 3000 (Kamal 2's default app_port is 80)
+      config.proxy.app_port = 3000;
+      edit(config);
+      const path = join(dir, `${name}.yml`);
+      await writeFile(path, stringify(config));
+      return path;
+    };
+    const notes = await ownValues('kamal-init-2', (config) => {
+      config.servers.web = [host(2)];
+      config.servers.job.hosts = [host(2)];
+      config.servers.job.cmd = '/worker.sh --queue default'; // the example app's worker, for bin/jobs
+      config.proxy.host = 'notes.test';
+    });
+    const bookshelf = await ownValues('rails-8', (config) => {
+      config.servers.web = [host(1)];
+      config.proxy.host = 'bookshelf.test';
+      config.asset_path = '/www/assets'; // the example app's assets folder, for /rails/public/assets
+    });
+    const secrets = { env: { KAMAL_REGISTRY_PASSWORD: bed.env.MRSK_REGISTRY_PASSWORD ?? '', RAILS_MASTER_KEY: 'rails-master-key-of-the-e2e' } };
+    for (const [config, name, index] of [[notes, 'notes.test', 2], [bookshelf, 'bookshelf.test', 1]] as const) {
+      await addDnsRecord(name, host(index));
+      const deploy = await bed.mrsk(['deploy', '--version', 'v1', '--skip-push', '-c', config], secrets);
+      assertOk(deploy, `deploy ${name}`);
+      const target: HttpsTarget = { url: `https://${name}/`, addresses: [host(index)] };
+      await waitServed([target], root);
+      const traffic = await httpsLoad({ targets: [target], ca: root, rps: RPS_PER_HOST, durationMs: 3000 });
+      assertNoFailures(`8 ${name}`, traffic, 2);
+      const plan = await bed.mrsk(['plan', '--version', 'v1', '--detailed-exitcode', '-c', config], secrets);
+      assert.equal(plan.code, 0, `${name}: plan after the deploy\n${plan.stdout}${plan.stderr}`);
+      console.log(`https: 8: ${name}: deploy ${(deploy.ms / 1000).toFixed(1)}s, plan empty`);
+    }
   });
 });
