@@ -15,6 +15,7 @@
 //   app start|stop              start|stop, target app
 //   accessory boot|reboot|start|stop|restart|remove NAME|all
 //                               converge|start|stop|restart|destroy, target accessory (reboot: replace)
+//   accessory upload NAME|all   upload, target accessory
 import type { MissedHost } from '../probe/types.ts';
 
 /**
@@ -24,8 +25,10 @@ import type { MissedHost } from '../probe/types.ts';
  * - `prune`: only remove stopped containers beyond retain_containers and unused images.
  * - `destroy`: take the target off the hosts.
  * - `start` / `stop` / `restart`: change the run state of the target's existing containers.
+ * - `upload`: write the target's files to the hosts and nothing else (accessories: their `files`,
+ *   as Kamal's `accessory upload`); containers are not touched.
  */
-export type PlanMode = 'converge' | 'restore-release' | 'prune' | 'destroy' | 'start' | 'stop' | 'restart';
+export type PlanMode = 'converge' | 'restore-release' | 'prune' | 'destroy' | 'start' | 'stop' | 'restart' | 'upload';
 
 /** What a mode acts on: the app's roles (default), the host's Traefik, or the app's accessories. */
 export type PlanTarget = 'app' | 'traefik' | 'accessory';
