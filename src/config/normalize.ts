@@ -7,6 +7,7 @@ import type { AccessoryConfig, Config, DockerOptions, EnvSpec, HealthcheckConfig
 import type { KeyPath } from './source.ts';
 import { lookupSecret, missingSecretMessage, type SecretSource } from './secrets.ts';
 import { shellListForm, splitShellWords } from './shell-words.ts';
+import { normalizeAccessories } from './accessories.ts';
 import { proxyConflicts, proxyEnabled, proxyHealthcheck, roleProxy, type ProxyContext } from './proxy.ts';
 
 /** What normalize needs besides the config object. */
@@ -164,33 +165,22 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
   });
   const knownHosts = ssh.known_hosts !== undefined ? resolveSecret(ssh.known_hosts as string, ['ssh', 'known_hosts']) : undefined;
 
-  const accessories: AccessoryConfig[] = Object.entries(raw.accessories as Raw).map(([name, value]) => {
-    const spec = value as Raw;
-    const path: KeyPath = ['accessories', name];
-    const placements = ['host', 'hosts', 'roles'].filter((key) => spec[key] !== undefined);
-    if (placements.length !== 1) report(path, placements.length === 0 ? 'needs one of host, hosts or roles' : `give only one of ${placements.join(', ')}`);
-    let accessoryHosts: string[] = [];
-    if (spec.host !== undefined) accessoryHosts = [spec.host as string];
-    else if (spec.hosts !== undefined) accessoryHosts = [...(spec.hosts as string[])];
-    else if (spec.roles !== undefined) {
-      (spec.roles as string[]).forEach((roleName, index) => {
-        const role = roles.find((r) => r.name === roleName);
-        if (!role) report([...path, 'roles', index], `unknown role "${roleName}" (roles: ${roles.map((r) => r.name).join(', ')})`);
-        else accessoryHosts.push(...role.hosts);
-      });
-      accessoryHosts = [...new Set(accessoryHosts)];
-    }
-    return {
-      name,
-      image: spec.image as string,
-      hosts: accessoryHosts,
-      ...(spec.port !== undefined ? { port: String(spec.port) } : {}),
-      ...(spec.cmd !== undefined ? { cmd: spec.cmd as string } : {}),
-      env: spec.env === undefined ? { clear: {}, secret: {} } : normalizeEnv(spec.env, [...path, 'env'], resolveSecret),
-      volumes: [...((spec.volumes as string[] | undefined) ?? [])],
-      labels: stringMap(spec.labels),
-      options: dockerOptions(spec.options),
-    };
+  const traefikSettings = raw.traefik as Raw;
+  const runSettings = ((topProxy as Raw | undefined)?.run ?? {}) as Raw;
+  const accessories: AccessoryConfig[] = normalizeAccessories(raw.accessories as Raw | undefined, {
+    root: context.root,
+    roles,
+    traefik: {
+      http: Number(runSettings.http_port ?? traefikSettings.host_port),
+      https: Number(runSettings.https_port ?? 443), // Traefik's websecure entrypoint default
+      api: Number(traefikSettings.api_port),
+      publish: (runSettings.publish ?? traefikSettings.publish) !== false,
+    },
+    report,
+    env: (value, path) => normalizeEnv(value, path, resolveSecret),
+    resolveSecret: (name, path) => resolveSecret(name, path),
+    stringMap,
+    dockerOptions,
   });
 
   const traefikRaw = raw.traefik as Raw;

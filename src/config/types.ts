@@ -176,16 +176,50 @@ export interface RegistryConfig {
   readonly password?: Secret;
 }
 
+/** One accessory `files` entry: a project file uploaded to the host and mounted read-only. */
+export interface AccessoryFile {
+  /** The local path as written (relative to the project root unless absolute). */
+  readonly local: string;
+  /** The local path resolved against the project root. */
+  readonly localPath: string;
+  /** Its path in the container. */
+  readonly remote: string;
+  /** Mode of the host copy, four octal digits (default 0644). */
+  readonly mode: string;
+  /** chown of the host copy (`user`, `user:group` or numeric ids); undefined: the SSH user. */
+  readonly owner?: string;
+  /** `sha256:<hex>` of the content when the config was loaded (never the content itself). */
+  readonly hash: string;
+}
+
+/** One accessory `directories` entry: a host folder created and mounted read-write. */
+export interface AccessoryDirectory {
+  /** Host folder as written: absolute, or relative to the accessory's data folder; undefined: named after `remote`. */
+  readonly local?: string;
+  /** Its path in the container. */
+  readonly remote: string;
+}
+
 export interface AccessoryConfig {
   readonly name: string;
+  /** The image reference (prefixed with the accessory's registry.server, Kamal's rule). */
   readonly image: string;
   readonly hosts: readonly string[];
+  /** As written: `6379`, `6379:6379`, `127.0.0.1:6379:6379`. */
   readonly port?: string;
   readonly cmd?: string;
   readonly env: EnvSpec;
   readonly volumes: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   readonly options: DockerOptions;
+  readonly files: readonly AccessoryFile[];
+  readonly directories: readonly AccessoryDirectory[];
+  /** Its own registry (server and login); undefined: the image is pulled as written. */
+  readonly registry?: RegistryConfig;
+  /** Container name override (Kamal's `service`); undefined: `<service>-<name>`. */
+  readonly service?: string;
+  /** Docker network; undefined: the app's network (mrsk), where the app reaches it by name. */
+  readonly network?: string;
 }
 
 export interface Config {

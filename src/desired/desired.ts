@@ -28,6 +28,7 @@ import { hostPaths } from './paths.ts';
 import { DEFAULT_HTTPS_PORT, TRAEFIK_STATE_VOLUMES, proxyLabels, proxyStaticArgs, traefikFileFor } from './proxy-routing.ts';
 import { expandDockerOptions, expandTraefikArgs } from './options.ts';
 import { finishContainerSpec, finishTraefikSpec } from './spec-hash.ts';
+import { accessoriesByHost } from './accessory.ts';
 import type { ContainerSpec, Desired, DesiredHost, HealthcheckSpec, TraefikSpec } from './types.ts';
 
 /** Kamal's default log rotation, used when neither the top level nor the role says anything about logging. */
@@ -213,6 +214,7 @@ export function deriveDesired(config: Config, version: string): Desired {
   const traefik = anyProxied ? traefikSpecFor(config) : undefined;
 
   const hosts: Record<string, DesiredHost> = {};
+  const accessories = accessoriesByHost(config);
   // Sets, not Array.includes: a fleet of thousands of hosts must stay linear.
   const roleHosts = new Map(primaryFirst.map((role) => [role.name, new Set(role.hosts)]));
   for (const host of config.hosts) {
@@ -227,12 +229,20 @@ export function deriveDesired(config: Config, version: string): Desired {
       ...(needsTraefik && traefik ? { traefik } : {}),
       ...(traefikFile ? { traefikFile } : {}),
       retainContainers: config.retainContainers,
+      ...(accessories.has(host) ? { accessories: accessories.get(host)! } : {}),
     };
+  }
+  // Hosts that run only accessories (a database server in no role): no app containers, no Traefik.
+  const accessoryOnly = [...accessories.keys()].filter((host) => !(host in hosts));
+  for (const host of accessoryOnly) {
+    hosts[host] = { host, network: MRSK_NETWORK, containers: [], retainContainers: config.retainContainers, accessories: accessories.get(host)! };
   }
 
   const size = batchSize(config.boot.limit, config.hosts.length);
   const batches: string[][] = [];
   for (let i = 0; i < config.hosts.length; i += size) batches.push(config.hosts.slice(i, i + size));
+  // They are planned after the app's batches, together (nothing there rolls).
+  if (accessoryOnly.length > 0) batches.push(accessoryOnly);
 
   return {
     service: config.service,

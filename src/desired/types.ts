@@ -1,5 +1,6 @@
 // The desired state derived purely from Config + version: what each host must run.
 import type { Secret } from '../secret.ts';
+import type { AccessorySpec } from './accessory.ts';
 
 /** The Docker healthcheck of a container (--health-* flags). */
 export interface HealthcheckSpec {
@@ -98,6 +99,8 @@ export interface DesiredHost {
   /** This app's file for Traefik on this host; undefined: the app has none (an old one is removed). */
   readonly traefikFile?: TraefikFileSpec;
   readonly retainContainers: number;
+  /** The config's accessories on this host (src/desired/accessory.ts), in config order; a host with only accessories has no containers. */
+  readonly accessories?: readonly AccessorySpec[];
 }
 
 /** What every host must run for one service, destination and version; the input of diff. */

@@ -17,6 +17,8 @@ export const VERSION_LABEL = 'mrsk.version';
 export const SPEC_HASH_LABEL = 'mrsk.spec-hash';
 /** The per-part summary beside the hash, so a plan can say what changed; derived, never hashed. */
 export const SPEC_PARTS_LABEL = 'mrsk.spec-parts';
+/** The accessory (config `accessories.<name>`) a container runs; app-container rules ignore such containers. */
+export const ACCESSORY_LABEL = 'mrsk.accessory';
 /** `true` on the Traefik container mrsk manages; the name `traefik` alone proves nothing. */
 export const TRAEFIK_LABEL = 'mrsk.traefik';
 
