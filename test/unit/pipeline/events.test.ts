@@ -24,6 +24,7 @@ import {
 } from '../../../src/cli/pipeline.ts';
 import { makeConfig } from '../helpers/config.ts';
 import { emptySnapshot } from '../helpers/snapshot.ts';
+import type { StepKind } from '../../../src/plan/types.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const schema = JSON.parse(readFileSync(new URL('../../../schemas/events.schema.json', import.meta.url), 'utf8'));
@@ -79,6 +80,17 @@ describe('NDJSON events', () => {
     assert.ok(validator()(event));
     assert.equal(event.service, null);
     assert.equal(event.changes, null);
+  });
+
+  it('the schema names every step kind (a plan of traefik reboot, remove or prune validates)', () => {
+    // a Record over StepKind: a new kind does not compile until it is listed here, and then the schema must list it
+    const kinds: Readonly<Record<StepKind, true>> = {
+      'network-create': true, 'image-pull': true, 'container-run': true, 'assets-prepare': true, 'traefik-run': true,
+      'container-start': true, 'container-wait-healthy': true, 'traefik-wait-up': true, 'container-drain': true,
+      'container-stop': true, 'container-remove': true, 'image-remove': true, 'release-record': true, 'network-remove': true,
+      'traefik-wait-ready': true, 'state-remove': true, 'registry-logout': true, 'traefik-file-write': true, 'traefik-file-remove': true,
+    };
+    assert.deepEqual([...(schema.definitions.stepKind.enum as string[])].sort(), Object.keys(kinds).sort());
   });
 
   it('the schema refuses an event of an unknown type or a step without its host', () => {
