@@ -11,6 +11,7 @@ import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import {
+  EVENT_COMMANDS,
   EventStream,
   beginRun,
   commandOf,
@@ -91,6 +92,11 @@ describe('NDJSON events', () => {
       'traefik-wait-ready': true, 'state-remove': true, 'registry-logout': true, 'traefik-file-write': true, 'traefik-file-remove': true,
     };
     assert.deepEqual([...(schema.definitions.stepKind.enum as string[])].sort(), Object.keys(kinds).sort());
+  });
+
+  it("the summary schema names every command that streams events (EVENT_COMMANDS)", () => {
+    const summary = (schema.oneOf as { $ref: string }[]).map((o) => schema.definitions[o.$ref.split('/').at(-1)!]).find((d) => d.properties?.type?.const === 'summary' && d.properties?.command?.enum);
+    assert.deepEqual([...(summary.properties.command.enum as string[])].sort(), [...EVENT_COMMANDS].sort());
   });
 
   it('the schema refuses an event of an unknown type or a step without its host', () => {
