@@ -25,6 +25,7 @@ export const EVENT_COMMANDS: ReadonlySet<string> = new Set([
   'deploy', 'redeploy', 'setup', 'apply', 'rollback', 'drift', 'prune', 'remove',
   'traefik boot', 'traefik reboot', 'traefik start', 'traefik stop', 'traefik restart', 'traefik remove',
   'app start', 'app stop',
+  'accessory boot', 'accessory reboot', 'accessory start', 'accessory stop', 'accessory restart', 'accessory remove', 'accessory upload',
 ]);
 
 /** Command groups: their command is two words (`traefik reboot`). */

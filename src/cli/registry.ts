@@ -28,6 +28,7 @@ export const commandTable: readonly CommandEntry[] = [
   { names: ['releases'], load: () => import('../commands/releases.ts') },
   { names: ['app'], load: () => import('../commands/app/index.ts') },
   { names: ['traefik'], load: () => import('../commands/traefik.ts') },
+  { names: ['accessory'], load: () => import('../commands/accessory/index.ts') },
   { names: ['registry'], load: () => import('../commands/registry.ts') },
   { names: ['lock'], load: () => import('../commands/lock.ts') },
   { names: ['audit'], load: () => import('../commands/audit.ts') },
