@@ -1,8 +1,8 @@
 // mrsk remove: take the app off its hosts, as a plan (mode destroy) shown before it asks: the
-// app's containers and images, the registry login, its state folder (env files with secrets,
-// drain files, release ledger, audit log), and Traefik and the network when no other app has
-// containers on the host. The lock folder goes when the lock is released, and the emptied
-// state folders with it.
+// app's containers and images, its state folder (env files with secrets, drain files, release
+// ledger, audit log), and Traefik, the network and the registry login when no other app has
+// containers on the host (docker keeps one login per registry for all of them). The lock
+// folder goes when the lock is released, and the emptied state folders with it.
 import type { RegisterCommand } from '../cli/program.ts';
 import { hostPaths } from '../desired/paths.ts';
 import { run } from '../apply/remote.ts';
@@ -16,7 +16,7 @@ export const register: RegisterCommand = (program, bind) => {
   lockOptions(
     program
       .command('remove')
-      .description('remove the app from its hosts: containers, images, registry login, state; Traefik and the network when no other app uses them (shows the plan, asks first)')
+      .description('remove the app from its hosts: containers, images, state; Traefik, the network and the registry login when no other app uses them (shows the plan, asks first)')
       .option('-y, --auto-approve', 'do not ask for confirmation'),
   ).action(
     bind<LockOptionValues & { autoApprove?: boolean }>((ctx, options) => {

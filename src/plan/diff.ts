@@ -415,18 +415,25 @@ class HostPlanner {
     const planned = new Set(this.steps.filter((step) => step.action.kind === 'image-remove').map((step) => (step.action as { image: string }).image));
     const used = new Set([...specs.map((spec) => spec.image), ...this.#host.containers.filter((c) => !this.#removed.has(c.id)).map((c) => c.image)]);
     const traefikImage = this.#wanted?.traefik?.image;
+    // The probe lists images by id with every tag they carry: an image this app shares with another
+    // (the same id tagged in another repository) shows that app's tags too. Only this app's own
+    // tags go: docker untags them and leaves the image, and its other tags, to the other app.
+    const repository = (ref: string) => ref.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+    const own = new Set([...(this.#wanted?.containers ?? []).map((c) => c.image), ...this.#owned.map((c) => c.image)].map(repository));
     for (const image of this.#host.images) {
-      const ref = image.tags[0] ?? image.id;
-      if (planned.has(ref) || image.tags.some((tag) => used.has(tag) || tag === traefikImage) || used.has(image.id)) continue;
-      this.#add({
-        id: this.#id('image', ref, 'remove'),
-        address: this.#address('image', ref),
-        symbol: '-',
-        cause: 'no container uses it',
-        dependsOn: [],
-        precondition: {},
-        action: { kind: 'image-remove', image: ref },
-      });
+      if (image.tags.some((tag) => used.has(tag) || tag === traefikImage) || used.has(image.id)) continue;
+      for (const ref of image.tags.length > 0 ? image.tags.filter((tag) => own.has(repository(tag))) : [image.id]) {
+        if (planned.has(ref)) continue;
+        this.#add({
+          id: this.#id('image', ref, 'remove'),
+          address: this.#address('image', ref),
+          symbol: '-',
+          cause: 'no container uses it',
+          dependsOn: [],
+          precondition: {},
+          action: { kind: 'image-remove', image: ref },
+        });
+      }
     }
   }
 
@@ -485,7 +492,8 @@ class HostPlanner {
     }
     // a host with nothing of the app left (no container, image or release record) has nothing to remove
     if (this.steps.length === 0 && !this.#host.release) return {};
-    const logout = this.#request.registryLogout;
+    // docker keeps one login per registry for every app on the host: another app's next pull needs it
+    const logout = alone ? this.#request.registryLogout : undefined;
     if (logout) {
       this.#add({
         id: this.#id('registry', 'logout'),

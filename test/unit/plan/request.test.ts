@@ -127,6 +127,26 @@ test('every intent plans steps that can all run: no step waits, even through oth
   for (const s of intentScenarios()) assert.equal(dependencyOrder(planOf(s)).length, planOf(s).steps.length, s.name);
 });
 
+test('remove keeps the registry login where another app runs (docker has one login per registry for all apps on a host)', () => {
+  const s = scenario('remove-shared');
+  const request = { ...s.request, registryLogout: { server: 'registry.example.com' } };
+  assert.deepEqual(kinds(planOf({ ...s, request })).filter((k) => k === 'registry-logout'), []);
+  assert.equal(kinds(planOf(scenario('remove-alone'))).filter((k) => k === 'registry-logout').length, 2);
+});
+
+test("remove and prune untag only the app's own tags of an image another app shares (same id, another repository)", () => {
+  const blog = 'registry.example.com/acme/blog:v9';
+  // the other app's tag first: the one a step naming tags[0] would have removed
+  const share = (h: ReachableHost): ReachableHost => ({ ...h, images: h.images.map((image) => (image.tags.some((t) => t.endsWith('/app:v1') || t.endsWith('/app:v0')) ? { ...image, tags: [blog, ...image.tags] } : image)) });
+  for (const name of ['remove-shared', 'prune-images']) {
+    const s = scenario(name);
+    const plan = planOf({ ...s, snapshot: editHost(s.snapshot, H1, share) });
+    const images = plan.steps.filter((st) => st.host === H1 && st.action.kind === 'image-remove').map((st) => (st.action as { image: string }).image);
+    assert.ok(images.length > 0, `${name}: some image of the app goes`);
+    assert.ok(images.every((image) => image.startsWith('registry.example.com/acme/app')), `${name}: ${images.join(', ')}`);
+  }
+});
+
 test('remove keeps Traefik when the probe could not say which apps the host has', () => {
   const s = scenario('remove-alone');
   const unknown = { ...s, snapshot: { ...s.snapshot, hosts: Object.fromEntries(Object.entries(s.snapshot.hosts).map(([k, h]) => { const { otherApps: _o, ...rest } = h as ReachableHost; return [k, rest]; })) } };
