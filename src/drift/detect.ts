@@ -11,7 +11,7 @@ import { ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
 import type { ContainerSpec, Desired } from '../desired/types.ts';
 import { containerSpecCause, stateCause } from '../plan/causes.ts';
 import { isNeverHealthy } from '../plan/never-healthy.ts';
-import { inService, isManagedTraefik, isMrskMade, isOwnedBy, newestFirst } from '../probe/observed.ts';
+import { inService, isAccessory, isManagedTraefik, isMrskMade, isOwnedBy, newestFirst } from '../probe/observed.ts';
 import type { ObservedContainer, ReachableHost, ReleaseRecord, Snapshot } from '../probe/types.ts';
 import type { DriftFinding, DriftReport, HostDrift } from './types.ts';
 
@@ -70,7 +70,7 @@ function checkHost(config: Config, host: ReachableHost, record: ReleaseRecord, d
     add({ kind: 'config-changed', cause: `the host is no longer in the config (release ${record.version} is recorded on it)`, fixable: false, hint: CONFIG_CHANGED_HINT });
     return findings;
   }
-  const owned = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, service, destination));
+  const owned = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, service, destination) && !isAccessory(c));
   const specs = wanted.containers.filter((spec) => !roles || roles.has(spec.role));
   const releaseNames = new Set(specs.map((spec) => spec.name));
 

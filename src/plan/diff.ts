@@ -29,7 +29,7 @@ import { containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
 import { fingerprintSnapshot } from './fingerprint.ts';
 import { isNeverHealthy } from './never-healthy.ts';
 import { isKamalContainerOf, isKamalHost, isUnmanagedTraefik, kamalRoleOf } from '../probe/kamal.ts';
-import { inService, isManagedTraefik, isMrskMade, isOwnedBy, newestFirst, traefikServiceOf } from '../probe/observed.ts';
+import { inService, isAccessory, isManagedTraefik, isMrskMade, isOwnedBy, newestFirst, traefikServiceOf } from '../probe/observed.ts';
 import { modeOf, type PlanMode, type PlanRequest } from './request.ts';
 import { foreignRouteConflict, routerNamesOf } from './route-claims.ts';
 import { recordHostDesired } from '../desired/from-release.ts';
@@ -64,6 +64,8 @@ class HostPlanner {
   readonly #roleFilter?: ReadonlySet<string>;
   readonly #cleanRemovedRoles: boolean;
   readonly #owned: ObservedContainer[];
+  /** This app's accessory containers on the host (mrsk.accessory): only the accessory methods plan them. */
+  readonly #accessories: ObservedContainer[];
   /** Kamal-made containers of this service on the host (src/probe/kamal.ts): taken over, never retained or pruned. */
   readonly #kamal: ObservedContainer[];
   /** Containers this plan stops / removes / starts, by id, with the step and address that do it. */
@@ -97,7 +99,9 @@ class HostPlanner {
     this.#roleFilter = roleFilter;
     this.#cleanRemovedRoles = cleanRemovedRoles;
     // A container docker is already removing is gone for planning purposes.
-    this.#owned = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, desired.service, desired.destination));
+    // Accessories are owned too, but no app rule may touch them (#planAccessories does).
+    this.#owned = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, desired.service, desired.destination) && !isAccessory(c));
+    this.#accessories = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, desired.service, desired.destination) && isAccessory(c));
     this.#kamal = host.containers.filter((c) => c.state !== 'removing' && isKamalContainerOf(c, desired.service, desired.destination));
   }
 

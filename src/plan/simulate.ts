@@ -52,6 +52,25 @@ function applyStep(host: Draft<ReachableHost>, step: PlanStep, now: string): voi
       host.containers.push(container);
       return;
     }
+    case 'accessory-run': {
+      const spec = action.spec;
+      if (find(spec.containerName) !== -1) return;
+      const image = host.images.find((candidate) => candidate.tags.includes(spec.image));
+      host.containers.push({
+        id: fakeId('container', host.host, spec.containerName, spec.specHash),
+        name: spec.containerName,
+        image: spec.image,
+        imageId: image?.id ?? `sha256:${fakeId('image', spec.image)}`,
+        state: 'running',
+        exitCode: 0,
+        ...(spec.healthcheck ? { health: 'healthy' as const } : {}),
+        labels: { ...spec.labels },
+        createdAt: now,
+        startedAt: now,
+        restartCount: 0,
+      });
+      return;
+    }
     case 'container-start': {
       const container = host.containers[find(action.containerId)];
       if (!container) return;
@@ -112,7 +131,9 @@ function applyStep(host: Draft<ReachableHost>, step: PlanStep, now: string): voi
     case 'container-drain':
     case 'assets-prepare':
     case 'registry-logout':
-      // Waits, drains, asset folders and registry logins change no state a plan depends on.
+    case 'accessory-prepare':
+    case 'accessory-data-remove':
+      // Waits, drains, asset and accessory folders and registry logins change no state a plan depends on.
       return;
     default: {
       const unknown: never = action;

@@ -3,6 +3,7 @@
 // The executor (src/apply) carries no decision logic: it runs these in dependency order and
 // re-checks each step's precondition first, refusing a stale step instead of running it.
 import type { ContainerSpec, TraefikFileSpec, TraefikSpec } from '../desired/types.ts';
+import type { AccessoryFileSpec, AccessorySpec } from '../desired/accessory.ts';
 import type { HostProblem } from '../probe/types.ts';
 import type { PlanMode, PlanTarget } from './request.ts';
 import type { RecordedHostDesired } from '../desired/from-release.ts';
@@ -53,6 +54,24 @@ export type StepAction =
       readonly previousDirs: readonly string[];
     }
   | { readonly kind: 'traefik-run'; readonly spec: TraefikSpec }
+  /**
+   * Before an accessory runs: create its host folders (`directories`, data kept across reboots)
+   * and upload its `files` (mode, owner). A file's content is read from the local file when the
+   * step runs and must still have the planned hash; it travels as upload data, never on a command line.
+   */
+  | {
+      readonly kind: 'accessory-prepare';
+      readonly name: string;
+      readonly directories: readonly string[];
+      readonly files: readonly AccessoryFileSpec[];
+    }
+  /** docker run -d of an accessory (env file with its secrets uploaded first, files and folders mounted). */
+  | { readonly kind: 'accessory-run'; readonly spec: AccessorySpec }
+  /**
+   * `accessory remove --data` / `remove --data`: delete the accessory's host folder (files and
+   * data, home-relative) and its absolute `directories`. Only ever planned on request.
+   */
+  | { readonly kind: 'accessory-data-remove'; readonly name: string; readonly dirs: readonly string[] }
   /**
    * Write this app's file in Traefik's file-provider folder (~/.mrsk/traefik/dynamic/<file.name>,
    * mode 0600): before any container whose labels refer to it starts. Its certificate and key are
@@ -171,6 +190,20 @@ export interface BlockedHost {
   readonly message: string;
 }
 
+/**
+ * A difference the plan leaves alone on purpose, with the command that applies it: an accessory
+ * whose spec changed is never replaced implicitly (replacing a database is an outage the user
+ * chooses), and data a removal keeps.
+ */
+export interface PendingChange {
+  readonly host: string;
+  /** e.g. `h1/accessory/redis`. */
+  readonly address: string;
+  readonly cause: string;
+  /** What applies it, e.g. `mrsk accessory reboot redis`. */
+  readonly command: string;
+}
+
 /** The ordered steps that converge the hosts, and the hosts that could not be planned. */
 export interface Plan {
   readonly formatVersion: '1';
@@ -179,6 +212,8 @@ export interface Plan {
   readonly version: string;
   readonly steps: readonly PlanStep[];
   readonly blockedHosts: readonly BlockedHost[];
+  /** Differences this plan does not change (see PendingChange); absent when there are none. */
+  readonly pending?: readonly PendingChange[];
   /** What the plan was asked for, when it is not a plain converge of the app (src/plan/request.ts). */
   readonly intent?: { readonly mode: PlanMode; readonly target: PlanTarget };
   /** sha256 of the canonical snapshot the plan was made from (stale-plan check). */

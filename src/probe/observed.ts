@@ -4,7 +4,7 @@
 // disagree about whose a container is, whether it serves, or which one is the newest.
 //
 // Where earlier copies disagreed, the rule kept is written beside the predicate with its reason.
-import { DESTINATION_LABEL, ROLE_LABEL, SERVICE_LABEL, SPEC_HASH_LABEL, TRAEFIK_ENABLE_LABEL, TRAEFIK_LABEL, VERSION_LABEL, traefikServiceOfLabel } from '../model/labels.ts';
+import { ACCESSORY_LABEL, DESTINATION_LABEL, ROLE_LABEL, SERVICE_LABEL, SPEC_HASH_LABEL, TRAEFIK_ENABLE_LABEL, TRAEFIK_LABEL, VERSION_LABEL, traefikServiceOfLabel } from '../model/labels.ts';
 import { TRAEFIK_CONTAINER, containerName } from '../model/names.ts';
 import { isKamalContainerOf } from './kamal.ts';
 import type { ContainerState, ObservedContainer } from './types.ts';
@@ -25,6 +25,15 @@ export function inService(container: Pick<ObservedContainer, 'state'>): boolean 
  */
 export function isOwnedBy(container: Pick<ObservedContainer, 'labels'>, service: string, destination: string | undefined): boolean {
   return container.labels[SERVICE_LABEL] === service && (container.labels[DESTINATION_LABEL] ?? '') === (destination ?? '');
+}
+
+/**
+ * Is this one of the app's accessories (mrsk.accessory set)? Such a container is owned by the
+ * service but is no app container: every rule about roles, versions, retention and draining
+ * must leave it out, or a plan would see an accessory as a container of a removed role and stop it.
+ */
+export function isAccessory(container: Pick<ObservedContainer, 'labels'>): boolean {
+  return (container.labels[ACCESSORY_LABEL] ?? '') !== '';
 }
 
 /** An app container of this service and destination running one of `roles` (the day-two commands' selection). */

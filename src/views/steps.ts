@@ -5,6 +5,7 @@
 // Where the two differ, the plan says what a reader checks before saying yes (timeouts, what
 // else goes with a container, the files' modes) and the label fits a progress line. Tests and
 // scripts wait for the labels (`wait until app-web-v2 is healthy ok`): change them with care.
+import { displayHostPath } from '../desired/paths.ts';
 import { TRAEFIK_DYNAMIC_HOST_DIR } from '../desired/proxy-routing.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';
 import type { PlanStep, StepAction, StepKind } from '../plan/types.ts';
@@ -34,6 +35,22 @@ const WORDING: { readonly [K in StepKind]: Wording<K> } = {
     label: (a) => `prepare assets of ${a.name}`,
   },
   'traefik-run': { plan: (a) => `run ${a.spec.name} (${a.spec.image})`, label: (a) => `start Traefik (${a.spec.image})` },
+  'accessory-prepare': {
+    plan: (a) =>
+      [
+        ...(a.directories.length > 0 ? [`create ${a.directories.map(displayHostPath).join(', ')}`] : []),
+        ...a.files.map((f) => `upload ${f.localPath} to ${displayHostPath(f.hostPath)} (mode ${f.mode}${f.owner ? `, owner ${f.owner}` : ''})`),
+      ].join('; ') || `prepare ${a.name}`,
+    label: (a) => `prepare accessory ${a.name}`,
+  },
+  'accessory-run': {
+    plan: (a) => `run ${a.spec.containerName} (${a.spec.image}${a.spec.ports.length > 0 ? `, publishes ${a.spec.ports.join(', ')}` : ''})`,
+    label: (a) => `start ${a.spec.containerName}`,
+  },
+  'accessory-data-remove': {
+    plan: (a) => `delete the data of ${a.name}: ${a.dirs.map(displayHostPath).join(', ')}`,
+    label: (a) => `delete the data of ${a.name}`,
+  },
   'container-start': { plan: (a) => `start ${a.name}` },
   'container-wait-healthy': {
     plan: (a) => `wait until ${a.name} is healthy, or up ${a.readinessDelay}s if it has no healthcheck (timeout ${a.timeout}s)`,

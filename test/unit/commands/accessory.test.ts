@@ -22,7 +22,7 @@ import { makeConfig, makeEnv, makeRole } from '../helpers/config.ts';
 import { spawnCollect, type Run } from '../../helpers/spawn-collect.ts';
 
 function accessory(name: string, hosts: readonly string[]): AccessoryConfig {
-  return { name, image: `${name}:7`, hosts, env: makeEnv(), volumes: [], labels: {}, options: {} };
+  return { name, image: `${name}:7`, hosts, env: makeEnv(), volumes: [], labels: {}, options: {}, files: [], directories: [] };
 }
 
 // web on h1+h2, job on h1; redis on h1 (a role host), db on db1 (no role), search on h2 and db1

@@ -58,6 +58,34 @@ const CASES: { readonly [K in StepKind]: readonly { readonly action: Extract<Ste
     },
   ],
   'traefik-file-remove': [{ action: { kind: 'traefik-file-remove', name: 'app.yml' }, plan: 'remove ~/.mrsk/traefik/dynamic/app.yml', label: "remove Traefik's app.yml" }],
+  'accessory-prepare': [
+    {
+      action: {
+        kind: 'accessory-prepare',
+        name: 'redis',
+        directories: ['.mrsk/app/accessories/redis/data/data', '/srv/redis'],
+        files: [{ localPath: '/p/config/redis.conf', hostPath: '.mrsk/app/accessories/redis/files/etc/redis.conf', remote: '/etc/redis.conf', mode: '0640', owner: '999', hash: 'sha256:00' }],
+      },
+      plan: 'create ~/.mrsk/app/accessories/redis/data/data, /srv/redis; upload /p/config/redis.conf to ~/.mrsk/app/accessories/redis/files/etc/redis.conf (mode 0640, owner 999)',
+      label: 'prepare accessory redis',
+    },
+    { action: { kind: 'accessory-prepare', name: 'redis', directories: [], files: [] }, plan: 'prepare redis', label: 'prepare accessory redis' },
+  ],
+  'accessory-run': [
+    {
+      action: { kind: 'accessory-run', spec: { containerName: 'app-redis', image: 'redis:7', ports: ['127.0.0.1:6379:6379'] } } as unknown as Extract<StepAction, { kind: 'accessory-run' }>,
+      plan: 'run app-redis (redis:7, publishes 127.0.0.1:6379:6379)',
+      label: 'start app-redis',
+    },
+    { action: { kind: 'accessory-run', spec: { containerName: 'app-redis', image: 'redis:7', ports: [] } } as unknown as Extract<StepAction, { kind: 'accessory-run' }>, plan: 'run app-redis (redis:7)', label: 'start app-redis' },
+  ],
+  'accessory-data-remove': [
+    {
+      action: { kind: 'accessory-data-remove', name: 'redis', dirs: ['.mrsk/app/accessories/redis', '/srv/redis'] },
+      plan: 'delete the data of redis: ~/.mrsk/app/accessories/redis, /srv/redis',
+      label: 'delete the data of redis',
+    },
+  ],
   'container-start': [{ action: { kind: 'container-start', containerId: 'c1', name: 'app-web-v1' }, plan: 'start app-web-v1', label: 'start app-web-v1' }],
   'container-wait-healthy': [
     {
