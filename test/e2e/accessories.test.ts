@@ -136,13 +136,16 @@ async function hostState(i: number): Promise<string> {
   );
 }
 
-/** The plan's pending list (--json), as the planner hands it to the user. */
-async function pendingOf(result: ProcessResult): Promise<Array<Record<string, unknown>>> {
-  const events = result.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, any>);
-  const plan = events.find((e) => e.type === 'plan' || e.event === 'plan' || Array.isArray(e.plan?.steps) || Array.isArray(e.steps));
-  assert.ok(plan, `no plan event in:\n${result.stdout}`);
-  const body = (plan.plan ?? plan) as Record<string, any>;
-  return (body.pending ?? []) as Array<Record<string, unknown>>;
+/** The plan's pending list, from `mrsk plan --json` (one JSON document: the plan). */
+function pendingOf(result: ProcessResult): Array<Record<string, unknown>> {
+  let plan: Record<string, unknown>;
+  try {
+    plan = JSON.parse(result.stdout) as Record<string, unknown>;
+  } catch {
+    assert.fail(`plan --json printed no JSON document:\n${result.stdout}`);
+  }
+  assert.ok(Array.isArray(plan.pending), `the plan has no pending list: ${Object.keys(plan).join(', ')}`);
+  return plan.pending as Array<Record<string, unknown>>;
 }
 
 function requireDeployed(): void {
@@ -259,7 +262,7 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
     assert.match(plan.stdout, /mrsk accessory reboot redis/);
     const json = await mrsk(['plan', '--json']);
     assertOk(json, 'plan --json');
-    const pending = await pendingOf(json);
+    const pending = pendingOf(json);
     assert.equal(pending.length, 1, `pending: ${JSON.stringify(pending)}`);
     assert.match(String(pending[0]?.command), /mrsk accessory reboot redis/);
 
