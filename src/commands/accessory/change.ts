@@ -14,7 +14,7 @@ import type { Bind } from '../../cli/program.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import type { PlanStep } from '../../plan/types.ts';
 import { lockOptions, parseLockRequest, type LockOptionValues } from '../shared/options.ts';
-import { targetHosts, withAccessories, type AccessoryTarget } from '../shared/accessories.ts';
+import { accessoryLogins, targetHosts, withAccessories, type AccessoryTarget } from '../shared/accessories.ts';
 import { loginOnHosts } from '../shared/preflight.ts';
 import { converge, type Intent } from '../converge.ts';
 
@@ -111,8 +111,9 @@ async function change(ctx: CommandContext, verb: ChangeVerb, name: string, optio
   const lock = parseLockRequest(options);
   return withAccessories(ctx, name, async (session, targets) => {
     const hosts = targetHosts(targets);
-    // the accessory's image may come from the app's registry (a private Postgres build)
-    if (verb === 'boot' || verb === 'reboot') await loginOnHosts(ctx, session, hosts);
+    if (verb === 'boot' || verb === 'reboot') {
+      for (const login of accessoryLogins(session.config, targets.map((t) => t.accessory))) await loginOnHosts(ctx, session, hosts, login);
+    }
     const ask = verb === 'reboot' || verb === 'remove';
     const result = await converge(ctx, session, {
       command: `accessory ${verb} ${name}`,

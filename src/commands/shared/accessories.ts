@@ -3,7 +3,7 @@
 // role), and the session they run in. An accessory's hosts come from its own `host`/`hosts`/
 // `roles`, so the app's host selection (src/config/select.ts: role hosts only) cannot pick them.
 import type { CommandContext } from '../../cli/context.ts';
-import type { AccessoryConfig, Config } from '../../config/types.ts';
+import type { AccessoryConfig, Config, RegistryConfig } from '../../config/types.ts';
 import { compileFilter, type HostFilter } from '../../config/select.ts';
 import * as docker from '../../docker/index.ts';
 import { run } from '../../apply/remote.ts';
@@ -99,9 +99,25 @@ export async function withAccessories<T>(ctx: CommandContext, name: string, fn: 
   });
 }
 
-/** The accessory's container name: `<service>-<name>` as Kamal names it. */
+/** The accessory's container name: its `service:` when set, else `<service>-<name>` as Kamal names it. */
 export function accessoryContainerName(config: Config, accessory: AccessoryConfig): string {
-  return `${config.service}-${accessory.name}`;
+  return accessory.service ?? `${config.service}-${accessory.name}`;
+}
+
+/**
+ * The registries to log the hosts in to before pulling the accessories' images: an accessory's
+ * own registry with a login, or the app's when the image lives there (a private build of Postgres);
+ * an image pulled as written from a public registry needs none. Each server once.
+ */
+export function accessoryLogins(config: Config, accessories: readonly AccessoryConfig[]): RegistryConfig[] {
+  const logins = new Map<string, RegistryConfig>();
+  for (const accessory of accessories) {
+    const own = accessory.registry;
+    const app = config.registry;
+    const login = own ? own : app.server && accessory.image.startsWith(`${app.server}/`) ? app : undefined;
+    if (login?.username && login.password) logins.set(login.server ?? '', login);
+  }
+  return [...logins.values()];
 }
 
 /**

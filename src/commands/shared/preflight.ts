@@ -2,7 +2,7 @@
 // builds images, then the hosts (reachable, SSH auth, Docker), then the registry login on each
 // host. Every failure names the machine, what was seen and what to do; secrets never appear.
 import type { CommandContext } from '../../cli/context.ts';
-import type { Config } from '../../config/types.ts';
+import type { Config, RegistryConfig } from '../../config/types.ts';
 import * as docker from '../../docker/index.ts';
 import { runLocalRaw, type LocalExec } from '../../apply/local.ts';
 import { run } from '../../apply/remote.ts';
@@ -114,10 +114,10 @@ function unusableHosts(snapshot: Snapshot, hosts: readonly string[]): Unreachabl
 /**
  * `docker login` on every host at once (the password on stdin). Each host is reported: the ones
  * that failed are named with what docker or the connection said and a hint, and then the deploy
- * stops before any host is changed.
+ * stops before any host is changed. The app's registry, or the one given (an accessory's own).
  */
-export async function loginOnHosts(ctx: CommandContext, session: Session, hosts: readonly string[]): Promise<void> {
-  const { server, username, password } = session.config.registry;
+export async function loginOnHosts(ctx: CommandContext, session: Session, hosts: readonly string[], login: RegistryConfig = session.config.registry): Promise<void> {
+  const { server, username, password } = login;
   if (!username || !password) return;
   const argv = docker.login(server, username);
   const results = await Promise.allSettled(

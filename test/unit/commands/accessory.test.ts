@@ -12,9 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import type { AccessoryConfig } from '../../../src/config/types.ts';
 import { UsageError } from '../../../src/errors.ts';
+import { Secret } from '../../../src/secret.ts';
 import { accessoryIntent, CHANGE_VERBS, confirmQuestion } from '../../../src/commands/accessory/change.ts';
 import { register } from '../../../src/commands/accessory/index.ts';
-import { accessoryContainerName, resolveAccessories, selectAccessoryHosts, targetHosts, type AccessoryTarget } from '../../../src/commands/shared/accessories.ts';
+import { accessoryContainerName, accessoryLogins, resolveAccessories, selectAccessoryHosts, targetHosts, type AccessoryTarget } from '../../../src/commands/shared/accessories.ts';
 import { addGlobalOptions, type Bind } from '../../../src/cli/program.ts';
 import { EVENT_COMMANDS } from '../../../src/cli/pipeline.ts';
 import { commandTable } from '../../../src/cli/registry.ts';
@@ -126,8 +127,24 @@ test('confirmQuestion: reboot and remove say what happens to the data, and end w
   for (const verb of ['reboot', 'remove'] as const) for (const data of [false, true]) assert.match(confirmQuestion(verb, [target(db)], { data }), /\?$/);
 });
 
-test('the accessory container is named <service>-<name>, as Kamal names it', () => {
+test('the accessory container is named <service>-<name>, as Kamal names it, or by its service:', () => {
   assert.equal(accessoryContainerName(config, redis), 'app-redis');
+  assert.equal(accessoryContainerName(config, { ...redis, service: 'cache' }), 'cache');
+});
+
+test('accessoryLogins: an accessory’s own registry, the app’s when the image lives there, none for a public image', () => {
+  const password = new Secret('REGISTRY_PASSWORD', 'hunter2');
+  const app = { server: 'registry.example.com', username: 'deploy', password };
+  const own = { server: 'ghcr.io', username: 'bot', password: new Secret('GHCR_TOKEN', 'tok') };
+  const withApp = makeConfig({ registry: app });
+  assert.deepEqual(accessoryLogins(withApp, [redis]), []);
+  assert.deepEqual(accessoryLogins(withApp, [{ ...redis, image: 'registry.example.com/acme/pg:16' }]), [app]);
+  assert.deepEqual(accessoryLogins(withApp, [{ ...redis, image: 'ghcr.io/acme/pg:16', registry: own }]), [own]);
+  // an own registry without a login is pulled as it is; each server once
+  assert.deepEqual(accessoryLogins(withApp, [{ ...redis, registry: { server: 'ghcr.io' } }]), []);
+  assert.deepEqual(accessoryLogins(withApp, [{ ...redis, registry: own }, { ...db, registry: own }, { ...search, image: 'registry.example.com/s:1' }]), [own, app]);
+  // the app's registry without a password: nothing to log in with
+  assert.deepEqual(accessoryLogins(makeConfig({ registry: { server: 'registry.example.com', username: 'deploy' } }), [{ ...redis, image: 'registry.example.com/x:1' }]), []);
 });
 
 function accessoryCommand(): Command {
