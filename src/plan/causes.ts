@@ -111,3 +111,27 @@ export function traefikSpecCause(observed: ObservedContainer, desiredLabels: Rea
   }
   return { cause: `traefik ${words.length > 0 ? words.join(', ') : hashOnly(observed, desiredHash).cause}`, changes };
 }
+
+/**
+ * What changed in an accessory, in words, from the parts labels: image and ports with their
+ * values, the other parts by name (`files /etc/redis.conf`, `env REDIS_ARGS`, secrets hidden).
+ */
+export function accessorySpecCause(observed: ObservedContainer, spec: { readonly labels: Readonly<Record<string, string>>; readonly specHash: string }): string {
+  const before = parseSpecParts<Record<string, unknown>>(observed.labels);
+  const after = parseSpecParts<Record<string, unknown>>(spec.labels);
+  if (!before || !after) return 'spec changed';
+  const words: string[] = [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const keysOf = (value: unknown) => Object.keys((value ?? {}) as Record<string, unknown>);
+  for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+    if (same(before[key], after[key])) continue;
+    if (key === 'image' || key === 'ports' || key === 'cmd') words.push(`${key} ${JSON.stringify(before[key] ?? null)} → ${JSON.stringify(after[key] ?? null)}`);
+    else if (key === 'env' || key === 'secrets' || key === 'files') {
+      const b = (before[key] ?? {}) as Record<string, unknown>;
+      const a = (after[key] ?? {}) as Record<string, unknown>;
+      const names = [...new Set([...keysOf(b), ...keysOf(a)])].filter((name) => !same(b[name], a[name])).sort();
+      words.push(`${key === 'secrets' ? 'secret' : key} ${names.join(', ')}${key === 'secrets' ? ' (values hidden)' : ''}`);
+    } else words.push(`${key} changed`);
+  }
+  return words.length > 0 ? words.join('; ') : 'spec changed';
+}

@@ -19,13 +19,14 @@
 //   older ones are removed, then their images when no container uses them any more. A container
 //   that never became healthy (never-healthy.ts) takes no slot: the newest is kept, older go.
 // - Roles run one after another on a host, primary first; hosts roll in boot.limit batches.
-import { ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
+import { ACCESSORY_LABEL, ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
+import type { AccessorySpec } from '../desired/accessory.ts';
 import { canonicalJson } from '../desired/canonical.ts';
 import { cordDirOfContainer, MRSK_NETWORK, TRAEFIK_CONTAINER, traefikFileName } from '../model/names.ts';
-import { hostPaths } from '../desired/paths.ts';
+import { displayHostPath, hostPaths } from '../desired/paths.ts';
 import type { ContainerSpec, Desired, DesiredHost, TraefikFileSpec, TraefikSpec } from '../desired/types.ts';
 import { UNKNOWN_TRAEFIK_FILE_HASH, type ObservedContainer, type ReachableHost, type Snapshot } from '../probe/types.ts';
-import { containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
+import { accessorySpecCause, containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
 import { fingerprintSnapshot } from './fingerprint.ts';
 import { isNeverHealthy } from './never-healthy.ts';
 import { isKamalContainerOf, isKamalHost, isUnmanagedTraefik, kamalRoleOf } from '../probe/kamal.ts';
@@ -33,7 +34,7 @@ import { inService, isAccessory, isManagedTraefik, isMrskMade, isOwnedBy, newest
 import { modeOf, type PlanMode, type PlanRequest } from './request.ts';
 import { foreignRouteConflict, routerNamesOf } from './route-claims.ts';
 import { recordHostDesired } from '../desired/from-release.ts';
-import { ACTIONS_BY_SYMBOL, type BlockedHost, type ChangeSymbol, type Plan, type PlanStep, type StepAction, type ValueChange } from './types.ts';
+import { ACTIONS_BY_SYMBOL, type BlockedHost, type ChangeSymbol, type PendingChange, type Plan, type PlanStep, type StepAction, type ValueChange } from './types.ts';
 
 /** What diff() is asked for (src/plan/request.ts): mode, target, hosts and roles, replace, skip. */
 export type DiffOptions = PlanRequest;
@@ -53,6 +54,8 @@ type NewStep = Omit<PlanStep, 'host' | 'batch' | 'actions'>;
 /** Plans one reachable host; returns its steps, or why it cannot be planned. */
 class HostPlanner {
   readonly steps: PlanStep[] = [];
+  /** Differences this plan leaves alone on purpose (a changed accessory, kept accessory data). */
+  readonly pending: PendingChange[] = [];
   readonly #desired: Desired;
   readonly #request: PlanRequest;
   readonly #mode: PlanMode;
@@ -168,11 +171,14 @@ class HostPlanner {
   plan(): { blocked?: string } {
     const mode = this.#mode;
     const onTraefik = this.#request.target === 'traefik';
+    const onAccessory = this.#request.target === 'accessory';
     let result: { blocked?: string };
     if (mode === 'prune') result = this.#planPrune();
-    else if (mode === 'destroy') result = onTraefik ? this.#planTraefikRemoval() : this.#planDestroy();
-    else if (mode === 'start' || mode === 'stop' || mode === 'restart') result = onTraefik ? this.#planTraefikRunState(mode) : this.#planAppRunState(mode);
-    else if (onTraefik) result = this.#planTraefikOnly();
+    else if (mode === 'destroy') result = onTraefik ? this.#planTraefikRemoval() : onAccessory ? this.#planAccessoryDestroy() : this.#planDestroy();
+    else if (mode === 'start' || mode === 'stop' || mode === 'restart') {
+      result = onTraefik ? this.#planTraefikRunState(mode) : onAccessory ? this.#planAccessoryRunState(mode) : this.#planAppRunState(mode);
+    } else if (onTraefik) result = this.#planTraefikOnly();
+    else if (onAccessory) result = this.#planAccessoryConverge();
     else result = this.#planConverge();
     return this.#blocked ? { blocked: this.#blocked } : result;
   }
@@ -182,10 +188,14 @@ class HostPlanner {
     const wanted = this.#wanted;
     const specs = this.#specs();
     const traefik = this.#request.skip?.includes('traefik') ? undefined : this.#traefikWanted();
-    const blocked = this.blocker(specs, traefik);
+    // apply and setup boot missing accessories (deploy, redeploy and rollback never touch them)
+    const accessories = this.#mode === 'converge' && !this.#request.skip?.includes('accessories') ? this.#accessorySpecs() : [];
+    const blocked = this.blocker(specs, traefik) ?? this.#accessoryBlocker(accessories);
     if (blocked) return { blocked };
 
     const network = wanted && specs.length > 0 ? this.#planNetwork(wanted.network) : undefined;
+    // before the app's roles: the app may need its database when it starts
+    const accessoriesReady = accessories.length > 0 ? this.#planAccessories() : undefined;
     const traefikReady = traefik ? this.#planTraefik(traefik, network) : undefined;
     // The per-app file is the app's, not Traefik's: a redeploy (skip: traefik) still writes it.
     this.#traefikFileWrite = wanted ? this.#planTraefikFileWrite(wanted, specs, network) : undefined;
@@ -193,7 +203,7 @@ class HostPlanner {
     // The next role starts once the previous one serves with its new container (the primary role
     // first), not after the old container is drained: draining overlaps the next role's start.
     let previousRoleEnd: string | undefined;
-    let previousRoleServing: string | undefined;
+    let previousRoleServing: string | undefined = accessoriesReady;
     for (const spec of specs) {
       this.#roleServing = undefined;
       const end = this.#planRole(spec, network, traefikReady, previousRoleServing);
@@ -452,6 +462,11 @@ class HostPlanner {
       removes.push(this.#stopAndRemove(container, this.#address('container', container.name), 'remove requested', this.#stopTimeoutOf(container), this.#removeAction(container)));
     }
     this.#planImagesOf(this.#owned, removes);
+    // the app's accessories go with it, their data only on request (remove --data)
+    const accessorySpecs = this.#wanted?.accessories ?? [];
+    const strays = this.#accessories.filter((c) => !accessorySpecs.some((spec) => spec.name === c.labels[ACCESSORY_LABEL]));
+    const keepsAccessoryData = (accessorySpecs.length > 0 || this.#accessories.length > 0) && !this.#request.removeData;
+    removes.push(...this.#planAccessoryRemoval(accessorySpecs, strays, 'remove requested'));
     if (this.#host.traefikFileHash !== undefined) {
       // the app's own file for Traefik goes with the app, whether Traefik stays for other apps or not
       const name = traefikFileName(this.#desired.service, this.#desired.destination);
@@ -517,8 +532,238 @@ class HostPlanner {
       cause: 'remove requested: env files, drain files, release ledger, audit log',
       dependsOn: this.steps.map((step) => step.id),
       precondition: {},
-      action: { kind: 'state-remove', dir: root, keep: ['lock'] },
+      // kept accessory data lives under the state folder (src/desired/accessory.ts)
+      action: { kind: 'state-remove', dir: root, keep: keepsAccessoryData ? ['lock', 'accessories'] : ['lock'] },
     });
+    return {};
+  }
+
+  /** The accessories of this host the request is about (target accessory: the names it gives), config order. */
+  #accessorySpecs(): readonly AccessorySpec[] {
+    const all = this.#wanted?.accessories ?? [];
+    const names = this.#request.target === 'accessory' && this.#request.accessories ? new Set(this.#request.accessories) : undefined;
+    return names ? all.filter((spec) => names.has(spec.name)) : all;
+  }
+
+  /** The container of an accessory: the one under its name, else any labelled with it. */
+  #accessoryContainer(name: string, containerName?: string): ObservedContainer | undefined {
+    const labelled = this.#accessories.filter((c) => c.labels[ACCESSORY_LABEL] === name);
+    return labelled.find((c) => c.name === containerName) ?? labelled.sort(newestFirst)[0];
+  }
+
+  /** A container not of this app holding an accessory's name blocks the host. */
+  #accessoryBlocker(specs: readonly AccessorySpec[]): string | undefined {
+    for (const spec of specs) {
+      const squatter = this.#host.containers.find((c) => c.name === spec.containerName && !this.#accessories.includes(c));
+      if (squatter) return `a container named ${spec.containerName} exists that is not this app's accessory ${spec.name}; remove or rename it (or set accessories.${spec.name}.service)`;
+    }
+    return undefined;
+  }
+
+  /** The network an accessory runs on: created once per plan when missing; returns the step id. */
+  #accessoryNetwork(network: string): string | undefined {
+    if (this.#host.networks.includes(network)) return undefined;
+    const id = network === (this.#wanted?.network ?? MRSK_NETWORK) ? this.#id('network') : this.#id('network', network);
+    if (this.steps.some((step) => step.id === id)) return id;
+    return this.#add({
+      id,
+      address: this.#address('network', network),
+      symbol: '+',
+      cause: `network ${network} missing`,
+      dependsOn: [],
+      precondition: {},
+      action: { kind: 'network-create', network },
+    });
+  }
+
+  /**
+   * converge of accessories (apply, setup, accessory boot/reboot): a missing one is made, a stopped
+   * one started; a changed one is left running as it is and listed in `pending` with the command
+   * that replaces it, unless `replace` names it (reboot: stop-first, its data folders stay).
+   * Returns the last step, which the app's first role waits for.
+   */
+  #planAccessories(after: readonly string[] = []): string | undefined {
+    let last: string | undefined;
+    for (const spec of this.#accessorySpecs()) {
+      const end = this.#planAccessory(spec, after);
+      last = end ?? last;
+    }
+    return last;
+  }
+
+  #planAccessory(spec: AccessorySpec, after: readonly string[]): string | undefined {
+    const address = this.#address('accessory', spec.name);
+    const current = this.#accessoryContainer(spec.name, spec.containerName);
+    const forced = this.#request.replace?.includes(address) ?? false;
+    const same = current?.labels[SPEC_HASH_LABEL] === spec.specHash;
+    const changed = current && !same ? accessorySpecCause(current, spec) : undefined;
+    if (current && !forced) {
+      if (changed) this.pending.push({ host: this.#host.host, address, cause: `accessory ${spec.name}: ${changed}`, command: `mrsk accessory reboot ${spec.name}` });
+      if (inService(current)) return undefined;
+      const cause = stateCause(current, `accessory ${spec.name}`);
+      const start = this.#add({
+        id: this.#id('accessory', spec.name, 'start'),
+        address,
+        symbol: '~',
+        cause,
+        dependsOn: [...after],
+        precondition: { containerId: current.id },
+        action: { kind: 'container-start', containerId: current.id, name: current.name },
+      });
+      this.#started.add(current.id);
+      return spec.healthcheck ? this.#accessoryWait(spec, address, '~', cause, start, 'stopped') : start;
+    }
+    const symbol: ChangeSymbol = current ? '-/+' : '+';
+    const cause = !current ? `accessory ${spec.name} missing` : changed ? `reboot requested: ${changed}` : 'reboot requested (its data folders stay)';
+    const before: string[] = [...after];
+    if (!this.#host.images.some((image) => image.tags.includes(spec.image))) {
+      const pull = this.#pulls.get(spec.image) ?? this.#add({ id: this.#id('accessory', spec.name, 'pull'), address, symbol, cause, dependsOn: [], precondition: {}, action: { kind: 'image-pull', image: spec.image } });
+      this.#pulls.set(spec.image, pull);
+      before.push(pull);
+    }
+    if (current) {
+      // stop-first: one container holds the data folders and the published port
+      before.push(this.#stopAndRemove(current, address, cause, this.#desired.drainTimeout, { kind: 'container-remove', containerId: current.id, name: current.name }, before));
+    }
+    const network = this.#accessoryNetwork(spec.network);
+    if (network) before.push(network);
+    if (spec.directories.length > 0 || spec.files.length > 0) {
+      before.push(
+        this.#add({
+          id: this.#id('accessory', spec.name, 'prepare'),
+          address,
+          symbol,
+          cause,
+          dependsOn: [...before],
+          precondition: {},
+          action: { kind: 'accessory-prepare', name: spec.name, directories: spec.directories.map((dir) => dir.hostPath), files: spec.files },
+        }),
+      );
+    }
+    const run = this.#add({
+      id: this.#id('accessory', spec.name, 'run'),
+      address,
+      symbol,
+      cause,
+      dependsOn: [...before],
+      precondition: { absentName: spec.containerName },
+      action: { kind: 'accessory-run', spec },
+    });
+    return spec.healthcheck ? this.#accessoryWait(spec, address, symbol, cause, run) : run;
+  }
+
+  /** An accessory with a docker healthcheck is waited for until healthy (no readiness delay: docker says when). */
+  #accessoryWait(spec: AccessorySpec, address: string, symbol: ChangeSymbol, cause: string, after: string, existing?: 'stopped'): string {
+    return this.#add({
+      id: this.#id('accessory', spec.name, 'wait'),
+      address,
+      symbol,
+      cause,
+      dependsOn: [after],
+      precondition: {},
+      action: { kind: 'container-wait-healthy', name: spec.containerName, timeout: this.#desired.deployTimeout, readinessDelay: 0, existing: existing ?? 'stopped' },
+    });
+  }
+
+  /** accessory boot / reboot: the network and the accessories asked for. */
+  #planAccessoryConverge(): { blocked?: string } {
+    const specs = this.#accessorySpecs();
+    const blocked = this.#accessoryBlocker(specs);
+    if (blocked) return { blocked };
+    this.#planAccessories();
+    return {};
+  }
+
+  /** accessory start / stop / restart: the existing containers only; a missing one blocks the host. */
+  #planAccessoryRunState(mode: 'start' | 'stop' | 'restart'): { blocked?: string } {
+    const missing: string[] = [];
+    for (const spec of this.#accessorySpecs()) {
+      const current = this.#accessoryContainer(spec.name, spec.containerName);
+      if (!current) {
+        missing.push(spec.name);
+        continue;
+      }
+      const address = this.#address('accessory', spec.name);
+      const cause = `${mode} requested`;
+      const precondition = { containerId: current.id };
+      let last: string | undefined;
+      if (mode !== 'start' && inService(current)) {
+        last = this.#add({
+          id: this.#id('accessory', spec.name, 'stop'),
+          address,
+          symbol: '~',
+          cause,
+          dependsOn: [],
+          precondition,
+          action: { kind: 'container-stop', containerId: current.id, name: current.name, timeout: this.#desired.drainTimeout },
+        });
+      }
+      if (mode === 'stop' || (mode === 'start' && inService(current))) continue;
+      const start = this.#add({
+        id: this.#id('accessory', spec.name, 'start'),
+        address,
+        symbol: '~',
+        cause,
+        dependsOn: last ? [last] : [],
+        precondition,
+        action: { kind: 'container-start', containerId: current.id, name: current.name },
+      });
+      if (spec.healthcheck) this.#accessoryWait(spec, address, '~', cause, start);
+    }
+    if (missing.length > 0) return { blocked: `accessory ${missing.join(', ')} is not on this host (mrsk accessory boot ${missing.join(' ')} runs it)` };
+    return {};
+  }
+
+  /**
+   * Removes accessory containers and their images; with removeData also their host folders
+   * (files and data), else each accessory's kept data is listed in `pending`. Returns the
+   * remove steps. `specs` are the config's; `strays` are containers of names it no longer has.
+   */
+  #planAccessoryRemoval(specs: readonly AccessorySpec[], strays: readonly ObservedContainer[], cause: string): string[] {
+    const removes: string[] = [];
+    const containers: ObservedContainer[] = [];
+    for (const spec of specs) {
+      const current = this.#accessoryContainer(spec.name, spec.containerName);
+      const address = this.#address('accessory', spec.name);
+      let remove: string | undefined;
+      if (current) {
+        containers.push(current);
+        remove = this.#stopAndRemove(current, address, cause, this.#desired.drainTimeout, { kind: 'container-remove', containerId: current.id, name: current.name });
+        removes.push(remove);
+      }
+      const dirs = [spec.hostDir, ...spec.directories.map((dir) => dir.hostPath).filter((path) => path.startsWith('/'))];
+      if (this.#request.removeData) {
+        removes.push(
+          this.#add({
+            id: this.#id('accessory', spec.name, 'data-remove'),
+            address,
+            symbol: '-',
+            cause: `${cause}, with its data (--data)`,
+            dependsOn: remove ? [remove] : [],
+            precondition: {},
+            action: { kind: 'accessory-data-remove', name: spec.name, dirs },
+          }),
+        );
+      } else if (current) {
+        this.pending.push({
+          host: this.#host.host,
+          address: `${address}/data`,
+          cause: `data of accessory ${spec.name} kept: ${dirs.map(displayHostPath).join(', ')}`,
+          command: `mrsk accessory remove ${spec.name} --data`,
+        });
+      }
+    }
+    for (const stray of strays) {
+      containers.push(stray);
+      removes.push(this.#stopAndRemove(stray, this.#address('accessory', stray.labels[ACCESSORY_LABEL] ?? stray.name), cause, this.#desired.drainTimeout, { kind: 'container-remove', containerId: stray.id, name: stray.name }));
+    }
+    this.#planImagesOf(containers, removes);
+    return removes;
+  }
+
+  /** accessory remove: the containers and images, the data only with removeData. */
+  #planAccessoryDestroy(): { blocked?: string } {
+    this.#planAccessoryRemoval(this.#accessorySpecs(), [], 'remove requested');
     return {};
   }
 
@@ -1123,12 +1368,15 @@ export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions 
 
   const steps: PlanStep[] = [];
   const blockedHosts: BlockedHost[] = [];
+  const pending: PendingChange[] = [];
   // hostsInSeries: each host that changes is a batch of its own, in rollout order
   let series = 0;
   for (const { host, batch } of order) {
     if (hostFilter && !hostFilter.has(host)) continue;
     const observed = snapshot.hosts[host];
     if (!observed) {
+      // a host with only accessories is probed by the commands that act on accessories only
+      if (desired.hosts[host]?.containers.length === 0 && desired.hosts[host]?.accessories) continue;
       blockedHosts.push({ host, status: 'error', message: 'the host was not probed' });
       continue;
     }
@@ -1143,7 +1391,10 @@ export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions 
     const planner = new HostPlanner(desired, observed, options.hostsInSeries ? series : batch, wanted, roleFilter, cleanRemovedRoles, options);
     const result = planner.plan();
     if (result.blocked) blockedHosts.push({ host, status: 'error', message: result.blocked });
-    else steps.push(...planner.steps);
+    else {
+      steps.push(...planner.steps);
+      pending.push(...planner.pending);
+    }
     if (planner.steps.length > 0) series += 1;
   }
 
@@ -1155,6 +1406,7 @@ export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions 
     ...(intentOf(options) ? { intent: intentOf(options) } : {}),
     steps,
     blockedHosts,
+    ...(pending.length > 0 ? { pending } : {}),
     snapshotFingerprint: fingerprintSnapshot(snapshot),
     batchWait: options.hostsInSeries ? 0 : desired.batchWait,
   };

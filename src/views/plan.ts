@@ -142,6 +142,10 @@ function targetOf(plan: Plan): string {
 export function headlineOf(plan: Plan): string {
   const app = `${plan.service}${plan.destination ? ` (${plan.destination})` : ''}`;
   const intent = plan.intent ?? { mode: 'converge', target: 'app' };
+  if (intent.target === 'accessory') {
+    const verb = intent.mode === 'converge' ? 'boot' : intent.mode === 'destroy' ? 'remove' : intent.mode;
+    return `mrsk will ${verb} accessories of ${app}`;
+  }
   if (intent.target === 'traefik') {
     const verb = intent.mode === 'converge' ? 'converge' : intent.mode === 'destroy' ? 'remove' : intent.mode;
     return `mrsk will ${verb} Traefik on the hosts of ${app}`;
@@ -162,6 +166,18 @@ export function headlineOf(plan: Plan): string {
   }
 }
 
+/** What the plan leaves alone on purpose, each with its cause and the command that applies it. */
+function pendingLines(plan: Plan, paint: Paint, width: number): string[] {
+  const pending = plan.pending ?? [];
+  if (pending.length === 0) return [];
+  const lines = [paint('bold', 'Not changed by this plan:')];
+  for (const change of pending) {
+    lines.push(...wrapWords(`${change.address}: ${change.cause}`, width, '  ', '    '));
+    lines.push(...wrapWords(`run: ${change.command}`, width, '    ', '      ').map((line) => paint('dim', line)));
+  }
+  return lines;
+}
+
 function blockedLines(plan: Plan, paint: Paint, width: number): string[] {
   if (plan.blockedHosts.length === 0) return [];
   const lines = [paint('red', `Cannot plan ${plan.blockedHosts.length} host${plan.blockedHosts.length === 1 ? '' : 's'}:`)];
@@ -180,7 +196,9 @@ export function renderPlan(plan: Plan, options: RenderOptions): string {
   const width = Math.min(PLAN_WIDTH, Math.max(40, options.width ?? PLAN_WIDTH));
   const lines: string[] = [...versionLines(plan, options, width)];
 
+  const pending = pendingLines(plan, paint, width);
   if (plan.steps.length === 0 && plan.blockedHosts.length === 0) {
+    if (pending.length > 0) lines.push(...pending, '');
     lines.push(...wrapWords(planSummaryLine(plan, options), width, '', '  '));
     return `${lines.join('\n')}\n`;
   }
@@ -188,7 +206,7 @@ export function renderPlan(plan: Plan, options: RenderOptions): string {
   if (plan.steps.length === 0) {
     // Only hosts that could not be planned: no legend for symbols that are not there.
     if (lines.length > 0) lines.push('');
-    lines.push(...blockedLines(plan, paint, width), '', planSummaryLine(plan, options));
+    lines.push(...blockedLines(plan, paint, width), ...(pending.length > 0 ? ['', ...pending] : []), '', planSummaryLine(plan, options));
     return `${lines.join('\n')}\n`;
   }
   if (lines.length > 0) lines.push('');
@@ -231,6 +249,7 @@ export function renderPlan(plan: Plan, options: RenderOptions): string {
   }
   const blocked = blockedLines(plan, paint, width);
   if (blocked.length > 0) lines.push('', ...blocked);
+  if (pending.length > 0) lines.push('', ...pending);
   lines.push('', planSummaryLine(plan, options));
   if (plan.steps.length > 0 && plan.batchWait > 0 && new Set(plan.steps.map((step) => step.batch)).size > 1) {
     lines.push(paint('dim', `Hosts roll in batches, ${plan.batchWait}s apart.`));
@@ -266,6 +285,8 @@ export interface JsonPlan {
   readonly version: string;
   readonly steps: readonly JsonPlanStep[];
   readonly blocked_hosts: readonly { readonly host: string; readonly status: string; readonly message: string }[];
+  /** Differences the plan leaves alone on purpose, with the command that applies each (only when there are any). */
+  readonly pending?: readonly { readonly host: string; readonly address: string; readonly cause: string; readonly command: string }[];
   readonly summary: PlanSummary;
 }
 
@@ -289,6 +310,7 @@ export function planToJson(plan: Plan): JsonPlan {
       batch: step.batch,
     })),
     blocked_hosts: plan.blockedHosts.map((blocked) => ({ host: blocked.host, status: blocked.status, message: blocked.message })),
+    ...(plan.pending?.length ? { pending: plan.pending.map((change) => ({ host: change.host, address: change.address, cause: change.cause, command: change.command })) } : {}),
     summary: summarizePlan(plan),
   };
 }
