@@ -127,6 +127,9 @@ function versionLines(plan: Plan, options: RenderOptions, width: number): string
 export function planSummaryLine(plan: Plan, options: Pick<RenderOptions, 'color'> = { color: false }): string {
   const paint = painter(options.color);
   if (plan.steps.length === 0 && plan.blockedHosts.length === 0) {
+    // pending differences (a changed accessory): the hosts do not match, the plan just leaves them
+    const pending = plan.pending?.length ?? 0;
+    if (pending > 0) return `${paint('bold', `No changes planned; ${pending === 1 ? '1 difference above is' : `${pending} differences above are`} left as it is.`)} (${targetOf(plan)})`;
     return `${paint('bold', 'No changes. Hosts match the configuration.')} (${targetOf(plan)})`;
   }
   if (plan.steps.length === 0) return paint('bold', 'No changes on the hosts that could be planned.');

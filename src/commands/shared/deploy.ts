@@ -142,8 +142,9 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
         await building;
         await hook('pre-deploy', { hosts });
       },
-      // redeploy skips first-time work: Traefik is expected to run already, none of its steps run
-      ...(request.mode === 'redeploy' ? { request: { skip: ['traefik'] } } : {}),
+      // redeploy skips first-time work: Traefik is expected to run already, none of its steps run.
+      // deploy and redeploy never start, stop or replace an accessory (setup boots missing ones).
+      ...(request.mode === 'redeploy' ? { request: { skip: ['traefik', 'accessories'] } } : request.mode === 'setup' ? {} : { request: { skip: ['accessories'] } }),
     }, { probe: deps.probe });
   })();
   try {
