@@ -750,7 +750,7 @@ describe('state-remove', () => {
     for (const sub of ['lock', 'env', 'releases', 'cords/app-web-v1']) mkdirSync(join(dir, sub), { recursive: true });
     writeFileSync(join(dir, 'audit.log'), 'x\n');
     writeFileSync(join(dir, 'env', 'app-web-v1.env'), 'SECRET=1\n');
-    const runner = new ScriptedRunner().on((call) => call.script !== undefined, (call) => ok(execFileSync('sh', ['-c', call.script!], { encoding: 'utf8' })));
+    const runner = new ScriptedRunner().on({ script: () => true }, (call) => ok(execFileSync('sh', ['-c', call.script!], { encoding: 'utf8' })));
     const ctx = { ...context(runner), homes: { [HOST]: home } };
     await runStep(ctx, stepOf({ kind: 'state-remove', dir: '.mrsk/app', keep: ['lock'] }));
     assert.deepEqual(readdirSync(dir), ['lock']);
