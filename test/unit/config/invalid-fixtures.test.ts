@@ -13,11 +13,23 @@ const invalidDir = fileURLToPath(new URL('../../../fixtures/configs/invalid/', i
 const expectations: readonly (readonly string[])[] = [
   [
     'accessory-no-host.yml',
-    'accessory-no-host.yml:6:5 accessories.db: needs one of host, hosts or roles',
+    'accessory-no-host.yml:6:5 accessories.db: needs one of host, hosts, role, roles, tag or tags',
+  ],
+  [
+    'accessory-missing-file.yml',
+    'accessory-missing-file.yml:9:9 accessories.redis.files[0]: local file config/redis.conf is missing (relative to the project root, the folder that holds config/)',
+  ],
+  [
+    'accessory-traefik-port.yml',
+    'accessory-traefik-port.yml:8:11 accessories.web-cache.port: host port 80 is Traefik\'s HTTP port on 10.0.0.1; publish the accessory on another host port (e.g. "10080:80")',
   ],
   [
     'accessory-unknown-role.yml',
     'accessory-unknown-role.yml:7:18 accessories.cache.roles[1]: unknown role "workers" (roles: web)',
+  ],
+  [
+    'accessory-unknown-tag.yml',
+    'accessory-unknown-tag.yml:10:10 accessories.db.tag: no host of any role carries tag "database", so the accessory would run nowhere (tag hosts in servers: - 10.0.0.1: database)',
   ],
   [
     'alias-bomb.yml',
