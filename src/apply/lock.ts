@@ -16,6 +16,8 @@ import { run, sleep, type Remote } from './remote.ts';
 export const DEFAULT_LEASE_SECONDS = 15 * 60;
 /** How often a held lock's lease is extended. */
 export const RENEW_INTERVAL_MS = 60_000;
+/** How often a held lock is asked again under --lock-wait. */
+export const RETRY_INTERVAL_MS = 2000;
 /** Clean-up commands (release, audit) get this long per host, so that an interrupted run ends promptly. */
 const CLEANUP_TIMEOUT_MS = 30_000;
 
@@ -119,6 +121,8 @@ export interface LockRequest {
   readonly onWarning?: (message: string) => void;
   /** How often withLock extends the lease (default RENEW_INTERVAL_MS). */
   readonly renewIntervalMs?: number;
+  /** How often a held lock is asked again while waiting (default RETRY_INTERVAL_MS). */
+  readonly retryIntervalMs?: number;
 }
 
 let defaultWarningHandler: (message: string) => void = () => {};
@@ -326,7 +330,7 @@ export async function acquireLock(remote: Remote, hosts: readonly string[], requ
     }
     if (remote.signal?.aborted) throw new LockHeldError(`interrupted while taking the deploy lock${stuckText}`);
     if (Date.now() < deadline) {
-      await sleep(Math.min(2000, deadline - Date.now()), remote.signal);
+      await sleep(Math.min(request.retryIntervalMs ?? RETRY_INTERVAL_MS, deadline - Date.now()), remote.signal);
       info = makeInfo(request, id);
       continue;
     }

@@ -142,7 +142,11 @@ export async function converge(ctx: CommandContext, session: Session, options: C
   const version = options.saved?.plan.version ?? options.desired?.version ?? (await targetVersion(ctx, session.config, first!, options.version));
   const mode = modeOf(options.request ?? {});
 
-  const lockRequest = { service, destination, command: options.command, waitSeconds: options.lockWait, force: options.forceLock };
+  const lockRequest = {
+    service, destination, command: options.command, waitSeconds: options.lockWait, force: options.forceLock,
+    // shortened only by the fast command tests (Session.timings)
+    renewIntervalMs: session.timings?.leaseRenewMs, retryIntervalMs: session.timings?.lockRetryMs,
+  };
   const result = await withLock(session.remote, up, lockRequest, async (_lock, lost) => {
     await options.whenLocked?.();
     const snapshot = await deps.probe(session, up);

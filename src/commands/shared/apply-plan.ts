@@ -35,6 +35,9 @@ export async function runPlan(ctx: CommandContext, session: Session, plan: Plan,
     homes: homes(snapshot),
     appliedBy: whoAmI(),
     onEvent,
+    // shortened only by the fast command tests (Session.timings)
+    pollIntervalMs: session.timings?.pollIntervalMs,
+    drainGraceMs: session.timings?.drainGraceMs,
   });
   await display.finish();
   if (!ctx.out.quiet) afterSteps((text) => void (ctx.out.json ? ctx.out.stderr : ctx.out.stdout).write(text), plan.steps);

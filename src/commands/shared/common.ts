@@ -1,7 +1,7 @@
 // The steps most commands share: load the config, pick hosts, connect, probe, plan.
 // Commands stay short and read like the sequence a user would do by hand.
 import { createInterface } from 'node:readline/promises';
-import type { CommandContext } from '../../cli/context.ts';
+import type { CommandContext, RunTimings } from '../../cli/context.ts';
 import type { Config } from '../../config/types.ts';
 import { loadConfig } from '../../config/load.ts';
 import { refusePlaceholders } from '../../config/refuse-placeholders.ts';
@@ -28,6 +28,8 @@ export interface Session {
   readonly roles: readonly string[];
   readonly runner: Runner;
   readonly remote: Remote;
+  /** Shorter waits (the fast command tests only; see CommandContext.testing). */
+  readonly timings?: RunTimings;
   close(): Promise<void>;
 }
 
@@ -42,13 +44,15 @@ export async function openSession(ctx: CommandContext, overrides: { maxConcurren
   await refusePlaceholders(config);
   const selection = selectHosts(config, { hosts: ctx.global.hosts, roles: ctx.global.roles, primary: ctx.global.primary });
   const options = sshRunnerOptionsFromConfig(config);
-  const runner = createSshRunner(overrides.maxConcurrent ? { ...options, maxConcurrentHosts: overrides.maxConcurrent } : options);
+  // the fast command tests answer for the hosts through a scripted Runner (test/helpers/session.ts)
+  const runner = ctx.testing?.runner ?? createSshRunner(overrides.maxConcurrent ? { ...options, maxConcurrentHosts: overrides.maxConcurrent } : options);
   return {
     config,
     hosts: selection.hosts,
     roles: selection.roles.map((r) => r.name),
     runner,
     remote: { runner, secrets: config.secrets, signal: ctx.signal },
+    ...(ctx.testing?.timings ? { timings: ctx.testing.timings } : {}),
     close: () => runner.close(),
   };
 }
