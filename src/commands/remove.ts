@@ -17,9 +17,10 @@ export const register: RegisterCommand = (program, bind) => {
     program
       .command('remove')
       .description('remove the app from its hosts: containers, images, state; Traefik, the network and the registry login when no other app uses them (shows the plan, asks first)')
-      .option('-y, --auto-approve', 'do not ask for confirmation'),
+      .option('-y, --auto-approve', 'do not ask for confirmation')
+      .option('--data', "also delete the accessories' data (their host directories and files); kept by default"),
   ).action(
-    bind<LockOptionValues & { autoApprove?: boolean }>((ctx, options) => {
+    bind<LockOptionValues & { autoApprove?: boolean; data?: boolean }>((ctx, options) => {
       const lock = parseLockRequest(options);
       return withSession(ctx, async (session) => {
         requireHosts(session.hosts);
@@ -27,9 +28,17 @@ export const register: RegisterCommand = (program, bind) => {
         const root = hostPaths(config.service, config.destination).root;
         const result = await converge(ctx, session, {
           command: 'remove',
-          request: { mode: 'destroy', target: 'app', ...(config.registry.username ? { registryLogout: { server: config.registry.server } } : {}) },
+          request: {
+            mode: 'destroy',
+            target: 'app',
+            ...(config.registry.username ? { registryLogout: { server: config.registry.server } } : {}),
+            // accessories go with the app; their data only with --data (the plan lists what is kept or deleted)
+            ...(options.data ? { removeData: true } : {}),
+          },
           ask: true,
-          question: `Remove ${config.service}${config.destination ? ` (${config.destination})` : ''} from these hosts?`,
+          question: `Remove ${config.service}${config.destination ? ` (${config.destination})` : ''} from these hosts${
+            config.accessories.length === 0 ? '' : options.data ? `, with the accessories ${config.accessories.map((a) => a.name).join(', ')} AND THEIR DATA` : `, with the accessories ${config.accessories.map((a) => a.name).join(', ')} (their data is kept)`
+          }?`,
           autoApprove: options.autoApprove,
           lockWait: lock.waitSeconds,
           forceLock: lock.force,
