@@ -174,6 +174,7 @@ class HostPlanner {
     const onAccessory = this.#request.target === 'accessory';
     let result: { blocked?: string };
     if (mode === 'prune') result = this.#planPrune();
+    else if (mode === 'upload') result = onAccessory ? this.#planAccessoryUpload() : {};
     else if (mode === 'destroy') result = onTraefik ? this.#planTraefikRemoval() : onAccessory ? this.#planAccessoryDestroy() : this.#planDestroy();
     else if (mode === 'start' || mode === 'stop' || mode === 'restart') {
       result = onTraefik ? this.#planTraefikRunState(mode) : onAccessory ? this.#planAccessoryRunState(mode) : this.#planAppRunState(mode);
@@ -367,15 +368,15 @@ class HostPlanner {
     return {};
   }
 
-  /** `-` stop (when it runs) then remove; returns the remove step's id. */
-  #stopAndRemove(container: ObservedContainer, address: string, cause: string, timeout: number, action: StepAction, after: readonly string[] = []): string {
+  /** `-` stop (when it runs) then remove (`-/+` when a replacement follows); returns the remove step's id. */
+  #stopAndRemove(container: ObservedContainer, address: string, cause: string, timeout: number, action: StepAction, after: readonly string[] = [], symbol: ChangeSymbol = '-'): string {
     const precondition = { containerId: container.id };
     const stop = inService(container)
       ? [
           this.#add({
             id: this.#id('container', container.name, 'stop'),
             address,
-            symbol: '-',
+            symbol,
             cause,
             // a copy: callers keep pushing to the list they passed (remove: Traefik after the app),
             // and #add keeps a one-item list as it is, which made a step depend on its own remove
@@ -385,7 +386,7 @@ class HostPlanner {
           }),
         ]
       : [...after];
-    const remove = this.#add({ id: this.#id('container', container.name, 'remove'), address, symbol: '-', cause, dependsOn: stop, precondition, action });
+    const remove = this.#add({ id: this.#id('container', container.name, 'remove'), address, symbol, cause, dependsOn: stop, precondition, action });
     this.#removed.set(container.id, remove);
     return remove;
   }
@@ -623,7 +624,7 @@ class HostPlanner {
     }
     if (current) {
       // stop-first: one container holds the data folders and the published port
-      before.push(this.#stopAndRemove(current, address, cause, this.#desired.drainTimeout, { kind: 'container-remove', containerId: current.id, name: current.name }, before));
+      before.push(this.#stopAndRemove(current, address, cause, this.#desired.drainTimeout, { kind: 'container-remove', containerId: current.id, name: current.name }, before, symbol));
     }
     const network = this.#accessoryNetwork(spec.network);
     if (network) before.push(network);
@@ -663,6 +664,28 @@ class HostPlanner {
       precondition: {},
       action: { kind: 'container-wait-healthy', name: spec.containerName, timeout: this.#desired.deployTimeout, readinessDelay: 0, existing: existing ?? 'stopped' },
     });
+  }
+
+  /**
+   * accessory upload: write each accessory's files (and make its folders) and nothing else, as
+   * Kamal's `accessory upload` does, every time it is asked (the host copies are not read, so a
+   * copy edited by hand is written back too). The container keeps running on the files it
+   * started with: its spec still names the old ones, so later plans list it as pending a reboot.
+   */
+  #planAccessoryUpload(): { blocked?: string } {
+    for (const spec of this.#accessorySpecs()) {
+      if (spec.files.length === 0) continue;
+      this.#add({
+        id: this.#id('accessory', spec.name, 'prepare'),
+        address: this.#address('accessory', spec.name),
+        symbol: '~',
+        cause: `upload requested: ${spec.files.map((file) => file.remote).join(', ')}`,
+        dependsOn: [],
+        precondition: {},
+        action: { kind: 'accessory-prepare', name: spec.name, directories: spec.directories.map((dir) => dir.hostPath), files: spec.files },
+      });
+    }
+    return {};
   }
 
   /** accessory boot / reboot: the network and the accessories asked for. */

@@ -146,7 +146,9 @@ export function headlineOf(plan: Plan): string {
   const app = `${plan.service}${plan.destination ? ` (${plan.destination})` : ''}`;
   const intent = plan.intent ?? { mode: 'converge', target: 'app' };
   if (intent.target === 'accessory') {
-    const verb = intent.mode === 'converge' ? 'boot' : intent.mode === 'destroy' ? 'remove' : intent.mode;
+    if (intent.mode === 'upload') return `mrsk will upload the files of accessories of ${app}`;
+    // a converge replaces an accessory only when asked to (accessory reboot)
+    const verb = intent.mode === 'converge' ? (plan.steps.some((step) => step.symbol === '-/+') ? 'reboot' : 'boot') : intent.mode === 'destroy' ? 'remove' : intent.mode;
     return `mrsk will ${verb} accessories of ${app}`;
   }
   if (intent.target === 'traefik') {

@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import type { Bind } from '../../cli/program.ts';
 import type { CommandContext } from '../../cli/context.ts';
-import type { PlanStep } from '../../plan/types.ts';
+import type { Plan } from '../../plan/types.ts';
 import { lockOptions, parseLockRequest, type LockOptionValues } from '../shared/options.ts';
 import { accessoryLogins, targetHosts, withAccessories, type AccessoryTarget } from '../shared/accessories.ts';
 import { loginOnHosts } from '../shared/preflight.ts';
@@ -88,19 +88,37 @@ function nothingToDo(verb: ChangeVerb, names: string): string | undefined {
     case 'remove':
       return `${names}: nothing to remove on the selected hosts.`;
     case 'upload':
-      return `${names}: nothing to upload (the hosts have the config's files, or ${names.includes(',') ? 'they have' : 'it has'} no files:).`;
+      return `${names}: no files: in the config, nothing to upload.`;
     default:
       return undefined;
   }
 }
 
-/** What the user does next, when something is left to do after the verb. */
-function nextStep(verb: ChangeVerb, names: string, name: string, steps: readonly PlanStep[], options: ChangeOptions): string | undefined {
-  if (verb === 'upload' && steps.length > 0) {
-    return `The running container still has the files it started with (its spec names the old ones): \`mrsk accessory reboot ${name}\` restarts it on the new files.`;
+/**
+ * What the user does next, one line each, from the plan's pending changes (said in full: with -q
+ * the plan is not shown). Empty when nothing is left to do.
+ */
+export function nextSteps(verb: ChangeVerb, name: string, plan: Plan): string[] {
+  const pending = plan.pending ?? [];
+  // what follows the first `: ` of a cause (`accessory redis: files /etc/motd.txt`)
+  const detail = (cause: string) => cause.slice(cause.indexOf(': ') + 2);
+  if (verb === 'upload' && plan.steps.length > 0) {
+    return [`The running container still sees the files it started with: \`mrsk accessory reboot ${name}\` replaces it on the new ones (its data stays).`];
   }
-  if (verb === 'remove' && steps.length > 0 && !options.data) return `The data of ${names} stays on the hosts: \`mrsk accessory boot ${name}\` finds it again; \`mrsk accessory remove ${name} --data\` deletes it.`;
-  return undefined;
+  if (verb === 'boot') {
+    return pending
+      .filter((p) => p.address.split('/').length === 3 && p.address.split('/')[1] === 'accessory')
+      .map((p) => `${p.address.split('/')[2]} on ${p.host} differs from the config (${detail(p.cause)}): \`${p.command}\` replaces it (its data stays).`);
+  }
+  if (verb === 'remove') {
+    return pending
+      .filter((p) => p.address.endsWith('/data'))
+      .map((p) => {
+        const accessory = p.address.split('/')[2];
+        return `Kept the data of ${accessory} on ${p.host}: ${detail(p.cause)} (\`mrsk accessory boot ${accessory}\` finds it again; \`${p.command}\` deletes it).`;
+      });
+  }
+  return [];
 }
 
 interface ChangeCommandOptions extends LockOptionValues, ChangeOptions {
@@ -129,13 +147,14 @@ async function change(ctx: CommandContext, verb: ChangeVerb, name: string, optio
     });
     const names = nameList(targets);
     const { steps, blockedHosts } = result.plan;
-    if (steps.length > 0) ctx.out.info(`${DONE[verb]} ${names} on ${new Set(steps.map((s) => s.host)).size} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
-    else if (blockedHosts.length === 0) {
+    const next = nextSteps(verb, name, result.plan);
+    if (steps.length > 0) ctx.out.info(`${DONE[verb]} ${names} ${verb === 'upload' ? 'to' : 'on'} ${new Set(steps.map((s) => s.host)).size} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
+    // a boot that found the accessory running on another spec says that instead of "nothing to do"
+    else if (blockedHosts.length === 0 && !(verb === 'boot' && next.length > 0)) {
       const nothing = nothingToDo(verb, names);
       if (nothing) ctx.out.info(nothing);
     }
-    const next = nextStep(verb, names, name, steps, options);
-    if (next) ctx.out.info(next);
+    for (const line of next) ctx.out.info(line);
     return blockedHosts.length > 0 ? 1 : 0;
   });
 }
