@@ -759,9 +759,10 @@ class HostPlanner {
         removes.push(
           this.#add({
             id: this.#id('accessory', spec.name, 'data-remove'),
-            address,
+            // a line of its own in the plan, naming the folders: what is deleted is seen before the question
+            address: `${address}/data`,
             symbol: '-',
-            cause: `${cause}, with its data (--data)`,
+            cause: `${cause} with its data (--data): ${dirs.map(displayHostPath).join(', ')}`,
             dependsOn: remove ? [remove] : [],
             precondition: {},
             action: { kind: 'accessory-data-remove', name: spec.name, dirs },

@@ -148,7 +148,7 @@ async function change(ctx: CommandContext, verb: ChangeVerb, name: string, optio
     const names = nameList(targets);
     const { steps, blockedHosts } = result.plan;
     const next = nextSteps(verb, name, result.plan);
-    if (steps.length > 0) ctx.out.info(`${DONE[verb]} ${names} ${verb === 'upload' ? 'to' : 'on'} ${new Set(steps.map((s) => s.host)).size} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
+    if (steps.length > 0) ctx.out.info(`${DONE[verb]} ${names} ${verb === 'upload' ? 'to' : verb === 'remove' ? 'from' : 'on'} ${new Set(steps.map((s) => s.host)).size} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
     // a boot that found the accessory running on another spec says that instead of "nothing to do"
     else if (blockedHosts.length === 0 && !(verb === 'boot' && next.length > 0)) {
       const nothing = nothingToDo(verb, names);

@@ -13,7 +13,8 @@ import { Command } from 'commander';
 import type { AccessoryConfig } from '../../../src/config/types.ts';
 import { UsageError } from '../../../src/errors.ts';
 import { Secret } from '../../../src/secret.ts';
-import { accessoryIntent, CHANGE_VERBS, confirmQuestion } from '../../../src/commands/accessory/change.ts';
+import { accessoryIntent, CHANGE_VERBS, confirmQuestion, nextSteps } from '../../../src/commands/accessory/change.ts';
+import type { Plan, PlanStep } from '../../../src/plan/types.ts';
 import { register } from '../../../src/commands/accessory/index.ts';
 import { accessoryContainerName, accessoryLogins, resolveAccessories, selectAccessoryHosts, targetHosts, type AccessoryTarget } from '../../../src/commands/shared/accessories.ts';
 import { addGlobalOptions, type Bind } from '../../../src/cli/program.ts';
@@ -125,6 +126,22 @@ test('confirmQuestion: reboot and remove say what happens to the data, and end w
   assert.equal(confirmQuestion('remove', [target(redis)]), 'Remove the redis container and image (data directories and files are kept; --data deletes them) from these hosts?');
   assert.equal(confirmQuestion('remove', [target(redis), target(db)], { data: true }), 'Remove redis, db and DELETE their data (directories and files on the hosts; this cannot be undone) from these hosts?');
   for (const verb of ['reboot', 'remove'] as const) for (const data of [false, true]) assert.match(confirmQuestion(verb, [target(db)], { data }), /\?$/);
+});
+
+test('nextSteps: what is left after boot (a changed spec), remove (the data kept) and upload, said in full', () => {
+  const plan = (steps: number, pending: Plan['pending']): Plan => ({ steps: Array.from({ length: steps }, () => ({}) as PlanStep), pending }) as unknown as Plan;
+  const changed = { host: 'h1', address: 'h1/accessory/redis', cause: 'accessory redis: files /etc/redis.conf', command: 'mrsk accessory reboot redis' };
+  const kept = { host: 'h1', address: 'h1/accessory/redis/data', cause: 'data of accessory redis kept: ~/.mrsk/app/accessories/redis', command: 'mrsk accessory remove redis --data' };
+  assert.deepEqual(nextSteps('boot', 'redis', plan(0, [changed])), ['redis on h1 differs from the config (files /etc/redis.conf): `mrsk accessory reboot redis` replaces it (its data stays).']);
+  assert.deepEqual(nextSteps('boot', 'redis', plan(0, undefined)), []);
+  assert.deepEqual(nextSteps('remove', 'redis', plan(3, [kept])), [
+    'Kept the data of redis on h1: ~/.mrsk/app/accessories/redis (`mrsk accessory boot redis` finds it again; `mrsk accessory remove redis --data` deletes it).',
+  ]);
+  // --data: nothing is kept, nothing is left to say
+  assert.deepEqual(nextSteps('remove', 'redis', plan(4, undefined)), []);
+  assert.deepEqual(nextSteps('upload', 'redis', plan(1, undefined)), ['The running container still sees the files it started with: `mrsk accessory reboot redis` replaces it on the new ones (its data stays).']);
+  assert.deepEqual(nextSteps('upload', 'redis', plan(0, undefined)), []);
+  for (const verb of ['reboot', 'start', 'stop', 'restart'] as const) assert.deepEqual(nextSteps(verb, 'redis', plan(1, [changed, kept])), [], verb);
 });
 
 test('the accessory container is named <service>-<name>, as Kamal names it, or by its service:', () => {
