@@ -29,7 +29,8 @@ export interface ProgramState {
   abort: AbortController;
 }
 
-export function makeBind(state: ProgramState, makeOutput: (g: GlobalOptions, json: boolean) => Output): Bind {
+/** `testing`: the stand-ins the fast command tests give every command (CommandContext.testing); never set by the CLI. */
+export function makeBind(state: ProgramState, makeOutput: (g: GlobalOptions, json: boolean) => Output, testing?: CommandContext['testing']): Bind {
   return <O>(action: CommandAction<O>) =>
     async (...commanderArgs: unknown[]) => {
       const command = commanderArgs[commanderArgs.length - 1] as Command;
@@ -49,6 +50,7 @@ export function makeBind(state: ProgramState, makeOutput: (g: GlobalOptions, jso
         out: makeOutput(global, Boolean(options.json)),
         cwd: process.cwd(),
         signal: state.abort.signal,
+        ...(testing ? { testing } : {}),
       };
       const code = await action(ctx, options, args);
       ctx.out.finish();
