@@ -179,7 +179,8 @@ export async function converge(ctx: CommandContext, session: Session, options: C
     if (options.ask) await confirm(ctx, options.question ?? 'Apply these changes?', options.autoApprove);
     const changed = [...new Set(plan.steps.map((step) => step.host))];
     // remove empties the state folder, audit log included: a line written after it would bring the folder back
-    const audited = mode !== 'destroy';
+    // (only the app's destroy removes it: traefik/accessory remove are audited like any change)
+    const audited = !(mode === 'destroy' && (options.request?.target ?? 'app') === 'app');
     try {
       // a lost lock stops the run: no further step starts, a running wait ends
       await runPlan(ctx, session, plan, snapshot, lost);

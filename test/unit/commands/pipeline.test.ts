@@ -198,6 +198,20 @@ describe('each command asks for its own plan', () => {
     assert.deepEqual(hosts.audits.map((a) => a.message), ['traefik reboot: applied 12 steps, version v1', 'traefik reboot: applied 12 steps, version v1']);
   });
 
+  for (const verb of ['stop', 'remove'] as const) {
+    test(`traefik ${verb}: only the Traefik container on each host, audited as traefik ${verb}`, async () => {
+      const { hosts, docker } = hostsIn(deployed());
+      const double = docker();
+      const traefikIds = [H1, H2].map((host) => double.containers(host).find((c) => c.name === 'traefik')!.id);
+      const run = await runCommand(['traefik', verb, ...(verb === 'remove' ? ['-y'] : [])], hosts.runner);
+      assert.equal(run.code, 0, String(run.error));
+      const changed = hosts.runner.calls.filter((c) => c.argv?.[1] === 'stop' || c.argv?.[1] === 'rm').map((c) => c.argv!.at(-1)!);
+      assert.deepEqual([...new Set(changed)].sort(), [...traefikIds].sort());
+      assert.deepEqual(hosts.audits.map((a) => a.message), [H1, H2].map(() => `traefik ${verb}: applied ${verb === 'stop' ? 2 : 4} steps, version v1`));
+      assert.ok([H1, H2].every((host) => double.containers(host).some((c) => c.name === 'app-web-v1' && c.running)), 'the app is left running');
+    });
+  }
+
   test('app stop: each web container is drained from Traefik before it is stopped', async () => {
     const { hosts, docker } = hostsIn(deployed());
     const double = docker();
