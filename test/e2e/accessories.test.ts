@@ -42,8 +42,25 @@ const timings: string[] = [];
 
 // ---------------------------------------------------------------------------------------- helpers
 
+/** Runs mrsk in the project folder (the root `files:` paths are relative to), with this file's config. */
 function mrsk(args: readonly string[], options: { timeoutMs?: number; env?: Record<string, string>; input?: string } = {}): Promise<ProcessResult> {
-  return bed.mrsk(['-c', configFile, ...args], { timeoutMs: options.timeoutMs ?? 240_000, ...options });
+  return bed.mrsk(['-c', configFile, ...args], { timeoutMs: options.timeoutMs ?? 240_000, cwd: workDir, ...options });
+}
+
+/**
+ * Runs mrsk on a pseudo-terminal (util-linux `script`), answering its question with ANSWER, as a
+ * user at a terminal would. stdout is what the terminal showed (stdout and stderr), as one line of words.
+ */
+async function mrskOnTerminal(args: readonly string[], answer: string): Promise<ProcessResult> {
+  const words = [process.execPath, join(repoRoot, 'bin', 'mrsk.js'), '-c', configFile, ...args].map((w) => `'${w.replaceAll("'", `'\\''`)}'`);
+  const result = await run('script', ['-qec', words.join(' '), '/dev/null'], {
+    cwd: workDir,
+    input: `${answer}\n`,
+    timeoutMs: 240_000,
+    env: { ...bed.env, APP_SECRET: bed.appSecret, NO_COLOR: '1' },
+  });
+  // one line of words: the terminal's wrapping, carriage returns and cursor moves are not the point
+  return { ...result, stdout: result.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\s+/g, ' ') };
 }
 
 function show(result: ProcessResult): string {
@@ -148,6 +165,13 @@ function pendingOf(result: ProcessResult): Array<Record<string, unknown>> {
   return plan.pending as Array<Record<string, unknown>>;
 }
 
+/** `mrsk plan`'s text; the plan must succeed. */
+async function planText(): Promise<string> {
+  const plan = await mrsk(['plan']);
+  assertOk(plan, 'plan');
+  return plan.stdout;
+}
+
 function requireDeployed(): void {
   assert.ok(deployed, 'scenario 1 (setup) did not finish: this scenario needs its deployment');
 }
@@ -180,7 +204,7 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
   test('1. setup boots redis and the app; the app writes and reads keys through it by container name', async () => {
     const plan = await mrsk(['plan', '--version', V1]);
     assertOk(plan, 'plan before setup');
-    assert.match(plan.stdout, new RegExp(`${REDIS}`), `the first plan does not name ${REDIS}`);
+    assert.match(plan.stdout, /\+\s+accessory\/redis\s+accessory redis missing/, 'the first plan does not create the accessory');
 
     const setup = await mrsk(['setup', '--skip-push', '--version', V1]);
     assertOk(setup, 'setup');
@@ -271,7 +295,7 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
     assert.equal(await redisId(), id, 'deploy replaced the changed accessory');
     assert.equal(await onHost(1, `docker exec ${REDIS} sh -c 'echo $REDIS_MARK'`), 'first', 'the running accessory must keep its old spec');
     // still pending after the deploy, and the reboot applies it with the data kept
-    assert.match((await mrsk(['plan'])).stdout, /mrsk accessory reboot redis/);
+    assert.match((await planText()), /mrsk accessory reboot redis/);
     assertOk(await mrsk(['accessory', 'reboot', 'redis', '-y']), 'accessory reboot redis');
     assert.equal(await onHost(1, `docker exec ${REDIS} sh -c 'echo $REDIS_MARK'`), 'second');
     await assertKeysIntact('the reboot that applied the changed spec');
@@ -291,7 +315,7 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
     };
     await writeConfig({ redis: withFile });
     // a new file is a changed spec like any other: pending until the reboot
-    assert.match((await mrsk(['plan'])).stdout, /mrsk accessory reboot redis/);
+    assert.match((await planText()), /mrsk accessory reboot redis/);
     assertOk(await mrsk(['accessory', 'reboot', 'redis', '-y']), 'accessory reboot redis with a file');
     assert.equal(await onHost(1, `docker exec ${REDIS} stat -c '%a %U' ${REDIS_CONF}`), '640 root');
     assert.equal(await onHost(1, `docker exec ${REDIS} cat ${REDIS_CONF}`), conf('allkeys-lru').trim());
@@ -315,7 +339,6 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
   });
 
   test('6. bad input: an accessory on a role no host has, a port Traefik uses, a missing files entry: exit 78 naming the key, nothing changed', async () => {
-    requireDeployed();
     const before = [await hostState(1), await hostState(2)];
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
       ['a role no host has', { ...baseAccessory(), host: undefined, role: 'cache' }, /cache/],
@@ -340,38 +363,54 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
     requireDeployed();
     await writeConfig({ redis: baseAccessory() });
     const dir = await dataDir();
+    // the accessory's folder on the host, as the plan names it (~ is root's home there)
+    const accessoryHome = '~/.mrsk/kvdemo/accessories/redis';
+    assert.ok(dir.startsWith('/root/.mrsk/kvdemo/accessories/redis/'), `data directory ${dir} is not under ${accessoryHome}`);
 
     const removed = await mrsk(['accessory', 'remove', 'redis', '-y']);
     assertOk(removed, 'accessory remove redis');
+    assert.match(removed.stdout + removed.stderr, /mrsk accessory remove redis --data/, 'accessory remove does not say how the kept data goes');
     assert.equal(await redisId(), '', 'the container is still there');
     assert.match(await onHost(1, `ls ${dir}`), /appendonlydir/, 'accessory remove deleted the data directory');
     // booted again, it finds its data
     assertOk(await mrsk(['accessory', 'boot', 'redis']), 'accessory boot redis');
     await assertKeysIntact('accessory remove (without --data) and boot');
 
-    // remove --data: asks (no terminal: refused naming -y, nothing changed), then deletes
-    const refused = await mrsk(['accessory', 'remove', 'redis', '--data']);
-    assert.equal(refused.code, 64, show(refused));
-    assert.match(refused.stderr, /DELETE/);
-    assert.notEqual(await redisId(), '');
-    assertOk(await mrsk(['accessory', 'remove', 'redis', '--data', '-y']), 'accessory remove redis --data');
+    // remove --data asks, saying the data goes; "no" changes nothing
+    const declined = await mrskOnTerminal(['accessory', 'remove', 'redis', '--data'], 'no');
+    // the plan line of the deletion names the folders, before the question
+    const dataLine = /- accessory\/redis\/data .*with its data \(--data\): ~\/\.mrsk\/kvdemo\/accessories\/redis\b/;
+    assert.match(declined.stdout, dataLine, `accessory remove --data does not name the data that would go:\n${declined.stdout}`);
+    assert.match(declined.stdout, /DELETE/, `accessory remove --data does not say the data goes:\n${declined.stdout}`);
+    assert.match(declined.stdout, /cancelled: nothing was changed/);
+    assert.notEqual(await redisId(), '', 'declined, yet the container went');
+    assert.match(await onHost(1, `ls ${dir}`), /appendonlydir/, 'declined, yet the data went');
+    const withData = await mrsk(['accessory', 'remove', 'redis', '--data', '-y']);
+    assertOk(withData, 'accessory remove redis --data');
     assert.equal(await redisId(), '');
     assert.equal(await onHost(1, `test -e ${dir} && echo present || echo gone`), 'gone', 'remove --data left the data directory');
+    assert.equal(await onHost(1, `test -e ${accessoryHome} && echo present || echo gone`), 'gone', 'remove --data left the accessory folder');
 
     // mrsk remove with an accessory: the plan names it and what happens to its data, and it asks
     assertOk(await mrsk(['accessory', 'boot', 'redis']), 'accessory boot redis (fresh)');
     assert.equal((await kv('op=set&k=last&v=words')).status, 200);
-    const asked = await mrsk(['remove']);
-    assert.equal(asked.code, 64, `mrsk remove without a terminal must ask (refuse): ${show(asked)}`);
-    const text = asked.stdout + asked.stderr;
-    assert.match(text, new RegExp(REDIS), 'mrsk remove does not name the accessory');
-    assert.match(text, /data/i, 'mrsk remove does not say what happens to the data');
+    const dirAgain = await dataDir();
+    const kept = await mrskOnTerminal(['remove'], 'no');
+    assert.match(kept.stdout, /-\s+accessory\/redis\s/, `mrsk remove's plan does not remove the accessory:\n${kept.stdout}`);
+    assert.match(kept.stdout, new RegExp(`data of accessory redis kept: ${accessoryHome}`), 'the plan does not say the data stays');
+    assert.match(kept.stdout, /Remove kvdemo from these hosts, with the accessories redis \(their data is kept\)\?/);
+    assert.match(kept.stdout, /cancelled: nothing was changed/);
+    const gone = await mrskOnTerminal(['remove', '--data'], 'no');
+    assert.match(gone.stdout, dataLine, `mrsk remove --data does not name the data that would go:\n${gone.stdout}`);
+    assert.match(gone.stdout, /with the accessories redis AND THEIR DATA\?/);
     assert.notEqual(await redisId(), '', 'mrsk remove changed something before it was confirmed');
+    assert.equal(await onHost(1, `docker exec ${REDIS} redis-cli GET last`), 'words');
 
-    const gone = await mrsk(['remove', '-y']);
-    assertOk(gone, 'mrsk remove -y');
+    const removedAll = await mrsk(['remove', '-y']);
+    assertOk(removedAll, 'mrsk remove -y');
     assert.equal(await redisId(), '');
     assert.equal(await onHost(1, `docker ps -aq --filter label=mrsk.service=${SERVICE}`), '');
-    assert.match(await onHost(1, `ls ${dir}`), /appendonlydir/, 'mrsk remove without --data deleted the accessory data');
+    assert.match(await onHost(1, `ls ${dirAgain}`), /appendonlydir/, 'mrsk remove without --data deleted the accessory data');
+    assert.equal(await onHost(1, `ls -A ~/.mrsk/${SERVICE}`), 'accessories', 'mrsk remove left more than the accessory data');
   });
 });
