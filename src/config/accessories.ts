@@ -90,7 +90,7 @@ function normalizeAccessory(name: string, spec: Raw, context: AccessoryContext):
       if (!statSync(localPath).isFile()) throw new Error('not a file');
       content = readFileSync(localPath);
     } catch {
-      report(entryPath, `local file ${form.local} is missing (${isAbsolute(form.local) ? 'an absolute path' : 'relative to the project root, the folder that holds config/'})`);
+      report(entryPath, `local file ${form.local} is missing (${isAbsolute(form.local) ? 'an absolute path' : 'relative to the project root: the folder mrsk runs in'})`);
       return [];
     }
     const mode = typeof entry === 'object' && entry.mode !== undefined ? normalizeMode(entry.mode) : DEFAULT_FILE_MODE;

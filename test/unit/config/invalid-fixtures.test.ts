@@ -17,7 +17,7 @@ const expectations: readonly (readonly string[])[] = [
   ],
   [
     'accessory-missing-file.yml',
-    'accessory-missing-file.yml:9:9 accessories.redis.files[0]: local file config/redis.conf is missing (relative to the project root, the folder that holds config/)',
+    'accessory-missing-file.yml:9:9 accessories.redis.files[0]: local file config/redis.conf is missing (relative to the project root: the folder mrsk runs in)',
   ],
   [
     'accessory-traefik-port.yml',
