@@ -35,7 +35,7 @@ async function accessoryExec(ctx: CommandContext, name: string, words: readonly 
       const seen = reachableHost(snapshot, host);
       const found = seen.containers.find((c) => c.name === container);
       if (!found || found.state !== 'running') {
-        throw new HostError(host, `the ${target.accessory.name} container is ${found ? found.state : 'missing'} here: \`mrsk accessory ${found ? 'start' : 'boot'} ${target.accessory.name}\` first`);
+        throw new HostError(host, `${target.accessory.name} is not running here (${found ? `its container is ${found.state}` : 'no container'}): \`mrsk accessory ${found ? 'start' : 'boot'} ${target.accessory.name}\` first`);
       }
       return docker.execInContainer(container, execArgv(words), { interactive: tty, tty });
     };
