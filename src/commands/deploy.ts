@@ -38,7 +38,7 @@ async function deploy(ctx: CommandContext, options: DeployOptions, mode: 'deploy
     });
     ctx.out.info(`${mode === 'deploy' ? 'Deployed' : 'Redeployed'} ${session.config.service} ${shortVersion(version)} to ${deployedSummary(result, started)}`);
     return unexpectedlyBlocked(result) > 0 ? 1 : 0;
-  });
+  }, { app: true });
 }
 
 export const register: RegisterCommand = (program, bind) => {

@@ -35,6 +35,6 @@ export const register: RegisterCommand = (program, bind) => {
           });
         }
         return Math.max(combinedExitCode(traefik), combinedExitCode(app)) > 0 ? 1 : 0;
-      });
+      }, { app: true });
     }));
 };

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.ts';
 import { renderPlan, renderQuietPlan, planToJson } from '../views/plan.ts';
 import { serializePlan } from '../plan/saved.ts';
 import { fingerprintSnapshot } from '../plan/fingerprint.ts';
-import { deployedVersion, makePlan, probe } from './shared/common.ts';
+import { appHosts, deployedVersion, makePlan, probe } from './shared/common.ts';
 import { snapshotWarnings } from '../probe/probe.ts';
 import { notePlan } from '../cli/pipeline.ts';
 import { describeBehind, hostsBehind } from '../drift/missed.ts';
@@ -92,7 +92,7 @@ export const register: RegisterCommand = (program, bind) => {
           cwd: session.config.root || ctx.cwd,
         });
         const { plan } = makePlan(session, snapshot, version);
-        const view = { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width, versionReason: reason, notes: planNotes(session.config, snapshot, session.hosts, options.next === true) };
+        const view = { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width, versionReason: reason, notes: planNotes(session.config, snapshot, appHosts(session), options.next === true) };
         notePlan(plan); // the CI summary (GitHub's step summary)
         if (options.json) ctx.out.printJson(planToJson(plan));
         else ctx.out.print(ctx.out.quiet ? renderQuietPlan(plan, view) : renderPlan(plan, view));

@@ -24,6 +24,6 @@ export const register: RegisterCommand = (program, bind) => {
         });
         ctx.out.info(result.plan.steps.length ? `Pruned on ${new Set(result.plan.steps.map((s) => s.host)).size} host(s).` : 'Nothing to prune.');
         return 0;
-      });
+      }, { app: true });
     }));
 };

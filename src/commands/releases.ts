@@ -4,8 +4,9 @@ import type { RegisterCommand } from '../cli/program.ts';
 import { readLedgerScript } from '../host/ledger.ts';
 import { NEVER_HEALTHY_FORMAT, parseLedger, parseNeverHealthy, type Ledger, type NeverHealthyContainer } from '../drift/ledger.ts';
 import { listContainers } from '../docker/index.ts';
-import { requireHosts, type Session } from './shared/common.ts';
+import { SERVICE_LABEL } from '../model/labels.ts';
 import { parseRecordedDesired } from '../desired/from-release.ts';
+import { requireHosts, type Session } from './shared/common.ts';
 import { shortVersion } from '../plan/short-version.ts';
 import { withSession } from './shared/session.ts';
 
@@ -35,7 +36,7 @@ export const register: RegisterCommand = (program, bind) => {
               const result = await session.runner.exec(host, { script }, { signal: ctx.signal });
               if (result.code !== 0) return { host, ok: false, error: `reading the ledger failed (exit ${result.code}): ${result.stderr.trim().split('\n').pop() ?? ''}` };
               // Versions that never became healthy here are named: they are no rollback target.
-              const containers = await session.runner.exec(host, listContainers({ label: `mrsk.service=${session.config.service}` }, { all: true, format: NEVER_HEALTHY_FORMAT }), { signal: ctx.signal });
+              const containers = await session.runner.exec(host, listContainers({ label: `${SERVICE_LABEL}=${session.config.service}` }, { all: true, format: NEVER_HEALTHY_FORMAT }), { signal: ctx.signal });
               const neverHealthy = containers.code === 0 ? parseNeverHealthy(containers.stdout, session.config.destination) : [];
               return { host, ok: true, ledger: parseLedger(result.stdout), neverHealthy };
             } catch (error) {
@@ -66,10 +67,10 @@ export const register: RegisterCommand = (program, bind) => {
               lines.push(...table(rows).map((row) => `  ${row}`));
             }
             if (unreadable.length > 0) lines.push(`  (unreadable ledger files: ${unreadable.join(', ')})`);
-            if (entry.neverHealthy.length > 0) {
             // a rollback to these brings back their version with the current config (src/desired/from-release.ts)
             const versionOnly = releases.filter((r) => !parseRecordedDesired(r.desired)).map((r) => shortVersion(r.id));
             if (versionOnly.length > 0) lines.push(`  recorded without their config (an older mrsk), so a rollback restores only their version: ${versionOnly.join(', ')}`);
+            if (entry.neverHealthy.length > 0) {
               const failed = entry.neverHealthy.map((c) => `${c.version} (${c.container})`).join(', ');
               lines.push(`  never became healthy here, so no rollback target: ${failed}`);
             }
@@ -77,6 +78,6 @@ export const register: RegisterCommand = (program, bind) => {
           }
         }
         return ledgers.some((l) => !l.ok) ? 1 : 0;
-      });
+      }, { app: true });
     }));
 };

@@ -79,6 +79,6 @@ export const register: RegisterCommand = (program, bind) => {
         });
         ctx.out.info(`Rolled back ${session.config.service} to ${shortVersion(version)} on ${result.hosts.length} host(s) in ${(result.ms / 1000).toFixed(1)}s`);
         return result.plan.blockedHosts.length > 0 ? 1 : 0;
-      });
+      }, { app: true });
     }));
 };

@@ -16,6 +16,8 @@
 //   every app on the host, and replacing it is stop-first (HTTP fails for a few seconds).
 // - Hosts, batches and timeouts are the config's: a rollback changes what runs, not where or how
 //   fast it rolls out.
+// - Accessories are the config's: they are not versioned with the app, the ledger keeps none, and
+//   a host that runs only accessories has no release at all (no note for it).
 // - A host without a record of the release, or whose record predates this (no desired state) or
 //   cannot be read, gets the config's containers at the release's version, and a note says so.
 import type { Config } from '../config/types.ts';
@@ -313,6 +315,12 @@ export function desiredFromRelease(input: FromReleaseInput): FromReleaseResult {
 
   for (const [host, fromConfig] of Object.entries(base.hosts)) {
     const record = input.releases[host];
+    // A host that runs only accessories never records a release (nothing of the app runs there):
+    // its desired state is the config's, and no note says a release is missing.
+    if (!record && fromConfig.containers.length === 0) {
+      hosts[host] = fromConfig;
+      continue;
+    }
     if (!record || record.version !== version) {
       book.add({ kind: 'not-recorded' }, host);
       hosts[host] = fromConfig;
@@ -353,6 +361,8 @@ export function desiredFromRelease(input: FromReleaseInput): FromReleaseResult {
       traefik = input.traefik === 'restore' && released ? released : configTraefik;
       if (differs) book.add({ kind: input.traefik === 'restore' ? 'traefik-restored' : 'traefik-kept' }, host);
     }
+    // Accessories are not versioned with the app and the ledger keeps none of them: `rest` carries
+    // the config's (a rollback or drift --fix never brings back an accessory's older spec).
     const { traefik: _configs, ...rest } = fromConfig;
     hosts[host] = { ...rest, containers, ...(traefik ? { traefik } : {}) };
   }

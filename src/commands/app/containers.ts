@@ -50,7 +50,7 @@ async function appContainers(ctx: CommandContext, options: ContainersOptions): P
       ctx.out.print(`Deployed version: ${version ? shortVersion(version) : 'none'}\nRollback targets on every selected host: ${targets}`);
     }
     return combinedExitCode(outcomes);
-  });
+  }, { app: true });
 }
 
 export function registerContainers(app: Command, bind: Bind): void {

@@ -17,6 +17,6 @@ export function registerDetails(app: Command, bind: Bind): void {
         const outcomes = await appDetails(ctx, session, Boolean(options.json));
         if (options.json) ctx.out.printJson({ hosts: Object.fromEntries(outcomes.map((o) => [o.host, o.ok ? { app: o.data } : { error: o.problem }])) });
         return combinedExitCode(outcomes);
-      }),
+      }, { app: true }),
     ));
 }

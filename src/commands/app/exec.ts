@@ -130,7 +130,7 @@ async function appExec(ctx: CommandContext, options: ExecOptions, words: string[
     const summary = formatSummary(outcomes);
     if (summary) ctx.out.info(summary.trimEnd());
     return combinedExitCode(outcomes);
-  });
+  }, { app: true });
 }
 
 export function registerExec(app: Command, bind: Bind): void {

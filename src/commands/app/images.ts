@@ -23,7 +23,7 @@ async function appImages(ctx: CommandContext): Promise<number> {
       printSections(ctx, 'App'),
     );
     return combinedExitCode(outcomes);
-  });
+  }, { app: true });
 }
 
 export function registerImages(app: Command, bind: Bind): void {

@@ -28,7 +28,7 @@ async function appLogs(ctx: CommandContext, options: LogOptionValues): Promise<n
     }
     const hosts = session.hosts.filter((h) => snapshot.hosts[h]?.status === 'ok');
     return showLogs(ctx, session, 'App', hosts, sources, request);
-  });
+  }, { app: true });
 }
 
 export function registerLogs(app: Command, bind: Bind): void {

@@ -26,7 +26,7 @@ async function appStartStop(ctx: CommandContext, options: LockOptionValues, acti
     // "No changes. Hosts match the configuration." alone reads oddly after a stop: say which way they match
     else if (result.plan.blockedHosts.length === 0) ctx.out.info(action === 'start' ? `${service} is serving on every selected host: nothing to start.` : `${service} is not running on any selected host: nothing to stop.`);
     return result.plan.blockedHosts.length > 0 ? 1 : 0;
-  });
+  }, { app: true });
 }
 
 export function registerStartStop(app: Command, bind: Bind): void {

@@ -24,7 +24,7 @@ async function appVersion(ctx: CommandContext): Promise<number> {
       printSections(ctx, 'App'),
     );
     return combinedExitCode(outcomes);
-  });
+  }, { app: true });
 }
 
 export function registerVersion(app: Command, bind: Bind): void {

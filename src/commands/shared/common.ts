@@ -6,7 +6,7 @@ import type { Config } from '../../config/types.ts';
 import { loadConfig } from '../../config/load.ts';
 import { refusePlaceholders } from '../../config/refuse-placeholders.ts';
 import { resolveVersion } from '../../config/version.ts';
-import { selectHosts } from '../../config/select.ts';
+import { hostsWithRoles, selectHosts } from '../../config/select.ts';
 import { createSshRunner } from '../../ssh/runner.ts';
 import { sshRunnerOptionsFromConfig } from './ssh-options.ts';
 import type { Runner } from '../../ssh/types.ts';
@@ -23,7 +23,10 @@ import type { Remote } from '../../apply/remote.ts';
 
 export interface Session {
   readonly config: Config;
-  /** Hosts selected by --hosts/--roles/--primary, in config order. */
+  /**
+   * Hosts selected by --hosts/--roles/--primary, in config order: the role hosts, then (without
+   * --roles) the hosts that run only accessories. appHosts() keeps those the app runs on.
+   */
   readonly hosts: readonly string[];
   readonly roles: readonly string[];
   readonly runner: Runner;
@@ -55,6 +58,19 @@ export async function openSession(ctx: CommandContext, overrides: { maxConcurren
     ...(ctx.testing?.timings ? { timings: ctx.testing.timings } : {}),
     close: () => runner.close(),
   };
+}
+
+/** The selected hosts that carry a selected role: the ones app commands act on (not the accessory-only ones). */
+export function appHosts(session: Pick<Session, 'config' | 'hosts' | 'roles'>): string[] {
+  return hostsWithRoles(session.config, session.hosts, session.roles);
+}
+
+/**
+ * The session narrowed to the app's hosts, for commands about the app alone (deploy, redeploy,
+ * rollback, releases, app …): a database server in no role is neither probed nor required there.
+ */
+export function appSession(session: Session): Session {
+  return { ...session, hosts: appHosts(session) };
 }
 
 export async function probe(session: Session, hosts: readonly string[] = session.hosts): Promise<Snapshot> {
@@ -124,4 +140,15 @@ export async function confirm(ctx: CommandContext, question: string, autoApprove
 
 export function requireHosts(hosts: readonly string[]): void {
   if (hosts.length === 0) throw new ConfigError('no hosts selected: check servers in the config and the --hosts/--roles filters');
+}
+
+/**
+ * For commands about the app: at least one selected host must carry a role. Selecting only hosts
+ * that run accessories (`-h db1 deploy`) is a usage error that says where those commands are.
+ */
+export function requireAppHosts(session: Pick<Session, 'config' | 'hosts' | 'roles'>): void {
+  requireHosts(session.hosts);
+  if (appHosts(session).length === 0) {
+    throw new UsageError(`${session.hosts.join(', ')} ${session.hosts.length === 1 ? 'carries' : 'carry'} no role of the app, only accessories: \`mrsk accessory\` acts on those`);
+  }
 }

@@ -9,7 +9,7 @@ import { runLocal, runLocalRaw, type LocalExec } from '../../apply/local.ts';
 import { DeployError, RemoteCommandError } from '../../errors.ts';
 import type { Snapshot } from '../../probe/types.ts';
 import type { PlanStep } from '../../plan/types.ts';
-import { probe, type Session } from './common.ts';
+import { appHosts, probe, type Session } from './common.ts';
 import { abbreviateVersions } from '../../plan/short-version.ts';
 import { converge, hostsToChange, type ConvergeResult } from '../converge.ts';
 import { checkBuilder, loginHint, loginOnHosts, type Builder } from './preflight.ts';
@@ -119,8 +119,9 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
   ctx.signal.addEventListener('abort', onInterrupt, { once: true });
   let buildFailed = false;
   let buildSettled = false;
+  // the image runs on the app's hosts: a database server's architecture does not count (setup selects it too)
   const building = builder
-    ? buildAndPush(ctx, session.config, request.version, { builder, exec: deps.exec, signal: stopBuild.signal, hostArches: hostArchesOf(first, hosts) })
+    ? buildAndPush(ctx, session.config, request.version, { builder, exec: deps.exec, signal: stopBuild.signal, hostArches: hostArchesOf(first, appHosts(session).filter((host) => hosts.includes(host))) })
     : Promise.resolve();
   building.then(() => (buildSettled = true), () => (buildSettled = buildFailed = true));
   const converging = (async () => {
