@@ -227,10 +227,14 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
     // the app's write is in the accessory itself, not somewhere else
     assert.equal(await onHost(1, `docker exec ${REDIS} redis-cli GET greeting`), 'hello-redis');
 
-    // nothing left to do: the accessory is part of the converged state
+    // nothing left to do: the accessory is part of the converged state, and no app rule (drift's
+    // stray or removed-role containers) takes it for one of the app's
     const again = await mrsk(['plan', '--detailed-exitcode']);
     assert.equal(again.code, 0, `plan after setup: ${show(again)}`);
     assert.match(again.stdout, /No changes/);
+    const drift = await mrsk(['drift']);
+    assertOk(drift, 'drift after setup');
+    assert.match(drift.stdout, /No drift: 2 hosts match/);
     deployed = true;
   });
 
@@ -333,6 +337,14 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
     assertOk(await mrsk(['deploy', '--skip-push', '--version', V2]), 'deploy with a changed file');
     assert.equal(await redisId(), id);
     assert.equal(await onHost(1, `docker exec ${REDIS} redis-cli CONFIG GET maxmemory-policy | tail -n 1`), 'allkeys-lru');
+    // accessory upload (Kamal's meaning) writes the host copy only: the running container keeps
+    // the file it started with, the change stays pending, and the command says what to run next
+    const upload = await mrsk(['accessory', 'upload', 'redis']);
+    assertOk(upload, 'accessory upload redis');
+    assert.match(upload.stdout + upload.stderr, /mrsk accessory reboot redis/, 'upload does not say how the container gets the new file');
+    assert.match(await onHost(1, `cat ${join('~/.mrsk', SERVICE, 'accessories/redis/files', REDIS_CONF)}`), /volatile-lru/);
+    assert.equal(await redisId(), id, 'upload replaced the container');
+    assert.match(await planText(), /mrsk accessory reboot redis/, 'the uploaded file is no longer a pending change');
     assertOk(await mrsk(['accessory', 'reboot', 'redis', '-y']), 'accessory reboot redis with the changed file');
     assert.equal(await onHost(1, `docker exec ${REDIS} redis-cli CONFIG GET maxmemory-policy | tail -n 1`), 'volatile-lru');
     await assertKeysIntact('the reboot with the changed config file');
