@@ -1,15 +1,17 @@
 // Snapshot + the release recorded on each host → drift findings. Pure. Each host is compared with
 // the desired state at the version its own release record names (never a new version), so a
 // config edited since that release is told apart from a host changed by hand: the first is
-// `config-changed` (run `mrsk apply`), the second is drift that `--fix` restores.
+// `config-changed` (run `mrsk apply`), the second is drift that `--fix` restores. Accessories are
+// compared with the config instead (the ledger keeps none), also on hosts that run only them.
 import { describeBehind, hostsBehind } from './missed.ts';
 import type { Config } from '../config/types.ts';
 import { deriveDesired } from '../desired/desired.ts';
 import { displayHostPath } from '../desired/paths.ts';
 import { TRAEFIK_DYNAMIC_HOST_DIR } from '../desired/proxy-routing.ts';
-import { ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
+import { ACCESSORY_LABEL, ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
+import { accessoriesByHost, type AccessorySpec } from '../desired/accessory.ts';
 import type { ContainerSpec, Desired } from '../desired/types.ts';
-import { containerSpecCause, stateCause } from '../plan/causes.ts';
+import { accessorySpecCause, containerSpecCause, stateCause } from '../plan/causes.ts';
 import { isNeverHealthy } from '../plan/never-healthy.ts';
 import { inService, isAccessory, isManagedTraefik, isMrskMade, isOwnedBy, newestFirst } from '../probe/observed.ts';
 import type { ObservedContainer, ReachableHost, ReleaseRecord, Snapshot } from '../probe/types.ts';
@@ -207,6 +209,75 @@ function checkHost(config: Config, host: ReachableHost, record: ReleaseRecord, d
 }
 
 /**
+ * The accessories of one host compared with the config (not with the release: the ledger keeps
+ * none). Only what `--fix` may do is fixable, as the planner's converge does it: a missing one is
+ * created and a stopped one started; a changed one keeps running as it is (its replacement stops a
+ * database: `mrsk accessory reboot`), and one the config no longer has on this host is never
+ * removed by mrsk on its own (its container or folders may hold the only copy of some data).
+ */
+function checkAccessories(config: Config, host: ReachableHost, specs: readonly AccessorySpec[]): DriftFinding[] {
+  const findings: DriftFinding[] = [];
+  const add = (finding: Omit<DriftFinding, 'host'>): void => {
+    findings.push({ host: host.host, ...finding });
+  };
+  const mine = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, config.service, config.destination) && isAccessory(c));
+  for (const spec of specs) {
+    // the planner's choice (diff.ts #accessoryContainer): the one under its name, else the newest labelled with it
+    const labelled = mine.filter((c) => c.labels[ACCESSORY_LABEL] === spec.name);
+    const current = labelled.find((c) => c.name === spec.containerName) ?? [...labelled].sort(newestFirst)[0];
+    const subject = { accessory: spec.name, container: current?.name ?? spec.containerName };
+    if (!current) {
+      add({ ...subject, kind: 'accessory-missing', cause: `container ${spec.containerName} missing`, fixable: true });
+      continue;
+    }
+    const base = { ...subject, containerId: current.id };
+    if (current.labels[SPEC_HASH_LABEL] !== spec.specHash) {
+      add({
+        ...base,
+        kind: 'accessory-changed',
+        cause: `runs another spec than the config: ${accessorySpecCause(current, spec)}`,
+        fixable: false,
+        hint: `\`mrsk accessory reboot ${spec.name}\` replaces it (its data folders stay)`,
+      });
+    }
+    if (current.state === 'restarting' || current.state === 'paused') {
+      const cause = current.state === 'restarting' ? `container ${current.name} restarting (crash loop, ${current.restartCount} restarts)` : `container ${current.name} paused`;
+      add({ ...base, kind: 'accessory-unhealthy', cause, fixable: false, hint: `see \`docker logs ${current.name}\` on the host` });
+    } else if (!inService(current)) {
+      add({ ...base, kind: 'accessory-stopped', cause: stateCause(current, `container ${current.name}`), fixable: true });
+    } else if (current.health === 'unhealthy') {
+      add({ ...base, kind: 'accessory-unhealthy', cause: `container ${current.name} unhealthy`, fixable: false, hint: `see \`docker logs ${current.name}\` on the host; \`mrsk accessory restart ${spec.name}\` restarts it` });
+    }
+  }
+  const configured = new Set(specs.map((spec) => spec.name));
+  const elsewhere = new Map(config.accessories.map((accessory) => [accessory.name, accessory.hosts]));
+  for (const container of mine) {
+    const name = container.labels[ACCESSORY_LABEL]!;
+    if (configured.has(name)) continue;
+    const on = elsewhere.get(name);
+    const why = on ? `the config runs accessory ${name} on ${on.join(', ')}, no longer on this host` : `the config no longer has accessory ${name}`;
+    add({
+      accessory: name,
+      container: container.name,
+      containerId: container.id,
+      kind: 'accessory-stray',
+      cause: `container ${container.name} (${container.state}): ${why}`,
+      fixable: false,
+      hint: `it may hold data, so mrsk never removes it on its own: once its data is safe, \`docker rm -f ${container.name}\` on the host (or put it back in the config)`,
+    });
+  }
+  return findings;
+}
+
+/** App containers on a host the config puts in no role, which records no release: only `mrsk apply` takes them off. */
+function appOnAccessoryHost(config: Config, host: ReachableHost): DriftFinding[] {
+  const app = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, config.service, config.destination) && !isAccessory(c) && inService(c));
+  if (app.length === 0) return [];
+  const roles = [...new Set(app.map((c) => c.labels[ROLE_LABEL] ?? '(none)'))].sort();
+  return [{ host: host.host, kind: 'config-changed', cause: `containers of role ${roles.join(', ')} run on this host, which the config puts in no role`, fixable: false, hint: CONFIG_CHANGED_HINT }];
+}
+
+/**
  * Compares every host in scope with the release recorded on it and reports each difference with
  * its cause. Hosts that could not be probed are reported as errors; the others are still checked.
  */
@@ -219,6 +290,8 @@ export function detectDrift(config: Config, snapshot: Snapshot, scope: DriftScop
     return state;
   };
   const behind = hostsBehind(snapshot);
+  const accessories = accessoriesByHost(config);
+  const roleHosts = new Set(config.hosts);
   const hosts: HostDrift[] = scope.hosts.map((name): HostDrift => {
     const drift = checkOne(name);
     const missed = behind.get(name);
@@ -232,6 +305,10 @@ export function detectDrift(config: Config, snapshot: Snapshot, scope: DriftScop
     if (!observed) return { host: name, status: 'error', problem: 'error', message: 'the host was not probed' };
     if (observed.status !== 'ok') return { host: name, status: 'error', problem: observed.status, message: observed.message };
     const record = observed.release;
+    const accessoryFindings = checkAccessories(config, observed, accessories.get(name) ?? []);
+    // A host in no role runs only accessories and never records a release: none is expected.
+    const accessoryOnly = !roleHosts.has(name) && accessories.has(name);
+    if (!record && accessoryOnly) return { host: name, status: 'checked', accessoriesOnly: true, findings: [...appOnAccessoryHost(config, observed), ...accessoryFindings] };
     if (!record) {
       // a record that is there but cannot be read (garbage on the host) is drift too, with its own words
       const unreadable = observed.warnings?.find((warning) => warning.kind === 'release-unreadable');
@@ -242,6 +319,7 @@ export function detectDrift(config: Config, snapshot: Snapshot, scope: DriftScop
           unreadable
             ? { host: name, kind: 'no-release', cause: unreadable.message, fixable: false, hint: 'mrsk apply (or mrsk deploy) records the release again' }
             : { host: name, kind: 'no-release', cause: 'no release recorded on this host', fixable: false, hint: 'deploy first (mrsk deploy or mrsk apply); drift compares with the last applied release' },
+          ...accessoryFindings,
         ],
       };
     }
@@ -249,7 +327,7 @@ export function detectDrift(config: Config, snapshot: Snapshot, scope: DriftScop
       host: name,
       status: 'checked',
       release: { id: record.id, version: record.version, appliedAt: record.appliedAt, appliedBy: record.appliedBy },
-      findings: checkHost(config, observed, record, desiredAt(record.version), roles),
+      findings: [...checkHost(config, observed, record, desiredAt(record.version), roles), ...accessoryFindings],
     };
   }
   const checked = hosts.filter((h): h is Extract<HostDrift, { status: 'checked' }> => h.status === 'checked');

@@ -6,11 +6,18 @@
 //   whose ledger cannot give it (an older record, a secret changed since) is left alone;
 // - a container or Traefik edited by hand keeps the spec-hash label it was created with, so the
 //   planner would see no change: its address goes into `replace` (Terraform's -replace).
+// - accessories come from the config on every host (the ledger keeps none: from-release.ts), and
+//   the converge only creates missing ones and starts stopped ones: the planner never replaces a
+//   changed accessory (Plan.pending) nor removes one the config dropped;
+// - a host in no role, which runs only accessories and records no release, is planned with the
+//   config's accessories alone, unless app containers run there (`mrsk apply` takes those off).
 // Hosts whose releases differ are planned together: each host runs its own recorded release.
 import type { Config } from '../config/types.ts';
+import { deriveDesired } from '../desired/desired.ts';
 import { desiredFromRelease } from '../desired/from-release.ts';
 import type { Desired, DesiredHost } from '../desired/types.ts';
 import type { PlanRequest } from '../plan/request.ts';
+import { isAccessory, isOwnedBy } from '../probe/observed.ts';
 import type { ReachableHost, Snapshot } from '../probe/types.ts';
 import { detectDrift, type DriftScope } from './detect.ts';
 
@@ -31,13 +38,33 @@ function changedSinceRelease(report: ReturnType<typeof detectDrift>, host: strin
   return entry?.status === 'checked' && entry.findings.some((f) => f.kind === 'config-changed');
 }
 
+/** The version most hosts record, for a plan that changes no app container ('none' when no host records one). */
+function fleetVersion(snapshot: Snapshot): string {
+  const counts = new Map<string, number>();
+  for (const host of Object.values(snapshot.hosts)) {
+    if (host.status === 'ok' && host.release) counts.set(host.release.version, (counts.get(host.release.version) ?? 0) + 1);
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? 'none';
+}
+
 export function fixIntent(config: Config, snapshot: Snapshot, scope: DriftScope): FixIntent {
   const report = detectDrift(config, snapshot, scope);
   const byVersion = new Map<string, string[]>();
   const leftOut: { host: string; reason: string }[] = [];
   const replace: string[] = [];
+  const accessoryOnly: string[] = [];
+  const roleHosts = new Set(config.hosts);
   for (const entry of report.hosts) {
-    if (entry.status !== 'checked' || !entry.release || !entry.findings.some((f) => f.fixable)) continue;
+    if (entry.status !== 'checked' || !entry.findings.some((f) => f.fixable)) continue;
+    if (!entry.release) {
+      // only accessory findings are fixable without a release (detect.ts); an app container there,
+      // even a stopped one, would be taken off by the converge: that is apply's to do
+      const observed = snapshot.hosts[entry.host] as ReachableHost;
+      const appThere = observed.containers.some((c) => isOwnedBy(c, config.service, config.destination) && !isAccessory(c));
+      if (!roleHosts.has(entry.host) && !appThere) accessoryOnly.push(entry.host);
+      else leftOut.push({ host: entry.host, reason: appThere ? 'app containers run on this host, which the config puts in no role: `mrsk apply` converges it' : 'no release is recorded on it: `mrsk apply` converges it, its accessories too' });
+      continue;
+    }
     byVersion.set(entry.release.version, [...(byVersion.get(entry.release.version) ?? []), entry.host]);
     for (const finding of entry.findings) {
       if (!finding.fixable || !finding.containerId || !finding.container) continue;
@@ -45,7 +72,7 @@ export function fixIntent(config: Config, snapshot: Snapshot, scope: DriftScope)
       if (finding.kind === 'traefik-spec-differs') replace.push(`${entry.host}/traefik`);
     }
   }
-  if (byVersion.size === 0) return { leftOut };
+  if (byVersion.size === 0 && accessoryOnly.length === 0) return { leftOut };
   const hosts: Record<string, DesiredHost> = {};
   let desired: Desired | undefined;
   for (const [version, group] of byVersion) {
@@ -63,6 +90,12 @@ export function fixIntent(config: Config, snapshot: Snapshot, scope: DriftScope)
       hosts[host] = restored.hosts[host]!;
     }
     desired ??= restored;
+  }
+  if (accessoryOnly.length > 0) {
+    // no containers there, so the version only names the plan: the fleet's release when one is fixed too
+    const fromConfig = deriveDesired(config, desired?.version ?? fleetVersion(snapshot));
+    for (const host of accessoryOnly) hosts[host] = fromConfig.hosts[host]!;
+    desired ??= fromConfig;
   }
   if (Object.keys(hosts).length === 0) return { leftOut };
   return { plan: { desired: { ...desired!, hosts }, request: { replace: [...new Set(replace)].sort() }, hosts: Object.keys(hosts) }, leftOut };

@@ -24,7 +24,17 @@ export type DriftKind =
   | 'traefik-file-differs'
   | 'retention-exceeded'
   /** Skipped by a `--skip-unreachable` run: another host records a newer release this one never got. */
-  | 'behind';
+  | 'behind'
+  /**
+   * Accessories are compared with the config (they are not versioned with the app, the ledger
+   * keeps none): --fix creates a missing one and starts a stopped one, never replaces a changed
+   * one (`mrsk accessory reboot NAME`) nor removes one the config no longer has (it may hold data).
+   */
+  | 'accessory-missing'
+  | 'accessory-stopped'
+  | 'accessory-unhealthy'
+  | 'accessory-changed'
+  | 'accessory-stray';
 
 /** One difference on one host, with its cause in words and whether `--fix` corrects it. */
 export interface DriftFinding {
@@ -32,6 +42,8 @@ export interface DriftFinding {
   readonly kind: DriftKind;
   /** The role it concerns, when it concerns one. */
   readonly role?: string;
+  /** The accessory it concerns (its name in the config, or on the container's mrsk.accessory label). */
+  readonly accessory?: string;
   /** The container it concerns (name), or `traefik`. */
   readonly container?: string;
   /** The container's id when one exists on the host (drift --fix names hand-edited ones for replacement). */
@@ -56,7 +68,14 @@ export interface ComparedRelease {
 
 /** One host's result: compared (findings may be empty) or not checked (unreachable, docker down…). */
 export type HostDrift =
-  | { readonly host: string; readonly status: 'checked'; readonly release?: ComparedRelease; readonly findings: readonly DriftFinding[] }
+  | {
+      readonly host: string;
+      readonly status: 'checked';
+      readonly release?: ComparedRelease;
+      /** A host in no role that runs only accessories: it records no release, and none is expected. */
+      readonly accessoriesOnly?: true;
+      readonly findings: readonly DriftFinding[];
+    }
   | { readonly host: string; readonly status: 'error'; readonly problem: HostProblem; readonly message: string };
 
 /** The whole drift report, per host in config order. */

@@ -1337,6 +1337,8 @@ class HostPlanner {
       recorded.traefikSpecHash === traefikSpecHash;
     // The ledger records what the config asks for; a drift fix that restores it needs no new record.
     if (ledgerMatches) return;
+    // a skipped host that runs only accessories misses no release (it never records one)
+    const missedHosts = (this.#request.missedHosts ?? []).filter((m) => this.#desired.hosts[m.host]?.containers.length !== 0);
     const cause = !recorded
       ? `record release ${version}`
       : recorded.version !== version
@@ -1354,7 +1356,7 @@ class HostPlanner {
         version,
         specHashes,
         ...(traefikSpecHash ? { traefikSpecHash } : {}),
-        ...(this.#request.missedHosts?.length ? { missedHosts: this.#request.missedHosts } : {}),
+        ...(missedHosts.length ? { missedHosts } : {}),
         // rollback restores it (src/desired/from-release.ts); out-of-scope roles keep the ledger's
         desired: recordHostDesired(wanted, { roles: inScope, traefik: traefikInScope }, recorded?.desired),
       },

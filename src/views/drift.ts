@@ -13,7 +13,7 @@ export interface RenderDriftOptions {
 }
 
 function findingLines(finding: DriftFinding, paint: Paint, width: number): string[] {
-  const subject = finding.role ? `${finding.role}: ` : finding.kind.startsWith('traefik') ? 'traefik: ' : '';
+  const subject = finding.accessory ? `accessory ${finding.accessory}: ` : finding.role ? `${finding.role}: ` : finding.kind.startsWith('traefik') ? 'traefik: ' : '';
   const marker = finding.fixable ? paint('yellow', '!') : paint('red', '✗');
   const tail = finding.fixable ? ' [fixable]' : finding.hint ? ` — ${finding.hint}` : '';
   return wrapWords(abbreviateVersions(`${subject}${finding.cause} (${finding.kind})${tail}`), width, `  ${marker} `, '    ');
@@ -23,7 +23,9 @@ function hostBlock(host: HostDrift, paint: Paint, width: number): string[] {
   if (host.status === 'error') return wrapWords(`${paint('bold', host.host)}  ${paint('red', `NOT CHECKED (${host.problem})`)}: ${host.message}`, width, '', '    ');
   const release = host.release
     ? `release ${host.release.id} (${abbreviateVersions(host.release.version)}, applied ${host.release.appliedAt.replace(/\.\d+Z$/, 'Z')} by ${host.release.appliedBy})`
-    : 'no release recorded';
+    : host.accessoriesOnly
+      ? 'accessories only (no release: nothing of the app runs here)'
+      : 'no release recorded';
   // The host's header stays one line (scripts and mail filters look for it); what follows wraps.
   const lines = [`${paint('bold', host.host)}  ${release}`];
   if (host.findings.length === 0) lines.push(`  ${paint('green', '✓')} no drift`);

@@ -11,6 +11,7 @@ import { accessorySpecFor } from '../../../src/desired/accessory.ts';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import type { PlanRequest } from '../../../src/plan/request.ts';
+import { selectHosts } from '../../../src/config/select.ts';
 import { simulate } from '../../../src/plan/simulate.ts';
 import type { Plan } from '../../../src/plan/types.ts';
 import type { ReachableHost, Snapshot } from '../../../src/probe/types.ts';
@@ -250,4 +251,24 @@ test('the spec: name, labels, hash over secrets as HMACs and files by content ha
   assert.equal(db.healthcheck, true);
   assert.deepEqual(db.directories, [{ hostPath: '/srv/pg', remote: '/var/lib/postgresql/data' }]);
   assert.deepEqual(accessorySpecFor(CONFIG, redisConfig({ port: '6379' })).ports, ['6379:6379']);
+});
+
+test('apply with the default selection plans the accessory-only host; --roles leaves it out; a skipped one is recorded behind by no release', () => {
+  const empty = snapshotOf(reachableHost('h1'), reachableHost('d1'));
+  const all = selectHosts(CONFIG, {});
+  assert.deepEqual(all.hosts, ['h1', 'd1']);
+  // what makePlan (src/commands/shared/common.ts) asks the planner for, with the session's selection
+  const plan = planOf(CONFIG, V1, empty, { hosts: all.hosts, roles: all.roles.map((r) => r.name) });
+  assert.deepEqual(plan, planOf(CONFIG, V1, empty), 'the same plan as the golden first boot');
+  assert.deepEqual(plan.steps.filter((s) => s.host === 'd1').map((s) => s.action.kind), ['image-pull', 'network-create', 'accessory-prepare', 'accessory-run', 'container-wait-healthy']);
+  assert.equal(plan.steps.filter((s) => s.host === 'd1' && s.action.kind === 'release-record').length, 0, 'nothing of the app runs there: no release');
+  const web = selectHosts(CONFIG, { roles: 'web' });
+  assert.deepEqual(planOf(CONFIG, V1, empty, { hosts: web.hosts, roles: web.roles.map((r) => r.name) }).steps.filter((s) => s.host === 'd1'), []);
+  const db = selectHosts(CONFIG, { hosts: 'd1' });
+  const onDb = planOf(CONFIG, V1, empty, { hosts: db.hosts, roles: db.roles.map((r) => r.name) });
+  assert.deepEqual([...new Set(onDb.steps.map((s) => s.host))], ['d1']);
+  // apply --skip-unreachable with d1 down: h1's release does not name d1 as behind (it never records one)
+  const skipped = planOf(CONFIG, V1, snapshotOf(reachableHost('h1')), { hosts: ['h1'], missedHosts: [{ host: 'd1', reason: 'unreachable' }, { host: 'h9', reason: 'unreachable' }] });
+  const record = skipped.steps.find((s) => s.action.kind === 'release-record')!;
+  assert.deepEqual(record.action.kind === 'release-record' && record.action.missedHosts, [{ host: 'h9', reason: 'unreachable' }]);
 });
