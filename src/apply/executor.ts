@@ -4,6 +4,7 @@
 import type { Plan, PlanStep } from '../plan/types.ts';
 import { runStep, type StepContext } from './steps.ts';
 import { sleep } from './remote.ts';
+import { InternalError } from '../errors.ts';
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -81,7 +82,18 @@ async function runBatch(
         }
       }
     }
-    if (running.size === 0) return;
+    if (running.size === 0) {
+      // Nothing runs and something still waits: its dependencies can never finish (they wait on
+      // each other, or on a later batch). A planner bug; never a silent "skipped" and exit 0.
+      for (const step of steps) {
+        if (statuses[step.id] !== 'pending') continue;
+        const error = new InternalError(`step ${step.id} waits for ${step.dependsOn.filter((dep) => statuses[dep] !== 'done').join(', ')}, which can never finish: the plan is inconsistent (a bug in mrsk; nothing after it ran)`);
+        statuses[step.id] = 'failed';
+        failures.push({ step, error });
+        emit({ type: 'step-end', step, status: 'failed', ms: 0, error });
+      }
+      return;
+    }
     await Promise.race(running.values());
   }
 

@@ -1376,7 +1376,9 @@ function traefikFileContents(file: TraefikFileSpec): string {
 function intentOf(request: PlanRequest): Plan['intent'] {
   const mode = modeOf(request);
   const target = request.target ?? 'app';
-  return mode === 'converge' && target === 'app' ? undefined : { mode, target };
+  const replace = (request.replace?.length ?? 0) > 0;
+  if (mode === 'converge' && target === 'app' && !replace) return undefined;
+  return { mode, target, ...(replace ? { replace: true as const } : {}), ...(request.hostsInSeries ? { hostsInSeries: true as const } : {}) };
 }
 
 /**

@@ -215,7 +215,14 @@ export interface Plan {
   /** Differences this plan does not change (see PendingChange); absent when there are none. */
   readonly pending?: readonly PendingChange[];
   /** What the plan was asked for, when it is not a plain converge of the app (src/plan/request.ts). */
-  readonly intent?: { readonly mode: PlanMode; readonly target: PlanTarget };
+  readonly intent?: {
+    readonly mode: PlanMode;
+    readonly target: PlanTarget;
+    /** Resources replaced on request even where they match (traefik reboot, accessory reboot). */
+    readonly replace?: true;
+    /** One host after the other (traefik reboot, restart). */
+    readonly hostsInSeries?: true;
+  };
   /** sha256 of the canonical snapshot the plan was made from (stale-plan check). */
   readonly snapshotFingerprint: string;
   readonly batchWait: number;

@@ -152,8 +152,9 @@ export function headlineOf(plan: Plan): string {
     return `mrsk will ${verb} accessories of ${app}`;
   }
   if (intent.target === 'traefik') {
-    const verb = intent.mode === 'converge' ? 'converge' : intent.mode === 'destroy' ? 'remove' : intent.mode;
-    return `mrsk will ${verb} Traefik on the hosts of ${app}`;
+    // converge with replace is traefik reboot; a plain converge is traefik boot
+    const verb = intent.mode === 'converge' ? (intent.replace ? 'replace' : 'boot') : intent.mode === 'destroy' ? 'remove' : intent.mode;
+    return `mrsk will ${verb} Traefik on the hosts of ${app}${intent.hostsInSeries ? ', one host after the other' : ''}`;
   }
   switch (intent.mode) {
     case 'restore-release':

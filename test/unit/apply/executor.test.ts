@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { executePlan, type ExecutorEvent } from '../../../src/apply/executor.ts';
 import type { Plan, PlanStep } from '../../../src/plan/types.ts';
 import type { Runner } from '../../../src/ssh/types.ts';
+import { InternalError } from '../../../src/errors.ts';
 
 const noRunner: Runner = {
   exec: async () => assert.fail('the scheduling tests run no command'),
@@ -130,5 +131,19 @@ describe('executePlan', () => {
     const { result, trace } = await execute(plan([]));
     assert.equal(result.ok, true);
     assert.deepEqual(trace.starts, []);
+  });
+});
+
+describe('executePlan on an inconsistent plan', () => {
+  test('steps that wait on each other fail the run (exit 70) instead of being skipped with success', async () => {
+    const { result } = await execute(plan([step('a', 'h1'), step('b', 'h1', ['c']), step('c', 'h1', ['b'])]));
+    assert.equal(result.ok, false);
+    assert.deepEqual(result.statuses, { a: 'done', b: 'failed', c: 'failed' });
+    assert.ok(result.failures.every((f) => f.error instanceof InternalError && /can never finish/.test(f.error.message)));
+  });
+  test('a step waiting on a step of a later batch fails too', async () => {
+    const { result } = await execute(plan([step('a', 'h1', ['b'], 0), step('b', 'h2', [], 1)]));
+    assert.equal(result.ok, false);
+    assert.equal(result.statuses.a, 'failed');
   });
 });
