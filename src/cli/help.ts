@@ -68,7 +68,7 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
   'traefik start': [['mrsk traefik start', 'start a stopped Traefik container']],
   'traefik stop': [['mrsk traefik stop -h web-2', 'stop Traefik on one host']],
   'traefik restart': [['mrsk traefik restart', 'restart the Traefik container']],
-  'traefik remove': [['mrsk traefik remove -y', 'remove Traefik and its image']],
+  'traefik remove': [['mrsk traefik remove -y', 'remove the Traefik container (asks first; -y skips the question)']],
   'traefik logs': [['mrsk traefik logs -s 10m -g 502', 'the last 10 minutes, lines with 502']],
   'traefik details': [['mrsk traefik details --json', 'as JSON']],
   accessory: [
