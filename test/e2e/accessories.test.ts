@@ -186,7 +186,9 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
     const image = await runOk('bash', [join(repoRoot, 'test', 'bed', 'redis-image.sh')], { timeoutMs: 300_000 });
     redisImage = image.stdout.trim();
     assert.match(redisImage, /\/redis:bed$/);
-    for (const version of [V1, V2]) await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), version], { timeoutMs: 300_000 });
+    let appMs = 0;
+    for (const version of [V1, V2]) appMs += (await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), version], { timeoutMs: 300_000 })).ms;
+    timings.push(`redis image ${(image.ms / 1000).toFixed(1)}s (built or found cached), app ${V1} + ${V2} ${(appMs / 1000).toFixed(1)}s`);
     workDir = await mkdtemp(join(tmpdir(), 'mrsk-accessories-e2e-'));
     await mkdir(join(workDir, 'config'));
     configFile = join(workDir, 'config', 'deploy.yml');
