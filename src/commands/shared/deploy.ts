@@ -13,6 +13,7 @@ import { appHosts, probe, type Session } from './common.ts';
 import { abbreviateVersions } from '../../plan/short-version.ts';
 import { converge, hostsToChange, type ConvergeResult } from '../converge.ts';
 import { checkBuilder, loginHint, loginOnHosts, type Builder } from './preflight.ts';
+import { accessoryLogins } from './accessories.ts';
 import { buildImage } from '../../build/run.ts';
 import { hostArchesOf, localArch, planBuild } from '../../build/plan.ts';
 import { commandHooks } from '../../hooks/run.ts';
@@ -127,6 +128,14 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
   const converging = (async () => {
     // redeploy skips the first-time work, the registry login included
     if (request.mode !== 'redeploy') await loginOnHosts(ctx, session, hosts);
+    // setup boots the accessories too: their hosts log in to the registries their images come from
+    if (request.mode === 'setup') {
+      for (const login of accessoryLogins(session.config, session.config.accessories)) {
+        if (login.server === session.config.registry.server) continue;
+        const accessoryHosts = session.config.accessories.filter((a) => a.registry === login).flatMap((a) => a.hosts).filter((host) => hosts.includes(host));
+        if (accessoryHosts.length > 0) await loginOnHosts(ctx, session, [...new Set(accessoryHosts)], login);
+      }
+    }
     // the build already failed: its error is the one reported; do not lock for nothing
     if (buildFailed) return building.then(() => undefined as never);
     return converge(ctx, session, {
