@@ -10,9 +10,11 @@
 // role on host 2. The service is `kvdemo`, so no other suite's containers are touched. The file
 // restarts Traefik and host 1's dockerd: it takes its bed down at the end (unless
 // MRSK_E2E_KEEP_BED=1), so run it on a bed of its own or as part of test/run.sh (one file at a
-// time). The scenarios build on each other and run in order.
+// time). The scenarios build on each other and run in order (bad input, 6, before removal, 5, so it
+// meets a running deployment); 7 puts a second accessory on host 2 with no role there.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,17 +87,20 @@ function baseAccessory(): Record<string, unknown> {
     image: redisImage,
     host: host1,
     directories: ['data:/data'],
-    env: { clear: { REDIS_MARK: 'first' } },
+    env: { clear: { REDIS_MARK: 'first' }, secret: ['APP_SECRET'] },
   };
 }
 
-/** This file's config: the e2e config, as service kvdemo, web on host 1, job on host 2, with ACCESSORIES. */
-async function writeConfig(accessories: Record<string, unknown>, file = configFile): Promise<void> {
+/**
+ * This file's config: the e2e config, as service kvdemo, web on host 1, job on host 2 (unless
+ * `job` is false: then host 2 is in no role), with ACCESSORIES.
+ */
+async function writeConfig(accessories: Record<string, unknown>, file = configFile, { job = true } = {}): Promise<void> {
   const config = parse(await readFile(deployConfig, 'utf8')) as Record<string, any>;
   config.service = SERVICE;
   config.servers = {
     web: { hosts: [host1], traefik: { labels: { [`traefik.http.routers.${SERVICE}-web.rule`]: `Host(\`${ROUTE}\`)` } } },
-    job: { hosts: [host2], cmd: config.servers.job.cmd },
+    ...(job ? { job: { hosts: [host2], cmd: config.servers.job.cmd } } : {}),
   };
   config.env.clear.REDIS_URL = `redis://${REDIS}:6379`;
   config.builder.context = join(repoRoot, 'fixtures', 'app');
@@ -220,6 +225,9 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
     assert.equal(inspect, `/${REDIS} ${SERVICE} redis unless-stopped mrsk running`);
     assert.match(await onHost(1, `docker inspect -f '{{index .Config.Labels "mrsk.spec-hash"}}' ${REDIS}`), /\S/, 'no spec hash label');
     assert.equal(await onHost(2, `docker ps -aq --filter name=${REDIS}`), '', 'redis must run on host 1 only');
+    // its secret reached it (compared by hash: the value is in no command line or output)
+    const secretHash = createHash('sha256').update(bed.appSecret).digest('hex');
+    assert.equal(await onHost(1, `docker exec ${REDIS} sh -c 'printf %s "$APP_SECRET" | sha256sum' | cut -d' ' -f1`), secretHash, 'the accessory did not get its secret');
 
     const set = await kv('op=set&k=greeting&v=hello-redis');
     assert.equal(set.status, 200, `set: ${set.status} ${set.body}`);
@@ -284,7 +292,7 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
   test('3. a changed accessory spec is pending in the plan (with the command) and deploy leaves the container alone', async () => {
     requireDeployed();
     const id = await redisId();
-    await writeConfig({ redis: { ...baseAccessory(), env: { clear: { REDIS_MARK: 'second' } } } });
+    await writeConfig({ redis: { ...baseAccessory(), env: { clear: { REDIS_MARK: 'second' }, secret: ['APP_SECRET'] } } });
 
     const plan = await mrsk(['plan']);
     assertOk(plan, 'plan');
@@ -315,7 +323,7 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
     await writeFile(join(workDir, 'config', 'redis.conf'), conf('allkeys-lru'));
     const withFile = {
       ...baseAccessory(),
-      env: { clear: { REDIS_MARK: 'second' } },
+      env: { clear: { REDIS_MARK: 'second' }, secret: ['APP_SECRET'] },
       cmd: `redis-server ${REDIS_CONF}`,
       files: [{ local: 'config/redis.conf', remote: REDIS_CONF, mode: '0640' }],
     };
@@ -426,5 +434,34 @@ describe('accessories: a Redis next to the app on the test bed', { timeout: 1_80
     assert.equal(await onHost(1, `docker ps -aq --filter label=mrsk.service=${SERVICE}`), '');
     assert.match(await onHost(1, `ls ${dirAgain}`), /appendonlydir/, 'mrsk remove without --data deleted the accessory data');
     assert.equal(await onHost(1, `ls -A ~/.mrsk/${SERVICE}`), 'accessories', 'mrsk remove left more than the accessory data');
+  });
+
+  test('7. an accessory on a host in no role (named by address) runs there alone, published on loopback only; setup finds the kept data; remove --data takes everything', async () => {
+    requireDeployed();
+    const cache = { image: redisImage, host: host2, port: '127.0.0.1:6380:6379', cmd: 'redis-server --protected-mode no' };
+    await writeConfig({ redis: baseAccessory(), cache }, configFile, { job: false });
+    const setup = await mrsk(['setup', '--skip-push', '--version', V1]);
+    assertOk(setup, 'setup with an accessory-only host');
+    timings.push(`setup with an accessory-only host: ${(setup.ms / 1000).toFixed(1)}s`);
+
+    // host 2 runs the accessory and nothing else of the app (no app container, no Traefik)
+    assert.equal(await onHost(2, "docker ps -a --format '{{.Names}}' | sort"), `${SERVICE}-cache`);
+    assert.equal(await onHost(2, `docker port ${SERVICE}-cache`), '6379/tcp -> 127.0.0.1:6380');
+    assert.equal(await onHost(2, "printf 'PING\\r\\n' | busybox nc -w 5 127.0.0.1 6380 | tr -d '\\r'"), '+PONG');
+    // published on host 2's loopback only: host 1 cannot reach it
+    const across = await bed.ssh(1, `printf 'PING\\r\\n' | busybox nc -w 3 ${host2} 6380`, { timeoutMs: 30_000 });
+    assert.ok(across.code !== 0 || !across.stdout.includes('PONG'), `host 1 reached the loopback-only port: ${show(across)}`);
+
+    // the redis data that mrsk remove kept (scenario 5) is found again by the new container
+    const last = await kv('op=get&k=last');
+    assert.deepEqual([last.status, last.body.trim()], [200, 'words'], 'setup did not find the data mrsk remove kept');
+    assert.equal((await mrsk(['plan', '--detailed-exitcode'])).code, 0, 'plan after setup with an accessory-only host');
+
+    const removed = await mrsk(['remove', '--data', '-y']);
+    assertOk(removed, 'mrsk remove --data -y');
+    for (const i of [1, 2]) {
+      assert.equal(await onHost(i, `docker ps -aq --filter label=mrsk.service=${SERVICE}`), '', `host ${i} kept a container`);
+      assert.equal(await onHost(i, `test -e ~/.mrsk/${SERVICE} && ls -AR ~/.mrsk/${SERVICE} || echo gone`), 'gone', `host ${i} kept files of ${SERVICE}`);
+    }
   });
 });
