@@ -4,34 +4,18 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../../../src/errors.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { traefikSpecFor } from '../../../src/desired/desired.ts';
 import { runTraefik } from '../../../src/docker/traefik.ts';
+import { loadYaml, refusalOf } from '../helpers/load-yaml.ts';
 
 const BASE = 'service: app\nimage: acme/app\n';
 
-async function load(t: TestContext, yml: string, env: Record<string, string> = {}) {
-  const root = await mkdtemp(join(tmpdir(), 'mrsk-proxy-acme-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
-  await mkdir(join(root, 'config'));
-  await writeFile(join(root, 'config/deploy.yml'), yml);
-  return loadConfig({ file: 'config/deploy.yml', cwd: root, env });
-}
-
-async function refusal(t: TestContext, yml: string, env: Record<string, string> = {}): Promise<string> {
-  try {
-    await load(t, yml, env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    assert.equal(error.exitCode, 78);
-    return error.message;
-  }
-  assert.fail('the config loaded');
-}
+const load = loadYaml;
+const refusal = refusalOf;
 
 const ALTERNATIVE = 'use one server per name, or a certificate from secrets (ssl: {certificate_pem, private_key_pem}), which any number of servers can serve';
 

@@ -4,8 +4,6 @@
 // reboot keeps its data folders, data goes only with removeData, and a run re-planned is empty.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { AccessoryConfig, Config } from '../../../src/config/types.ts';
 import { accessorySpecFor } from '../../../src/desired/accessory.ts';
 import { deriveDesired } from '../../../src/desired/desired.ts';
@@ -18,19 +16,8 @@ import type { ReachableHost, Snapshot } from '../../../src/probe/types.ts';
 import { planToJson, renderPlan } from '../../../src/views/plan.ts';
 import { makeConfig, makeEnv, makeRole } from '../helpers/config.ts';
 import { deployedSnapshot, reachableHost, snapshotOf } from '../helpers/snapshot.ts';
+import { golden } from '../helpers/golden.ts';
 
-const fixtures = fileURLToPath(new URL('../../../fixtures/plans/', import.meta.url));
-const update = process.env.UPDATE_GOLDEN === '1';
-
-function golden(file: string, actual: string): void {
-  const path = `${fixtures}${file}`;
-  if (update || !existsSync(path)) {
-    if (!update) assert.fail(`missing golden file ${path}; run with UPDATE_GOLDEN=1 to create it`);
-    writeFileSync(path, actual);
-    return;
-  }
-  assert.equal(actual, readFileSync(path, 'utf8'), `${file} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)`);
-}
 
 const redisConfig = (overrides: Partial<AccessoryConfig> = {}): AccessoryConfig => ({
   name: 'redis',

@@ -3,27 +3,14 @@
 // rewrite them after an intended change, then review the diff of the fixtures like code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { planToJson, renderPlan } from '../../../src/views/plan.ts';
 import { scenarios } from '../helpers/scenarios.ts';
 import { DATABASE_URL_VALUE, makeConfig } from '../helpers/config.ts';
 import { deployedSnapshot } from '../helpers/snapshot.ts';
+import { golden } from '../helpers/golden.ts';
 
-const fixtures = fileURLToPath(new URL('../../../fixtures/plans/', import.meta.url));
-const update = process.env.UPDATE_GOLDEN === '1';
-
-function golden(file: string, actual: string): void {
-  const path = `${fixtures}${file}`;
-  if (update || !existsSync(path)) {
-    if (!update) assert.fail(`missing golden file ${path}; run with UPDATE_GOLDEN=1 to create it`);
-    writeFileSync(path, actual);
-    return;
-  }
-  assert.equal(actual, readFileSync(path, 'utf8'), `${file} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)`);
-}
 
 for (const scenario of scenarios()) {
   test(`golden plan ${scenario.name}: ${scenario.title}`, () => {

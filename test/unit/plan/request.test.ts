@@ -4,8 +4,6 @@
 // touches a running one, restore-release never pulls, remove leaves shared parts to other apps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
 import { planToJson, renderPlan } from '../../../src/views/plan.ts';
@@ -14,19 +12,8 @@ import type { Plan } from '../../../src/plan/types.ts';
 import type { ReachableHost } from '../../../src/probe/types.ts';
 import { H1, H2, intentScenarios, type IntentScenario } from '../helpers/intent-scenarios.ts';
 import { editHost } from '../helpers/scenarios.ts';
+import { golden } from '../helpers/golden.ts';
 
-const fixtures = fileURLToPath(new URL('../../../fixtures/plans/', import.meta.url));
-const update = process.env.UPDATE_GOLDEN === '1';
-
-function golden(file: string, actual: string): void {
-  const path = `${fixtures}${file}`;
-  if (update || !existsSync(path)) {
-    if (!update) assert.fail(`missing golden file ${path}; run with UPDATE_GOLDEN=1 to create it`);
-    writeFileSync(path, actual);
-    return;
-  }
-  assert.equal(actual, readFileSync(path, 'utf8'), `${file} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)`);
-}
 
 const planOf = (s: IntentScenario): Plan => diff(deriveDesired(s.config, s.version), s.snapshot, s.request);
 const scenario = (name: string): IntentScenario => intentScenarios().find((s) => s.name === name)!;
