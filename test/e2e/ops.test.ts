@@ -590,7 +590,7 @@ describe('day-two operations on the test bed', { timeout: 1_500_000 }, () => {
     const reboot = await mrsk(['traefik', 'reboot']);
     assertOk(reboot, 'traefik reboot');
     // the plan: each host replaced in a batch of its own, in config order
-    assert.match(reboot.stdout, new RegExp(`^mrsk will .*Traefik on the hosts of ${SERVICE}:$`, 'm'));
+    assert.match(reboot.stdout, new RegExp(`^mrsk will replace Traefik on the hosts of ${SERVICE}, one host after the other:$`, 'm'));
     assert.deepEqual(planBatches(reboot.stdout), [[hosts[0], 1], [hosts[1], 2]]);
     assert.equal(reboot.stdout.match(/^  -\/\+ traefik  replace requested$/gm)?.length, 2, reboot.stdout);
     // the run: host 2 is touched only once host 1 answers and routes the app again
