@@ -19,6 +19,7 @@ import {
   pebbleOrderCount,
   pebbleRoot,
   testbed,
+  waitFor,
 } from './harness.ts';
 
 // The issuance probe runs Traefik on host 3, a host of its own: port 80 must be free for HTTP-01,
@@ -43,16 +44,6 @@ function bedResolver(): Resolver {
   return resolver;
 }
 
-/** Polls CHECK every 200 ms until it returns a value other than undefined, or fails after MS. */
-async function waitFor<T>(what: () => string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test("the ACME directory answers over HTTPS verified with Pebble's minica root, and only with it", async () => {
   const answer = await httpsGet(pebble.directory, { ca: minica() });
