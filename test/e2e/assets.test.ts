@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { bringUp, curl, load, repoRoot, type Bed, type HttpResult } from './harness.ts';
+import { bringUp, curl, load, waitFor, repoRoot, type Bed, type HttpResult } from './harness.ts';
 
 const config = join(repoRoot, 'fixtures', 'e2e', 'assets.yml');
 let bed: Bed;
@@ -23,15 +23,6 @@ async function sshOk(host: number, command: string): Promise<string> {
   return result.stdout;
 }
 
-/** Polls fn until it returns true or the deadline passes; fails with `what` then. */
-async function waitFor(what: string, fn: () => Promise<boolean>, deadlineMs = 60_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`timed out after ${deadlineMs} ms waiting for ${what}`);
-}
 
 /** The running app containers of the service on host i. */
 async function appContainers(host: number): Promise<string[]> {
@@ -123,7 +114,7 @@ describe('asset_path: both versions\' assets answer during and after a rollout',
     const rollback = await mrsk(['rollback', 'v1']);
     assertOk(rollback, 'rollback v1');
     for (const [index, host] of bed.hosts.entries()) {
-      await waitFor(`${host} serving v1`, async () => (await curl(`http://${host}/`)).body.startsWith('v1 '));
+      await waitFor(() => `${host} serving v1`, 60_000, async () => ((await curl(`http://${host}/`)).body.startsWith('v1 ') ? true : undefined));
       for (const name of ['app-v1.css', 'app-v2.css']) assert.equal((await curl(`http://${host}/assets/${name}`)).status, 200, `${host} /assets/${name}`);
       assert.equal(await fromContainer(index + 1, 'assets-web-v1', '/assets/app-v2.css'), '/* app v2 */');
     }

@@ -7,7 +7,7 @@
 // afterwards only mrsk's containers serve and `plan --detailed-exitcode` is 0.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bringUp, curl, load, type Bed, type LoadResult } from './harness.ts';
+import { bringUp, curl, load, waitFor, type Bed, type LoadResult } from './harness.ts';
 
 let bed: Bed;
 const urls = () => bed.hosts.map((h) => `http://${h}/`);
@@ -25,15 +25,6 @@ async function sshOk(host: number, command: string, input?: string): Promise<str
   return result.stdout;
 }
 
-/** Polls fn until it returns true or the deadline passes; fails with `what` then. */
-async function waitFor(what: string, fn: () => Promise<boolean>, deadlineMs = 60_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`timed out after ${deadlineMs} ms waiting for ${what}`);
-}
 
 const q = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
@@ -123,9 +114,9 @@ describe('taking over hosts that Kamal runs', { timeout: 900_000 }, () => {
       { name: 'demo-job-kamal1', role: 'job', cmd: '/worker.sh --queue default' },
     ]);
     for (const url of urls()) {
-      await waitFor(`Kamal's app answering on ${url}`, async () => {
+      await waitFor(() => `Kamal's app answering on ${url}`, 60_000, async () => {
         const answer = await curl(url);
-        return answer.status === 200 && answer.body.includes('kamal-web');
+        return answer.status === 200 && answer.body.includes('kamal-web') ? true : undefined;
       });
     }
   });
