@@ -2,21 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Config, SshConfig } from '../../../src/config/types.ts';
 import { sshRunnerOptionsFromConfig } from '../../../src/commands/shared/ssh-options.ts';
+import { makeConfig } from '../helpers/config.ts';
 
-/** Only the fields sshRunnerOptionsFromConfig reads; the rest of Config does not matter here. */
+/** The test config's ssh settings with user root, changed by `ssh`. */
 function configWith(ssh: Partial<SshConfig>): Config {
-  const defaults: SshConfig = {
-    user: 'root',
-    port: 22,
-    keys: [],
-    keyData: [],
-    strictHostKeyChecking: 'accept-new',
-    maxConcurrent: 30,
-    connectTimeout: 10,
-    commandTimeout: 300,
-    keepaliveInterval: 15,
-  };
-  return { root: '/srv/app', ssh: { ...defaults, ...ssh } } as unknown as Config;
+  return makeConfig({ ssh: { ...makeConfig().ssh, user: 'root', ...ssh } });
 }
 
 describe('sshRunnerOptionsFromConfig', () => {
