@@ -987,7 +987,7 @@ class HostPlanner {
       kind: 'container-remove',
       containerId: container.id,
       name,
-      ...(proxied ? { cordDir: this.#cordDirOf(container) } : {}),
+      ...(proxied ? { cordDir: cord } : {}),
       ...(assetsDir ? { assetsDir } : {}),
     };
   }
