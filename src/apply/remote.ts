@@ -6,12 +6,25 @@ import { hostExcerpt, sanitizeHostValue } from '../text/sanitize.ts';
 import { redact, type Secret } from '../secret.ts';
 import type { Command, ExecOptions, ExecResult, Runner } from '../ssh/types.ts';
 import { toShell } from '../shell/quote.ts';
-import { inspectContainers } from '../docker/index.ts';
+import { inspectContainers, type RuntimeName } from '../runtime/index.ts';
+import type { HostRuntimes } from './host-runtimes.ts';
 
 export interface Remote {
   readonly runner: Runner;
   readonly secrets: readonly Secret[];
   readonly signal?: AbortSignal;
+  /** Each host's container runtime; without it (tests that build a Remote by hand) every host runs Docker. */
+  readonly runtimes?: HostRuntimes;
+}
+
+/** The runtime of a host whose runtime is known (configured, or found by the probe). */
+export function runtimeOf(remote: Pick<Remote, 'runtimes'>, host: string): RuntimeName {
+  return remote.runtimes?.of(host) ?? 'docker';
+}
+
+/** The runtime of a host, asking the host when the configuration says `auto` and no probe has run. */
+export async function resolveRuntime(remote: Remote, host: string): Promise<RuntimeName> {
+  return remote.runtimes ? remote.runtimes.resolve(remote.runner, host, remote.signal) : 'docker';
 }
 
 function describe(command: Command): string {
@@ -66,7 +79,7 @@ export interface InspectedContainer {
 
 /** docker inspect of one container, or undefined when it does not exist. */
 export async function inspectContainer(remote: Remote, host: string, nameOrId: string): Promise<InspectedContainer | undefined> {
-  const argv = inspectContainers([nameOrId]);
+  const argv = inspectContainers(runtimeOf(remote, host), [nameOrId]);
   const result = await tryRun(remote, host, argv);
   if (result.code !== 0) {
     if (/no such (container|object)/i.test(result.stderr)) return undefined;
@@ -87,7 +100,8 @@ export async function inspectContainer(remote: Remote, host: string, nameOrId: s
     running: raw.State.Running,
     status: raw.State.Status,
     exitCode: raw.State.ExitCode,
-    health: raw.State.Health?.Status,
+    // Podman prints an empty Status for a container without a health check
+    health: raw.State.Health?.Status || undefined,
     healthLog: (raw.State.Health?.Log ?? []).map((entry) => ({ exitCode: entry.ExitCode, output: String(entry.Output ?? '') })),
     ...(raw.Config.Healthcheck?.Test ? { healthTest: raw.Config.Healthcheck.Test } : {}),
     labels: raw.Config.Labels ?? {},

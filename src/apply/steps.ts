@@ -4,8 +4,8 @@ import { DeployError, HostError, StalePlanError, TimeoutError } from '../errors.
 import type { PlanStep, StepAction } from '../plan/types.ts';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import * as docker from '../docker/index.ts';
-import { runAccessory } from '../docker/accessory.ts';
+import * as runtime from '../runtime/index.ts';
+import { runAccessory } from '../runtime/accessory.ts';
 import { DESTINATION_LABEL, ROLE_LABEL, SERVICE_LABEL, SPEC_HASH_LABEL, TRAEFIK_NETWORK_LABEL, VERSION_LABEL, traefikServicePortLabel } from '../model/labels.ts';
 import { CORD_FILE, CORD_MOUNT, MRSK_NETWORK, TRAEFIK_CONTAINER } from '../model/names.ts';
 import { traefikServiceOf } from '../probe/observed.ts';
@@ -16,7 +16,7 @@ import { neverHealthyName } from '../plan/never-healthy.ts';
 import { absoluteOnHost, hostPaths } from '../desired/paths.ts';
 import { TRAEFIK_DYNAMIC_HOST_DIR, renderTraefikFile } from '../desired/proxy-routing.ts';
 import { assetsScratchName, prepareAssetsScript, removeAssetsScript } from '../host/assets.ts';
-import { inspectContainer, poll, run, sleep, tryRun, type InspectedContainer, type Remote } from './remote.ts';
+import { inspectContainer, poll, run, runtimeOf, sleep, tryRun, type InspectedContainer, type Remote } from './remote.ts';
 import {
   HealthCheckError,
   LOG_LINES,
@@ -76,12 +76,12 @@ function homeOf(ctx: StepContext, host: string): string {
 const cordFile = (dir: string) => `${dir}/${CORD_FILE}`;
 
 const networkCreate: Handler<'network-create'> = async (ctx, step, action) => {
-  const exists = await tryRun(ctx, step.host, docker.inspectNetwork(action.network));
-  if (exists.code !== 0) await run(ctx, step.host, docker.createNetwork(action.network));
+  const exists = await tryRun(ctx, step.host, runtime.inspectNetwork(runtimeOf(ctx, step.host), action.network));
+  if (exists.code !== 0) await run(ctx, step.host, runtime.createNetwork(runtimeOf(ctx, step.host), action.network));
 };
 
 const imagePull: Handler<'image-pull'> = async (ctx, step, action) => {
-  const pulled = await tryRun(ctx, step.host, docker.pullImage(action.image));
+  const pulled = await tryRun(ctx, step.host, runtime.pullImage(runtimeOf(ctx, step.host), action.image));
   if (pulled.code === 0) return;
   const why = lastLineOf(redact(pulled.stderr || pulled.stdout || `exit ${pulled.code}`, ctx.secrets)).replace(/^(docker: )?Error response from daemon: /, '');
   // The plan pulls Traefik's image before the running Traefik stops (diff.ts): say what to change.
@@ -97,7 +97,7 @@ const containerRun: Handler<'container-run'> = async (ctx, step, action) => {
   let existing = await inspectContainer(ctx, step.host, spec.name);
   if (existing && action.replaces && existing.id === action.replaces.containerId) {
     // Same version, new spec: the serving container gives up its name and keeps serving until drained.
-    await run(ctx, step.host, docker.renameContainer(existing.id, action.replaces.renameTo));
+    await run(ctx, step.host, runtime.renameContainer(runtimeOf(ctx, step.host), existing.id, action.replaces.renameTo));
     existing = undefined;
   }
   if (existing) {
@@ -106,7 +106,7 @@ const containerRun: Handler<'container-run'> = async (ctx, step, action) => {
       throw new StalePlanError(`${step.host}: a container named ${spec.name} exists with another spec; re-run plan`);
     }
     if (spec.cordDir) await ensureCord(ctx, step.host, spec.cordDir);
-    if (!existing.running) await run(ctx, step.host, docker.startContainer(existing.id));
+    if (!existing.running) await run(ctx, step.host, runtime.startContainer(runtimeOf(ctx, step.host), existing.id));
     return;
   }
   const home = homeOf(ctx, step.host);
@@ -121,7 +121,7 @@ const containerRun: Handler<'container-run'> = async (ctx, step, action) => {
   let cordHostDir: string | undefined;
   if (spec.cordDir) cordHostDir = await ensureCord(ctx, step.host, spec.cordDir);
   const assetsHostDir = spec.assets ? absoluteOnHost(home, spec.assets.hostDir) : undefined;
-  await run(ctx, step.host, docker.runContainer(spec, { envFile, cordHostDir, assetsHostDir }));
+  await run(ctx, step.host, runtime.runContainer(runtimeOf(ctx, step.host), spec, { envFile, cordHostDir, assetsHostDir }));
 };
 
 /**
@@ -157,7 +157,7 @@ const accessoryRun: Handler<'accessory-run'> = async (ctx, step, action) => {
     if (existing.labels[SPEC_HASH_LABEL] !== spec.specHash) {
       throw new StalePlanError(`${step.host}: a container named ${spec.containerName} exists with another spec; re-run plan`);
     }
-    if (!existing.running) await run(ctx, step.host, docker.startContainer(existing.id));
+    if (!existing.running) await run(ctx, step.host, runtime.startContainer(runtimeOf(ctx, step.host), existing.id));
     return;
   }
   const home = homeOf(ctx, step.host);
@@ -171,7 +171,7 @@ const accessoryRun: Handler<'accessory-run'> = async (ctx, step, action) => {
   const started = await tryRun(
     ctx,
     step.host,
-    runAccessory(spec, {
+    runAccessory(runtimeOf(ctx, step.host), spec, {
       ...(envFile ? { envFile } : {}),
       fileHostPaths: spec.files.map((file) => absoluteOnHost(home, file.hostPath)),
       directoryHostPaths: spec.directories.map((dir) => absoluteOnHost(home, dir.hostPath)),
@@ -211,21 +211,21 @@ const traefikRun: Handler<'traefik-run'> = async (ctx, step, action) => {
     if (existing.labels[SPEC_HASH_LABEL] !== action.spec.specHash) {
       throw new StalePlanError(`${step.host}: a container named ${action.spec.name} exists with another spec; re-run plan`);
     }
-    if (!existing.running) await run(ctx, step.host, docker.startContainer(existing.id));
+    if (!existing.running) await run(ctx, step.host, runtime.startContainer(runtimeOf(ctx, step.host), existing.id));
     return;
   }
   // Pulled first, so a wrong or unreachable image fails with one line that says what to change
   // (not with docker run's whole argv).
   const image = action.spec.image;
-  const present = await tryRun(ctx, step.host, docker.inspectImages([image], { format: '{{.Id}}' }));
+  const present = await tryRun(ctx, step.host, runtime.inspectImages(runtimeOf(ctx, step.host), [image], { format: '{{.Id}}' }));
   if (present.code !== 0) {
-    const pulled = await tryRun(ctx, step.host, docker.pullImage(image));
+    const pulled = await tryRun(ctx, step.host, runtime.pullImage(runtimeOf(ctx, step.host), image));
     if (pulled.code !== 0) {
       const why = lastLineOf(redact(pulled.stderr || pulled.stdout || `exit ${pulled.code}`, ctx.secrets)).replace(/^(docker: )?Error response from daemon: /, '');
       throw new DeployError(traefikPullMessage(step.host, image, why));
     }
   }
-  const started = await tryRun(ctx, step.host, docker.runTraefik(action.spec));
+  const started = await tryRun(ctx, step.host, runtime.runTraefik(runtimeOf(ctx, step.host), action.spec));
   if (started.code !== 0) {
     const why = lastLineOf(redact(started.stderr || started.stdout || `exit ${started.code}`, ctx.secrets)).replace(/^docker: /, '');
     throw new DeployError(`${step.host}: starting Traefik (${image}) failed: ${why}`);
@@ -243,7 +243,7 @@ const traefikFileWrite: Handler<'traefik-file-write'> = async (ctx, step, action
 };
 
 const traefikFileRemove: Handler<'traefik-file-remove'> = async (ctx, step, action) => {
-  await run(ctx, step.host, docker.removeTraefikFile(`${absoluteOnHost(homeOf(ctx, step.host), TRAEFIK_DYNAMIC_HOST_DIR)}/${action.name}`));
+  await run(ctx, step.host, runtime.removeTraefikFile(`${absoluteOnHost(homeOf(ctx, step.host), TRAEFIK_DYNAMIC_HOST_DIR)}/${action.name}`));
 };
 
 const containerStart: Handler<'container-start'> = async (ctx, step, action, checked) => {
@@ -257,15 +257,15 @@ const containerStart: Handler<'container-start'> = async (ctx, step, action, che
     // can be made: only a restart mounts the folder made again. It is unhealthy, so Traefik does
     // not route to it, and the restart stops nothing that serves (the waits after this verify it).
     if (mounted || action.cordDir) {
-      const restored = await tryRun(ctx, step.host, docker.execInContainer(action.containerId, ['touch', `${CORD_MOUNT}/${CORD_FILE}`]));
+      const restored = await tryRun(ctx, step.host, runtime.execInContainer(runtimeOf(ctx, step.host), action.containerId, ['touch', `${CORD_MOUNT}/${CORD_FILE}`]));
       if (restored.code !== 0) {
         ctx.progress('its cord folder was removed: restarting it (it is not routed while unhealthy)');
-        await run(ctx, step.host, docker.restartContainer(action.containerId, 10), { timeoutMs: 60_000 });
+        await run(ctx, step.host, runtime.restartContainer(runtimeOf(ctx, step.host), action.containerId, 10), { timeoutMs: 60_000 });
       }
     }
     return;
   }
-  await run(ctx, step.host, docker.startContainer(action.containerId));
+  await run(ctx, step.host, runtime.startContainer(runtimeOf(ctx, step.host), action.containerId));
 };
 
 /** Why waiting for health ended on the container's side (not on the connection's). */
@@ -358,7 +358,7 @@ async function neverHealthyError(
   const latest = (await inspectContainer(ctx, host, name).catch(() => undefined)) ?? last;
   let logs: HealthFailure['logs'];
   try {
-    const result = await tryRun(ctx, host, { script: `${toShell(docker.containerLogs(latest?.id ?? name, { lines: LOG_LINES }))} 2>&1` });
+    const result = await tryRun(ctx, host, { script: `${toShell(runtime.containerLogs(runtimeOf(ctx, host), latest?.id ?? name, { lines: LOG_LINES }))} 2>&1` });
     logs = result.code === 0 ? { text: clean(result.stdout) } : { error: clean(result.stdout || result.stderr || `exit ${result.code}`) };
   } catch (error) {
     logs = { error: clean(lastLineOf(error)) };
@@ -390,11 +390,11 @@ async function stopAndMark(ctx: StepContext, host: string, container: InspectedC
       (result) => (result.code === 0 ? undefined : result.stderr || result.stdout || `exit ${result.code}`),
       (error: unknown) => lastLineOf(error),
     );
-  const stopError = await attempt(docker.stopContainer(container.id, 1));
+  const stopError = await attempt(runtime.stopContainer(runtimeOf(ctx, host), container.id, 1));
   if (stopError !== undefined) return { kind: 'stop-failed', error: stopError };
   if (!mark) return { kind: 'stopped' };
   const to = neverHealthyName(container.name, container.id);
-  const renameError = await attempt(docker.renameContainer(container.id, to));
+  const renameError = await attempt(runtime.renameContainer(runtimeOf(ctx, host), container.id, to));
   return renameError === undefined ? { kind: 'renamed', to } : { kind: 'rename-failed', error: renameError };
 }
 
@@ -403,7 +403,7 @@ async function checkServing(ctx: StepContext, host: string, failed: InspectedCon
   const role = failed?.labels[ROLE_LABEL];
   if (!failed || role === undefined) return { kind: 'unknown', error: 'the new container could not be inspected, so its role is unknown' };
   try {
-    const listed = await run(ctx, host, docker.listContainerIds({ label: [`${SERVICE_LABEL}=${ctx.service}`, `${ROLE_LABEL}=${role}`], status: 'running' }));
+    const listed = await run(ctx, host, runtime.listContainerIds(runtimeOf(ctx, host), { label: [`${SERVICE_LABEL}=${ctx.service}`, `${ROLE_LABEL}=${role}`], status: 'running' }));
     const ids = listed.stdout.split('\n').map((l) => l.trim()).filter((id) => id !== '' && id !== failed.id);
     const others: OtherContainer[] = [];
     let servers: Record<string, string> | undefined | null = null; // null: not asked yet
@@ -452,7 +452,7 @@ async function serverUrl(ctx: StepContext, host: string, name: string, service: 
 
 /** Traefik's server list for a service: url → UP/DOWN; undefined when the service is not (yet) known. */
 async function traefikServers(ctx: StepContext, host: string, service: string): Promise<Record<string, string> | undefined> {
-  const result = await tryRun(ctx, host, docker.traefikApi(`/api/http/services/${service}@docker`));
+  const result = await tryRun(ctx, host, runtime.traefikApi(runtimeOf(ctx, host), `/api/http/services/${service}@docker`));
   if (result.code !== 0) return undefined;
   try {
     const body = JSON.parse(result.stdout) as { serverStatus?: Record<string, string> };
@@ -468,7 +468,7 @@ async function traefikServers(ctx: StepContext, host: string, service: string): 
  * URL fail.
  */
 async function traefikHasService(ctx: StepContext, host: string, service: string): Promise<boolean | undefined> {
-  const result = await tryRun(ctx, host, docker.traefikApi(`/api/http/services?search=${encodeURIComponent(service)}&per_page=1000`));
+  const result = await tryRun(ctx, host, runtime.traefikApi(runtimeOf(ctx, host), `/api/http/services?search=${encodeURIComponent(service)}&per_page=1000`));
   if (result.code !== 0) return undefined;
   try {
     const list = JSON.parse(result.stdout) as unknown;
@@ -537,7 +537,7 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action, che
   // Cutting the cord fails the healthcheck; Traefik then drops the server from the service.
   await run(ctx, step.host, { script: `rm -f ${shq(cordFile(dir))}` });
   // Also from inside: a container whose cord folder was removed and made again sees the old one.
-  await tryRun(ctx, step.host, docker.execInContainer(container.id, ['rm', '-f', `${CORD_MOUNT}/${CORD_FILE}`]));
+  await tryRun(ctx, step.host, runtime.execInContainer(runtimeOf(ctx, step.host), container.id, ['rm', '-f', `${CORD_MOUNT}/${CORD_FILE}`]));
   if (url) {
     /** Set as soon as Traefik's API stops answering because Traefik is not running (no use waiting a minute). */
     let traefikGone = '';
@@ -571,12 +571,12 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action, che
 const containerStop: Handler<'container-stop'> = async (ctx, step, action, checked) => {
   const container = checked ?? (await inspectContainer(ctx, step.host, action.containerId));
   if (!container?.running) return;
-  await run(ctx, step.host, docker.stopContainer(action.containerId, action.timeout), { timeoutMs: (action.timeout + 30) * 1000 });
+  await run(ctx, step.host, runtime.stopContainer(runtimeOf(ctx, step.host), action.containerId, action.timeout), { timeoutMs: (action.timeout + 30) * 1000 });
 };
 
 const containerRemove: Handler<'container-remove'> = async (ctx, step, action, checked) => {
   const container = checked ?? (await inspectContainer(ctx, step.host, action.containerId));
-  if (container) await run(ctx, step.host, docker.removeContainer(action.containerId, { force: true }));
+  if (container) await run(ctx, step.host, runtime.removeContainer(runtimeOf(ctx, step.host), action.containerId, { force: true }));
   const home = ctx.homes[step.host];
   if (home) {
     const paths = hostPaths(ctx.service, ctx.destination);
@@ -590,6 +590,7 @@ const containerRemove: Handler<'container-remove'> = async (ctx, step, action, c
 const assetsPrepare: Handler<'assets-prepare'> = async (ctx, step, action) => {
   const home = homeOf(ctx, step.host);
   const script = prepareAssetsScript({
+    runtime: runtimeOf(ctx, step.host),
     image: action.image,
     assetPath: action.assetPath,
     dir: absoluteOnHost(home, action.hostDir),
@@ -600,23 +601,23 @@ const assetsPrepare: Handler<'assets-prepare'> = async (ctx, step, action) => {
 };
 
 const imageRemove: Handler<'image-remove'> = async (ctx, step, action) => {
-  const result = await tryRun(ctx, step.host, docker.removeImage(action.image));
+  const result = await tryRun(ctx, step.host, runtime.removeImage(runtimeOf(ctx, step.host), action.image));
   // Already gone is success; still used by a container is left for the next prune.
   if (result.code !== 0 && !/no such image|image is being used|conflict/i.test(result.stderr)) {
-    await run(ctx, step.host, docker.removeImage(action.image));
+    await run(ctx, step.host, runtime.removeImage(runtimeOf(ctx, step.host), action.image));
   }
 };
 
 const networkRemove: Handler<'network-remove'> = async (ctx, step, action) => {
-  const exists = await tryRun(ctx, step.host, docker.inspectNetwork(action.network));
-  if (exists.code === 0) await run(ctx, step.host, docker.removeNetwork(action.network));
+  const exists = await tryRun(ctx, step.host, runtime.inspectNetwork(runtimeOf(ctx, step.host), action.network));
+  if (exists.code === 0) await run(ctx, step.host, runtime.removeNetwork(runtimeOf(ctx, step.host), action.network));
 };
 
 const traefikWaitReady: Handler<'traefik-wait-ready'> = async (ctx, step, action) => {
   await poll(
     'Traefik to answer /ping',
     action.timeout * 1000,
-    async () => ((await tryRun(ctx, step.host, docker.traefikApi('/ping'))).stdout.trim() === 'OK' ? true : undefined),
+    async () => ((await tryRun(ctx, step.host, runtime.traefikApi(runtimeOf(ctx, step.host), '/ping'))).stdout.trim() === 'OK' ? true : undefined),
     { intervalMs: ctx.pollIntervalMs, signal: ctx.signal },
   );
 };
@@ -629,7 +630,7 @@ const stateRemove: Handler<'state-remove'> = async (ctx, step, action) => {
 
 const registryLogout: Handler<'registry-logout'> = async (ctx, step, action) => {
   // logged out already is fine: docker says so and exits 0, or names no credentials
-  await tryRun(ctx, step.host, docker.logout(action.server));
+  await tryRun(ctx, step.host, runtime.logout(runtimeOf(ctx, step.host), action.server));
 };
 
 const releaseRecord: Handler<'release-record'> = async (ctx, step, action) => {

@@ -5,8 +5,8 @@
 // difference: without builder.arch the platforms are those the target hosts report (the probe
 // reads `uname -m`), not amd64+arm64, so nothing is built that no host runs.
 import type { BuilderConfig } from '../config/types.ts';
-import type { Argv } from '../docker/argv.ts';
-import * as docker from '../docker/build.ts';
+import type { Argv } from '../runtime/argv.ts';
+import * as docker from '../runtime/build.ts';
 import { UsageError } from '../errors.ts';
 import type { Snapshot } from '../probe/types.ts';
 

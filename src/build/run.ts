@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CommandContext } from '../cli/context.ts';
 import type { Config } from '../config/types.ts';
-import * as docker from '../docker/index.ts';
+import * as docker from '../runtime/index.ts';
 import { runLocal, type LocalExec } from '../apply/local.ts';
 import { BuilderError } from '../errors.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';

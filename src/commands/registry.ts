@@ -2,9 +2,10 @@
 // in to, or out of, the configured registry. The password travels on stdin only.
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
-import * as docker from '../docker/index.ts';
+import * as docker from '../runtime/index.ts';
+import { LOCAL_RUNTIME } from '../runtime/build.ts';
 import { runLocal } from '../apply/local.ts';
-import { run } from '../apply/remote.ts';
+import { resolveRuntime, run } from '../apply/remote.ts';
 import { UsageError } from '../errors.ts';
 import { combinedExitCode, runPerHost } from '../ops/hosts.ts';
 import { formatSummary } from '../views/hosts.ts';
@@ -25,7 +26,7 @@ async function registry(ctx: CommandContext, options: RegistryOptions, action: '
       throw new UsageError('registry.username and registry.password are not configured: nothing to log in with');
     }
     if (!options.skipLocal) {
-      const argv = action === 'login' ? docker.login(server, username!) : docker.logout(server);
+      const argv = action === 'login' ? docker.login(LOCAL_RUNTIME, server, username!) : docker.logout(LOCAL_RUNTIME, server);
       await runLocal(argv, { stdin: action === 'login' ? password!.reveal() : undefined, secrets: session.config.secrets, signal: ctx.signal });
       ctx.out.info(`${action === 'login' ? `Logged in to ${where} as ${username}` : `Logged out of ${where}`} locally`);
     }
@@ -34,8 +35,8 @@ async function registry(ctx: CommandContext, options: RegistryOptions, action: '
     const outcomes = await runPerHost(
       session.hosts,
       async (host) => {
-        if (action === 'login') await run(session.remote, host, docker.login(server, username!), { stdin: password!.reveal() });
-        else await run(session.remote, host, docker.logout(server));
+        if (action === 'login') await run(session.remote, host, docker.login(await resolveRuntime(session.remote, host), server, username!), { stdin: password!.reveal() });
+        else await run(session.remote, host, docker.logout(await resolveRuntime(session.remote, host), server));
         return { host, ok: true, output: action === 'login' ? `logged in to ${where} as ${username}` : `logged out of ${where}` };
       },
       printSections(ctx, 'Registry'),

@@ -2,8 +2,9 @@
 // first, the current one marked. Read-only. A host that cannot be read is named; exit 1 then.
 import type { RegisterCommand } from '../cli/program.ts';
 import { readLedgerScript } from '../host/ledger.ts';
-import { NEVER_HEALTHY_FORMAT, parseLedger, parseNeverHealthy, type Ledger, type NeverHealthyContainer } from '../drift/ledger.ts';
-import { listContainers } from '../docker/index.ts';
+import { neverHealthyFormat, parseLedger, parseNeverHealthy, type Ledger, type NeverHealthyContainer } from '../drift/ledger.ts';
+import { listContainers } from '../runtime/index.ts';
+import { resolveRuntime } from '../apply/remote.ts';
 import { SERVICE_LABEL } from '../model/labels.ts';
 import { parseRecordedDesired } from '../desired/from-release.ts';
 import { requireHosts, type Session } from './shared/common.ts';
@@ -36,7 +37,8 @@ export const register: RegisterCommand = (program, bind) => {
               const result = await session.runner.exec(host, { script }, { signal: ctx.signal });
               if (result.code !== 0) return { host, ok: false, error: `reading the ledger failed (exit ${result.code}): ${result.stderr.trim().split('\n').pop() ?? ''}` };
               // Versions that never became healthy here are named: they are no rollback target.
-              const containers = await session.runner.exec(host, listContainers({ label: `${SERVICE_LABEL}=${session.config.service}` }, { all: true, format: NEVER_HEALTHY_FORMAT }), { signal: ctx.signal });
+              const rt = await resolveRuntime(session.remote, host);
+              const containers = await session.runner.exec(host, listContainers(rt, { label: `${SERVICE_LABEL}=${session.config.service}` }, { all: true, format: neverHealthyFormat(rt) }), { signal: ctx.signal });
               const neverHealthy = containers.code === 0 ? parseNeverHealthy(containers.stdout, session.config.destination) : [];
               return { host, ok: true, ledger: parseLedger(result.stdout), neverHealthy };
             } catch (error) {

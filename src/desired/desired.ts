@@ -27,6 +27,7 @@ import { CORD_FILE, CORD_MOUNT, MRSK_NETWORK, TRAEFIK_CONTAINER, containerName, 
 import { hostPaths } from './paths.ts';
 import { DEFAULT_HTTPS_PORT, TRAEFIK_STATE_VOLUMES, proxyLabels, proxyStaticArgs, traefikFileFor } from './proxy-routing.ts';
 import { expandDockerOptions, expandTraefikArgs } from './options.ts';
+import { TRAEFIK_API_SOCKET_VOLUME } from '../runtime/traefik.ts';
 import { finishContainerSpec, finishTraefikSpec } from './spec-hash.ts';
 import { accessoriesByHost } from './accessory.ts';
 import type { ContainerSpec, Desired, DesiredHost, HealthcheckSpec, TraefikSpec } from './types.ts';
@@ -185,8 +186,9 @@ export function traefikSpecFor(config: Config): TraefikSpec {
     // The API (insecure mode) is published on loopback only: the executor polls it over SSH.
     // traefik.publish: false keeps HTTP on the mrsk network only (something else fronts it).
     ports: [...(traefik.publish === false ? [] : [`${traefik.hostPort}:80`, `${traefik.httpsPort ?? DEFAULT_HTTPS_PORT}:443`]), `127.0.0.1:${traefik.apiPort}:8080`],
-    // ACME storage and the file-provider folder: home-relative, resolved on the host (docker/traefik.ts).
-    volumes: ['/var/run/docker.sock:/var/run/docker.sock', ...TRAEFIK_STATE_VOLUMES],
+    // The runtime's API socket (runtime/traefik.ts mounts Podman's in its place), ACME storage and
+    // the file-provider folder: home-relative, resolved on the host (runtime/traefik.ts).
+    volumes: [TRAEFIK_API_SOCKET_VOLUME, ...TRAEFIK_STATE_VOLUMES],
     labels: { ...traefik.labels, [TRAEFIK_LABEL]: 'true' },
     ...(traefik.env && Object.keys(traefik.env.clear).length > 0 ? { env: { ...traefik.env.clear } } : {}),
     options: expandDockerOptions(traefik.options),

@@ -4,6 +4,8 @@
 import type { ReleaseRecord } from '../probe/types.ts';
 import { LEDGER_FILE_MARK } from '../host/ledger.ts';
 import { DESTINATION_LABEL, VERSION_LABEL } from '../model/labels.ts';
+import { psLabel } from '../runtime/container.ts';
+import type { RuntimeName } from '../runtime/runtime.ts';
 import { isNeverHealthy } from '../plan/never-healthy.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';
 import { sanitizeHostText } from '../text/sanitize.ts';
@@ -68,10 +70,12 @@ export interface NeverHealthyContainer {
   readonly container: string;
 }
 
-/** `docker ps -a --format` template whose lines parseNeverHealthy reads: name, version, destination. */
-export const NEVER_HEALTHY_FORMAT = `{{.Names}}\t{{.Label "${VERSION_LABEL}"}}\t{{.Label "${DESTINATION_LABEL}"}}`;
+/** `ps -a --format` template whose lines parseNeverHealthy reads: name, version, destination. */
+export function neverHealthyFormat(rt: RuntimeName): string {
+  return `{{.Names}}\t${psLabel(rt, VERSION_LABEL)}\t${psLabel(rt, DESTINATION_LABEL)}`;
+}
 
-/** The never-healthy containers of this destination in `docker ps -a --format NEVER_HEALTHY_FORMAT` output. */
+/** The never-healthy containers of this destination in `ps -a --format neverHealthyFormat(…)` output. */
 export function parseNeverHealthy(output: string, destination?: string): NeverHealthyContainer[] {
   const found: NeverHealthyContainer[] = [];
   for (const line of output.split('\n')) {

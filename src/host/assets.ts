@@ -3,10 +3,13 @@
 // version's files are copied into it and its files into the previous folder, never overwriting,
 // so during the cutover either container answers for either version's fingerprinted files.
 // Pure: the executor runs the text; tests check it exactly.
-import * as docker from '../docker/index.ts';
+import * as docker from '../runtime/index.ts';
+import type { RuntimeName } from '../runtime/runtime.ts';
 import { shq, toShell } from '../shell/quote.ts';
 
 export interface PrepareAssets {
+  /** The host's container runtime. */
+  readonly runtime: RuntimeName;
   /** Image of the new version. */
   readonly image: string;
   /** asset_path inside the image. */
@@ -31,14 +34,14 @@ export function assetsScratchName(containerName: string): string {
  * of trusting that exit code: every file of the source must exist in the destination.
  */
 export function prepareAssetsScript(input: PrepareAssets): string {
-  const { image, assetPath, dir, previousDirs, scratchName } = input;
-  const remove = `${toShell(docker.removeContainer(scratchName, { force: true }))} >/dev/null 2>&1 || true`;
+  const { runtime: rt, image, assetPath, dir, previousDirs, scratchName } = input;
+  const remove = `${toShell(docker.removeContainer(rt, scratchName, { force: true }))} >/dev/null 2>&1 || true`;
   const lines = [
     'set -e',
     `mkdir -p ${shq(dir)}`,
     remove,
-    `${toShell(docker.createStoppedContainer(scratchName, image))} >/dev/null`,
-    `${toShell(docker.copyFolderContentsOut(scratchName, assetPath, dir))} || { rc=$?; ${remove}; exit $rc; }`,
+    `${toShell(docker.createStoppedContainer(rt, scratchName, image))} >/dev/null`,
+    `${toShell(docker.copyFolderContentsOut(rt, scratchName, assetPath, dir))} || { rc=$?; ${remove}; exit $rc; }`,
     remove,
   ];
   for (const previous of previousDirs) {

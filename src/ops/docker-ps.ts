@@ -54,7 +54,8 @@ export function parsePsLines(stdout: string): PsEntry[] {
     state: raw.State ?? '',
     ports: raw.Ports ?? '',
     names: raw.Names ?? '',
-    labels: parseLabelString(raw.Labels ?? ''),
+    // Docker prints labels as one string, Podman as a map
+    labels: typeof raw.Labels === 'object' && raw.Labels !== null ? { ...(raw.Labels as Record<string, string>) } : parseLabelString(String(raw.Labels ?? '')),
   }));
 }
 

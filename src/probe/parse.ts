@@ -4,6 +4,7 @@
 // a usable host, not an unreadable host. Every text taken from the output is sanitized
 // (src/text/sanitize.ts): what a host sends never reaches the terminal with control sequences.
 import { hostExcerpt, sanitizeHostText, sanitizeHostValue } from '../text/sanitize.ts';
+import type { RuntimeName } from '../runtime/runtime.ts';
 import type {
   ContainerState,
   HealthState,
@@ -17,6 +18,7 @@ import type {
   TraefikRouterState,
   TraefikServiceState,
   TraefikState,
+  PodmanServiceState,
 } from './types.ts';
 import { UNKNOWN_TRAEFIK_FILE_HASH } from './types.ts';
 import { traefikFileHashOf } from '../desired/proxy-routing.ts';
@@ -24,6 +26,16 @@ import { SECTION_PATTERN } from './script.ts';
 import { displayHostPath, hostPaths } from '../desired/paths.ts';
 import { MRSK_NETWORK } from '../model/names.ts';
 import { concernsService } from './observed.ts';
+
+/**
+ * Podman's container states in Docker's words: `stopped` (stopped, not yet cleaned up) is
+ * `exited`, `configured` (made, never initialised) is `created`, `stopping` is still `running`.
+ */
+const PODMAN_STATES: Readonly<Record<string, string>> = { stopped: 'exited', configured: 'created', initialized: 'created', stopping: 'running' };
+
+function dockerState(status: string): string {
+  return Object.hasOwn(PODMAN_STATES, status) ? PODMAN_STATES[status]! : status;
+}
 
 /** Docker's zero time, printed for a container that never started or never finished. */
 const DOCKER_ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -109,10 +121,14 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
       if (typeof read === 'string') warnings.push({ kind: 'release-unreadable', message: read });
       else release = read;
     }
+    const runtime = runtimeOfProbe(sections.get('runtime'));
+    const podmanService = runtime === 'podman' ? parsePodmanService(sections.get('podman-service') ?? '') : undefined;
     return {
       host,
       status: 'ok',
       dockerVersion,
+      runtime,
+      ...(podmanService ? { podmanService } : {}),
       ...(arch ? { arch } : {}),
       home: oneLine(sections.get('home') ?? ''),
       containers,
@@ -129,6 +145,23 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
     if (error instanceof ProbeParseError) return problem(host, 'unreadable', error.message);
     throw error;
   }
+}
+
+/** The runtime the probe used: its `runtime` section (older output, without one, came from docker). */
+function runtimeOfProbe(text: string | undefined): RuntimeName {
+  return oneLine(text ?? '') === 'podman' ? 'podman' : 'docker';
+}
+
+/** The `podman-service` section: `socket yes|no`, `keeper <line>|none`, `systemd yes|no`. */
+export function parsePodmanService(text: string): PodmanServiceState {
+  const lines = sanitizeHostText(text).split('\n').map((line) => line.trim());
+  const value = (key: string) => lines.find((line) => line === key || line.startsWith(`${key} `))?.slice(key.length + 1) ?? '';
+  const keeper = value('keeper');
+  return {
+    socket: value('socket') === 'yes',
+    ...(keeper !== '' && keeper !== 'none' ? { keeper } : {}),
+    systemd: value('systemd') === 'yes',
+  };
 }
 
 /** `uname -m` in docker's platform words (x86_64 → amd64, aarch64 → arm64); undefined when not one mrsk knows. */
@@ -154,6 +187,12 @@ function hostProblem(host: string, name: string, detail: string): HostSnapshot {
   switch (name) {
     case 'docker-missing':
       return problem(host, 'docker-missing', 'docker is not installed: no `docker` command on the SSH user\'s PATH');
+    case 'runtime-missing':
+      return oneLine(detail) === 'podman'
+        ? problem(host, 'runtime-missing', 'podman is not installed (runtime: podman): no `podman` command on the SSH user\'s PATH; `mrsk setup` installs it when the SSH user is root')
+        : problem(host, 'runtime-missing', 'no container runtime (runtime: auto): neither `docker` nor `podman` is on the SSH user\'s PATH; set runtime to docker or podman and run `mrsk setup` as root to install it');
+    case 'podman-rootless':
+      return problem(host, 'podman-rootless', 'runtime: podman needs rootful Podman: connect as root (ssh.user: root); rootless Podman keeps its own containers and networks, which Traefik cannot share');
     case 'docker-down':
       return problem(host, 'docker-down', `the Docker daemon is not running${said ? ` (${said})` : ''}`);
     case 'permission-denied':
@@ -212,10 +251,11 @@ function toObservedContainer(record: Record<string, unknown>): ObservedContainer
   const id = str(record, 'Id', what);
   const config = asRecord(record['Config'] ?? {}, what);
   const state = asRecord(record['State'], `${what} State of ${id}`);
-  const status = str(state, 'Status', what);
+  const status = dockerState(str(state, 'Status', what));
   if (!CONTAINER_STATES.has(status)) throw new ProbeParseError(`container ${id} has an unknown state "${status}"`);
   const healthRecord = state['Health'] == null ? undefined : asRecord(state['Health'], what);
-  const health = healthRecord === undefined ? undefined : str(healthRecord, 'Status', what);
+  // Podman prints a Health with an empty Status for a container without a health check
+  const health = healthRecord === undefined ? undefined : str(healthRecord, 'Status', what) || undefined;
   if (health !== undefined && !HEALTH_STATES.has(health)) {
     throw new ProbeParseError(`container ${id} has an unknown health "${health}"`);
   }

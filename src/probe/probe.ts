@@ -5,6 +5,7 @@
 import { formatBytes, HostError, OutputLimitError, TimeoutError } from '../errors.ts';
 import { hostExcerpt } from '../text/sanitize.ts';
 import type { Runner } from '../ssh/types.ts';
+import type { RuntimeWish } from '../runtime/runtime.ts';
 import { parseProbeOutput } from './parse.ts';
 import { probeScript } from './script.ts';
 import type { HostProblem, HostSnapshot, Snapshot } from './types.ts';
@@ -15,6 +16,8 @@ export interface ProbeOptions {
   readonly concurrency?: number;
   /** Image repository of the service, so its images are listed before any container exists. */
   readonly imageRepo?: string;
+  /** The runtime the configuration asks of a host (default: docker everywhere). */
+  readonly runtimeOf?: (host: string) => RuntimeWish;
   /** Per-host limit for the probe command (default PROBE_TIMEOUT_MS, or the runner's command timeout when that is shorter). */
   readonly timeoutMs?: number;
 }
@@ -34,10 +37,20 @@ export async function probeHosts(
   destination?: string,
   options: ProbeOptions = {},
 ): Promise<Snapshot> {
-  const script = probeScript(service, destination, options.imageRepo ? { imageRepo: options.imageRepo } : {});
+  // one script per runtime wish (hosts that ask the same share it)
+  const scripts = new Map<RuntimeWish, string>();
+  const scriptFor = (host: string): string => {
+    const runtime = options.runtimeOf?.(host) ?? 'docker';
+    let script = scripts.get(runtime);
+    if (script === undefined) {
+      script = probeScript(service, destination, { ...(options.imageRepo ? { imageRepo: options.imageRepo } : {}), runtime });
+      scripts.set(runtime, script);
+    }
+    return script;
+  };
   const timeoutMs = options.timeoutMs ?? Math.min(PROBE_TIMEOUT_MS, runner.commandTimeoutMs ?? PROBE_TIMEOUT_MS);
   const results = await mapWithLimit(hosts, options.concurrency ?? 30, (host) =>
-    probeHost(runner, host, script, service, destination, timeoutMs),
+    probeHost(runner, host, scriptFor(host), service, destination, timeoutMs),
   );
   const snapshotHosts: Record<string, HostSnapshot> = {};
   hosts.forEach((host, index) => (snapshotHosts[host] = results[index]!));

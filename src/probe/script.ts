@@ -1,10 +1,11 @@
 // The composite probe: ONE read-only POSIX sh script per host, so a no-op plan costs one round
 // trip per host. It prints delimited sections that parse.ts turns into a HostSnapshot. Every
 // docker command comes from src/docker and every value is quoted by src/shell/quote.ts.
-import { CONTAINER_SUMMARY_FORMAT, inspectContainers, listContainerIds, listContainers } from '../docker/container.ts';
-import { IMAGE_SUMMARY_FORMAT, inspectImages, listImageIds } from '../docker/image.ts';
-import { listNetworks } from '../docker/network.ts';
-import { traefikApi } from '../docker/traefik.ts';
+import { containerSummaryFormat, inspectContainers, listContainerIds, listContainers, psLabel } from '../runtime/container.ts';
+import { imageSummaryFormat, inspectImages, listImageIds } from '../runtime/image.ts';
+import { RUNTIMES, type RuntimeName, type RuntimeWish } from '../runtime/runtime.ts';
+import { listNetworks } from '../runtime/network.ts';
+import { traefikApi } from '../runtime/traefik.ts';
 import { hostPaths } from '../desired/paths.ts';
 import { DESTINATION_LABEL, KAMAL_DESTINATION_LABEL, KAMAL_SERVICE_LABEL, SERVICE_LABEL } from '../model/labels.ts';
 import { TRAEFIK_CONTAINER, traefikFileName } from '../model/names.ts';
@@ -18,6 +19,8 @@ export const SECTION_PATTERN = /^@@mrsk-probe ([a-z-]+)@@$/;
 export type SectionName =
   | 'home'
   | 'problem'
+  | 'runtime'
+  | 'podman-service'
   | 'problem-detail'
   | 'version'
   | 'arch'
@@ -52,39 +55,71 @@ export const TRAEFIK_FILE_HEAD_BYTES = 128;
 export interface ProbeScriptOptions {
   /** Image repository of the service (Config.image): its images are listed even with no container yet. */
   readonly imageRepo?: string;
+  /** The runtime the configuration asks of this host (default docker); `auto` picks docker, else podman. */
+  readonly runtime?: RuntimeWish;
 }
 
+/** Where mrsk keeps what it runs next to Podman on a host (the keeper script, its pid and log). */
+export const RUNTIME_STATE_DIR = '.mrsk/runtime';
+
 /**
- * The probe script for one service (and destination). It only reads: docker ps/inspect/image ls/
- * network ls, two files under ~/.mrsk, the first line of the app's Traefik file, and Traefik's
- * API via docker exec when Traefik runs. It exits 0 whatever it finds; a missing docker binary, a stopped daemon or a socket permission
- * error are reported in a `problem` section.
+ * The probe script for one service (and destination). It only reads: the runtime's ps/inspect/image
+ * ls/network ls, two files under ~/.mrsk, the first line of the app's Traefik file, and Traefik's
+ * API via exec when Traefik runs. It exits 0 whatever it finds; a missing runtime, a stopped daemon
+ * or a socket permission error are reported in a `problem` section.
  */
 export function probeScript(service: string, destination: string | undefined, options: ProbeScriptOptions = {}): string {
-  const serviceFilters = { label: [`${SERVICE_LABEL}=${service}`, ...(destination ? [`${DESTINATION_LABEL}=${destination}`] : [])] };
-  const traefikFilter = { name: `^${TRAEFIK_CONTAINER}$` };
-  const paths = hostPaths(service, destination);
-  const traefikFile = `${TRAEFIK_DYNAMIC_HOST_DIR}/${traefikFileName(service, destination)}`;
-  // Kamal-made containers of this service (Kamal's own labels; parse.ts keeps those without mrsk.* labels)
-  const kamalFilters = { label: [`${KAMAL_SERVICE_LABEL}=${service}`, ...(destination ? [`${KAMAL_DESTINATION_LABEL}=${destination}`] : [])] };
-  // the docker command words, quoted; `$ids`-style lists are appended unquoted on purpose (word splitting)
-  const cmd = (argv: readonly string[]): string => toShell(argv);
+  const wish = options.runtime ?? 'docker';
+  const runtimes: readonly RuntimeName[] = wish === 'auto' ? ['docker', 'podman'] : [wish];
+  const pick =
+    wish === 'auto'
+      ? [
+          'if command -v docker >/dev/null 2>&1; then rt=docker',
+          'elif command -v podman >/dev/null 2>&1; then rt=podman',
+          "else section problem; echo runtime-missing; section problem-detail; echo auto; section end; exit 0; fi",
+          'case $rt in',
+          ...runtimes.flatMap((rt) => [`${rt})`, body(rt, service, destination, options), ';;']),
+          'esac',
+        ]
+      : [
+          `if ! command -v ${wish} >/dev/null 2>&1; then`,
+          wish === 'docker' ? '  section problem; echo docker-missing' : `  section problem; echo runtime-missing; section problem-detail; echo ${wish}`,
+          '  section end; exit 0',
+          'fi',
+          body(wish, service, destination, options),
+        ];
   return [
     '# mrsk probe: read-only; prints sections for src/probe/parse.ts',
     'LC_ALL=C; export LC_ALL',
-    // no pathname expansion: word-split lists ($ids, $repos) come from docker's output
+    // no pathname expansion: word-split lists ($ids, $repos) come from the runtime's output
     'set -f',
     "section() { printf '\\n@@mrsk-probe %s@@\\n' \"$1\"; }",
     // keeps at most CAPTURE_LIMIT_BYTES of what is captured into a variable (see above)
     `capped() { head -c ${CAPTURE_LIMIT_BYTES}; }`,
     'section home',
     "printf '%s\\n' \"$HOME\"",
-    'if ! command -v docker >/dev/null 2>&1; then',
-    '  section problem; echo docker-missing',
-    '  section end; exit 0',
-    'fi',
+    ...pick,
+    'section end',
+    'exit 0',
+    '',
+  ].join('\n');
+}
+
+/** The probe once the host's runtime is known. */
+function body(rt: RuntimeName, service: string, destination: string | undefined, options: ProbeScriptOptions): string {
+  const serviceFilters = { label: [`${SERVICE_LABEL}=${service}`, ...(destination ? [`${DESTINATION_LABEL}=${destination}`] : [])] };
+  const traefikFilter = { name: `^${TRAEFIK_CONTAINER}$` };
+  const paths = hostPaths(service, destination);
+  const traefikFile = `${TRAEFIK_DYNAMIC_HOST_DIR}/${traefikFileName(service, destination)}`;
+  // Kamal-made containers of this service (Kamal's own labels; parse.ts keeps those without mrsk.* labels)
+  const kamalFilters = { label: [`${KAMAL_SERVICE_LABEL}=${service}`, ...(destination ? [`${KAMAL_DESTINATION_LABEL}=${destination}`] : [])] };
+  // the runtime's command words, quoted; `$ids`-style lists are appended unquoted on purpose (word splitting)
+  const cmd = (argv: readonly string[]): string => toShell(argv);
+  return [
+    // rootless Podman keeps other containers, storage and networks than the root's: mrsk drives rootful Podman
+    ...(rt === 'podman' ? ['if [ "$(id -u)" != 0 ]; then section problem; echo podman-rootless; section end; exit 0; fi'] : []),
     // the exit status travels behind the output, since a pipeline's status is head's
-    `version=$( { ${cmd(['docker', 'version', '--format', '{{.Server.Version}}'])} 2>&1; echo " mrsk-status:$?"; } | capped)`,
+    `version=$( { ${cmd([rt, 'version', '--format', '{{.Server.Version}}'])} 2>&1; echo " mrsk-status:$?"; } | capped)`,
     'case $version in',
     "  *' mrsk-status:0') version=${version%' mrsk-status:0'}; version_ok=1 ;;",
     "  *) version=${version%' mrsk-status:'*}; version_ok= ;;",
@@ -99,30 +134,33 @@ export function probeScript(service: string, destination: string | undefined, op
     "  section problem-detail; printf '%s\\n' \"$version\"",
     '  section end; exit 0',
     'fi',
+    `section runtime; echo ${rt}`,
+    // Podman prints its version with a leading newline-free line too; only its first line is read
     "section version; printf '%s\\n' \"$version\"",
     // the machine's architecture (uname -m), so a deploy builds the image for what the hosts run
     'section arch; uname -m 2>/dev/null',
+    ...(rt === 'podman' ? podmanServiceSection() : []),
     // our containers (any state), Kamal's of this service and the host's Traefik, each id once
     // every mrsk-made container as `id|service|destination`: ours are picked from it, and the other
     // apps on the host are named (remove leaves Traefik and the network to them)
-    `apps=$(${cmd(listContainers({ label: [SERVICE_LABEL] }, { all: true, format: `{{.ID}}|{{.Label "${SERVICE_LABEL}"}}|{{.Label "${DESTINATION_LABEL}"}}` }))} 2>/dev/null | capped)`,
-    `ids=$( { printf '%s\\n' "$apps" | awk -F'|' -v s=${shq(service)} -v d=${shq(destination ?? '')} '$2 == s && $3 == d { print $1 }'; ${cmd(listContainerIds(kamalFilters, { all: true }))}; ${cmd(listContainerIds(traefikFilter, { all: true }))}; } 2>/dev/null | capped | sort -u)`,
+    `apps=$(${cmd(listContainers(rt, { label: [SERVICE_LABEL] }, { all: true, format: `{{.ID}}|${psLabel(rt, SERVICE_LABEL)}|${psLabel(rt, DESTINATION_LABEL)}` }))} 2>/dev/null | capped)`,
+    `ids=$( { printf '%s\\n' "$apps" | awk -F'|' -v s=${shq(service)} -v d=${shq(destination ?? '')} '$2 == s && $3 == d { print $1 }'; ${cmd(listContainerIds(rt, kamalFilters, { all: true }))}; ${cmd(listContainerIds(rt, traefikFilter, { all: true }))}; } 2>/dev/null | capped | sort -u)`,
     'section apps',
     `printf '%s\\n' "$apps" | awk -F'|' -v s=${shq(service)} -v d=${shq(destination ?? '')} 'NF >= 2 && !($2 == s && $3 == d) { print ($3 == "" ? $2 : $2 "/" $3) }' | sort -u`,
     // one JSON line per container, without Config.Env (secret values from --env-file live there)
     'section containers',
-    `if [ -n "$ids" ]; then ${cmd(inspectContainers([], { format: CONTAINER_SUMMARY_FORMAT }))} $ids 2>/dev/null; fi`,
+    `if [ -n "$ids" ]; then ${cmd(inspectContainers(rt, [], { format: containerSummaryFormat(rt) }))} $ids 2>/dev/null; fi`,
     // images of every repository our containers were created from, plus the configured one
-    `repos=$( { ${cmd(listContainers(serviceFilters, { all: true, format: '{{.Image}}' }))} 2>/dev/null | capped;` +
+    `repos=$( { ${cmd(listContainers(rt, serviceFilters, { all: true, format: '{{.Image}}' }))} 2>/dev/null | capped;` +
       `${options.imageRepo ? ` printf '%s\\n' ${shq(options.imageRepo)};` : ''} } | sed -e 's/@.*$//' -e 's/:[^:/]*$//' | sort -u)`,
     'set --',
     'for repo in $repos; do set -- "$@" --filter "reference=$repo"; done',
     'image_ids=',
-    `if [ $# -gt 0 ]; then image_ids=$(${cmd(listImageIds([]))} "$@" 2>/dev/null | capped | sort -u); fi`,
+    `if [ $# -gt 0 ]; then image_ids=$(${cmd(listImageIds(rt, []))} "$@" 2>/dev/null | capped | sort -u); fi`,
     'section images',
-    `if [ -n "$image_ids" ]; then ${cmd(inspectImages([], { format: IMAGE_SUMMARY_FORMAT }))} $image_ids 2>/dev/null; fi`,
+    `if [ -n "$image_ids" ]; then ${cmd(inspectImages(rt, [], { format: imageSummaryFormat(rt) }))} $image_ids 2>/dev/null; fi`,
     'section networks',
-    `${cmd(listNetworks())} 2>/dev/null`,
+    `${cmd(listNetworks(rt))} 2>/dev/null`,
     `if [ -d "$HOME"/${shq(paths.lockDir)} ]; then`,
     `  section lock; head -c ${FILE_LIMIT_BYTES} "$HOME"/${shq(paths.lockHolder)} 2>/dev/null`,
     'fi',
@@ -134,13 +172,24 @@ export function probeScript(service: string, destination: string | undefined, op
     `if [ -f "$HOME"/${shq(traefikFile)} ]; then`,
     `  section traefik-file; head -c ${TRAEFIK_FILE_HEAD_BYTES} "$HOME"/${shq(traefikFile)} 2>/dev/null | awk 'NR == 1 { print ($0 ~ /^# mrsk v1:[0-9a-f]+$/ ? $0 : "other") } END { if (NR == 0) print "other" }'`,
     'fi',
-    `if [ -n "$(${cmd(listContainerIds({ ...traefikFilter, status: 'running' }))} 2>/dev/null | capped)" ]; then`,
-    `  section traefik-services; ${cmd(traefikApi(TRAEFIK_SERVICES_PATH))} 2>/dev/null`,
-    `  section traefik-routers; ${cmd(traefikApi(TRAEFIK_ROUTERS_PATH))} 2>/dev/null`,
+    `if [ -n "$(${cmd(listContainerIds(rt, { ...traefikFilter, status: 'running' }))} 2>/dev/null | capped)" ]; then`,
+    `  section traefik-services; ${cmd(traefikApi(rt, TRAEFIK_SERVICES_PATH))} 2>/dev/null`,
+    `  section traefik-routers; ${cmd(traefikApi(rt, TRAEFIK_ROUTERS_PATH))} 2>/dev/null`,
     'fi',
-    'section end',
-    'exit 0',
-    '',
   ].join('\n');
 }
 
+/**
+ * On a Podman host: whether the host runs systemd, and whether Podman's API service (the socket
+ * Traefik reads) and mrsk's keeper run: `service running|stopped`, `keeper <first line of the
+ * keeper script>|none`, `systemd yes|no`.
+ */
+function podmanServiceSection(): string[] {
+  return [
+    'section podman-service',
+    `if [ -S ${shq(RUNTIMES.podman.apiSocket)} ]; then echo 'socket yes'; else echo 'socket no'; fi`,
+    `pid=$(cat "$HOME"/${shq(`${RUNTIME_STATE_DIR}/keeper.pid`)} 2>/dev/null)`,
+    `if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then printf 'keeper %s\\n' "$(head -n 1 "$HOME"/${shq(`${RUNTIME_STATE_DIR}/keeper.sh`)} 2>/dev/null)"; else echo 'keeper none'; fi`,
+    'if [ -d /run/systemd/system ]; then echo systemd yes; else echo systemd no; fi',
+  ];
+}

@@ -1,3 +1,4 @@
+import type { RuntimeName } from '../runtime/runtime.ts';
 // What a read-only probe saw on the hosts. JSON-only (no classes), so it can be saved in a plan
 // file, printed with --json and kept as a fixture. Parsers from raw probe output into this model
 // live in src/probe/parse.ts and are pure. Every text in it that came from a host is sanitized
@@ -87,6 +88,10 @@ export type HostProblem =
   | 'auth-failed'
   | 'host-key-changed'
   | 'docker-missing'
+  /** The runtime the configuration asks (podman), or any runtime (`auto`), is not installed. */
+  | 'runtime-missing'
+  /** Podman reached as a user other than root: mrsk drives rootful Podman only. */
+  | 'podman-rootless'
   | 'docker-down'
   | 'permission-denied'
   /** Reached, but what the host sent cannot be used: output that does not parse, more than mrsk reads from one command, or a probe that never finished. */
@@ -110,7 +115,12 @@ export const UNKNOWN_TRAEFIK_FILE_HASH = 'unknown';
 export interface ReachableHost {
   readonly host: string;
   readonly status: 'ok';
+  /** The runtime version (`docker version` / `podman version`: {{.Server.Version}}). */
   readonly dockerVersion: string;
+  /** The container runtime the probe used on this host (the configured one, or what `auto` found). */
+  readonly runtime: RuntimeName;
+  /** On a Podman host: its API socket, mrsk's keeper and systemd (see runtime/podman-service.ts). */
+  readonly podmanService?: PodmanServiceState;
   /** The host's architecture in docker's words (amd64, arm64, …; from `uname -m`); absent when unknown. */
   readonly arch?: string;
   /** $HOME of the SSH user: relative host paths in the desired state (cord folders, env files) resolve against it. */
@@ -136,6 +146,16 @@ export interface ReachableHost {
   readonly traefikFileHash?: string;
   /** What could not be read on this host and how mrsk went on; absent when all was readable. */
   readonly warnings?: readonly HostWarning[];
+}
+
+/** What the probe saw of Podman's API service on a Podman host. */
+export interface PodmanServiceState {
+  /** Podman's Docker-compatible API socket exists. */
+  readonly socket: boolean;
+  /** The first line of the running keeper's script (its version), or undefined when no keeper runs. */
+  readonly keeper?: string;
+  /** The host runs systemd (Podman's health-check timers and podman.socket work there). */
+  readonly systemd: boolean;
 }
 
 export interface UnreachableHost {

@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import type { Bind } from '../../cli/program.ts';
 import type { CommandContext } from '../../cli/context.ts';
-import * as docker from '../../docker/index.ts';
+import * as runtime from '../../runtime/index.ts';
+import { runtimeOf } from '../../apply/remote.ts';
 import { auditOrReport } from '../../apply/lock.ts';
 import { tryRun } from '../../apply/remote.ts';
 import { HostError, UsageError } from '../../errors.ts';
@@ -32,12 +33,13 @@ async function accessoryExec(ctx: CommandContext, name: string, words: readonly 
     const hosts = options.interactive ? [targetHosts(targets)[0]!] : targetHosts(targets);
     const snapshot = await probe(session, hosts);
     const argvOn = (host: string, tty: boolean) => {
+      const rt = runtimeOf(session.remote, host);
       const seen = reachableHost(snapshot, host);
       const found = seen.containers.find((c) => c.name === container);
       if (!found || found.state !== 'running') {
         throw new HostError(host, `${target.accessory.name} is not running here (${found ? `its container is ${found.state}` : 'no container'}): \`mrsk accessory ${found ? 'start' : 'boot'} ${target.accessory.name}\` first`);
       }
-      return docker.execInContainer(container, execArgv(words), { interactive: tty, tty });
+      return runtime.execInContainer(rt, container, execArgv(words), { interactive: tty, tty });
     };
     const described = redact(describeExec(words), config.secrets);
     const record = (on: readonly string[]) => auditOrReport(session.remote, on, config.service, config.destination, `accessory exec ${target.accessory.name} ${described}`, (text) => ctx.out.warn(text));

@@ -4,13 +4,13 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { Bind } from '../../cli/program.ts';
 import type { CommandContext } from '../../cli/context.ts';
-import * as docker from '../../docker/index.ts';
+import * as runtime from '../../runtime/index.ts';
 import { deriveDesired } from '../../desired/desired.ts';
 import type { ContainerSpec } from '../../desired/types.ts';
 import type { ReachableHost, Snapshot } from '../../probe/types.ts';
 import { absoluteOnHost, hostPaths } from '../../desired/paths.ts';
 import { auditOrReport } from '../../apply/lock.ts';
-import { tryRun } from '../../apply/remote.ts';
+import { runtimeOf, tryRun } from '../../apply/remote.ts';
 import { HostError, UsageError } from '../../errors.ts';
 import { redact } from '../../secret.ts';
 import { combinedExitCode, runPerHost, type HostOutcome } from '../../ops/hosts.ts';
@@ -64,14 +64,14 @@ async function planExec(session: Session, snapshot: Snapshot, host: string, word
   if (options.reuse) {
     const container = currentContainer(seen, session, role.name, version);
     if (!container || container.state !== 'running') throw new HostError(host, `no running ${role.name} container to exec in (use app exec without --reuse)`);
-    return { argv: docker.execInContainer(container.name, cmd, { interactive: tty, tty }), what: `in ${shortVersion(container.name)}` };
+    return { argv: runtime.execInContainer(runtimeOf(session.remote, host), container.name, cmd, { interactive: tty, tty }), what: `in ${shortVersion(container.name)}` };
   }
   const target = requireVersion(version);
   const spec = deriveDesired(session.config, target).hosts[host]?.containers.find((c) => c.role === role.name);
   if (!spec) throw new HostError(host, `no ${role.name} container is configured on this host`);
   const envFile = await envFileFor(session, seen, spec);
   return {
-    argv: docker.runOnce(spec.image, cmd, { network: spec.network, env: spec.env, envFile: envFile.path, interactive: tty }),
+    argv: runtime.runOnce(runtimeOf(session.remote, host), spec.image, cmd, { network: spec.network, env: spec.env, envFile: envFile.path, interactive: tty }),
     what: `in a new ${role.name} container of ${shortVersion(target)}`,
     cleanup: envFile.cleanup,
   };

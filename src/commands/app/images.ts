@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import type { Bind } from '../../cli/program.ts';
 import type { CommandContext } from '../../cli/context.ts';
-import * as docker from '../../docker/index.ts';
-import { run } from '../../apply/remote.ts';
+import * as runtime from '../../runtime/index.ts';
+import { resolveRuntime, run } from '../../apply/remote.ts';
 import { combinedExitCode, runPerHost } from '../../ops/hosts.ts';
 import { parseImageLines } from '../../ops/docker-ps.ts';
 import { formatImageTable } from '../../views/containers.ts';
@@ -17,7 +17,7 @@ async function appImages(ctx: CommandContext): Promise<number> {
     const outcomes = await runPerHost(
       session.hosts,
       async (host) => {
-        const result = await run(session.remote, host, docker.listImages(session.config.image));
+        const result = await run(session.remote, host, runtime.listImages(await resolveRuntime(session.remote, host), session.config.image));
         return { host, ok: true, output: formatImageTable(parseImageLines(result.stdout), ctx.out.width) };
       },
       printSections(ctx, 'App'),

@@ -5,8 +5,8 @@
 import type { CommandContext } from '../../cli/context.ts';
 import type { AccessoryConfig, Config, RegistryConfig } from '../../config/types.ts';
 import { compileFilter, type HostFilter } from '../../config/select.ts';
-import * as docker from '../../docker/index.ts';
-import { run } from '../../apply/remote.ts';
+import * as runtime from '../../runtime/index.ts';
+import { resolveRuntime, run } from '../../apply/remote.ts';
 import { UsageError } from '../../errors.ts';
 import { runPerHost, type HostOutcome } from '../../ops/hosts.ts';
 import { parsePsLines, type PsEntry } from '../../ops/docker-ps.ts';
@@ -130,7 +130,7 @@ export async function accessoryDetails(ctx: CommandContext, session: Session, ta
     async (host) => {
       const mine = targets.filter((t) => t.hosts.includes(host));
       const names = mine.map((t) => accessoryContainerName(session.config, t.accessory));
-      const result = await run(session.remote, host, docker.listContainers({ name: names.map((n) => `^${n}$`) }, { all: true }));
+      const result = await run(session.remote, host, runtime.listContainers(await resolveRuntime(session.remote, host), { name: names.map((n) => `^${n}$`) }, { all: true }));
       // the filter is a regular expression (a `.` in a name matches any character): keep exactly these names
       const entries = parsePsLines(result.stdout).filter((e) => names.includes(e.names));
       const missing = mine.filter((t) => !entries.some((e) => e.names === accessoryContainerName(session.config, t.accessory))).map((t) => t.accessory.name);

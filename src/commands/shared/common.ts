@@ -20,6 +20,8 @@ import { hostsBehind } from '../../drift/missed.ts';
 import type { Plan } from '../../plan/types.ts';
 import { AbortedError, ConfigError, UsageError } from '../../errors.ts';
 import type { Remote } from '../../apply/remote.ts';
+import { HostRuntimes } from '../../apply/host-runtimes.ts';
+import { runtimeWishOf } from '../../config/runtime.ts';
 
 export interface Session {
   readonly config: Config;
@@ -54,7 +56,7 @@ export async function openSession(ctx: CommandContext, overrides: { maxConcurren
     hosts: selection.hosts,
     roles: selection.roles.map((r) => r.name),
     runner,
-    remote: { runner, secrets: config.secrets, signal: ctx.signal },
+    remote: { runner, secrets: config.secrets, signal: ctx.signal, runtimes: new HostRuntimes((host) => runtimeWishOf(config, host)) },
     ...(ctx.testing?.timings ? { timings: ctx.testing.timings } : {}),
     close: () => runner.close(),
   };
@@ -73,8 +75,15 @@ export function appSession(session: Session): Session {
   return { ...session, hosts: appHosts(session) };
 }
 
+/** Probes the hosts (read-only) and records the runtime each one runs for the commands that follow. */
 export async function probe(session: Session, hosts: readonly string[] = session.hosts): Promise<Snapshot> {
-  return probeHosts(session.runner, [...hosts], session.config.service, session.config.destination, { imageRepo: session.config.image });
+  const runtimes = session.remote.runtimes;
+  const snapshot = await probeHosts(session.runner, [...hosts], session.config.service, session.config.destination, {
+    imageRepo: session.config.image,
+    ...(runtimes ? { runtimeOf: (host: string) => runtimes.wish(host) } : {}),
+  });
+  for (const host of reachable(snapshot)) runtimes?.record(host.host, host.runtime);
+  return snapshot;
 }
 
 export function reachable(snapshot: Snapshot): ReachableHost[] {

@@ -4,7 +4,8 @@
 // used stops the deploy before the build starts; a failed login or lock stops the build.
 import type { CommandContext } from '../../cli/context.ts';
 import type { Config } from '../../config/types.ts';
-import * as docker from '../../docker/index.ts';
+import * as docker from '../../runtime/index.ts';
+import { LOCAL_RUNTIME } from '../../runtime/build.ts';
 import { runLocal, runLocalRaw, type LocalExec } from '../../apply/local.ts';
 import { DeployError, RemoteCommandError } from '../../errors.ts';
 import type { Snapshot } from '../../probe/types.ts';
@@ -23,10 +24,10 @@ export async function loginLocally(ctx: CommandContext, config: Config, env: Nod
   const { server, username, password } = config.registry;
   if (!username || !password) return;
   try {
-    await runLocal(docker.login(server, username), { env, stdin: password.reveal(), secrets: config.secrets, signal }, exec);
+    await runLocal(docker.login(LOCAL_RUNTIME, server, username), { env, stdin: password.reveal(), secrets: config.secrets, signal }, exec);
   } catch (error) {
     const hint = error instanceof RemoteCommandError ? loginHint(error.stderr, server ?? 'Docker Hub') : undefined;
-    if (hint && error instanceof RemoteCommandError) throw new RemoteCommandError('local', docker.login(server, username).join(' '), error.code, `${error.stderr.trim()}\n(${hint})`);
+    if (hint && error instanceof RemoteCommandError) throw new RemoteCommandError('local', docker.login(LOCAL_RUNTIME, server, username).join(' '), error.code, `${error.stderr.trim()}\n(${hint})`);
     throw error;
   }
   ctx.out.info(`Logged in to ${server ?? 'Docker Hub'} locally as ${username}`);

@@ -1,11 +1,11 @@
 // The running containers of the app and of Traefik per host, as `docker ps` lists them: shown by
 // `app details`, `traefik details` and `details` (both at once).
 import type { CommandContext } from '../../cli/context.ts';
-import * as docker from '../../docker/index.ts';
+import * as runtime from '../../runtime/index.ts';
 import { deriveDesired } from '../../desired/desired.ts';
 import { DESTINATION_LABEL, SERVICE_LABEL } from '../../model/labels.ts';
 import { TRAEFIK_CONTAINER } from '../../model/names.ts';
-import { run } from '../../apply/remote.ts';
+import { resolveRuntime, run } from '../../apply/remote.ts';
 import { runPerHost, type HostOutcome } from '../../ops/hosts.ts';
 import { isAppContainer, parsePsLines, type PsEntry } from '../../ops/docker-ps.ts';
 import { formatPsTable } from '../../views/containers.ts';
@@ -16,7 +16,7 @@ import { printSections, rolesOnHost } from './per-host.ts';
 export async function appPs(session: Session, host: string): Promise<PsEntry[]> {
   const { service, destination } = session.config;
   const labels = [`${SERVICE_LABEL}=${service}`, ...(destination ? [`${DESTINATION_LABEL}=${destination}`] : [])];
-  const result = await run(session.remote, host, docker.listContainers({ label: labels }));
+  const result = await run(session.remote, host, runtime.listContainers(await resolveRuntime(session.remote, host), { label: labels }));
   const roles = rolesOnHost(session, host).map((r) => r.name);
   return parsePsLines(result.stdout).filter((entry) => isAppContainer(entry.labels, service, destination, roles));
 }
@@ -41,7 +41,7 @@ export function traefikHosts(session: Session): string[] {
 
 /** The Traefik container on a host, as `docker ps` lists it. */
 export async function traefikPs(session: Session, host: string): Promise<PsEntry[]> {
-  const result = await run(session.remote, host, docker.listContainers({ name: `^${TRAEFIK_CONTAINER}$` }, { all: true }));
+  const result = await run(session.remote, host, runtime.listContainers(await resolveRuntime(session.remote, host), { name: `^${TRAEFIK_CONTAINER}$` }, { all: true }));
   return parsePsLines(result.stdout);
 }
 

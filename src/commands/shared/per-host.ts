@@ -3,9 +3,9 @@
 // order (src/ops/hosts.ts), and logs. Changes go through the plan pipeline (../converge.ts).
 import type { CommandContext } from '../../cli/context.ts';
 import type { Role } from '../../config/types.ts';
-import * as docker from '../../docker/index.ts';
+import * as runtime from '../../runtime/index.ts';
 import type { ObservedContainer, ReachableHost, Snapshot } from '../../probe/types.ts';
-import { tryRun } from '../../apply/remote.ts';
+import { resolveRuntime, tryRun } from '../../apply/remote.ts';
 import { AbortedError, HostError, UsageError } from '../../errors.ts';
 import { redact } from '../../secret.ts';
 import { toShell } from '../../shell/quote.ts';
@@ -73,7 +73,7 @@ export async function showLogs(ctx: CommandContext, session: Session, title: str
       const out = new HostLineStream(prefix, matches, emit);
       const err = new HostLineStream(prefix, matches, emit);
       try {
-        const argv = docker.containerLogs(source.container, { lines: request.lines ?? (request.since ? undefined : 10), since: request.since, follow: true });
+        const argv = runtime.containerLogs(await resolveRuntime(session.remote, source.host), source.container, { lines: request.lines ?? (request.since ? undefined : 10), since: request.since, follow: true });
         const result = await tryRun(session.remote, source.host, { script: followScript(toShell(argv)) }, {
           onStdout: (c) => out.push(c),
           onStderr: (c) => err.push(c),
@@ -107,7 +107,7 @@ export async function showLogs(ctx: CommandContext, session: Session, title: str
       let failed: string | undefined;
       for (const source of mine) {
         let output = '';
-        const result = await tryRun(session.remote, host, docker.containerLogs(source.container, { lines, since: request.since }), {
+        const result = await tryRun(session.remote, host, runtime.containerLogs(await resolveRuntime(session.remote, host), source.container, { lines, since: request.since }), {
           onStdout: (c) => void (output += c),
           onStderr: (c) => void (output += c),
           keepOutput: false, // kept above, once (the runner's 16 MiB cap still applies)

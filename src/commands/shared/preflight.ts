@@ -3,9 +3,9 @@
 // host. Every failure names the machine, what was seen and what to do; secrets never appear.
 import type { CommandContext } from '../../cli/context.ts';
 import type { Config, RegistryConfig } from '../../config/types.ts';
-import * as docker from '../../docker/index.ts';
+import * as docker from '../../runtime/index.ts';
 import { runLocalRaw, type LocalExec } from '../../apply/local.ts';
-import { run } from '../../apply/remote.ts';
+import { resolveRuntime, run } from '../../apply/remote.ts';
 import { BuilderError, HostError, HostKeyError, RemoteCommandError } from '../../errors.ts';
 import type { MissedHost, Snapshot, UnreachableHost } from '../../probe/types.ts';
 import { redact, type Secret } from '../../secret.ts';
@@ -119,9 +119,8 @@ function unusableHosts(snapshot: Snapshot, hosts: readonly string[]): Unreachabl
 export async function loginOnHosts(ctx: CommandContext, session: Session, hosts: readonly string[], login: RegistryConfig = session.config.registry): Promise<void> {
   const { server, username, password } = login;
   if (!username || !password) return;
-  const argv = docker.login(server, username);
   const results = await Promise.allSettled(
-    hosts.map((host) => run(session.remote, host, argv, { stdin: password.reveal(), timeoutMs: HOST_LOGIN_TIMEOUT_MS })),
+    hosts.map(async (host) => run(session.remote, host, docker.login(await resolveRuntime(session.remote, host), server, username), { stdin: password.reveal(), timeoutMs: HOST_LOGIN_TIMEOUT_MS })),
   );
   const registry = server ?? 'Docker Hub';
   const failures = hosts.flatMap((host, index) => {

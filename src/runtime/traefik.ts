@@ -1,5 +1,6 @@
 // Builders for the Traefik container and for queries to its API.
 import type { TraefikSpec } from '../desired/types.ts';
+import { RUNTIMES, type RuntimeName } from './runtime.ts';
 import { TRAEFIK_CONTAINER } from '../model/names.ts';
 import { shq, toShell } from '../shell/quote.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
@@ -8,21 +9,29 @@ import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
 export const TRAEFIK_API_PORT = 8080;
 
 /**
- * `docker run -d` of Traefik, as a script: a volume whose host side is home-relative (Traefik's
+ * The volume that gives Traefik's Docker provider the runtime's API, as the desired spec spells it
+ * (and hashes it): Docker's socket. On a Podman host its source is Podman's Docker-compatible
+ * socket instead; the spec, and so its hash, is the same on both runtimes.
+ */
+export const TRAEFIK_API_SOCKET_VOLUME = '/var/run/docker.sock:/var/run/docker.sock';
+
+/**
+ * `run -d` of Traefik, as a script: a volume whose host side is home-relative (Traefik's
  * ACME storage and file-provider folders under ~/.mrsk/traefik) is resolved against the SSH
  * user's $HOME and made first, mode 0700, so docker does not create it root-owned (the user's
  * deploys write their app files there) and acme.json is never readable by others. spec.ports must
  * hold every `-p` value, the API's 127.0.0.1 one included.
  */
-export function runTraefik(spec: TraefikSpec): { readonly script: string } {
+export function runTraefik(rt: RuntimeName, spec: TraefikSpec): { readonly script: string } {
   const homeDirs: string[] = [];
-  const volumeWords = spec.volumes.flatMap((volume) => {
+  const volumes = spec.volumes.map((volume) => (volume === TRAEFIK_API_SOCKET_VOLUME ? `${RUNTIMES[rt].apiSocket}:/var/run/docker.sock` : volume));
+  const volumeWords = volumes.flatMap((volume) => {
     if (volume.startsWith('/')) return ['-v', shq(volume)];
     homeDirs.push(volume.split(':')[0]!);
     return ['-v', `"$HOME"/${shq(volume)}`];
   });
   const run = [
-    toShell(['docker', 'run', '-d', '--name', spec.name, '--network', spec.network, '--restart', 'unless-stopped', ...repeatFlag('-p', spec.ports)]),
+    toShell([rt, 'run', '-d', '--name', spec.name, '--network', spec.network, '--restart', 'unless-stopped', ...repeatFlag('-p', spec.ports)]),
     ...volumeWords,
     toShell([...keyValueFlags('--env', spec.env ?? {}), ...keyValueFlags('--label', spec.labels), ...spec.options, spec.image, ...spec.args]),
   ].join(' ');
@@ -40,6 +49,6 @@ export function removeTraefikFile(file: string): Argv {
  * GET on Traefik's API from inside its own container (the official image is alpine-based and has
  * wget), so probing needs no published port and no curl on the host. path starts with '/'.
  */
-export function traefikApi(path: string, container: string = TRAEFIK_CONTAINER): Argv {
-  return ['docker', 'exec', container, 'wget', '-q', '-O', '-', `http://127.0.0.1:${TRAEFIK_API_PORT}${path}`];
+export function traefikApi(rt: RuntimeName, path: string, container: string = TRAEFIK_CONTAINER): Argv {
+  return [rt, 'exec', container, 'wget', '-q', '-O', '-', `http://127.0.0.1:${TRAEFIK_API_PORT}${path}`];
 }

@@ -1,7 +1,7 @@
 // Shared helpers for the docker argv builders. Builders return raw argv (never shell text);
 // src/shell/quote.ts is the only place that turns argv into a remote shell line.
 
-/** A docker command line as raw words, starting with 'docker'. */
+/** A command line as raw words, starting with the command (the host's runtime, or a local tool). */
 export type Argv = readonly string[];
 
 /** Repeats a flag for each `key=value` pair, keys sorted so argv is stable (golden tests, spec hashes). */

@@ -1,4 +1,4 @@
-// Every docker argv builder. Only src/docker knows docker's command line.
+// Every argv builder of a container runtime (Docker, Podman) and of the local image builder. Only src/runtime knows their command lines.
 export * from './argv.ts';
 export * from './container.ts';
 export * from './image.ts';
@@ -7,3 +7,4 @@ export * from './registry.ts';
 export * from './traefik.ts';
 export * from './build.ts';
 export * from './assets.ts';
+export * from './runtime.ts';

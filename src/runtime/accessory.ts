@@ -1,6 +1,7 @@
 // docker run of an accessory: like an app container's, plus published ports, its uploaded files
 // mounted read-only and its data folders read-write (absolute host paths, resolved by the caller).
 import type { AccessorySpec } from '../desired/accessory.ts';
+import type { RuntimeName } from './runtime.ts';
 import { InternalError } from '../errors.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
 
@@ -14,11 +15,11 @@ export interface RunAccessoryOptions {
 }
 
 /** `docker run -d` of an accessory; secret values only through --env-file. */
-export function runAccessory(spec: AccessorySpec, opts: RunAccessoryOptions): Argv {
+export function runAccessory(rt: RuntimeName, spec: AccessorySpec, opts: RunAccessoryOptions): Argv {
   if (Object.keys(spec.secretEnv).length > 0 && opts.envFile === undefined) {
     throw new InternalError(`accessory ${spec.containerName} has secret env but no env file was given`);
   }
-  const argv = ['docker', 'run', '-d', '--name', spec.containerName, '--network', spec.network, '--restart', 'unless-stopped'];
+  const argv = [rt, 'run', '-d', '--name', spec.containerName, '--network', spec.network, '--restart', 'unless-stopped'];
   argv.push(...repeatFlag('-p', spec.ports));
   argv.push(...keyValueFlags('--env', spec.env));
   if (opts.envFile !== undefined) argv.push('--env-file', opts.envFile);

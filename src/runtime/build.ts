@@ -1,6 +1,7 @@
 // Builders for building the app image from BuilderConfig (run on the deployer's machine).
 import type { BuilderConfig } from '../config/types.ts';
 import { type Argv, keyValueFlags } from './argv.ts';
+import type { RuntimeName } from './runtime.ts';
 
 /** What to build: the builder settings plus where, for which platforms, and the tags of this version. */
 export interface BuildRequest {
@@ -130,3 +131,6 @@ export function builderServerVersion(): Argv {
 export function buildxVersion(): Argv {
   return ['docker', 'buildx', 'version'];
 }
+
+/** The runtime of the machine mrsk runs on, which builds and pushes images: Docker (buildx or the legacy builder). */
+export const LOCAL_RUNTIME: RuntimeName = 'docker';

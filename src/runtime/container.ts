@@ -1,5 +1,6 @@
 // Builders for docker commands on app containers: run, start, stop, rm, inspect, logs, exec, ps.
 import type { ContainerSpec } from '../desired/types.ts';
+import type { RuntimeName } from './runtime.ts';
 import { InternalError } from '../errors.ts';
 import { CORD_MOUNT } from '../model/names.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
@@ -18,7 +19,7 @@ export interface RunContainerOptions {
  * `docker run -d` for one app container. Clear env values go on argv; secret values only reach the
  * container through `--env-file`, so they never appear on a command line or in `ps`.
  */
-export function runContainer(spec: ContainerSpec, opts: RunContainerOptions = {}): Argv {
+export function runContainer(rt: RuntimeName, spec: ContainerSpec, opts: RunContainerOptions = {}): Argv {
   if (Object.keys(spec.secretEnv).length > 0 && opts.envFile === undefined) {
     throw new InternalError(`container ${spec.name} has secret env but no env file was given`);
   }
@@ -26,7 +27,7 @@ export function runContainer(spec: ContainerSpec, opts: RunContainerOptions = {}
   if (spec.proxied && cordHostDir === undefined) {
     throw new InternalError(`proxied container ${spec.name} needs a cord folder for draining`);
   }
-  const argv = ['docker', 'run', '-d', '--name', spec.name, '--network', spec.network, '--restart', 'unless-stopped'];
+  const argv = [rt, 'run', '-d', '--name', spec.name, '--network', spec.network, '--restart', 'unless-stopped'];
   argv.push(...keyValueFlags('--env', spec.env));
   if (opts.envFile !== undefined) argv.push('--env-file', opts.envFile);
   argv.push(...keyValueFlags('--label', spec.labels));
@@ -50,50 +51,74 @@ export function runContainer(spec: ContainerSpec, opts: RunContainerOptions = {}
 }
 
 /** `docker start` of a stopped container (drift repair). */
-export function startContainer(id: string): Argv {
-  return ['docker', 'start', id];
+export function startContainer(rt: RuntimeName, id: string): Argv {
+  return [rt, 'start', id];
 }
 
 /** `docker restart -t N`: stop (SIGTERM, SIGKILL after N seconds), then start again. */
-export function restartContainer(id: string, timeoutSeconds: number): Argv {
-  return ['docker', 'restart', '-t', String(timeoutSeconds), id];
+export function restartContainer(rt: RuntimeName, id: string, timeoutSeconds: number): Argv {
+  return [rt, 'restart', '-t', String(timeoutSeconds), id];
 }
 
 /** `docker stop -t N`: SIGTERM, then SIGKILL after N seconds. */
-export function stopContainer(id: string, timeoutSeconds: number): Argv {
-  return ['docker', 'stop', '-t', String(timeoutSeconds), id];
+export function stopContainer(rt: RuntimeName, id: string, timeoutSeconds: number): Argv {
+  return [rt, 'stop', '-t', String(timeoutSeconds), id];
 }
 
 /** `docker rename`: frees a name for a same-version replacement while the old container keeps serving. */
-export function renameContainer(id: string, newName: string): Argv {
-  return ['docker', 'rename', id, newName];
+export function renameContainer(rt: RuntimeName, id: string, newName: string): Argv {
+  return [rt, 'rename', id, newName];
 }
 
 /** `docker rm`; force also kills a running container. */
-export function removeContainer(id: string, opts: { readonly force?: boolean } = {}): Argv {
-  return ['docker', 'rm', ...(opts.force ? ['-f'] : []), id];
+export function removeContainer(rt: RuntimeName, id: string, opts: { readonly force?: boolean } = {}): Argv {
+  return [rt, 'rm', ...(opts.force ? ['-f'] : []), id];
 }
 
 /** Prints the container's State object as one JSON line (Status, Health.Status, ExitCode …). */
-export function inspectHealth(name: string): Argv {
-  return ['docker', 'inspect', '-f', '{{json .State}}', name];
+export function inspectHealth(rt: RuntimeName, name: string): Argv {
+  return [rt, 'inspect', '-f', '{{json .State}}', name];
 }
 
 /**
- * A Go template for `docker inspect` printing, per container, one JSON line with the subset of
- * docker's inspect document that a snapshot needs (same field names). It leaves out Config.Env
- * on purpose: env from --env-file holds secret values, which must never leave the host. Only
- * plain field paths and json: docker clients differ in how they treat missing keys (Health).
+ * A Go template for `inspect` printing, per container, one JSON line with the subset of Docker's
+ * inspect document that a snapshot needs (same field names). It leaves out Config.Env on purpose:
+ * env from --env-file holds secret values, which must never leave the host. Only plain field
+ * paths and json: docker clients differ in how they treat missing keys (Health). Docker runs the
+ * template on the JSON document (`.Id`), Podman on its Go struct, whose field is `.ID`.
  */
-export const CONTAINER_SUMMARY_FORMAT =
-  '{"Id":{{json .Id}},"Name":{{json .Name}},"Created":{{json .Created}},"Image":{{json .Image}},' +
-  '"RestartCount":{{json .RestartCount}},"Config":{"Image":{{json .Config.Image}},"Labels":{{json .Config.Labels}}},' +
-  '"State":{{json .State}},' +
-  '"NetworkSettings":{"Networks":{{json .NetworkSettings.Networks}}}}';
+export function containerSummaryFormat(rt: RuntimeName): string {
+  return (
+    `{"Id":{{json .${idField(rt)}}},"Name":{{json .Name}},"Created":{{json .Created}},"Image":{{json .Image}},` +
+    '"RestartCount":{{json .RestartCount}},"Config":{"Image":{{json .Config.Image}},"Labels":{{json .Config.Labels}}},' +
+    '"State":{{json .State}},' +
+    '"NetworkSettings":{"Networks":{{json .NetworkSettings.Networks}}}}'
+  );
+}
+
+/** The id's field in an inspect template: Docker's JSON key, or Podman's Go field. */
+export function idField(rt: RuntimeName): string {
+  return rt === 'podman' ? 'ID' : 'Id';
+}
+
+/** A `ps` template action printing one label's value (Docker has `.Label`; Podman's Labels is a map). */
+export function psLabel(rt: RuntimeName, key: string): string {
+  return rt === 'podman' ? `{{index .Labels ${JSON.stringify(key)}}}` : `{{.Label ${JSON.stringify(key)}}}`;
+}
+
+/**
+ * The `ps` line src/ops/docker-ps.ts parses: one JSON object of named fields, which Docker and
+ * Podman both print (their `{{json .}}` differ: Podman prints one array of its own fields).
+ * Labels is Docker's `k=v,…` string or Podman's map.
+ */
+export const PS_ENTRY_FORMAT =
+  '{"ID":{{json .ID}},"Image":{{json .Image}},"Command":{{json .Command}},"CreatedAt":{{json .CreatedAt}},' +
+  '"RunningFor":{{json .RunningFor}},"Status":{{json .Status}},"State":{{json .State}},"Ports":{{json .Ports}},' +
+  '"Names":{{json .Names}},"Labels":{{json .Labels}}}';
 
 /** `docker inspect` of the given containers: docker's full JSON array, or one line per container with a format. */
-export function inspectContainers(ids: readonly string[], opts: { readonly format?: string } = {}): Argv {
-  return ['docker', 'inspect', '--type', 'container', ...(opts.format ? ['--format', opts.format] : []), ...ids];
+export function inspectContainers(rt: RuntimeName, ids: readonly string[], opts: { readonly format?: string } = {}): Argv {
+  return [rt, 'inspect', '--type', 'container', ...(opts.format ? ['--format', opts.format] : []), ...ids];
 }
 
 /** Options of `docker logs`. */
@@ -107,8 +132,8 @@ export interface LogsOptions {
 }
 
 /** `docker logs` of one container. */
-export function containerLogs(nameOrId: string, opts: LogsOptions = {}): Argv {
-  const argv = ['docker', 'logs'];
+export function containerLogs(rt: RuntimeName, nameOrId: string, opts: LogsOptions = {}): Argv {
+  const argv = [rt, 'logs'];
   if (opts.lines !== undefined) argv.push('--tail', String(opts.lines));
   if (opts.since !== undefined) argv.push('--since', opts.since);
   if (opts.follow) argv.push('--follow');
@@ -118,12 +143,12 @@ export function containerLogs(nameOrId: string, opts: LogsOptions = {}): Argv {
 }
 
 /** `docker exec` in a running container; interactive keeps stdin open, tty allocates a terminal. */
-export function execInContainer(
+export function execInContainer(rt: RuntimeName, 
   name: string,
   cmd: readonly string[],
   opts: { readonly interactive?: boolean; readonly tty?: boolean } = {},
 ): Argv {
-  return ['docker', 'exec', ...(opts.interactive ? ['-i'] : []), ...(opts.tty ? ['-t'] : []), name, ...cmd];
+  return [rt, 'exec', ...(opts.interactive ? ['-i'] : []), ...(opts.tty ? ['-t'] : []), name, ...cmd];
 }
 
 /** Options of a one-off container (`mrsk app exec` without --reuse). */
@@ -138,8 +163,8 @@ export interface RunOnceOptions {
 }
 
 /** `docker run --rm` of a throwaway container that runs cmd and is removed when it exits. */
-export function runOnce(image: string, cmd: readonly string[], opts: RunOnceOptions = {}): Argv {
-  const argv = ['docker', 'run', '--rm'];
+export function runOnce(rt: RuntimeName, image: string, cmd: readonly string[], opts: RunOnceOptions = {}): Argv {
+  const argv = [rt, 'run', '--rm'];
   if (opts.interactive) argv.push('-i', '-t');
   if (opts.network !== undefined) argv.push('--network', opts.network);
   if (opts.env !== undefined) argv.push(...keyValueFlags('--env', opts.env));
@@ -152,11 +177,11 @@ export function runOnce(image: string, cmd: readonly string[], opts: RunOnceOpti
  * `docker ps` with full ids and one JSON object per line (or the given Go template per line). Filters are docker's (`label`, `name`,
  * `status` …); an array value repeats the filter (several `label` filters must all match).
  */
-export function listContainers(
+export function listContainers(rt: RuntimeName, 
   filters: Readonly<Record<string, string | readonly string[]>>,
   opts: { readonly all?: boolean; readonly format?: string } = {},
 ): Argv {
-  const argv = ['docker', 'ps'];
+  const argv = [rt, 'ps'];
   if (opts.all) argv.push('-a');
   argv.push('--no-trunc');
   for (const key of Object.keys(filters).sort()) {
@@ -164,16 +189,16 @@ export function listContainers(
     const values: readonly string[] = typeof value === 'string' ? [value] : value;
     for (const v of values) argv.push('--filter', `${key}=${v}`);
   }
-  argv.push('--format', opts.format ?? '{{json .}}');
+  argv.push('--format', opts.format ?? PS_ENTRY_FORMAT);
   return argv;
 }
 
 /** Like listContainers, but prints only full container ids, one per line. */
-export function listContainerIds(
+export function listContainerIds(rt: RuntimeName, 
   filters: Readonly<Record<string, string | readonly string[]>>,
   opts: { readonly all?: boolean } = {},
 ): Argv {
-  const argv = listContainers(filters, opts);
+  const argv = listContainers(rt, filters, opts);
   // same filters, `-q` instead of the JSON format
   return [...argv.slice(0, -2), '-q'];
 }

@@ -1,0 +1,57 @@
+// The container runtime a host runs: Docker or Podman. Every command a host's runtime gets is
+// built in this folder from a RuntimeName; nothing outside it spells a runtime's command line.
+
+/** The runtimes mrsk drives on hosts. The name is also the runtime's command. */
+export type RuntimeName = 'docker' | 'podman';
+
+/** What the configuration asks of a host: one runtime, or `auto` (the probe picks what the host has). */
+export type RuntimeWish = RuntimeName | 'auto';
+
+export const RUNTIME_NAMES: readonly RuntimeName[] = ['docker', 'podman'];
+export const RUNTIME_WISHES: readonly RuntimeWish[] = ['docker', 'podman', 'auto'];
+
+/** How a runtime differs where mrsk cares. */
+export interface RuntimeTraits {
+  /** Its name as users read it. */
+  readonly title: string;
+  /**
+   * Host path of its Docker-compatible API socket, which Traefik's Docker provider reads (mounted
+   * as /var/run/docker.sock in Traefik's container). Podman's is served by `podman system service`.
+   */
+  readonly apiSocket: string;
+  /**
+   * Whether the runtime runs containers' health checks by itself. Podman schedules them with
+   * systemd timers, so on a host without systemd nobody runs them: mrsk runs them while it waits
+   * for a container, and its keeper on the host runs them between deploys.
+   */
+  readonly runsHealthChecks: 'always' | 'with-systemd';
+  /** Debian/Ubuntu package `mrsk setup` installs when the host has no runtime (root only). */
+  readonly aptPackage: string;
+  /** dnf package (Fedora, RHEL, Rocky). */
+  readonly dnfPackage: string;
+  /** apk package (Alpine). */
+  readonly apkPackage: string;
+}
+
+export const RUNTIMES: Readonly<Record<RuntimeName, RuntimeTraits>> = {
+  docker: {
+    title: 'Docker',
+    apiSocket: '/var/run/docker.sock',
+    runsHealthChecks: 'always',
+    aptPackage: 'docker.io',
+    dnfPackage: 'docker',
+    apkPackage: 'docker',
+  },
+  podman: {
+    title: 'Podman',
+    apiSocket: '/run/podman/podman.sock',
+    runsHealthChecks: 'with-systemd',
+    aptPackage: 'podman',
+    dnfPackage: 'podman',
+    apkPackage: 'podman',
+  },
+};
+
+export function isRuntimeName(value: unknown): value is RuntimeName {
+  return value === 'docker' || value === 'podman';
+}
