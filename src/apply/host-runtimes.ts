@@ -1,11 +1,11 @@
 // Which container runtime each host runs, as far as this run knows: what the configuration asks
 // (docker or podman), else what the probe found (`auto`), else what a one-line check finds.
 import { InternalError } from '../errors.ts';
-import type { RuntimeName, RuntimeWish } from '../runtime/runtime.ts';
+import { PICK_RUNTIME_SH, type RuntimeName, type RuntimeWish } from '../runtime/runtime.ts';
 import type { Runner } from '../ssh/types.ts';
 
-/** The shell check `auto` uses when no probe has run: docker first, as the probe does. */
-export const DETECT_RUNTIME_SCRIPT = 'if command -v docker >/dev/null 2>&1; then echo docker; elif command -v podman >/dev/null 2>&1; then echo podman; else echo none; fi';
+/** The shell check `auto` uses when no probe has run: the probe's own pick. */
+export const DETECT_RUNTIME_SCRIPT = `${PICK_RUNTIME_SH}; echo "\${rt:-none}"`;
 
 export class HostRuntimes {
   private readonly found = new Map<string, RuntimeName>();

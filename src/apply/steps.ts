@@ -15,6 +15,7 @@ import { sanitizeHostText } from '../text/sanitize.ts';
 import { neverHealthyName } from '../plan/never-healthy.ts';
 import { absoluteOnHost, hostPaths } from '../desired/paths.ts';
 import { TRAEFIK_DYNAMIC_HOST_DIR, renderTraefikFile } from '../desired/proxy-routing.ts';
+import { PODMAN_STATE_DIR, enableSocketUnitScript, keeperScript, startKeeperScript, stopKeeperScript } from '../runtime/podman-service.ts';
 import { assetsScratchName, prepareAssetsScript, removeAssetsScript } from '../host/assets.ts';
 import { inspectContainer, poll, run, runtimeOf, sleep, tryRun, type InspectedContainer, type Remote } from './remote.ts';
 import {
@@ -282,6 +283,28 @@ function lastLineOf(error: unknown): string {
   return text.split('\n').filter((l) => l.trim() !== '').pop() ?? text;
 }
 
+/** On a runtime that leaves health checks to systemd (Podman), runs the container's check now; no-op on Docker. */
+async function driveHealthCheck(ctx: StepContext, host: string, nameOrId: string): Promise<void> {
+  const argv = runtime.runHealthCheck(runtimeOf(ctx, host), nameOrId);
+  // its verdict is read back with inspect; a failure to run it (not running yet) is seen there too
+  if (argv) await tryRun(ctx, host, argv);
+}
+
+const podmanServiceStart: Handler<'podman-service-start'> = async (ctx, step, action) => {
+  if (action.how === 'systemd') {
+    await run(ctx, step.host, { script: enableSocketUnitScript() }, { timeoutMs: 60_000 });
+    return;
+  }
+  const home = homeOf(ctx, step.host);
+  await run(ctx, step.host, { script: `mkdir -p ${shq(absoluteOnHost(home, PODMAN_STATE_DIR))}` });
+  await ctx.runner.upload(step.host, absoluteOnHost(home, `${PODMAN_STATE_DIR}/keeper.sh`), keeperScript(), 0o700);
+  await run(ctx, step.host, { script: startKeeperScript() }, { timeoutMs: 60_000 });
+};
+
+const podmanServiceStop: Handler<'podman-service-stop'> = async (ctx, step) => {
+  await run(ctx, step.host, { script: stopKeeperScript() });
+};
+
 const waitHealthy: Handler<'container-wait-healthy'> = async (ctx, step, action) => {
   const started = Date.now();
   let last: InspectedContainer | undefined;
@@ -297,6 +320,7 @@ const waitHealthy: Handler<'container-wait-healthy'> = async (ctx, step, action)
       async () => {
         let state: InspectedContainer | undefined;
         try {
+          await driveHealthCheck(ctx, step.host, action.name);
           state = await inspectContainer(ctx, step.host, action.name);
           lostContact = undefined;
         } catch (error) {
@@ -546,6 +570,8 @@ const containerDrain: Handler<'container-drain'> = async (ctx, step, action, che
       // The old container serves well while we wait, so waiting longer is safe; stopping early is not.
       Math.max(action.timeout, 60) * 1000,
       async () => {
+        // Podman: its failing check has to be run to count (Docker's daemon runs it by itself)
+        await driveHealthCheck(ctx, step.host, container.id);
         const servers = await traefikServers(ctx, step.host, action.service);
         if (servers !== undefined) return !(url in servers) ? true : undefined;
         if ((traefikGone = await traefikDown(ctx, step.host))) throw new DeployError(traefikGone);
@@ -662,6 +688,8 @@ const handlers: { [K in StepAction['kind']]: Handler<K> } = {
   'traefik-run': traefikRun,
   'container-start': containerStart,
   'container-wait-healthy': waitHealthy,
+  'podman-service-start': podmanServiceStart,
+  'podman-service-stop': podmanServiceStop,
   'traefik-wait-up': traefikWaitUp,
   'container-drain': containerDrain,
   'container-stop': containerStop,

@@ -20,6 +20,7 @@
 //   that never became healthy (never-healthy.ts) takes no slot: the newest is kept, older go.
 // - Roles run one after another on a host, primary first; hosts roll in boot.limit batches.
 import { ACCESSORY_LABEL, ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
+import { KEEPER_VERSION_LINE } from '../runtime/podman-service.ts';
 import type { AccessorySpec } from '../desired/accessory.ts';
 import { canonicalJson } from '../desired/canonical.ts';
 import { cordDirOfContainer, MRSK_NETWORK, TRAEFIK_CONTAINER, traefikFileName } from '../model/names.ts';
@@ -847,7 +848,32 @@ class HostPlanner {
   }
 
   /** Returns the id of the step after which Traefik runs the desired spec, if the plan changes it. */
+  /**
+   * On a Podman host, what Traefik needs of the host before it runs: Podman's API socket served and
+   * (without systemd) mrsk's keeper of this version running its health checks. Returns the step id.
+   */
+  #planPodmanService(): string | undefined {
+    if (this.#host.runtime !== 'podman') return undefined;
+    const state = this.#host.podmanService ?? { socket: false, systemd: false };
+    const how = state.systemd ? 'systemd' : 'keeper';
+    let cause: string;
+    if (!state.socket) cause = "Podman's API socket is missing (Traefik reads the containers through it)";
+    else if (how === 'keeper' && state.keeper === undefined) cause = "mrsk's Podman keeper is not running (it runs the health checks Traefik routes by; no systemd here)";
+    else if (how === 'keeper' && state.keeper !== KEEPER_VERSION_LINE) cause = `mrsk's Podman keeper is another version (${state.keeper})`;
+    else return undefined;
+    return this.#add({
+      id: this.#id('podman-service', 'start'),
+      address: this.#address('podman-service'),
+      symbol: '+',
+      cause,
+      dependsOn: [],
+      precondition: {},
+      action: { kind: 'podman-service-start', how },
+    });
+  }
+
   #planTraefik(spec: TraefikSpec, network: string | undefined): string | undefined {
+    const service = this.#planPodmanService();
     const forced = this.#request.replace?.includes(this.#address('traefik')) ?? false;
     const kamal = this.#kamalTraefik();
     const current = kamal ?? this.#host.containers.find((c) => isManagedTraefik(c) && c.state !== 'removing');
@@ -898,7 +924,7 @@ class HostPlanner {
       address,
       symbol,
       cause,
-      dependsOn: [...before, ...(network ? [network] : [])],
+      dependsOn: [...before, ...(network ? [network] : []), ...(service ? [service] : [])],
       precondition: { absentName: spec.name },
       action: { kind: 'traefik-run', spec },
     });

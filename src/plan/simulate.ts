@@ -5,6 +5,7 @@ import { produce, type Draft } from 'immer';
 import { sha256Hex } from '../desired/canonical.ts';
 import type { ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
 import type { Plan, PlanStep } from './types.ts';
+import { KEEPER_VERSION_LINE } from '../runtime/podman-service.ts';
 
 /** A deterministic fake id, so simulated snapshots are reproducible. */
 const fakeId = (...parts: string[]): string => sha256Hex(parts.join('\0'));
@@ -124,6 +125,12 @@ function applyStep(host: Draft<ReachableHost>, step: PlanStep, now: string): voi
       return;
     case 'traefik-file-remove':
       delete host.traefikFileHash;
+      return;
+    case 'podman-service-start':
+      if (host.runtime === 'podman') host.podmanService = { socket: true, systemd: action.how === 'systemd', ...(action.how === 'keeper' ? { keeper: KEEPER_VERSION_LINE } : {}) };
+      return;
+    case 'podman-service-stop':
+      if (host.runtime === 'podman') host.podmanService = { socket: false, systemd: host.podmanService?.systemd ?? false };
       return;
     case 'container-wait-healthy':
     case 'traefik-wait-up':

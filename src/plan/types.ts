@@ -117,6 +117,13 @@ export type StepAction =
   | { readonly kind: 'image-remove'; readonly image: string }
   /** Remove a network no container of any app uses any more (remove, when no other app is on the host). */
   | { readonly kind: 'network-remove'; readonly network: string }
+  /**
+   * Podman host: make its Docker-compatible API socket serve (Traefik reads it) and its health checks
+   * run: `keeper` starts mrsk's keeper (no systemd), `systemd` enables podman.socket.
+   */
+  | { readonly kind: 'podman-service-start'; readonly how: 'keeper' | 'systemd' }
+  /** Podman host without systemd: stop mrsk's keeper and the API service it started (remove of the last app). */
+  | { readonly kind: 'podman-service-stop' }
   /** Poll Traefik's /ping until it answers (a rolling traefik reboot waits for each host). */
   | { readonly kind: 'traefik-wait-ready'; readonly apiPort: number; readonly timeout: number }
   /**

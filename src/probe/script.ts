@@ -3,7 +3,7 @@
 // docker command comes from src/docker and every value is quoted by src/shell/quote.ts.
 import { containerSummaryFormat, inspectContainers, listContainerIds, listContainers, psLabel } from '../runtime/container.ts';
 import { imageSummaryFormat, inspectImages, listImageIds } from '../runtime/image.ts';
-import { RUNTIMES, type RuntimeName, type RuntimeWish } from '../runtime/runtime.ts';
+import { PICK_RUNTIME_SH, RUNTIMES, runtimeVersion, type RuntimeName, type RuntimeWish } from '../runtime/runtime.ts';
 import { listNetworks } from '../runtime/network.ts';
 import { traefikApi } from '../runtime/traefik.ts';
 import { hostPaths } from '../desired/paths.ts';
@@ -55,7 +55,7 @@ export const TRAEFIK_FILE_HEAD_BYTES = 128;
 export interface ProbeScriptOptions {
   /** Image repository of the service (Config.image): its images are listed even with no container yet. */
   readonly imageRepo?: string;
-  /** The runtime the configuration asks of this host (default docker); `auto` picks docker, else podman. */
+  /** The runtime the configuration asks of this host (default docker); `auto`: see PICK_RUNTIME_SH. */
   readonly runtime?: RuntimeWish;
 }
 
@@ -74,9 +74,8 @@ export function probeScript(service: string, destination: string | undefined, op
   const pick =
     wish === 'auto'
       ? [
-          'if command -v docker >/dev/null 2>&1; then rt=docker',
-          'elif command -v podman >/dev/null 2>&1; then rt=podman',
-          "else section problem; echo runtime-missing; section problem-detail; echo auto; section end; exit 0; fi",
+          PICK_RUNTIME_SH,
+          'if [ -z "$rt" ]; then section problem; echo runtime-missing; section problem-detail; echo auto; section end; exit 0; fi',
           'case $rt in',
           ...runtimes.flatMap((rt) => [`${rt})`, body(rt, service, destination, options), ';;']),
           'esac',
@@ -119,7 +118,7 @@ function body(rt: RuntimeName, service: string, destination: string | undefined,
     // rootless Podman keeps other containers, storage and networks than the root's: mrsk drives rootful Podman
     ...(rt === 'podman' ? ['if [ "$(id -u)" != 0 ]; then section problem; echo podman-rootless; section end; exit 0; fi'] : []),
     // the exit status travels behind the output, since a pipeline's status is head's
-    `version=$( { ${cmd([rt, 'version', '--format', '{{.Server.Version}}'])} 2>&1; echo " mrsk-status:$?"; } | capped)`,
+    `version=$( { ${cmd(runtimeVersion(rt))} 2>&1; echo " mrsk-status:$?"; } | capped)`,
     'case $version in',
     "  *' mrsk-status:0') version=${version%' mrsk-status:0'}; version_ok=1 ;;",
     "  *) version=${version%' mrsk-status:'*}; version_ok= ;;",

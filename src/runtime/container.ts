@@ -55,6 +55,15 @@ export function startContainer(rt: RuntimeName, id: string): Argv {
   return [rt, 'start', id];
 }
 
+/**
+ * Runs a container's health check now and records its result, for a runtime that does not run
+ * them by itself everywhere (Podman without systemd); undefined for Docker, whose daemon runs them.
+ * Exit 0 healthy, 1 unhealthy; other codes mean it could not run (no check, not running).
+ */
+export function runHealthCheck(rt: RuntimeName, id: string): Argv | undefined {
+  return rt === 'podman' ? [rt, 'healthcheck', 'run', id] : undefined;
+}
+
 /** `docker restart -t N`: stop (SIGTERM, SIGKILL after N seconds), then start again. */
 export function restartContainer(rt: RuntimeName, id: string, timeoutSeconds: number): Argv {
   return [rt, 'restart', '-t', String(timeoutSeconds), id];

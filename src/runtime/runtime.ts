@@ -52,6 +52,21 @@ export const RUNTIMES: Readonly<Record<RuntimeName, RuntimeTraits>> = {
   },
 };
 
+/** `version` of the runtime's engine: exits non-zero when it cannot be used (no daemon, no permission). */
+export function runtimeVersion(rt: RuntimeName): readonly string[] {
+  return [rt, 'version', '--format', '{{.Server.Version}}'];
+}
+
+/**
+ * What `auto` picks, as a POSIX sh fragment setting $rt (empty when there is none): Docker when its
+ * engine answers, else Podman when it is installed, else Docker when only its command is there (so
+ * its own error is reported). A host may have the docker command without a daemon (a Podman host
+ * with a docker client), so the command alone does not decide.
+ */
+export const PICK_RUNTIME_SH =
+  "if command -v docker >/dev/null 2>&1 && docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then rt=docker; " +
+  'elif command -v podman >/dev/null 2>&1; then rt=podman; elif command -v docker >/dev/null 2>&1; then rt=docker; else rt=; fi';
+
 export function isRuntimeName(value: unknown): value is RuntimeName {
   return value === 'docker' || value === 'podman';
 }

@@ -66,6 +66,11 @@ const WORDING: { readonly [K in StepKind]: Wording<K> } = {
   'image-remove': { plan: (a) => `remove image ${a.image}` },
   'release-record': { plan: (a) => `record release ${a.version}` },
   'network-remove': { plan: (a) => `remove network ${a.network}` },
+  'podman-service-start': {
+    plan: (a) => (a.how === 'systemd' ? "enable Podman's API socket (systemctl enable --now podman.socket) for Traefik" : "start mrsk's Podman keeper: Podman's API service for Traefik, and the containers' health checks (no systemd here)"),
+    label: (a) => (a.how === 'systemd' ? "enable Podman's API socket" : "start Podman's API service and health checks"),
+  },
+  'podman-service-stop': { plan: () => "stop mrsk's Podman keeper and Podman's API service", label: () => "stop Podman's API service" },
   'traefik-wait-ready': { plan: (a) => `wait until Traefik answers /ping (timeout ${a.timeout}s)`, label: () => 'wait until Traefik answers' },
   'state-remove': { plan: (a) => `remove ~/${a.dir} (all but ${a.keep.join(', ')}, which goes with the lock)`, label: (a) => `remove ~/${a.dir}` },
   'registry-logout': { plan: (a) => `log out of ${a.server ?? 'Docker Hub'}` },
