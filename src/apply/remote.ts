@@ -92,7 +92,7 @@ export async function inspectContainer(remote: Remote, host: string, nameOrId: s
     Config: { Labels: Record<string, string> | null; Healthcheck?: { Test?: string[] | null } | null };
     NetworkSettings: { Networks: Record<string, { IPAddress?: string }> | null };
     Mounts?: { Type: string; Source: string; Destination: string }[] | null;
-  }[]>(remote, host, '`docker inspect`', result.stdout);
+  }[]>(remote, host, `\`${runtimeOf(remote, host)} inspect\``, result.stdout);
   if (!raw) return undefined;
   return {
     id: raw.Id,

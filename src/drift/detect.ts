@@ -122,9 +122,9 @@ function checkHost(config: Config, host: ReachableHost, record: ReleaseRecord, d
     if (current.state !== 'running') {
       const { kind, cause } = notRunningCause(current);
       const fixable = kind === 'container-stopped' && configSame;
-      add({ ...base, kind, cause, fixable, ...(fixable ? {} : { hint: unfixableHint ?? `mrsk does not restart it blindly: see \`docker logs ${current.name}\` on the host` }) });
+      add({ ...base, kind, cause, fixable, ...(fixable ? {} : { hint: unfixableHint ?? `mrsk does not restart it blindly: see \`${host.runtime} logs ${current.name}\` on the host` }) });
     } else if (current.health === 'unhealthy') {
-      add({ ...base, kind: 'container-unhealthy', cause: 'container unhealthy', fixable: false, hint: `see \`docker logs ${current.name}\` on the host; a new release replaces it` });
+      add({ ...base, kind: 'container-unhealthy', cause: 'container unhealthy', fixable: false, hint: `see \`${host.runtime} logs ${current.name}\` on the host; a new release replaces it` });
     }
   }
 
@@ -242,11 +242,11 @@ function checkAccessories(config: Config, host: ReachableHost, specs: readonly A
     }
     if (current.state === 'restarting' || current.state === 'paused') {
       const cause = current.state === 'restarting' ? `container ${current.name} restarting (crash loop, ${current.restartCount} restarts)` : `container ${current.name} paused`;
-      add({ ...base, kind: 'accessory-unhealthy', cause, fixable: false, hint: `see \`docker logs ${current.name}\` on the host` });
+      add({ ...base, kind: 'accessory-unhealthy', cause, fixable: false, hint: `see \`${host.runtime} logs ${current.name}\` on the host` });
     } else if (!inService(current)) {
       add({ ...base, kind: 'accessory-stopped', cause: stateCause(current, `container ${current.name}`), fixable: true });
     } else if (current.health === 'unhealthy') {
-      add({ ...base, kind: 'accessory-unhealthy', cause: `container ${current.name} unhealthy`, fixable: false, hint: `see \`docker logs ${current.name}\` on the host; \`mrsk accessory restart ${spec.name}\` restarts it` });
+      add({ ...base, kind: 'accessory-unhealthy', cause: `container ${current.name} unhealthy`, fixable: false, hint: `see \`${host.runtime} logs ${current.name}\` on the host; \`mrsk accessory restart ${spec.name}\` restarts it` });
     }
   }
   const configured = new Set(specs.map((spec) => spec.name));
@@ -263,7 +263,7 @@ function checkAccessories(config: Config, host: ReachableHost, specs: readonly A
       kind: 'accessory-stray',
       cause: `container ${container.name} (${container.state}): ${why}`,
       fixable: false,
-      hint: `it may hold data, so mrsk never removes it on its own: once its data is safe, \`docker rm -f ${container.name}\` on the host (or put it back in the config)`,
+      hint: `it may hold data, so mrsk never removes it on its own: once its data is safe, \`${host.runtime} rm -f ${container.name}\` on the host (or put it back in the config)`,
     });
   }
   return findings;

@@ -1452,12 +1452,17 @@ export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions 
     if (planner.steps.length > 0) series += 1;
   }
 
+  // hosts that run another runtime than Docker are named (Docker's are not, as before runtimes)
+  const runtimes = Object.fromEntries(
+    Object.values(snapshot.hosts).flatMap((h) => (h.status === 'ok' && h.runtime !== 'docker' && (hostFilter === undefined || hostFilter.has(h.host)) ? [[h.host, h.runtime]] : [])),
+  );
   return {
     formatVersion: '1',
     service: desired.service,
     ...(desired.destination ? { destination: desired.destination } : {}),
     version: desired.version,
     ...(intentOf(options) ? { intent: intentOf(options) } : {}),
+    ...(Object.keys(runtimes).length > 0 ? { runtimes } : {}),
     steps,
     blockedHosts,
     ...(pending.length > 0 ? { pending } : {}),

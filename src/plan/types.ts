@@ -3,6 +3,7 @@
 // The executor (src/apply) carries no decision logic: it runs these in dependency order and
 // re-checks each step's precondition first, refusing a stale step instead of running it.
 import type { ContainerSpec, TraefikFileSpec, TraefikSpec } from '../desired/types.ts';
+import type { RuntimeName } from '../runtime/runtime.ts';
 import type { AccessoryFileSpec, AccessorySpec } from '../desired/accessory.ts';
 import type { HostProblem } from '../probe/types.ts';
 import type { PlanMode, PlanTarget } from './request.ts';
@@ -230,6 +231,8 @@ export interface Plan {
     /** One host after the other (traefik reboot, restart). */
     readonly hostsInSeries?: true;
   };
+  /** The container runtime of each planned host that does not run Docker (Podman); absent when all run Docker. */
+  readonly runtimes?: Readonly<Record<string, RuntimeName>>;
   /** sha256 of the canonical snapshot the plan was made from (stale-plan check). */
   readonly snapshotFingerprint: string;
   readonly batchWait: number;

@@ -1,6 +1,7 @@
 // Two views of one Plan: the Terraform-like text a person reads, and the versioned JSON document
 // scripts read (`mrsk plan --json`). Neither decides anything; both only format.
 import { diffWordsWithSpace } from 'diff';
+import { RUNTIMES } from '../runtime/runtime.ts';
 import type { ChangeSymbol, Plan, PlanStep, StepAction, ValueChange } from '../plan/types.ts';
 import { abbreviateVersions, shortVersion } from '../plan/short-version.ts';
 import { painter, type Paint } from './paint.ts';
@@ -222,7 +223,8 @@ export function renderPlan(plan: Plan, options: RenderOptions): string {
   for (const host of hosts) {
     const mine = resources.filter((resource) => resource.host === host);
     const batch = mine[0]!.steps[0]!.batch;
-    lines.push('', paint('bold', host) + paint('dim', `  (batch ${batch + 1})`));
+    const runtime = plan.runtimes?.[host];
+    lines.push('', paint('bold', host) + paint('dim', `  (batch ${batch + 1}${runtime ? `, ${RUNTIMES[runtime].title}` : ''})`));
     const names = mine.map((resource) => abbreviateVersions(resource.address.slice(host.length + 1)));
     const causes = mine.map((resource) => abbreviateVersions(resource.steps[0]!.cause));
     const column = causeColumn(names, causes, width);
