@@ -295,6 +295,8 @@ export interface JsonPlan {
   readonly blocked_hosts: readonly { readonly host: string; readonly status: string; readonly message: string }[];
   /** Differences the plan leaves alone on purpose, with the command that applies each (only when there are any). */
   readonly pending?: readonly { readonly host: string; readonly address: string; readonly cause: string; readonly command: string }[];
+  /** The container runtime of each planned host that does not run Docker (only when there are any). */
+  readonly runtimes?: Readonly<Record<string, string>>;
   readonly summary: PlanSummary;
 }
 
@@ -318,6 +320,7 @@ export function planToJson(plan: Plan): JsonPlan {
       batch: step.batch,
     })),
     blocked_hosts: plan.blockedHosts.map((blocked) => ({ host: blocked.host, status: blocked.status, message: blocked.message })),
+    ...(plan.runtimes ? { runtimes: { ...plan.runtimes } } : {}),
     ...(plan.pending?.length ? { pending: plan.pending.map((change) => ({ host: change.host, address: change.address, cause: change.cause, command: change.command })) } : {}),
     summary: summarizePlan(plan),
   };
