@@ -497,6 +497,20 @@ class HostPlanner {
       removes.push(remove);
       this.#planImagesOf([traefik], [remove]);
     }
+    // mrsk's Podman keeper served the API for Traefik and ran health checks: nothing of mrsk is left to use it
+    if (alone && this.#host.runtime === 'podman' && this.#host.podmanService?.keeper !== undefined) {
+      removes.push(
+        this.#add({
+          id: this.#id('podman-service', 'stop'),
+          address: this.#address('podman-service'),
+          symbol: '-',
+          cause: 'no other app on this host uses it',
+          dependsOn: [...removes],
+          precondition: {},
+          action: { kind: 'podman-service-stop' },
+        }),
+      );
+    }
     const network = this.#wanted?.network ?? MRSK_NETWORK;
     if (alone && this.#host.networks.includes(network)) {
       removes.push(
