@@ -9,6 +9,7 @@ import { lookupSecret, missingSecretMessage, type SecretSource } from './secrets
 import { shellListForm, splitShellWords } from './shell-words.ts';
 import { normalizeAccessories } from './accessories.ts';
 import { proxyConflicts, proxyEnabled, proxyHealthcheck, roleProxy, type ProxyContext } from './proxy.ts';
+import { hostRuntimes } from './runtime.ts';
 
 /** What normalize needs besides the config object. */
 export interface NormalizeContext {
@@ -183,6 +184,9 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     dockerOptions,
   });
 
+  // One runtime per host, accessory-only hosts included.
+  const runtimes = hostRuntimes(raw, roles, [...hosts, ...accessories.flatMap((accessory) => accessory.hosts)], report);
+
   const traefikRaw = raw.traefik as Raw;
   const traefikEnv = traefikRaw.env === undefined ? undefined : normalizeEnv(traefikRaw.env, ['traefik', 'env'], resolveSecret);
   // Traefik runs without an env file: a secret there would have to go on its command line.
@@ -213,6 +217,8 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     primaryRole,
     primaryHost: primary.hosts[0]!,
     hosts,
+    runtime: runtimes.runtime,
+    hostRuntimes: runtimes.hostRuntimes,
     env: baseEnv,
     ...(Object.keys(envTags).length > 0 ? { envTags } : {}),
     healthcheck: baseHealthcheck,

@@ -2,6 +2,7 @@
 // src/config/load.ts from config/deploy.yml (+ destination file), after interpolation, secret
 // resolution, validation and defaults. Deeply frozen; keys are camelCase.
 import type { Secret } from '../secret.ts';
+import type { RuntimeWish } from '../runtime/runtime.ts';
 
 /** Environment for one role: clear values and secrets (by variable name). */
 export interface EnvSpec {
@@ -244,6 +245,13 @@ export interface Config {
   readonly primaryHost: string;
   /** Every host, no duplicates, in role order (primary role first), so hosts[0] is the primary host. */
   readonly hosts: readonly string[];
+  /** The top level's runtime (`runtime`, or `runtime.default`): docker unless the file says otherwise. */
+  readonly runtime: RuntimeWish;
+  /**
+   * The runtime asked of every host of the config (role and accessory hosts): runtime.tags over
+   * servers.<role>.runtime over the top level (src/config/runtime.ts). Read it with runtimeWishOf.
+   */
+  readonly hostRuntimes: Readonly<Record<string, RuntimeWish>>;
   /** Base env (roles already have theirs merged over it). */
   readonly env: EnvSpec;
   /** env.tags: env per host tag, merged over a role's env on the hosts with that tag (in the host's tag order). */

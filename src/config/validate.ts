@@ -106,8 +106,12 @@ function describe(error: ErrorObject, path: KeyPath): SchemaProblem {
     case 'pattern':
     case 'format':
       return { path, atKey: false, message: custom ?? (error.keyword === 'format' && params.format === 'host' ? 'must be a hostname or IP address' : `must match ${String(params.pattern ?? params.format)}`) };
-    case 'enum':
-      return { path, atKey: false, message: custom ?? `must be one of: ${(params.allowedValues as unknown[]).map(String).join(', ')}` };
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map(String);
+      // A misspelt word (`podmn`, `Docker`) gets the value it is closest to.
+      const guess = typeof error.data === 'string' ? closest(error.data, allowed) : undefined;
+      return { path, atKey: false, message: custom ?? `must be one of: ${allowed.join(', ')}${guess !== undefined && guess !== error.data ? `; did you mean "${guess}"?` : ''}` };
+    }
     case 'minItems':
       return { path, atKey: false, message: params.limit === 1 ? 'must not be empty' : `must have at least ${String(params.limit)} items` };
     case 'maxItems':

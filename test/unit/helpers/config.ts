@@ -62,6 +62,9 @@ export function makeConfig(overrides: Partial<Config> = {}): Config {
     primaryRole,
     primaryHost: primary?.hosts[0] ?? hosts[0] ?? 'h1.example.com',
     hosts,
+    runtime: overrides.runtime ?? 'docker',
+    // Every host of the config (accessory hosts too) asks the top level's runtime unless told.
+    hostRuntimes: Object.fromEntries([...hosts, ...(overrides.accessories ?? []).flatMap((accessory) => accessory.hosts)].map((host) => [host, overrides.runtime ?? 'docker'])),
     env: baseEnv(),
     healthcheck: { path: '/up', port: 3000, interval: 1, timeout: 5, maxAttempts: 3 },
     traefik: { image: 'traefik:v3.6', args: {}, labels: {}, options: {}, hostPort: 80, apiPort: 8080 },
