@@ -84,7 +84,9 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
   if (!sections.has('end')) {
     return problem(host, 'unreadable', 'probe output ended early: the probe script did not run to completion');
   }
-  const dockerVersion = oneLine(sections.get('version') ?? '');
+  // Podman may log warnings (level=error msg=…) before its version: the version is the line that looks like one
+  const versionLines = sanitizeHostText(sections.get('version') ?? '').split('\n').map((line) => line.trim()).filter(Boolean);
+  const dockerVersion = versionLines.findLast((line) => DOCKER_VERSION_PATTERN.test(line)) ?? versionLines[0] ?? '';
   if (!dockerVersion) return problem(host, 'unreadable', 'probe output has no docker server version');
   if (!DOCKER_VERSION_PATTERN.test(dockerVersion)) {
     return problem(host, 'unreadable', `\`docker version\` printed something that is not a version: ${excerpt(dockerVersion)}`);

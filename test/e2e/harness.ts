@@ -54,6 +54,8 @@ export interface HttpResult {
 export interface Bed {
   /** The bed's host addresses, host 1 first (10.231.7.11, 10.231.7.12, … by default). */
   readonly hosts: readonly string[];
+  /** The addresses of the hosts that run rootful Podman and no dockerd (`up N --podman M`). */
+  readonly podmanHosts: readonly string[];
   /** `host:port` of the bed's registry. */
   readonly registry: string;
   /** The MRSK_TESTBED_* and MRSK_REGISTRY_PASSWORD exports of `testbed.sh env`. */
@@ -279,8 +281,8 @@ let bedPromise: Promise<Bed> | undefined;
  * Traefik image (built from source once, cached in /var/cache/mrsk) and the app v1 if the
  * registry lacks them. Set MRSK_E2E_KEEP_BED=1 to leave the bed up after the tests.
  */
-export function bringUp(hostCount = 2): Promise<Bed> {
-  bedPromise ??= createBed(hostCount).catch(async (error: unknown) => {
+export function bringUp(hostCount = 2, options: { readonly podman?: number } = {}): Promise<Bed> {
+  bedPromise ??= createBed(hostCount, options.podman ?? 0).catch(async (error: unknown) => {
     // a half-made bed is no use to anyone: take it down unless asked to keep it for a look
     if (process.env.MRSK_E2E_KEEP_BED !== '1') await testbed(['down'], { timeoutMs: 120_000 });
     throw error;
@@ -288,9 +290,10 @@ export function bringUp(hostCount = 2): Promise<Bed> {
   return bedPromise;
 }
 
-async function createBed(hostCount: number): Promise<Bed> {
-  const up = await testbed(['up', String(hostCount)], { timeoutMs: 180_000 });
-  if (up.code !== 0) throw new Error(`testbed.sh up ${hostCount} failed (exit ${up.code}):\n${up.stderr}`);
+async function createBed(hostCount: number, podman: number): Promise<Bed> {
+  const args = ['up', String(hostCount), ...(podman > 0 ? ['--podman', String(podman)] : [])];
+  const up = await testbed(args, { timeoutMs: 180_000 });
+  if (up.code !== 0) throw new Error(`testbed.sh ${args.join(' ')} failed (exit ${up.code}):\n${up.stderr}`);
   const env = await readBedEnv();
   // Traefik first: building it from source (first run only) is the long pole
   const traefik = await runOk('bash', [join(repoRoot, 'test', 'bed', 'traefik-image.sh')], { timeoutMs: 3_600_000 });
@@ -317,6 +320,7 @@ async function createBed(hostCount: number): Promise<Bed> {
   let tornDown = false;
   return {
     hosts,
+    podmanHosts: (env.MRSK_TESTBED_PODMAN_HOSTS ?? '').split(' ').filter(Boolean),
     registry: env.MRSK_TESTBED_REGISTRY ?? '',
     env,
     appSecret,
