@@ -42,6 +42,7 @@ function fleet(size: number) {
       host,
       status: 'ok',
       dockerVersion: '26.1.5',
+      runtime: 'docker',
       home: '/home/deploy',
       containers,
       images: OLD_VERSIONS.map((version) => ({ id: `sha256:${version}`, tags: [`${config.image}:${version}`], createdAt: new Date(TAKEN_AT).toISOString(), labels: {} })),

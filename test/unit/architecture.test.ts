@@ -34,7 +34,7 @@ import { commandTable } from '../../src/cli/registry.ts';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
-const PURE_FOLDERS = ['config', 'model', 'desired', 'plan', 'shell', 'text', 'docker', 'host'];
+const PURE_FOLDERS = ['config', 'model', 'desired', 'plan', 'shell', 'text', 'runtime', 'host'];
 const PURE_FILES = [
   'probe/parse.ts', 'probe/script.ts', 'probe/observed.ts', 'probe/kamal.ts', 'probe/types.ts',
   'drift/detect.ts', 'drift/types.ts', 'drift/missed.ts', 'drift/fix-intent.ts',
@@ -149,7 +149,7 @@ test('the import scanner sees every form the code uses, with its line and whethe
     "import type { T } from '../apply/executor.ts';",
     "import { type U, type V } from '../cli/output.ts';",
     "import { type W, w } from '../cli/context.ts';",
-    "import * as docker from '../docker/index.ts';",
+    "import * as docker from '../runtime/index.ts';",
     "import def, { named } from './def.ts';",
     "import {",
     '  multi,',
@@ -169,7 +169,7 @@ test('the import scanner sees every form the code uses, with its line and whethe
     ['apply/executor.ts', 2, true],
     ['cli/output.ts', 3, true],
     ['cli/context.ts', 4, false],
-    ['docker/index.ts', 5, false],
+    ['runtime/index.ts', 5, false],
     ['views/def.ts', 6, false],
     ['ssh/types.ts', 7, false],
     ['views/re.ts', 11, false],

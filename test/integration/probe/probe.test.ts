@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { ContainerSpec } from '../../../src/desired/types.ts';
-import { removeContainer, removeImage, runContainer, stopContainer } from '../../../src/docker/index.ts';
+import { removeContainer, removeImage, runContainer, stopContainer } from '../../../src/runtime/index.ts';
 import { probeHosts } from '../../../src/probe/probe.ts';
 import { probeScript } from '../../../src/probe/script.ts';
 import type { ReachableHost, UnreachableHost } from '../../../src/probe/types.ts';
@@ -131,9 +131,9 @@ describe('probe against a real dockerd', async () => {
       ...(healthcheck ? { healthcheck } : {}), logging: { options: {} }, options: [], network: 'bridge', proxied: false,
       specHash: 'v1:test',
     });
-    await docker(runContainer(spec('web', ['sleep', '1000'], { cmd: 'true', interval: 1, timeout: 2, retries: 2, startPeriod: 0 }), { envFile: join(home, 'web.env') }));
-    await docker(runContainer(spec('worker', ['sh', '-c', "trap 'exit 3' TERM; sleep 1000 & wait"])));
-    await docker(stopContainer(names.worker, 5)); // exits 3 on SIGTERM; stopped by hand, so not restarted
+    await docker(runContainer('docker', spec('web', ['sleep', '1000'], { cmd: 'true', interval: 1, timeout: 2, retries: 2, startPeriod: 0 }), { envFile: join(home, 'web.env') }));
+    await docker(runContainer('docker', spec('worker', ['sh', '-c', "trap 'exit 3' TERM; sleep 1000 & wait"])));
+    await docker(stopContainer('docker', names.worker, 5)); // exits 3 on SIGTERM; stopped by hand, so not restarted
     for (let i = 0; i < 50; i++) {
       const { stdout } = await docker(['docker', 'inspect', '-f', '{{.State.Health.Status}}', names.web]);
       if (stdout.trim() === 'healthy') break;
@@ -147,8 +147,8 @@ describe('probe against a real dockerd', async () => {
 
   after(async () => {
     if (skip) return;
-    for (const name of Object.values(names)) await docker(removeContainer(name, { force: true })).catch(() => {});
-    await docker(removeImage(image)).catch(() => {});
+    for (const name of Object.values(names)) await docker(removeContainer('docker', name, { force: true })).catch(() => {});
+    await docker(removeImage('docker', image)).catch(() => {});
   });
 
   it('sees running+healthy and exited(3) containers, images, networks, lock; and no secret leaves the host', { skip }, async () => {

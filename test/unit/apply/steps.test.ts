@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { HealthCheckError } from '../../../src/apply/health-report.ts';
 import { runStep, type StepContext } from '../../../src/apply/steps.ts';
 import { executePlan, type ExecutorEvent } from '../../../src/apply/executor.ts';
-import * as docker from '../../../src/docker/index.ts';
+import * as docker from '../../../src/runtime/index.ts';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { prepareAssetsScript, removeAssetsScript } from '../../../src/host/assets.ts';
 import { DATABASE_URL_VALUE, makeConfig } from '../helpers/config.ts';
@@ -352,7 +352,7 @@ describe('container-run', () => {
     const runner = new ScriptedRunner()
       .onArgv(inspect(spec.name), NO_SUCH(spec.name))
       .on({ script: `mkdir -p ${cord} && touch ${cord}/ok` }, ok())
-      .onArgv(docker.runContainer(spec, { envFile, cordHostDir: cord }), ok(NEW_ID));
+      .onArgv(docker.runContainer('docker', spec, { envFile, cordHostDir: cord }), ok(NEW_ID));
     await runStep(context(runner), { ...stepOf({ kind: 'container-run', spec }), host: HOST });
     assert.deepEqual(runner.uploads, [{ host: HOST, path: envFile, content: `DATABASE_URL=${DATABASE_URL_VALUE}\n`, mode: 0o600 }]);
     assert.deepEqual(runner.calls.map((c) => c.argv?.slice(0, 2) ?? 'script'), [['docker', 'inspect'], 'script', ['docker', 'run']]);
@@ -392,7 +392,7 @@ describe('container-run', () => {
       .onArgv(inspect(spec.name), container({ id: OLD_ID, name: spec.name, running: true, labels: { ...spec.labels, 'mrsk.spec-hash': 'v1:old' } }))
       .onArgv(words(`docker rename ${OLD_ID} ${spec.name}_replaced`), ok())
       .on({ script: `mkdir -p ${cord} && touch ${cord}/ok` }, ok())
-      .on({ prefix: ['docker', 'run'] }, (call) => (assert.deepEqual(call.argv, docker.runContainer(spec, { envFile, cordHostDir: cord })), ok(NEW_ID)));
+      .on({ prefix: ['docker', 'run'] }, (call) => (assert.deepEqual(call.argv, docker.runContainer('docker', spec, { envFile, cordHostDir: cord })), ok(NEW_ID)));
     await runStep(context(runner), stepOf({ kind: 'container-run', spec, replaces: { containerId: OLD_ID, renameTo: `${spec.name}_replaced` } }));
     assert.deepEqual(runner.lines().slice(0, 2), [`docker inspect --type container ${spec.name}`, `docker rename ${OLD_ID} ${spec.name}_replaced`]);
   });
@@ -401,6 +401,7 @@ describe('container-run', () => {
 test('assets-prepare runs the bridging script with absolute folders, with 5 minutes to do it', async () => {
   const action = { kind: 'assets-prepare', name: 'app-web-v3', image: 'app:v3', assetPath: '/rails/public/assets', hostDir: '.mrsk/app/assets/web/v3', previousDirs: ['.mrsk/app/assets/web/v2'] } as const;
   const expected = prepareAssetsScript({
+    runtime: 'docker',
     image: 'app:v3',
     assetPath: '/rails/public/assets',
     dir: '/home/deploy/.mrsk/app/assets/web/v3',
@@ -417,7 +418,7 @@ describe('traefik-run', () => {
     const runner = new ScriptedRunner()
       .onArgv(inspect('traefik'), NO_SUCH('traefik'))
       .onArgv(['docker', 'image', 'inspect', '--format', '{{.Id}}', traefikSpec.image], ok('sha256:1\n'))
-      .on({ script: docker.runTraefik(traefikSpec).script }, ok('c'.repeat(64)));
+      .on({ script: docker.runTraefik('docker', traefikSpec).script }, ok('c'.repeat(64)));
     await runStep(context(runner), stepOf({ kind: 'traefik-run', spec: traefikSpec }));
     assert.equal(runner.calls.length, 3);
   });

@@ -12,7 +12,7 @@ import { ConfigError } from '../../../src/errors.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
-import { runContainer } from '../../../src/docker/container.ts';
+import { runContainer } from '../../../src/runtime/container.ts';
 import { assetsScratchName, prepareAssetsScript, removeAssetsScript } from '../../../src/host/assets.ts';
 import { makeConfig } from '../helpers/config.ts';
 import { deployedSnapshot, emptySnapshot } from '../helpers/snapshot.ts';
@@ -55,7 +55,7 @@ test('desired: a routed container with asset_path mounts ~/.mrsk/<app>/assets/<r
   const [web, job] = state.hosts['h1.example.com']!.containers;
   assert.deepEqual(web!.assets, { path: '/app/public/assets', hostDir: '.mrsk/app/assets/web/v2' });
   assert.equal(job!.assets, undefined);
-  const argv = runContainer(web!, { envFile: '/home/u/.mrsk/app/env/app-web-v2.env', cordHostDir: '/c', assetsHostDir: '/home/u/.mrsk/app/assets/web/v2' });
+  const argv = runContainer('docker', web!, { envFile: '/home/u/.mrsk/app/env/app-web-v2.env', cordHostDir: '/c', assetsHostDir: '/home/u/.mrsk/app/assets/web/v2' });
   const volume = argv.indexOf('/home/u/.mrsk/app/assets/web/v2:/app/public/assets');
   assert.ok(volume > 0 && argv[volume - 1] === '-v', argv.join(' '));
   const staging = deriveDesired(makeConfig({ ...withAssets(), destination: 'staging' }), 'v2');
@@ -121,6 +121,7 @@ test('plan: a pruned version\'s asset folder goes with its container; the conver
 });
 
 const SCRIPT_INPUT = {
+  runtime: 'docker' as const,
   image: 'registry.example.com/acme/app:v2',
   assetPath: '/app/public/assets',
   dir: '/home/deploy/.mrsk/app/assets/web/v2',

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/load.ts';
 import { traefikSpecFor } from '../../../src/desired/desired.ts';
-import { runTraefik } from '../../../src/docker/traefik.ts';
+import { runTraefik } from '../../../src/runtime/traefik.ts';
 import { loadYaml, refusalOf } from '../helpers/load-yaml.ts';
 
 const BASE = 'service: app\nimage: acme/app\n';
@@ -72,7 +72,7 @@ test('a private ACME CA: caserver and cacertificates through traefik.args, the r
   }
   assert.deepEqual(spec.options, ['--volume', '/etc/ssl/private-ca/root_ca.crt:/etc/traefik/acme-ca.pem:ro']);
   // docker run gets the root read-only beside the state folders, before the image
-  const script = runTraefik(spec).script;
+  const script = runTraefik('docker', spec).script;
   const image = script.lastIndexOf(` ${spec.image} `);
   assert.ok(image > 0, script);
   assert.ok(script.lastIndexOf('--volume /etc/ssl/private-ca/root_ca.crt:/etc/traefik/acme-ca.pem:ro') < image, script);

@@ -22,6 +22,7 @@ export function reachableHost(host: string, parts: Partial<Omit<ReachableHost, '
     host,
     status: 'ok',
     dockerVersion: '26.1.5',
+    runtime: 'docker',
     home: '/home/deploy',
     containers: [],
     images: [],

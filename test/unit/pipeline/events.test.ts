@@ -91,6 +91,7 @@ describe('NDJSON events', () => {
       'container-stop': true, 'container-remove': true, 'image-remove': true, 'release-record': true, 'network-remove': true,
       'traefik-wait-ready': true, 'state-remove': true, 'registry-logout': true, 'traefik-file-write': true, 'traefik-file-remove': true,
       'accessory-prepare': true, 'accessory-run': true, 'accessory-data-remove': true,
+      'podman-service-start': true, 'podman-service-stop': true,
     };
     assert.deepEqual([...(schema.definitions.stepKind.enum as string[])].sort(), Object.keys(kinds).sort());
   });

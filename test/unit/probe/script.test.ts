@@ -41,7 +41,7 @@ describe('probeScript', () => {
     const names = [...script.matchAll(/section ([a-z-]+)/g)].map((m) => m[1]!);
     assert.deepEqual([...new Set(names)].sort(), [
       'apps', 'arch', 'containers', 'end', 'home', 'images', 'lock', 'networks', 'problem', 'problem-detail', 'release',
-      'traefik-file', 'traefik-routers', 'traefik-services', 'version',
+      'runtime', 'traefik-file', 'traefik-routers', 'traefik-services', 'version',
     ]);
     for (const name of names) assert.ok(SECTION_PATTERN.test(`@@mrsk-probe ${name}@@`));
     assert.ok(script.trimEnd().endsWith('exit 0'));

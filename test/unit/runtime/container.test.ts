@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ContainerSpec } from '../../../src/desired/types.ts';
 import {
+  PS_ENTRY_FORMAT,
   containerLogs,
   execInContainer,
   inspectContainers,
@@ -14,7 +15,7 @@ import {
   runOnce,
   startContainer,
   stopContainer,
-} from '../../../src/docker/index.ts';
+} from '../../../src/runtime/index.ts';
 import { InternalError } from '../../../src/errors.ts';
 import { Secret } from '../../../src/secret.ts';
 
@@ -59,7 +60,7 @@ const jobSpec: ContainerSpec = {
 
 describe('runContainer', () => {
   it('builds the full docker run argv of a proxied role: env sorted, secrets by file, labels sorted, cord mount, healthcheck, logging, options, image', () => {
-    assert.deepEqual(runContainer(webSpec, { envFile: '/root/.mrsk/app-prod/env/web.env', cordHostDir: '/root/.mrsk/app-prod/cords/app-web-prod-abc123' }), [
+    assert.deepEqual(runContainer('docker', webSpec, { envFile: '/root/.mrsk/app-prod/env/web.env', cordHostDir: '/root/.mrsk/app-prod/cords/app-web-prod-abc123' }), [
       'docker', 'run', '-d', '--name', 'app-web-prod-abc123', '--network', 'mrsk', '--restart', 'unless-stopped',
       '--env', 'A_FIRST=x y', '--env', `QUOTED=it's "$HOME"`, '--env', 'RAILS_ENV=production',
       '--env-file', '/root/.mrsk/app-prod/env/web.env',
@@ -75,18 +76,18 @@ describe('runContainer', () => {
   });
 
   it('never puts a secret value or its name=value pair on argv', () => {
-    const argv = runContainer(webSpec, { envFile: '/env/web.env', cordHostDir: '/cord' });
+    const argv = runContainer('docker', webSpec, { envFile: '/env/web.env', cordHostDir: '/cord' });
     assert.ok(!argv.some((word) => word.includes('hunter2')), argv.join(' '));
     assert.ok(!argv.some((word) => word.startsWith('DATABASE_PASSWORD')));
   });
 
   it('falls back to the spec cord folder when no host path is given', () => {
-    const argv = runContainer(webSpec, { envFile: '/env/web.env' });
+    const argv = runContainer('docker', webSpec, { envFile: '/env/web.env' });
     assert.ok(argv.includes('.mrsk/app-prod/cords/app-web-prod-abc123:/run/mrsk/cord'));
   });
 
   it('builds a minimal argv for an unproxied role without healthcheck: no cord, no env file, cmd after the image', () => {
-    assert.deepEqual(runContainer(jobSpec), [
+    assert.deepEqual(runContainer('docker', jobSpec), [
       'docker', 'run', '-d', '--name', 'app-job-abc123', '--network', 'mrsk', '--restart', 'unless-stopped',
       '--label', 'mrsk.service=app',
       'acme/app:abc123', 'bin/jobs', '--queue', 'default',
@@ -94,53 +95,53 @@ describe('runContainer', () => {
   });
 
   it('refuses a spec with secrets but no env file, and a proxied spec without a cord folder', () => {
-    assert.throws(() => runContainer(webSpec, { cordHostDir: '/cord' }), InternalError);
+    assert.throws(() => runContainer('docker', webSpec, { cordHostDir: '/cord' }), InternalError);
     const { cordDir: _unused, ...withoutCord } = webSpec;
-    assert.throws(() => runContainer(withoutCord, { envFile: '/env' }), /cord folder/);
+    assert.throws(() => runContainer('docker', withoutCord, { envFile: '/env' }), /cord folder/);
   });
 });
 
 describe('container lifecycle builders', () => {
   it('start, stop with a timeout, rm with and without force', () => {
-    assert.deepEqual(startContainer('abc'), ['docker', 'start', 'abc']);
-    assert.deepEqual(stopContainer('abc', 30), ['docker', 'stop', '-t', '30', 'abc']);
-    assert.deepEqual(removeContainer('abc'), ['docker', 'rm', 'abc']);
-    assert.deepEqual(removeContainer('abc', { force: true }), ['docker', 'rm', '-f', 'abc']);
-    assert.deepEqual(renameContainer('abc', 'app-web-v1_replaced_abc'), ['docker', 'rename', 'abc', 'app-web-v1_replaced_abc']);
+    assert.deepEqual(startContainer('docker', 'abc'), ['docker', 'start', 'abc']);
+    assert.deepEqual(stopContainer('docker', 'abc', 30), ['docker', 'stop', '-t', '30', 'abc']);
+    assert.deepEqual(removeContainer('docker', 'abc'), ['docker', 'rm', 'abc']);
+    assert.deepEqual(removeContainer('docker', 'abc', { force: true }), ['docker', 'rm', '-f', 'abc']);
+    assert.deepEqual(renameContainer('docker', 'abc', 'app-web-v1_replaced_abc'), ['docker', 'rename', 'abc', 'app-web-v1_replaced_abc']);
   });
 
   it('inspects health as one JSON State line, and containers with an optional format', () => {
-    assert.deepEqual(inspectHealth('app-web-v1'), ['docker', 'inspect', '-f', '{{json .State}}', 'app-web-v1']);
-    assert.deepEqual(inspectContainers(['a', 'b']), ['docker', 'inspect', '--type', 'container', 'a', 'b']);
-    assert.deepEqual(inspectContainers(['a'], { format: '{{.Id}}' }), ['docker', 'inspect', '--type', 'container', '--format', '{{.Id}}', 'a']);
+    assert.deepEqual(inspectHealth('docker', 'app-web-v1'), ['docker', 'inspect', '-f', '{{json .State}}', 'app-web-v1']);
+    assert.deepEqual(inspectContainers('docker', ['a', 'b']), ['docker', 'inspect', '--type', 'container', 'a', 'b']);
+    assert.deepEqual(inspectContainers('docker', ['a'], { format: '{{.Id}}' }), ['docker', 'inspect', '--type', 'container', '--format', '{{.Id}}', 'a']);
   });
 
   it('logs with every option, and with none', () => {
-    assert.deepEqual(containerLogs('app-web-v1'), ['docker', 'logs', 'app-web-v1']);
-    assert.deepEqual(containerLogs('app-web-v1', { lines: 50, since: '10m', follow: true, timestamps: true }), [
+    assert.deepEqual(containerLogs('docker', 'app-web-v1'), ['docker', 'logs', 'app-web-v1']);
+    assert.deepEqual(containerLogs('docker', 'app-web-v1', { lines: 50, since: '10m', follow: true, timestamps: true }), [
       'docker', 'logs', '--tail', '50', '--since', '10m', '--follow', '--timestamps', 'app-web-v1',
     ]);
   });
 
   it('exec in a running container, interactive with a tty or not', () => {
-    assert.deepEqual(execInContainer('app-web-v1', ['bin/rails', 'db:migrate']), ['docker', 'exec', 'app-web-v1', 'bin/rails', 'db:migrate']);
-    assert.deepEqual(execInContainer('app-web-v1', ['sh'], { interactive: true, tty: true }), ['docker', 'exec', '-i', '-t', 'app-web-v1', 'sh']);
+    assert.deepEqual(execInContainer('docker', 'app-web-v1', ['bin/rails', 'db:migrate']), ['docker', 'exec', 'app-web-v1', 'bin/rails', 'db:migrate']);
+    assert.deepEqual(execInContainer('docker', 'app-web-v1', ['sh'], { interactive: true, tty: true }), ['docker', 'exec', '-i', '-t', 'app-web-v1', 'sh']);
   });
 
   it('runs a one-off container removed on exit', () => {
-    assert.deepEqual(runOnce('acme/app:v1', ['bin/rails', 'console'], { envFile: '/root/.mrsk/app/env/web.env', network: 'mrsk', interactive: true }), [
+    assert.deepEqual(runOnce('docker', 'acme/app:v1', ['bin/rails', 'console'], { envFile: '/root/.mrsk/app/env/web.env', network: 'mrsk', interactive: true }), [
       'docker', 'run', '--rm', '-i', '-t', '--network', 'mrsk', '--env-file', '/root/.mrsk/app/env/web.env', 'acme/app:v1', 'bin/rails', 'console',
     ]);
-    assert.deepEqual(runOnce('acme/app:v1', ['true']), ['docker', 'run', '--rm', 'acme/app:v1', 'true']);
+    assert.deepEqual(runOnce('docker', 'acme/app:v1', ['true']), ['docker', 'run', '--rm', 'acme/app:v1', 'true']);
   });
 
   it('lists containers with sorted filters, repeated filters for arrays, full ids and JSON lines', () => {
-    assert.deepEqual(listContainers({ status: 'running', label: ['mrsk.service=app', 'mrsk.role=web'] }, { all: true }), [
+    assert.deepEqual(listContainers('docker', { status: 'running', label: ['mrsk.service=app', 'mrsk.role=web'] }, { all: true }), [
       'docker', 'ps', '-a', '--no-trunc',
       '--filter', 'label=mrsk.service=app', '--filter', 'label=mrsk.role=web', '--filter', 'status=running',
-      '--format', '{{json .}}',
+      '--format', PS_ENTRY_FORMAT,
     ]);
-    assert.deepEqual(listContainers({ name: '^traefik$' }, { format: '{{.Image}}' }), ['docker', 'ps', '--no-trunc', '--filter', 'name=^traefik$', '--format', '{{.Image}}']);
-    assert.deepEqual(listContainerIds({ label: 'mrsk.service=app' }, { all: true }), ['docker', 'ps', '-a', '--no-trunc', '--filter', 'label=mrsk.service=app', '-q']);
+    assert.deepEqual(listContainers('docker', { name: '^traefik$' }, { format: '{{.Image}}' }), ['docker', 'ps', '--no-trunc', '--filter', 'name=^traefik$', '--format', '{{.Image}}']);
+    assert.deepEqual(listContainerIds('docker', { label: 'mrsk.service=app' }, { all: true }), ['docker', 'ps', '-a', '--no-trunc', '--filter', 'label=mrsk.service=app', '-q']);
   });
 });

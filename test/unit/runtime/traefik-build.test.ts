@@ -5,7 +5,7 @@ import type { TraefikSpec } from '../../../src/desired/types.ts';
 import {
   appendToBuilder, build, buildSecretEnv, buildxOnlyKeys, cacheFlags, createHybridBuilder, createLocalBuilder, createRemoteBuilder,
   inspectBuilder, removeTraefikFile, runTraefik, traefikApi,
-} from '../../../src/docker/index.ts';
+} from '../../../src/runtime/index.ts';
 import { Secret } from '../../../src/secret.ts';
 
 describe('Traefik builders', () => {
@@ -23,7 +23,7 @@ describe('Traefik builders', () => {
   };
 
   it('runs Traefik with ports, the docker socket, sorted labels, options, image and args', () => {
-    assert.deepEqual(runTraefik(spec), {
+    assert.deepEqual(runTraefik('docker', spec), {
       script:
         'docker run -d --name traefik --network mrsk --restart unless-stopped -p 80:80 -p 127.0.0.1:8080:8080 ' +
         '-v /var/run/docker.sock:/var/run/docker.sock ' +
@@ -34,7 +34,7 @@ describe('Traefik builders', () => {
 
   it("makes home-relative volume folders (0700, as the SSH user) and mounts them from $HOME", () => {
     const withState = { ...spec, volumes: [...spec.volumes, '.mrsk/traefik/acme:/etc/traefik/acme', '.mrsk/traefik/dynamic:/etc/traefik/dynamic:ro'] };
-    const { script } = runTraefik(withState);
+    const { script } = runTraefik('docker', withState);
     assert.ok(
       script.startsWith('mkdir -p "$HOME"/.mrsk/traefik/acme "$HOME"/.mrsk/traefik/dynamic && chmod 700 "$HOME"/.mrsk/traefik/acme "$HOME"/.mrsk/traefik/dynamic && docker run -d '),
       script,
@@ -47,7 +47,7 @@ describe('Traefik builders', () => {
   });
 
   it("reads Traefik's API from inside its container with wget", () => {
-    assert.deepEqual(traefikApi('/api/http/services/app-web@docker'), [
+    assert.deepEqual(traefikApi('docker', '/api/http/services/app-web@docker'), [
       'docker', 'exec', 'traefik', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/api/http/services/app-web@docker',
     ]);
   });

@@ -115,6 +115,19 @@ const CASES: { readonly [K in StepKind]: readonly { readonly action: Extract<Ste
   ],
   'image-remove': [{ action: { kind: 'image-remove', image: 'reg/app:v1' }, plan: 'remove image reg/app:v1', label: 'remove image reg/app:v1' }],
   'network-remove': [{ action: { kind: 'network-remove', network: 'mrsk' }, plan: 'remove network mrsk', label: 'remove network mrsk' }],
+  'podman-service-start': [
+    {
+      action: { kind: 'podman-service-start', how: 'keeper' },
+      plan: "start mrsk's Podman keeper: Podman's API service for Traefik, and the containers' health checks (no systemd here)",
+      label: "start Podman's API service and health checks",
+    },
+    {
+      action: { kind: 'podman-service-start', how: 'systemd' },
+      plan: "enable Podman's API socket (systemctl enable --now podman.socket) for Traefik",
+      label: "enable Podman's API socket",
+    },
+  ],
+  'podman-service-stop': [{ action: { kind: 'podman-service-stop' }, plan: "stop mrsk's Podman keeper and Podman's API service", label: "stop Podman's API service" }],
   'traefik-wait-ready': [{ action: { kind: 'traefik-wait-ready', apiPort: 8080, timeout: 20 }, plan: 'wait until Traefik answers /ping (timeout 20s)', label: 'wait until Traefik answers' }],
   'state-remove': [
     { action: { kind: 'state-remove', dir: '.mrsk/app', keep: ['lock'] }, plan: 'remove ~/.mrsk/app (all but lock, which goes with the lock)', label: 'remove ~/.mrsk/app' },
