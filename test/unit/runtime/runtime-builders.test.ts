@@ -1,0 +1,187 @@
+// Every host-command builder for both runtimes. Podman reads Docker's command lines, so a builder
+// must give Podman the same words with only the command changed; the few places that differ
+// (inspect's id field, ps labels, Traefik's API socket, health checks) are spelled out here.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { accessorySpecFor } from '../../../src/desired/accessory.ts';
+import { deriveDesired, traefikSpecFor } from '../../../src/desired/desired.ts';
+import { runAccessory } from '../../../src/runtime/accessory.ts';
+import * as runtime from '../../../src/runtime/index.ts';
+import {
+  IMAGE_ENTRY_FORMAT,
+  PS_ENTRY_FORMAT,
+  RUNTIME_NAMES,
+  RUNTIMES,
+  TRAEFIK_API_SOCKET_VOLUME,
+  type Argv,
+  type RuntimeName,
+  containerSummaryFormat,
+  idField,
+  imageSummaryFormat,
+  listContainers,
+  listImages,
+  psLabel,
+  runTraefik,
+} from '../../../src/runtime/index.ts';
+import { makeConfig, makeEnv, makeRole } from '../helpers/config.ts';
+
+const config = makeConfig();
+const desired = deriveDesired(config, 'v1');
+const [web, job] = desired.hosts['h1.example.com']!.containers;
+const traefik = traefikSpecFor(config);
+const accessory = accessorySpecFor(makeConfig({ roles: [makeRole('web', { hosts: ['h1.example.com'] })] }), {
+  name: 'db',
+  image: 'postgres:16',
+  hosts: ['h1.example.com'],
+  port: '127.0.0.1:5432:5432',
+  env: makeEnv({ PGDATA: '/data' }, { POSTGRES_PASSWORD: 'pg-pass-xyz' }),
+  volumes: ['pg:/var/lib/postgresql'],
+  labels: {},
+  options: {},
+  files: [{ local: 'a.conf', localPath: '/p/a.conf', remote: '/etc/a.conf', mode: '0644', hash: 'sha256:1' }],
+  directories: [{ local: 'pg', remote: '/data' }],
+});
+
+/** One call of every builder that takes the host's runtime and returns argv, with realistic arguments. */
+const BUILDERS: Readonly<Record<string, (rt: RuntimeName) => Argv>> = {
+  containerLogs: (rt) => runtime.containerLogs(rt, 'app-web-v1', { lines: 10, since: '5m', follow: true, timestamps: true }),
+  copyFolderContentsOut: (rt) => runtime.copyFolderContentsOut(rt, 'app-web-v1-assets', '/app/public/', '/home/deploy/assets'),
+  createNetwork: (rt) => runtime.createNetwork(rt, 'mrsk'),
+  createStoppedContainer: (rt) => runtime.createStoppedContainer(rt, 'app-web-v1-assets', 'acme/app:v1'),
+  execInContainer: (rt) => runtime.execInContainer(rt, 'app-web-v1', ['bin/rails', 'console'], { interactive: true, tty: true }),
+  inspectContainers: (rt) => runtime.inspectContainers(rt, ['a', 'b'], { format: '{{json .State}}' }),
+  inspectHealth: (rt) => runtime.inspectHealth(rt, 'app-web-v1'),
+  inspectImages: (rt) => runtime.inspectImages(rt, ['sha256:1'], { format: '{{json .RepoTags}}' }),
+  inspectNetwork: (rt) => runtime.inspectNetwork(rt, 'mrsk'),
+  listContainerIds: (rt) => runtime.listContainerIds(rt, { label: ['mrsk.service=app', 'mrsk.role=web'], status: 'running' }, { all: true }),
+  listContainers: (rt) => runtime.listContainers(rt, { label: 'mrsk.service=app' }, { all: true }),
+  listImageIds: (rt) => runtime.listImageIds(rt, ['acme/app', 'acme/worker']),
+  listImages: (rt) => runtime.listImages(rt, 'acme/app'),
+  listNetworks: (rt) => runtime.listNetworks(rt),
+  login: (rt) => runtime.login(rt, 'registry.example.com', 'deploy'),
+  logout: (rt) => runtime.logout(rt, 'registry.example.com'),
+  pullImage: (rt) => runtime.pullImage(rt, 'registry.example.com/acme/app:v1'),
+  removeContainer: (rt) => runtime.removeContainer(rt, 'app-web-v1', { force: true }),
+  removeImage: (rt) => runtime.removeImage(rt, 'acme/app:v1'),
+  removeNetwork: (rt) => runtime.removeNetwork(rt, 'mrsk'),
+  renameContainer: (rt) => runtime.renameContainer(rt, 'c1', 'app-web-v1_replaced_c1'),
+  restartContainer: (rt) => runtime.restartContainer(rt, 'traefik', 10),
+  runAccessory: (rt) => runAccessory(rt, accessory, { envFile: '/home/deploy/.mrsk/app/env/app-db.env', fileHostPaths: ['/home/deploy/a.conf'], directoryHostPaths: ['/home/deploy/pg'] }),
+  runContainer: (rt) => runtime.runContainer(rt, web!, { envFile: '/home/deploy/.mrsk/app/env/web.env', cordHostDir: '/home/deploy/cord' }),
+  runOnce: (rt) => runtime.runOnce(rt, 'acme/app:v1', ['bin/rails', 'db:migrate'], { network: 'mrsk', env: { A: '1' }, envFile: '/e', interactive: true }),
+  runtimeVersion: (rt) => runtime.runtimeVersion(rt),
+  startContainer: (rt) => runtime.startContainer(rt, 'app-web-v1'),
+  stopContainer: (rt) => runtime.stopContainer(rt, 'app-web-v1', 30),
+  traefikApi: (rt) => runtime.traefikApi(rt, '/api/http/services'),
+};
+
+/** Builders whose output is not argv, or that differ between the runtimes on purpose (tested below). */
+const NOT_IN_TABLE = ['containerSummaryFormat', 'idField', 'imageSummaryFormat', 'psLabel', 'runHealthCheck', 'runTraefik'];
+
+/** Exported functions of a module whose first parameter is the host's runtime (`rt`). */
+function runtimeBuilders(module: Record<string, unknown>): string[] {
+  return Object.entries(module)
+    .filter(([, value]) => typeof value === 'function' && /^function\s*\w*\s*\(\s*rt\b/.test(String(value)))
+    .map(([name]) => name)
+    .sort();
+}
+
+describe('host builders for docker and podman', () => {
+  it('the table holds every builder of src/runtime that takes the runtime (a new one must be added here)', async () => {
+    const accessoryModule = await import('../../../src/runtime/accessory.ts');
+    const found = [...runtimeBuilders(runtime), ...runtimeBuilders(accessoryModule)].sort();
+    assert.deepEqual(found, [...Object.keys(BUILDERS), ...NOT_IN_TABLE].sort());
+  });
+
+  for (const [name, build] of Object.entries(BUILDERS)) {
+    it(`${name}: podman's argv is docker's with podman as the command`, () => {
+      const docker = build('docker');
+      const podman = build('podman');
+      assert.equal(docker[0], 'docker');
+      assert.equal(podman[0], 'podman');
+      assert.deepEqual(podman.slice(1), docker.slice(1));
+      assert.ok(docker.length > 1);
+      assert.ok(!podman.slice(1).includes('docker'), `no docker word in podman's argv: ${podman.join(' ')}`);
+    });
+  }
+
+  it('every runtime is covered: the names are the commands', () => {
+    assert.deepEqual([...RUNTIME_NAMES], ['docker', 'podman']);
+    for (const rt of RUNTIME_NAMES) assert.equal(runtime.runtimeVersion(rt)[0], rt);
+  });
+
+  it('secrets stay off argv for both runtimes', () => {
+    for (const rt of RUNTIME_NAMES) {
+      assert.ok(!BUILDERS.runAccessory!(rt).join(' ').includes('pg-pass-xyz'));
+      assert.ok(!BUILDERS.runContainer!(rt).join(' ').includes('hunter2'));
+    }
+    assert.ok(job, 'the config has a job role on h1');
+  });
+});
+
+describe('where the runtimes differ', () => {
+  it("idField: Docker's JSON key Id, Podman's Go field ID", () => {
+    assert.equal(idField('docker'), 'Id');
+    assert.equal(idField('podman'), 'ID');
+  });
+
+  it('psLabel: Docker has .Label, Podman indexes its Labels map; the key is a quoted Go string', () => {
+    assert.equal(psLabel('docker', 'mrsk.service'), '{{.Label "mrsk.service"}}');
+    assert.equal(psLabel('podman', 'mrsk.service'), '{{index .Labels "mrsk.service"}}');
+    assert.equal(psLabel('podman', 'a"b'), '{{index .Labels "a\\"b"}}');
+  });
+
+  it('containerSummaryFormat: the same JSON line, only the id field differs; no Config.Env (secrets)', () => {
+    const docker = containerSummaryFormat('docker');
+    const podman = containerSummaryFormat('podman');
+    assert.equal(
+      docker,
+      '{"Id":{{json .Id}},"Name":{{json .Name}},"Created":{{json .Created}},"Image":{{json .Image}},"RestartCount":{{json .RestartCount}},' +
+        '"Config":{"Image":{{json .Config.Image}},"Labels":{{json .Config.Labels}}},"State":{{json .State}},"NetworkSettings":{"Networks":{{json .NetworkSettings.Networks}}}}',
+    );
+    assert.equal(podman, docker.replace('{"Id":{{json .Id}}', '{"Id":{{json .ID}}'));
+    for (const format of [docker, podman]) assert.ok(!format.includes('Env'));
+  });
+
+  it('imageSummaryFormat: the same JSON line, only the id field differs', () => {
+    assert.equal(imageSummaryFormat('docker'), '{"Id":{{json .Id}},"RepoTags":{{json .RepoTags}},"Created":{{json .Created}},"Config":{"Labels":{{json .Config.Labels}}}}');
+    assert.equal(imageSummaryFormat('podman'), '{"Id":{{json .ID}},"RepoTags":{{json .RepoTags}},"Created":{{json .Created}},"Config":{"Labels":{{json .Config.Labels}}}}');
+  });
+
+  it('ps and image ls print named fields (not {{json .}}, which Podman prints in its own shape), unless a format is given', () => {
+    for (const rt of RUNTIME_NAMES) {
+      const ps = listContainers(rt, { label: 'mrsk.service=app' });
+      assert.deepEqual(ps.slice(-2), ['--format', PS_ENTRY_FORMAT]);
+      assert.deepEqual(listContainers(rt, {}, { format: '{{.Names}}' }).slice(-2), ['--format', '{{.Names}}']);
+      assert.deepEqual(listImages(rt, 'acme/app').slice(-2), ['--format', IMAGE_ENTRY_FORMAT]);
+    }
+    const fields = (format: string) => [...format.matchAll(/"(\w+)":\{\{json \.(\w+)\}\}/g)].map((m) => [m[1], m[2]]);
+    // each JSON key is the field it prints, so parsePsLines reads Docker's {{json .}} keys
+    for (const [key, field] of fields(PS_ENTRY_FORMAT)) assert.equal(key, field);
+    assert.deepEqual(fields(PS_ENTRY_FORMAT).map(([key]) => key), ['ID', 'Image', 'Command', 'CreatedAt', 'RunningFor', 'Status', 'State', 'Ports', 'Names', 'Labels']);
+    for (const [key, field] of fields(IMAGE_ENTRY_FORMAT)) assert.equal(key, field);
+    assert.deepEqual(fields(IMAGE_ENTRY_FORMAT).map(([key]) => key), ['ID', 'Repository', 'Tag', 'CreatedSince', 'Size']);
+  });
+
+  it('runHealthCheck: Podman runs a check on demand; Docker runs its own, so there is nothing to run', () => {
+    assert.deepEqual(runtime.runHealthCheck('podman', 'app-web-v1'), ['podman', 'healthcheck', 'run', 'app-web-v1']);
+    assert.equal(runtime.runHealthCheck('docker', 'app-web-v1'), undefined);
+  });
+
+  it("runTraefik: Traefik reads the runtime's API as /var/run/docker.sock; the spec (and its hash) is the same for both", () => {
+    assert.ok(traefik.volumes.includes(TRAEFIK_API_SOCKET_VOLUME));
+    const docker = runTraefik('docker', traefik).script;
+    const podman = runTraefik('podman', traefik).script;
+    assert.ok(docker.includes(' -v /var/run/docker.sock:/var/run/docker.sock '), docker);
+    assert.ok(podman.includes(' -v /run/podman/podman.sock:/var/run/docker.sock '), podman);
+    assert.equal(RUNTIMES.podman.apiSocket, '/run/podman/podman.sock');
+    assert.ok(!podman.includes('/var/run/docker.sock:'), 'podman mounts no docker socket');
+    // everything else is word for word the same
+    assert.equal(podman, docker.replace('docker run', 'podman run').replace('-v /var/run/docker.sock:/var/run/docker.sock', '-v /run/podman/podman.sock:/var/run/docker.sock'));
+    assert.ok(docker.startsWith('mkdir -p ') && docker.includes('docker run -d --name traefik'), docker);
+    // the spec does not depend on the runtime: a host that moves from docker to podman keeps its hash
+    const podmanConfig = { ...config, runtime: 'podman' } as typeof config;
+    assert.deepEqual(traefikSpecFor(podmanConfig), traefik);
+    assert.equal(traefikSpecFor(podmanConfig).specHash, traefik.specHash);
+  });
+});
