@@ -13,7 +13,8 @@ export const DEFAULT_RUNTIME: RuntimeWish = 'docker';
 
 /** What the configuration asks of a host: its own wish, else the top level's. */
 export function runtimeWishOf(config: Config, host: string): RuntimeWish {
-  return config.hostRuntimes[host] ?? config.runtime;
+  // Own keys only: a host may be called `constructor`.
+  return Object.hasOwn(config.hostRuntimes, host) ? config.hostRuntimes[host]! : config.runtime;
 }
 
 /** The runtime part of Config. */
@@ -64,10 +65,10 @@ export function hostRuntimes(raw: Raw, roles: readonly Role[], hosts: readonly s
   // Tags first: where they decide, the roles' wishes do not matter.
   for (const role of roles) {
     role.hosts.forEach((host, index) => {
-      for (const tag of role.hostTags?.[host] ?? []) {
+      for (const tag of role.hostTags && Object.hasOwn(role.hostTags, host) ? role.hostTags[host]! : []) {
         carried.add(tag);
-        const wish = tagWishes[tag];
-        if (wish === undefined) continue;
+        if (!Object.hasOwn(tagWishes, tag)) continue;
+        const wish = tagWishes[tag]!;
         const first = byTag.get(host);
         if (!first) byTag.set(host, { wish, at: `runtime.tags.${tag}`, tag });
         else if (first.wish !== wish) {
@@ -112,7 +113,7 @@ export function hostRuntimes(raw: Raw, roles: readonly Role[], hosts: readonly s
 
   const out: Record<string, RuntimeWish> = {};
   for (const host of hosts) {
-    out[host] ??= byTag.get(host)?.wish ?? byRole.get(host)?.wish ?? runtime;
+    if (!Object.hasOwn(out, host)) out[host] = byTag.get(host)?.wish ?? byRole.get(host)?.wish ?? runtime;
   }
   return { runtime, hostRuntimes: out };
 }

@@ -163,6 +163,13 @@ test('a destination file may change the runtime', async (t) => {
   assert.deepEqual([config.runtime, config.hostRuntimes], ['podman', { '10.0.0.1': 'podman' }]);
 });
 
+test('hosts and tags named like Object members are plain names', async (t) => {
+  const config = await load(t, [...HEAD, 'runtime: { default: auto, tags: { toString: podman } }', 'servers:', '  web:', '    - constructor: [toString, __proto__]', '    - hasownproperty', '  jobs:', '    - valueof: toString', '    - constructor']);
+  assert.deepEqual(Object.entries(config.hostRuntimes), [['constructor', 'podman'], ['hasownproperty', 'auto'], ['valueof', 'podman']]);
+  assert.equal(runtimeWishOf(config, 'constructor'), 'podman');
+  assert.equal(runtimeWishOf(config, 'valueOf'), 'auto', 'a host the config does not have');
+});
+
 test('the runtime settings are frozen with the rest of the config', async (t) => {
   const config = await load(t, [...HEAD, 'servers: [10.0.0.1]', 'runtime: podman']);
   assert.ok(Object.isFrozen(config.hostRuntimes));
