@@ -157,7 +157,7 @@ function placementHosts(spec: Raw, path: KeyPath, context: AccessoryContext): st
     });
   } else {
     list(spec[key]).forEach((tag, index) => {
-      const tagged = roles.flatMap((role) => role.hosts.filter((host) => role.hostTags?.[host]?.includes(tag)));
+      const tagged = roles.flatMap((role) => role.hosts.filter((host) => (role.hostTags && Object.hasOwn(role.hostTags, host) ? role.hostTags[host]! : []).includes(tag)));
       const at: KeyPath = key === 'tags' ? [...path, 'tags', index] : [...path, 'tag'];
       if (tagged.length === 0) report(at, `no host of any role carries tag "${tag}", so the accessory would run nowhere (tag hosts in servers: - 10.0.0.1: ${tag})`);
       hosts.push(...tagged);

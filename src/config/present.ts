@@ -5,7 +5,7 @@ import { REDACTED, Secret } from '../secret.ts';
 import type { Config } from './types.ts';
 
 // Keys whose values are maps keyed by the user's words (names, hosts): their keys are shown as written.
-const USER_MAPS = new Set(['clear', 'secret', 'labels', 'options', 'args', 'secrets', 'aliases', 'hostRuntimes']);
+const USER_MAPS = new Set(['clear', 'secret', 'labels', 'options', 'args', 'secrets', 'aliases', 'hostRuntimes', 'hostTags']);
 
 /** Converts the Config into plain data for display (pure). Secret values never appear in it. */
 export function presentConfig(config: Config): Record<string, unknown> {

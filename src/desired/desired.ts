@@ -79,7 +79,7 @@ function commandFor(cmd: Role['cmd']): readonly string[] | undefined {
 
 /** The env of a role on one host: the role's env, then env.tags of the host's tags in the host's order (Kamal's merge). */
 export function roleEnvOn(config: Config, role: Role, host: string): EnvSpec {
-  const tags = role.hostTags?.[host] ?? [];
+  const tags = role.hostTags && Object.hasOwn(role.hostTags, host) ? role.hostTags[host]! : [];
   let env = role.env;
   for (const tag of tags) {
     const tagged = config.envTags?.[tag];
