@@ -5,8 +5,12 @@
 # on a systemd machine, see the note in testbed.sh about the packaged registry on *:5000.
 set -euo pipefail
 # redis-tools: the Redis binary that redis-image.sh packs as the e2e accessory (no daemon starts)
+# podman ... aardvark-dns: rootful Podman for `testbed.sh up --podman` (Debian 12: Podman 4.3.1).
+# Without recommends podman pulls in conmon, runc (or crun) and containers-common, but no network
+# backend: netavark (+ aardvark-dns, the name server of its networks) is named here, or Podman would
+# fall back to CNI. Nothing else is needed rootful (slirp4netns, uidmap, fuse-overlayfs are rootless).
 PACKAGES=(docker.io openssh-server openssh-client docker-registry iproute2 iptables busybox-static curl
-  apache2-utils util-linux procps openssl redis-tools)
+  apache2-utils util-linux procps openssl redis-tools podman runc conmon netavark aardvark-dns)
 t0=$(date +%s.%N)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# testbed.sh - mrsk's test bed: real hosts (network namespaces with their own sshd and dockerd),
-# a registry with password auth, and a builder node, all on this one Linux machine.
+# testbed.sh - mrsk's test bed: real hosts (network namespaces with their own sshd and dockerd,
+# or rootful Podman), a registry with password auth, and a builder node, all on this one machine.
 #
-#   testbed.sh up [N]   create (or repair) hosts mrsk-h1..mrsk-hN (default 2), registry, builder
+#   testbed.sh up [N] [--podman [M]]
+#                       create (or repair) hosts mrsk-h1..mrsk-hN (default 2) with dockerd, then
+#                       M more (default 1 with --podman) with rootful Podman and no dockerd:
+#                       `up 2 --podman 1` = h1, h2 Docker + h3 Podman; `up 0 --podman 2` = Podman only.
+#                       A node keeps the runtime it was made with ($BASE/hN/runtime): `up` again
+#                       repairs it alike whatever the arguments say (`down` to change it).
 #   testbed.sh down     remove everything `up` created (idempotent; leaves nothing behind)
 #   testbed.sh status   what is running: pids, ssh reachability, RSS/PSS per host
 #   testbed.sh env      shell exports for tests and humans: eval "$(testbed.sh env)"
@@ -32,6 +37,21 @@
 #   /tmp             <- a private tmpfs (with $BASE bound back in at its own path)
 #   /sys             <- a sysfs of the node's netns (+ the machine's /sys/fs/cgroup moved back in)
 # Everything else (/usr, /etc, /var, /home ...) is the machine's own, shared by all nodes.
+#
+# Podman nodes (--podman) differ in three ways: no dockerd runs there (and the folders holding
+# docker and dockerd are covered by read-only overlays without them, so `command -v docker`
+# fails as on a server without Docker; Docker nodes get the same for podman); Podman's paths
+# are per node as well:
+#   /var/lib/containers <- $BASE/hN/containers      images, containers, volumes (storage.conf graphroot)
+#   /etc/containers     <- $BASE/hN/etc-containers  containers.conf, storage.conf, registries.conf
+#                                                   (the bed registry is insecure), policy.json, networks/
+# and nothing of Podman runs until a client uses it: no `podman system service` (mrsk starts
+# its own API service), no systemd (so no health-check timers and no podman-restart at boot).
+# containers.conf pins cgroupfs and the file events logger (there is no systemd/journald), and
+# sets default_ulimits at this machine's hard limits: without CAP_SYS_RESOURCE here, runc
+# cannot raise a container's nofile/nproc to Podman's defaults ("error setting rlimit").
+# Podman's own state (/run/containers, /run/libpod, netavark's /run/netns/*) is under the node's
+# /run, so a reboot (fresh /run) looks like one to Podman too.
 #
 # sshd and dockerd run inside that namespace set, so `ssh root@10.231.7.11 docker ps` reaches
 # mrsk-h1's own dockerd through the default /var/run/docker.sock (no DOCKER_HOST needed), and
@@ -176,6 +196,16 @@ require() {
     command -v "$c" >/dev/null || die "missing command: $c (run test/bed/install-deps.sh)"
   done
 }
+require_podman() {
+  local c
+  for c in podman conmon runc netavark; do
+    command -v "$c" >/dev/null || [[ -x /usr/lib/podman/$c ]] || die "missing command: $c (run test/bed/install-deps.sh)"
+  done
+}
+
+# node_runtime I : docker or podman, as recorded when node I was made (the builder is Docker)
+node_runtime() { local f; f=$(host_dir "$1")/runtime; if [[ -s $f ]]; then cat "$f"; else echo docker; fi; }
+podman_hosts() { local i; for i in $(existing_hosts); do [[ $(node_runtime "$i") == podman ]] && echo "$i"; done; true; }
 
 ################################################################################ shared pieces
 
@@ -433,6 +463,8 @@ cmd_env() {
   q MRSK_TESTBED_DIR "$BASE"
   q MRSK_TESTBED_PREFIX "$PREFIX"
   q MRSK_TESTBED_HOSTS "$hosts"
+  hosts=""; for i in $(podman_hosts); do hosts+="${hosts:+ }$(host_ip "$i")"; done
+  q MRSK_TESTBED_PODMAN_HOSTS "$hosts"   # the hosts that run rootful Podman (and no dockerd)
   for i in $(existing_hosts); do q "MRSK_TESTBED_HOST$i" "$(host_ip "$i")"; done
   q MRSK_TESTBED_BUILDER "$(host_ip 0)"
   q MRSK_TESTBED_BUILDER_DOCKER_HOST "unix://$(host_dir 0)/run/docker.sock"
@@ -468,10 +500,16 @@ ensure_node_net() {
   # deliberately NO default route: the test net is the only network a node can reach
 }
 
+# ensure_node_files I RUNTIME : node I's folder; RUNTIME (docker|podman) is recorded the first
+# time and wins afterwards, so a repair never turns a node into the other kind
 ensure_node_files() {
-  local i=$1 hd ns ip
+  local i=$1 hd ns ip rt
   hd=$(host_dir "$i"); ns=$(ns_name "$i"); ip=$(host_ip "$i")
   mkdir -p "$hd"/{run,docker,etc-docker,root/.ssh,ssh,log,cg}
+  [[ -s $hd/runtime ]] || echo "${2:-docker}" >"$hd/runtime"
+  rt=$(node_runtime "$i")
+  [[ $rt == "${2:-docker}" ]] || log "note: $ns was made with $rt and stays so (down to change it)"
+  [[ $rt == podman ]] && ensure_podman_files "$i"
   chmod 700 "$hd/root" "$hd/root/.ssh"
   [[ -s $hd/ssh/ssh_host_ed25519_key ]] || ssh-keygen -q -t ed25519 -N '' -C "$ns" -f "$hd/ssh/ssh_host_ed25519_key"
   install -m 600 "$BASE/id_ed25519.pub" "$hd/root/.ssh/authorized_keys"
@@ -500,6 +538,64 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 EOF
 }
 
+# Podman's configuration of node I, seen inside as /etc/containers (rewritten on every `up`)
+ensure_podman_files() {
+  local hd e nofile nproc; hd=$(host_dir "$1"); e=$hd/etc-containers
+  mkdir -p "$hd/containers" "$e/networks"
+  install -m 644 /etc/containers/policy.json "$e/policy.json"
+  # A container's limits may not exceed its conmon's, and nothing here may raise a hard limit
+  # (no CAP_SYS_RESOURCE): nofile at our hard limit; nproc at most the kernel's pid_max too,
+  # as Podman starts conmon with nproc there (seen: 32768 while our hard limit was 96365)
+  nofile=$(ulimit -Hn); nproc=$(ulimit -Hu)
+  [[ $nofile == unlimited ]] && nofile=1048576
+  [[ $nproc == unlimited ]] && nproc=$(</proc/sys/kernel/pid_max)
+  (( nproc <= $(</proc/sys/kernel/pid_max) )) || nproc=$(</proc/sys/kernel/pid_max)
+  cat >"$e/containers.conf" <<EOF
+# test bed node $(ns_name "$1"): rootful Podman in a network namespace, no systemd
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+
+[network]
+network_backend = "netavark"
+network_config_dir = "/etc/containers/networks"
+EOF
+  cat >"$e/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+EOF
+  cat >"$e/registries.conf" <<EOF
+# only fully qualified names: nothing may be looked up on the internet
+unqualified-search-registries = []
+
+[[registry]]
+location = "$REGISTRY"
+insecure = true
+EOF
+}
+
+# hide_other_runtime I : whiteouts (0:0 character devices, as overlayfs spells a deleted file)
+# for the commands of the runtime node I does not have, in $hd/hide/<folder of the command>:
+# Podman nodes get no docker/dockerd, Docker nodes no podman.  A non-executable file bound
+# over them would not do: `command -v` still names a file it cannot execute.
+hide_other_runtime() {
+  local hd c p d; hd=$(host_dir "$1")
+  rm -rf "$hd/hide"; mkdir -p "$hd/hide"
+  if [[ $(node_runtime "$1") == podman ]]; then set -- docker dockerd; else set -- podman; fi
+  for c in "$@"; do
+    for p in $(type -aP "$c"); do
+      d=$(readlink -f "$(dirname "$p")")
+      [[ -e $hd/hide$d/$c ]] || { mkdir -p "$hd/hide$d"; mknod "$hd/hide$d/$c" c 0 0; }
+    done
+  done
+}
+
 # The anchor enters the node's netns, unshares mount + UTS namespaces, lays out the per-node
 # filesystem view, then sleeps forever to keep those namespaces alive; the daemons join them
 # with `nsenter -t <anchor> -n -m -u -r -w` (-r -w: also its root and cwd; without them
@@ -511,7 +607,7 @@ EOF
 # it; so /sys is remounted here with the cgroup mounts moved back in.
 ANCHOR_SH='
 set -e
-ns=$1 hd=$2 base=$3
+ns=$1 hd=$2 base=$3 rt=$4
 hostname "$ns"
 # /sys of this netns, with the cgroup hierarchies kept
 mount --rbind /sys/fs/cgroup "$hd/cg"
@@ -528,6 +624,15 @@ exec 8<&-
 mount --bind "$hd/run" /run
 [ -d /var/lib/docker ] && mount --bind "$hd/docker" /var/lib/docker
 [ -d /etc/docker ] && mount --bind "$hd/etc-docker" /etc/docker
+if [ "$rt" = podman ]; then
+  mount --bind "$hd/containers" /var/lib/containers
+  mount --bind "$hd/etc-containers" /etc/containers
+fi
+# the other runtime is not installed here: a read-only overlay over each folder that holds one
+# of its commands, with a whiteout for it (see hide_other_runtime)
+for d in $(cd "$hd/hide" && find . -type c -printf "%h\n" | sed "s/^\.//" | sort -u); do
+  mount -t overlay overlay -o "ro,lowerdir=$hd/hide$d:$d" "$d"
+done
 mount --bind "$hd/root" /root
 mount --bind "$base/hosts" /etc/hosts
 mount --bind "$base/resolv.conf" /etc/resolv.conf
@@ -545,7 +650,37 @@ node_pids() {
       stat -L -c '%d:%i %n' /proc/[0-9]*/root/run 2>/dev/null | awk -v w="$want" '$1 == w { split($2, p, "/"); print p[3] }'
     fi
     cgroup_dirs "$ns" | while read -r d; do find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null; done
-  } | grep -vx "$$" | sort -nu || true
+    podman_cgroup_dirs "$1" | while read -r d; do cat "$d/cgroup.procs" 2>/dev/null; done
+  } | grep -vx "$$" | sort -nu | with_descendants || true
+}
+
+# with_descendants : the pids on stdin plus all their descendants.  A Podman container's
+# processes live in their own namespaces and in cgroups shared by every node (there is no
+# per-node cgroup parent in containers.conf), but they are children of the node's conmon.
+with_descendants() {
+  local want; want=$(cat)
+  ps -e -o pid= -o ppid= | awk -v w="$want" '
+    BEGIN { n = split(w, a); for (i = 1; i <= n; i++) { want[a[i]] = 1; print a[i] } }
+    { parent[$1] = $2 }
+    END { do { n = 0; for (p in parent) if (!(p in want) && (parent[p] in want)) { want[p] = 1; print p; n++ } } while (n) }' |
+    sort -nu
+}
+
+# podman_cgroup_dirs I : the cgroups (cgroupfs manager: <hierarchy>/libpod_parent/libpod-<id>,
+# conmon in .../libpod-conmon-<id>) of the containers in node I's storage
+podman_cgroup_dirs() {
+  local hd id; hd=$(host_dir "$1")
+  [[ $(node_runtime "$1") == podman && -d $hd/containers/storage/overlay-containers ]] || return 0
+  for id in $(ls "$hd/containers/storage/overlay-containers" 2>/dev/null); do
+    [[ $id =~ ^[0-9a-f]{64}$ ]] || continue
+    find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d \( -name "libpod-$id" -o -name "libpod-conmon-$id" \) 2>/dev/null
+  done
+}
+
+# in_node_podman I CMD... : run a podman command inside node I (its namespaces, its config)
+in_node_podman() {
+  local a; a=$(pid_of "$(host_dir "$1")/anchor.pid" sleep "$1") || return 1
+  nsenter -t "$a" -n -m -u -r -w -- podman "${@:2}"
 }
 
 # stop_node I [MODE] : stop node I's containers, dockerd, sshd, anchor and any leftover.
@@ -556,6 +691,12 @@ node_pids() {
 stop_node() {
   local i=$1 mode=${2:-reboot} hd ns pid ids k left
   hd=$(host_dir "$i"); ns=$(ns_name "$i")
+  # Podman: no daemon; stop (reboot: within each container's stop timeout, as a shutdown would)
+  # or kill (down) its running containers, from inside the node
+  if [[ $(node_runtime "$i") == podman ]] && pid_of "$hd/anchor.pid" sleep "$i" >/dev/null; then
+    if [[ $mode == fast ]]; then timeout 20 in_node_podman "$i" kill -a >/dev/null 2>&1 || true
+    else timeout 40 in_node_podman "$i" stop -a >/dev/null 2>&1 || true; fi
+  fi
   if pid=$(pid_of "$hd/run/docker.pid" dockerd "$i"); then
     if [[ $mode == fast ]]; then
       ids=$(timeout 10 env DOCKER_HOST="unix://$hd/run/docker.sock" "$DOCKER" ps -q 2>/dev/null || true)
@@ -573,26 +714,37 @@ stop_node() {
     kill -KILL $left 2>/dev/null || true
     sleep 0.2
   done
-  # the (now empty) cgroups runc created under --cgroup-parent=/<ns>
+  # the (now empty) cgroups runc created under --cgroup-parent=/<ns> (Docker) or for this node's
+  # Podman containers (a killed conmon leaves them)
   cgroup_dirs "$ns" | while read -r d; do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
+  podman_cgroup_dirs "$i" | while read -r d; do rmdir "$d" 2>/dev/null || true; done
   rm -f "$hd/anchor.pid"
 }
 
 # start_node I : "boot" node I unless it is fully up already (a partly-up node is rebooted)
 start_node() {
-  local i=$1 hd ns anchor
-  hd=$(host_dir "$i"); ns=$(ns_name "$i")
-  if pid_of "$hd/anchor.pid" sleep "$i" >/dev/null && pid_of "$hd/run/docker.pid" dockerd "$i" >/dev/null &&
-     pid_of "$hd/run/sshd.pid" sshd "$i" >/dev/null; then
+  local i=$1 hd ns anchor rt
+  hd=$(host_dir "$i"); ns=$(ns_name "$i"); rt=$(node_runtime "$i")
+  if pid_of "$hd/anchor.pid" sleep "$i" >/dev/null && pid_of "$hd/run/sshd.pid" sshd "$i" >/dev/null &&
+     { [[ $rt == podman ]] || pid_of "$hd/run/docker.pid" dockerd "$i" >/dev/null; }; then
     return 0
   fi
   log "$ns: booting"
   stop_node "$i"
   rm -rf "$hd/run"; mkdir -p "$hd/run/sshd"; chmod 755 "$hd/run/sshd"  # fresh /run, as after a reboot
+  hide_other_runtime "$i"
   setsid nsenter --net="/run/netns/$ns" -- unshare --mount --uts --propagation slave -- \
-    /bin/sh -c "$ANCHOR_SH" anchor "$ns" "$hd" "$BASE" </dev/null >>"$hd/log/anchor.log" 2>&1 9<&- &
+    /bin/sh -c "$ANCHOR_SH" anchor "$ns" "$hd" "$BASE" "$rt" </dev/null >>"$hd/log/anchor.log" 2>&1 9<&- &
   wait_for 10 "$ns anchor" pid_of "$hd/anchor.pid" sleep "$i" || die "$ns: anchor failed, see $hd/log/anchor.log"
   anchor=$(<"$hd/anchor.pid")
+  [[ $rt == podman ]] || start_dockerd "$i" "$anchor"
+  nsenter -t "$anchor" -n -m -u -r -w -- /usr/sbin/sshd -t -f "$hd/ssh/sshd_config" || die "$ns: bad sshd_config"
+  nsenter -t "$anchor" -n -m -u -r -w -- /usr/sbin/sshd -f "$hd/ssh/sshd_config" -E "$hd/log/sshd.log" \
+    </dev/null >/dev/null 2>&1 9<&-
+}
+
+start_dockerd() {
+  local i=$1 anchor=$2 hd ns; hd=$(host_dir "$i"); ns=$(ns_name "$i")
   # dockerd: all paths per node.  --cgroup-parent keeps this node's containers out of the
   # /docker cgroup that every other dockerd on the machine shares (and allows per-node
   # accounting); cgroupfs is pinned because on a cgroup v2 + systemd box dockerd would pick
@@ -603,14 +755,19 @@ start_node() {
     --cgroup-parent "/$ns" --exec-opt native.cgroupdriver=cgroupfs \
     --config-file "$hd/etc-docker/daemon.json" \
     </dev/null >>"$hd/log/dockerd.log" 2>&1 9<&- &
-  nsenter -t "$anchor" -n -m -u -r -w -- /usr/sbin/sshd -t -f "$hd/ssh/sshd_config" || die "$ns: bad sshd_config"
-  nsenter -t "$anchor" -n -m -u -r -w -- /usr/sbin/sshd -f "$hd/ssh/sshd_config" -E "$hd/log/sshd.log" \
-    </dev/null >/dev/null 2>&1 9<&-
 }
 
 wait_node() {
   local i=$1 hd ns
   hd=$(host_dir "$i"); ns=$(ns_name "$i")
+  if [[ $(node_runtime "$i") == podman ]]; then
+    wait_for 15 "$ns sshd" nssh "$i" true || die "$ns: sshd not ready, see $hd/log/sshd.log"
+    # Podman over ssh, as a client will use it (also creates its storage on the first boot)
+    local out; out=$(nssh "$i" 'podman info --format "{{.Host.NetworkBackend}} {{.Store.GraphRoot}}"' 2>&1) ||
+      die "$ns: podman does not work there: $out"
+    [[ $out == "netavark /var/lib/containers/storage" ]] || die "$ns: unexpected podman set-up: $out"
+    return 0
+  fi
   wait_for 60 "$ns dockerd" ndocker "$i" version || die "$ns: dockerd not ready, see $hd/log/dockerd.log"
   wait_for 15 "$ns sshd" nssh "$i" true || die "$ns: sshd not ready, see $hd/log/sshd.log"
 }
@@ -625,26 +782,41 @@ remove_node_net() {  # remove_node_net I MINE
 
 start_nodes() { local i; for ((i = 0; i <= $1; i++)); do start_node "$i"; done; }  # dockerds boot in parallel
 wait_nodes()  { local i; for ((i = 0; i <= $1; i++)); do wait_node "$i"; done; }
-make_nodes()  { local i; for ((i = 0; i <= $1; i++)); do ensure_node_net "$i"; ensure_node_files "$i"; done; }
+# make_nodes TOTAL DOCKER : nodes 0..TOTAL, the hosts after the first DOCKER ones with Podman
+make_nodes()  {
+  local i rt
+  for ((i = 0; i <= $1; i++)); do
+    rt=docker; (( i > $2 )) && rt=podman
+    ensure_node_net "$i"; ensure_node_files "$i" "$rt"
+  done
+}
 
 cmd_up() {
-  local n=${1:-2} t0 i
-  [[ $n =~ ^[0-9]+$ ]] && (( n >= 1 && n <= 99 )) || die "usage: $0 up [N]   (N = 1..99, default 2)"
+  local n=2 m=0 t0 i
+  if [[ ${1:-} =~ ^[0-9]+$ ]]; then n=$1; shift; fi
+  if [[ ${1:-} == --podman ]]; then
+    m=1; shift
+    if [[ ${1:-} =~ ^[0-9]+$ ]]; then m=$1; shift; fi
+  fi
+  (( $# == 0 && n + m >= 1 && n + m <= 99 )) ||
+    die "usage: $0 up [N] [--podman [M]]   (N Docker hosts, default 2, then M Podman hosts, default 1; N + M = 1..99)"
+  (( m == 0 )) || require_podman
   t0=$(now)
   step base ensure_base
   step bridge ensure_bridge
   step forward-rule ensure_forward_rule
   step registry ensure_registry
   step pebble ensure_pebble
-  step node-net-and-files make_nodes "$n"
+  step node-net-and-files make_nodes $((n + m)) "$n"
   step hosts-files write_hosts_files $(existing_nodes)
-  step start-daemons start_nodes "$n"
-  step wait-daemons wait_nodes "$n"
+  step start-daemons start_nodes $((n + m))
+  step wait-daemons wait_nodes $((n + m))
   step builder-login ensure_builder_login
   step base-image ensure_base_image
-  for i in $(existing_hosts); do (( i > n )) && log "note: $(ns_name "$i") exists beyond N=$n, left as is"; done
+  for i in $(existing_hosts); do (( i > n + m )) && log "note: $(ns_name "$i") exists beyond N+M=$((n + m)), left as is"; done
   log "time: up $(elapsed "$t0")s"
-  log "up $n: ready.  Try: ssh -F $BASE/ssh_config $(ns_name 1) docker ps"
+  log "up $n$( (( m )) && echo " --podman $m"): ready ($(( n + m )) hosts; Podman: $(podman_hosts | sed 's/^/h/' | paste -sd, -))." \
+    "Try: ssh -F $BASE/ssh_config $(ns_name 1) $([[ $(node_runtime 1) == podman ]] && echo podman || echo docker) ps"
 }
 
 cmd_down() {
@@ -700,10 +872,15 @@ cmd_status() {
     d=$(pid_of "$hd/run/docker.pid" dockerd "$i" || echo -)
     s=$(pid_of "$hd/run/sshd.pid" sshd "$i" || echo -)
     ok=$(nssh "$i" true 2>/dev/null && echo ok || echo FAIL)
-    c=$( { ndocker "$i" ps -q 2>/dev/null || true; } | wc -l)
+    if [[ $(node_runtime "$i") == podman ]]; then
+      d=podman  # no daemon: count its running containers from inside the node
+      c=$( { timeout 20 in_node_podman "$i" ps -q 2>/dev/null || true; } | wc -l)
+    else
+      c=$( { ndocker "$i" ps -q 2>/dev/null || true; } | wc -l)
+    fi
     # memory of the node's own daemons: dockerd + its containerd + the sshd listener
     pids=""
-    [[ $d == - ]] || pids="$d $(pgrep -P "$d" -x containerd || true)"
+    [[ $d == - || $d == podman ]] || pids="$d $(pgrep -P "$d" -x containerd || true)"
     [[ $s == - ]] || pids="$pids $s"
     rss=0; pss=0
     for pid in $pids; do
@@ -719,7 +896,8 @@ cmd_status() {
     printf '%-13s %-12s %-7s %-7s %-7s %-4s %-4s %8s %8s %8s\n' "$ns" "$(host_ip "$i")" "$a" "$d" "$s" "$ok" "$c" \
       "$((rss / 1024))" "$((pss / 1024))" "$ctr"
   done
-  echo "(RSS/PSS: the node's dockerd + containerd + sshd; ctr_KiB: its containers' memory cgroups)"
+  echo "(RSS/PSS: the node's dockerd + containerd + sshd; ctr_KiB: its containers' memory cgroups;"
+  echo " dockerd 'podman': a Podman node, no daemon, its ctrs counted by podman ps)"
 }
 
 # enter I [CMD...] : a shell (or CMD) inside node I (0 = builder), as root "on that server"
@@ -739,7 +917,7 @@ main() {
     enter) require; cmd_enter "$@" ;;
     env) cmd_env; return ;;
     dns-add) cmd_dns_add "$@"; return ;;   # an HTTP call to the bed: no root, no lock
-    *) echo "usage: $0 up [N] | down | status | env | enter I [CMD...] | dns-add NAME IP..." >&2; exit 2 ;;
+    *) echo "usage: $0 up [N] [--podman [M]] | down | status | env | enter I [CMD...] | dns-add NAME IP..." >&2; exit 2 ;;
   esac
   require
   # TESTBED_TRACE=1: timestamped xtrace on stderr (bash ignores PS4 from the environment as root)
