@@ -35,6 +35,7 @@
 #   /root            <- $BASE/hN/root        per-node home: ~/.ssh/authorized_keys, ~/.mrsk, lock dirs
 #   /etc/hosts, /etc/resolv.conf <- $BASE/hosts, $BASE/resolv.conf
 #   /tmp             <- a private tmpfs (with $BASE bound back in at its own path)
+#   /dev/shm         <- a private tmpfs (Podman's container locks live there)
 #   /sys             <- a sysfs of the node's netns (+ the machine's /sys/fs/cgroup moved back in)
 # Everything else (/usr, /etc, /var, /home ...) is the machine's own, shared by all nodes.
 #
@@ -622,6 +623,9 @@ mount --no-canonicalize --rbind /proc/self/fd/8 "$base"   # (canonicalizing woul
 exec 8<&-
 # per-node copies of the well-known server paths
 mount --bind "$hd/run" /run
+# a private /dev/shm, empty at each boot: Podman keeps its container locks there
+# (/dev/shm/libpod_lock), which nodes must not share with each other or with the machine
+mount -t tmpfs -o mode=1777,nosuid,nodev,size=64m tmpfs /dev/shm
 [ -d /var/lib/docker ] && mount --bind "$hd/docker" /var/lib/docker
 [ -d /etc/docker ] && mount --bind "$hd/etc-docker" /etc/docker
 if [ "$rt" = podman ]; then
@@ -677,10 +681,10 @@ podman_cgroup_dirs() {
   done
 }
 
-# in_node_podman I CMD... : run a podman command inside node I (its namespaces, its config)
+# in_node_podman I TIMEOUT_S ARGS... : run `podman ARGS` inside node I (its namespaces, its config)
 in_node_podman() {
   local a; a=$(pid_of "$(host_dir "$1")/anchor.pid" sleep "$1") || return 1
-  nsenter -t "$a" -n -m -u -r -w -- podman "${@:2}"
+  timeout "$2" nsenter -t "$a" -n -m -u -r -w -- podman "${@:3}"
 }
 
 # stop_node I [MODE] : stop node I's containers, dockerd, sshd, anchor and any leftover.
@@ -694,8 +698,8 @@ stop_node() {
   # Podman: no daemon; stop (reboot: within each container's stop timeout, as a shutdown would)
   # or kill (down) its running containers, from inside the node
   if [[ $(node_runtime "$i") == podman ]] && pid_of "$hd/anchor.pid" sleep "$i" >/dev/null; then
-    if [[ $mode == fast ]]; then timeout 20 in_node_podman "$i" kill -a >/dev/null 2>&1 || true
-    else timeout 40 in_node_podman "$i" stop -a >/dev/null 2>&1 || true; fi
+    if [[ $mode == fast ]]; then in_node_podman "$i" 20 kill -a >/dev/null 2>&1 || true
+    else in_node_podman "$i" 40 stop -a >/dev/null 2>&1 || true; fi
   fi
   if pid=$(pid_of "$hd/run/docker.pid" dockerd "$i"); then
     if [[ $mode == fast ]]; then
@@ -763,9 +767,9 @@ wait_node() {
   if [[ $(node_runtime "$i") == podman ]]; then
     wait_for 15 "$ns sshd" nssh "$i" true || die "$ns: sshd not ready, see $hd/log/sshd.log"
     # Podman over ssh, as a client will use it (also creates its storage on the first boot)
-    local out; out=$(nssh "$i" 'podman info --format "{{.Host.NetworkBackend}} {{.Store.GraphRoot}}"' 2>&1) ||
+    local out; out=$(nssh "$i" 'podman info --format "{{.Host.NetworkBackend}} {{.Store.GraphRoot}}" 2>&1') ||
       die "$ns: podman does not work there: $out"
-    [[ $out == "netavark /var/lib/containers/storage" ]] || die "$ns: unexpected podman set-up: $out"
+    [[ $out == "netavark /var/lib/containers/storage" ]] || die "$ns: unexpected podman set-up (or messages): $out"
     return 0
   fi
   wait_for 60 "$ns dockerd" ndocker "$i" version || die "$ns: dockerd not ready, see $hd/log/dockerd.log"
@@ -874,7 +878,7 @@ cmd_status() {
     ok=$(nssh "$i" true 2>/dev/null && echo ok || echo FAIL)
     if [[ $(node_runtime "$i") == podman ]]; then
       d=podman  # no daemon: count its running containers from inside the node
-      c=$( { timeout 20 in_node_podman "$i" ps -q 2>/dev/null || true; } | wc -l)
+      c=$( { in_node_podman "$i" 20 ps -q 2>/dev/null || true; } | wc -l)
     else
       c=$( { ndocker "$i" ps -q 2>/dev/null || true; } | wc -l)
     fi
