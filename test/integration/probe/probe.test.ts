@@ -159,6 +159,13 @@ describe('probe against a real dockerd', async () => {
     const { stdout: version } = await docker(['docker', 'version', '--format', '{{.Server.Version}}']);
     assert.equal(host.dockerVersion, version.trim());
     assert.equal(host.home, home);
+    assert.equal(host.runtime, 'docker');
+    assert.equal(host.podmanService, undefined);
+    // runtime auto: docker's engine answers, so the host reads the same
+    const autoRunner = new LocalRunner({ local: { home, env: { DOCKER_HOST: dockerHost! } } });
+    const auto = (await probeHosts(autoRunner, ['local'], service, 'it', { imageRepo: 'mrsk-probe-it', runtimeOf: () => 'auto' })).hosts['local'] as ReachableHost;
+    assert.equal(auto.runtime, 'docker');
+    assert.deepEqual(auto.containers.map((c) => [c.name, c.state, c.health]), host.containers.map((c) => [c.name, c.state, c.health]));
 
     const ours = host.containers.filter((c) => c.name !== 'traefik');
     assert.deepEqual(ours.map((c) => c.name), [names.web, names.worker]);
