@@ -681,6 +681,13 @@ podman_cgroup_dirs() {
   done
 }
 
+# conmon_gone I : no conmon of node I runs any more
+conmon_gone() {
+  local p
+  for p in $(pgrep -x conmon || true); do in_node "$p" "$1" && return 1; done
+  return 0
+}
+
 # in_node_podman I TIMEOUT_S ARGS... : run `podman ARGS` inside node I (its namespaces, its config)
 in_node_podman() {
   local a; a=$(pid_of "$(host_dir "$1")/anchor.pid" sleep "$1") || return 1
@@ -700,6 +707,8 @@ stop_node() {
   if [[ $(node_runtime "$i") == podman ]] && pid_of "$hd/anchor.pid" sleep "$i" >/dev/null; then
     if [[ $mode == fast ]]; then in_node_podman "$i" 20 kill -a >/dev/null 2>&1 || true
     else in_node_podman "$i" 40 stop -a >/dev/null 2>&1 || true; fi
+    # each conmon runs `podman container cleanup` (network, mounts) once its container is gone
+    wait_for 10 "$ns: conmon cleanups" conmon_gone "$i" || true
   fi
   if pid=$(pid_of "$hd/run/docker.pid" dockerd "$i"); then
     if [[ $mode == fast ]]; then
