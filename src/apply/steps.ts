@@ -122,8 +122,15 @@ const containerRun: Handler<'container-run'> = async (ctx, step, action) => {
   let cordHostDir: string | undefined;
   if (spec.cordDir) cordHostDir = await ensureCord(ctx, step.host, spec.cordDir);
   const assetsHostDir = spec.assets ? absoluteOnHost(home, spec.assets.hostDir) : undefined;
+  await makeBindSources(ctx, step.host, spec.volumes);
   await run(ctx, step.host, runtime.runContainer(runtimeOf(ctx, step.host), spec, { envFile, cordHostDir, assetsHostDir }));
 };
+
+/** Podman refuses a bind mount whose host folder is missing (Docker makes it): make them first. */
+async function makeBindSources(ctx: StepContext, host: string, volumes: readonly string[]): Promise<void> {
+  const sources = runtime.bindSourcesToMake(runtimeOf(ctx, host), volumes);
+  if (sources.length > 0) await run(ctx, host, ['mkdir', '-p', ...sources]);
+}
 
 /**
  * An accessory's folders and files. Each file is read from the project when the step runs and
@@ -169,6 +176,7 @@ const accessoryRun: Handler<'accessory-run'> = async (ctx, step, action) => {
     const content = secretNames.map((name) => `${name}=${escapeEnvFileValue(spec.secretEnv[name]!.reveal())}`).join('\n') + '\n';
     await ctx.runner.upload(step.host, envFile, content, 0o600);
   }
+  await makeBindSources(ctx, step.host, spec.volumes);
   const started = await tryRun(
     ctx,
     step.host,

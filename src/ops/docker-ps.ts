@@ -51,12 +51,24 @@ export function parsePsLines(stdout: string): PsEntry[] {
     createdAt: raw.CreatedAt ?? '',
     runningFor: raw.RunningFor ?? '',
     status: raw.Status ?? '',
-    state: raw.State ?? '',
+    state: psState(String(raw.State ?? '')),
     ports: raw.Ports ?? '',
     names: raw.Names ?? '',
     // Docker prints labels as one string, Podman as a map
     labels: typeof raw.Labels === 'object' && raw.Labels !== null ? { ...(raw.Labels as Record<string, string>) } : parseLabelString(String(raw.Labels ?? '')),
   }));
+}
+
+/**
+ * Docker's ps State word (running, exited, created, …). Podman's ps prints its status text there
+ * ("Up 2 minutes ago", "Exited (0) 1 second ago", "Created"): read the word from it.
+ */
+export function psState(text: string): string {
+  if (/^[a-z]+$/.test(text)) return text;
+  if (/^Up\b/.test(text)) return /\(Paused\)/i.test(text) ? 'paused' : 'running';
+  if (/^(Exited|Stopped)\b/.test(text)) return 'exited';
+  const word = /^[A-Za-z]+/.exec(text)?.[0]?.toLowerCase();
+  return word ?? text;
 }
 
 /** The observed-state rule, kept importable from here for the table code that filters ps lines with it. */

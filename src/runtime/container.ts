@@ -50,6 +50,15 @@ export function runContainer(rt: RuntimeName, spec: ContainerSpec, opts: RunCont
   return argv;
 }
 
+/**
+ * The host folders of bind mounts (`/host/path:/in/container`) that must exist before `run`: Docker
+ * makes a missing one, Podman refuses (`statfs …: no such file or directory`). Empty for Docker.
+ */
+export function bindSourcesToMake(rt: RuntimeName, volumes: readonly string[]): string[] {
+  if (rt === 'docker') return [];
+  return [...new Set(volumes.map((volume) => volume.split(':')[0]!).filter((source) => source.startsWith('/')))];
+}
+
 /** `docker start` of a stopped container (drift repair). */
 export function startContainer(rt: RuntimeName, id: string): Argv {
   return [rt, 'start', id];
