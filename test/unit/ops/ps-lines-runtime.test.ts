@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { neverHealthyFormat, parseNeverHealthy } from '../../../src/drift/ledger.ts';
-import { parseImageLines, parsePsLines } from '../../../src/ops/docker-ps.ts';
+import { parseImageLines, parsePsLines, psState } from '../../../src/ops/docker-ps.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/probe/${name}`, import.meta.url), 'utf8');
 
@@ -32,9 +32,8 @@ describe('parsePsLines', () => {
       'traefik.enable': 'true',
     });
     assert.match(web.status, /^Up .* \(healthy\)$/);
-    // Podman's State is its human text, not Docker's one word
-    assert.match(web.state, /^Up /);
-    assert.equal(entries[4]!.state, 'Created');
+    // Podman prints its status text as State ("Up 4 seconds ago"): the entry has Docker's word
+    assert.deepEqual(entries.map((e) => e.state), ['exited', 'running', 'running', 'running', 'created']);
     assert.match(entries[0]!.status, /^Exited \(137\) /);
     assert.equal(web.ports, '');
     assert.ok(!Number.isNaN(Date.parse(web.createdAt.replace(' +0000 UTC', 'Z').replace(' ', 'T'))), web.createdAt);
@@ -71,6 +70,34 @@ describe('parsePsLines', () => {
     const [entry] = parsePsLines('{"ID":"x","Labels":{"a":"1"}}');
     (entry!.labels as Record<string, string>)['b'] = '2';
     assert.deepEqual(parsePsLines('{"ID":"x","Labels":{"a":"1"}}')[0]!.labels, { a: '1' });
+  });
+});
+
+describe('psState', () => {
+  it("Docker's words pass as they are", () => {
+    for (const word of ['running', 'exited', 'created', 'paused', 'restarting', 'removing', 'dead']) assert.equal(psState(word), word);
+  });
+
+  it("Podman's status texts become Docker's words", () => {
+    const cases: [string, string][] = [
+      ['Up 4 seconds ago', 'running'],
+      ['Up 2 minutes ago (healthy)', 'running'],
+      ['Up 3 hours ago (Paused)', 'paused'],
+      ['Exited (137) 5 seconds ago', 'exited'],
+      ['Exited (0) About a minute ago', 'exited'],
+      ['Stopped', 'exited'],
+      ['Created', 'created'],
+      ['Paused', 'paused'],
+      ['Restarting (1) 2 seconds ago', 'restarting'],
+      ['Removing', 'removing'],
+      ['Dead', 'dead'],
+    ];
+    for (const [text, word] of cases) assert.equal(psState(text), word, text);
+  });
+
+  it('empty stays empty; text without a leading word is kept', () => {
+    assert.equal(psState(''), '');
+    assert.equal(psState('42 things'), '42 things');
   });
 });
 

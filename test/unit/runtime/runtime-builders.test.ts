@@ -76,7 +76,7 @@ const BUILDERS: Readonly<Record<string, (rt: RuntimeName) => Argv>> = {
 };
 
 /** Builders whose output is not argv, or that differ between the runtimes on purpose (tested below). */
-const NOT_IN_TABLE = ['containerSummaryFormat', 'idField', 'imageSummaryFormat', 'psLabel', 'runHealthCheck', 'runTraefik'];
+const NOT_IN_TABLE = ['bindSourcesToMake', 'containerSummaryFormat', 'idField', 'imageSummaryFormat', 'psLabel', 'runHealthCheck', 'runTraefik'];
 
 /** Exported functions of a module whose first parameter is the host's runtime (`rt`). */
 function runtimeBuilders(module: Record<string, unknown>): string[] {
@@ -161,6 +161,14 @@ describe('where the runtimes differ', () => {
     assert.deepEqual(fields(PS_ENTRY_FORMAT).map(([key]) => key), ['ID', 'Image', 'Command', 'CreatedAt', 'RunningFor', 'Status', 'State', 'Ports', 'Names', 'Labels']);
     for (const [key, field] of fields(IMAGE_ENTRY_FORMAT)) assert.equal(key, field);
     assert.deepEqual(fields(IMAGE_ENTRY_FORMAT).map(([key]) => key), ['ID', 'Repository', 'Tag', 'CreatedSince', 'Size']);
+  });
+
+  it('bindSourcesToMake: Podman refuses a missing bind-mount folder, so its absolute sources are made first; Docker makes them itself', () => {
+    const volumes = ['/data/storage:/rails/storage', 'cache:/cache', '/data/storage:/other:ro', '/etc/app.conf:/etc/app.conf:ro', 'relative/dir:/x'];
+    assert.deepEqual(runtime.bindSourcesToMake('podman', volumes), ['/data/storage', '/etc/app.conf']);
+    assert.deepEqual(runtime.bindSourcesToMake('docker', volumes), []);
+    assert.deepEqual(runtime.bindSourcesToMake('podman', []), []);
+    assert.deepEqual(runtime.bindSourcesToMake('podman', ['named:/data']), [], 'named volumes are the runtime\'s');
   });
 
   it('runHealthCheck: Podman runs a check on demand; Docker runs its own, so there is nothing to run', () => {
