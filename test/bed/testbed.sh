@@ -49,8 +49,9 @@
 # and nothing of Podman runs until a client uses it: no `podman system service` (mrsk starts
 # its own API service), no systemd (so no health-check timers and no podman-restart at boot).
 # containers.conf pins cgroupfs and the file events logger (there is no systemd/journald), and
-# sets default_ulimits at this machine's hard limits: without CAP_SYS_RESOURCE here, runc
-# cannot raise a container's nofile/nproc to Podman's defaults ("error setting rlimit").
+# sets default_ulimits within this machine's hard limits (nproc also within pid_max, conmon's):
+# without CAP_SYS_RESOURCE here, runc cannot raise a container's nofile/nproc to Podman's
+# defaults ("error setting rlimit").  (`podman run --ulimit X` replaces these defaults.)
 # Podman's own state (/run/containers, /run/libpod, netavark's /run/netns/*) is under the node's
 # /run, so a reboot (fresh /run) looks like one to Podman too.
 #
