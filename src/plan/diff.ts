@@ -1096,8 +1096,14 @@ class HostPlanner {
     // Running but unhealthy most often means an interrupted drain removed its cord: start
     // restores the cord (starting a running container is a no-op) and the waits verify it.
     const unhealthy = target?.state === 'running' && target.health === 'unhealthy';
-    if (target && matches && inService(target) && !unhealthy) {
+    // Started by an interrupted run and not healthy yet: the other versions leave only once it serves.
+    const starting = target?.state === 'running' && target.health === 'starting' && (others.length > 0 || kamalRunning.length > 0);
+    if (target && matches && inService(target) && !unhealthy && !starting) {
       ready = undefined; // already converged for this role
+    } else if (target && matches && starting) {
+      symbol = '~';
+      const cause = 'container still starting (an interrupted run started it): the other versions leave once it serves';
+      ready = this.#planWaits(spec, address, symbol, cause, [...chain, ...(network ? [network] : []), ...watchedBy], traefikReady, 'running');
     } else if (target && matches) {
       symbol = '~';
       const cause = unhealthy ? 'container unhealthy' : stateCause(target);
@@ -1241,7 +1247,7 @@ class HostPlanner {
     address: string,
     symbol: ChangeSymbol,
     cause: string,
-    after: string,
+    after: string | readonly string[],
     traefikReady: string | undefined,
     existing?: 'stopped' | 'running',
   ): string {
@@ -1250,7 +1256,7 @@ class HostPlanner {
       address,
       symbol,
       cause,
-      dependsOn: [after],
+      dependsOn: typeof after === 'string' ? [after] : [...after],
       precondition: {},
       action: {
         kind: 'container-wait-healthy',

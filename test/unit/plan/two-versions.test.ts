@@ -32,3 +32,20 @@ test('two versions and Traefik exited: the drain of the old one waits for the Tr
   assert.ok(traefik && drain, steps.map((s) => s.id).join(', '));
   assert.ok(drain.dependsOn.includes(traefik.id), `drain depends on ${drain.dependsOn.join(', ')}`);
 });
+
+test('the new version still starting beside the old one (a killed deploy): the old one leaves only once the new one is healthy and routed', () => {
+  const starting = editContainer(twoServing, H1, 'app-web-v2', (c) => ({ ...c, state: 'running', health: 'starting' }));
+  const steps = diff(deriveDesired(config, 'v2'), starting).steps.filter((s) => s.host === H1);
+  const wait = steps.find((s) => s.action.kind === 'container-wait-healthy');
+  const routed = steps.find((s) => s.action.kind === 'traefik-wait-up');
+  const drain = steps.find((s) => s.action.kind === 'container-drain');
+  assert.ok(wait && routed && drain, steps.map((s) => s.id).join(', '));
+  assert.equal(wait.action.kind === 'container-wait-healthy' && wait.action.existing, 'running', 'put back as it was on failure: left running');
+  assert.ok(routed.dependsOn.includes(wait.id));
+  assert.ok(drain.dependsOn.includes(routed.id), `drain depends on ${drain.dependsOn.join(', ')}`);
+  assert.equal(wait.cause, 'container still starting (an interrupted run started it): the other versions leave once it serves');
+  assert.ok(!steps.some((s) => s.action.kind === 'container-run' || s.action.kind === 'container-start'), 'nothing new starts');
+  // alone (nothing else serves the role), a starting container is left to finish on its own
+  const alone = editContainer(editContainer(twoServing, H1, 'app-web-v1', (c) => ({ ...c, state: 'exited', health: undefined })), H1, 'app-web-v2', (c) => ({ ...c, health: 'starting' }));
+  assert.ok(!diff(deriveDesired(config, 'v2'), alone).steps.some((s) => s.host === H1 && s.action.kind === 'container-wait-healthy'));
+});
