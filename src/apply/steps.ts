@@ -129,7 +129,8 @@ const containerRun: Handler<'container-run'> = async (ctx, step, action) => {
 /** Podman refuses a bind mount whose host folder is missing (Docker makes it): make them first. */
 async function makeBindSources(ctx: StepContext, host: string, volumes: readonly string[]): Promise<void> {
   const sources = runtime.bindSourcesToMake(runtimeOf(ctx, host), volumes);
-  if (sources.length > 0) await run(ctx, host, ['mkdir', '-p', ...sources]);
+  // a source that exists (a file mounted into the container) is left as it is
+  if (sources.length > 0) await run(ctx, host, { script: sources.map((source) => `[ -e ${shq(source)} ] || mkdir -p ${shq(source)}`).join(' && ') });
 }
 
 /**

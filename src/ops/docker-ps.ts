@@ -1,5 +1,6 @@
 // Parsing `docker ps --format '{{json .}}'` and `docker image ls --format '{{json .}}'` lines
 // (the tables made of them are views: src/views/containers.ts).
+import { dockerState } from '../probe/parse.ts';
 
 /** One line of `docker ps --format '{{json .}}'`, with labels parsed. */
 export interface PsEntry {
@@ -64,7 +65,7 @@ export function parsePsLines(stdout: string): PsEntry[] {
  * ("Up 2 minutes ago", "Exited (0) 1 second ago", "Created"): read the word from it.
  */
 export function psState(text: string): string {
-  if (/^[a-z]+$/.test(text)) return text;
+  if (/^[a-z]+$/.test(text)) return dockerState(text);
   if (/^Up\b/.test(text)) return /\(Paused\)/i.test(text) ? 'paused' : 'running';
   if (/^(Exited|Stopped)\b/.test(text)) return 'exited';
   const word = /^[A-Za-z]+/.exec(text)?.[0]?.toLowerCase();

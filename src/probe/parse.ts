@@ -4,7 +4,7 @@
 // a usable host, not an unreadable host. Every text taken from the output is sanitized
 // (src/text/sanitize.ts): what a host sends never reaches the terminal with control sequences.
 import { hostExcerpt, sanitizeHostText, sanitizeHostValue } from '../text/sanitize.ts';
-import type { RuntimeName } from '../runtime/runtime.ts';
+import { familiarImageName, type RuntimeName } from '../runtime/runtime.ts';
 import type {
   ContainerState,
   HealthState,
@@ -33,7 +33,8 @@ import { concernsService } from './observed.ts';
  */
 const PODMAN_STATES: Readonly<Record<string, string>> = { stopped: 'exited', configured: 'created', initialized: 'created', stopping: 'running' };
 
-function dockerState(status: string): string {
+/** A container state in Docker's words (Podman's own states mapped). */
+export function dockerState(status: string): string {
   return Object.hasOwn(PODMAN_STATES, status) ? PODMAN_STATES[status]! : status;
 }
 
@@ -125,6 +126,7 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
     }
     const runtime = runtimeOfProbe(sections.get('runtime'));
     const podmanService = runtime === 'podman' ? parsePodmanService(sections.get('podman-service') ?? '') : undefined;
+    const named = runtime === 'podman' ? familiarNames(containers, images) : { containers, images };
     return {
       host,
       status: 'ok',
@@ -133,8 +135,8 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
       ...(podmanService ? { podmanService } : {}),
       ...(arch ? { arch } : {}),
       home: oneLine(sections.get('home') ?? ''),
-      containers,
-      images,
+      containers: named.containers,
+      images: named.images,
       networks,
       ...(otherApps ? { otherApps } : {}),
       ...(lock ? { lock } : {}),
@@ -147,6 +149,18 @@ export function parseProbeOutput(host: string, stdout: string, service: string, 
     if (error instanceof ProbeParseError) return problem(host, 'unreadable', error.message);
     throw error;
   }
+}
+
+/**
+ * Podman stores a Docker Hub image under its qualified name (docker.io/library/traefik:v3.6) where
+ * Docker and the configuration say traefik:v3.6: its names are read in Docker's form, so the plan
+ * compares like with like on both runtimes.
+ */
+function familiarNames(containers: readonly ObservedContainer[], images: readonly ObservedImage[]): { containers: ObservedContainer[]; images: ObservedImage[] } {
+  return {
+    containers: containers.map((c) => (c.image === familiarImageName(c.image) ? c : { ...c, image: familiarImageName(c.image) })),
+    images: images.map((i) => (i.tags.every((t) => t === familiarImageName(t)) ? i : { ...i, tags: i.tags.map(familiarImageName) })),
+  };
 }
 
 /** The runtime the probe used: its `runtime` section (older output, without one, came from docker). */

@@ -3,7 +3,7 @@
 // docker command comes from src/docker and every value is quoted by src/shell/quote.ts.
 import { containerSummaryFormat, inspectContainers, listContainerIds, listContainers, psLabel } from '../runtime/container.ts';
 import { imageSummaryFormat, inspectImages, listImageIds } from '../runtime/image.ts';
-import { PICK_RUNTIME_SH, RUNTIMES, runtimeVersion, type RuntimeName, type RuntimeWish } from '../runtime/runtime.ts';
+import { PICK_RUNTIME_SH, RUNTIMES, imageRef, runtimeVersion, type RuntimeName, type RuntimeWish } from '../runtime/runtime.ts';
 import { listNetworks } from '../runtime/network.ts';
 import { traefikApi } from '../runtime/traefik.ts';
 import { hostPaths } from '../desired/paths.ts';
@@ -151,7 +151,7 @@ function body(rt: RuntimeName, service: string, destination: string | undefined,
     `if [ -n "$ids" ]; then ${cmd(inspectContainers(rt, [], { format: containerSummaryFormat(rt) }))} $ids 2>/dev/null; fi`,
     // images of every repository our containers were created from, plus the configured one
     `repos=$( { ${cmd(listContainers(rt, serviceFilters, { all: true, format: '{{.Image}}' }))} 2>/dev/null | capped;` +
-      `${options.imageRepo ? ` printf '%s\\n' ${shq(options.imageRepo)};` : ''} } | sed -e 's/@.*$//' -e 's/:[^:/]*$//' | sort -u)`,
+      `${options.imageRepo ? ` printf '%s\\n' ${shq(imageRef(rt, options.imageRepo))};` : ''} } | sed -e 's/@.*$//' -e 's/:[^:/]*$//' | sort -u)`,
     'set --',
     'for repo in $repos; do set -- "$@" --filter "reference=$repo"; done',
     'image_ids=',

@@ -1,7 +1,7 @@
 // docker run of an accessory: like an app container's, plus published ports, its uploaded files
 // mounted read-only and its data folders read-write (absolute host paths, resolved by the caller).
 import type { AccessorySpec } from '../desired/accessory.ts';
-import type { RuntimeName } from './runtime.ts';
+import { imageRef, type RuntimeName } from './runtime.ts';
 import { InternalError } from '../errors.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
 
@@ -29,6 +29,6 @@ export function runAccessory(rt: RuntimeName, spec: AccessorySpec, opts: RunAcce
   spec.directories.forEach((dir, index) => argv.push('-v', `${opts.directoryHostPaths[index]}:${dir.remote}`));
   if (spec.logging.driver !== undefined) argv.push('--log-driver', spec.logging.driver);
   argv.push(...keyValueFlags('--log-opt', spec.logging.options));
-  argv.push(...spec.options, spec.image, ...(spec.cmd ?? []));
+  argv.push(...spec.options, imageRef(rt, spec.image), ...(spec.cmd ?? []));
   return argv;
 }

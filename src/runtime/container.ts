@@ -1,6 +1,6 @@
 // Builders for docker commands on app containers: run, start, stop, rm, inspect, logs, exec, ps.
 import type { ContainerSpec } from '../desired/types.ts';
-import type { RuntimeName } from './runtime.ts';
+import { imageRef, type RuntimeName } from './runtime.ts';
 import { InternalError } from '../errors.ts';
 import { CORD_MOUNT } from '../model/names.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
@@ -46,7 +46,7 @@ export function runContainer(rt: RuntimeName, spec: ContainerSpec, opts: RunCont
   }
   if (spec.logging.driver !== undefined) argv.push('--log-driver', spec.logging.driver);
   argv.push(...keyValueFlags('--log-opt', spec.logging.options));
-  argv.push(...spec.options, spec.image, ...(spec.cmd ?? []));
+  argv.push(...spec.options, imageRef(rt, spec.image), ...(spec.cmd ?? []));
   return argv;
 }
 
@@ -187,7 +187,7 @@ export function runOnce(rt: RuntimeName, image: string, cmd: readonly string[], 
   if (opts.network !== undefined) argv.push('--network', opts.network);
   if (opts.env !== undefined) argv.push(...keyValueFlags('--env', opts.env));
   if (opts.envFile !== undefined) argv.push('--env-file', opts.envFile);
-  argv.push(image, ...cmd);
+  argv.push(imageRef(rt, image), ...cmd);
   return argv;
 }
 

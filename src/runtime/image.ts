@@ -1,11 +1,11 @@
 // Builders for docker commands on images: pull, tag, push, list, inspect, remove.
 import { type Argv, repeatFlag } from './argv.ts';
-import type { RuntimeName } from './runtime.ts';
+import { imageRef, type RuntimeName } from './runtime.ts';
 import { idField } from './container.ts';
 
 /** `docker pull` of a full reference (repo:tag or repo@digest). */
 export function pullImage(rt: RuntimeName, ref: string): Argv {
-  return [rt, 'pull', ref];
+  return [rt, 'pull', imageRef(rt, ref)];
 }
 
 /** `docker tag source target`. */
@@ -20,7 +20,7 @@ export function push(ref: string): Argv {
 
 /** `docker image rm` of a reference or image id (fails while a container still uses it). */
 export function removeImage(rt: RuntimeName, ref: string): Argv {
-  return [rt, 'image', 'rm', ref];
+  return [rt, 'image', 'rm', imageRef(rt, ref)];
 }
 
 /**
@@ -28,12 +28,12 @@ export function removeImage(rt: RuntimeName, ref: string): Argv {
  * line with full ids.
  */
 export function listImages(rt: RuntimeName, reference: string): Argv {
-  return [rt, 'image', 'ls', '--no-trunc', '--filter', `reference=${reference}`, '--format', IMAGE_ENTRY_FORMAT];
+  return [rt, 'image', 'ls', '--no-trunc', '--filter', `reference=${imageRef(rt, reference)}`, '--format', IMAGE_ENTRY_FORMAT];
 }
 
 /** Full ids of the images matching any of the references, one per line (may repeat an id). */
 export function listImageIds(rt: RuntimeName, references: readonly string[]): Argv {
-  return [rt, 'image', 'ls', '-q', '--no-trunc', ...repeatFlag('--filter', references.map((r) => `reference=${r}`))];
+  return [rt, 'image', 'ls', '-q', '--no-trunc', ...repeatFlag('--filter', references.map((r) => `reference=${imageRef(rt, r)}`))];
 }
 
 /** A Go template for `docker image inspect`: one JSON line per image with what a snapshot needs. */

@@ -67,6 +67,31 @@ export const PICK_RUNTIME_SH =
   "if command -v docker >/dev/null 2>&1 && docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then rt=docker; " +
   'elif command -v podman >/dev/null 2>&1; then rt=podman; elif command -v docker >/dev/null 2>&1; then rt=docker; else rt=; fi';
 
+/** An image id rather than a name: `sha256:<hex>` or bare hex (12 to 64 digits). */
+function isImageId(ref: string): boolean {
+  return ref.startsWith('sha256:') || /^[0-9a-f]{12,64}$/.test(ref);
+}
+
+/**
+ * An image reference as the runtime should be given it. Docker reads a Docker Hub short name
+ * (`traefik:v3.6`, `acme/app`) as docker.io's; Podman resolves short names through its
+ * registries.conf, which may have no search registry at all ("did not resolve to an alias"), so
+ * Podman gets the qualified name (`docker.io/library/traefik:v3.6`). Ids and qualified names pass.
+ */
+export function imageRef(rt: RuntimeName, ref: string): string {
+  if (rt === 'docker' || isImageId(ref)) return ref;
+  const first = ref.split('/')[0]!;
+  if (ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')) return ref;
+  return ref.includes('/') ? `docker.io/${ref}` : `docker.io/library/${ref}`;
+}
+
+/** The reverse, for what Podman reports: a Docker Hub name in Docker's short form (`docker.io/library/x` → `x`). */
+export function familiarImageName(ref: string): string {
+  if (ref.startsWith('docker.io/library/')) return ref.slice('docker.io/library/'.length);
+  if (ref.startsWith('docker.io/')) return ref.slice('docker.io/'.length);
+  return ref;
+}
+
 export function isRuntimeName(value: unknown): value is RuntimeName {
   return value === 'docker' || value === 'podman';
 }

@@ -1,6 +1,6 @@
 // Builders for the Traefik container and for queries to its API.
 import type { TraefikSpec } from '../desired/types.ts';
-import { RUNTIMES, type RuntimeName } from './runtime.ts';
+import { RUNTIMES, imageRef, type RuntimeName } from './runtime.ts';
 import { TRAEFIK_CONTAINER } from '../model/names.ts';
 import { shq, toShell } from '../shell/quote.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
@@ -33,7 +33,7 @@ export function runTraefik(rt: RuntimeName, spec: TraefikSpec): { readonly scrip
   const run = [
     toShell([rt, 'run', '-d', '--name', spec.name, '--network', spec.network, '--restart', 'unless-stopped', ...repeatFlag('-p', spec.ports)]),
     ...volumeWords,
-    toShell([...keyValueFlags('--env', spec.env ?? {}), ...keyValueFlags('--label', spec.labels), ...spec.options, spec.image, ...spec.args]),
+    toShell([...keyValueFlags('--env', spec.env ?? {}), ...keyValueFlags('--label', spec.labels), ...spec.options, imageRef(rt, spec.image), ...spec.args]),
   ].join(' ');
   if (homeDirs.length === 0) return { script: run };
   const dirs = homeDirs.map((dir) => `"$HOME"/${shq(dir)}`).join(' ');

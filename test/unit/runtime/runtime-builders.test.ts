@@ -31,7 +31,7 @@ const [web, job] = desired.hosts['h1.example.com']!.containers;
 const traefik = traefikSpecFor(config);
 const accessory = accessorySpecFor(makeConfig({ roles: [makeRole('web', { hosts: ['h1.example.com'] })] }), {
   name: 'db',
-  image: 'postgres:16',
+  image: 'registry.example.com/postgres:16',
   hosts: ['h1.example.com'],
   port: '127.0.0.1:5432:5432',
   env: makeEnv({ PGDATA: '/data' }, { POSTGRES_PASSWORD: 'pg-pass-xyz' }),
@@ -47,7 +47,7 @@ const BUILDERS: Readonly<Record<string, (rt: RuntimeName) => Argv>> = {
   containerLogs: (rt) => runtime.containerLogs(rt, 'app-web-v1', { lines: 10, since: '5m', follow: true, timestamps: true }),
   copyFolderContentsOut: (rt) => runtime.copyFolderContentsOut(rt, 'app-web-v1-assets', '/app/public/', '/home/deploy/assets'),
   createNetwork: (rt) => runtime.createNetwork(rt, 'mrsk'),
-  createStoppedContainer: (rt) => runtime.createStoppedContainer(rt, 'app-web-v1-assets', 'acme/app:v1'),
+  createStoppedContainer: (rt) => runtime.createStoppedContainer(rt, 'app-web-v1-assets', 'registry.example.com/acme/app:v1'),
   execInContainer: (rt) => runtime.execInContainer(rt, 'app-web-v1', ['bin/rails', 'console'], { interactive: true, tty: true }),
   inspectContainers: (rt) => runtime.inspectContainers(rt, ['a', 'b'], { format: '{{json .State}}' }),
   inspectHealth: (rt) => runtime.inspectHealth(rt, 'app-web-v1'),
@@ -55,20 +55,20 @@ const BUILDERS: Readonly<Record<string, (rt: RuntimeName) => Argv>> = {
   inspectNetwork: (rt) => runtime.inspectNetwork(rt, 'mrsk'),
   listContainerIds: (rt) => runtime.listContainerIds(rt, { label: ['mrsk.service=app', 'mrsk.role=web'], status: 'running' }, { all: true }),
   listContainers: (rt) => runtime.listContainers(rt, { label: 'mrsk.service=app' }, { all: true }),
-  listImageIds: (rt) => runtime.listImageIds(rt, ['acme/app', 'acme/worker']),
-  listImages: (rt) => runtime.listImages(rt, 'acme/app'),
+  listImageIds: (rt) => runtime.listImageIds(rt, ['registry.example.com/acme/app', 'registry.example.com/acme/worker']),
+  listImages: (rt) => runtime.listImages(rt, 'registry.example.com/acme/app'),
   listNetworks: (rt) => runtime.listNetworks(rt),
   login: (rt) => runtime.login(rt, 'registry.example.com', 'deploy'),
   logout: (rt) => runtime.logout(rt, 'registry.example.com'),
   pullImage: (rt) => runtime.pullImage(rt, 'registry.example.com/acme/app:v1'),
   removeContainer: (rt) => runtime.removeContainer(rt, 'app-web-v1', { force: true }),
-  removeImage: (rt) => runtime.removeImage(rt, 'acme/app:v1'),
+  removeImage: (rt) => runtime.removeImage(rt, 'registry.example.com/acme/app:v1'),
   removeNetwork: (rt) => runtime.removeNetwork(rt, 'mrsk'),
   renameContainer: (rt) => runtime.renameContainer(rt, 'c1', 'app-web-v1_replaced_c1'),
   restartContainer: (rt) => runtime.restartContainer(rt, 'traefik', 10),
   runAccessory: (rt) => runAccessory(rt, accessory, { envFile: '/home/deploy/.mrsk/app/env/app-db.env', fileHostPaths: ['/home/deploy/a.conf'], directoryHostPaths: ['/home/deploy/pg'] }),
   runContainer: (rt) => runtime.runContainer(rt, web!, { envFile: '/home/deploy/.mrsk/app/env/web.env', cordHostDir: '/home/deploy/cord' }),
-  runOnce: (rt) => runtime.runOnce(rt, 'acme/app:v1', ['bin/rails', 'db:migrate'], { network: 'mrsk', env: { A: '1' }, envFile: '/e', interactive: true }),
+  runOnce: (rt) => runtime.runOnce(rt, 'registry.example.com/acme/app:v1', ['bin/rails', 'db:migrate'], { network: 'mrsk', env: { A: '1' }, envFile: '/e', interactive: true }),
   runtimeVersion: (rt) => runtime.runtimeVersion(rt),
   startContainer: (rt) => runtime.startContainer(rt, 'app-web-v1'),
   stopContainer: (rt) => runtime.stopContainer(rt, 'app-web-v1', 30),
@@ -76,7 +76,7 @@ const BUILDERS: Readonly<Record<string, (rt: RuntimeName) => Argv>> = {
 };
 
 /** Builders whose output is not argv, or that differ between the runtimes on purpose (tested below). */
-const NOT_IN_TABLE = ['bindSourcesToMake', 'containerSummaryFormat', 'idField', 'imageSummaryFormat', 'psLabel', 'runHealthCheck', 'runTraefik'];
+const NOT_IN_TABLE = ['bindSourcesToMake', 'containerSummaryFormat', 'idField', 'imageRef', 'imageSummaryFormat', 'psLabel', 'runHealthCheck', 'runTraefik'];
 
 /** Exported functions of a module whose first parameter is the host's runtime (`rt`). */
 function runtimeBuilders(module: Record<string, unknown>): string[] {
@@ -184,12 +184,52 @@ describe('where the runtimes differ', () => {
     assert.ok(podman.includes(' -v /run/podman/podman.sock:/var/run/docker.sock '), podman);
     assert.equal(RUNTIMES.podman.apiSocket, '/run/podman/podman.sock');
     assert.ok(!podman.includes('/var/run/docker.sock:'), 'podman mounts no docker socket');
-    // everything else is word for word the same
-    assert.equal(podman, docker.replace('docker run', 'podman run').replace('-v /var/run/docker.sock:/var/run/docker.sock', '-v /run/podman/podman.sock:/var/run/docker.sock'));
+    // everything else is word for word the same, but for the Docker Hub image's qualified name
+    assert.equal(podman, docker.replace('docker run', 'podman run').replace('-v /var/run/docker.sock:/var/run/docker.sock', '-v /run/podman/podman.sock:/var/run/docker.sock').replace(` ${traefik.image} `, ` ${runtime.imageRef('podman', traefik.image)} `));
     assert.ok(docker.startsWith('mkdir -p ') && docker.includes('docker run -d --name traefik'), docker);
     // the spec does not depend on the runtime: a host that moves from docker to podman keeps its hash
     const podmanConfig = { ...config, runtime: 'podman' } as typeof config;
     assert.deepEqual(traefikSpecFor(podmanConfig), traefik);
     assert.equal(traefikSpecFor(podmanConfig).specHash, traefik.specHash);
+  });
+});
+
+describe('Docker Hub short names on Podman', () => {
+  it('Podman gets the qualified name (its registries.conf may search nowhere); Docker the name as written; ids pass', () => {
+    const cases: [string, string][] = [
+      ['traefik:v3.6', 'docker.io/library/traefik:v3.6'],
+      ['traefik', 'docker.io/library/traefik'],
+      ['acme/app:v1', 'docker.io/acme/app:v1'],
+      ['acme/app@sha256:' + 'a'.repeat(64), 'docker.io/acme/app@sha256:' + 'a'.repeat(64)],
+      ['docker.io/library/redis:7', 'docker.io/library/redis:7'],
+      ['registry.example.com/acme/app:v1', 'registry.example.com/acme/app:v1'],
+      ['10.0.0.1:5000/app:v1', '10.0.0.1:5000/app:v1'],
+      ['localhost/app:v1', 'localhost/app:v1'],
+      ['ghcr.io/acme/app', 'ghcr.io/acme/app'],
+      ['sha256:' + 'b'.repeat(64), 'sha256:' + 'b'.repeat(64)],
+      ['b'.repeat(64), 'b'.repeat(64)],
+      ['0123456789ab', '0123456789ab'],
+    ];
+    for (const [ref, podman] of cases) {
+      assert.equal(runtime.imageRef('podman', ref), podman, ref);
+      assert.equal(runtime.imageRef('docker', ref), ref, ref);
+    }
+  });
+
+  it('what Podman reports reads back in the configuration\'s form', () => {
+    assert.equal(runtime.familiarImageName('docker.io/library/traefik:v3.6'), 'traefik:v3.6');
+    assert.equal(runtime.familiarImageName('docker.io/acme/app:v1'), 'acme/app:v1');
+    assert.equal(runtime.familiarImageName('registry.example.com/acme/app:v1'), 'registry.example.com/acme/app:v1');
+    for (const ref of ['traefik:v3.6', 'acme/app:v1', 'postgres']) assert.equal(runtime.familiarImageName(runtime.imageRef('podman', ref)), ref);
+  });
+
+  it('every builder that names an image qualifies a short one for Podman only', () => {
+    assert.deepEqual(runtime.pullImage('podman', 'traefik:v3.6'), ['podman', 'pull', 'docker.io/library/traefik:v3.6']);
+    assert.deepEqual(runtime.pullImage('docker', 'traefik:v3.6'), ['docker', 'pull', 'traefik:v3.6']);
+    assert.equal(runtime.runOnce('podman', 'acme/app:v1', ['true']).at(-2), 'docker.io/acme/app:v1');
+    assert.equal(runtime.createStoppedContainer('podman', 'x', 'acme/app:v1').at(-1), 'docker.io/acme/app:v1');
+    assert.deepEqual(runtime.removeImage('podman', 'postgres:16'), ['podman', 'image', 'rm', 'docker.io/library/postgres:16']);
+    assert.ok(runtime.listImageIds('podman', ['acme/app']).includes('reference=docker.io/acme/app'));
+    assert.ok(runtime.listImages('podman', 'acme/app').includes('reference=docker.io/acme/app'));
   });
 });
