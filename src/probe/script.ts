@@ -1,11 +1,11 @@
 // The composite probe: ONE read-only POSIX sh script per host, so a no-op plan costs one round
 // trip per host. It prints delimited sections that parse.ts turns into a HostSnapshot. Every
 // docker command comes from src/docker and every value is quoted by src/shell/quote.ts.
-import { containerSummaryFormat, inspectContainers, listContainerIds, listContainers, psLabel } from '../runtime/container.ts';
+import { containerSummaryFormat, inspectContainers, listContainers, psLabel } from '../runtime/container.ts';
 import { imageSummaryFormat, inspectImages, listImageIds } from '../runtime/image.ts';
 import { PICK_RUNTIME_SH, RUNTIMES, imageRef, runtimeVersion, type RuntimeName, type RuntimeWish } from '../runtime/runtime.ts';
 import { listNetworks } from '../runtime/network.ts';
-import { traefikApi } from '../runtime/traefik.ts';
+import { traefikApiTwice } from '../runtime/traefik.ts';
 import { hostPaths } from '../desired/paths.ts';
 import { DESTINATION_LABEL, KAMAL_DESTINATION_LABEL, KAMAL_SERVICE_LABEL, SERVICE_LABEL } from '../model/labels.ts';
 import { TRAEFIK_CONTAINER, traefikFileName } from '../model/names.ts';
@@ -106,12 +106,8 @@ export function probeScript(service: string, destination: string | undefined, op
 
 /** The probe once the host's runtime is known. */
 function body(rt: RuntimeName, service: string, destination: string | undefined, options: ProbeScriptOptions): string {
-  const serviceFilters = { label: [`${SERVICE_LABEL}=${service}`, ...(destination ? [`${DESTINATION_LABEL}=${destination}`] : [])] };
-  const traefikFilter = { name: `^${TRAEFIK_CONTAINER}$` };
   const paths = hostPaths(service, destination);
   const traefikFile = `${TRAEFIK_DYNAMIC_HOST_DIR}/${traefikFileName(service, destination)}`;
-  // Kamal-made containers of this service (Kamal's own labels; parse.ts keeps those without mrsk.* labels)
-  const kamalFilters = { label: [`${KAMAL_SERVICE_LABEL}=${service}`, ...(destination ? [`${KAMAL_DESTINATION_LABEL}=${destination}`] : [])] };
   // the runtime's command words, quoted; `$ids`-style lists are appended unquoted on purpose (word splitting)
   const cmd = (argv: readonly string[]): string => toShell(argv);
   return [
@@ -139,18 +135,23 @@ function body(rt: RuntimeName, service: string, destination: string | undefined,
     // the machine's architecture (uname -m), so a deploy builds the image for what the hosts run
     'section arch; uname -m 2>/dev/null',
     ...(rt === 'podman' ? podmanServiceSection() : []),
-    // our containers (any state), Kamal's of this service and the host's Traefik, each id once
-    // every mrsk-made container as `id|service|destination`: ours are picked from it, and the other
-    // apps on the host are named (remove leaves Traefik and the network to them)
-    `apps=$(${cmd(listContainers(rt, { label: [SERVICE_LABEL] }, { all: true, format: `{{.ID}}|${psLabel(rt, SERVICE_LABEL)}|${psLabel(rt, DESTINATION_LABEL)}` }))} 2>/dev/null | capped)`,
-    `ids=$( { printf '%s\\n' "$apps" | awk -F'|' -v s=${shq(service)} -v d=${shq(destination ?? '')} '$2 == s && $3 == d { print $1 }'; ${cmd(listContainerIds(rt, kamalFilters, { all: true }))}; ${cmd(listContainerIds(rt, traefikFilter, { all: true }))}; } 2>/dev/null | capped | sort -u)`,
+    // ONE listing of every container on the host, tab-separated (no label value or name holds a
+    // tab): id, mrsk service, mrsk destination, Kamal's service and destination, name, image,
+    // state. Our containers, Kamal's of this service, Traefik, the other apps and the image
+    // repositories are all picked from it (one runtime CLI process instead of five).
+    `all=$(${cmd(listContainers(rt, {}, { all: true, format: [ '{{.ID}}', psLabel(rt, SERVICE_LABEL), psLabel(rt, DESTINATION_LABEL), psLabel(rt, KAMAL_SERVICE_LABEL), psLabel(rt, KAMAL_DESTINATION_LABEL), '{{.Names}}', '{{.Image}}', '{{.State}}' ].join('\t') }))} 2>/dev/null | capped)`,
+    `pick() { printf '%s\\n' "$all" | awk -F'\\t' -v s=${shq(service)} -v d=${shq(destination ?? '')} -v t=${shq(TRAEFIK_CONTAINER)} "$1"; }`,
+    // ours (this service and destination), Kamal's of this service, and the host's Traefik
+    // (Kamal's of this service by Kamal's own labels, any destination unless one is given; parse.ts keeps those without mrsk.* labels)
+    `ids=$(pick '($2 == s && $3 == d) || ($4 == s && (d == "" || $5 == d)) || $6 == t { print $1 }' | sort -u)`,
+    // every other mrsk-made app (`service` or `service/destination`): remove leaves Traefik and the network to them
     'section apps',
-    `printf '%s\\n' "$apps" | awk -F'|' -v s=${shq(service)} -v d=${shq(destination ?? '')} 'NF >= 2 && !($2 == s && $3 == d) { print ($3 == "" ? $2 : $2 "/" $3) }' | sort -u`,
+    `pick '$2 != "" && !($2 == s && $3 == d) { print ($3 == "" ? $2 : $2 "/" $3) }' | sort -u`,
     // one JSON line per container, without Config.Env (secret values from --env-file live there)
     'section containers',
     `if [ -n "$ids" ]; then ${cmd(inspectContainers(rt, [], { format: containerSummaryFormat(rt) }))} $ids 2>/dev/null; fi`,
     // images of every repository our containers were created from, plus the configured one
-    `repos=$( { ${cmd(listContainers(rt, serviceFilters, { all: true, format: '{{.Image}}' }))} 2>/dev/null | capped;` +
+    `repos=$( { pick '$2 == s${destination ? ' && $3 == d' : ''} { print $7 }';` +
       `${options.imageRepo ? ` printf '%s\\n' ${shq(imageRef(rt, options.imageRepo))};` : ''} } | sed -e 's/@.*$//' -e 's/:[^:/]*$//' | sort -u)`,
     'set --',
     'for repo in $repos; do set -- "$@" --filter "reference=$repo"; done',
@@ -171,9 +172,9 @@ function body(rt: RuntimeName, service: string, destination: string | undefined,
     `if [ -f "$HOME"/${shq(traefikFile)} ]; then`,
     `  section traefik-file; head -c ${TRAEFIK_FILE_HEAD_BYTES} "$HOME"/${shq(traefikFile)} 2>/dev/null | awk 'NR == 1 { print ($0 ~ /^# mrsk v1:[0-9a-f]+$/ ? $0 : "other") } END { if (NR == 0) print "other" }'`,
     'fi',
-    `if [ -n "$(${cmd(listContainerIds(rt, { ...traefikFilter, status: 'running' }))} 2>/dev/null | capped)" ]; then`,
-    `  section traefik-services; ${cmd(traefikApi(rt, TRAEFIK_SERVICES_PATH))} 2>/dev/null`,
-    `  section traefik-routers; ${cmd(traefikApi(rt, TRAEFIK_ROUTERS_PATH))} 2>/dev/null`,
+    // Traefik's API when its container runs (Docker says running, Podman's ps `Up …`): both reads in one exec
+    `if [ -n "$(pick '$6 == t && ($8 == "running" || $8 ~ /^Up/) { print $1 }')" ]; then`,
+    `  section traefik-services; ${cmd(traefikApiTwice(rt, TRAEFIK_SERVICES_PATH, TRAEFIK_ROUTERS_PATH, '@@mrsk-probe traefik-routers@@'))} 2>/dev/null`,
     'fi',
   ].join('\n');
 }
