@@ -260,6 +260,26 @@ describe('Podman hosts on the test bed', { timeout: 2_400_000 }, () => {
     assert.equal((await mrsk(podmanConfig, ['drift'])).code, 0);
   });
 
+  test('7b. prune on Podman: stopped containers beyond retain_containers and unused images go; the running one stays', async () => {
+    const list = "podman ps -a --filter label=mrsk.service=demo --format '{{.Names}} {{.State}}' | sort";
+    const before = (await bed.ssh(podman.index, list)).stdout.trim().split('\n');
+    // (Podman's ps prints its status text as the state: `Up 4 seconds ago`, `Exited (0) …`)
+    const stopped = before.filter((l) => !/ Up /.test(l));
+    assert.ok(stopped.length >= 2, `earlier scenarios left stopped containers: ${before.join(', ')}`);
+    // retain_containers: 1 keeps one stopped rollback target beside the running one
+    const retainOne = join(workDir, 'retain-one.yml');
+    await writeFile(retainOne, (await readFile(podmanConfig, 'utf8')).replace('retain_containers: 3', 'retain_containers: 1'));
+    const pruned = await mrsk(retainOne, ['prune']);
+    assertOk(pruned, 'prune');
+    const after = (await bed.ssh(podman.index, list)).stdout.trim().split('\n');
+    assert.ok(after.some((l) => l.startsWith('demo-web-v4 Up ')), after.join(', '));
+    assert.equal(after.length, 2, `after prune: ${after.join(', ')}`);
+    const images = (await bed.ssh(podman.index, "podman images --format '{{.Repository}}:{{.Tag}}' | grep demo-app | sort")).stdout.trim().split('\n');
+    const used = (await bed.ssh(podman.index, "podman ps -a --filter label=mrsk.service=demo --format '{{.Image}}' | sort -u")).stdout.trim().split('\n');
+    assert.deepEqual(images, used, 'only the images of the containers left');
+    assert.equal((await mrsk(retainOne, ['plan', '--detailed-exitcode'])).code, 0);
+  });
+
   test('8. the keeper brings a crashed container back into Traefik (Podman restarts it; nothing else runs its health check)', async () => {
     // a crash, not a stop: `podman kill` counts as the user's stop, which unless-stopped does not undo
     const pid = (await bed.ssh(podman.index, "podman inspect --format '{{.State.Pid}}' demo-web-v4")).stdout.trim();
