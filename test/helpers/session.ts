@@ -86,9 +86,10 @@ export interface CommandRun {
 
 /**
  * Runs `mrsk <argv>` with the command module the CLI would load for argv[0], the global options
- * on every subcommand, and `--json` where the CLI adds it; the hosts are `runner`.
+ * on every subcommand, and `--json` where the CLI adds it; the hosts are `runner`. `config`: another
+ * config file than the fixture project's (its project root stays the process's working folder).
  */
-export async function runCommand(argv: readonly string[], runner: ScriptedRunner, options: { timings?: RunTimings; abort?: AbortController } = {}): Promise<CommandRun> {
+export async function runCommand(argv: readonly string[], runner: ScriptedRunner, options: { timings?: RunTimings; abort?: AbortController; config?: string } = {}): Promise<CommandRun> {
   const entry = commandTable.find((candidate) => candidate.names.includes(argv[0]!));
   if (!entry) throw new Error(`no command module registers ${argv[0]}`);
   const captured = captureOutput();
@@ -108,7 +109,7 @@ export async function runCommand(argv: readonly string[], runner: ScriptedRunner
   };
   prepare(program);
   try {
-    await program.parseAsync([...argv, '-c', CONFIG_FILE], { from: 'user' });
+    await program.parseAsync([...argv, '-c', options.config ?? CONFIG_FILE], { from: 'user' });
     return { code: state.exitCode, stdout: captured.stdout(), stderr: captured.stderr() };
   } catch (error) {
     return { code: error instanceof MrskError ? error.exitCode : 70, error, stdout: captured.stdout(), stderr: captured.stderr() };
