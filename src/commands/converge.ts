@@ -125,73 +125,129 @@ function withFirstProbeBlocks(plan: Plan, first: Snapshot): Plan {
 
 export async function converge(ctx: CommandContext, session: Session, options: ConvergeOptions, deps: ConvergeDeps = { probe }): Promise<ConvergeResult> {
   const started = Date.now();
-  const { service, destination } = session.config;
   const selected = options.saved ? [...new Set(options.saved.plan.steps.map((step) => step.host))] : (options.hosts ?? session.hosts);
-  // A first, lock-free probe finds the hosts that answer: only those can be locked and changed.
-  // A saved plan names its hosts; they are read under the lock only, to compare with the plan.
-  const first = options.firstProbe ?? (options.saved ? undefined : await deps.probe(session, selected));
-  const chosen = !first
-    ? { usable: selected, missed: [] }
-    : options.firstProbe
-      ? { usable: reachable(first).map((h) => h.host).filter((h) => selected.includes(h)), missed: [...(options.missedHosts ?? [])] }
-      : hostsToChange(ctx, session, first, { ...options, hosts: selected });
-  const up = chosen.usable;
-  const missed = chosen.missed;
-  if (up.length === 0) throw new HostError(selected.join(', ') || session.hosts.join(', '), 'no selected host could be reached');
-  if (first) requireTakeoverConsent(first, up, service, destination, options.takeover, options.takeoverCommand);
-  const version = options.saved?.plan.version ?? options.desired?.version ?? (await targetVersion(ctx, session.config, first!, options.version));
-  const mode = modeOf(options.request ?? {});
+  if (selected.length === 0) throw new HostError(session.hosts.join(', '), 'no selected host could be reached');
+  // A saved plan names its hosts and a caller's own first probe (deploy) already chose them: lock
+  // those. Otherwise the lock comes first and the one probe under it decides everything.
+  if (options.saved) return lockedRun(ctx, session, options, deps, started, { hosts: selected, missed: [] });
+  if (options.firstProbe) {
+    const first = options.firstProbe;
+    const up = reachable(first).map((h) => h.host).filter((h) => selected.includes(h));
+    if (up.length === 0) throw new HostError(selected.join(', '), 'no selected host could be reached');
+    requireTakeoverConsent(first, up, session.config.service, session.config.destination, options.takeover, options.takeoverCommand);
+    const version = options.desired?.version ?? (await targetVersion(ctx, session.config, first, options.version));
+    return lockedRun(ctx, session, options, deps, started, { hosts: up, missed: [...(options.missedHosts ?? [])], first, version });
+  }
+  try {
+    return await lockedRun(ctx, session, options, deps, started, { hosts: selected, missed: [], chooseUnderLock: true });
+  } catch (error) {
+    if (!(error instanceof LockNotTaken)) throw error;
+  }
+  // A selected host refused the lock's connection: read the hosts without it, as before, so that
+  // the unusable ones are named (or skipped with --skip-unreachable) exactly like a probe names them.
+  const first = await deps.probe(session, selected);
+  const { usable, missed } = hostsToChange(ctx, session, first, { ...options, hosts: selected });
+  if (usable.length === 0) throw new HostError(selected.join(', '), 'no selected host could be reached');
+  requireTakeoverConsent(first, usable, session.config.service, session.config.destination, options.takeover, options.takeoverCommand);
+  const version = options.desired?.version ?? (await targetVersion(ctx, session.config, first, options.version));
+  return lockedRun(ctx, session, options, deps, started, { hosts: usable, missed, first, version });
+}
 
+/** The lock could not be taken because a host's connection failed before anything ran there. */
+class LockNotTaken extends Error {}
+
+/** A host that could not be used to take the lock: the lock-free probe names it, as it always did. */
+const CONNECTION_KINDS = new Set(['unreachable', 'auth-failed', 'host-key-changed', 'host-key-unknown', 'timeout']);
+
+interface LockedHosts {
+  /** The hosts to lock and read under the lock. */
+  readonly hosts: readonly string[];
+  readonly missed: readonly MissedHost[];
+  /** The lock-free read the hosts were chosen from (its unreachable hosts are reported as it saw them). */
+  readonly first?: Snapshot;
+  readonly version?: string;
+  /** No read before the lock: usability, takeover consent and the version come from the read under it. */
+  readonly chooseUnderLock?: boolean;
+}
+
+async function lockedRun(ctx: CommandContext, session: Session, options: ConvergeOptions, deps: ConvergeDeps, started: number, chosen: LockedHosts): Promise<ConvergeResult> {
+  const { service, destination } = session.config;
+  const mode = modeOf(options.request ?? {});
   const lockRequest = {
     service, destination, command: options.command, waitSeconds: options.lockWait, force: options.forceLock,
     // shortened only by the fast command tests (Session.timings)
     renewIntervalMs: session.timings?.leaseRenewMs, retryIntervalMs: session.timings?.lockRetryMs,
   };
-  const result = await withLock(session.remote, up, lockRequest, async (_lock, lost) => {
-    await options.whenLocked?.();
-    const snapshot = await deps.probe(session, up);
-    // an unreadable release record or lock holder on a usable host: said once, with its fix
-    for (const warning of snapshotWarnings(snapshot)) ctx.out.warn(warning);
-    let plan: Plan;
-    if (options.saved) {
-      if (fingerprintSnapshot(snapshot) !== options.saved.plan.snapshotFingerprint) {
-        throw new StalePlanError(`the saved plan ${options.saved.file} is stale: the hosts changed since it was made. Run \`mrsk plan --out ${options.saved.file}\` again.`);
+  let locked = false;
+  let up = [...chosen.hosts];
+  let missed = [...chosen.missed];
+  let first = chosen.first;
+  let version = options.saved?.plan.version ?? chosen.version ?? '';
+  let result: ConvergeResult;
+  try {
+    result = await withLock(session.remote, up, lockRequest, async (_lock, lost) => {
+      locked = true;
+      await options.whenLocked?.();
+      const snapshot = await deps.probe(session, up);
+      // an unreadable release record or lock holder on a usable host: said once, with its fix
+      for (const warning of snapshotWarnings(snapshot)) ctx.out.warn(warning);
+      if (chosen.chooseUnderLock) {
+        // what the lock-free first read was for, from the read under the lock: any unusable host
+        // stops the command (exit 69) unless --skip-unreachable, Kamal's Traefik needs --takeover
+        ({ usable: up, missed } = hostsToChange(ctx, session, snapshot, { ...options, hosts: up }));
+        if (up.length === 0) throw new HostError(chosen.hosts.join(', '), 'no selected host could be reached');
+        requireTakeoverConsent(snapshot, up, service, destination, options.takeover, options.takeoverCommand);
+        first = snapshot;
+        version = options.desired?.version ?? (await targetVersion(ctx, session.config, snapshot, options.version));
       }
-      // a saved plan that takes a Kamal host over needs the same consent as a fresh one
-      requireTakeoverConsent(snapshot, up, service, destination, options.takeover, options.takeoverCommand);
-      plan = options.saved.plan;
-    } else if (options.planFor) {
-      const made = options.planFor(snapshot);
-      const hosts = up.filter((host) => made?.hosts.includes(host));
-      const request: PlanRequest = { ...made?.request, hosts, roles: [...session.roles], missedHosts: missed };
-      plan = made && hosts.length > 0 ? diff(made.desired, snapshot, request) : { ...diff(deriveDesired(session.config, version), snapshot, { hosts: [] }), blockedHosts: [] };
-    } else {
-      // the skipped hosts are named in every release this plan records (drift and plan show them behind)
-      const request: PlanRequest = { ...options.request, hosts: [...up], roles: [...session.roles], missedHosts: missed };
-      plan = withFirstProbeBlocks(diff(options.desired ?? deriveDesired(session.config, version), snapshot, request), first!);
+      let plan: Plan;
+      if (options.saved) {
+        if (fingerprintSnapshot(snapshot) !== options.saved.plan.snapshotFingerprint) {
+          throw new StalePlanError(`the saved plan ${options.saved.file} is stale: the hosts changed since it was made. Run \`mrsk plan --out ${options.saved.file}\` again.`);
+        }
+        // a saved plan that takes a Kamal host over needs the same consent as a fresh one
+        requireTakeoverConsent(snapshot, up, service, destination, options.takeover, options.takeoverCommand);
+        plan = options.saved.plan;
+      } else if (options.planFor) {
+        const made = options.planFor(snapshot);
+        const hosts = up.filter((host) => made?.hosts.includes(host));
+        const request: PlanRequest = { ...made?.request, hosts, roles: [...session.roles], missedHosts: missed };
+        plan = made && hosts.length > 0 ? diff(made.desired, snapshot, request) : { ...diff(deriveDesired(session.config, version), snapshot, { hosts: [] }), blockedHosts: [] };
+      } else {
+        // the skipped hosts are named in every release this plan records (drift and plan show them behind)
+        const request: PlanRequest = { ...options.request, hosts: [...up], roles: [...session.roles], missedHosts: missed };
+        plan = withFirstProbeBlocks(diff(options.desired ?? deriveDesired(session.config, version), snapshot, request), first!);
+      }
+      // -q: no plan, unless a person is about to be asked to approve it
+      notePlan(plan, options.heading); // the plan event (--json) and the CI summary
+      if (!ctx.out.json && (!ctx.out.quiet || (options.ask && !options.autoApprove))) ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width }));
+      // With -q the plan's summary is a status line: the final one when nothing follows (No changes).
+      else ctx.out.info(planSummaryLine(plan));
+      if (plan.steps.length === 0) return { plan, version, ms: Date.now() - started, hosts: up, missed };
+      if (options.ask) await confirm(ctx, options.question ?? 'Apply these changes?', options.autoApprove);
+      const changed = [...new Set(plan.steps.map((step) => step.host))];
+      // remove empties the state folder, audit log included: a line written after it would bring the folder back
+      // (only the app's destroy removes it: traefik/accessory remove are audited like any change)
+      const audited = !(mode === 'destroy' && (options.request?.target ?? 'app') === 'app');
+      try {
+        // a lost lock stops the run: no further step starts, a running wait ends
+        await runPlan(ctx, session, plan, snapshot, lost);
+        if (audited) await auditOrReport(session.remote, changed, service, destination, `${options.command}: applied ${plan.steps.length} steps, version ${version}`, (text) => ctx.out.warn(text));
+      } catch (error) {
+        // the run's own error says what went wrong: an audit line that cannot be written is a debug line
+        if (audited) await auditOrReport(session.remote, changed, service, destination, `${options.command}: FAILED (${describeError(error).split('\n')[0]})`, (text) => ctx.out.debug(text));
+        throw error;
+      }
+      return { plan, version, ms: Date.now() - started, hosts: up, missed };
+    });
+  } catch (error) {
+    // a connection that failed while the lock was being taken: the caller reads the hosts lock-free
+    // to say which host cannot be used (a lock left stuck somewhere is reported, never retried over)
+    if (!locked && chosen.chooseUnderLock && error instanceof HostError && CONNECTION_KINDS.has(error.kind) && !/could not be released/.test(error.message) && !ctx.signal.aborted) {
+      throw new LockNotTaken(error.message, { cause: error });
     }
-    // -q: no plan, unless a person is about to be asked to approve it
-    notePlan(plan, options.heading); // the plan event (--json) and the CI summary
-    if (!ctx.out.json && (!ctx.out.quiet || (options.ask && !options.autoApprove))) ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width }));
-    // With -q the plan's summary is a status line: the final one when nothing follows (No changes).
-    else ctx.out.info(planSummaryLine(plan));
-    if (plan.steps.length === 0) return { plan, version, ms: Date.now() - started, hosts: up, missed };
-    if (options.ask) await confirm(ctx, options.question ?? 'Apply these changes?', options.autoApprove);
-    const changed = [...new Set(plan.steps.map((step) => step.host))];
-    // remove empties the state folder, audit log included: a line written after it would bring the folder back
-    // (only the app's destroy removes it: traefik/accessory remove are audited like any change)
-    const audited = !(mode === 'destroy' && (options.request?.target ?? 'app') === 'app');
-    try {
-      // a lost lock stops the run: no further step starts, a running wait ends
-      await runPlan(ctx, session, plan, snapshot, lost);
-      if (audited) await auditOrReport(session.remote, changed, service, destination, `${options.command}: applied ${plan.steps.length} steps, version ${version}`, (text) => ctx.out.warn(text));
-    } catch (error) {
-      // the run's own error says what went wrong: an audit line that cannot be written is a debug line
-      if (audited) await auditOrReport(session.remote, changed, service, destination, `${options.command}: FAILED (${describeError(error).split('\n')[0]})`, (text) => ctx.out.debug(text));
-      throw error;
-    }
-    return { plan, version, ms: Date.now() - started, hosts: up, missed };
-  });
+    throw error;
+  }
   if (options.afterUnlock && result.plan.steps.length > 0) await options.afterUnlock([...new Set(result.plan.steps.map((step) => step.host))]);
   return result;
 }
