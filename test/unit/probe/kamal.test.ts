@@ -10,6 +10,7 @@ import { parseProbeOutput } from '../../../src/probe/parse.ts';
 import { probeScript } from '../../../src/probe/script.ts';
 import type { ReachableHost } from '../../../src/probe/types.ts';
 import { makeConfig } from '../helpers/config.ts';
+import { StandInRoot, runtimeStandIn } from './stand-in.ts';
 import { kamalContainer, kamalTraefik } from '../helpers/scenarios.ts';
 import { deployedSnapshot, foreignContainer, reachableHost, snapshotOf } from '../helpers/snapshot.ts';
 
@@ -51,9 +52,25 @@ describe('a Kamal-made container of this service (observed-state rule)', () => {
 });
 
 describe("the probe reads Kamal's containers of the service", () => {
-  it("lists containers by Kamal's labels as well (service, and destination when there is one)", () => {
-    assert.match(probeScript('app', undefined), /--filter label=service=app[ ;]/);
-    assert.match(probeScript('app', 'prod'), /--filter label=service=app --filter label=destination=prod/);
+  it("inspects containers by Kamal's labels as well (service, and destination when there is one)", () => {
+    const root = new StandInRoot();
+    try {
+      const containers = [
+        { id: 'k1', kamalService: 'app', name: 'app-web-k1' },
+        { id: 'k2', kamalService: 'app', kamalDestination: 'prod', name: 'app-web-prod-k1' },
+        { id: 'k3', kamalService: 'blog', name: 'blog-web-k1' },
+      ];
+      const inspected = (destination: string | undefined) => {
+        const bin = root.bin(runtimeStandIn('docker', { containers }));
+        root.run(probeScript('app', destination), bin.path);
+        return bin.calls().filter((call) => call[1] === 'inspect').flatMap((call) => call.slice(call.indexOf('--format') + 2));
+      };
+      assert.deepEqual(inspected(undefined), ['k1', 'k2']);
+      assert.deepEqual(inspected('prod'), ['k2']);
+      assert.deepEqual(inspected('staging'), []);
+    } finally {
+      root.remove();
+    }
   });
 
   it("keeps Kamal-made containers of this service and drops other services' containers", () => {

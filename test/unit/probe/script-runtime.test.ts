@@ -1,16 +1,16 @@
-// The probe script for each runtime wish: docker (what it was before Podman), podman (no docker
+// The probe script for each runtime wish: docker (the default), podman (no docker
 // word in it, rootful only, Podman's API service read) and auto (the host decides, docker first).
 // The scripts are checked by a real sh (`sh -n`), then run against stand-in runtimes on PATH.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseProbeOutput } from '../../../src/probe/parse.ts';
 import { probeScript, SECTION_PATTERN } from '../../../src/probe/script.ts';
 import type { ReachableHost, UnreachableHost } from '../../../src/probe/types.ts';
 import { PICK_RUNTIME_SH } from '../../../src/runtime/runtime.ts';
+import { StandInRoot } from './stand-in.ts';
 
 const OPTIONS = { imageRepo: 'r/app' } as const;
 const docker = probeScript('app', 'prod', { ...OPTIONS, runtime: 'docker' });
@@ -19,16 +19,20 @@ const auto = probeScript('app', 'prod', { ...OPTIONS, runtime: 'auto' });
 const sections = (script: string) => [...new Set([...script.matchAll(/section ([a-z-]+)/g)].map((m) => m[1]!))].sort();
 
 describe('probeScript per runtime', () => {
-  it("docker: the script from before runtimes existed, plus one line naming the runtime; it is the default", () => {
-    const before = readFileSync(new URL('../../../fixtures/probe/script-docker-before-runtime.sh', import.meta.url), 'utf8');
-    const lines = docker.split('\n');
-    const added = lines.indexOf('section runtime; echo docker');
-    assert.ok(added > 0, docker);
-    assert.equal(lines[added + 1], "section version; printf '%s\\n' \"$version\"");
-    assert.equal([...lines.slice(0, added), ...lines.slice(added + 1)].join('\n'), before);
+  it('docker: the default; not one podman word; a missing docker is docker-missing; the runtime is named before the version', () => {
     assert.equal(probeScript('app', 'prod', OPTIONS), docker);
-    assert.ok(!/podman/.test(docker));
-    assert.ok(docker.includes('echo docker-missing'));
+    assert.ok(!/podman/i.test(docker), docker);
+    assert.ok(docker.includes('if ! command -v docker >/dev/null 2>&1; then'));
+    assert.ok(docker.includes('  section problem; echo docker-missing'));
+    const lines = docker.split('\n');
+    const named = lines.indexOf('section runtime; echo docker');
+    assert.ok(named > 0, docker);
+    assert.equal(lines[named + 1], "section version; printf '%s\\n' \"$version\"");
+    // Docker's own words: its daemon being down is docker-down; ps labels via .Label, one tab-separated listing
+    assert.ok(docker.includes("*'Cannot connect to the Docker daemon'*|*'Is the docker daemon running'*) echo docker-down ;;"));
+    assert.ok(docker.includes(['{{.ID}}', '{{.Label "mrsk.service"}}', '{{.Label "mrsk.destination"}}', '{{.Label "service"}}', '{{.Label "destination"}}', '{{.Names}}', '{{.Image}}', '{{.State}}'].join('\t')), docker);
+    assert.equal(docker.split('docker ps ').length - 1, 1, 'one container listing');
+    assert.deepEqual(sections(docker), sections(podman).filter((name) => name !== 'podman-service'));
   });
 
   it('podman: not one docker word; missing podman and a non-root user are problems; Podman\'s API service is read', () => {
@@ -41,7 +45,8 @@ describe('probeScript per runtime', () => {
     assert.ok(podman.includes('section runtime; echo podman'));
     assert.ok(podman.includes("podman version --format '{{.Server.Version}}'"));
     // ps labels through Podman's map, inspect ids through its Go field
-    assert.ok(podman.includes(`{{.ID}}|{{index .Labels "mrsk.service"}}|{{index .Labels "mrsk.destination"}}`), podman);
+    assert.ok(podman.includes(`{{.ID}}\t{{index .Labels "mrsk.service"}}\t{{index .Labels "mrsk.destination"}}\t{{index .Labels "service"}}\t`), podman);
+    assert.equal(podman.split('podman ps ').length - 1, 1, 'one container listing');
     assert.ok(podman.includes('{"Id":{{json .ID}}'));
     assert.ok(!podman.includes('{{.Label '));
     assert.deepEqual(sections(podman), [...sections(docker), 'podman-service'].sort());
@@ -85,33 +90,17 @@ describe('probeScript per runtime', () => {
 });
 
 describe('the runtime scripts run by a real sh against stand-in runtimes', () => {
-  const root = mkdtempSync(join(tmpdir(), 'mrsk-probe-rt-'));
-  after(() => rmSync(root, { recursive: true, force: true }));
-  let dirs = 0;
+  const root = new StandInRoot();
+  after(() => root.remove());
+  const home = root.home();
 
-  /** A PATH folder with sh's tools and the given stand-in commands; each logs its calls. */
+  /** A PATH folder with sh's tools and the given stand-in commands; calls() gives each call as one line. */
   function bin(commands: Record<string, string>): { path: string; calls: () => string[] } {
-    const dir = join(root, `bin${dirs++}`);
-    execFileSync('mkdir', ['-p', dir]);
-    for (const tool of ['sh', 'head', 'awk', 'sed', 'sort', 'cat', 'id', 'uname', 'kill', 'printf']) {
-      const real = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
-      if (real.startsWith('/')) symlinkSync(real, join(dir, tool));
-    }
-    for (const [name, body] of Object.entries(commands)) {
-      writeFileSync(join(dir, name), `#!/bin/sh\necho "${name} $*" >> ${dir}/calls\n${body}\n`);
-      chmodSync(join(dir, name), 0o755);
-    }
-    const calls = () => {
-      try {
-        return readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
-      } catch {
-        return [];
-      }
-    };
-    return { path: dir, calls };
+    const made = root.bin(commands);
+    return { path: made.path, calls: () => made.calls().map((call) => call.join(' ')) };
   }
 
-  const run = (script: string, path: string) => execFileSync('/bin/sh', ['-c', script], { env: { PATH: path, HOME: root }, encoding: 'utf8' });
+  const run = (script: string, path: string) => root.run(script, path, home);
   const answersVersion = (version: string) => `case "$1" in version) echo ${version} ;; esac`;
 
   it('auto picks docker when its engine answers, and never asks podman', () => {
@@ -157,9 +146,9 @@ describe('the runtime scripts run by a real sh against stand-in runtimes', () =>
   it('podman, as root: lists with podman only, and reads the keeper\'s first line when it runs', () => {
     assert.equal(process.getuid?.(), 0, 'the podman probe requires root; this suite runs as root');
     const { path, calls } = bin({ podman: answersVersion('4.3.1') });
-    execFileSync('mkdir', ['-p', join(root, '.mrsk/runtime')]);
-    writeFileSync(join(root, '.mrsk/runtime/keeper.sh'), '# mrsk podman keeper v1\nwhile :; do sleep 5; done\n');
-    writeFileSync(join(root, '.mrsk/runtime/keeper.pid'), `${process.pid}\n`);
+    mkdirSync(join(home, '.mrsk/runtime'), { recursive: true });
+    writeFileSync(join(home, '.mrsk/runtime/keeper.sh'), '# mrsk podman keeper v1\nwhile :; do sleep 5; done\n');
+    writeFileSync(join(home, '.mrsk/runtime/keeper.pid'), `${process.pid}\n`);
     try {
       const host = parseProbeOutput('h', run(podman, path), 'app', 'prod') as ReachableHost;
       assert.equal(host.status, 'ok');
@@ -167,7 +156,7 @@ describe('the runtime scripts run by a real sh against stand-in runtimes', () =>
       assert.equal(host.podmanService?.keeper, '# mrsk podman keeper v1');
       assert.ok(calls().length > 3 && calls().every((call) => call.startsWith('podman ')), calls().join('\n'));
     } finally {
-      rmSync(join(root, '.mrsk'), { recursive: true, force: true });
+      rmSync(join(home, '.mrsk'), { recursive: true, force: true });
     }
   });
 });

@@ -6,20 +6,18 @@ import { traefikFileName } from '../../../src/model/names.ts';
 import { UNKNOWN_TRAEFIK_FILE_HASH } from '../../../src/probe/types.ts';
 
 describe('probeScript', () => {
-  it('filters containers by service and destination labels and reads that destination\'s lock and release', () => {
+  it("reads that destination's lock and release (what it picks from the container listing: script-listing.test.ts)", () => {
     const script = probeScript('app', 'prod');
-    assert.ok(script.includes('--filter label=mrsk.service=app --filter label=mrsk.destination=prod'));
     assert.ok(script.includes('"$HOME"/.mrsk/app-prod/lock/holder.json'));
     assert.ok(script.includes('"$HOME"/.mrsk/app-prod/releases/current.json'));
     const withoutDestination = probeScript('app', undefined);
-    assert.ok(!withoutDestination.includes('label=mrsk.destination'));
+    assert.ok(!withoutDestination.includes('app-prod'));
     assert.ok(withoutDestination.includes('"$HOME"/.mrsk/app/lock/holder.json'));
   });
 
   it('quotes every config value, so a hostile service name stays one literal word', () => {
     const script = probeScript("we'ird $(touch /tmp/pwned)", 'x;y', { imageRepo: 'r/a`id`' });
-    assert.ok(script.includes(`'label=mrsk.service=we'\\''ird $(touch /tmp/pwned)'`), script);
-    assert.ok(script.includes(`'label=mrsk.destination=x;y'`));
+    assert.ok(script.includes(`-v s='we'\\''ird $(touch /tmp/pwned)' -v d='x;y'`), script);
     assert.ok(script.includes(`printf '%s\\n' 'r/a\`id\`'`));
     // outside single-quoted words (and \' escapes), none of the hostile text appears
     const unquoted = script.replace(/'[^']*'|\\'/g, "''");
@@ -41,9 +39,12 @@ describe('probeScript', () => {
     const names = [...script.matchAll(/section ([a-z-]+)/g)].map((m) => m[1]!);
     assert.deepEqual([...new Set(names)].sort(), [
       'apps', 'arch', 'containers', 'end', 'home', 'images', 'lock', 'networks', 'problem', 'problem-detail', 'release',
-      'runtime', 'traefik-file', 'traefik-routers', 'traefik-services', 'version',
+      'runtime', 'traefik-file', 'traefik-services', 'version',
     ]);
     for (const name of names) assert.ok(SECTION_PATTERN.test(`@@mrsk-probe ${name}@@`));
+    // the routers' marker is printed inside Traefik's container, between its two API answers
+    assert.ok(script.includes(`'@@mrsk-probe traefik-routers@@'`), script);
+    assert.ok(SECTION_PATTERN.test('@@mrsk-probe traefik-routers@@'));
     assert.ok(script.trimEnd().endsWith('exit 0'));
   });
 
@@ -80,33 +81,6 @@ describe('host state paths', () => {
 });
 
 describe('probeScript run against a stand-in docker', () => {
-  it('picks this app\'s containers out of every mrsk-made one and names the other apps on the host', async () => {
-    const { mkdtempSync, writeFileSync, readFileSync, chmodSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const { execFileSync } = await import('node:child_process');
-    const dir = mkdtempSync(join(tmpdir(), 'mrsk-probe-'));
-    const log = join(dir, 'calls');
-    // answers only what the lines under test ask; every call is logged
-    writeFileSync(
-      join(dir, 'docker'),
-      [
-        '#!/bin/sh',
-        `echo "$*" >> ${log}`,
-        'case "$*" in',
-        '  "version "*) echo 27.0.1 ;;',
-        '  *"label=mrsk.service --format"*) printf "%s\\n" "a1|app|" "b2|blog|" "c3|app|staging" "d4|blog|prod" ;;',
-        'esac',
-      ].join('\n'),
-    );
-    chmodSync(join(dir, 'docker'), 0o755);
-    const output = execFileSync('sh', ['-c', probeScript('app', undefined)], { env: { PATH: `${dir}:/usr/bin:/bin`, HOME: dir }, encoding: 'utf8' });
-    const apps = output.split('@@mrsk-probe apps@@\n')[1]!.split('\n@@mrsk-probe')[0]!.trim().split('\n');
-    assert.deepEqual(apps, ['app/staging', 'blog', 'blog/prod']);
-    const inspect = readFileSync(log, 'utf8').split('\n').find((line) => line.startsWith('inspect'));
-    assert.ok(inspect?.trimEnd().endsWith(' a1'), `only this app's container is inspected: ${inspect}`);
-  });
-
   it("reads only the first line of the app's Traefik file, and only when it is mrsk's hash line", async () => {
     const { mkdtempSync, mkdirSync, writeFileSync, chmodSync } = await import('node:fs');
     const { join } = await import('node:path');
