@@ -41,7 +41,7 @@ export interface ConvergeOptions {
    * The desired state and intent, made from the hosts as read under the lock (drift --fix: each
    * host's recorded release). Only the hosts it names are planned; undefined: nothing to do.
    */
-  readonly planFor?: (snapshot: Snapshot) => { readonly desired: Desired; readonly request: Intent; readonly hosts: readonly string[] } | undefined;
+  readonly planFor?: (snapshot: Snapshot) => PlanFor | undefined;
   /** A plan saved by `mrsk plan --out`: run as it is, only if the hosts did not change since. */
   readonly saved?: { readonly plan: Plan; readonly file: string };
   /** Only these of the session's hosts (traefik commands: the hosts that run Traefik). */
@@ -77,6 +77,17 @@ export interface ConvergeOptions {
   readonly heading?: string;
   /** Run once the lock is released, with the hosts that were changed (remove: the emptied state folders). */
   readonly afterUnlock?: (hosts: readonly string[]) => Promise<void>;
+}
+
+/** What planFor makes from the hosts as read under the lock. */
+export interface PlanFor {
+  readonly desired: Desired;
+  readonly request: Intent;
+  readonly hosts: readonly string[];
+  /** The roles the plan covers, when not the session's (rollback: the roles the release ran). */
+  readonly roles?: readonly string[];
+  /** The version the plan converges to, when only the hosts could tell it (rollback: a prefix resolved). */
+  readonly version?: string;
 }
 
 /** How converge reads the hosts; a fake in tests. */
@@ -211,7 +222,8 @@ async function lockedRun(ctx: CommandContext, session: Session, options: Converg
       } else if (options.planFor) {
         const made = options.planFor(snapshot);
         const hosts = up.filter((host) => made?.hosts.includes(host));
-        const request: PlanRequest = { ...made?.request, hosts, roles: [...session.roles], missedHosts: missed };
+        if (made?.version) version = made.version;
+        const request: PlanRequest = { ...made?.request, hosts, roles: [...(made?.roles ?? session.roles)], missedHosts: missed };
         plan = made && hosts.length > 0 ? diff(made.desired, snapshot, request) : { ...diff(deriveDesired(session.config, version), snapshot, { hosts: [] }), blockedHosts: [] };
       } else {
         // the skipped hosts are named in every release this plan records (drift and plan show them behind)
