@@ -1,14 +1,29 @@
-// The e2e config with every host of the bed in the web role (the fixture names two), for benches.
+// The e2e configs pointed at the bed's hosts, for benches: the Docker one with every Docker host of
+// the bed in the web role (the fixture names two), the Podman one with the bed's first Podman host.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { deployConfig, type Bed } from '../test/e2e/harness.ts';
+import { deployConfig, repoRoot, type Bed } from '../test/e2e/harness.ts';
 
-export async function benchConfig(bed: Bed): Promise<string> {
-  const doc = parseDocument(await readFile(deployConfig, 'utf8'));
-  doc.setIn(['servers', 'web'], [...bed.hosts]);
+async function withWebHosts(source: string, hosts: readonly string[]): Promise<string> {
+  const doc = parseDocument(await readFile(source, 'utf8'));
+  doc.setIn(['servers', 'web'], [...hosts]);
   const file = join(await mkdtemp(join(tmpdir(), 'mrsk-bench-')), 'deploy.yml');
   await writeFile(file, doc.toString());
   return file;
+}
+
+/** The Docker hosts of the bed (bed.hosts lists the Podman ones too). */
+export function dockerHosts(bed: Bed): string[] {
+  return bed.hosts.filter((h) => !bed.podmanHosts.includes(h));
+}
+
+export function benchConfig(bed: Bed): Promise<string> {
+  return withWebHosts(deployConfig, dockerHosts(bed));
+}
+
+/** fixtures/e2e/podman.yml (runtime: podman) on the bed's first Podman host. */
+export function podmanBenchConfig(bed: Bed): Promise<string> {
+  return withWebHosts(join(repoRoot, 'fixtures', 'e2e', 'podman.yml'), bed.podmanHosts.slice(0, 1));
 }

@@ -1,15 +1,29 @@
-// bench/deploy.ts — wall time of a v→v+1 deploy (image prebuilt, --skip-push) to 1 host and to
-// every host of the test bed, next to the floor measured in the same run: on one host, by hand
-// over SSH, `docker pull` + `docker run` + Docker healthy + Traefik routes to it. Prints a table;
-// asserts nothing (numbers on a shared 2-core machine are noisy: compare the ratios).
+// bench/deploy.ts — wall time of a v→v+1 deploy (image prebuilt, --skip-push) and of a rollback,
+// on Docker hosts (1 host and every Docker host of the test bed) and on a Podman host
+// (runtime: podman), each next to the floor of its runtime measured in the same run: on one host,
+// by hand over SSH, pull + run + healthy + Traefik routes to it. Prints a table; asserts nothing
+// (numbers on a shared 2-core machine are noisy: compare the ratios).
 //   node --import tsx bench/deploy.ts            (needs root: it brings the test bed up)
+//   BENCH_HOSTS (Docker hosts, default 3), BENCH_PODMAN (Podman hosts, default 1; 0 = no Podman rows),
+//   BENCH_ROUNDS (default 2; each row is the best of its rounds)
 import { join } from 'node:path';
-import { bringUp, deployConfig, repoRoot, runOk, type Bed } from '../test/e2e/harness.ts';
-import { benchConfig } from './bed-config.ts';
+import { bringUp, repoRoot, runOk, type Bed } from '../test/e2e/harness.ts';
+import { benchConfig, dockerHosts, podmanBenchConfig } from './bed-config.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const DOCKER_HOSTS = Number(process.env.BENCH_HOSTS ?? 3);
+const PODMAN_HOSTS = Number(process.env.BENCH_PODMAN ?? 1);
 
-async function floor(bed: Bed, host: number, tag: string): Promise<number> {
+type Runtime = 'docker' | 'podman';
+
+/**
+ * The floor on one host: what a deploy cannot avoid. Podman runs no health checks by itself on a
+ * host without systemd, so the by-hand script runs `podman healthcheck run` until it passes (what
+ * mrsk does while it waits); Traefik there reads Podman's API socket through the Docker provider,
+ * so its service is `…@docker` too and the measurement needs `mrsk setup` first (socket, network).
+ */
+async function floor(bed: Bed, host: number, tag: string, runtime: Runtime): Promise<number> {
+  const cli = runtime;
   const image = `${bed.registry}/demo-app:${tag}`;
   const name = `floor-${Date.now()}`;
   const labels = [
@@ -18,57 +32,89 @@ async function floor(bed: Bed, host: number, tag: string): Promise<number> {
     `traefik.http.routers.${name}.rule=PathPrefix(\`/floor\`)`,
     `traefik.http.services.${name}.loadbalancer.server.port=3000`,
   ].map((l) => `--label '${l}'`).join(' ');
+  const healthy = runtime === 'docker'
+    ? `until [ "$(docker inspect -f '{{.State.Health.Status}}' ${name})" = healthy ]; do sleep 0.2; done`
+    : `until podman healthcheck run ${name} >/dev/null 2>&1; do sleep 0.2; done`;
   const script = [
-    `docker rmi -f ${image} >/dev/null 2>&1 || true`,
+    `${cli} rmi -f ${image} >/dev/null 2>&1 || true`,
     'start=$(date +%s%N)',
-    `docker pull -q ${image} >/dev/null`,
-    `docker run -d --name ${name} --network mrsk ${labels} --health-cmd 'wget -q -O /dev/null http://127.0.0.1:3000/up' --health-interval 1s ${image} >/dev/null`,
-    `until [ "$(docker inspect -f '{{.State.Health.Status}}' ${name})" = healthy ]; do sleep 0.2; done`,
-    `until docker exec traefik wget -q -O - http://127.0.0.1:8080/api/http/services/${name}@docker 2>/dev/null | grep -q '"UP"'; do sleep 0.2; done`,
+    `${cli} pull -q ${image} >/dev/null`,
+    `${cli} run -d --name ${name} --network mrsk ${labels} --health-cmd 'wget -q -O /dev/null http://127.0.0.1:3000/up' --health-interval 1s ${image} >/dev/null`,
+    healthy,
+    `until ${cli} exec traefik wget -q -O - http://127.0.0.1:8080/api/http/services/${name}@docker 2>/dev/null | grep -q '"UP"'; do sleep 0.2; done`,
     'end=$(date +%s%N)',
-    `docker rm -f ${name} >/dev/null`,
+    `${cli} rm -f ${name} >/dev/null`,
     'echo $(( (end - start) / 1000000 ))',
   ].join(' && ');
   const result = await bed.ssh(host, script, { timeoutMs: 120_000 });
-  if (result.code !== 0) throw new Error(`floor measurement failed: ${result.stderr}`);
+  if (result.code !== 0) throw new Error(`${runtime} floor measurement failed: ${result.stderr}`);
   return Number(result.stdout.trim());
 }
 
-let config = deployConfig;
-
-async function deployMs(bed: Bed, version: string, hosts?: string): Promise<number> {
-  const args = ['deploy', '--skip-push', '--version', version, '-q', '-c', config, ...(hosts ? ['--hosts', hosts] : [])];
-  const result = await bed.mrsk(args, { timeoutMs: 300_000 });
-  if (result.code !== 0) throw new Error(`mrsk ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+async function mrskMs(bed: Bed, config: string, args: readonly string[], env: Record<string, string>): Promise<number> {
+  const all = [...args, '-q', '-c', config];
+  const result = await bed.mrsk(all, { timeoutMs: 300_000, env });
+  if (result.code !== 0) throw new Error(`mrsk ${all.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
   return result.ms;
 }
 
-const bed = await bringUp(Number(process.env.BENCH_HOSTS ?? 3));
+const bed = await bringUp(DOCKER_HOSTS, { podman: PODMAN_HOSTS });
 try {
+  const docker = dockerHosts(bed);
+  const podmanIp = bed.podmanHosts[0];
+  // fixtures/e2e/podman.yml names its host through this variable (bed-config sets it too)
+  const env: Record<string, string> = podmanIp ? { MRSK_E2E_PODMAN_HOST: podmanIp } : {};
   const tags = Array.from({ length: ROUNDS * 2 + 1 }, (_, i) => `bench${i}`);
-  for (const tag of tags) await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), tag]);
-  config = await benchConfig(bed);
-  await bed.mrsk(['remove', '-y', '-c', config]);
-  const setup = await bed.mrsk(['setup', '--skip-push', '--version', tags[0]!, '-q', '-c', config]);
-  if (setup.code !== 0) throw new Error(setup.stderr);
+  // the floors pull their own tag, which no container runs (`podman rmi -f` would remove those)
+  const floorTag = 'benchfloor';
+  for (const tag of [...tags, floorTag]) await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), tag], { timeoutMs: 300_000 });
+  const configs: { runtime: Runtime; file: string }[] = [{ runtime: 'docker', file: await benchConfig(bed) }];
+  if (podmanIp) configs.push({ runtime: 'podman', file: await podmanBenchConfig(bed) });
+  for (const { file } of configs) {
+    await bed.mrsk(['remove', '-y', '-c', file], { env, timeoutMs: 300_000 });
+    await mrskMs(bed, file, ['setup', '--skip-push', '--version', tags[0]!], env);
+  }
+  const dockerFile = configs[0]!.file;
+  const podmanFile = configs[1]?.file;
   const rows: { what: string; ms: number }[] = [];
   let next = 1;
+  let previous = tags[0]!;
   for (let round = 0; round < ROUNDS; round++) {
-    const floors = await Promise.all(bed.hosts.map((_, i) => floor(bed, i + 1, tags[0]!)));
-    rows.push({ what: `floor (slowest host of ${bed.hosts.length})`, ms: Math.max(...floors) });
-    rows.push({ what: 'deploy to 1 host', ms: await deployMs(bed, tags[next++]!, bed.hosts[0]) });
-    rows.push({ what: `deploy to ${bed.hosts.length} hosts`, ms: await deployMs(bed, tags[next++]!) });
+    const floors = await Promise.all(docker.map((ip) => floor(bed, bed.hosts.indexOf(ip) + 1, floorTag, 'docker')));
+    rows.push({ what: 'docker floor', ms: Math.max(...floors) });
+    const one = tags[next++]!;
+    const all = tags[next++]!;
+    rows.push({ what: 'docker deploy 1', ms: await mrskMs(bed, dockerFile, ['deploy', '--skip-push', '--version', one, '--hosts', docker[0]!], env) });
+    rows.push({ what: 'docker deploy all', ms: await mrskMs(bed, dockerFile, ['deploy', '--skip-push', '--version', all], env) });
+    // back to the version every host ran before this round (the only one all of them still have)
+    rows.push({ what: 'docker rollback all', ms: await mrskMs(bed, dockerFile, ['rollback', previous], env) });
+    previous = all;
+    if (podmanIp && podmanFile) {
+      rows.push({ what: 'podman floor', ms: await floor(bed, bed.hosts.indexOf(podmanIp) + 1, floorTag, 'podman') });
+      rows.push({ what: 'podman deploy 1', ms: await mrskMs(bed, podmanFile, ['deploy', '--skip-push', '--version', one], env) });
+      rows.push({ what: 'podman deploy 1', ms: await mrskMs(bed, podmanFile, ['deploy', '--skip-push', '--version', all], env) });
+      rows.push({ what: 'podman rollback 1', ms: await mrskMs(bed, podmanFile, ['rollback', one], env) });
+    }
   }
-  const best = (what: string) => Math.min(...rows.filter((r) => r.what.startsWith(what)).map((r) => r.ms));
-  const floorMs = best('floor');
-  const one = best('deploy to 1');
-  const all = best(`deploy to ${bed.hosts.length}`);
+  const best = (what: string) => Math.min(...rows.filter((r) => r.what === what).map((r) => r.ms));
+  const line = (what: string, ms: number, floorMs: number, extra = '') =>
+    console.log(`${what.padEnd(40)} ${String(ms).padStart(6)}   ${(ms / floorMs).toFixed(2)}${extra}`);
   console.log(`\nmrsk deploy benchmark (${ROUNDS} rounds, best of each; process start-up and SSH connects included)`);
-  console.log('what                              ms     × floor');
-  console.log(`floor (pull+run+healthy+routed)  ${String(floorMs).padStart(6)}   1.00`);
-  console.log(`deploy to 1 host                 ${String(one).padStart(6)}   ${(one / floorMs).toFixed(2)}`);
-  console.log(`deploy to ${bed.hosts.length} hosts                ${String(all).padStart(6)}   ${(all / floorMs).toFixed(2)}   (${(all / one).toFixed(2)} × 1 host)`);
-  await bed.mrsk(['remove', '-y', '-c', config]);
+  console.log(`${'what'.padEnd(40)}     ms   × floor of its runtime`);
+  const dockerFloor = best('docker floor');
+  const dockerOne = best('docker deploy 1');
+  const dockerAll = best('docker deploy all');
+  line(`docker floor (pull+run+healthy+routed)`, dockerFloor, dockerFloor);
+  line('docker: deploy to 1 host', dockerOne, dockerFloor);
+  line(`docker: deploy to ${docker.length} hosts`, dockerAll, dockerFloor, `   (${(dockerAll / dockerOne).toFixed(2)} × 1 host)`);
+  line(`docker: rollback on ${docker.length} hosts`, best('docker rollback all'), dockerFloor);
+  if (podmanIp) {
+    const podmanFloor = best('podman floor');
+    line('podman floor (pull+run+healthy+routed)', podmanFloor, podmanFloor);
+    line('podman: deploy to 1 host', best('podman deploy 1'), podmanFloor);
+    line('podman: rollback on 1 host', best('podman rollback 1'), podmanFloor);
+  }
+  for (const { file } of configs) await bed.mrsk(['remove', '-y', '-c', file], { env, timeoutMs: 300_000 });
 } finally {
   await bed.tearDown();
 }
