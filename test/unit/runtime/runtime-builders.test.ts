@@ -73,6 +73,7 @@ const BUILDERS: Readonly<Record<string, (rt: RuntimeName) => Argv>> = {
   startContainer: (rt) => runtime.startContainer(rt, 'app-web-v1'),
   stopContainer: (rt) => runtime.stopContainer(rt, 'app-web-v1', 30),
   traefikApi: (rt) => runtime.traefikApi(rt, '/api/http/services'),
+  traefikApiTwice: (rt) => runtime.traefikApiTwice(rt, '/api/http/services', '/api/http/routers', '@@mrsk-probe traefik-routers@@'),
 };
 
 /** Builders whose output is not argv, or that differ between the runtimes on purpose (tested below). */
