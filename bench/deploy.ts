@@ -78,7 +78,7 @@ try {
   const podmanFile = configs[1]?.file;
   const rows: { what: string; ms: number }[] = [];
   let next = 1;
-  let previous = tags[0]!;
+  let back = tags[0]!;
   for (let round = 0; round < ROUNDS; round++) {
     const floors = await Promise.all(docker.map((ip) => floor(bed, bed.hosts.indexOf(ip) + 1, floorTag, 'docker')));
     rows.push({ what: 'docker floor', ms: Math.max(...floors) });
@@ -86,9 +86,9 @@ try {
     const all = tags[next++]!;
     rows.push({ what: 'docker deploy 1', ms: await mrskMs(bed, dockerFile, ['deploy', '--skip-push', '--version', one, '--hosts', docker[0]!], env) });
     rows.push({ what: 'docker deploy all', ms: await mrskMs(bed, dockerFile, ['deploy', '--skip-push', '--version', all], env) });
-    // back to the version every host ran before this round (the only one all of them still have)
-    rows.push({ what: 'docker rollback all', ms: await mrskMs(bed, dockerFile, ['rollback', previous], env) });
-    previous = all;
+    // back to a version every host ran before (older ones are pruned on the first host by now)
+    rows.push({ what: 'docker rollback all', ms: await mrskMs(bed, dockerFile, ['rollback', back], env) });
+    back = all;
     if (podmanIp && podmanFile) {
       rows.push({ what: 'podman floor', ms: await floor(bed, bed.hosts.indexOf(podmanIp) + 1, floorTag, 'podman') });
       rows.push({ what: 'podman deploy 1', ms: await mrskMs(bed, podmanFile, ['deploy', '--skip-push', '--version', one], env) });
