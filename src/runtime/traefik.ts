@@ -46,18 +46,19 @@ export function removeTraefikFile(file: string): Argv {
 }
 
 /**
- * GET on Traefik's API from inside its own container (the official image is alpine-based and has
- * wget), so probing needs no published port and no curl on the host. path starts with '/'.
- */
-/**
  * Two GETs on Traefik's API in one exec (one runtime CLI process instead of two), with `between`
- * printed on a line of its own between the two answers (the probe's section marker).
+ * printed on a line of its own between the two answers (the probe's section marker). Needs a
+ * shell in Traefik's image (the official one is alpine-based).
  */
 export function traefikApiTwice(rt: RuntimeName, first: string, second: string, between: string, container: string = TRAEFIK_CONTAINER): Argv {
   const url = (path: string) => `http://127.0.0.1:${TRAEFIK_API_PORT}${path}`;
   return [rt, 'exec', container, 'sh', '-c', 'wget -q -O - "$1"; printf \'\\n%s\\n\' "$3"; wget -q -O - "$2"', 'sh', url(first), url(second), between];
 }
 
+/**
+ * GET on Traefik's API from inside its own container (the official image is alpine-based and has
+ * wget), so probing needs no published port and no curl on the host. path starts with '/'.
+ */
 export function traefikApi(rt: RuntimeName, path: string, container: string = TRAEFIK_CONTAINER): Argv {
   return [rt, 'exec', container, 'wget', '-q', '-O', '-', `http://127.0.0.1:${TRAEFIK_API_PORT}${path}`];
 }
