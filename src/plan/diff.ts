@@ -1472,10 +1472,10 @@ export function diff(desired: Desired, snapshot: Snapshot, options: DiffOptions 
     if (planner.steps.length > 0) series += 1;
   }
 
-  // hosts that run another runtime than Docker are named (Docker's are not, as before runtimes)
-  const runtimes = Object.fromEntries(
-    Object.values(snapshot.hosts).flatMap((h) => (h.status === 'ok' && h.runtime !== 'docker' && (hostFilter === undefined || hostFilter.has(h.host)) ? [[h.host, h.runtime]] : [])),
-  );
+  // a plan with a host that does not run Docker names every host's runtime (a mixed fleet reads
+  // which is which); an all-Docker plan names none, as before runtimes
+  const planned = Object.values(snapshot.hosts).filter((h): h is ReachableHost => h.status === 'ok' && (hostFilter === undefined || hostFilter.has(h.host)));
+  const runtimes = planned.some((h) => h.runtime !== 'docker') ? Object.fromEntries(planned.map((h) => [h.host, h.runtime])) : {};
   return {
     formatVersion: '1',
     service: desired.service,

@@ -231,7 +231,7 @@ export interface Plan {
     /** One host after the other (traefik reboot, restart). */
     readonly hostsInSeries?: true;
   };
-  /** The container runtime of each planned host that does not run Docker (Podman); absent when all run Docker. */
+  /** The container runtime of each planned host when one of them does not run Docker; absent when all run Docker. */
   readonly runtimes?: Readonly<Record<string, RuntimeName>>;
   /** sha256 of the canonical snapshot the plan was made from (stale-plan check). */
   readonly snapshotFingerprint: string;

@@ -295,7 +295,7 @@ export interface JsonPlan {
   readonly blocked_hosts: readonly { readonly host: string; readonly status: string; readonly message: string }[];
   /** Differences the plan leaves alone on purpose, with the command that applies each (only when there are any). */
   readonly pending?: readonly { readonly host: string; readonly address: string; readonly cause: string; readonly command: string }[];
-  /** The container runtime of each planned host that does not run Docker (only when there are any). */
+  /** The container runtime of each planned host, when one of them does not run Docker. */
   readonly runtimes?: Readonly<Record<string, string>>;
   readonly summary: PlanSummary;
 }

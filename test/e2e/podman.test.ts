@@ -299,7 +299,9 @@ describe('Podman hosts on the test bed', { timeout: 2_400_000 }, () => {
     const plan = await mrsk(mixedConfig, ['plan', '--version', 'v2']);
     assertOk(plan, 'plan mixed');
     assert.match(plan.stdout, new RegExp(`${podman.ip.replaceAll('.', '\\.')}\\s+\\(batch \\d+, Podman\\)`));
-    assert.doesNotMatch(plan.stdout, new RegExp(`${docker.ip.replaceAll('.', '\\.')}\\s+\\(batch \\d+, Podman\\)`));
+    assert.match(plan.stdout, new RegExp(`${docker.ip.replaceAll('.', '\\.')}\\s+\\(batch \\d+, Docker\\)`));
+    const json = await mrsk(mixedConfig, ['plan', '--version', 'v2', '--json']);
+    assert.deepEqual(JSON.parse(json.stdout).runtimes, { [docker.ip]: 'docker', [podman.ip]: 'podman' });
     assertOk(await mrsk(mixedConfig, ['setup', '--version', 'v2', '--skip-push']), 'setup mixed v2');
     const ips = [docker.ip, podman.ip];
     assert.deepEqual(await served(ips), ['v2', 'v2']);
@@ -319,6 +321,22 @@ describe('Podman hosts on the test bed', { timeout: 2_400_000 }, () => {
     assertOk(await mrsk(mixedConfig, ['apply', '-y']), 'apply after the broken deploy');
     const empty = await mrsk(mixedConfig, ['plan', '--detailed-exitcode']);
     assert.equal(empty.code, 0, empty.stdout + empty.stderr);
+    // an env-only change, then a deploy killed mid-cutover and its re-run, on both runtimes at once
+    const changed = join(workDir, 'mixed-env.yml');
+    await writeFile(changed, (await readFile(mixedConfig, 'utf8')).replace('APP_GREETING: hello from the test bed', 'APP_GREETING: hello mixed'));
+    const env = await underLoad(ips, () => mrsk(changed, ['apply', '-y']));
+    assertOk(env.result, 'mixed env-only change');
+    assertNoFailures('mixed env-only change', env.traffic);
+    assertOk(await mrsk(mixedConfig, ['apply', '-y']), 'mixed: original env');
+    const killed = await underLoad(ips, async () => {
+      await killMidDeploy(mixedConfig);
+      assert.ok((await served(ips)).every((v) => /^v\d$/.test(v)), 'a version must keep serving');
+      const rerun = await mrsk(mixedConfig, ['deploy', '--skip-push', '--version', 'v4']);
+      assertOk(rerun, 'mixed deploy v4 after the kill');
+      return rerun;
+    });
+    assertNoFailures('mixed killed deploy and re-run', killed.traffic);
+    assert.deepEqual(await served(ips), ['v4', 'v4']);
   });
 
   test('10. runtime: podman on a host without Podman: exit 69 naming the host, nothing changed', async () => {
