@@ -294,7 +294,7 @@ describe('Podman hosts on the test bed', { timeout: 2_400_000 }, () => {
     assert.match(restarts.stdout.trim(), /^[1-9]\d* healthy$/);
   });
 
-  test('9. a mixed fleet (Docker host and Podman host, runtime: auto) deploys and rolls back under load in one plan', async () => {
+  test('9. a mixed fleet (Docker host and Podman host, runtime: auto) in one plan, under load: deploy, rollback, broken v3, env-only change, a killed deploy and its re-run', async () => {
     // the Podman host keeps its release; the Docker host is fresh
     const plan = await mrsk(mixedConfig, ['plan', '--version', 'v2']);
     assertOk(plan, 'plan mixed');
