@@ -10,7 +10,7 @@ import { RUNTIMES } from './runtime.ts';
 export const PODMAN_STATE_DIR = '.mrsk/runtime';
 
 /** First line of the keeper script: the probe reads it to know which keeper runs. Bump on any change. */
-export const KEEPER_VERSION_LINE = '# mrsk podman keeper v1';
+export const KEEPER_VERSION_LINE = '# mrsk podman keeper v2';
 
 /** Seconds between two rounds of health checks by the keeper (between deploys; mrsk runs them itself while it waits). */
 export const KEEPER_HEALTH_INTERVAL_SECONDS = 5;
@@ -32,10 +32,12 @@ export function keeperScript(): string {
     '# Started by mrsk on a Podman host without systemd; see docs/configuration.md (runtime).',
     'dir=$(dirname "$0")',
     `sock=${shq(socket)}`,
+    // a process that ended but is not reaped yet (a zombie: its parent, init, reaps late) counts as dead
+    ALIVE_SH,
     'echo $$ > "$dir/keeper.pid"',
     'while :; do',
     '  pid=$(cat "$dir/service.pid" 2>/dev/null)',
-    '  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then',
+    '  if ! alive "$pid"; then',
     '    mkdir -p "$(dirname "$sock")"',
     '    rm -f "$sock"',
     '    podman system service --time=0 "unix://$sock" >>"$dir/service.log" 2>&1 &',
@@ -61,14 +63,22 @@ export function startKeeperScript(): string {
   const dir = `"$HOME"/${shq(PODMAN_STATE_DIR)}`;
   const socket = shq(RUNTIMES.podman.apiSocket);
   return [
+    ALIVE_SH,
     `old=$(cat ${dir}/keeper.pid 2>/dev/null)`,
-    'if [ -n "$old" ] && kill -0 "$old" 2>/dev/null; then kill "$old"; fi',
+    'if alive "$old"; then kill "$old"; fi',
     `setsid sh ${dir}/keeper.sh </dev/null >/dev/null 2>&1 &`,
+    // the new keeper has written its pid (a probe right after reads the new one, not the old)
+    'i=0',
+    `while { [ ! -s ${dir}/keeper.pid ] || [ "$(cat ${dir}/keeper.pid)" = "$old" ]; } && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done`,
     'i=0',
     `while [ ! -S ${socket} ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done`,
     `[ -S ${socket} ] || { echo "Podman's API socket ${RUNTIMES.podman.apiSocket} did not appear within 10s: see ~/${PODMAN_STATE_DIR}/service.log" >&2; exit 1; }`,
   ].join('\n');
 }
+
+/** `alive PID`: the process exists and is not a zombie (an ended process its parent has not reaped yet). */
+const ALIVE_SH =
+  'alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(sed -n \'s/^State:[[:space:]]*\\([A-Z]\\).*/\\1/p\' /proc/"$1"/status 2>/dev/null)" != Z ]; }';
 
 /** On a host with systemd: Podman's own socket unit serves the API (and its timers run health checks). */
 export function enableSocketUnitScript(): string {
@@ -79,8 +89,9 @@ export function enableSocketUnitScript(): string {
 export function stopKeeperScript(): string {
   const dir = `"$HOME"/${shq(PODMAN_STATE_DIR)}`;
   return [
+    ALIVE_SH,
     `for f in ${dir}/keeper.pid ${dir}/service.pid; do`,
-    '  p=$(cat "$f" 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill "$p"; fi; rm -f "$f"',
+    '  p=$(cat "$f" 2>/dev/null); if alive "$p"; then kill "$p"; fi; rm -f "$f"',
     'done',
   ].join('\n');
 }
