@@ -2,6 +2,7 @@
 // keys are offered in, the notes that explain skipped keys, and the message and kind for every
 // way a connection fails. Real logins with these keys: test/integration/ssh/auth.test.ts.
 import assert from 'node:assert/strict';
+import { wellFormedKeyPair } from '../../helpers/ssh-keys.ts';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +15,9 @@ import { authMethods, connectError, envPassphrase, keyDataProblem } from '../../
 import type { AuthAttempt, SshConnectFailure } from '../../../src/ssh/auth.ts';
 
 const { utils } = ssh2;
-const plainKey = utils.generateKeyPairSync('ed25519').private;
-const otherKey = utils.generateKeyPairSync('ed25519').private;
-const encryptedKey = utils.generateKeyPairSync('ed25519', { passphrase: 'correct horse', cipher: 'aes256-ctr', rounds: 2 }).private;
+const plainKey = wellFormedKeyPair('ed25519').private;
+const otherKey = wellFormedKeyPair('ed25519').private;
+const encryptedKey = wellFormedKeyPair('ed25519', { passphrase: 'correct horse', cipher: 'aes256-ctr', rounds: 2 }).private;
 
 /** Every method the handler offers, in order, until it gives up (as a server refusing them all would see). */
 function offered(attempt: AuthAttempt, left: string[] | null = null): AnyAuthMethod[] {

@@ -12,11 +12,12 @@ import { Secret } from '../../../src/secret.ts';
 import { DEFAULT_HOST_KEY_ALGORITHMS, HostKeyPolicy } from '../../../src/ssh/host-key-policy.ts';
 import type { HostKeyPolicyOptions } from '../../../src/ssh/host-key-policy.ts';
 import { fingerprintSha256 } from '../../../src/ssh/known-hosts.ts';
+import { wellFormedKeyPair } from '../../helpers/ssh-keys.ts';
 
 const { utils } = ssh2;
 
 function hostKeyBlob(type: 'ed25519' | 'ecdsa'): Buffer {
-  const pair = type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
+  const pair = type === 'ecdsa' ? wellFormedKeyPair('ecdsa', { bits: 256 }) : wellFormedKeyPair('ed25519');
   const parsed = utils.parseKey(pair.public);
   if (parsed instanceof Error) throw parsed;
   return parsed.getPublicSSH();
