@@ -146,8 +146,9 @@ describe('a hostile host: mrsk plan reports it unreadable and plans the others',
       // 50 MB straight to the probe's output (docker network ls prints to stdout)
       "  flood:network) head -c 50000000 /dev/zero | tr '\\0' x; exit 0 ;;",
       '  endless:network) exec yes "$evil" ;;',
-      // a container id that docker inspect answers with broken JSON full of escape sequences
-      '  badjson:ps) echo deadbeef; exit 0 ;;',
+      // a container id that docker inspect answers with broken JSON full of escape sequences: the
+      // probe's one ps listing names it as the host's Traefik (tab-separated: id, 4 labels, name, image, state)
+      "  badjson:ps) printf 'deadbeef\\t\\t\\t\\t\\ttraefik\\ttraefik:v3.6\\texited\\n'; exit 0 ;;",
       '  badjson:inspect) printf \'{"Id": "%s not json\\n\' "$evil"; exit 0 ;;',
       '  hang:*) exec sleep 3600 ;;',
       'esac',
