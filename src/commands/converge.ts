@@ -145,8 +145,7 @@ export async function converge(ctx: CommandContext, session: Session, options: C
     const first = options.firstProbe;
     const up = reachable(first).map((h) => h.host).filter((h) => selected.includes(h));
     if (up.length === 0) throw new HostError(selected.join(', '), 'no selected host could be reached');
-    requireTakeoverConsent(first, up, session.config.service, session.config.destination, options.takeover, options.takeoverCommand);
-    const version = options.desired?.version ?? (await targetVersion(ctx, session.config, first, options.version));
+    const version = await consentAndVersion(ctx, session, options, first, up);
     return lockedRun(ctx, session, options, deps, started, { hosts: up, missed: [...(options.missedHosts ?? [])], first, version });
   }
   try {
@@ -159,9 +158,17 @@ export async function converge(ctx: CommandContext, session: Session, options: C
   const first = await deps.probe(session, selected);
   const { usable, missed } = hostsToChange(ctx, session, first, { ...options, hosts: selected });
   if (usable.length === 0) throw new HostError(selected.join(', '), 'no selected host could be reached');
-  requireTakeoverConsent(first, usable, session.config.service, session.config.destination, options.takeover, options.takeoverCommand);
-  const version = options.desired?.version ?? (await targetVersion(ctx, session.config, first, options.version));
+  const version = await consentAndVersion(ctx, session, options, first, usable);
   return lockedRun(ctx, session, options, deps, started, { hosts: usable, missed, first, version });
+}
+
+/**
+ * What a read of the hosts that will change decides before a plan: Kamal's Traefik is replaced
+ * only with --takeover, and the version to converge to (given, else deployed, else VERSION/git).
+ */
+async function consentAndVersion(ctx: CommandContext, session: Session, options: ConvergeOptions, snapshot: Snapshot, hosts: readonly string[]): Promise<string> {
+  requireTakeoverConsent(snapshot, hosts, session.config.service, session.config.destination, options.takeover, options.takeoverCommand);
+  return options.desired?.version ?? (await targetVersion(ctx, session.config, snapshot, options.version));
 }
 
 /** The lock could not be taken because a host's connection failed before anything ran there. */
@@ -207,9 +214,8 @@ async function lockedRun(ctx: CommandContext, session: Session, options: Converg
         // stops the command (exit 69) unless --skip-unreachable, Kamal's Traefik needs --takeover
         ({ usable: up, missed } = hostsToChange(ctx, session, snapshot, { ...options, hosts: up }));
         if (up.length === 0) throw new HostError(chosen.hosts.join(', '), 'no selected host could be reached');
-        requireTakeoverConsent(snapshot, up, service, destination, options.takeover, options.takeoverCommand);
+        version = await consentAndVersion(ctx, session, options, snapshot, up);
         first = snapshot;
-        version = options.desired?.version ?? (await targetVersion(ctx, session.config, snapshot, options.version));
       }
       let plan: Plan;
       if (options.saved) {
