@@ -1,7 +1,8 @@
 // bench/deploy.ts — wall time of a v→v+1 deploy (image prebuilt, --skip-push) and of a rollback,
 // on Docker hosts (1 host and every Docker host of the test bed) and on a Podman host
-// (runtime: podman), each next to the floor of its runtime measured in the same run: on one host,
-// by hand over SSH, pull + run + healthy + Traefik routes to it. Prints a table; asserts nothing
+// (runtime: podman), run from the installed package (npm pack → npm install -g), each next to the
+// floor of its runtime measured in the same run: on one host, by hand over SSH, pull + run +
+// healthy + Traefik routes to it. Prints a table; asserts nothing
 // (numbers on a shared 2-core machine are noisy: compare the ratios).
 //   node --import tsx bench/deploy.ts            (needs root: it brings the test bed up)
 //   BENCH_HOSTS (Docker hosts, default 3), BENCH_PODMAN (Podman hosts, default 1; 0 = no Podman rows),
@@ -9,6 +10,7 @@
 import { join } from 'node:path';
 import { bringUp, repoRoot, runOk, type Bed } from '../test/e2e/harness.ts';
 import { benchConfig, dockerHosts, podmanBenchConfig } from './bed-config.ts';
+import { installPackage } from './package.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DOCKER_HOSTS = Number(process.env.BENCH_HOSTS ?? 3);
@@ -58,6 +60,9 @@ async function mrskMs(bed: Bed, config: string, args: readonly string[], env: Re
   return result.ms;
 }
 
+// what users run: the installed package (no TypeScript loader; MRSK_INSTALLED reuses one)
+const installed = installPackage();
+process.env.MRSK_E2E_BIN = installed.bin;
 const bed = await bringUp(DOCKER_HOSTS, { podman: PODMAN_HOSTS });
 try {
   const docker = dockerHosts(bed);
@@ -99,7 +104,7 @@ try {
   const best = (what: string) => Math.min(...rows.filter((r) => r.what === what).map((r) => r.ms));
   const line = (what: string, ms: number, floorMs: number, extra = '') =>
     console.log(`${what.padEnd(40)} ${String(ms).padStart(6)}   ${(ms / floorMs).toFixed(2)}${extra}`);
-  console.log(`\nmrsk deploy benchmark (${ROUNDS} rounds, best of each; process start-up and SSH connects included)`);
+  console.log(`\nmrsk deploy benchmark (${ROUNDS} rounds, best of each; the installed package; process start-up and SSH connects included)`);
   console.log(`${'what'.padEnd(40)}     ms   × floor of its runtime`);
   const dockerFloor = best('docker floor');
   const dockerOne = best('docker deploy 1');
@@ -117,4 +122,5 @@ try {
   for (const { file } of configs) await bed.mrsk(['remove', '-y', '-c', file], { env, timeoutMs: 300_000 });
 } finally {
   await bed.tearDown();
+  installed.remove();
 }

@@ -61,6 +61,11 @@ export interface ConvergeOptions {
   /** Awaited once the lock is held and before the hosts are read under it (deploy: the build and push). */
   readonly whenLocked?: () => Promise<void>;
   /**
+   * Awaited under the lock once the hosts to change are chosen from the read under it, before the
+   * plan (a deploy with nothing to build: the registry login started with the lock, and pre-deploy).
+   */
+  readonly hostsChosen?: (hosts: readonly string[]) => Promise<void>;
+  /**
    * --skip-unreachable: change the usable hosts and record the others as behind. Without it, any
    * selected host that cannot be used stops the command before anything changes (exit 69).
    */
@@ -217,6 +222,7 @@ async function lockedRun(ctx: CommandContext, session: Session, options: Converg
         version = await consentAndVersion(ctx, session, options, snapshot, up);
         first = snapshot;
       }
+      await options.hostsChosen?.(up);
       let plan: Plan;
       if (options.saved) {
         if (fingerprintSnapshot(snapshot) !== options.saved.plan.snapshotFingerprint) {

@@ -63,7 +63,8 @@ export interface Bed {
   /** The value of the app's secret APP_SECRET in this process's mrsk runs (never to be printed). */
   readonly appSecret: string;
   /**
-   * Runs `node bin/mrsk.js ARGS… -c fixtures/e2e/deploy.yml` (unless ARGS name a config) with the
+   * Runs `node bin/mrsk.js ARGS… -c fixtures/e2e/deploy.yml` (unless ARGS name a config; MRSK_E2E_BIN
+   * names another mrsk to run, e.g. an installed package) with the
    * bed's environment, APP_SECRET, and DOCKER_HOST/DOCKER_CONFIG pointing at the bed's builder.
    */
   mrsk(args: readonly string[], options?: RunOptions): Promise<ProcessResult>;
@@ -326,7 +327,9 @@ async function createBed(hostCount: number, podman: number): Promise<Bed> {
     appSecret,
     mrsk(args, options = {}) {
       const configArgs = args.includes('-c') || args.includes('--config') ? [] : ['-c', deployConfig];
-      return run(process.execPath, [join(repoRoot, 'bin', 'mrsk.js'), ...args, ...configArgs], {
+      // MRSK_E2E_BIN: an installed mrsk (bench/deploy.ts measures the package users install)
+      const bin = process.env.MRSK_E2E_BIN;
+      return run(bin ?? process.execPath, [...(bin ? [] : [join(repoRoot, 'bin', 'mrsk.js')]), ...args, ...configArgs], {
         ...options,
         env: { ...mrskEnv, ...options.env },
       });

@@ -13,7 +13,7 @@ import type { PlanStep } from '../../plan/types.ts';
 import { appHosts, probe, type Session } from './common.ts';
 import { abbreviateVersions } from '../../plan/short-version.ts';
 import { converge, hostsToChange, type ConvergeResult } from '../converge.ts';
-import { checkBuilder, loginHint, loginOnHosts, type Builder } from './preflight.ts';
+import { checkBuilder, loginHint, loginOnHosts, startLoginOnHosts, type Builder } from './preflight.ts';
 import { accessoryLogins } from './accessories.ts';
 import { buildImage } from '../../build/run.ts';
 import { hostArchesOf, localArch, planBuild } from '../../build/plan.ts';
@@ -100,6 +100,8 @@ const realDeps: DeployDeps = { exec: runLocalRaw, probe };
  *    or a held lock aborts the build, a failed build releases the lock;
  * 4. under the lock, once the image is pushed: probe again, plan, apply, audit.
  * The first probe is the one converge starts from (it is not repeated).
+ * With nothing to build (--skip-push; setup excepted), there is nothing to fail early for: the
+ * lock comes first and the one read under it decides everything, while the hosts log in.
  */
 export async function deployTo(ctx: CommandContext, session: Session, request: DeployRequest, deps: DeployDeps = realDeps): Promise<ConvergeResult> {
   const started = Date.now();
@@ -110,6 +112,51 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
   await hook('pre-connect');
   const builder = request.skipPush ? undefined : await checkBuilder(session.config, { exec: deps.exec, signal: ctx.signal });
   await request.prepareHosts?.();
+  const result = builder || request.mode === 'setup'
+    ? await buildAndConverge(ctx, session, request, deps, hook, builder)
+    : await convergeUnderLock(ctx, session, request, deps, hook);
+  if (unexpectedlyBlocked(result) === 0) await hook('post-deploy', { hosts: result.hosts, runtime: (Date.now() - started) / 1000 });
+  return result;
+}
+
+type Hook = ReturnType<typeof commandHooks>;
+
+/** What every deploy asks of converge, whichever way the hosts were read first. */
+function convergeRequest(request: DeployRequest) {
+  return {
+    command: `${request.mode} ${request.version}`,
+    version: request.version,
+    ask: false,
+    lockWait: request.lockWait,
+    forceLock: request.force,
+    takeover: request.takeover,
+    takeoverCommand: request.mode === 'setup' ? 'mrsk setup' : 'mrsk deploy',
+    // redeploy skips first-time work: Traefik is expected to run already, none of its steps run.
+    // deploy and redeploy never start, stop or replace an accessory (setup boots missing ones).
+    ...(request.mode === 'redeploy' ? { request: { skip: ['traefik', 'accessories'] as const } } : request.mode === 'setup' ? {} : { request: { skip: ['accessories'] as const } }),
+  };
+}
+
+/**
+ * Nothing to build: lock, read the hosts once under the lock (unusable hosts, takeover consent),
+ * and log them in to the registry meanwhile (started with the lock; a login that failed on a
+ * usable host stops the deploy before the plan, on one left out it does not count).
+ */
+async function convergeUnderLock(ctx: CommandContext, session: Session, request: DeployRequest, deps: DeployDeps, hook: Hook): Promise<ConvergeResult> {
+  // redeploy skips the first-time work, the registry login included
+  const loggedIn = request.mode !== 'redeploy' ? startLoginOnHosts(ctx, session, session.hosts) : undefined;
+  return converge(ctx, session, {
+    ...convergeRequest(request),
+    skipUnreachable: request.skipUnreachable,
+    hostsChosen: async (hosts) => {
+      await loggedIn?.(hosts);
+      await hook('pre-deploy', { hosts });
+    },
+  }, { probe: deps.probe });
+}
+
+/** A build: the hosts are read first (usable? their architectures), then built for while they log in and lock. */
+async function buildAndConverge(ctx: CommandContext, session: Session, request: DeployRequest, deps: DeployDeps, hook: Hook, builder: Builder | undefined): Promise<ConvergeResult> {
   const first = await deps.probe(session);
   const { usable: hosts, missed } = hostsToChange(ctx, session, first, { skipUnreachable: request.skipUnreachable });
   // Kamal's Traefik is only replaced with --takeover: checked before the build, nothing changed yet
@@ -140,27 +187,17 @@ export async function deployTo(ctx: CommandContext, session: Session, request: D
     // the build already failed: its error is the one reported; do not lock for nothing
     if (buildFailed) return building.then(() => undefined as never);
     return converge(ctx, session, {
-      command: `${request.mode} ${request.version}`,
-      version: request.version,
-      ask: false,
-      lockWait: request.lockWait,
-      forceLock: request.force,
+      ...convergeRequest(request),
       firstProbe: first,
       missedHosts: missed,
-      takeover: request.takeover,
-      takeoverCommand: request.mode === 'setup' ? 'mrsk setup' : 'mrsk deploy',
       whenLocked: async () => {
         await building;
         await hook('pre-deploy', { hosts });
       },
-      // redeploy skips first-time work: Traefik is expected to run already, none of its steps run.
-      // deploy and redeploy never start, stop or replace an accessory (setup boots missing ones).
-      ...(request.mode === 'redeploy' ? { request: { skip: ['traefik', 'accessories'] } } : request.mode === 'setup' ? {} : { request: { skip: ['accessories'] } }),
     }, { probe: deps.probe });
   })();
   try {
     const [result] = await Promise.all([converging, building]);
-    if (unexpectedlyBlocked(result) === 0) await hook('post-deploy', { hosts, runtime: (Date.now() - started) / 1000 });
     return result;
   } catch (error) {
     // the first failure wins: stop the build, and let the lock be released before the session closes

@@ -117,26 +117,39 @@ function unusableHosts(snapshot: Snapshot, hosts: readonly string[]): Unreachabl
  * stops before any host is changed. The app's registry, or the one given (an accessory's own).
  */
 export async function loginOnHosts(ctx: CommandContext, session: Session, hosts: readonly string[], login: RegistryConfig = session.config.registry): Promise<void> {
+  await startLoginOnHosts(ctx, session, hosts, login)(hosts);
+}
+
+/**
+ * Starts the registry login on these hosts at once and returns how to wait for it: the returned
+ * function settles the logins of the hosts it is given (the ones found usable meanwhile) and
+ * reports their failures; a login that failed on a host left out (unreachable, skipped) is not one.
+ */
+export function startLoginOnHosts(ctx: CommandContext, session: Session, hosts: readonly string[], login: RegistryConfig = session.config.registry): (usable: readonly string[]) => Promise<void> {
   const { server, username, password } = login;
-  if (!username || !password) return;
-  const results = await Promise.allSettled(
+  if (!username || !password) return async () => {};
+  const results = Promise.allSettled(
     hosts.map(async (host) => run(session.remote, host, docker.login(await resolveRuntime(session.remote, host), server, username), { stdin: password.reveal(), timeoutMs: HOST_LOGIN_TIMEOUT_MS })),
   );
   const registry = server ?? 'Docker Hub';
-  const failures = hosts.flatMap((host, index) => {
-    const result = results[index]!;
-    return result.status === 'rejected' ? [{ host, reason: loginFailureReason(host, result.reason, registry, session.config.secrets) }] : [];
-  });
-  if (failures.length === 0) {
-    ctx.out.info(`Logged in to ${registry} on ${hosts.length} host(s)`);
-    return;
-  }
-  const lines = failures.map((f) => `  ${f.host}: ${f.reason}`).join('\n');
-  throw new HostError(
-    failures.map((f) => f.host).join(', '),
-    `registry login to ${registry} failed on ${failures.length} of ${hosts.length} host(s), so nothing was deployed:\n${lines}`,
-    { kind: 'error' },
-  );
+  return async (usable) => {
+    const settled = await results;
+    const failures = hosts.flatMap((host, index) => {
+      const result = settled[index]!;
+      return usable.includes(host) && result.status === 'rejected' ? [{ host, reason: loginFailureReason(host, result.reason, registry, session.config.secrets) }] : [];
+    });
+    const count = hosts.filter((host) => usable.includes(host)).length;
+    if (failures.length === 0) {
+      ctx.out.info(`Logged in to ${registry} on ${count} host(s)`);
+      return;
+    }
+    const lines = failures.map((f) => `  ${f.host}: ${f.reason}`).join('\n');
+    throw new HostError(
+      failures.map((f) => f.host).join(', '),
+      `registry login to ${registry} failed on ${failures.length} of ${count} host(s), so nothing was deployed:\n${lines}`,
+      { kind: 'error' },
+    );
+  };
 }
 
 /** One host's login failure in one line: what was seen (redacted, control characters removed), then the fix. */

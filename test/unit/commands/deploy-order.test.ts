@@ -133,12 +133,43 @@ describe('deploy order', () => {
     assert.ok(!ctx.lines.some((line) => /Building|Logged in/.test(line)));
   });
 
-  test('--skip-push does not need a builder: the hosts are read first', async () => {
+  test('--skip-push needs no builder and reads the hosts once, under the lock, while they log in; the lock is released after', async () => {
     const events: Event[] = [];
-    const { deploy } = await setUp({ events, probes: [allUp, () => { throw STOP; }] });
+    const { deploy, lockDir } = await setUp({ events, probes: [() => { events.push('(under the lock)'); throw STOP; }] });
     await assert.rejects(deploy({ skipPush: true }), (error) => error === STOP);
-    assert.equal(events[0], 'probe h1,h2');
     assert.ok(!events.some((e) => e.startsWith('local:')), `no local command: ${events.join('\n')}`);
+    const at = (event: string) => {
+      const index = events.indexOf(event);
+      assert.ok(index >= 0, `no "${event}" in:\n${events.join('\n')}`);
+      return index;
+    };
+    for (const host of HOSTS) {
+      assert.ok(at(`host ${host}: lock script (exit 0)`) < at('probe h1,h2'), `${host} is locked before the hosts are read:\n${events.join('\n')}`);
+      at(`host ${host}: docker login`);
+      assert.equal(existsSync(lockDir(host)), false, `${host}: the lock is released`);
+    }
+    assert.equal(events.filter((e) => e.startsWith('probe')).length, 1, 'one read, under the lock');
+  });
+
+  test('--skip-push: a login that fails on a usable host stops the deploy before the plan, naming it; one on an unreachable host left out does not count', async () => {
+    const events: Event[] = [];
+    const refused = { code: 1, stdout: '', stderr: 'Error response from daemon: unauthorized: incorrect username or password' };
+    const h2Down = () => snapshotOf(reachableHost('h1'), { host: 'h2', status: 'unreachable' as const, message: 'connect ECONNREFUSED' });
+    const failing = await setUp({ events, probes: [allUp], hostDocker: (host, argv) => (argv[1] === 'login' && host === 'h2' ? refused : undefined) });
+    await assert.rejects(failing.deploy({ skipPush: true }), (error: Error) => {
+      assert.ok(error instanceof HostError, `${error.name}: ${error.message}`);
+      assert.match(describeError(error), /^h2: registry login to registry\.example\.com failed on 1 of 2 host\(s\), so nothing was deployed:\n {2}h2: docker login exited 1: .*unauthorized/);
+      return true;
+    });
+    assert.ok(!events.some((e) => / docker (pull|run)/.test(e)), `nothing was changed:\n${events.join('\n')}`);
+    for (const host of HOSTS) assert.equal(existsSync(failing.lockDir(host)), false, `${host}: the lock is released`);
+
+    // with --skip-unreachable, h2 (unreachable, its login failed) is left out and h1 goes on
+    const skipping = await setUp({ events: [], probes: [h2Down], hostDocker: (host, argv) => (argv[1] === 'login' && host === 'h2' ? refused : undefined) });
+    const result = await skipping.deploy({ skipPush: true, skipUnreachable: true });
+    assert.deepEqual(result.hosts, ['h1']);
+    assert.deepEqual(result.missed.map((m) => m.host), ['h2']);
+    assert.ok(skipping.ctx.lines.includes('Logged in to registry.example.com on 1 host(s)\n'), skipping.ctx.lines.join(''));
   });
 
   test('a host that cannot be used stops the deploy before the build starts, naming it and what was seen (exit 69)', async () => {

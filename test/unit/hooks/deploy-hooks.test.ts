@@ -120,9 +120,17 @@ describe('deploy hooks', () => {
     assert.ok(!order().some((line) => line.startsWith('hook')));
   });
 
-  test('--skip-push runs no pre-build (nothing is built), but pre-connect and pre-deploy', async (t) => {
-    const { deploy, order } = await setUp(t, { 'pre-connect': 0, 'pre-build': 1, 'pre-deploy': 0 });
-    await assert.rejects(deploy({ skipPush: true }), (error) => error === STOP);
-    assert.deepEqual(order().filter((line) => line.startsWith('hook')), ['hook pre-connect deploy h1,h2', 'hook pre-deploy deploy h1,h2']);
+  test('--skip-push runs no pre-build (nothing is built), but pre-connect, and pre-deploy under the lock once the hosts are read and logged in', async (t) => {
+    const { deploy, order } = await setUp(t, { 'pre-connect': 0, 'pre-build': 1, 'pre-deploy': 1 });
+    await assert.rejects(deploy({ skipPush: true }), (error: Error) => error instanceof HookError && /pre-deploy hook .* failed \(exit 1\), so no host was changed/.test(error.message));
+    const lines = order();
+    assert.deepEqual(lines.filter((line) => line.startsWith('hook')), ['hook pre-connect deploy h1,h2', 'hook pre-deploy deploy h1,h2']);
+    const at = (line: string) => lines.indexOf(line);
+    for (const host of HOSTS) {
+      assert.ok(at(`host ${host}: lock script`) < at('probe 1'), lines.join('\n'));
+      assert.ok(at(`host ${host}: docker login`) >= 0 && at(`host ${host}: docker login`) < at('hook pre-deploy deploy h1,h2'), lines.join('\n'));
+    }
+    assert.ok(at('probe 1') < at('hook pre-deploy deploy h1,h2'), lines.join('\n'));
+    assert.ok(!lines.some((line) => / docker (pull|run)/.test(line)), `no host was changed:\n${lines.join('\n')}`);
   });
 });
