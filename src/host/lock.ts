@@ -65,10 +65,15 @@ export function renewLockScript(scope: AppScope, id: string): HostScript {
   };
 }
 
-/** Removes the lock: only while it holds record `id` when given, whoever holds it otherwise (`lock release --force`). */
+/**
+ * Removes the lock: only while it holds record `id` when given, whoever holds it otherwise (`lock
+ * release --force`). The app's folder goes too when the lock was all it held (a run that stopped
+ * before changing a host the app never ran on leaves nothing there).
+ */
 export function releaseLockScript(scope: AppScope, id?: string): HostScript {
   const paths = hostPaths(scope.service, scope.destination);
-  return { script: id ? `if ${holds(scope, id)}; then rm -rf ${shq(paths.lockDir)}; fi` : `rm -rf ${shq(paths.lockDir)}` };
+  const removeEmptyRoot = `rmdir ${shq(paths.root)} 2>/dev/null || true`;
+  return { script: `${id ? `if ${holds(scope, id)}; then rm -rf ${shq(paths.lockDir)}; fi` : `rm -rf ${shq(paths.lockDir)}`}; ${removeEmptyRoot}` };
 }
 
 /** Prints the holder's record, LOCK_NO_RECORD for a lock folder without one, or LOCK_ABSENT. */

@@ -76,9 +76,13 @@ describe('deploy lock', () => {
       assert.equal(holder.pid, process.pid);
       assert.ok(Date.parse(holder.leaseExpiresAt) > Date.now());
     }
+    // h2 has a record of the app besides the lock: its folder stays; on h1 the lock was all there was
+    await writeFile(join(runner.homeOf('h2'), '.mrsk/app/audit.log'), 'deploy v1\n');
     await lock.release();
     assert.equal(existsSync(join(runner.homeOf('h1'), '.mrsk/app/lock')), false);
     assert.equal(existsSync(join(runner.homeOf('h2'), '.mrsk/app/lock')), false);
+    assert.equal(existsSync(join(runner.homeOf('h1'), '.mrsk/app')), false, 'a folder that only held the lock is removed');
+    assert.equal(await readFile(join(runner.homeOf('h2'), '.mrsk/app/audit.log'), 'utf8'), 'deploy v1\n');
   });
 
   test('a second acquire is refused with the holder; nothing is left half-locked', async () => {

@@ -41,9 +41,9 @@ test('renew: our record only, replaced through a temporary file; otherwise print
 
 test('release: ours only, or any (--force)', () => {
   assert.deepEqual(releaseLockScript(staging, ID), {
-    script: `if grep -q '"id":"${ID}"' .mrsk/app-staging/lock/holder.json 2>/dev/null; then rm -rf .mrsk/app-staging/lock; fi`,
+    script: `if grep -q '"id":"${ID}"' .mrsk/app-staging/lock/holder.json 2>/dev/null; then rm -rf .mrsk/app-staging/lock; fi; rmdir .mrsk/app-staging 2>/dev/null || true`,
   });
-  assert.deepEqual(releaseLockScript(app), { script: 'rm -rf .mrsk/app/lock' });
+  assert.deepEqual(releaseLockScript(app), { script: 'rm -rf .mrsk/app/lock; rmdir .mrsk/app 2>/dev/null || true' });
 });
 
 test('status: the record, a marker for a folder without one, or a marker for no lock', () => {
