@@ -1,6 +1,7 @@
 // The e2e harness: brings the test bed up (test/bed/testbed.sh), makes sure the real Traefik
 // image and the example app v1 are in the bed's registry, and runs the real `mrsk` bin as a
 // subprocess against fixtures/e2e/deploy.yml. Traffic goes only to the bed's addresses.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -444,6 +445,38 @@ export async function waitFor<T>(what: () => string, ms: number, check: () => Pr
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * Runs fn while a load generator sends `rpsPerUrl` (default 25) requests/s to each URL: the load
+ * starts first and every URL has answered 200 once before fn runs (polled, 10 s deadline), and it
+ * goes on for `afterMs` (default 1 s) after fn, the window in which a late failure would show.
+ */
+export async function underLoad<T>(
+  urls: readonly string[],
+  fn: () => Promise<T>,
+  options: { readonly rpsPerUrl?: number; readonly afterMs?: number } = {},
+): Promise<{ result: T; traffic: LoadResult }> {
+  const stop = new AbortController();
+  const traffic = load({ urls, rps: (options.rpsPerUrl ?? 25) * urls.length, durationMs: 600_000, signal: stop.signal });
+  try {
+    await waitFor(() => `every one of ${urls.join(', ')} to answer 200 before the change`, 10_000, async () =>
+      (await Promise.all(urls.map((url) => curl(url)))).every((answer) => answer.status === 200) ? true : undefined);
+    const result = await fn();
+    // a measurement window, not a wait for a condition
+    await new Promise((r) => setTimeout(r, options.afterMs ?? 1000));
+    return { result, traffic: await (stop.abort(), traffic) };
+  } finally {
+    stop.abort();
+    await traffic;
+  }
+}
+
+/** Prints what a load run saw and fails unless it sent at least `minSent` requests and none failed. */
+export function assertNoFailures(name: string, traffic: LoadResult, minSent = 20): void {
+  console.log(`${name}: ${traffic.sent} requests sent, ${traffic.failed} failed; served: ${JSON.stringify(traffic.bodies)}`);
+  assert.ok(traffic.sent >= minSent, `the load generator sent only ${traffic.sent} requests`);
+  assert.equal(traffic.failed, 0, `failed requests: ${JSON.stringify(traffic.failures.slice(0, 10))}`);
 }
 
 /** One name served by one or more bed hosts, as a client with several A records sees it. */

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { bringUp, deployConfig, load, repoRoot, run, runOk, type Bed, type LoadResult } from './harness.ts';
+import { assertNoFailures, bringUp, deployConfig, repoRoot, run, runOk, underLoad, type Bed } from './harness.ts';
 
 let bed: Bed;
 let dir: string;
@@ -72,26 +72,6 @@ async function inTerminal(name: string, args: readonly string[], configFile = co
   };
 }
 
-/** Runs fn while a load generator sends 25 requests/s to every host; returns both results. */
-async function underLoad<T>(fn: () => Promise<T>): Promise<{ result: T; traffic: LoadResult }> {
-  const stop = new AbortController();
-  const traffic = load({ urls: urls(), rps: 25 * bed.hosts.length, durationMs: 600_000, signal: stop.signal });
-  await new Promise((r) => setTimeout(r, 500));
-  try {
-    const result = await fn();
-    return { result, traffic: await (stop.abort(), traffic) };
-  } finally {
-    stop.abort();
-    await traffic;
-  }
-}
-
-function assertNoFailures(name: string, traffic: LoadResult): void {
-  console.log(`${name}: ${traffic.sent} requests sent, ${traffic.failed} failed; served: ${JSON.stringify(traffic.bodies)}`);
-  assert.ok(traffic.sent >= 100, `the load generator sent only ${traffic.sent} requests`);
-  assert.equal(traffic.failed, 0, `failed requests: ${JSON.stringify(traffic.failures.slice(0, 10))}`);
-}
-
 function assertOk(result: { code: number; stdout: string; stderr: string }, what: string): void {
   assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
 }
@@ -103,6 +83,11 @@ async function iptables(hostIndex: number, ...args: string[]): Promise<void> {
   await runOk('ip', ['netns', 'exec', `${bed.env.MRSK_TESTBED_PREFIX ?? 'mrsk'}-h${hostIndex}`, 'iptables', ...args]);
 }
 const registryPort = () => (bed.registry.split(':')[1] ?? '5000');
+/**
+ * Drops the hosts' request for the v4 manifest (the bed's registry is plain HTTP): the registry
+ * login gets through, and the pull of v4 hangs there.
+ */
+const manifestRule = () => ['OUTPUT', '-p', 'tcp', '--dport', registryPort(), '-m', 'string', '--string', 'demo-app/manifests/v4', '--algo', 'bm', '-j', 'DROP'];
 
 /** What every interrupted deploy must leave: no lock, the audit line, a plan that explains, a re-run that converges. */
 async function assertCleanInterrupt(terminal: TerminalRun, version: string, interruptedStep: RegExp): Promise<{ plan: string }> {
@@ -170,18 +155,16 @@ describe('Ctrl-C on a terminal during a deploy (tmux)', { timeout: 1_800_000 }, 
   });
   after(async () => {
     await tmux('kill-server');
-    for (const index of [1, 2]) await iptables(index, '-D', 'OUTPUT', '-p', 'tcp', '--dport', registryPort(), '-j', 'DROP').catch(() => undefined);
+    for (const index of [1, 2]) await iptables(index, '-D', ...manifestRule()).catch(() => undefined);
     if (dir) await rm(dir, { recursive: true, force: true });
     await bed?.tearDown();
   });
 
   test('1. during the pull: nothing changed, so plan shows no changes; the re-run converges', async () => {
-    const { traffic } = await underLoad(async () => {
-      const terminal = await inTerminal('pull', ['deploy', '--skip-push', '--version', 'v4']);
-      // once the hosts are logged in to the registry, cut their way to it: the pull hangs there
-      await waitFor('the registry login on the hosts', 120_000, async () => /Logged in to .* on 2 host\(s\)/.test(await terminal.screen()));
-      for (const index of [1, 2]) await iptables(index, '-I', 'OUTPUT', '-p', 'tcp', '--dport', registryPort(), '-j', 'DROP');
+    const { traffic } = await underLoad(urls(), async () => {
+      for (const index of [1, 2]) await iptables(index, '-I', ...manifestRule());
       try {
+        const terminal = await inTerminal('pull', ['deploy', '--skip-push', '--version', 'v4']);
         await waitFor('both hosts trying to pull', 120_000, async () => {
           const counts = await Promise.all([1, 2].map(async (index) => {
             const rules = await run('ip', ['netns', 'exec', `${bed.env.MRSK_TESTBED_PREFIX ?? 'mrsk'}-h${index}`, 'iptables', '-L', 'OUTPUT', '-v', '-x', '-n']);
@@ -193,7 +176,7 @@ describe('Ctrl-C on a terminal during a deploy (tmux)', { timeout: 1_800_000 }, 
         const { plan } = await assertCleanInterrupt(terminal, 'v4', /pull \S+demo-app:v4 \(interrupted\)/);
         assert.match(plan, /No changes\. Hosts match the configuration\./, 'an interrupted pull changes nothing');
       } finally {
-        for (const index of [1, 2]) await iptables(index, '-D', 'OUTPUT', '-p', 'tcp', '--dport', registryPort(), '-j', 'DROP');
+        for (const index of [1, 2]) await iptables(index, '-D', ...manifestRule());
       }
       for (const index of [1, 2]) {
         const v4 = await bed.ssh(index, "docker ps -a --filter name=demo-web-v4 --format '{{.Names}}'");
@@ -201,11 +184,11 @@ describe('Ctrl-C on a terminal during a deploy (tmux)', { timeout: 1_800_000 }, 
       }
       await rerunConverges('v4');
     });
-    assertNoFailures('Ctrl-C during the pull, re-run', traffic);
+    assertNoFailures('Ctrl-C during the pull, re-run', traffic, 100);
   });
 
   test('2. during the health wait: the new version may serve beside the old one, plan says so, the re-run converges', async () => {
-    const { traffic } = await underLoad(async () => {
+    const { traffic } = await underLoad(urls(), async () => {
       const terminal = await inTerminal('health', ['deploy', '--skip-push', '--version', 'v5']);
       await waitFor('the health wait of demo-web-v5', 120_000, async () => /✔ start demo-web-v5/.test(await terminal.screen()));
       await terminal.interrupt();
@@ -214,11 +197,11 @@ describe('Ctrl-C on a terminal during a deploy (tmux)', { timeout: 1_800_000 }, 
       assert.match(plan, /container\/demo-web-v5\s+another running container of role web \(version v5\)/, plan);
       await rerunConverges('v5');
     });
-    assertNoFailures('Ctrl-C during the health wait, re-run', traffic);
+    assertNoFailures('Ctrl-C during the health wait, re-run', traffic, 100);
   });
 
   test('3. during the drain: the old version is left running, plan says so, the re-run converges', async () => {
-    const { traffic } = await underLoad(async () => {
+    const { traffic } = await underLoad(urls(), async () => {
       const terminal = await inTerminal('drain', ['deploy', '--skip-push', '--version', 'v6']);
       // on the first host: once Traefik routes to v6 there, the drain of v5 runs
       await waitFor('the drain of demo-web-v5', 120_000, async () => doneOn(await terminal.screen(), bed.hosts[0]!, 'wait until Traefik routes to demo-web-v6'));
@@ -229,11 +212,11 @@ describe('Ctrl-C on a terminal during a deploy (tmux)', { timeout: 1_800_000 }, 
       assert.match(plan, /container\/demo-web-v6\s+another running container of role web \(version v6\)/, plan);
       await rerunConverges('v6');
     });
-    assertNoFailures('Ctrl-C during the drain, re-run', traffic);
+    assertNoFailures('Ctrl-C during the drain, re-run', traffic, 100);
   });
 
   test("4. Ctrl-C twice quits at once: the lock stays, and the next run from this machine takes it over with a warning", async () => {
-    const { traffic } = await underLoad(async () => {
+    const { traffic } = await underLoad(urls(), async () => {
       const terminal = await inTerminal('twice', ['deploy', '--skip-push', '--version', 'v7']);
       await waitFor('the health wait of demo-web-v7', 120_000, async () => /✔ start demo-web-v7/.test(await terminal.screen()));
       await terminal.interrupt();
@@ -251,7 +234,7 @@ describe('Ctrl-C on a terminal during a deploy (tmux)', { timeout: 1_800_000 }, 
       const plan = await mrsk(['plan', '--detailed-exitcode']);
       assert.equal(plan.code, 0, `plan after the re-run:\n${plan.stdout}\n${plan.stderr}`);
     });
-    assertNoFailures('Ctrl-C twice, re-run', traffic);
+    assertNoFailures('Ctrl-C twice, re-run', traffic, 100);
   });
 
   test('5. Ctrl-C at the confirmation prompt of apply: nothing changed, no lock left, exit 130', async () => {

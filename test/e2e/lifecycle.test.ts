@@ -8,7 +8,7 @@ import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { bringUp, curl, deployConfig, load, repoRoot, runOk, type Bed, type LoadResult } from './harness.ts';
+import { assertNoFailures, bringUp, curl, deployConfig, load, repoRoot, runOk, underLoad, type Bed } from './harness.ts';
 
 let bed: Bed;
 // the config's two hosts (a bed may have more: pebble.test.ts brings up three)
@@ -18,27 +18,6 @@ const urls = () => configHosts().map((h) => `http://${h}/`);
 async function servedVersions(): Promise<string[]> {
   const answers = await Promise.all(urls().map((u) => curl(u)));
   return answers.map((a) => (a.status === 200 ? a.body.trim().split(' ')[0] ?? '' : `HTTP ${a.status} ${a.error ?? ''}`));
-}
-
-/** Runs fn while a load generator sends ≥ 20 requests/s to every host; returns both results. */
-async function underLoad<T>(fn: () => Promise<T>): Promise<{ result: T; traffic: LoadResult }> {
-  const stop = new AbortController();
-  const traffic = load({ urls: urls(), rps: 25 * configHosts().length, durationMs: 240_000, signal: stop.signal });
-  await new Promise((r) => setTimeout(r, 500));
-  try {
-    const result = await fn();
-    await new Promise((r) => setTimeout(r, 500));
-    return { result, traffic: await (stop.abort(), traffic) };
-  } finally {
-    stop.abort();
-    await traffic;
-  }
-}
-
-function assertNoFailures(name: string, traffic: LoadResult): void {
-  console.log(`${name}: ${traffic.sent} requests sent, ${traffic.failed} failed; served: ${JSON.stringify(traffic.bodies)}`);
-  assert.ok(traffic.sent >= 20, `the load generator sent only ${traffic.sent} requests`);
-  assert.equal(traffic.failed, 0, `failed requests: ${JSON.stringify(traffic.failures.slice(0, 10))}`);
 }
 
 function assertOk(result: { code: number; stdout: string; stderr: string }, what: string): void {
@@ -90,7 +69,7 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
   });
 
   test('2. deploy v1 → v2 (built and pushed by mrsk) under load: zero failed requests', async () => {
-    const { result, traffic } = await underLoad(() => bed.mrsk(['deploy'], { env: { VERSION: 'v2' } }));
+    const { result, traffic } = await underLoad(urls(), () => bed.mrsk(['deploy'], { env: { VERSION: 'v2' } }));
     assertOk(result, 'deploy v2');
     assertNoFailures('deploy v1 → v2', traffic);
     assert.ok(Object.keys(traffic.bodies).some((b) => b.startsWith('v2')), 'v2 never answered during the deploy');
@@ -99,7 +78,7 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
   });
 
   test('3. rollback v2 → v1 under load: zero failures, no pull; and back to v2', async () => {
-    const { result, traffic } = await underLoad(() => bed.mrsk(['rollback', 'v1']));
+    const { result, traffic } = await underLoad(urls(), () => bed.mrsk(['rollback', 'v1']));
     assertOk(result, 'rollback v1');
     assertNoFailures('rollback v2 → v1', traffic);
     assert.doesNotMatch(result.stdout, /pull /, 'a rollback to a retained version must not pull');
@@ -113,7 +92,7 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
   });
 
   test('4. a broken v3 fails saying why (probe, health output, bounded logs); v2 keeps serving; v3 is no rollback target', async () => {
-    const { result, traffic } = await underLoad(() => bed.mrsk(['deploy'], { env: { VERSION: 'v3', APP_BROKEN: '1' } }));
+    const { result, traffic } = await underLoad(urls(), () => bed.mrsk(['deploy'], { env: { VERSION: 'v3', APP_BROKEN: '1' } }));
     assert.notEqual(result.code, 0, 'deploying a broken version must fail');
     const report = result.stderr;
     console.log(`broken v3 report (${report.length} bytes, ${report.split('\n').length} lines):\n${report}`);
@@ -171,7 +150,7 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
     const saved = join(dir, 'env-change.plan');
     assertOk(await bed.mrsk(['plan', '-c', changed, '--out', saved]), 'plan --out');
     assert.ok(!(await readFile(saved, 'utf8')).includes(bed.appSecret), 'a saved plan must not hold secret values');
-    const { result, traffic } = await underLoad(() => bed.mrsk(['apply', saved, '-y', '-c', changed]));
+    const { result, traffic } = await underLoad(urls(), () => bed.mrsk(['apply', saved, '-y', '-c', changed]));
     assertOk(result, 'apply env change');
     assertNoFailures('env-only change', traffic);
     const again = await bed.mrsk(['plan', '-c', changed, '--detailed-exitcode']);
@@ -188,7 +167,7 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
   });
 
   test('6. mrsk interrupted (Ctrl-C) or killed mid-deploy: old version serves, locks are handled, a re-run converges', async () => {
-    const { traffic } = await underLoad(async () => {
+    const { traffic } = await underLoad(urls(), async () => {
       // Ctrl-C: the run stops, says so, releases its lock and records the failure
       const interrupted = await startDeployAndSignal('SIGINT');
       assert.equal(interrupted.code, 130, interrupted.output);
@@ -264,7 +243,7 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
     const text = await readFile(deployConfig, 'utf8');
     assert.ok(text.includes('/traefik:v3.6'));
     await writeFile(changed, text.replace('/traefik:v3.6', '/traefik:no-such-tag'));
-    const { result, traffic } = await underLoad(() => bed.mrsk(['apply', '-y', '-c', changed]));
+    const { result, traffic } = await underLoad(urls(), () => bed.mrsk(['apply', '-y', '-c', changed]));
     assert.notEqual(result.code, 0, result.stdout + result.stderr);
     console.log(`unpullable Traefik image: ${result.stderr.length} bytes on stderr:\n${result.stderr}`);
     const lines = result.stderr.split('\n').filter((l) => /cannot pull the Traefik image/.test(l));
@@ -299,7 +278,7 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
     // the container cannot see the folder made again until it restarts; it was not routed, so it is restarted, not replaced
     assert.equal(await webId(), before, 'the container was replaced');
     // the repaired container is drained from inside its (removed) folder: zero failed requests
-    const { result, traffic } = await underLoad(() => bed.mrsk(['rollback', 'v2']));
+    const { result, traffic } = await underLoad(urls(), () => bed.mrsk(['rollback', 'v2']));
     assertOk(result, 'rollback v2 after the repair');
     assertNoFailures('cutover after a cord repair', traffic);
     assert.deepEqual(await servedVersions(), ['v2', 'v2']);

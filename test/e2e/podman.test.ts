@@ -10,7 +10,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { bringUp, curl, load, repoRoot, run, runOk, waitFor, type Bed, type LoadResult, type ProcessResult } from './harness.ts';
+import { assertNoFailures, bringUp, curl, load, repoRoot, run, runOk, underLoad, waitFor, type Bed, type ProcessResult } from './harness.ts';
 
 const podmanConfig = join(repoRoot, 'fixtures', 'e2e', 'podman.yml');
 
@@ -33,29 +33,6 @@ function assertOk(result: ProcessResult, what: string): void {
 async function served(ips: readonly string[]): Promise<string[]> {
   const answers = await Promise.all(ips.map((ip) => curl(`http://${ip}/`)));
   return answers.map((a) => (a.status === 200 ? a.body.trim().split(' ')[0] ?? '' : `HTTP ${a.status} ${a.error ?? ''}`));
-}
-
-/** Runs fn while ≥ 25 requests/s go to every given host; the load starts before fn and ends after it. */
-async function underLoad<T>(ips: readonly string[], fn: () => Promise<T>): Promise<{ result: T; traffic: LoadResult }> {
-  const stop = new AbortController();
-  const traffic = load({ urls: ips.map((ip) => `http://${ip}/`), rps: 25 * ips.length, durationMs: 300_000, signal: stop.signal });
-  // the load has answered before the change starts, and keeps going a little after it
-  await waitFor(() => 'the first answer under load', 10_000, async () => ((await curl(`http://${ips[0]}/`)).status === 200 ? true : undefined));
-  try {
-    const result = await fn();
-    const settled = Date.now();
-    await waitFor(() => 'a second of load after the change', 5_000, async () => (Date.now() - settled >= 1000 ? true : undefined));
-    return { result, traffic: await (stop.abort(), traffic) };
-  } finally {
-    stop.abort();
-    await traffic;
-  }
-}
-
-function assertNoFailures(name: string, traffic: LoadResult): void {
-  console.log(`${name}: ${traffic.sent} requests sent, ${traffic.failed} failed; served: ${JSON.stringify(traffic.bodies)}`);
-  assert.ok(traffic.sent >= 20, `the load generator sent only ${traffic.sent} requests`);
-  assert.equal(traffic.failed, 0, `failed requests: ${JSON.stringify(traffic.failures.slice(0, 10))}`);
 }
 
 /** Starts a deploy of v4 and SIGKILLs it once its new container started: the worst moment. */
@@ -141,14 +118,14 @@ describe('Podman hosts on the test bed', { timeout: 2_400_000 }, () => {
   });
 
   test('2. deploy v1 → v2 (built and pushed by mrsk) on the Podman host under load: zero failed requests', async () => {
-    const { result, traffic } = await underLoad([podman.ip], () => mrsk(podmanConfig, ['deploy'], { VERSION: 'v2' }));
+    const { result, traffic } = await underLoad([`http://${podman.ip}/`], () => mrsk(podmanConfig, ['deploy'], { VERSION: 'v2' }));
     assertOk(result, 'deploy v2');
     assertNoFailures('podman deploy v1 → v2', traffic);
     assert.deepEqual(await served([podman.ip]), ['v2']);
   });
 
   test('3. rollback v2 → v1 under load: zero failures, no pull; and back to v2', async () => {
-    const { result, traffic } = await underLoad([podman.ip], () => mrsk(podmanConfig, ['rollback', 'v1']));
+    const { result, traffic } = await underLoad([`http://${podman.ip}/`], () => mrsk(podmanConfig, ['rollback', 'v1']));
     assertOk(result, 'rollback v1');
     assertNoFailures('podman rollback v2 → v1', traffic);
     assert.doesNotMatch(result.stdout, /pull /);
@@ -158,7 +135,7 @@ describe('Podman hosts on the test bed', { timeout: 2_400_000 }, () => {
   });
 
   test('4. a broken v3 fails saying why; v2 keeps serving with zero failed requests', async () => {
-    const { result, traffic } = await underLoad([podman.ip], () => mrsk(podmanConfig, ['deploy', '--skip-push', '--version', 'v3']));
+    const { result, traffic } = await underLoad([`http://${podman.ip}/`], () => mrsk(podmanConfig, ['deploy', '--skip-push', '--version', 'v3']));
     assert.notEqual(result.code, 0, 'deploying a broken version must fail');
     assert.match(result.stderr, /demo-web-v3 did not become healthy: still (starting|unhealthy) after \d+s/);
     assert.match(result.stderr, /The previous version v2 \(demo-web-v2\) keeps serving: running, healthy, routed by Traefik\./);
@@ -174,7 +151,7 @@ describe('Podman hosts on the test bed', { timeout: 2_400_000 }, () => {
     const plan = await mrsk(changed, ['plan', '--detailed-exitcode']);
     assert.equal(plan.code, 2, plan.stdout + plan.stderr);
     assert.match(plan.stdout, /APP_GREETING/);
-    const { result, traffic } = await underLoad([podman.ip], () => mrsk(changed, ['apply', '-y']));
+    const { result, traffic } = await underLoad([`http://${podman.ip}/`], () => mrsk(changed, ['apply', '-y']));
     assertOk(result, 'apply env change');
     assertNoFailures('podman env-only change', traffic);
     const env = await bed.ssh(podman.index, "podman exec $(podman ps -q --filter label=mrsk.role=web) sh -c 'echo $APP_GREETING'");
@@ -183,7 +160,7 @@ describe('Podman hosts on the test bed', { timeout: 2_400_000 }, () => {
   });
 
   test('6. a deploy killed mid-cutover leaves a version serving; the re-run converges, all under load', async () => {
-    const { traffic } = await underLoad([podman.ip], async () => {
+    const { traffic } = await underLoad([`http://${podman.ip}/`], async () => {
       const killed = await killMidDeploy(podmanConfig);
       console.log(`killed deploy:\n${killed}`);
       assert.ok((await served([podman.ip])).every((v) => /^v\d$/.test(v)), 'a version must keep serving');
@@ -308,15 +285,15 @@ describe('Podman hosts on the test bed', { timeout: 2_400_000 }, () => {
     assertOk(await mrsk(mixedConfig, ['setup', '--version', 'v2', '--skip-push']), 'setup mixed v2');
     const ips = [docker.ip, podman.ip];
     assert.deepEqual(await served(ips), ['v2', 'v2']);
-    const deploy = await underLoad(ips, () => mrsk(mixedConfig, ['deploy', '--skip-push', '--version', 'v4']));
+    const deploy = await underLoad(ips.map((ip) => `http://${ip}/`), () => mrsk(mixedConfig, ['deploy', '--skip-push', '--version', 'v4']));
     assertOk(deploy.result, 'deploy mixed v4');
     assertNoFailures('mixed deploy v2 → v4', deploy.traffic);
     assert.deepEqual(await served(ips), ['v4', 'v4']);
-    const rollback = await underLoad(ips, () => mrsk(mixedConfig, ['rollback', 'v2']));
+    const rollback = await underLoad(ips.map((ip) => `http://${ip}/`), () => mrsk(mixedConfig, ['rollback', 'v2']));
     assertOk(rollback.result, 'rollback mixed v2');
     assertNoFailures('mixed rollback v4 → v2', rollback.traffic);
     assert.deepEqual(await served(ips), ['v2', 'v2']);
-    const broken = await underLoad(ips, () => mrsk(mixedConfig, ['deploy', '--skip-push', '--version', 'v3']));
+    const broken = await underLoad(ips.map((ip) => `http://${ip}/`), () => mrsk(mixedConfig, ['deploy', '--skip-push', '--version', 'v3']));
     assert.notEqual(broken.result.code, 0);
     assertNoFailures('mixed broken v3', broken.traffic);
     assert.deepEqual(await served(ips), ['v2', 'v2']);
@@ -327,11 +304,11 @@ describe('Podman hosts on the test bed', { timeout: 2_400_000 }, () => {
     // an env-only change, then a deploy killed mid-cutover and its re-run, on both runtimes at once
     const changed = join(workDir, 'mixed-env.yml');
     await writeFile(changed, (await readFile(mixedConfig, 'utf8')).replace('APP_GREETING: hello from the test bed', 'APP_GREETING: hello mixed'));
-    const env = await underLoad(ips, () => mrsk(changed, ['apply', '-y']));
+    const env = await underLoad(ips.map((ip) => `http://${ip}/`), () => mrsk(changed, ['apply', '-y']));
     assertOk(env.result, 'mixed env-only change');
     assertNoFailures('mixed env-only change', env.traffic);
     assertOk(await mrsk(mixedConfig, ['apply', '-y']), 'mixed: original env');
-    const killed = await underLoad(ips, async () => {
+    const killed = await underLoad(ips.map((ip) => `http://${ip}/`), async () => {
       await killMidDeploy(mixedConfig);
       assert.ok((await served(ips)).every((v) => /^v\d$/.test(v)), 'a version must keep serving');
       const rerun = await mrsk(mixedConfig, ['deploy', '--skip-push', '--version', 'v4']);

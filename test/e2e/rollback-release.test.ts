@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { bringUp, curl, deployConfig, load, repoRoot, runOk, type Bed, type LoadResult } from './harness.ts';
+import { assertNoFailures, bringUp, curl, deployConfig, load, repoRoot, runOk, underLoad, type Bed } from './harness.ts';
 
 let bed: Bed;
 /** deploy.yml with another APP_GREETING: the config v2 is deployed with, and the current one at the rollback. */
@@ -18,25 +18,6 @@ const urls = () => bed.hosts.map((h) => `http://${h}/`);
 
 function assertOk(result: { code: number; stdout: string; stderr: string }, what: string): void {
   assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
-
-/** Runs fn while a load generator sends 25 requests/s to every host; returns both results. */
-async function underLoad<T>(fn: () => Promise<T>): Promise<{ result: T; traffic: LoadResult }> {
-  const stop = new AbortController();
-  const traffic = load({ urls: urls(), rps: 25 * bed.hosts.length, durationMs: 240_000, signal: stop.signal });
-  try {
-    // the load runs before the command starts: poll until every host answered once
-    const deadline = Date.now() + 10_000;
-    while (!(await Promise.all(urls().map((u) => curl(u)))).every((a) => a.status === 200)) {
-      if (Date.now() > deadline) throw new Error('the hosts do not answer before the rollback');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const result = await fn();
-    return { result, traffic: await (stop.abort(), traffic) };
-  } finally {
-    stop.abort();
-    await traffic;
-  }
 }
 
 /** The env of a container on a bed host, as docker has it. */
@@ -91,7 +72,7 @@ describe('rollback restores a release on the test bed', { timeout: 1_200_000 }, 
 
     // rollback with v2's config as the current one: the release's env comes back
     const started = Date.now();
-    const { result, traffic } = await underLoad(() => bed.mrsk(['rollback', v1.id, '-c', v2Config]));
+    const { result, traffic } = await underLoad(urls(), () => bed.mrsk(['rollback', v1.id, '-c', v2Config]));
     console.log(`rollback to release ${v1.id}: ${((Date.now() - started) / 1000).toFixed(1)}s; ${traffic.sent} requests, ${traffic.failed} failed; served ${JSON.stringify(traffic.bodies)}`);
     assertOk(result, 'rollback');
     assert.ok(traffic.sent >= 20, `the load generator sent only ${traffic.sent} requests`);
