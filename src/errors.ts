@@ -53,10 +53,13 @@ export class HostError extends MrskError {
   readonly exitCode: number = 69;
   readonly host: string;
   readonly kind: HostErrorKind;
-  constructor(host: string, message: string, options?: ErrorOptions & { kind?: HostErrorKind }) {
+  /** The SSH session never opened (a handshake that timed out): nothing ran on the host. */
+  readonly beforeSession: boolean;
+  constructor(host: string, message: string, options?: ErrorOptions & { kind?: HostErrorKind; beforeSession?: boolean }) {
     super(sanitizeHostText(message), options);
     this.host = host;
     this.kind = options?.kind ?? 'error';
+    this.beforeSession = options?.beforeSession ?? false;
   }
 }
 

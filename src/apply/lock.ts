@@ -270,7 +270,7 @@ export function stuckLockText(stuck: readonly { host: string; reason: string }[]
 
 /** A connection that never opened ran nothing on the host: there is no lock there to release. */
 function neverRan(error: unknown): boolean {
-  return error instanceof HostError && ['unreachable', 'auth-failed', 'host-key-changed', 'host-key-unknown'].includes(error.kind);
+  return error instanceof HostError && (error.beforeSession || ['unreachable', 'auth-failed', 'host-key-changed', 'host-key-unknown'].includes(error.kind));
 }
 
 /** Takes the lock on every host, or none: on any refusal or error the hosts already locked are released. */

@@ -169,7 +169,7 @@ export function connectError(
   connectTimeoutMs: number,
 ): HostError {
   const where = `${target.hostName}:${target.port}`;
-  const make = (kind: HostErrorKind, message: string) => new HostError(target.host, message, { kind, cause: error });
+  const make = (kind: HostErrorKind, message: string, beforeSession = false) => new HostError(target.host, message, { kind, cause: error, beforeSession });
   if (error.level === 'client-authentication') {
     const tried = auth.tried.length > 0 ? `tried: ${auth.tried.join(', ')}` : 'no ssh-agent and no usable key: set ssh.keys or start ssh-agent';
     const notes = auth.notes.length > 0 ? `; ${auth.notes.join('; ')}` : '';
@@ -177,7 +177,7 @@ export function connectError(
   }
   if (error.level === 'client-timeout') {
     if (/handshake/i.test(error.message)) {
-      return make('timeout', `connect timeout: no SSH session with ${where} within ${seconds(connectTimeoutMs)}`);
+      return make('timeout', `connect timeout: no SSH session with ${where} within ${seconds(connectTimeoutMs)}`, true);
     }
     return make('timeout', `${where} stopped answering (${error.message})`);
   }

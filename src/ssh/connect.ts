@@ -144,7 +144,7 @@ export class Connector {
     const connectTimeoutMs = this.#options.connectTimeoutMs;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new HostError(target.host, `connect timeout via bastion ${jump.host} after ${seconds(connectTimeoutMs)}`, { kind: 'timeout' })),
+        () => reject(new HostError(target.host, `connect timeout via bastion ${jump.host} after ${seconds(connectTimeoutMs)}`, { kind: 'timeout', beforeSession: true })),
         connectTimeoutMs,
       );
       client.forwardOut('127.0.0.1', 0, target.hostName, target.port, (error, stream) => {

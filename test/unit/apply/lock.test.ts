@@ -261,6 +261,12 @@ describe('deploy lock', () => {
     const unreachable = faulty(runner, (host) => (host === 'h2' ? new HostError('h2', 'connect ECONNREFUSED', { kind: 'unreachable' }) : undefined));
     await assert.rejects(acquireLock({ runner: unreachable, secrets: [] }, ['h1', 'h2'], request), (error: unknown) => /^h2: connect ECONNREFUSED\nThe deploy lock taken meanwhile was released on h1\.$/.test(describeError(error)));
     assert.equal(existsSync(join(runner.homeOf('h1'), '.mrsk/app/lock')), false);
+
+    // an SSH handshake that timed out ran nothing there: no release is tried on h2 (it would time out too and be reported stuck)
+    const silent = faulty(runner, (host) => (host === 'h2' ? new HostError('h2', 'connect timeout: no SSH session with h2:22 within 5s', { kind: 'timeout', beforeSession: true }) : undefined));
+    await assert.rejects(acquireLock({ runner: silent, secrets: [] }, ['h1', 'h2'], request), (error: unknown) =>
+      /^h2: connect timeout: no SSH session with h2:22 within 5s\nThe deploy lock taken meanwhile was released on h1\.$/.test(describeError(error)));
+    assert.equal(existsSync(join(runner.homeOf('h1'), '.mrsk/app/lock')), false);
   });
 
   test('a lock that could not be released after a failed acquire is reported with the command that clears it', async () => {

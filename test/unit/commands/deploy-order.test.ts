@@ -36,6 +36,8 @@ interface Fakes {
   local?: (argv: readonly string[], options: LocalOptions) => Promise<LocalResult | undefined> | LocalResult | undefined;
   /** Answers for docker commands on hosts; default exit 0. */
   hostDocker?: (host: string, argv: readonly string[]) => Promise<ExecResult | undefined> | ExecResult | undefined;
+  /** An error a host's script (lock, release …) rejects with instead of running; default none. */
+  hostScript?: (host: string, script: string) => Error | undefined;
   /** The probes' answers: first the lock-free one, then the one under the lock. */
   probes: ((hosts: readonly string[]) => Snapshot | Promise<Snapshot>)[];
 }
@@ -60,8 +62,13 @@ async function setUp(fakes: Fakes, configOverrides: Parameters<typeof makeConfig
         if (command[1] === 'login') assert.equal(options.stdin, PASSWORD, 'the password goes on stdin');
         return (await fakes.hostDocker?.(host, command)) ?? { code: 0, stdout: '', stderr: '' };
       }
-      const result = await shell.exec(host, command, options);
       const line = 'script' in command ? command.script : command.join(' ');
+      const fault = fakes.hostScript?.(host, line);
+      if (fault) {
+        fakes.events.push(`host ${host}: ${fault.message}`);
+        throw fault;
+      }
+      const result = await shell.exec(host, command, options);
       if (/lock/.test(line)) fakes.events.push(`host ${host}: lock script (exit ${result.code})`);
       return result;
     },
@@ -170,6 +177,25 @@ describe('deploy order', () => {
     assert.deepEqual(result.hosts, ['h1']);
     assert.deepEqual(result.missed.map((m) => m.host), ['h2']);
     assert.ok(skipping.ctx.lines.includes('Logged in to registry.example.com on 1 host(s)\n'), skipping.ctx.lines.join(''));
+  });
+
+  test('--skip-push: a host whose SSH handshake times out while the lock is taken is read lock-free and named (exit 69); nothing is left locked', async () => {
+    const events: Event[] = [];
+    const h2Down = () => snapshotOf(reachableHost('h1'), { host: 'h2', status: 'unreachable' as const, message: 'connect timeout: no SSH session with h2:22 within 5s' });
+    const { deploy, lockDir } = await setUp({
+      events,
+      probes: [h2Down],
+      hostScript: (host) => (host === 'h2' ? new HostError('h2', 'connect timeout: no SSH session with h2:22 within 5s', { kind: 'timeout', beforeSession: true }) : undefined),
+    });
+    await assert.rejects(deploy({ skipPush: true }), (error: Error) => {
+      assert.ok(error instanceof HostError, `${error.name}: ${error.message}`);
+      assert.equal(error.exitCode, 69);
+      assert.match(error.message, /cannot be used, so nothing was deployed to any host:\n {2}h2: unreachable: connect timeout/);
+      assert.doesNotMatch(error.message, /could not be released/);
+      return true;
+    });
+    assert.ok(!events.some((e) => / docker (pull|run)/.test(e)), `nothing was changed:\n${events.join('\n')}`);
+    for (const host of HOSTS) assert.equal(existsSync(lockDir(host)), false, `${host}: no lock left`);
   });
 
   test('a host that cannot be used stops the deploy before the build starts, naming it and what was seen (exit 69)', async () => {

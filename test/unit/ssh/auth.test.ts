@@ -200,8 +200,10 @@ describe('connectError', () => {
     assert.equal(connectError(target, handshake, none, 10_000).message, hostMessage('connect timeout: no SSH session with 10.0.0.5:2222 within 10s'));
     assert.equal(connectError(target, handshake, none, 1_500).message, hostMessage('connect timeout: no SSH session with 10.0.0.5:2222 within 1.5s'));
     assert.equal(connectError(target, handshake, none, 1_500).kind, 'timeout');
+    assert.equal(connectError(target, handshake, none, 1_500).beforeSession, true, 'no session: nothing ran there');
     const keepalive = connectError(target, failure('Keepalive timeout', { level: 'client-timeout' }), none, 10_000);
     assert.equal(keepalive.kind, 'timeout');
+    assert.equal(keepalive.beforeSession, false, 'a session that stopped answering may have run a command');
     assert.equal(keepalive.message, hostMessage('10.0.0.5:2222 stopped answering (Keepalive timeout)'));
   });
 
