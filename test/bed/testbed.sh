@@ -782,7 +782,10 @@ wait_node() {
     [[ $out == "netavark /var/lib/containers/storage" ]] || die "$ns: unexpected podman set-up (or messages): $out"
     return 0
   fi
-  wait_for 60 "$ns dockerd" ndocker "$i" version || die "$ns: dockerd not ready, see $hd/log/dockerd.log"
+  # 120 s: a dockerd booted again beside a busy machine (the faults suite's "then back") restores
+  # its containers first; the log's tail goes into the error, since the bed may be gone when it is read
+  wait_for 120 "$ns dockerd" ndocker "$i" version || die "$ns: dockerd not ready, see $hd/log/dockerd.log; its last lines:
+$(tail -n 15 "$hd/log/dockerd.log" 2>/dev/null | cut -c1-300)"
   wait_for 15 "$ns sshd" nssh "$i" true || die "$ns: sshd not ready, see $hd/log/sshd.log"
 }
 
