@@ -75,12 +75,21 @@ function hashedNameMatches(field: string, name: string): boolean {
   return expected === parts[3];
 }
 
+/** Compiled wildcard patterns: every connection checks every known_hosts line, so N hosts would compile N² of them. */
+const globCache = new Map<string, RegExp>();
+
 /** OpenSSH's match_pattern: `*` any run of characters, `?` exactly one; everything else literal. */
 function globMatches(pattern: string, text: string): boolean {
-  const regex = new RegExp(
-    `^${[...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('')}$`,
-    's',
-  );
+  // most lines name hosts literally: no pattern to compile
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === text;
+  let regex = globCache.get(pattern);
+  if (!regex) {
+    regex = new RegExp(
+      `^${[...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('')}$`,
+      's',
+    );
+    globCache.set(pattern, regex);
+  }
   return regex.test(text);
 }
 
