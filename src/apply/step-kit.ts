@@ -1,0 +1,130 @@
+// What the step handlers share: the context a step runs in, and the small host reads and helpers
+// several kinds of step use (the cord, health checks run by mrsk on Podman, Traefik's view of a service).
+import { DeployError, HostError, TimeoutError } from '../errors.ts';
+import type { PlanStep, StepAction } from '../plan/types.ts';
+import * as runtime from '../runtime/index.ts';
+import { TRAEFIK_NETWORK_LABEL, traefikServicePortLabel } from '../model/labels.ts';
+import { CORD_FILE, MRSK_NETWORK, TRAEFIK_CONTAINER } from '../model/names.ts';
+import { shq } from '../shell/quote.ts';
+import { absoluteOnHost } from '../desired/paths.ts';
+import { inspectContainer, run, runtimeOf, tryRun, type InspectedContainer, type Remote } from './remote.ts';
+import { stripControl } from './health-report.ts';
+
+export interface StepContext extends Remote {
+  readonly service: string;
+  readonly destination?: string;
+  /** $HOME of the SSH user per host (from the probe). */
+  readonly homes: Readonly<Record<string, string>>;
+  readonly appliedBy: string;
+  readonly pollIntervalMs: number;
+  /** Pause between "gone from Traefik" and SIGTERM, so requests already routed can finish. */
+  readonly drainGraceMs: number;
+  readonly progress: (message: string) => void;
+}
+
+/** `checked` is the container the precondition just inspected (so the handler need not ask again). */
+export type Handler<K extends StepAction['kind']> = (
+  ctx: StepContext,
+  step: PlanStep,
+  action: Extract<StepAction, { kind: K }>,
+  checked?: InspectedContainer,
+) => Promise<void>;
+
+export function homeOf(ctx: StepContext, host: string): string {
+  const home = ctx.homes[host];
+  if (!home) throw new DeployError(`${host}: the home folder of the SSH user is unknown (the host was not probed)`);
+  return home;
+}
+
+export const cordFile = (dir: string) => `${dir}/${CORD_FILE}`;
+
+export async function ensureCord(ctx: StepContext, host: string, cordDir: string): Promise<string> {
+  const dir = absoluteOnHost(homeOf(ctx, host), cordDir);
+  await run(ctx, host, { script: `mkdir -p ${shq(dir)} && touch ${shq(cordFile(dir))}` });
+  return dir;
+}
+
+/** docker's --env-file takes the rest of the line literally; newlines cannot be expressed there. */
+export function escapeEnvFileValue(value: string): string {
+  if (value.includes('\n')) throw new DeployError('a secret value contains a newline, which docker env files cannot carry');
+  return value;
+}
+
+/** Podman refuses a bind mount whose host folder is missing (Docker makes it): make them first. */
+export async function makeBindSources(ctx: StepContext, host: string, volumes: readonly string[]): Promise<void> {
+  const sources = runtime.bindSourcesToMake(runtimeOf(ctx, host), volumes);
+  // a source that exists (a file mounted into the container) is left as it is
+  if (sources.length > 0) await run(ctx, host, { script: sources.map((source) => `[ -e ${shq(source)} ] || mkdir -p ${shq(source)}`).join(' && ') });
+}
+
+/** A dropped connection or a hung command says nothing about the container's health. */
+export function isTransportError(error: unknown): error is Error {
+  return error instanceof HostError || error instanceof TimeoutError;
+}
+
+/** The last line of a host's error text, cleaned, for one-line messages. */
+export function lastLineOf(error: unknown): string {
+  const text = stripControl(error instanceof Error ? error.message : String(error)).trim();
+  return text.split('\n').filter((l) => l.trim() !== '').pop() ?? text;
+}
+
+/** On a runtime that leaves health checks to systemd (Podman), runs the container's check now; no-op on Docker. */
+export async function driveHealthCheck(ctx: StepContext, host: string, nameOrId: string): Promise<void> {
+  const argv = runtime.runHealthCheck(runtimeOf(ctx, host), nameOrId);
+  // its verdict is read back with inspect; a failure to run it (not running yet) is seen there too
+  if (argv) await tryRun(ctx, host, argv);
+}
+
+export const traefikPullMessage = (host: string, image: string, why: string): string =>
+  `${host}: cannot pull the Traefik image ${image} (${why}); set traefik.image in the config to an image this host can pull`;
+
+/** The URL Traefik uses for a container: its address on the docker network and the service's port label. */
+export function serverUrlOf(host: string, container: InspectedContainer, service: string): string {
+  const network = container.labels[TRAEFIK_NETWORK_LABEL] ?? MRSK_NETWORK;
+  const ip = container.networks[network]?.IPAddress;
+  const port = container.labels[traefikServicePortLabel(service)];
+  if (!ip || !port) throw new DeployError(`${host}: ${container.name} has no address on ${network} or no port label`);
+  return `http://${ip}:${port}`;
+}
+
+export async function serverUrl(ctx: StepContext, host: string, name: string, service: string): Promise<string> {
+  const container = await inspectContainer(ctx, host, name);
+  if (!container) throw new DeployError(`${host}: container ${name} does not exist`);
+  return serverUrlOf(host, container, service);
+}
+
+/** Traefik's server list for a service: url → UP/DOWN; undefined when the service is not (yet) known. */
+export async function traefikServers(ctx: StepContext, host: string, service: string): Promise<Record<string, string> | undefined> {
+  const result = await tryRun(ctx, host, runtime.traefikApi(runtimeOf(ctx, host), `/api/http/services/${service}@docker`));
+  if (result.code !== 0) return undefined;
+  try {
+    const body = JSON.parse(result.stdout) as { serverStatus?: Record<string, string> };
+    return body.serverStatus ?? {};
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether Traefik lists the service at all (its list, searched by name); undefined when the API
+ * does not answer. Told apart from "no such service" only this way: both make the service's own
+ * URL fail.
+ */
+export async function traefikHasService(ctx: StepContext, host: string, service: string): Promise<boolean | undefined> {
+  const result = await tryRun(ctx, host, runtime.traefikApi(runtimeOf(ctx, host), `/api/http/services?search=${encodeURIComponent(service)}&per_page=1000`));
+  if (result.code !== 0) return undefined;
+  try {
+    const list = JSON.parse(result.stdout) as unknown;
+    return Array.isArray(list) ? list.some((entry) => (entry as { name?: unknown } | null)?.name === `${service}@docker`) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `Traefik is not running on this host (…). ` when it is not (the usual reason nothing routes), else ''. */
+export async function traefikDown(ctx: StepContext, host: string): Promise<string> {
+  const traefik = await inspectContainer(ctx, host, TRAEFIK_CONTAINER).catch(() => undefined);
+  if (traefik?.running) return '';
+  const state = traefik ? `${traefik.status}${traefik.status === 'exited' ? ` (${traefik.exitCode})` : ''}` : 'no traefik container';
+  return `Traefik is not running on this host (${state}): \`mrsk traefik boot\` or running the command again restores it. `;
+}
