@@ -4,7 +4,8 @@
 // release only (never a new version or config) under the deploy lock; a held lock skips the run.
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
-import { describeLock, isStale } from '../apply/lock.ts';
+import { describeLock } from '../apply/lock.ts';
+import { isStale } from '../apply/lock-holder.ts';
 import { fixIntent } from '../drift/fix-intent.ts';
 import { allFindings, detectDrift, driftExitCode, type DriftScope } from '../drift/detect.ts';
 import { renderDriftText } from '../views/drift.ts';

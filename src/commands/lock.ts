@@ -2,7 +2,8 @@
 // database migration) stops every deploy, apply and rollback until it is released.
 import type { RegisterCommand } from '../cli/program.ts';
 import type { CommandContext } from '../cli/context.ts';
-import { acquireLock, auditOrReport, describeLock, forceRelease, whoAmI } from '../apply/lock.ts';
+import { acquireLock, auditOrReport, describeLock, forceRelease } from '../apply/lock.ts';
+import { whoAmI } from '../apply/lock-holder.ts';
 import { tryRun } from '../apply/remote.ts';
 import { LockHeldError, UsageError } from '../errors.ts';
 import { lockStatusScript } from '../host/lock.ts';

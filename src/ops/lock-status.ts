@@ -1,6 +1,7 @@
 // `mrsk lock status`: the lock record of every host, as text (one line per host) and as JSON.
 import type { LockInfo } from '../probe/types.ts';
-import { describeLock, isStale } from '../apply/lock.ts';
+import { describeLock } from '../apply/lock.ts';
+import { isStale } from '../apply/lock-holder.ts';
 import { sanitizeHostValue } from '../text/sanitize.ts';
 import { abbreviateVersions } from '../plan/short-version.ts';
 import { LOCK_ABSENT, LOCK_NO_RECORD } from '../host/lock.ts';

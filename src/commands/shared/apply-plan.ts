@@ -5,7 +5,7 @@ import type { CommandContext } from '../../cli/context.ts';
 import { afterSteps, noteStep } from '../../cli/pipeline.ts';
 import { DeployError } from '../../errors.ts';
 import { executePlan, type ExecuteResult, type ExecutorEvent } from '../../apply/executor.ts';
-import { whoAmI } from '../../apply/lock.ts';
+import { whoAmI } from '../../apply/lock-holder.ts';
 import { HealthCheckError } from '../../apply/health-report.ts';
 import type { Plan } from '../../plan/types.ts';
 import type { Snapshot } from '../../probe/types.ts';
