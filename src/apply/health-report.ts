@@ -39,7 +39,7 @@ export interface HealthProbeResult {
 
 /**
  * What Docker runs to judge health, from `docker inspect` .Config.Healthcheck.Test, in words.
- * mrsk's own check (`test -f <cord> && (wget … || curl …)`) is shown as the URL it fetches.
+ * mrsk's own check (`test -f <cord> && (wget … || curl …)`, or its tries loop) is shown as the URL it fetches.
  */
 export function describeProbe(test: readonly string[] | undefined, readinessDelay?: number): string {
   if (!test || test.length === 0 || test[0] === 'NONE') {
@@ -47,12 +47,16 @@ export function describeProbe(test: readonly string[] | undefined, readinessDela
   }
   const [kind, ...rest] = test.map((part) => stripControl(part));
   const command = kind === 'CMD-SHELL' ? rest.join(' ') : kind === 'CMD' ? rest.join(' ') : [kind, ...rest].join(' ');
-  const withCord = /^test -f (\S+) && \((.*)\)$/s.exec(command);
-  const inner = withCord ? withCord[2]! : command;
+  // max_attempts > 1: the tries loop around the same `test -f <cord> && (<check>)` (desired.ts)
+  const tries = /^i=1; while \[ \$i -lt (\d+) \]; do test -f \S+ \|\| exit 1; \(.*\) >\/dev\/null 2>&1 && exit 0; sleep (\S+); i=\$\(\(i \+ 1\)\); done; (test -f .*)$/s.exec(command);
+  const last = tries ? tries[3]! : command;
+  const withCord = /^test -f (\S+) && \((.*)\)$/s.exec(last);
+  const inner = withCord ? withCord[2]! : last;
   // shq quotes a URL only when it needs quoting
   const fetch = /^wget -q -O \/dev\/null '?([^' ]+)'? \|\| curl -fsS -o \/dev\/null '?([^' ]+)'?$/.exec(inner);
   const what = fetch && fetch[1] === fetch[2] ? `GET ${fetch[1]} (wget, else curl)` : `\`${cut(inner)}\``;
-  return `${what}, run by Docker inside the container${withCord ? ` (it also requires the drain file ${withCord[1]})` : ''}`;
+  const times = tries ? `, up to ${tries[1]} tries ${tries[2]}s apart` : '';
+  return `${what}${times}, run by Docker inside the container${withCord ? ` (it also requires the drain file ${withCord[1]})` : ''}`;
 }
 
 /** One health probe result as one line: `exit 1: wget: server returned error: HTTP/1.1 500`. */

@@ -98,7 +98,7 @@ export interface HealthcheckConfig {
   readonly port: number; // default 3000
   readonly interval: number; // seconds, default 1
   readonly timeout: number; // seconds, default 5
-  readonly maxAttempts: number; // default 3: consecutive failures before unhealthy (drain speed)
+  readonly maxAttempts: number; // default 3: tries of the check (an interval apart, in one Docker health run) before unhealthy
   /** Custom command run inside the container instead of an HTTP GET of path:port. */
   readonly cmd?: string;
 }

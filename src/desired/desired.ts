@@ -54,16 +54,31 @@ export function traefikLabels(config: Config, role: Role): Record<string, string
   };
 }
 
-function healthcheckFor(config: Config, healthcheck: HealthcheckConfig): HealthcheckSpec {
+/**
+ * Docker's healthcheck of a proxied container. The cord decides at once, the app's check gets
+ * max_attempts tries: Docker is told `retries: 1`, and the command itself tries the app's check up
+ * to max_attempts times, `interval` apart, testing the cord before each try. So an app that keeps
+ * failing still turns unhealthy after about max_attempts × interval (what Docker's retries gave),
+ * but a cut cord fails the very next run, and Traefik drops the container within one interval
+ * instead of max_attempts intervals (the drain of a deploy). Docker's timeout covers all the tries.
+ * With max_attempts 1 the command is the plain `cord && check`.
+ */
+export function healthcheckFor(config: Config, healthcheck: HealthcheckConfig): HealthcheckSpec {
   const { path, port, interval, timeout, maxAttempts, cmd } = healthcheck;
   const url = shq(`http://127.0.0.1:${port}${path}`);
   // wget is in busybox/alpine images, curl in most others: accept either.
   const check = cmd ?? `wget -q -O /dev/null ${url} || curl -fsS -o /dev/null ${url}`;
+  const cord = `test -f ${CORD_MOUNT}/${CORD_FILE}`;
+  const last = `${cord} && (${check})`;
+  // Earlier tries keep quiet: the health log shows the last try's output (why it failed).
+  const tries = maxAttempts <= 1
+    ? last
+    : `i=1; while [ $i -lt ${maxAttempts} ]; do ${cord} || exit 1; (${check}) >/dev/null 2>&1 && exit 0; sleep ${interval}; i=$((i + 1)); done; ${last}`;
   return {
-    cmd: `test -f ${CORD_MOUNT}/${CORD_FILE} && (${check})`,
+    cmd: tries,
     interval,
-    timeout,
-    retries: maxAttempts,
+    timeout: maxAttempts * timeout + (maxAttempts - 1) * interval,
+    retries: 1,
     startPeriod: config.deployTimeout,
   };
 }

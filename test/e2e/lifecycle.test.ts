@@ -99,7 +99,7 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
     // Docker's start period is deploy_timeout, so the health status is still "starting" at the deadline
     assert.match(report, /demo-web-v3 did not become healthy: still (starting|unhealthy) after \d+s/);
     // what was probed, inside the container, and what the probes answered
-    assert.match(report, /probed: GET http:\/\/127\.0\.0\.1:3000\/up \(wget, else curl\), run by Docker inside the container/);
+    assert.match(report, /probed: GET http:\/\/127\.0\.0\.1:3000\/up \(wget, else curl\), up to 2 tries 1s apart, run by Docker inside the container/);
     assert.match(report, /last health checks \(newest last\):\n {4}exit \d+: wget: server returned error: HTTP\/1\.[01] 503/);
     // bounded logs: the last 10 of the app's 15 lines, for the first failed host only
     assert.match(report, /last 10 log lines of demo-web-v3:\n {4}boot check 6 of 15: database unreachable\n/);

@@ -2,6 +2,9 @@
 // host (docker inspect's healthcheck and health log, docker logs, what stop and the serving check saw).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { healthcheckFor } from '../../../src/desired/desired.ts';
+import type { HealthcheckConfig } from '../../../src/config/types.ts';
+import { makeConfig } from '../helpers/config.ts';
 import { describeProbe, formatProbeResult, healthReport, lastLines, servingSentence, stopSentence, stripControl, type HealthFailure } from '../../../src/apply/health-report.ts';
 
 const MRSK_CHECK = [
@@ -35,6 +38,18 @@ test("describeProbe: mrsk's own check is shown as the URL it fetches, with the d
     '`bin/rails runner "Health.check!"`, run by Docker inside the container (it also requires the drain file /run/mrsk/cord/ok)',
   );
   assert.equal(describeProbe(['CMD', 'pg_isready', '-q']), '`pg_isready -q`, run by Docker inside the container');
+  // the tries loop of max_attempts > 1, as deriveDesired writes it
+  const config = makeConfig();
+  const loop = (over: Partial<HealthcheckConfig>) => ['CMD-SHELL', healthcheckFor(config, { ...config.healthcheck, ...over }).cmd];
+  assert.equal(
+    describeProbe(loop({ maxAttempts: 3, interval: 1 })),
+    'GET http://127.0.0.1:3000/up (wget, else curl), up to 3 tries 1s apart, run by Docker inside the container (it also requires the drain file /run/mrsk/cord/ok)',
+  );
+  assert.equal(
+    describeProbe(loop({ maxAttempts: 7, interval: 0.5, cmd: 'bin/ready --db' })),
+    '`bin/ready --db`, up to 7 tries 0.5s apart, run by Docker inside the container (it also requires the drain file /run/mrsk/cord/ok)',
+  );
+  assert.equal(describeProbe(loop({ maxAttempts: 1 })), 'GET http://127.0.0.1:3000/up (wget, else curl), run by Docker inside the container (it also requires the drain file /run/mrsk/cord/ok)');
   assert.equal(describeProbe(undefined, 7), 'no healthcheck: it had to keep running for its readiness delay of 7s');
   assert.equal(describeProbe(['NONE']), 'no healthcheck: it had to keep running for its readiness delay');
 });

@@ -36,18 +36,27 @@ test('a web container spec: name, image, env split, network, cord folder, health
   assert.equal(web.traefikService, 'app-web');
   assert.equal(web.cordDir, `.mrsk/app/cords/app-web-v1-${web.specHash.slice(3, 15)}`, 'one cord folder per container instance');
   assert.equal(web.cmd, undefined);
+  // max_attempts (3) tries inside one run, the cord tested before each; Docker's retries is 1, so a
+  // cut cord fails the next run; the timeout covers 3 tries of 5 s and 2 pauses of 1 s
+  const check = '(wget -q -O /dev/null http://127.0.0.1:3000/up || curl -fsS -o /dev/null http://127.0.0.1:3000/up)';
   assert.deepEqual(web.healthcheck, {
-    cmd: 'test -f /run/mrsk/cord/ok && (wget -q -O /dev/null http://127.0.0.1:3000/up || curl -fsS -o /dev/null http://127.0.0.1:3000/up)',
+    cmd: `i=1; while [ $i -lt 3 ]; do test -f /run/mrsk/cord/ok || exit 1; ${check} >/dev/null 2>&1 && exit 0; sleep 1; i=$((i + 1)); done; test -f /run/mrsk/cord/ok && ${check}`,
     interval: 1,
-    timeout: 5,
-    retries: 3,
+    timeout: 17,
+    retries: 1,
     startPeriod: 30,
   });
 });
 
-test('a custom healthcheck cmd replaces the HTTP check but still requires the cord; odd paths are quoted', () => {
+test('a custom healthcheck cmd replaces the HTTP check but still requires the cord before every try; odd paths are quoted', () => {
   const custom = deriveDesired(makeConfig({ healthcheck: { path: '/up', port: 3000, interval: 2, timeout: 3, maxAttempts: 4, cmd: 'bin/ready' } }), 'v1');
-  assert.equal(custom.hosts[H1]!.containers[0]!.healthcheck!.cmd, 'test -f /run/mrsk/cord/ok && (bin/ready)');
+  assert.equal(
+    custom.hosts[H1]!.containers[0]!.healthcheck!.cmd,
+    'i=1; while [ $i -lt 4 ]; do test -f /run/mrsk/cord/ok || exit 1; (bin/ready) >/dev/null 2>&1 && exit 0; sleep 2; i=$((i + 1)); done; test -f /run/mrsk/cord/ok && (bin/ready)',
+  );
+  // one attempt: the plain cord-and-check, Docker's timeout the check's own
+  const once = deriveDesired(makeConfig({ healthcheck: { path: '/up', port: 3000, interval: 2, timeout: 3, maxAttempts: 1, cmd: 'bin/ready' } }), 'v1');
+  assert.deepEqual(once.hosts[H1]!.containers[0]!.healthcheck, { cmd: 'test -f /run/mrsk/cord/ok && (bin/ready)', interval: 2, timeout: 3, retries: 1, startPeriod: 30 });
   const odd = deriveDesired(makeConfig({ healthcheck: { path: "/up?x=1&y='2'", port: 8080, interval: 1, timeout: 5, maxAttempts: 7 } }), 'v1');
   assert.match(odd.hosts[H1]!.containers[0]!.healthcheck!.cmd, /wget -q -O \/dev\/null 'http:\/\/127\.0\.0\.1:8080\/up\?x=1&y='\\''2'\\'''/);
 });
@@ -171,7 +180,7 @@ test('batches follow boot.limit as a count or a percentage, hosts in config orde
 // Traefik's changed on purpose with issue 13: entrypoint websecure (:443), the file provider and the letsencrypt resolver.
 test('the spec hash is pinned for the default fixture config (a change here changes every deployed container)', () => {
   const state = deriveDesired(makeConfig(), 'v1');
-  assert.equal(state.hosts[H1]!.containers[0]!.specHash, 'v1:cfa3c5c3e304c8b96823916ebfa0f38261b5ce92ff7178522f951f4687daec49');
+  assert.equal(state.hosts[H1]!.containers[0]!.specHash, 'v1:26bc955e946d6220980aef8ea5df3bc43b134d2d22c8a7353802541d2b4326d7');
   assert.equal(state.hosts[H1]!.containers[1]!.specHash, 'v1:14a0e524fe39bcafaa233e7e7841fe85e2a2801d559210363e23148a9fbf3531');
   assert.equal(state.hosts[H1]!.traefik!.specHash, 'v1:a198cf18de8c222dc059d18300c06af30d2d6cfc2c159957d5fe0e81bd78a631');
 });
