@@ -6,7 +6,7 @@ import { hostExcerpt, sanitizeHostValue } from '../text/sanitize.ts';
 import { redact, type Secret } from '../secret.ts';
 import type { Command, ExecOptions, ExecResult, Runner } from '../ssh/types.ts';
 import { toShell } from '../shell/quote.ts';
-import { inspectContainers, type RuntimeName } from '../runtime/index.ts';
+import { inspectContainerWhenStarted, inspectContainers, type RuntimeName } from '../runtime/index.ts';
 import type { HostRuntimes } from './host-runtimes.ts';
 
 export interface Remote {
@@ -77,10 +77,19 @@ export interface InspectedContainer {
   readonly binds: Record<string, string>;
 }
 
-/** docker inspect of one container, or undefined when it does not exist. */
-export async function inspectContainer(remote: Remote, host: string, nameOrId: string): Promise<InspectedContainer | undefined> {
-  const argv = inspectContainers(runtimeOf(remote, host), [nameOrId]);
-  const result = await tryRun(remote, host, argv);
+/**
+ * docker inspect of one container, or undefined when it does not exist. whenStarted: looked at on
+ * the host first until it is no longer running with health `starting` (inspectContainerWhenStarted).
+ */
+export async function inspectContainer(
+  remote: Remote,
+  host: string,
+  nameOrId: string,
+  opts: { readonly whenStarted?: { readonly tries: number; readonly pauseSeconds: number; readonly before?: readonly string[] } } = {},
+): Promise<InspectedContainer | undefined> {
+  const rt = runtimeOf(remote, host);
+  const argv = inspectContainers(rt, [nameOrId]);
+  const result = await tryRun(remote, host, opts.whenStarted ? inspectContainerWhenStarted(rt, nameOrId, opts.whenStarted) : argv);
   if (result.code !== 0) {
     if (/no such (container|object)/i.test(result.stderr)) return undefined;
     throw new RemoteCommandError(host, toShell(argv), result.code, redact(result.stderr, remote.secrets));

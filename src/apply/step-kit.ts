@@ -68,13 +68,6 @@ export function lastLineOf(error: unknown): string {
   return text.split('\n').filter((l) => l.trim() !== '').pop() ?? text;
 }
 
-/** On a runtime that leaves health checks to systemd (Podman), runs the container's check now; no-op on Docker. */
-export async function driveHealthCheck(ctx: StepContext, host: string, nameOrId: string): Promise<void> {
-  const argv = runtime.runHealthCheck(runtimeOf(ctx, host), nameOrId);
-  // its verdict is read back with inspect; a failure to run it (not running yet) is seen there too
-  if (argv) await tryRun(ctx, host, argv);
-}
-
 export const traefikPullMessage = (host: string, image: string, why: string): string =>
   `${host}: cannot pull the Traefik image ${image} (${why}); set traefik.image in the config to an image this host can pull`;
 
@@ -93,9 +86,37 @@ export async function serverUrl(ctx: StepContext, host: string, name: string, se
   return serverUrlOf(host, container, service);
 }
 
-/** Traefik's server list for a service: url → UP/DOWN; undefined when the service is not (yet) known. */
-export async function traefikServers(ctx: StepContext, host: string, service: string): Promise<Record<string, string> | undefined> {
-  const result = await tryRun(ctx, host, runtime.traefikApi(runtimeOf(ctx, host), `/api/http/services/${service}@docker`));
+/**
+ * What a read of Traefik's view of a service may wait for on the host first (one SSH round trip
+ * for up to WAIT_READS reads, ~0.1 s apart, instead of one per read): a server UP, or a server gone.
+ * `drive`: a container whose health check is run before each read (Podman runs none by itself).
+ */
+export interface ServerWait {
+  readonly until: 'up' | 'gone';
+  readonly url: string;
+  readonly drive?: string;
+}
+
+/** Reads of Traefik's API in one waiting command (each a runtime exec, ~0.1 s apart): ~2–5 s at most. */
+export const WAIT_READS = 20;
+
+/**
+ * Traefik's server list for a service: url → UP/DOWN; undefined when the service is not (yet)
+ * known. With `wait`, the answer comes once it shows what is waited for, or after WAIT_READS reads.
+ */
+export async function traefikServers(ctx: StepContext, host: string, service: string, wait?: ServerWait): Promise<Record<string, string> | undefined> {
+  const rt = runtimeOf(ctx, host);
+  const path = `/api/http/services/${service}@docker`;
+  // Traefik's API answers in compact JSON: a server's status is `"<url>":"UP"` in serverStatus
+  // (its `"url":"<url>"` in the server list is never followed by a colon)
+  const command = wait
+    ? runtime.traefikApiUntil(rt, path, wait.until === 'up' ? { contains: `"${wait.url}":"UP"` } : { lacks: `"${wait.url}":` }, {
+        tries: WAIT_READS,
+        pauseSeconds: 0.1,
+        ...(wait.drive && runtime.runHealthCheck(rt, wait.drive) ? { before: runtime.runHealthCheck(rt, wait.drive) } : {}),
+      })
+    : runtime.traefikApi(rt, path);
+  const result = await tryRun(ctx, host, command);
   if (result.code !== 0) return undefined;
   try {
     const body = JSON.parse(result.stdout) as { serverStatus?: Record<string, string> };

@@ -10,7 +10,7 @@ import { absoluteOnHost } from '../desired/paths.ts';
 import { TRAEFIK_DYNAMIC_HOST_DIR, renderTraefikFile } from '../desired/proxy-routing.ts';
 import { inspectContainer, poll, run, runtimeOf, sleep, tryRun } from './remote.ts';
 import { servingSentence, stopSentence } from './health-report.ts';
-import { homeOf, cordFile, lastLineOf, driveHealthCheck, traefikPullMessage, serverUrlOf, serverUrl, traefikServers, traefikHasService, traefikDown, type Handler } from './step-kit.ts';
+import { homeOf, cordFile, lastLineOf, traefikPullMessage, serverUrlOf, serverUrl, traefikServers, traefikHasService, traefikDown, type Handler } from './step-kit.ts';
 import { stopAndMark, checkServing } from './steps-health.ts';
 
 export const traefikRun: Handler<'traefik-run'> = async (ctx, step, action) => {
@@ -60,7 +60,7 @@ export const traefikWaitUp: Handler<'traefik-wait-up'> = async (ctx, step, actio
     await poll(
       `Traefik to route ${action.service} to ${action.name}`,
       action.timeout * 1000,
-      async () => ((await traefikServers(ctx, step.host, action.service))?.[url] === 'UP' ? true : undefined),
+      async () => ((await traefikServers(ctx, step.host, action.service, { until: 'up', url }))?.[url] === 'UP' ? true : undefined),
       { intervalMs: ctx.pollIntervalMs, signal: ctx.signal },
     );
   } catch (error) {
@@ -105,7 +105,8 @@ export const containerDrain: Handler<'container-drain'> = async (ctx, step, acti
   // Cutting the cord fails the healthcheck; Traefik then drops the server from the service.
   await run(ctx, step.host, { script: `rm -f ${shq(cordFile(dir))}` });
   // Also from inside: a container whose cord folder was removed and made again sees the old one.
-  await tryRun(ctx, step.host, runtime.execInContainer(runtimeOf(ctx, step.host), container.id, ['rm', '-f', `${CORD_MOUNT}/${CORD_FILE}`]));
+  // (While Traefik is watched: the wait below ends only once the check failed either way.)
+  const inside = tryRun(ctx, step.host, runtime.execInContainer(runtimeOf(ctx, step.host), container.id, ['rm', '-f', `${CORD_MOUNT}/${CORD_FILE}`])).catch(() => undefined);
   if (url) {
     /** Set as soon as Traefik's API stops answering because Traefik is not running (no use waiting a minute). */
     let traefikGone = '';
@@ -115,8 +116,7 @@ export const containerDrain: Handler<'container-drain'> = async (ctx, step, acti
       Math.max(action.timeout, 60) * 1000,
       async () => {
         // Podman: its failing check has to be run to count (Docker's daemon runs it by itself)
-        await driveHealthCheck(ctx, step.host, container.id);
-        const servers = await traefikServers(ctx, step.host, action.service);
+        const servers = await traefikServers(ctx, step.host, action.service, { until: 'gone', url, drive: container.id });
         if (servers !== undefined) return !(url in servers) ? true : undefined;
         if ((traefikGone = await traefikDown(ctx, step.host))) throw new DeployError(traefikGone);
         // Draining the service's last server (app stop) takes the service out of Traefik
@@ -133,6 +133,7 @@ export const containerDrain: Handler<'container-drain'> = async (ctx, step, acti
       ctx.progress(`${drained.message}; stopping anyway`);
     }
   }
+  await inside;
   await sleep(ctx.drainGraceMs, ctx.signal);
   // An interrupted drain is not a finished one (the step after it would not wait any more).
   if (ctx.signal?.aborted) throw new DeployError(`${step.host}: interrupted while draining ${action.name}: its cord is cut, so Traefik stops routing to it; it keeps running until the command runs again`);

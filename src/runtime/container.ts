@@ -4,6 +4,7 @@ import { imageRef, type RuntimeName } from './runtime.ts';
 import { InternalError } from '../errors.ts';
 import { CORD_MOUNT } from '../model/names.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
+import { toShell } from '../shell/quote.ts';
 
 /** Host-side details that are not part of the spec: where the secret env file and cord folder are. */
 export interface RunContainerOptions {
@@ -133,6 +134,24 @@ export const PS_ENTRY_FORMAT =
   '{"ID":{{json .ID}},"Image":{{json .Image}},"Command":{{json .Command}},"CreatedAt":{{json .CreatedAt}},' +
   '"RunningFor":{{json .RunningFor}},"Status":{{json .Status}},"State":{{json .State}},"Ports":{{json .Ports}},' +
   '"Names":{{json .Names}},"Labels":{{json .Labels}}}';
+
+/**
+ * inspectContainers of one container, printed once it is no longer a running container whose
+ * health is `starting`, or after `tries` looks (`pauseSeconds` apart), each after `before` when
+ * given (Podman's health check): a wait for health costs one SSH round trip, not one per look. A
+ * look that fails (no such container) ends the wait; the inspect after it says why.
+ */
+export function inspectContainerWhenStarted(rt: RuntimeName, id: string, opts: { readonly tries: number; readonly pauseSeconds: number; readonly before?: Argv }): { readonly script: string; readonly answersAs: Argv } {
+  const look = toShell(inspectContainers(rt, [id], { format: '{{.State.Running}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' }));
+  const before = opts.before ? `${toShell(opts.before)} >/dev/null 2>&1; ` : '';
+  const inspect = inspectContainers(rt, [id]);
+  return {
+    answersAs: inspect,
+    script:
+      `i=1; while :; do ${before}s=$(${look} 2>/dev/null) || break; case $s in 'true starting') ;; *) break ;; esac; ` +
+      `[ $i -ge ${opts.tries} ] && break; sleep ${opts.pauseSeconds}; i=$((i + 1)); done; ${toShell(inspect)}`,
+  };
+}
 
 /** `docker inspect` of the given containers: docker's full JSON array, or one line per container with a format. */
 export function inspectContainers(rt: RuntimeName, ids: readonly string[], opts: { readonly format?: string } = {}): Argv {

@@ -45,6 +45,30 @@ export function removeTraefikFile(file: string): Argv {
   return ['rm', '-f', file];
 }
 
+/** What traefikApiUntil waits for in the answer: a text to show up, or one to go away. */
+export type ApiWait = { readonly contains: string } | { readonly lacks: string };
+
+/**
+ * traefikApi's GET, repeated on the host until its answer contains (or no longer contains) a
+ * text: at most `tries` reads, `pauseSeconds` apart, each after `before` when given (Podman's
+ * health check, which nothing else runs). A wait on Traefik then costs one SSH round trip, not
+ * one per read. Prints the last answer (read as traefikApi's); a read that fails ends the script
+ * with its exit code and its stderr, as traefikApi would.
+ */
+export function traefikApiUntil(rt: RuntimeName, path: string, wait: ApiWait, opts: { readonly tries: number; readonly pauseSeconds: number; readonly before?: Argv }): { readonly script: string; readonly answersAs: Argv } {
+  const text = 'contains' in wait ? wait.contains : wait.lacks;
+  // case patterns: the quoted part matches literally
+  const done = 'contains' in wait ? `*${shq(text)}*) break ;;` : `*${shq(text)}*) ;; *) break ;;`;
+  const before = opts.before ? `${toShell(opts.before)} >/dev/null 2>&1; ` : '';
+  const read = traefikApi(rt, path);
+  return {
+    answersAs: read,
+    script:
+      `i=1; while :; do ${before}out=$(${toShell(read)}) || exit $?; ` +
+      `case $out in ${done} esac; [ $i -ge ${opts.tries} ] && break; sleep ${opts.pauseSeconds}; i=$((i + 1)); done; printf '%s\\n' "$out"`,
+  };
+}
+
 /**
  * Two GETs on Traefik's API in one exec (one runtime CLI process instead of two), with `between`
  * printed on a line of its own between the two answers (the probe's section marker). Needs a

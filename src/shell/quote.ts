@@ -5,8 +5,13 @@
 // Pure and dependency-free: the plan, desired state and host scripts quote with it, not only
 // the SSH transport, so it lives outside src/ssh.
 
-/** A command for a host: raw argv (quoted by toShell) or a shell script built from quoted parts. */
-export type Command = readonly string[] | { readonly script: string };
+/**
+ * A command for a host: raw argv (quoted by toShell) or a shell script built from quoted parts.
+ * A script that waits on the host before it prints what one argv prints (a wait for health or
+ * for Traefik: one SSH round trip instead of one per look) names that argv in `answersAs`: its
+ * output has that argv's form, and a stand-in host (tests) may answer it as one run of it.
+ */
+export type Command = readonly string[] | { readonly script: string; readonly answersAs?: readonly string[] };
 
 /** Words made only of these characters mean the same to every POSIX shell unquoted. */
 export const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;

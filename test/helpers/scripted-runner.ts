@@ -98,6 +98,9 @@ export class ScriptedRunner implements Runner {
   }
 
   async exec(host: string, command: Command, options: ExecOptions = {}): Promise<ExecResult> {
+    // A script that waits on the host and then prints what one argv prints is answered as one
+    // run of that argv (the wait itself is the host's; test/integration runs it in a real shell).
+    if (!Array.isArray(command) && (command as { answersAs?: readonly string[] }).answersAs) command = (command as { answersAs: readonly string[] }).answersAs;
     const isArgv = Array.isArray(command);
     const stdin = options.stdin === undefined ? undefined : String(options.stdin);
     const call: ScriptedCall = {

@@ -1,0 +1,63 @@
+// bench/timeline.ts — where the time of a deploy and of a rollback goes, on the Docker hosts of
+// the test bed, from the installed package: for each, when the plan was shown and each step's
+// start and end on each host (ms since mrsk was started, from the `--json` events' times), so a
+// change to one part shows as that part getting shorter. Prints; asserts nothing.
+//   node --import tsx bench/timeline.ts        (needs root: it brings the test bed up)
+//   BENCH_HOSTS (Docker hosts, default 3)
+import { join } from 'node:path';
+import { bringUp, repoRoot, runOk } from '../test/e2e/harness.ts';
+import { benchConfig, dockerHosts } from './bed-config.ts';
+import { installPackage } from './package.ts';
+
+const DOCKER_HOSTS = Number(process.env.BENCH_HOSTS ?? 3);
+
+interface Event {
+  readonly type: string;
+  readonly time: string;
+  readonly host?: string;
+  readonly kind?: string;
+  readonly step?: string;
+  readonly duration_ms?: number;
+}
+
+const installed = installPackage();
+process.env.MRSK_E2E_BIN = installed.bin;
+const bed = await bringUp(DOCKER_HOSTS, { podman: 0 });
+try {
+  const hosts = dockerHosts(bed);
+  const tags = ['timeline0', 'timeline1'];
+  for (const tag of tags) await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), tag], { timeoutMs: 300_000 });
+  const config = await benchConfig(bed);
+  await bed.mrsk(['remove', '-y', '-c', config], { timeoutMs: 300_000 });
+  const setup = await bed.mrsk(['setup', '--skip-push', '--version', tags[0]!, '-q', '-c', config], { timeoutMs: 300_000 });
+  if (setup.code !== 0) throw new Error(`setup failed:\n${setup.stdout}\n${setup.stderr}`);
+  const runs: [string, string[]][] = [
+    [`deploy to ${hosts.length} hosts`, ['deploy', '--skip-push', '--version', tags[1]!]],
+    [`rollback on ${hosts.length} hosts`, ['rollback', tags[0]!]],
+  ];
+  for (const [what, args] of runs) {
+    const started = Date.now();
+    const result = await bed.mrsk([...args, '--json', '-c', config], { timeoutMs: 300_000 });
+    if (result.code !== 0) throw new Error(`mrsk ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+    const events = result.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Event);
+    const at = (event: Event) => Date.parse(event.time) - started;
+    console.log(`\n${what}: ${result.ms} ms from start to exit`);
+    const plan = events.find((e) => e.type === 'plan');
+    if (plan) console.log(`${String(at(plan)).padStart(6)}  plan shown`);
+    const begun = new Map<string, number>();
+    for (const event of events) {
+      const key = `${event.host} ${event.step}`;
+      if (event.type === 'step_started') begun.set(key, at(event));
+      if (event.type === 'step_finished') {
+        const from = begun.get(key) ?? at(event) - (event.duration_ms ?? 0);
+        console.log(`${String(from).padStart(6)} → ${String(at(event)).padStart(6)}  ${String(at(event) - from).padStart(5)} ms  ${event.host}  ${event.kind}`);
+      }
+    }
+    const summary = events.find((e) => e.type === 'summary');
+    if (summary) console.log(`${String(at(summary)).padStart(6)}  summary written`);
+  }
+  await bed.mrsk(['remove', '-y', '-c', config], { timeoutMs: 300_000 });
+} finally {
+  await bed.tearDown();
+  installed.remove();
+}
