@@ -9,3 +9,4 @@ node --import tsx bench/startup.ts
 node --import tsx bench/probe.ts
 node --import tsx bench/fleet.ts
 node --import tsx bench/deploy.ts
+node --import tsx bench/timeline.ts

@@ -144,7 +144,14 @@ export async function traefikHasService(ctx: StepContext, host: string, service:
 
 /** `Traefik is not running on this host (…). ` when it is not (the usual reason nothing routes), else ''. */
 export async function traefikDown(ctx: StepContext, host: string): Promise<string> {
-  const traefik = await inspectContainer(ctx, host, TRAEFIK_CONTAINER).catch(() => undefined);
+  let traefik: InspectedContainer | undefined;
+  try {
+    traefik = await inspectContainer(ctx, host, TRAEFIK_CONTAINER);
+  } catch (error) {
+    // not "no traefik container": nobody said (dockerd going down, or the host not answering)
+    const why = lastLineOf(error).replace(`${host}: `, '');
+    return isTransportError(error) ? `The host stopped answering (${why}). ` : `${runtimeOf(ctx, host)} does not answer on this host, so neither does Traefik (${why}). `;
+  }
   if (traefik?.running) return '';
   const state = traefik ? `${traefik.status}${traefik.status === 'exited' ? ` (${traefik.exitCode})` : ''}` : 'no traefik container';
   return `Traefik is not running on this host (${state}): \`mrsk traefik boot\` or running the command again restores it. `;

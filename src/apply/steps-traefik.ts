@@ -72,7 +72,14 @@ export const traefikWaitUp: Handler<'traefik-wait-up'> = async (ctx, step, actio
     if (error instanceof HostError) {
       throw new HostError(step.host, `lost contact with the host while waiting for Traefik to route to ${action.name} (${lastLineOf(error).replace(`${step.host}: `, '')}); nothing was stopped`, { kind: 'unreachable' });
     }
-    const container = await inspectContainer(ctx, step.host, action.name).catch(() => undefined);
+    // A runtime that stopped answering (dockerd going down) says nothing either: no verdict on
+    // Traefik or the container, nothing stopped (the run then says the host may serve two versions)
+    let container: Awaited<ReturnType<typeof inspectContainer>>;
+    try {
+      container = await inspectContainer(ctx, step.host, action.name);
+    } catch (lost) {
+      throw new HostError(step.host, `lost sight of ${action.name} while waiting for Traefik to route to it (${lastLineOf(lost).replace(`${step.host}: `, '')}); nothing was stopped`, { kind: 'error' });
+    }
     const stop = container ? await stopAndMark(ctx, step.host, container, false) : ({ kind: 'gone' } as const);
     const serving = await checkServing(ctx, step.host, container);
     const stopped = stopSentence(action.name, stop.kind === 'stop-failed' ? { ...stop, error: redact(stop.error, ctx.secrets) } : stop);

@@ -735,12 +735,13 @@ stop_node() {
   rm -f "$hd/anchor.pid"
 }
 
-# start_node I : "boot" node I unless it is fully up already (a partly-up node is rebooted)
+# start_node I : "boot" node I unless it is fully up already (a partly-up node is rebooted).
+# A dockerd that runs but does not answer (one shutting down after a SIGTERM) is not up.
 start_node() {
   local i=$1 hd ns anchor rt
   hd=$(host_dir "$i"); ns=$(ns_name "$i"); rt=$(node_runtime "$i")
   if pid_of "$hd/anchor.pid" sleep "$i" >/dev/null && pid_of "$hd/run/sshd.pid" sshd "$i" >/dev/null &&
-     { [[ $rt == podman ]] || pid_of "$hd/run/docker.pid" dockerd "$i" >/dev/null; }; then
+     { [[ $rt == podman ]] || { pid_of "$hd/run/docker.pid" dockerd "$i" >/dev/null && timeout 10 env DOCKER_HOST="unix://$hd/run/docker.sock" "$DOCKER" version >/dev/null 2>&1; }; }; then
     return 0
   fi
   log "$ns: booting"

@@ -310,6 +310,9 @@ describe('faults on a three-host bed, under load', { timeout: 1_200_000 }, () =>
     assert.match(result.output, new RegExp(`${hostName(3).replaceAll('.', '\\.')}`));
     assert.doesNotMatch(result.output, /Deployed faults/);
     assertNoFailuresOn('dockerd stopped mid-deploy (h3)', traffic, [1, 2], (Date.now() - started) / 1000);
+    // the stopped dockerd finishes its shutdown first (it stops each container within its stop
+    // timeout): booting the node while it still runs would find it "up" and then see it exit
+    await eventually('the stopped dockerd of host 3 to exit', 90_000, async () => (await run('bash', ['-c', `kill -0 "$(cat ${pidFile})" 2>/dev/null`])).code !== 0 || 'still running');
     // the host boots again (dockerd, sshd; containers come back by their restart policy)
     const up = await testbed(['up', '3'], { timeoutMs: 180_000 });
     assert.equal(up.code, 0, up.stderr);

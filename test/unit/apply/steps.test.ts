@@ -287,6 +287,20 @@ test('a cord folder removed under a running container: the file cannot be made i
   assert.equal(runner.lines().at(-1), `docker restart -t 10 ${NEW_ID}`);
 });
 
+test('dockerd stops answering while waiting for Traefik to route: lost sight is said (a host that may serve two versions), nothing is stopped or claimed', async () => {
+  const down = fail('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
+  const runner = new ScriptedRunner()
+    .onArgv(words('docker inspect --type container app-web-v3'), newContainer('healthy'), { times: 1 })
+    .onArgv(words('docker inspect --type container app-web-v3'), down)
+    .onArgv(TRAEFIK_API, down);
+  const step = stepOf({ kind: 'traefik-wait-up', name: 'app-web-v3', service: 'app-web', apiPort: 8080, timeout: 1 });
+  const error = (await runStep(context(runner), step).catch((e: unknown) => e)) as Error;
+  assert.ok(error instanceof HostError, String(error));
+  assert.match(describeError(error), /^h1: lost sight of app-web-v3 while waiting for Traefik to route to it \(.*Cannot connect to the Docker daemon.*\); nothing was stopped$/);
+  assert.doesNotMatch(describeError(error), /no longer exists|no traefik container/);
+  assert.ok(!runner.lines().some((line) => line.startsWith('docker stop')), 'nothing is stopped');
+});
+
 test('the connection drops while waiting for Traefik to route: lost contact is said, nothing is stopped or claimed', async () => {
   const runner = new ScriptedRunner()
     .onArgv(words('docker inspect --type container app-web-v3'), newContainer('healthy'))
@@ -543,6 +557,19 @@ describe('container-drain', () => {
       .onArgv(inspect('traefik'), container({ id: 'c'.repeat(64), name: 'traefik', running: false }));
     const error = (await runStep(context(runner), drain).catch((e: unknown) => e)) as Error;
     assert.match(error.message, /^h1: could not drain app-web-v2: Traefik is not running on this host \(exited \(0\)\): .*app-web-v2 was left running\.$/);
+    assert.ok(!runner.lines().some((l) => l.startsWith('docker stop')));
+  });
+  test('dockerd stops answering: said so (not "no traefik container"), and the old container is left running', async () => {
+    const down = fail('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
+    const runner = new ScriptedRunner()
+      .onArgv(inspect(OLD_ID), withCordMount(oldContainer, '/home/deploy/.mrsk/app/cords/v2'))
+      .on({ script: 'rm -f /home/deploy/.mrsk/app/cords/v2/ok' }, ok())
+      .onArgv(words(`docker exec ${OLD_ID} rm -f /run/mrsk/cord/ok`), down)
+      .onArgv(TRAEFIK_API, down)
+      .onArgv(inspect('traefik'), down);
+    const error = (await runStep(context(runner), drain).catch((e: unknown) => e)) as Error;
+    assert.match(error.message, /^h1: could not drain app-web-v2: docker does not answer on this host, so neither does Traefik \(.*Cannot connect to the Docker daemon.*\)\. app-web-v2 was left running\.$/);
+    assert.doesNotMatch(error.message, /no traefik container/);
     assert.ok(!runner.lines().some((l) => l.startsWith('docker stop')));
   });
 });
