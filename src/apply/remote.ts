@@ -85,7 +85,7 @@ export async function inspectContainer(
   remote: Remote,
   host: string,
   nameOrId: string,
-  opts: { readonly whenStarted?: { readonly tries: number; readonly pauseSeconds: number; readonly before?: readonly string[] } } = {},
+  opts: { readonly whenStarted?: { readonly seconds: number; readonly pauseSeconds: number; readonly before?: readonly string[] } } = {},
 ): Promise<InspectedContainer | undefined> {
   const rt = runtimeOf(remote, host);
   const argv = inspectContainers(rt, [nameOrId]);

@@ -88,7 +88,7 @@ export async function serverUrl(ctx: StepContext, host: string, name: string, se
 
 /**
  * What a read of Traefik's view of a service may wait for on the host first (one SSH round trip
- * for up to WAIT_READS reads, ~0.1 s apart, instead of one per read): a server UP, or a server gone.
+ * for up to WAIT_SECONDS of reads ~0.1 s apart, instead of one per read): a server UP, or gone.
  * `drive`: a container whose health check is run before each read (Podman runs none by itself).
  */
 export interface ServerWait {
@@ -97,12 +97,15 @@ export interface ServerWait {
   readonly drive?: string;
 }
 
-/** Reads of Traefik's API in one waiting command (each a runtime exec, ~0.1 s apart): ~2–5 s at most. */
-export const WAIT_READS = 20;
+/**
+ * How long one waiting command looks on the host (2–3 s by the host's whole-second clock) before
+ * it answers anyway and mrsk checks its own deadline: a step's timeout is overrun by that at most.
+ */
+export const WAIT_SECONDS = 3;
 
 /**
  * Traefik's server list for a service: url → UP/DOWN; undefined when the service is not (yet)
- * known. With `wait`, the answer comes once it shows what is waited for, or after WAIT_READS reads.
+ * known. With `wait`, the answer comes once it shows what is waited for, or after WAIT_SECONDS.
  */
 export async function traefikServers(ctx: StepContext, host: string, service: string, wait?: ServerWait): Promise<Record<string, string> | undefined> {
   const rt = runtimeOf(ctx, host);
@@ -111,7 +114,7 @@ export async function traefikServers(ctx: StepContext, host: string, service: st
   // (its `"url":"<url>"` in the server list is never followed by a colon)
   const command = wait
     ? runtime.traefikApiUntil(rt, path, wait.until === 'up' ? { contains: `"${wait.url}":"UP"` } : { lacks: `"${wait.url}":` }, {
-        tries: WAIT_READS,
+        seconds: WAIT_SECONDS,
         pauseSeconds: 0.1,
         ...(wait.drive && runtime.runHealthCheck(rt, wait.drive) ? { before: runtime.runHealthCheck(rt, wait.drive) } : {}),
       })

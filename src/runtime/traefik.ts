@@ -50,12 +50,13 @@ export type ApiWait = { readonly contains: string } | { readonly lacks: string }
 
 /**
  * traefikApi's GET, repeated on the host until its answer contains (or no longer contains) a
- * text: at most `tries` reads, `pauseSeconds` apart, each after `before` when given (Podman's
- * health check, which nothing else runs). A wait on Traefik then costs one SSH round trip, not
- * one per read. Prints the last answer (read as traefikApi's); a read that fails ends the script
- * with its exit code and its stderr, as traefikApi would.
+ * text, or until `seconds` have passed (a read every `pauseSeconds`; whole seconds of the host's
+ * clock), each read after `before` when given (Podman's health check, which nothing else runs).
+ * A wait on Traefik then costs one SSH round trip, not one per read. Prints the last answer (read
+ * as traefikApi's); a read that fails ends the script with its exit code and stderr, as
+ * traefikApi would.
  */
-export function traefikApiUntil(rt: RuntimeName, path: string, wait: ApiWait, opts: { readonly tries: number; readonly pauseSeconds: number; readonly before?: Argv }): { readonly script: string; readonly answersAs: Argv } {
+export function traefikApiUntil(rt: RuntimeName, path: string, wait: ApiWait, opts: { readonly seconds: number; readonly pauseSeconds: number; readonly before?: Argv }): { readonly script: string; readonly answersAs: Argv } {
   const text = 'contains' in wait ? wait.contains : wait.lacks;
   // case patterns: the quoted part matches literally
   const done = 'contains' in wait ? `*${shq(text)}*) break ;;` : `*${shq(text)}*) ;; *) break ;;`;
@@ -64,8 +65,8 @@ export function traefikApiUntil(rt: RuntimeName, path: string, wait: ApiWait, op
   return {
     answersAs: read,
     script:
-      `i=1; while :; do ${before}out=$(${toShell(read)}) || exit $?; ` +
-      `case $out in ${done} esac; [ $i -ge ${opts.tries} ] && break; sleep ${opts.pauseSeconds}; i=$((i + 1)); done; printf '%s\\n' "$out"`,
+      `end=$(($(date +%s) + ${opts.seconds})); while :; do ${before}out=$(${toShell(read)}) || exit $?; ` +
+      `case $out in ${done} esac; [ "$(date +%s)" -ge "$end" ] && break; sleep ${opts.pauseSeconds}; done; printf '%s\\n' "$out"`,
   };
 }
 

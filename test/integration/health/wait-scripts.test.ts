@@ -1,7 +1,7 @@
 // The scripts that wait on the host (for a container to be done starting, for Traefik to route to
 // a server or to drop it), run by real shells (dash, busybox sh) against a stand-in `docker` first
 // on PATH: it answers each look from a list, one line per call, and counts the calls. Checked:
-// the wait ends at the first look that shows the awaited state, after `tries` looks at most, and
+// the wait ends at the first look that shows the awaited state, after its seconds at most, and
 // at once on a failed read (with that read's exit code and stderr); the output is the last
 // answer, in the one-look command's form.
 import { test } from 'node:test';
@@ -69,7 +69,7 @@ for (const shell of SHELLS) {
   const name = shell.join(' ');
 
   test(`${name}: a container wait ends at the first look past 'starting' and prints the full inspect`, () => {
-    const script = inspectContainerWhenStarted('docker', 'app-web-v2', { tries: 20, pauseSeconds: 0.05 }).script;
+    const script = inspectContainerWhenStarted('docker', 'app-web-v2', { seconds: 10, pauseSeconds: 0.05 }).script;
     const outcome = runWith(shell, script, ['true starting', 'true starting', 'true healthy']);
     assert.equal(outcome.code, 0, outcome.stderr);
     assert.equal(outcome.stdout, '[{"final":true}]\n');
@@ -79,22 +79,25 @@ for (const shell of SHELLS) {
 
   test(`${name}: a container wait stops at once for an exited container, one without a healthcheck, and a failed look`, () => {
     for (const look of ['false starting', 'true ', 'true unhealthy', 'FAIL']) {
-      const outcome = runWith(shell, inspectContainerWhenStarted('docker', 'app-web-v2', { tries: 20, pauseSeconds: 0.05 }).script, [look]);
+      const outcome = runWith(shell, inspectContainerWhenStarted('docker', 'app-web-v2', { seconds: 10, pauseSeconds: 0.05 }).script, [look]);
       assert.equal(outcome.code, 0, `${look}: ${outcome.stderr}`);
       assert.equal(outcome.calls.filter((c) => c.includes('--format')).length, 1, `${look}: ${outcome.calls.join(' | ')}`);
       assert.equal(outcome.stdout, '[{"final":true}]\n');
     }
   });
 
-  test(`${name}: a container wait gives up after its tries, then prints the inspect (the caller decides)`, () => {
-    const outcome = runWith(shell, inspectContainerWhenStarted('docker', 'app-web-v2', { tries: 4, pauseSeconds: 0.05 }).script, ['true starting']);
+  test(`${name}: a container wait gives up after its seconds (whole seconds of the clock), then prints the inspect (the caller decides)`, () => {
+    const started = Date.now();
+    const outcome = runWith(shell, inspectContainerWhenStarted('docker', 'app-web-v2', { seconds: 2, pauseSeconds: 0.05 }).script, ['true starting']);
+    const ms = Date.now() - started;
     assert.equal(outcome.code, 0);
-    assert.equal(outcome.calls.filter((c) => c.includes('--format')).length, 4);
+    assert.ok(ms >= 1000 && ms < 4000, `looked for ${ms} ms`);
+    assert.ok(outcome.calls.filter((c) => c.includes('--format')).length >= 5, outcome.calls.join(' | '));
     assert.equal(outcome.stdout, '[{"final":true}]\n');
   });
 
   test(`${name}: a Traefik wait for a server to go ends at the first answer without it, and prints that answer`, () => {
-    const script = traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { tries: 20, pauseSeconds: 0.05 }).script;
+    const script = traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 10, pauseSeconds: 0.05 }).script;
     const both = status({ [OLD]: 'UP', [NEW]: 'UP' });
     const newOnly = status({ [NEW]: 'UP' });
     const outcome = runWith(shell, script, [both, both, newOnly]);
@@ -105,7 +108,7 @@ for (const shell of SHELLS) {
   });
 
   test(`${name}: a Traefik wait for a server to be UP ignores it while DOWN or only listed`, () => {
-    const script = traefikApiUntil('docker', SERVICE, { contains: `"${NEW}":"UP"` }, { tries: 20, pauseSeconds: 0.05 }).script;
+    const script = traefikApiUntil('docker', SERVICE, { contains: `"${NEW}":"UP"` }, { seconds: 10, pauseSeconds: 0.05 }).script;
     const listedOnly = JSON.stringify({ loadBalancer: { servers: [{ url: NEW }] }, serverStatus: { [OLD]: 'UP' } });
     const down = status({ [OLD]: 'UP', [NEW]: 'DOWN' });
     const up = status({ [OLD]: 'UP', [NEW]: 'UP' });
@@ -114,20 +117,23 @@ for (const shell of SHELLS) {
     assert.equal(outcome.calls.length, 3);
   });
 
-  test(`${name}: a Traefik wait ends on a failed read with its exit code and stderr, and after its tries otherwise`, () => {
-    const failed = runWith(shell, traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { tries: 20, pauseSeconds: 0.05 }).script, [status({ [OLD]: 'UP' }), 'FAIL']);
+  test(`${name}: a Traefik wait ends on a failed read with its exit code and stderr, and after its seconds otherwise`, () => {
+    const failed = runWith(shell, traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 10, pauseSeconds: 0.05 }).script, [status({ [OLD]: 'UP' }), 'FAIL']);
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /404 Not Found/);
     assert.equal(failed.stdout, '');
     assert.equal(failed.calls.length, 2);
-    const still = runWith(shell, traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { tries: 3, pauseSeconds: 0.05 }).script, [status({ [OLD]: 'UP' })]);
+    const started = Date.now();
+    const still = runWith(shell, traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 2, pauseSeconds: 0.05 }).script, [status({ [OLD]: 'UP' })]);
+    const ms = Date.now() - started;
     assert.equal(still.code, 0);
-    assert.equal(still.calls.length, 3);
+    assert.ok(ms >= 1000 && ms < 4000, `read for ${ms} ms`);
+    assert.ok(still.calls.length >= 5, still.calls.join(' | '));
     assert.equal(still.stdout, `${status({ [OLD]: 'UP' })}\n`);
   });
 
   test(`${name}: the command run before each look (Podman's health check) runs every time, its output kept out`, () => {
-    const script = traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { tries: 20, pauseSeconds: 0.05, before: ['docker', 'healthcheck', 'run', 'app-web-v2'] }).script;
+    const script = traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 10, pauseSeconds: 0.05, before: ['docker', 'healthcheck', 'run', 'app-web-v2'] }).script;
     const outcome = runWith(shell, script, [status({ [OLD]: 'UP' }), status({})]);
     assert.deepEqual(outcome.calls.map((c) => c.split(' ')[0]), ['healthcheck', 'exec', 'healthcheck', 'exec']);
     assert.equal(outcome.stdout, `${status({})}\n`);

@@ -109,20 +109,21 @@ describe('host builders for docker and podman', () => {
   it('the waiting scripts print what their one-look argv prints, for each runtime; Podman runs the health check before each look', () => {
     for (const rt of RUNTIME_NAMES) {
       const drive = runtime.runHealthCheck(rt, 'app-web-v1');
-      const started = runtime.inspectContainerWhenStarted(rt, 'app-web-v1', { tries: 20, pauseSeconds: 0.1, ...(drive ? { before: drive } : {}) });
+      const started = runtime.inspectContainerWhenStarted(rt, 'app-web-v1', { seconds: 3, pauseSeconds: 0.1, ...(drive ? { before: drive } : {}) });
       assert.deepEqual(started.answersAs, runtime.inspectContainers(rt, ['app-web-v1']));
       assert.ok(started.script.endsWith(`; ${rt} inspect --type container app-web-v1`), started.script);
-      const until = runtime.traefikApiUntil(rt, '/api/http/services/app-web@docker', { lacks: '"http://172.18.0.2:3000":' }, { tries: 20, pauseSeconds: 0.1, ...(drive ? { before: drive } : {}) });
+      const until = runtime.traefikApiUntil(rt, '/api/http/services/app-web@docker', { lacks: '"http://172.18.0.2:3000":' }, { seconds: 3, pauseSeconds: 0.1, ...(drive ? { before: drive } : {}) });
       assert.deepEqual(until.answersAs, runtime.traefikApi(rt, '/api/http/services/app-web@docker'));
       // the text is matched literally (quoted in the case pattern), JSON quotes and all
       assert.ok(until.script.includes(`*'"http://172.18.0.2:3000":'*) ;; *) break ;;`), until.script);
       for (const script of [started.script, until.script]) {
         assert.equal(script.includes('podman healthcheck run app-web-v1 >/dev/null 2>&1;'), rt === 'podman', script);
         if (rt === 'podman') assert.ok(!/\bdocker\b/.test(script.replaceAll('@docker', '')), script); // (Traefik's provider is called docker)
-        assert.match(script, /\[ \$i -ge 20 \] && break; sleep 0\.1;/);
+        assert.match(script, /^end=\$\(\(\$\(date \+%s\) \+ 3\)\); while :; do /);
+        assert.match(script, /\[ "\$\(date \+%s\)" -ge "\$end" \] && break; sleep 0\.1; done;/);
       }
     }
-    assert.ok(runtime.traefikApiUntil('docker', '/ping', { contains: 'OK' }, { tries: 3, pauseSeconds: 0.2 }).script.includes('case $out in *OK*) break ;; esac'));
+    assert.ok(runtime.traefikApiUntil('docker', '/ping', { contains: 'OK' }, { seconds: 3, pauseSeconds: 0.2 }).script.includes('case $out in *OK*) break ;; esac'));
   });
 
   it('every runtime is covered: the names are the commands', () => {
