@@ -145,7 +145,10 @@ export async function traefikHasService(ctx: StepContext, host: string, service:
   }
 }
 
-/** `Traefik is not running on this host (…). ` when it is not (the usual reason nothing routes), else ''. */
+/**
+ * `Traefik is not running on this host (…). ` when it is not (the usual reason nothing routes), a
+ * sentence saying the runtime or the host does not answer when nobody can tell, else ''.
+ */
 export async function traefikDown(ctx: StepContext, host: string): Promise<string> {
   let traefik: InspectedContainer | undefined;
   try {
