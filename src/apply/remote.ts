@@ -6,7 +6,7 @@ import { hostExcerpt, sanitizeHostValue } from '../text/sanitize.ts';
 import { redact, type Secret } from '../secret.ts';
 import type { Command, ExecOptions, ExecResult, Runner } from '../ssh/types.ts';
 import { toShell } from '../shell/quote.ts';
-import { inspectContainerWhenStarted, inspectContainers, type RuntimeName } from '../runtime/index.ts';
+import { inspectContainerWhenStarted, inspectContainers, type HostWait, type RuntimeName } from '../runtime/index.ts';
 import type { HostRuntimes } from './host-runtimes.ts';
 
 export interface Remote {
@@ -85,7 +85,7 @@ export async function inspectContainer(
   remote: Remote,
   host: string,
   nameOrId: string,
-  opts: { readonly whenStarted?: { readonly seconds: number; readonly pauseSeconds: number; readonly before?: readonly string[] } } = {},
+  opts: { readonly whenStarted?: HostWait } = {},
 ): Promise<InspectedContainer | undefined> {
   const rt = runtimeOf(remote, host);
   const argv = inspectContainers(rt, [nameOrId]);

@@ -88,7 +88,7 @@ export async function serverUrl(ctx: StepContext, host: string, name: string, se
 
 /**
  * What a read of Traefik's view of a service may wait for on the host first (one SSH round trip
- * for up to WAIT_SECONDS of reads ~0.1 s apart, instead of one per read): a server UP, or gone.
+ * for up to HOST_WAIT's seconds of reads, instead of one per read): a server UP, or gone.
  * `drive`: a container whose health check is run before each read (Podman runs none by itself).
  */
 export interface ServerWait {
@@ -98,14 +98,15 @@ export interface ServerWait {
 }
 
 /**
- * How long one waiting command looks on the host (2–3 s by the host's whole-second clock) before
- * it answers anyway and mrsk checks its own deadline: a step's timeout is overrun by that at most.
+ * How one waiting command looks on the host: every 0.1 s for 2–3 s (the host's whole-second
+ * clock), then it answers anyway and mrsk checks its own deadline: a step's timeout is overrun by
+ * that at most.
  */
-export const WAIT_SECONDS = 3;
+export const HOST_WAIT = { seconds: 3, pauseSeconds: 0.1 } as const;
 
 /**
  * Traefik's server list for a service: url → UP/DOWN; undefined when the service is not (yet)
- * known. With `wait`, the answer comes once it shows what is waited for, or after WAIT_SECONDS.
+ * known. With `wait`, the answer comes once it shows what is waited for, or after HOST_WAIT.
  */
 export async function traefikServers(ctx: StepContext, host: string, service: string, wait?: ServerWait): Promise<Record<string, string> | undefined> {
   const rt = runtimeOf(ctx, host);
@@ -114,9 +115,8 @@ export async function traefikServers(ctx: StepContext, host: string, service: st
   // (its `"url":"<url>"` in the server list is never followed by a colon)
   const command = wait
     ? runtime.traefikApiUntil(rt, path, wait.until === 'up' ? { contains: `"${wait.url}":"UP"` } : { lacks: `"${wait.url}":` }, {
-        seconds: WAIT_SECONDS,
-        pauseSeconds: 0.1,
-        ...(wait.drive && runtime.runHealthCheck(rt, wait.drive) ? { before: runtime.runHealthCheck(rt, wait.drive) } : {}),
+        ...HOST_WAIT,
+        before: wait.drive ? runtime.runHealthCheck(rt, wait.drive) : undefined,
       })
     : runtime.traefikApi(rt, path);
   const result = await tryRun(ctx, host, command);

@@ -11,7 +11,7 @@ import { sanitizeHostText } from '../text/sanitize.ts';
 import { neverHealthyName } from '../plan/never-healthy.ts';
 import { inspectContainer, poll, run, runtimeOf, tryRun, type InspectedContainer } from './remote.ts';
 import { HealthCheckError, LOG_LINES, healthReport, type HealthFailure, type OtherContainer, type ServingOutcome, type StopOutcome } from './health-report.ts';
-import { isTransportError, lastLineOf, serverUrlOf, traefikServers, WAIT_SECONDS, type StepContext, type Handler } from './step-kit.ts';
+import { isTransportError, lastLineOf, serverUrlOf, traefikServers, HOST_WAIT, type StepContext, type Handler } from './step-kit.ts';
 
 /** Why waiting for health ended on the container's side (not on the connection's). */
 class NotHealthy extends Error {}
@@ -32,8 +32,7 @@ export const waitHealthy: Handler<'container-wait-healthy'> = async (ctx, step, 
         let state: InspectedContainer | undefined;
         try {
           // looked at on the host until it is no longer starting (Podman's check run before each look)
-          const drive = runtime.runHealthCheck(runtimeOf(ctx, step.host), action.name);
-          state = await inspectContainer(ctx, step.host, action.name, { whenStarted: { seconds: WAIT_SECONDS, pauseSeconds: 0.1, ...(drive ? { before: drive } : {}) } });
+          state = await inspectContainer(ctx, step.host, action.name, { whenStarted: { ...HOST_WAIT, before: runtime.runHealthCheck(runtimeOf(ctx, step.host), action.name) } });
           lostContact = undefined;
         } catch (error) {
           if (!isTransportError(error) || ctx.signal?.aborted) throw error;

@@ -5,6 +5,7 @@ import { InternalError } from '../errors.ts';
 import { CORD_MOUNT } from '../model/names.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
 import { toShell } from '../shell/quote.ts';
+import { hostWaitScript, type HostWait } from './host-wait.ts';
 
 /** Host-side details that are not part of the spec: where the secret env file and cord folder are. */
 export interface RunContainerOptions {
@@ -137,21 +138,16 @@ export const PS_ENTRY_FORMAT =
 
 /**
  * inspectContainers of one container, printed once it is no longer a running container whose
- * health is `starting`, or once `seconds` have passed (a look every `pauseSeconds`; the host's
- * clock counts whole seconds, so the last look comes seconds − 1 to seconds after the first),
- * each look after `before` when given (Podman's health check): a wait for health costs one SSH
- * round trip, not one per look, and never holds the caller long past its own deadline. A look
+ * health is `starting`, or once the wait's time is up (see HostWait): a wait for health costs one
+ * SSH round trip, not one per look, and never holds the caller long past its own deadline. A look
  * that fails (no such container) ends the wait; the inspect after it says why.
  */
-export function inspectContainerWhenStarted(rt: RuntimeName, id: string, opts: { readonly seconds: number; readonly pauseSeconds: number; readonly before?: Argv }): { readonly script: string; readonly answersAs: Argv } {
+export function inspectContainerWhenStarted(rt: RuntimeName, id: string, wait: HostWait): { readonly script: string; readonly answersAs: Argv } {
   const look = toShell(inspectContainers(rt, [id], { format: '{{.State.Running}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' }));
-  const before = opts.before ? `${toShell(opts.before)} >/dev/null 2>&1; ` : '';
   const inspect = inspectContainers(rt, [id]);
   return {
     answersAs: inspect,
-    script:
-      `end=$(($(date +%s) + ${opts.seconds})); while :; do ${before}s=$(${look} 2>/dev/null) || break; case $s in 'true starting') ;; *) break ;; esac; ` +
-      `[ "$(date +%s)" -ge "$end" ] && break; sleep ${opts.pauseSeconds}; done; ${toShell(inspect)}`,
+    script: hostWaitScript(wait, `s=$(${look} 2>/dev/null) || break; case $s in 'true starting') ;; *) break ;; esac;`, toShell(inspect)),
   };
 }
 

@@ -1,5 +1,6 @@
 // Every argv builder of a container runtime (Docker, Podman) and of the local image builder. Only src/runtime knows their command lines.
 export * from './argv.ts';
+export * from './host-wait.ts';
 export * from './container.ts';
 export * from './image.ts';
 export * from './network.ts';

@@ -4,6 +4,7 @@ import { RUNTIMES, imageRef, type RuntimeName } from './runtime.ts';
 import { TRAEFIK_CONTAINER } from '../model/names.ts';
 import { shq, toShell } from '../shell/quote.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
+import { hostWaitScript, type HostWait } from './host-wait.ts';
 
 /** Port of Traefik's API entrypoint inside its container (`--api.insecure` serves it on :8080). */
 export const TRAEFIK_API_PORT = 8080;
@@ -50,23 +51,18 @@ export type ApiWait = { readonly contains: string } | { readonly lacks: string }
 
 /**
  * traefikApi's GET, repeated on the host until its answer contains (or no longer contains) a
- * text, or until `seconds` have passed (a read every `pauseSeconds`; whole seconds of the host's
- * clock), each read after `before` when given (Podman's health check, which nothing else runs).
- * A wait on Traefik then costs one SSH round trip, not one per read. Prints the last answer (read
- * as traefikApi's); a read that fails ends the script with its exit code and stderr, as
- * traefikApi would.
+ * text, or until the wait's time is up (see HostWait): a wait on Traefik costs one SSH round trip,
+ * not one per read. Prints the last answer (read as traefikApi's); a read that fails ends the
+ * script with its exit code and stderr, as traefikApi would.
  */
-export function traefikApiUntil(rt: RuntimeName, path: string, wait: ApiWait, opts: { readonly seconds: number; readonly pauseSeconds: number; readonly before?: Argv }): { readonly script: string; readonly answersAs: Argv } {
-  const text = 'contains' in wait ? wait.contains : wait.lacks;
+export function traefikApiUntil(rt: RuntimeName, path: string, until: ApiWait, wait: HostWait): { readonly script: string; readonly answersAs: Argv } {
+  const text = 'contains' in until ? until.contains : until.lacks;
   // case patterns: the quoted part matches literally
-  const done = 'contains' in wait ? `*${shq(text)}*) break ;;` : `*${shq(text)}*) ;; *) break ;;`;
-  const before = opts.before ? `${toShell(opts.before)} >/dev/null 2>&1; ` : '';
+  const done = 'contains' in until ? `*${shq(text)}*) break ;;` : `*${shq(text)}*) ;; *) break ;;`;
   const read = traefikApi(rt, path);
   return {
     answersAs: read,
-    script:
-      `end=$(($(date +%s) + ${opts.seconds})); while :; do ${before}out=$(${toShell(read)}) || exit $?; ` +
-      `case $out in ${done} esac; [ "$(date +%s)" -ge "$end" ] && break; sleep ${opts.pauseSeconds}; done; printf '%s\\n' "$out"`,
+    script: hostWaitScript(wait, `out=$(${toShell(read)}) || exit $?; case $out in ${done} esac;`, `printf '%s\\n' "$out"`),
   };
 }
 
