@@ -5,15 +5,13 @@
 // not unit: busybox comes with the bed's packages (test/bed/install-deps.sh).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { healthcheckFor } from '../../../src/desired/desired.ts';
 import { CORD_FILE, CORD_MOUNT } from '../../../src/model/names.ts';
 import { makeConfig } from '../../unit/helpers/config.ts';
-
-const SHELLS = [['dash'], ['busybox', 'sh']] as const;
+import { SHELLS, runInShell, type Shell } from './shells.ts';
 
 interface Outcome {
   readonly code: number | null;
@@ -23,7 +21,7 @@ interface Outcome {
 }
 
 /** Runs the command of max_attempts MAX and interval INTERVAL with an app check that fails its first FAILS calls. */
-function runCheck(shell: readonly [string, ...string[]], opts: { max: number; interval: number; fails: number; cord?: boolean; cutCordAfter?: number }): Outcome {
+function runCheck(shell: Shell, opts: { max: number; interval: number; fails: number; cord?: boolean; cutCordAfter?: number }): Outcome {
   const dir = mkdtempSync(join(tmpdir(), 'mrsk-health-'));
   try {
     const cord = join(dir, CORD_FILE);
@@ -45,9 +43,8 @@ function runCheck(shell: readonly [string, ...string[]], opts: { max: number; in
     const cmd = spec.cmd.replaceAll(`${CORD_MOUNT}/${CORD_FILE}`, cord);
     assert.ok(!cmd.includes(CORD_MOUNT), 'every cord test points into the temp folder');
     const started = Date.now();
-    const result = spawnSync(shell[0], [...shell.slice(1), '-c', cmd], { encoding: 'utf8', timeout: 20_000 });
-    if (result.error) throw result.error;
-    return { code: result.status, tries: Number(readFileSync(count, 'utf8').trim()), ms: Date.now() - started, stdout: result.stdout };
+    const result = runInShell(shell, cmd);
+    return { code: result.code, tries: Number(readFileSync(count, 'utf8').trim()), ms: Date.now() - started, stdout: result.stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -98,6 +95,6 @@ for (const shell of SHELLS) {
 }
 
 test('both shells are here (the tests above ran them, not a missing binary)', () => {
-  for (const shell of SHELLS) assert.equal(spawnSync(shell[0], [...shell.slice(1), '-c', 'exit 0']).status, 0, shell.join(' '));
+  for (const shell of SHELLS) assert.equal(runInShell(shell, 'exit 0').code, 0, shell.join(' '));
   assert.ok(existsSync('/bin/sh'));
 });

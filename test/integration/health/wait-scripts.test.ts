@@ -6,13 +6,11 @@
 // answer, in the one-look command's form.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectContainerWhenStarted, traefikApiUntil } from '../../../src/runtime/index.ts';
-
-const SHELLS = [['dash'], ['busybox', 'sh']] as const;
+import { SHELLS, runInShell, type Shell } from './shells.ts';
 
 interface Outcome {
   readonly code: number | null;
@@ -27,7 +25,7 @@ interface Outcome {
  * LOOKS in order (the last one repeats); a look answered `FAIL` exits 1 with a message on stderr.
  * A full `inspect` (no --format) prints `[{"final":true}]`.
  */
-function runWith(shell: readonly [string, ...string[]], script: string, looks: readonly string[]): Outcome {
+function runWith(shell: Shell, script: string, looks: readonly string[]): Outcome {
   const dir = mkdtempSync(join(tmpdir(), 'mrsk-wait-'));
   try {
     writeFileSync(join(dir, 'looks'), looks.join('\n') + '\n');
@@ -46,15 +44,14 @@ function runWith(shell: readonly [string, ...string[]], script: string, looks: r
       ].join('\n'),
     );
     chmodSync(join(dir, 'docker'), 0o755);
-    const result = spawnSync(shell[0], [...shell.slice(1), '-c', script], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
-    if (result.error) throw result.error;
+    const result = runInShell(shell, script, { ...process.env, PATH: `${dir}:${process.env.PATH}` });
     let calls: string[] = [];
     try {
       calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
     } catch {
       calls = [];
     }
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr, calls };
+    return { code: result.code, stdout: result.stdout, stderr: result.stderr, calls };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
