@@ -5,7 +5,7 @@ import { containerSummaryFormat, inspectContainers, listContainers, psLabel } fr
 import { imageSummaryFormat, inspectImages, listImageIds } from '../runtime/image.ts';
 import { PICK_RUNTIME_SH, RUNTIMES, imageRef, runtimeVersion, type RuntimeName, type RuntimeWish } from '../runtime/runtime.ts';
 import { listNetworks } from '../runtime/network.ts';
-import { traefikApiTwice } from '../runtime/traefik.ts';
+import { TRAEFIK_API_PORT, traefikApiTwice } from '../runtime/traefik.ts';
 import { hostPaths } from '../desired/paths.ts';
 import { DESTINATION_LABEL, KAMAL_DESTINATION_LABEL, KAMAL_SERVICE_LABEL, SERVICE_LABEL } from '../model/labels.ts';
 import { TRAEFIK_CONTAINER, traefikFileName } from '../model/names.ts';
@@ -137,9 +137,10 @@ function body(rt: RuntimeName, service: string, destination: string | undefined,
     ...(rt === 'podman' ? podmanServiceSection() : []),
     // ONE listing of every container on the host, tab-separated (no label value or name holds a
     // tab): id, mrsk service, mrsk destination, Kamal's service and destination, name, image,
-    // state. Our containers, Kamal's of this service, Traefik, the other apps and the image
-    // repositories are all picked from it (one runtime CLI process instead of five).
-    `all=$(${cmd(listContainers(rt, {}, { all: true, format: [ '{{.ID}}', psLabel(rt, SERVICE_LABEL), psLabel(rt, DESTINATION_LABEL), psLabel(rt, KAMAL_SERVICE_LABEL), psLabel(rt, KAMAL_DESTINATION_LABEL), '{{.Names}}', '{{.Image}}', '{{.State}}' ].join('\t') }))} 2>/dev/null | capped)`,
+    // state, published ports. Our containers, Kamal's of this service, Traefik (and its API port),
+    // the other apps and the image repositories are all picked from it (one runtime CLI process
+    // instead of five).
+    `all=$(${cmd(listContainers(rt, {}, { all: true, format: [ '{{.ID}}', psLabel(rt, SERVICE_LABEL), psLabel(rt, DESTINATION_LABEL), psLabel(rt, KAMAL_SERVICE_LABEL), psLabel(rt, KAMAL_DESTINATION_LABEL), '{{.Names}}', '{{.Image}}', '{{.State}}', '{{.Ports}}' ].join('\t') }))} 2>/dev/null | capped)`,
     `pick() { printf '%s\\n' "$all" | awk -F'\\t' -v s=${shq(service)} -v d=${shq(destination ?? '')} -v t=${shq(TRAEFIK_CONTAINER)} "$1"; }`,
     // ours (this service and destination), Kamal's of this service, and the host's Traefik
     // (Kamal's of this service by Kamal's own labels, any destination unless one is given; parse.ts keeps those without mrsk.* labels)
@@ -172,9 +173,26 @@ function body(rt: RuntimeName, service: string, destination: string | undefined,
     `if [ -f "$HOME"/${shq(traefikFile)} ]; then`,
     `  section traefik-file; head -c ${TRAEFIK_FILE_HEAD_BYTES} "$HOME"/${shq(traefikFile)} 2>/dev/null | awk 'NR == 1 { print ($0 ~ /^# mrsk v1:[0-9a-f]+$/ ? $0 : "other") } END { if (NR == 0) print "other" }'`,
     'fi',
-    // Traefik's API when its container runs (Docker says running, Podman's ps `Up …`): both reads in one exec
+    // Traefik's API when its container runs (Docker says running, Podman's ps `Up …`). First through
+    // the API port Traefik publishes on the host's loopback (mrsk's does: 127.0.0.1:<api_port>->8080),
+    // with the host's curl or wget: no process started in the container. Else, or when that read
+    // fails, both reads in one exec into the container, as Traefik's own wget.
     `if [ -n "$(pick '$6 == t && ($8 == "running" || $8 ~ /^Up/) { print $1 }')" ]; then`,
-    `  section traefik-services; ${cmd(traefikApiTwice(rt, TRAEFIK_SERVICES_PATH, TRAEFIK_ROUTERS_PATH, '@@mrsk-probe traefik-routers@@'))} 2>/dev/null`,
+    `  api_port=$(pick '$6 == t { n = split($9, p, /, */); for (i = 1; i <= n; i++) if (p[i] ~ /^127\\.0\\.0\\.1:[0-9]+->${TRAEFIK_API_PORT}\\/tcp$/) { sub(/^127\\.0\\.0\\.1:/, "", p[i]); sub(/->.*$/, "", p[i]); print p[i]; exit } }')`,
+    '  services= routers=',
+    '  if [ -n "$api_port" ]; then',
+    '    if command -v curl >/dev/null 2>&1; then api_get() { curl -fsS --max-time 5 "http://127.0.0.1:$api_port$1" 2>/dev/null; }',
+    '    elif command -v wget >/dev/null 2>&1; then api_get() { wget -q -T 5 -O - "http://127.0.0.1:$api_port$1" 2>/dev/null; }',
+    '    else api_get() { :; }; fi',
+    `    services=$(api_get ${shq(TRAEFIK_SERVICES_PATH)} | head -c ${FILE_LIMIT_BYTES})`,
+    `    if [ -n "$services" ]; then routers=$(api_get ${shq(TRAEFIK_ROUTERS_PATH)} | head -c ${FILE_LIMIT_BYTES}); fi`,
+    '  fi',
+    // an answer cut at the limit is read again through the container, whole
+    `  if [ -n "$services" ] && [ -n "$routers" ] && [ \${#services} -lt ${FILE_LIMIT_BYTES} ] && [ \${#routers} -lt ${FILE_LIMIT_BYTES} ]; then`,
+    `    section traefik-services; printf '%s' "$services"; section traefik-routers; printf '%s' "$routers"`,
+    '  else',
+    `    section traefik-services; ${cmd(traefikApiTwice(rt, TRAEFIK_SERVICES_PATH, TRAEFIK_ROUTERS_PATH, '@@mrsk-probe traefik-routers@@'))} 2>/dev/null`,
+    '  fi',
     'fi',
   ].join('\n');
 }

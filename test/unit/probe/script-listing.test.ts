@@ -17,14 +17,20 @@ after(() => root.remove());
 type Rt = 'docker' | 'podman';
 
 /** Probes a stand-in host; returns the output, the parsed host and the runtime's calls (argv without the runtime's name). */
-function probe(answers: RuntimeAnswers, service: string, destination: string | undefined, options: ProbeScriptOptions & { runtime?: Rt } = {}, home?: string) {
+function probe(answers: RuntimeAnswers, service: string, destination: string | undefined, options: ProbeScriptOptions & { runtime?: Rt } = {}, home?: string, hostTools: { readonly [name: string]: string | null } = {}) {
   const rt = options.runtime ?? 'docker';
-  const bin = root.bin(runtimeStandIn(rt, answers));
+  const commands: Record<string, string> = { ...runtimeStandIn(rt, answers) };
+  // a host tool replaced (its sh body) or missing (null)
+  for (const [name, body] of Object.entries(hostTools)) {
+    if (body === null) delete commands[name];
+    else commands[name] = body;
+  }
+  const bin = root.bin(commands);
   const output = root.run(probeScript(service, destination, options), bin.path, home);
   const host = parseProbeOutput('h1', output, service, destination);
   assert.equal(host.status, 'ok', output);
   const calls = bin.calls().filter((call) => call[0] === rt).map((call) => call.slice(1));
-  return { output, host: host as ReachableHost, calls, wget: bin.calls().filter((call) => call[0] === 'wget') };
+  return { output, host: host as ReachableHost, calls, wget: bin.calls().filter((call) => call[0] === 'wget'), curl: bin.calls().filter((call) => call[0] === 'curl') };
 }
 
 /** The ids the probe inspected (none when it did not inspect). */
@@ -134,6 +140,66 @@ describe('what the probe picks from its one container listing', () => {
     assert.deepEqual(host.traefik, {
       services: { 'app-web': { status: 'enabled', serverStatus: { 'http://10.0.0.2:80': 'UP' } } },
       routers: { 'app-web': { rule: 'PathPrefix(`/`)', service: 'app-web', status: 'enabled' } },
+    });
+  });
+
+  describe("reads Traefik's API through the port it publishes on the host's loopback", () => {
+    const services = JSON.stringify([{ name: 'app-web@docker', status: 'enabled', serverStatus: { 'http://10.0.0.2:80': 'UP' } }]);
+    const routers = JSON.stringify([{ name: 'app-web@docker', rule: 'PathPrefix(`/`)', service: 'app-web@docker', status: 'enabled' }]);
+    const api = { '/api/http/services': services, '/api/http/routers': routers };
+    const traefikWith = (ports: string) => ({ containers: [...HOST.filter((c) => c.id !== 't1'), { id: 't1', name: 'traefik', image: 'traefik:v3.6', ports }], api });
+    const PUBLISHED = '0.0.0.0:80->80/tcp, :::80->80/tcp, 0.0.0.0:443->443/tcp, 127.0.0.1:18080->8080/tcp';
+    const URLS = ['http://127.0.0.1:18080/api/http/services?per_page=1000', 'http://127.0.0.1:18080/api/http/routers?per_page=1000'];
+    const expected = {
+      services: { 'app-web': { status: 'enabled', serverStatus: { 'http://10.0.0.2:80': 'UP' } } },
+      routers: { 'app-web': { rule: 'PathPrefix(`/`)', service: 'app-web', status: 'enabled' } },
+    };
+    const execs = (calls: string[][]) => calls.filter((call) => call[0] === 'exec').length;
+
+    it("with the host's curl: no process in the container, the same sections as through it", () => {
+      for (const runtime of ['docker', 'podman'] as const) {
+        const { calls, host, output, curl, wget } = probe(traefikWith(PUBLISHED), 'app', undefined, { runtime });
+        assert.equal(execs(calls), 0, output);
+        assert.deepEqual(curl.map((call) => call.at(-1)), URLS);
+        assert.equal(wget.length, 0);
+        assert.equal(section(output, 'traefik-services'), services);
+        assert.equal(section(output, 'traefik-routers'), routers);
+        assert.deepEqual(host.traefik, expected);
+      }
+    });
+
+    it("with the host's wget when it has no curl", () => {
+      const { calls, host, curl, wget } = probe(traefikWith(PUBLISHED), 'app', undefined, {}, undefined, { curl: null });
+      assert.equal(execs(calls), 0);
+      assert.equal(curl.length, 0);
+      assert.deepEqual(wget.map((call) => call.at(-1)), URLS);
+      assert.deepEqual(host.traefik, expected);
+    });
+
+    it('through the container when the loopback read fails, when the host has neither tool, or when no loopback port maps to the API', () => {
+      const cases: [string, string, Record<string, string | null>][] = [
+        ['loopback refused', PUBLISHED, { curl: 'exit 7' }],
+        ['routers read fails', PUBLISHED, { curl: `case "$*" in *routers*) exit 22 ;; *) printf '%s' ${JSON.stringify(services)} ;; esac` }],
+        ['services answer empty', PUBLISHED, { curl: 'exit 0' }],
+        ['neither curl nor wget on the host', PUBLISHED, { curl: null, wget: null }],
+        // Kamal's Traefik publishes no API; one published on every address is not read from the host
+        ['no API port', '0.0.0.0:80->80/tcp', {}],
+        ['API on every address', '0.0.0.0:8080->8080/tcp', {}],
+        ['loopback port of another container port', '127.0.0.1:18080->9000/tcp', {}],
+      ];
+      for (const [what, ports, tools] of cases) {
+        const { calls, host, output } = probe(traefikWith(ports), 'app', undefined, {}, undefined, tools);
+        if ('wget' in tools) {
+          // the stand-in exec runs off the host's PATH, so the container has no wget either here:
+          // the exec was tried, and nothing was read
+          assert.equal(execs(calls), 1, what);
+          assert.equal(host.traefik, undefined, what);
+          continue;
+        }
+        assert.equal(execs(calls), 1, `${what}\n${output}`);
+        assert.deepEqual(host.traefik, expected, what);
+        assert.equal((output.match(/@@mrsk-probe traefik-services@@/g) ?? []).length, 1, what);
+      }
     });
   });
 

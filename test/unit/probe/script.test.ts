@@ -39,10 +39,10 @@ describe('probeScript', () => {
     const names = [...script.matchAll(/section ([a-z-]+)/g)].map((m) => m[1]!);
     assert.deepEqual([...new Set(names)].sort(), [
       'apps', 'arch', 'containers', 'end', 'home', 'images', 'lock', 'networks', 'problem', 'problem-detail', 'release',
-      'runtime', 'traefik-file', 'traefik-services', 'version',
+      'runtime', 'traefik-file', 'traefik-routers', 'traefik-services', 'version',
     ]);
     for (const name of names) assert.ok(SECTION_PATTERN.test(`@@mrsk-probe ${name}@@`));
-    // the routers' marker is printed inside Traefik's container, between its two API answers
+    // read through the container, the routers' marker is printed inside it, between its two API answers
     assert.ok(script.includes(`'@@mrsk-probe traefik-routers@@'`), script);
     assert.ok(SECTION_PATTERN.test('@@mrsk-probe traefik-routers@@'));
     assert.ok(script.trimEnd().endsWith('exit 0'));

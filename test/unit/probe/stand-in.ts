@@ -78,6 +78,8 @@ export interface ListedContainer {
   readonly image?: string;
   /** Docker's `running`/`exited`/…, or Podman's ps `Up 3 minutes`/`Exited (0) …`. */
   readonly state?: string;
+  /** What ps prints as its published ports, e.g. `0.0.0.0:80->80/tcp, 127.0.0.1:8080->8080/tcp`. */
+  readonly ports?: string;
 }
 
 /** What a stand-in runtime answers. */
@@ -87,7 +89,10 @@ export interface RuntimeAnswers {
   readonly containers?: readonly ListedContainer[];
   /** The ids `image ls -q` prints. */
   readonly imageIds?: readonly string[];
-  /** Traefik's API answers by path prefix (`/api/http/services`, `/api/http/routers`), served by a stand-in wget inside `exec`. */
+  /**
+   * Traefik's API answers by path prefix (`/api/http/services`, `/api/http/routers`), served by a
+   * stand-in wget (inside `exec`, or the host's) and a stand-in curl (the host's).
+   */
   readonly api?: Readonly<Record<string, string>>;
 }
 
@@ -100,7 +105,7 @@ const shq = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
  */
 export function runtimeStandIn(rt: 'docker' | 'podman', answers: RuntimeAnswers): Record<string, string> {
   const rows = (answers.containers ?? []).map((c) =>
-    [c.id, c.service ?? '', c.destination ?? '', c.kamalService ?? '', c.kamalDestination ?? '', c.name, c.image ?? 'busybox:1', c.state ?? 'running'].join('\t'),
+    [c.id, c.service ?? '', c.destination ?? '', c.kamalService ?? '', c.kamalDestination ?? '', c.name, c.image ?? 'busybox:1', c.state ?? 'running', c.ports ?? ''].join('\t'),
   );
   const print = (lines: readonly string[]) => (lines.length === 0 ? ':' : `printf '%s\\n' ${lines.map(shq).join(' ')}`);
   const runtime = [
@@ -111,13 +116,13 @@ export function runtimeStandIn(rt: 'docker' | 'podman', answers: RuntimeAnswers)
     '  exec) shift 2; exec "$@" ;;',
     'esac',
   ].join('\n');
-  const wget = [
-    // wget -q -O - URL: the URL is the last word
+  const http = [
+    // wget -q -O - URL, curl -fsS … URL: the URL is the last word
     'for url in "$@"; do :; done',
     'case "$url" in',
     ...Object.entries(answers.api ?? {}).map(([path, body]) => `  *${shq(path)}*) printf '%s' ${shq(body)} ;;`),
     '  *) exit 1 ;;',
     'esac',
   ].join('\n');
-  return { [rt]: runtime, wget };
+  return { [rt]: runtime, wget: http, curl: http };
 }
