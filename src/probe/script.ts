@@ -5,7 +5,7 @@ import { containerSummaryFormat, inspectContainers, listContainers, psLabel } fr
 import { imageSummaryFormat, inspectImages, listImageIds } from '../runtime/image.ts';
 import { PICK_RUNTIME_SH, RUNTIMES, imageRef, runtimeVersion, type RuntimeName, type RuntimeWish } from '../runtime/runtime.ts';
 import { listNetworks } from '../runtime/network.ts';
-import { TRAEFIK_API_PORT, traefikApiTwice } from '../runtime/traefik.ts';
+import { TRAEFIK_API_PORT, traefikApiTwice, traefikHostGetDefinition } from '../runtime/traefik.ts';
 import { hostPaths } from '../desired/paths.ts';
 import { DESTINATION_LABEL, KAMAL_DESTINATION_LABEL, KAMAL_SERVICE_LABEL, SERVICE_LABEL } from '../model/labels.ts';
 import { TRAEFIK_CONTAINER, traefikFileName } from '../model/names.ts';
@@ -178,15 +178,10 @@ function body(rt: RuntimeName, service: string, destination: string | undefined,
     // with the host's curl or wget: no process started in the container. Else, or when that read
     // fails, both reads in one exec into the container, as Traefik's own wget.
     `if [ -n "$(pick '$6 == t && ($8 == "running" || $8 ~ /^Up/) { print $1 }')" ]; then`,
-    `  api_port=$(pick '$6 == t { n = split($9, p, /, */); for (i = 1; i <= n; i++) if (p[i] ~ /^127\\.0\\.0\\.1:[0-9]+->${TRAEFIK_API_PORT}\\/tcp$/) { sub(/^127\\.0\\.0\\.1:/, "", p[i]); sub(/->.*$/, "", p[i]); print p[i]; exit } }')`,
-    '  services= routers=',
-    '  if [ -n "$api_port" ]; then',
-    '    if command -v curl >/dev/null 2>&1; then api_get() { curl -fsS --max-time 5 "http://127.0.0.1:$api_port$1" 2>/dev/null; }',
-    '    elif command -v wget >/dev/null 2>&1; then api_get() { wget -q -T 5 -O - "http://127.0.0.1:$api_port$1" 2>/dev/null; }',
-    '    else api_get() { :; }; fi',
-    `    services=$(api_get ${shq(TRAEFIK_SERVICES_PATH)} | head -c ${FILE_LIMIT_BYTES})`,
-    `    if [ -n "$services" ]; then routers=$(api_get ${shq(TRAEFIK_ROUTERS_PATH)} | head -c ${FILE_LIMIT_BYTES}); fi`,
-    '  fi',
+    `  api=$(pick '$6 == t { n = split($9, p, /, */); for (i = 1; i <= n; i++) if (p[i] ~ /^127\\.0\\.0\\.1:[0-9]+->${TRAEFIK_API_PORT}\\/tcp$/) { sub(/^127\\.0\\.0\\.1:/, "", p[i]); sub(/->.*$/, "", p[i]); print p[i]; exit } }')`,
+    `  ${traefikHostGetDefinition()}`,
+    `  routers=; services=$(host_get ${shq(TRAEFIK_SERVICES_PATH)} | head -c ${FILE_LIMIT_BYTES})`,
+    `  if [ -n "$services" ]; then routers=$(host_get ${shq(TRAEFIK_ROUTERS_PATH)} | head -c ${FILE_LIMIT_BYTES}); fi`,
     // an answer cut at the limit is read again through the container, whole
     `  if [ -n "$services" ] && [ -n "$routers" ] && [ \${#services} -lt ${FILE_LIMIT_BYTES} ] && [ \${#routers} -lt ${FILE_LIMIT_BYTES} ]; then`,
     `    section traefik-services; printf '%s' "$services"; section traefik-routers; printf '%s' "$routers"`,

@@ -46,23 +46,51 @@ export function removeTraefikFile(file: string): Argv {
   return ['rm', '-f', file];
 }
 
+/**
+ * Shell text that defines `host_get PATH`: GET on Traefik's API through the port it publishes on
+ * the host's loopback, which `$api` holds (empty: none), with the host's curl or wget, printing
+ * the whole answer or nothing. It fails when there is no such port, neither tool, or the read
+ * fails; no process starts in Traefik's container (an exec costs the host far more than a GET).
+ */
+export function traefikHostGetDefinition(): string {
+  return [
+    'if [ -n "$api" ] && command -v curl >/dev/null 2>&1; then host_get() { b=$(curl -fsS --max-time 5 "http://127.0.0.1:$api$1" 2>/dev/null) && printf \'%s\\n\' "$b"; };',
+    'elif [ -n "$api" ] && command -v wget >/dev/null 2>&1; then host_get() { b=$(wget -q -T 5 -O - "http://127.0.0.1:$api$1" 2>/dev/null) && printf \'%s\\n\' "$b"; };',
+    'else host_get() { return 1; }; fi;',
+  ].join(' ');
+}
+
+/**
+ * Shell text that defines `traefik_get PATH`: host_get (traefikHostGetDefinition) through the API
+ * port Traefik's container publishes on 127.0.0.1, asked once (`<rt> port`), else, or when that
+ * read fails, traefikApi's exec, whose exit code and stderr then count.
+ */
+export function traefikGetDefinition(rt: RuntimeName, container: string = TRAEFIK_CONTAINER): string {
+  const port = toShell([rt, 'port', container, `${TRAEFIK_API_PORT}/tcp`]);
+  return [
+    `api=$(${port} 2>/dev/null | sed -n 's/^127\\.0\\.0\\.1:\\([0-9][0-9]*\\)$/\\1/p' | head -n 1);`,
+    traefikHostGetDefinition(),
+    `traefik_get() { host_get "$1" || ${toShell(traefikApi(rt, '', container).slice(0, -1))} "http://127.0.0.1:${TRAEFIK_API_PORT}$1"; };`,
+  ].join(' ');
+}
+
 /** What traefikApiUntil waits for in the answer: a text to show up, or one to go away. */
 export type ApiWait = { readonly contains: string } | { readonly lacks: string };
 
 /**
- * traefikApi's GET, repeated on the host until its answer contains (or no longer contains) a
- * text, or until the wait's time is up (see HostWait): a wait on Traefik costs one SSH round trip,
- * not one per read. Prints the last answer (read as traefikApi's); a read that fails ends the
- * script with its exit code and stderr, as traefikApi would.
+ * traefikApi's GET (through the host's loopback when it can: traefikGetDefinition), repeated on
+ * the host until its answer contains (or no longer contains) a text, or until the wait's time is
+ * up (see HostWait): a wait on Traefik costs one SSH round trip, not one per read. Prints the last
+ * answer (read as traefikApi's); a read that fails both ways ends the script with the exec's exit
+ * code and stderr, as traefikApi would.
  */
 export function traefikApiUntil(rt: RuntimeName, path: string, until: ApiWait, wait: HostWait): { readonly script: string; readonly answersAs: Argv } {
   const text = 'contains' in until ? until.contains : until.lacks;
   // case patterns: the quoted part matches literally
   const done = 'contains' in until ? `*${shq(text)}*) break ;;` : `*${shq(text)}*) ;; *) break ;;`;
-  const read = traefikApi(rt, path);
   return {
-    answersAs: read,
-    script: hostWaitScript(wait, `out=$(${toShell(read)}) || exit $?; case $out in ${done} esac;`, `printf '%s\\n' "$out"`),
+    answersAs: traefikApi(rt, path),
+    script: `${traefikGetDefinition(rt)} ${hostWaitScript(wait, `out=$(traefik_get ${shq(path)}) || exit $?; case $out in ${done} esac;`, `printf '%s\\n' "$out"`)}`,
   };
 }
 

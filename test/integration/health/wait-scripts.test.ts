@@ -1,6 +1,7 @@
 // The scripts that wait on the host (for a container to be done starting, for Traefik to route to
-// a server or to drop it), run by real shells (dash, busybox sh) against a stand-in `docker` first
-// on PATH: it answers each look from a list, one line per call, and counts the calls. Checked:
+// a server or to drop it), run by real shells (dash, busybox sh) against a stand-in `docker` (and,
+// for Traefik's API read through the host's loopback, `curl`) first on PATH: they answer each look
+// from a list, one line per call, and log the calls. Checked:
 // the wait ends at the first look that shows the awaited state, after its seconds at most, and
 // at once on a failed read (with that read's exit code and stderr); the output is the last
 // answer, in the one-look command's form.
@@ -16,34 +17,47 @@ interface Outcome {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
-  /** The calls the stand-in docker got, one line of words each. */
+  /** The calls the stand-ins got (`docker …`, `curl …`), one line of words each. */
   readonly calls: string[];
 }
 
 /**
- * Runs SCRIPT with a stand-in docker whose answers to looks (inspect --format, exec … wget) are
- * LOOKS in order (the last one repeats); a look answered `FAIL` exits 1 with a message on stderr.
- * A full `inspect` (no --format) prints `[{"final":true}]`.
+ * How Traefik's API is reached: `exec` (no port on the host's loopback: every look is an exec),
+ * or `loopback` (`docker port` says 127.0.0.1:18080; a stand-in curl answers the looks, and an
+ * exec, the fallback, fails with `exec failed` unless LOOKS is read through it too).
  */
-function runWith(shell: Shell, script: string, looks: readonly string[]): Outcome {
+type Path = 'exec' | 'loopback';
+
+/**
+ * Runs SCRIPT with a stand-in docker (and curl) whose answers to looks (inspect --format, exec …
+ * wget, curl) are LOOKS in order (the last one repeats); a look answered `FAIL` exits 1 (curl: 22)
+ * with a message on stderr. A full `inspect` (no --format) prints `[{"final":true}]`.
+ */
+function runWith(shell: Shell, script: string, looks: readonly string[], path: Path = 'exec'): Outcome {
   const dir = mkdtempSync(join(tmpdir(), 'mrsk-wait-'));
   try {
     writeFileSync(join(dir, 'looks'), looks.join('\n') + '\n');
     writeFileSync(join(dir, 'n'), '0');
+    const look = (failCode: number) => [
+      `n=$(( $(cat ${dir}/n) + 1 )); echo $n > ${dir}/n`,
+      `total=$(wc -l < ${dir}/looks); [ $n -gt $total ] && n=$total`,
+      `line=$(sed -n "\${n}p" ${dir}/looks)`,
+      `[ "$line" = FAIL ] && { echo 'wget: server returned error: HTTP/1.1 404 Not Found' >&2; exit ${failCode}; }`,
+      'printf "%s\\n" "$line"',
+    ];
     writeFileSync(
       join(dir, 'docker'),
       [
         '#!/bin/sh',
-        `echo "$*" >> ${dir}/calls`,
+        `echo "docker $*" >> ${dir}/calls`,
+        `case "$*" in port*) ${path === 'loopback' ? "echo '0.0.0.0:18080'; echo '127.0.0.1:18080'" : ':'}; exit 0 ;; esac`,
+        ...(path === 'loopback' ? [`case "$*" in exec*) echo 'exec failed' >&2; exit 126 ;; esac`] : []),
         `case "$*" in *--format*|exec*) ;; *) echo '[{"final":true}]'; exit 0 ;; esac`,
-        `n=$(( $(cat ${dir}/n) + 1 )); echo $n > ${dir}/n`,
-        `total=$(wc -l < ${dir}/looks); [ $n -gt $total ] && n=$total`,
-        `line=$(sed -n "\${n}p" ${dir}/looks)`,
-        `[ "$line" = FAIL ] && { echo 'wget: server returned error: HTTP/1.1 404 Not Found' >&2; exit 1; }`,
-        'printf "%s\\n" "$line"',
+        ...look(1),
       ].join('\n'),
     );
-    chmodSync(join(dir, 'docker'), 0o755);
+    writeFileSync(join(dir, 'curl'), ['#!/bin/sh', `echo "curl $*" >> ${dir}/calls`, ...look(22)].join('\n'));
+    for (const name of ['docker', 'curl']) chmodSync(join(dir, name), 0o755);
     const result = runInShell(shell, script, { ...process.env, PATH: `${dir}:${process.env.PATH}` });
     let calls: string[] = [];
     try {
@@ -71,7 +85,7 @@ for (const shell of SHELLS) {
     assert.equal(outcome.code, 0, outcome.stderr);
     assert.equal(outcome.stdout, '[{"final":true}]\n');
     assert.equal(outcome.calls.filter((c) => c.includes('--format')).length, 3, outcome.calls.join('\n'));
-    assert.equal(outcome.calls.at(-1), 'inspect --type container app-web-v2');
+    assert.equal(outcome.calls.at(-1), 'docker inspect --type container app-web-v2');
   });
 
   test(`${name}: a container wait stops at once for an exited container, one without a healthcheck, and a failed look`, () => {
@@ -93,46 +107,68 @@ for (const shell of SHELLS) {
     assert.equal(outcome.stdout, '[{"final":true}]\n');
   });
 
-  test(`${name}: a Traefik wait for a server to go ends at the first answer without it, and prints that answer`, () => {
-    const script = traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 10, pauseSeconds: 0.05 }).script;
+  for (const path of ['exec', 'loopback'] as const) {
+    // the reads a wait made: through the container, or with the host's curl on the published port
+    const reads = (outcome: Outcome) => outcome.calls.filter((c) => (path === 'exec' ? c.startsWith('docker exec') : c.startsWith('curl')));
+    const READ = path === 'exec' ? `docker exec traefik wget -q -O - http://127.0.0.1:8080${SERVICE}` : `curl -fsS --max-time 5 http://127.0.0.1:18080${SERVICE}`;
+
+    test(`${name}, ${path}: a Traefik wait for a server to go ends at the first answer without it, and prints that answer`, () => {
+      const script = traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 10, pauseSeconds: 0.05 }).script;
+      const both = status({ [OLD]: 'UP', [NEW]: 'UP' });
+      const newOnly = status({ [NEW]: 'UP' });
+      const outcome = runWith(shell, script, [both, both, newOnly], path);
+      assert.equal(outcome.code, 0, outcome.stderr);
+      assert.equal(outcome.stdout, `${newOnly}\n`);
+      assert.deepEqual(reads(outcome), [READ, READ, READ], outcome.calls.join('\n'));
+      // the port is asked once; on the loopback path nothing runs in Traefik's container
+      assert.deepEqual(outcome.calls.filter((c) => c.startsWith('docker port')), ['docker port traefik 8080/tcp']);
+      assert.equal(outcome.calls.filter((c) => c.startsWith('docker exec')).length, path === 'exec' ? 3 : 0);
+    });
+
+    test(`${name}, ${path}: a Traefik wait for a server to be UP ignores it while DOWN or only listed`, () => {
+      const script = traefikApiUntil('docker', SERVICE, { contains: `"${NEW}":"UP"` }, { seconds: 10, pauseSeconds: 0.05 }).script;
+      const listedOnly = JSON.stringify({ loadBalancer: { servers: [{ url: NEW }] }, serverStatus: { [OLD]: 'UP' } });
+      const down = status({ [OLD]: 'UP', [NEW]: 'DOWN' });
+      const up = status({ [OLD]: 'UP', [NEW]: 'UP' });
+      const outcome = runWith(shell, script, [listedOnly, down, up], path);
+      assert.equal(outcome.stdout, `${up}\n`);
+      assert.equal(reads(outcome).length, 3);
+    });
+
+    test(`${name}, ${path}: a Traefik wait ends on a failed read with the exec's exit code and stderr, and after its seconds otherwise`, () => {
+      const failed = runWith(shell, traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 10, pauseSeconds: 0.05 }).script, [status({ [OLD]: 'UP' }), 'FAIL'], path);
+      // loopback: the failed read is tried again through the container, whose answer counts
+      assert.equal(failed.code, path === 'exec' ? 1 : 126);
+      assert.match(failed.stderr, path === 'exec' ? /404 Not Found/ : /^exec failed$/m);
+      assert.equal(failed.stdout, '');
+      assert.equal(reads(failed).length, 2);
+      const started = Date.now();
+      const still = runWith(shell, traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 2, pauseSeconds: 0.05 }).script, [status({ [OLD]: 'UP' })], path);
+      const ms = Date.now() - started;
+      assert.equal(still.code, 0);
+      assert.ok(ms >= 1000 && ms < 4000, `read for ${ms} ms`);
+      assert.ok(reads(still).length >= 5, still.calls.join(' | '));
+      assert.equal(still.stdout, `${status({ [OLD]: 'UP' })}\n`);
+    });
+
+    test(`${name}, ${path}: the command run before each look (Podman's health check) runs every time, its output kept out`, () => {
+      const script = traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 10, pauseSeconds: 0.05, before: ['docker', 'healthcheck', 'run', 'app-web-v2'] }).script;
+      const outcome = runWith(shell, script, [status({ [OLD]: 'UP' }), status({})], path);
+      const look = path === 'exec' ? 'docker exec' : 'curl';
+      assert.deepEqual(outcome.calls.filter((c) => !c.startsWith('docker port')).map((c) => (c.startsWith(look) ? look : c.split(' ').slice(0, 2).join(' '))), ['docker healthcheck', look, 'docker healthcheck', look]);
+      assert.equal(outcome.stdout, `${status({})}\n`);
+    });
+  }
+
+  test(`${name}: a loopback read that fails is read again through the container for that look, and the wait goes on`, () => {
+    // curl FAILs once; the exec then answers (the stand-in docker takes the next look), the wait goes on with curl
     const both = status({ [OLD]: 'UP', [NEW]: 'UP' });
     const newOnly = status({ [NEW]: 'UP' });
-    const outcome = runWith(shell, script, [both, both, newOnly]);
+    const script = traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 10, pauseSeconds: 0.05 }).script;
+    // with the exec path's stand-in, `docker port` says nothing: give the script a port by hand
+    const outcome = runWith(shell, script.replace(/^api=\$\([^;]*\);/, 'api=18080;'), ['FAIL', both, newOnly]);
     assert.equal(outcome.code, 0, outcome.stderr);
+    assert.deepEqual(outcome.calls.map((c) => c.split(' ')[0] + (c.startsWith('docker') ? ` ${c.split(' ')[1]}` : '')), ['curl', 'docker exec', 'curl']);
     assert.equal(outcome.stdout, `${newOnly}\n`);
-    assert.equal(outcome.calls.length, 3);
-    assert.ok(outcome.calls.every((c) => c === `exec traefik wget -q -O - http://127.0.0.1:8080${SERVICE}`), outcome.calls.join('\n'));
-  });
-
-  test(`${name}: a Traefik wait for a server to be UP ignores it while DOWN or only listed`, () => {
-    const script = traefikApiUntil('docker', SERVICE, { contains: `"${NEW}":"UP"` }, { seconds: 10, pauseSeconds: 0.05 }).script;
-    const listedOnly = JSON.stringify({ loadBalancer: { servers: [{ url: NEW }] }, serverStatus: { [OLD]: 'UP' } });
-    const down = status({ [OLD]: 'UP', [NEW]: 'DOWN' });
-    const up = status({ [OLD]: 'UP', [NEW]: 'UP' });
-    const outcome = runWith(shell, script, [listedOnly, down, up]);
-    assert.equal(outcome.stdout, `${up}\n`);
-    assert.equal(outcome.calls.length, 3);
-  });
-
-  test(`${name}: a Traefik wait ends on a failed read with its exit code and stderr, and after its seconds otherwise`, () => {
-    const failed = runWith(shell, traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 10, pauseSeconds: 0.05 }).script, [status({ [OLD]: 'UP' }), 'FAIL']);
-    assert.equal(failed.code, 1);
-    assert.match(failed.stderr, /404 Not Found/);
-    assert.equal(failed.stdout, '');
-    assert.equal(failed.calls.length, 2);
-    const started = Date.now();
-    const still = runWith(shell, traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 2, pauseSeconds: 0.05 }).script, [status({ [OLD]: 'UP' })]);
-    const ms = Date.now() - started;
-    assert.equal(still.code, 0);
-    assert.ok(ms >= 1000 && ms < 4000, `read for ${ms} ms`);
-    assert.ok(still.calls.length >= 5, still.calls.join(' | '));
-    assert.equal(still.stdout, `${status({ [OLD]: 'UP' })}\n`);
-  });
-
-  test(`${name}: the command run before each look (Podman's health check) runs every time, its output kept out`, () => {
-    const script = traefikApiUntil('docker', SERVICE, { lacks: `"${OLD}":` }, { seconds: 10, pauseSeconds: 0.05, before: ['docker', 'healthcheck', 'run', 'app-web-v2'] }).script;
-    const outcome = runWith(shell, script, [status({ [OLD]: 'UP' }), status({})]);
-    assert.deepEqual(outcome.calls.map((c) => c.split(' ')[0]), ['healthcheck', 'exec', 'healthcheck', 'exec']);
-    assert.equal(outcome.stdout, `${status({})}\n`);
   });
 }

@@ -77,7 +77,7 @@ const BUILDERS: Readonly<Record<string, (rt: RuntimeName) => Argv>> = {
 };
 
 /** Builders whose output is not argv, or that differ between the runtimes on purpose (tested below). */
-const NOT_IN_TABLE = ['bindSourcesToMake', 'containerSummaryFormat', 'idField', 'imageRef', 'imageSummaryFormat', 'inspectContainerWhenStarted', 'psLabel', 'runHealthCheck', 'runTraefik', 'traefikApiUntil'];
+const NOT_IN_TABLE = ['bindSourcesToMake', 'containerSummaryFormat', 'idField', 'imageRef', 'imageSummaryFormat', 'inspectContainerWhenStarted', 'psLabel', 'runHealthCheck', 'runTraefik', 'traefikApiUntil', 'traefikGetDefinition'];
 
 /** Exported functions of a module whose first parameter is the host's runtime (`rt`). */
 function runtimeBuilders(module: Record<string, unknown>): string[] {
@@ -116,10 +116,14 @@ describe('host builders for docker and podman', () => {
       assert.deepEqual(until.answersAs, runtime.traefikApi(rt, '/api/http/services/app-web@docker'));
       // the text is matched literally (quoted in the case pattern), JSON quotes and all
       assert.ok(until.script.includes(`*'"http://172.18.0.2:3000":'*) ;; *) break ;;`), until.script);
+      // Traefik's API is read through its port on the host's loopback first, asked of this runtime
+      assert.ok(until.script.startsWith(`api=$(${rt} port traefik 8080/tcp 2>/dev/null | sed -n `), until.script);
+      assert.ok(until.script.includes(`traefik_get() { host_get "$1" || ${rt} exec traefik wget -q -O - "http://127.0.0.1:8080$1"; };`), until.script);
+      assert.ok(until.script.includes("out=$(traefik_get /api/http/services/app-web@docker) || exit $?;"), until.script);
       for (const script of [started.script, until.script]) {
         assert.equal(script.includes('podman healthcheck run app-web-v1 >/dev/null 2>&1;'), rt === 'podman', script);
         if (rt === 'podman') assert.ok(!/\bdocker\b/.test(script.replaceAll('@docker', '')), script); // (Traefik's provider is called docker)
-        assert.match(script, /^end=\$\(\(\$\(date \+%s\) \+ 3\)\); while :; do /);
+        assert.match(script, /(^|; )end=\$\(\(\$\(date \+%s\) \+ 3\)\); while :; do /);
         assert.match(script, /\[ "\$\(date \+%s\)" -ge "\$end" \] && break; sleep 0\.1; done;/);
       }
     }
