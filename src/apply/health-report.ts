@@ -46,7 +46,10 @@ export function describeProbe(test: readonly string[] | undefined, readinessDela
     return `no healthcheck: it had to keep running for its readiness delay${readinessDelay !== undefined ? ` of ${readinessDelay}s` : ''}`;
   }
   const [kind, ...rest] = test.map((part) => stripControl(part));
-  const command = kind === 'CMD-SHELL' ? rest.join(' ') : kind === 'CMD' ? rest.join(' ') : [kind, ...rest].join(' ');
+  const shell = kind === 'CMD-SHELL' ? rest.join(' ') : kind === 'CMD' ? rest.join(' ') : [kind, ...rest].join(' ');
+  // Docker's watching form around the check (runtime/health-watch.ts): `…; (<check>) || exit 1; …`
+  const watching = /^if \[ ! -f \S+ \]; then .*?; exit 1; fi; if \[ -e \S+ \]; then rm -f \S+; fi; \((.*)\) \|\| exit 1; if \[ -e \S+ \] \|\| .*; exit 0$/s.exec(shell);
+  const command = watching ? watching[1]! : shell;
   // max_attempts > 1: the tries loop around the same `test -f <cord> && (<check>)` (desired.ts)
   const tries = /^i=1; while \[ \$i -lt (\d+) \]; do test -f \S+ \|\| exit 1; \(.*\) >\/dev\/null 2>&1 && exit 0; sleep (\S+); i=\$\(\(i \+ 1\)\); done; (test -f .*)$/s.exec(command);
   const last = tries ? tries[3]! : command;
@@ -56,7 +59,8 @@ export function describeProbe(test: readonly string[] | undefined, readinessDela
   const fetch = /^wget -q -O \/dev\/null '?([^' ]+)'? \|\| curl -fsS -o \/dev\/null '?([^' ]+)'?$/.exec(inner);
   const what = fetch && fetch[1] === fetch[2] ? `GET ${fetch[1]} (wget, else curl)` : `\`${cut(inner)}\``;
   const times = tries ? `, up to ${tries[1]} tries ${tries[2]}s apart` : '';
-  return `${what}${times}, run by Docker inside the container${withCord ? ` (it also requires the drain file ${withCord[1]})` : ''}`;
+  const watch = watching ? ', and watches it between runs' : '';
+  return `${what}${times}, run by Docker inside the container${withCord ? ` (it also requires the drain file ${withCord[1]}${watch})` : ''}`;
 }
 
 /** One health probe result as one line: `exit 1: wget: server returned error: HTTP/1.1 500`. */

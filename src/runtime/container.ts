@@ -6,6 +6,7 @@ import { CORD_MOUNT } from '../model/names.ts';
 import { type Argv, keyValueFlags, repeatFlag } from './argv.ts';
 import { toShell } from '../shell/quote.ts';
 import { hostWaitScript, type HostWait } from './host-wait.ts';
+import { watchingHealthcheck } from './health-watch.ts';
 
 /** Host-side details that are not part of the spec: where the secret env file and cord folder are. */
 export interface RunContainerOptions {
@@ -36,7 +37,9 @@ export function runContainer(rt: RuntimeName, spec: ContainerSpec, opts: RunCont
   argv.push(...repeatFlag('-v', spec.volumes));
   if (spec.proxied) argv.push('-v', `${cordHostDir}:${CORD_MOUNT}`);
   if (spec.assets) argv.push('-v', `${opts.assetsHostDir ?? spec.assets.hostDir}:${spec.assets.path}`);
-  const health = spec.healthcheck;
+  // Docker runs a proxied container's check in its watching form (health-watch.ts); Podman's are
+  // run by mrsk (keeper, waits), one at a time, as they are
+  const health = spec.healthcheck && spec.proxied && rt === 'docker' ? watchingHealthcheck(spec.healthcheck) : spec.healthcheck;
   if (health) {
     argv.push(
       '--health-cmd', health.cmd,

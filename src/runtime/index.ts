@@ -9,3 +9,4 @@ export * from './traefik.ts';
 export * from './build.ts';
 export * from './assets.ts';
 export * from './runtime.ts';
+export * from './health-watch.ts';

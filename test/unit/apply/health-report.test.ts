@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { healthcheckFor } from '../../../src/desired/desired.ts';
 import type { HealthcheckConfig } from '../../../src/config/types.ts';
 import { makeConfig } from '../helpers/config.ts';
+import { watchingHealthcheck } from '../../../src/runtime/health-watch.ts';
 import { describeProbe, formatProbeResult, healthReport, lastLines, servingSentence, stopSentence, stripControl, type HealthFailure } from '../../../src/apply/health-report.ts';
 
 const MRSK_CHECK = [
@@ -50,6 +51,16 @@ test("describeProbe: mrsk's own check is shown as the URL it fetches, with the d
     '`bin/ready --db`, up to 7 tries 0.5s apart, run by Docker inside the container (it also requires the drain file /run/mrsk/cord/ok)',
   );
   assert.equal(describeProbe(loop({ maxAttempts: 1 })), 'GET http://127.0.0.1:3000/up (wget, else curl), run by Docker inside the container (it also requires the drain file /run/mrsk/cord/ok)');
+  // as Docker runs it (runtime/health-watch.ts): the same words, and the watch between runs
+  const watched = (over: Partial<HealthcheckConfig>) => ['CMD-SHELL', watchingHealthcheck(healthcheckFor(config, { ...config.healthcheck, ...over })).cmd];
+  assert.equal(
+    describeProbe(watched({ maxAttempts: 3, interval: 1 })),
+    'GET http://127.0.0.1:3000/up (wget, else curl), up to 3 tries 1s apart, run by Docker inside the container (it also requires the drain file /run/mrsk/cord/ok, and watches it between runs)',
+  );
+  assert.equal(
+    describeProbe(watched({ maxAttempts: 1, cmd: 'bin/ready --db' })),
+    '`bin/ready --db`, run by Docker inside the container (it also requires the drain file /run/mrsk/cord/ok, and watches it between runs)',
+  );
   assert.equal(describeProbe(undefined, 7), 'no healthcheck: it had to keep running for its readiness delay of 7s');
   assert.equal(describeProbe(['NONE']), 'no healthcheck: it had to keep running for its readiness delay');
 });

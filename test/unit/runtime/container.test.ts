@@ -15,6 +15,7 @@ import {
   runOnce,
   startContainer,
   stopContainer,
+  watchingHealthcheck,
 } from '../../../src/runtime/index.ts';
 import { InternalError } from '../../../src/errors.ts';
 import { Secret } from '../../../src/secret.ts';
@@ -67,12 +68,22 @@ describe('runContainer', () => {
       '--label', 'mrsk.role=web', '--label', 'mrsk.service=app', '--label', 'traefik.enable=true',
       '-v', '/data/storage:/rails/storage', '-v', 'cache:/cache',
       '-v', '/root/.mrsk/app-prod/cords/app-web-prod-abc123:/run/mrsk/cord',
-      '--health-cmd', 'test -f /run/mrsk/cord/up && curl -fs http://localhost:3000/up',
-      '--health-interval', '1s', '--health-timeout', '5s', '--health-retries', '7', '--health-start-period', '2s',
+      // Docker runs the check in its watching form (health-watch.ts), again 0.1 s after each run
+      '--health-cmd', watchingHealthcheck(webSpec.healthcheck!).cmd,
+      '--health-interval', '0.1s', '--health-timeout', '8s', '--health-retries', '7', '--health-start-period', '2s',
       '--log-driver', 'json-file', '--log-opt', 'max-file=3', '--log-opt', 'max-size=10m',
       '--memory', '512m', '--add-host', 'db:10.0.0.5',
       'registry.example.com/acme/app:abc123',
     ]);
+  });
+
+  it("runs a proxied container's check in Docker's watching form, Podman's as it is, and a check of a container without a cord as it is", () => {
+    const flags = (argv: readonly string[]) => argv.filter((word, i) => argv[i - 1]?.startsWith('--health-'));
+    const plain = webSpec.healthcheck!;
+    assert.deepEqual(flags(runContainer('podman', webSpec, { envFile: '/e', cordHostDir: '/c' })), [plain.cmd, '1s', '5s', '7', '2s']);
+    assert.ok(watchingHealthcheck(plain).cmd.includes(`(${plain.cmd}) || exit 1`));
+    const unproxied: ContainerSpec = { ...jobSpec, healthcheck: plain };
+    assert.deepEqual(flags(runContainer('docker', unproxied)), [plain.cmd, '1s', '5s', '7', '2s']);
   });
 
   it('never puts a secret value or its name=value pair on argv', () => {

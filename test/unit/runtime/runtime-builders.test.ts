@@ -96,8 +96,10 @@ describe('host builders for docker and podman', () => {
 
   for (const [name, build] of Object.entries(BUILDERS)) {
     it(`${name}: podman's argv is docker's with podman as the command`, () => {
-      const docker = build('docker');
-      const podman = build('podman');
+      // a proxied container's health flags differ on purpose (Docker's watching form: container.test.ts)
+      const comparable = (argv: Argv) => (name === 'runContainer' ? argv.map((word, i) => (argv[i - 1]?.startsWith('--health-') ? '<health>' : word)) : argv);
+      const docker = comparable(build('docker'));
+      const podman = comparable(build('podman'));
       assert.equal(docker[0], 'docker');
       assert.equal(podman[0], 'podman');
       assert.deepEqual(podman.slice(1), docker.slice(1));
