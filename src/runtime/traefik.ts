@@ -70,7 +70,7 @@ export function traefikGetDefinition(rt: RuntimeName, container: string = TRAEFI
   return [
     `api=$(${port} 2>/dev/null | sed -n 's/^127\\.0\\.0\\.1:\\([0-9][0-9]*\\)$/\\1/p' | head -n 1);`,
     traefikHostGetDefinition(),
-    `traefik_get() { host_get "$1" || ${toShell(traefikApi(rt, '', container).slice(0, -1))} "http://127.0.0.1:${TRAEFIK_API_PORT}$1"; };`,
+    `traefik_get() { host_get "$1" || ${toShell(wgetInTraefik(rt, container))} "http://127.0.0.1:${TRAEFIK_API_PORT}$1"; };`,
   ].join(' ');
 }
 
@@ -109,5 +109,10 @@ export function traefikApiTwice(rt: RuntimeName, first: string, second: string, 
  * wget), so probing needs no published port and no curl on the host. path starts with '/'.
  */
 export function traefikApi(rt: RuntimeName, path: string, container: string = TRAEFIK_CONTAINER): Argv {
-  return [rt, 'exec', container, 'wget', '-q', '-O', '-', `http://127.0.0.1:${TRAEFIK_API_PORT}${path}`];
+  return [...wgetInTraefik(rt, container), `http://127.0.0.1:${TRAEFIK_API_PORT}${path}`];
+}
+
+/** Traefik's own wget, run in its container, printing what it fetches (the URL follows). */
+function wgetInTraefik(rt: RuntimeName, container: string): Argv {
+  return [rt, 'exec', container, 'wget', '-q', '-O', '-'];
 }
