@@ -1,5 +1,7 @@
 // The e2e configs pointed at the bed's hosts, for benches: the Docker one with every Docker host of
 // the bed in the web role (the fixture names two), the Podman one with the bed's first Podman host.
+// BENCH_THROTTLE=100ms sets Traefik's providers.providersThrottleDuration through traefik.args
+// (mrsk's default is 500ms), to measure what that setting changes.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +11,7 @@ import { deployConfig, repoRoot, type Bed } from '../test/e2e/harness.ts';
 async function withWebHosts(source: string, hosts: readonly string[]): Promise<string> {
   const doc = parseDocument(await readFile(source, 'utf8'));
   doc.setIn(['servers', 'web'], [...hosts]);
+  if (process.env.BENCH_THROTTLE) doc.setIn(['traefik', 'args', 'providers.providersThrottleDuration'], process.env.BENCH_THROTTLE);
   const file = join(await mkdtemp(join(tmpdir(), 'mrsk-bench-')), 'deploy.yml');
   await writeFile(file, doc.toString());
   return file;
