@@ -19,30 +19,33 @@
 //   older ones are removed, then their images when no container uses them any more. A container
 //   that never became healthy (never-healthy.ts) takes no slot: the newest is kept, older go.
 // - Roles run one after another on a host, primary first; hosts roll in boot.limit batches.
+//
+// HostPlanner plans one host: the app's roles, retention and clean-up here; Traefik's steps come
+// from diff-traefik.ts and the accessories' from diff-accessories.ts, which add to the host's one
+// step list through the HostPlanKit view it hands them (host-plan-kit.ts).
 import { ACCESSORY_LABEL, ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
-import { KEEPER_VERSION_LINE } from '../runtime/podman-service.ts';
-import type { AccessorySpec } from '../desired/accessory.ts';
 import { canonicalJson } from '../desired/canonical.ts';
 import { cordDirOfContainer, MRSK_NETWORK, TRAEFIK_CONTAINER, traefikFileName } from '../model/names.ts';
-import { displayHostPath, hostPaths } from '../desired/paths.ts';
-import type { ContainerSpec, Desired, DesiredHost, TraefikFileSpec, TraefikSpec } from '../desired/types.ts';
-import { UNKNOWN_TRAEFIK_FILE_HASH, type ObservedContainer, type ReachableHost, type Snapshot } from '../probe/types.ts';
-import { accessorySpecCause, containerSpecCause, stateCause, traefikSpecCause } from './causes.ts';
+import { hostPaths } from '../desired/paths.ts';
+import type { ContainerSpec, Desired, DesiredHost, TraefikSpec } from '../desired/types.ts';
+import type { ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
+import { containerSpecCause, stateCause } from './causes.ts';
 import { fingerprintSnapshot } from './fingerprint.ts';
 import { isNeverHealthy } from './never-healthy.ts';
-import { isKamalContainerOf, isKamalHost, isUnmanagedTraefik, kamalRoleOf } from '../probe/kamal.ts';
+import { isKamalContainerOf, kamalRoleOf } from '../probe/kamal.ts';
 import { inService, isAccessory, isManagedTraefik, isMrskMade, isOwnedBy, newestFirst, traefikServiceOf } from '../probe/observed.ts';
 import { modeOf, type PlanMode, type PlanRequest } from './request.ts';
 import { foreignRouteConflict, routerNamesOf } from './route-claims.ts';
 import { recordHostDesired } from '../desired/from-release.ts';
+import { AccessoryPlanner } from './diff-accessories.ts';
+import { TRAEFIK_STOP_SECONDS, TraefikPlanner } from './diff-traefik.ts';
+import type { HostPlanKit, NewStep } from './host-plan-kit.ts';
 import { ACTIONS_BY_SYMBOL, type BlockedHost, type ChangeSymbol, type PendingChange, type Plan, type PlanStep, type StepAction, type ValueChange } from './types.ts';
 
 /** What diff() is asked for (src/plan/request.ts): mode, target, hosts and roles, replace, skip. */
 export type DiffOptions = PlanRequest;
 
 const DEFAULT_TRAEFIK_API_PORT = 8080;
-/** Seconds Traefik gets to finish requests in flight when it is stopped on request. */
-const TRAEFIK_STOP_SECONDS = 10;
 
 /** A serving container the new one takes the name of is renamed aside first: `<name>_replaced_<id>`. */
 const renamedAside = (container: ObservedContainer): { container: ObservedContainer; renameTo: string } => ({
@@ -50,7 +53,6 @@ const renamedAside = (container: ObservedContainer): { container: ObservedContai
   renameTo: `${container.name}_replaced_${container.id.slice(0, 12)}`,
 });
 
-type NewStep = Omit<PlanStep, 'host' | 'batch' | 'actions'>;
 
 /** Plans one reachable host; returns its steps, or why it cannot be planned. */
 class HostPlanner {
@@ -84,6 +86,9 @@ class HostPlanner {
   readonly #pulls = new Map<string, string>();
   /** The step writing the app's Traefik file, which proxied containers wait for (their labels may name its transports and certificates). */
   #traefikFileWrite: string | undefined;
+  /** Plan the accessories (diff-accessories.ts) and Traefik (diff-traefik.ts), on this planner's steps. */
+  readonly #accessoryPlanner: AccessoryPlanner;
+  readonly #traefikPlanner: TraefikPlanner;
 
   constructor(
     desired: Desired,
@@ -103,10 +108,32 @@ class HostPlanner {
     this.#roleFilter = roleFilter;
     this.#cleanRemovedRoles = cleanRemovedRoles;
     // A container docker is already removing is gone for planning purposes.
-    // Accessories are owned too, but no app rule may touch them (#planAccessories does).
+    // Accessories are owned too, but no app rule may touch them (diff-accessories.ts does).
     this.#owned = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, desired.service, desired.destination) && !isAccessory(c));
     this.#accessories = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, desired.service, desired.destination) && isAccessory(c));
     this.#kamal = host.containers.filter((c) => c.state !== 'removing' && isKamalContainerOf(c, desired.service, desired.destination));
+    const kit: HostPlanKit = {
+      host,
+      desired,
+      wanted,
+      request,
+      roleFilter,
+      steps: this.steps,
+      pending: this.pending,
+      owned: this.#owned,
+      accessories: this.#accessories,
+      pulls: this.#pulls,
+      started: this.#started,
+      removed: this.#removed,
+      specs: () => this.#specs(),
+      id: (...parts) => this.#id(...parts),
+      address: (...parts) => this.#address(...parts),
+      add: (step) => this.#add(step),
+      stopAndRemove: (...args) => this.#stopAndRemove(...args),
+      planImagesOf: (containers, after) => this.#planImagesOf(containers, after),
+    };
+    this.#accessoryPlanner = new AccessoryPlanner(kit);
+    this.#traefikPlanner = new TraefikPlanner(kit);
   }
 
   #id(...parts: string[]): string {
@@ -145,7 +172,7 @@ class HostPlanner {
     if (traefik) {
       const squatter = foreign.find((c) => c.name === TRAEFIK_CONTAINER && !isManagedTraefik(c));
       // Kamal's Traefik on a host where Kamal runs this service is taken over (#planTraefik).
-      if (squatter && !this.#kamalTraefik()) return `a container named ${TRAEFIK_CONTAINER} exists that mrsk does not manage (no mrsk.traefik=true label); remove or rename it`;
+      if (squatter && !this.#traefikPlanner.kamal()) return `a container named ${TRAEFIK_CONTAINER} exists that mrsk does not manage (no mrsk.traefik=true label); remove or rename it`;
     }
     for (const spec of specs) {
       const squatter = foreign.find((c) => c.name === spec.name);
@@ -162,12 +189,6 @@ class HostPlanner {
     return (this.#wanted?.containers ?? []).filter((spec) => !this.#roleFilter || this.#roleFilter.has(spec.role));
   }
 
-  /** The Traefik this host runs for the roles in scope (absent when none of them is proxied). */
-  #traefikWanted(): TraefikSpec | undefined {
-    const wanted = this.#wanted;
-    return wanted?.traefik && this.#specs().some((spec) => spec.proxied) ? wanted.traefik : undefined;
-  }
-
   /** One method per request: the mode and target say which (src/plan/request.ts). */
   plan(): { blocked?: string } {
     const mode = this.#mode;
@@ -175,12 +196,12 @@ class HostPlanner {
     const onAccessory = this.#request.target === 'accessory';
     let result: { blocked?: string };
     if (mode === 'prune') result = this.#planPrune();
-    else if (mode === 'upload') result = onAccessory ? this.#planAccessoryUpload() : {};
-    else if (mode === 'destroy') result = onTraefik ? this.#planTraefikRemoval() : onAccessory ? this.#planAccessoryDestroy() : this.#planDestroy();
+    else if (mode === 'upload') result = onAccessory ? this.#accessoryPlanner.planUpload() : {};
+    else if (mode === 'destroy') result = onTraefik ? this.#traefikPlanner.planRemoval() : onAccessory ? this.#accessoryPlanner.planDestroy() : this.#planDestroy();
     else if (mode === 'start' || mode === 'stop' || mode === 'restart') {
-      result = onTraefik ? this.#planTraefikRunState(mode) : onAccessory ? this.#planAccessoryRunState(mode) : this.#planAppRunState(mode);
+      result = onTraefik ? this.#traefikPlanner.planRunState(mode) : onAccessory ? this.#accessoryPlanner.planRunState(mode) : this.#planAppRunState(mode);
     } else if (onTraefik) result = this.#planTraefikOnly();
-    else if (onAccessory) result = this.#planAccessoryConverge();
+    else if (onAccessory) result = this.#accessoryPlanner.planConverge();
     else result = this.#planConverge();
     return this.#blocked ? { blocked: this.#blocked } : result;
   }
@@ -189,18 +210,18 @@ class HostPlanner {
   #planConverge(): { blocked?: string } {
     const wanted = this.#wanted;
     const specs = this.#specs();
-    const traefik = this.#request.skip?.includes('traefik') ? undefined : this.#traefikWanted();
+    const traefik = this.#request.skip?.includes('traefik') ? undefined : this.#traefikPlanner.wanted();
     // apply and setup boot missing accessories (deploy, redeploy and rollback never touch them)
-    const accessories = this.#mode === 'converge' && !this.#request.skip?.includes('accessories') ? this.#accessorySpecs() : [];
-    const blocked = this.blocker(specs, traefik) ?? this.#accessoryBlocker(accessories);
+    const accessories = this.#mode === 'converge' && !this.#request.skip?.includes('accessories') ? this.#accessoryPlanner.specs() : [];
+    const blocked = this.blocker(specs, traefik) ?? this.#accessoryPlanner.blocker(accessories);
     if (blocked) return { blocked };
 
     const network = wanted && specs.length > 0 ? this.#planNetwork(wanted.network) : undefined;
     // before the app's roles: the app may need its database when it starts
-    const accessoriesReady = accessories.length > 0 ? this.#planAccessories() : undefined;
-    const traefikReady = traefik ? this.#planTraefik(traefik, network) : undefined;
+    const accessoriesReady = accessories.length > 0 ? this.#accessoryPlanner.planAll() : undefined;
+    const traefikReady = traefik ? this.#traefikPlanner.plan(traefik, network) : undefined;
     // The per-app file is the app's, not Traefik's: a redeploy (skip: traefik) still writes it.
-    this.#traefikFileWrite = wanted ? this.#planTraefikFileWrite(wanted, specs, network) : undefined;
+    this.#traefikFileWrite = wanted ? this.#traefikPlanner.planFileWrite(wanted, specs, network) : undefined;
 
     // The next role starts once the previous one serves with its new container (the primary role
     // first), not after the old container is drained: draining overlaps the next role's start.
@@ -226,57 +247,9 @@ class HostPlanner {
     const retainedRoles = [...specs.map((spec) => spec.role), ...removedRoles];
     this.#planRetention(retainedRoles, specs, previousRoleEnd);
     this.#planImageRemoval(specs);
-    this.#planTraefikFileRemoval(specs);
+    this.#traefikPlanner.planFileRemoval(specs);
     if (wanted) this.#planReleaseRecord(wanted, specs);
     return {};
-  }
-
-  /** The app's Traefik file is planned when a proxied role is in scope, or no --roles narrows the plan. */
-  #traefikFileInScope(specs: readonly ContainerSpec[]): boolean {
-    return !this.#roleFilter || specs.some((spec) => spec.proxied);
-  }
-
-  /** Writes the app's Traefik file when the host has none or another one; returns the step id. */
-  #planTraefikFileWrite(wanted: DesiredHost, specs: readonly ContainerSpec[], network: string | undefined): string | undefined {
-    const file = wanted.traefikFile;
-    const observed = this.#host.traefikFileHash;
-    if (!file || observed === file.hash || !specs.some((spec) => spec.proxied)) return undefined;
-    // The host file holds only a hash (certificates are secrets): the cause says what the file now holds.
-    const holds = traefikFileContents(file);
-    const cause =
-      observed === undefined
-        ? `Traefik file ${file.name} missing (${holds})`
-        : observed === UNKNOWN_TRAEFIK_FILE_HASH
-          ? `Traefik file ${file.name} was not written by mrsk as it is (edited by hand?): rewritten (${holds})`
-          : `Traefik file ${file.name} differs from the config (now ${holds})`;
-    return this.#add({
-      id: this.#id('traefik-file', 'write'),
-      address: this.#address('traefik-file', file.name),
-      symbol: observed === undefined ? '+' : '~',
-      cause,
-      dependsOn: network ? [network] : [],
-      precondition: {},
-      action: { kind: 'traefik-file-write', file },
-    });
-  }
-
-  /**
-   * Removes the app's Traefik file the config no longer asks for on this host, after every other
-   * step: the old containers whose labels name its transports or certificates are drained and
-   * stopped by then.
-   */
-  #planTraefikFileRemoval(specs: readonly ContainerSpec[]): void {
-    if (this.#wanted?.traefikFile || this.#host.traefikFileHash === undefined || !this.#traefikFileInScope(specs)) return;
-    const name = traefikFileName(this.#desired.service, this.#desired.destination);
-    this.#add({
-      id: this.#id('traefik-file', 'remove'),
-      address: this.#address('traefik-file', name),
-      symbol: '-',
-      cause: this.#wanted ? `the config needs no Traefik file ${name} on this host any more` : 'host is not in the config',
-      dependsOn: this.steps.map((step) => step.id),
-      precondition: {},
-      action: { kind: 'traefik-file-remove', name },
-    });
   }
 
   /**
@@ -285,87 +258,13 @@ class HostPlanner {
    * app again, so a rolling reboot never takes the next host down while this one does not route.
    */
   #planTraefikOnly(): { blocked?: string } {
-    const traefik = this.#traefikWanted();
+    const traefik = this.#traefikPlanner.wanted();
     if (!traefik) return {};
     const blocked = this.blocker([], traefik);
     if (blocked) return { blocked };
     const network = this.#planNetwork(this.#wanted!.network);
-    const ran = this.#planTraefik(traefik, network);
-    if (ran) this.#planTraefikWaits(traefik, ran);
-    return {};
-  }
-
-  /** After Traefik (re)started: wait for /ping, then until each serving app container is routed again. */
-  #planTraefikWaits(spec: TraefikSpec, after: string): void {
-    const started = this.steps.find((step) => step.id === after)!;
-    const common = { address: started.address, symbol: started.symbol, cause: started.cause, precondition: {} } as const;
-    const ready = this.#add({
-      ...common,
-      id: this.#id('traefik', 'ready'),
-      dependsOn: [after],
-      action: { kind: 'traefik-wait-ready', apiPort: spec.apiPort, timeout: this.#desired.deployTimeout },
-    });
-    for (const container of this.#owned) {
-      const service = this.#traefikServiceOf(container);
-      if (!service || container.state !== 'running' || container.health === 'unhealthy') continue;
-      this.#add({
-        ...common,
-        id: this.#id('traefik', 'routes', container.name),
-        dependsOn: [ready],
-        action: { kind: 'traefik-wait-up', name: container.name, service, apiPort: spec.apiPort, timeout: this.#desired.deployTimeout },
-      });
-    }
-  }
-
-  /** The Traefik container mrsk manages on this host, unless docker is removing it. */
-  #managedTraefik(): ObservedContainer | undefined {
-    return this.#host.containers.find((c) => isManagedTraefik(c) && c.state !== 'removing');
-  }
-
-  /** traefik start / stop / restart: the existing container only; a missing one blocks the host. */
-  #planTraefikRunState(mode: 'start' | 'stop' | 'restart'): { blocked?: string } {
-    const spec = this.#traefikWanted();
-    if (!spec) return {};
-    const current = this.#managedTraefik();
-    if (!current) return { blocked: 'Traefik is not on this host (mrsk traefik boot runs it)' };
-    const address = this.#address('traefik');
-    const precondition = { containerId: current.id };
-    const cause = `${mode} requested`;
-    let last: string | undefined;
-    if (mode !== 'start' && inService(current)) {
-      last = this.#add({
-        id: this.#id('traefik', 'stop'),
-        address,
-        symbol: '~',
-        cause,
-        dependsOn: [],
-        precondition,
-        action: { kind: 'container-stop', containerId: current.id, name: current.name, timeout: TRAEFIK_STOP_SECONDS },
-      });
-    }
-    if (mode === 'stop' || (mode === 'start' && inService(current))) return {};
-    const start = this.#add({
-      id: this.#id('traefik', 'start'),
-      address,
-      symbol: '~',
-      cause,
-      dependsOn: last ? [last] : [],
-      precondition,
-      action: { kind: 'container-start', containerId: current.id, name: current.name },
-    });
-    this.#planTraefikWaits(spec, start);
-    return {};
-  }
-
-  /** traefik remove: stop and remove Traefik, then its image (the apps here stop being reachable). */
-  #planTraefikRemoval(): { blocked?: string } {
-    if (!this.#traefikWanted()) return {};
-    const current = this.#managedTraefik();
-    if (!current) return {};
-    const address = this.#address('traefik');
-    const cause = 'remove requested';
-    const remove = this.#stopAndRemove(current, address, cause, TRAEFIK_STOP_SECONDS, { kind: 'container-remove', containerId: current.id, name: current.name });
-    this.#planImagesOf([current], [remove]);
+    const ran = this.#traefikPlanner.plan(traefik, network);
+    if (ran) this.#traefikPlanner.planWaits(traefik, ran);
     return {};
   }
 
@@ -468,7 +367,7 @@ class HostPlanner {
     const accessorySpecs = this.#wanted?.accessories ?? [];
     const strays = this.#accessories.filter((c) => !accessorySpecs.some((spec) => spec.name === c.labels[ACCESSORY_LABEL]));
     const keepsAccessoryData = (accessorySpecs.length > 0 || this.#accessories.length > 0) && !this.#request.removeData;
-    removes.push(...this.#planAccessoryRemoval(accessorySpecs, strays, 'remove requested'));
+    removes.push(...this.#accessoryPlanner.planRemoval(accessorySpecs, strays, 'remove requested'));
     if (this.#host.traefikFileHash !== undefined) {
       // the app's own file for Traefik goes with the app, whether Traefik stays for other apps or not
       const name = traefikFileName(this.#desired.service, this.#desired.destination);
@@ -484,7 +383,7 @@ class HostPlanner {
     }
     this.#planUnusedImages([]);
     const alone = this.#host.otherApps !== undefined && this.#host.otherApps.length === 0;
-    const traefik = this.#managedTraefik();
+    const traefik = this.#traefikPlanner.managed();
     if (alone && traefik) {
       const remove = this.#stopAndRemove(
         traefik,
@@ -554,258 +453,6 @@ class HostPlanner {
     return {};
   }
 
-  /** The accessories of this host the request is about (target accessory: the names it gives), config order. */
-  #accessorySpecs(): readonly AccessorySpec[] {
-    const all = this.#wanted?.accessories ?? [];
-    const names = this.#request.target === 'accessory' && this.#request.accessories ? new Set(this.#request.accessories) : undefined;
-    return names ? all.filter((spec) => names.has(spec.name)) : all;
-  }
-
-  /** The container of an accessory: the one under its name, else any labelled with it. */
-  #accessoryContainer(name: string, containerName?: string): ObservedContainer | undefined {
-    const labelled = this.#accessories.filter((c) => c.labels[ACCESSORY_LABEL] === name);
-    return labelled.find((c) => c.name === containerName) ?? labelled.sort(newestFirst)[0];
-  }
-
-  /** A container not of this app holding an accessory's name blocks the host. */
-  #accessoryBlocker(specs: readonly AccessorySpec[]): string | undefined {
-    for (const spec of specs) {
-      const squatter = this.#host.containers.find((c) => c.name === spec.containerName && !this.#accessories.includes(c));
-      if (squatter) return `a container named ${spec.containerName} exists that is not this app's accessory ${spec.name}; remove or rename it (or set accessories.${spec.name}.service)`;
-    }
-    return undefined;
-  }
-
-  /** The network an accessory runs on: created once per plan when missing; returns the step id. */
-  #accessoryNetwork(network: string): string | undefined {
-    if (this.#host.networks.includes(network)) return undefined;
-    const id = network === (this.#wanted?.network ?? MRSK_NETWORK) ? this.#id('network') : this.#id('network', network);
-    if (this.steps.some((step) => step.id === id)) return id;
-    return this.#add({
-      id,
-      address: this.#address('network', network),
-      symbol: '+',
-      cause: `network ${network} missing`,
-      dependsOn: [],
-      precondition: {},
-      action: { kind: 'network-create', network },
-    });
-  }
-
-  /**
-   * converge of accessories (apply, setup, accessory boot/reboot): a missing one is made, a stopped
-   * one started; a changed one is left running as it is and listed in `pending` with the command
-   * that replaces it, unless `replace` names it (reboot: stop-first, its data folders stay).
-   * Returns the last step, which the app's first role waits for.
-   */
-  #planAccessories(after: readonly string[] = []): string | undefined {
-    let last: string | undefined;
-    for (const spec of this.#accessorySpecs()) {
-      const end = this.#planAccessory(spec, after);
-      last = end ?? last;
-    }
-    return last;
-  }
-
-  #planAccessory(spec: AccessorySpec, after: readonly string[]): string | undefined {
-    const address = this.#address('accessory', spec.name);
-    const current = this.#accessoryContainer(spec.name, spec.containerName);
-    const forced = this.#request.replace?.includes(address) ?? false;
-    const same = current?.labels[SPEC_HASH_LABEL] === spec.specHash;
-    const changed = current && !same ? accessorySpecCause(current, spec) : undefined;
-    if (current && !forced) {
-      if (changed) this.pending.push({ host: this.#host.host, address, cause: `accessory ${spec.name}: ${changed}`, command: `mrsk accessory reboot ${spec.name}` });
-      if (inService(current)) return undefined;
-      const cause = stateCause(current, `accessory ${spec.name}`);
-      const start = this.#add({
-        id: this.#id('accessory', spec.name, 'start'),
-        address,
-        symbol: '~',
-        cause,
-        dependsOn: [...after],
-        precondition: { containerId: current.id },
-        action: { kind: 'container-start', containerId: current.id, name: current.name },
-      });
-      this.#started.add(current.id);
-      return spec.healthcheck ? this.#accessoryWait(spec, address, '~', cause, start, 'stopped') : start;
-    }
-    const symbol: ChangeSymbol = current ? '-/+' : '+';
-    const cause = !current ? `accessory ${spec.name} missing` : changed ? `reboot requested: ${changed}` : 'reboot requested (its data folders stay)';
-    const before: string[] = [...after];
-    if (!this.#host.images.some((image) => image.tags.includes(spec.image))) {
-      const pull = this.#pulls.get(spec.image) ?? this.#add({ id: this.#id('accessory', spec.name, 'pull'), address, symbol, cause, dependsOn: [], precondition: {}, action: { kind: 'image-pull', image: spec.image } });
-      this.#pulls.set(spec.image, pull);
-      before.push(pull);
-    }
-    if (current) {
-      // stop-first: one container holds the data folders and the published port
-      before.push(this.#stopAndRemove(current, address, cause, this.#desired.drainTimeout, { kind: 'container-remove', containerId: current.id, name: current.name }, before, symbol));
-    }
-    const network = this.#accessoryNetwork(spec.network);
-    if (network) before.push(network);
-    if (spec.directories.length > 0 || spec.files.length > 0) {
-      before.push(
-        this.#add({
-          id: this.#id('accessory', spec.name, 'prepare'),
-          address,
-          symbol,
-          cause,
-          dependsOn: [...before],
-          precondition: {},
-          action: { kind: 'accessory-prepare', name: spec.name, directories: spec.directories.map((dir) => dir.hostPath), files: spec.files },
-        }),
-      );
-    }
-    const run = this.#add({
-      id: this.#id('accessory', spec.name, 'run'),
-      address,
-      symbol,
-      cause,
-      dependsOn: [...before],
-      precondition: { absentName: spec.containerName },
-      action: { kind: 'accessory-run', spec },
-    });
-    return spec.healthcheck ? this.#accessoryWait(spec, address, symbol, cause, run) : run;
-  }
-
-  /** An accessory with a docker healthcheck is waited for until healthy (no readiness delay: docker says when). */
-  #accessoryWait(spec: AccessorySpec, address: string, symbol: ChangeSymbol, cause: string, after: string, existing?: 'stopped'): string {
-    return this.#add({
-      id: this.#id('accessory', spec.name, 'wait'),
-      address,
-      symbol,
-      cause,
-      dependsOn: [after],
-      precondition: {},
-      action: { kind: 'container-wait-healthy', name: spec.containerName, timeout: this.#desired.deployTimeout, readinessDelay: 0, existing: existing ?? 'stopped' },
-    });
-  }
-
-  /**
-   * accessory upload: write each accessory's files (and make its folders) and nothing else, as
-   * Kamal's `accessory upload` does, every time it is asked (the host copies are not read, so a
-   * copy edited by hand is written back too). The container keeps running on the files it
-   * started with: its spec still names the old ones, so later plans list it as pending a reboot.
-   */
-  #planAccessoryUpload(): { blocked?: string } {
-    for (const spec of this.#accessorySpecs()) {
-      if (spec.files.length === 0) continue;
-      this.#add({
-        id: this.#id('accessory', spec.name, 'prepare'),
-        address: this.#address('accessory', spec.name),
-        symbol: '~',
-        cause: `upload requested: ${spec.files.map((file) => file.remote).join(', ')}`,
-        dependsOn: [],
-        precondition: {},
-        action: { kind: 'accessory-prepare', name: spec.name, directories: spec.directories.map((dir) => dir.hostPath), files: spec.files },
-      });
-    }
-    return {};
-  }
-
-  /** accessory boot / reboot: the network and the accessories asked for. */
-  #planAccessoryConverge(): { blocked?: string } {
-    const specs = this.#accessorySpecs();
-    const blocked = this.#accessoryBlocker(specs);
-    if (blocked) return { blocked };
-    this.#planAccessories();
-    return {};
-  }
-
-  /** accessory start / stop / restart: the existing containers only; a missing one blocks the host. */
-  #planAccessoryRunState(mode: 'start' | 'stop' | 'restart'): { blocked?: string } {
-    const missing: string[] = [];
-    for (const spec of this.#accessorySpecs()) {
-      const current = this.#accessoryContainer(spec.name, spec.containerName);
-      if (!current) {
-        missing.push(spec.name);
-        continue;
-      }
-      const address = this.#address('accessory', spec.name);
-      const cause = `${mode} requested`;
-      const precondition = { containerId: current.id };
-      let last: string | undefined;
-      if (mode !== 'start' && inService(current)) {
-        last = this.#add({
-          id: this.#id('accessory', spec.name, 'stop'),
-          address,
-          symbol: '~',
-          cause,
-          dependsOn: [],
-          precondition,
-          action: { kind: 'container-stop', containerId: current.id, name: current.name, timeout: this.#desired.drainTimeout },
-        });
-      }
-      if (mode === 'stop' || (mode === 'start' && inService(current))) continue;
-      const start = this.#add({
-        id: this.#id('accessory', spec.name, 'start'),
-        address,
-        symbol: '~',
-        cause,
-        dependsOn: last ? [last] : [],
-        precondition,
-        action: { kind: 'container-start', containerId: current.id, name: current.name },
-      });
-      if (spec.healthcheck) this.#accessoryWait(spec, address, '~', cause, start);
-    }
-    if (missing.length > 0) return { blocked: `accessory ${missing.join(', ')} is not on this host (mrsk accessory boot ${missing.join(' ')} runs it)` };
-    return {};
-  }
-
-  /**
-   * Removes accessory containers and their images; with removeData also their host folders
-   * (files and data), else each accessory's kept data is listed in `pending`. Returns the
-   * remove steps. `specs` are the config's; `strays` are containers of names it no longer has.
-   */
-  #planAccessoryRemoval(specs: readonly AccessorySpec[], strays: readonly ObservedContainer[], cause: string): string[] {
-    const removes: string[] = [];
-    const containers: ObservedContainer[] = [];
-    for (const spec of specs) {
-      const current = this.#accessoryContainer(spec.name, spec.containerName);
-      const address = this.#address('accessory', spec.name);
-      let remove: string | undefined;
-      if (current) {
-        containers.push(current);
-        remove = this.#stopAndRemove(current, address, cause, this.#desired.drainTimeout, { kind: 'container-remove', containerId: current.id, name: current.name });
-        removes.push(remove);
-      }
-      const dirs = [spec.hostDir, ...spec.directories.map((dir) => dir.hostPath).filter((path) => path.startsWith('/'))];
-      if (this.#request.removeData) {
-        removes.push(
-          this.#add({
-            id: this.#id('accessory', spec.name, 'data-remove'),
-            // a line of its own in the plan, naming the folders: what is deleted is seen before the question
-            address: `${address}/data`,
-            symbol: '-',
-            cause: `${cause} with its data (--data): ${dirs.map(displayHostPath).join(', ')}`,
-            dependsOn: remove ? [remove] : [],
-            precondition: {},
-            action: { kind: 'accessory-data-remove', name: spec.name, dirs },
-          }),
-        );
-      } else if (current) {
-        this.pending.push({
-          host: this.#host.host,
-          address: `${address}/data`,
-          cause: `data of accessory ${spec.name} kept: ${dirs.map(displayHostPath).join(', ')}`,
-          command: `mrsk accessory remove ${spec.name} --data`,
-        });
-      }
-    }
-    for (const stray of strays) {
-      containers.push(stray);
-      removes.push(this.#stopAndRemove(stray, this.#address('accessory', stray.labels[ACCESSORY_LABEL] ?? stray.name), cause, this.#desired.drainTimeout, { kind: 'container-remove', containerId: stray.id, name: stray.name }));
-    }
-    this.#planImagesOf(containers, removes);
-    return removes;
-  }
-
-  /** accessory remove: the containers and images, the data only with removeData. */
-  #planAccessoryDestroy(): { blocked?: string } {
-    this.#planAccessoryRemoval(this.#accessorySpecs(), [], 'remove requested');
-    return {};
-  }
-
   /**
    * app start / stop: the containers of the deployed version (the desired one), nothing else.
    * start: a stopped one is started and waited for (healthy, routed); a missing one blocks the
@@ -842,12 +489,6 @@ class HostPlanner {
     return {};
   }
 
-  /** Kamal's Traefik, when this host runs Kamal-made containers of this service: planned as a takeover. */
-  #kamalTraefik(): ObservedContainer | undefined {
-    if (!isKamalHost(this.#host.containers, this.#desired.service, this.#desired.destination)) return undefined;
-    return this.#host.containers.find((c) => isUnmanagedTraefik(c) && c.state !== 'removing');
-  }
-
   #planNetwork(network: string): string | undefined {
     if (this.#host.networks.includes(network)) return undefined;
     return this.#add({
@@ -858,89 +499,6 @@ class HostPlanner {
       dependsOn: [],
       precondition: {},
       action: { kind: 'network-create', network },
-    });
-  }
-
-  /** Returns the id of the step after which Traefik runs the desired spec, if the plan changes it. */
-  /**
-   * On a Podman host, what Traefik needs of the host before it runs: Podman's API socket served and
-   * (without systemd) mrsk's keeper of this version running its health checks. Returns the step id.
-   */
-  #planPodmanService(): string | undefined {
-    if (this.#host.runtime !== 'podman') return undefined;
-    const state = this.#host.podmanService ?? { socket: false, systemd: false };
-    const how = state.systemd ? 'systemd' : 'keeper';
-    let cause: string;
-    if (!state.socket) cause = "Podman's API socket is missing (Traefik reads the containers through it)";
-    else if (how === 'keeper' && state.keeper === undefined) cause = "mrsk's Podman keeper is not running (it runs the health checks Traefik routes by; no systemd here)";
-    else if (how === 'keeper' && state.keeper !== KEEPER_VERSION_LINE) cause = `mrsk's Podman keeper is another version (${state.keeper})`;
-    else return undefined;
-    return this.#add({
-      id: this.#id('podman-service', 'start'),
-      address: this.#address('podman-service'),
-      symbol: '+',
-      cause,
-      dependsOn: [],
-      precondition: {},
-      action: { kind: 'podman-service-start', how },
-    });
-  }
-
-  #planTraefik(spec: TraefikSpec, network: string | undefined): string | undefined {
-    const service = this.#planPodmanService();
-    const forced = this.#request.replace?.includes(this.#address('traefik')) ?? false;
-    const kamal = this.#kamalTraefik();
-    const current = kamal ?? this.#host.containers.find((c) => isManagedTraefik(c) && c.state !== 'removing');
-    const address = this.#address('traefik');
-    let symbol: ChangeSymbol = '+';
-    let cause = 'traefik missing';
-    let changes: readonly ValueChange[] = [];
-    const before: string[] = [];
-    if (current) {
-      if (kamal) {
-        // Kamal's Traefik holds port 80 and routes by Kamal's labels, which mrsk's Traefik does
-        // not read: replacing it is stop-first, and HTTP on the host fails until mrsk's app is routed.
-        cause = `takeover of Kamal container ${kamal.name}: HTTP on this host fails from its stop until mrsk's container is routed`;
-      } else if (current.labels[SPEC_HASH_LABEL] !== spec.specHash) ({ cause, changes } = traefikSpecCause(current, spec.labels, spec.specHash));
-      else if (!inService(current)) cause = stateCause(current, 'traefik');
-      else if (forced) cause = 'replace requested';
-      else return undefined;
-      symbol = '-/+';
-      const common = { address, symbol, cause, precondition: { containerId: current.id } } as const;
-      // Stop-first: pull the new image before the running Traefik stops, so an image that cannot
-      // be pulled fails the plan while the old Traefik still routes.
-      if (inService(current) && !this.#host.images.some((image) => image.tags.includes(spec.image))) {
-        before.push(this.#add({ ...common, id: this.#id('traefik', 'pull'), dependsOn: [], precondition: {}, action: { kind: 'image-pull', image: spec.image } }));
-      }
-      if (inService(current)) {
-        before.push(
-          this.#add({
-            ...common,
-            id: this.#id('traefik', 'stop'),
-            dependsOn: [...before],
-            action: { kind: 'container-stop', containerId: current.id, name: current.name, timeout: this.#desired.drainTimeout },
-            ...(changes.length > 0 ? { changes } : {}),
-          }),
-        );
-      }
-      before.push(
-        this.#add({
-          ...common,
-          id: this.#id('traefik', 'remove'),
-          dependsOn: [...before],
-          action: { kind: 'container-remove', containerId: current.id, name: current.name },
-        }),
-      );
-      this.#removed.set(current.id, before.at(-1)!);
-    }
-    return this.#add({
-      id: this.#id('traefik', 'run'),
-      address,
-      symbol,
-      cause,
-      dependsOn: [...before, ...(network ? [network] : []), ...(service ? [service] : [])],
-      precondition: { absentName: spec.name },
-      action: { kind: 'traefik-run', spec },
     });
   }
 
@@ -1408,14 +966,6 @@ class HostPlanner {
       },
     });
   }
-}
-
-/** What an app's Traefik file holds, for a cause: never a certificate or key, only that there is one. */
-function traefikFileContents(file: TraefikFileSpec): string {
-  const parts: string[] = [];
-  if (file.certificates.length > 0) parts.push(`${file.certificates.length === 1 ? 'a certificate' : `${file.certificates.length} certificates`} from secrets`);
-  for (const name of Object.keys(file.transports).sort()) parts.push(`response_timeout ${file.transports[name]!.responseHeaderTimeout}s for ${name}`);
-  return parts.join(', ');
 }
 
 /** The request's mode and target, for the plan's headline and JSON; none for a plain converge of the app. */
