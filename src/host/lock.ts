@@ -47,7 +47,9 @@ export function acquireLockScript(scope: AppScope, takeOver: false | { readonly 
     `mkdir -p ${shq(paths.root)}`,
     remove,
     `if mkdir ${shq(paths.lockDir)} 2>/dev/null; then cat > ${shq(paths.lockHolder)} && echo ${LOCK_ACQUIRED}; ` +
-      `elif [ -d ${shq(paths.lockDir)} ]; then cat ${shq(paths.lockHolder)} 2>/dev/null; echo; echo ${LOCK_HELD}; ` +
+      // a racing run made the folder and is writing its record (mkdir, then cat): wait up to ~1 s
+      // for it, so that a live holder is not reported as a killed run's lock without a record
+      `elif [ -d ${shq(paths.lockDir)} ]; then i=0; while [ ! -s ${shq(paths.lockHolder)} ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i + 1)); done; cat ${shq(paths.lockHolder)} 2>/dev/null; echo; echo ${LOCK_HELD}; ` +
       `else echo ${shq(`cannot create ${paths.lockDir}`)} >&2; exit 1; fi`,
   ].join(' && ');
   return { script };

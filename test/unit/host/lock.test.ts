@@ -8,12 +8,12 @@ const app = { service: 'app' };
 const staging = { service: 'app', destination: 'staging' };
 const ID = '0b1e5c3a-7d2f-4e8b-9a61-2c4f8e0d3b7a';
 
-test('acquire: make the folder atomically and write the record from stdin, or print the holder', () => {
+test('acquire: make the folder atomically and write the record from stdin, or print the holder (waiting ~1 s for a record being written)', () => {
   assert.deepEqual(acquireLockScript(app), {
     script:
       'mkdir -p .mrsk/app && : && ' +
       'if mkdir .mrsk/app/lock 2>/dev/null; then cat > .mrsk/app/lock/holder.json && echo MRSK_LOCK_ACQUIRED; ' +
-      'elif [ -d .mrsk/app/lock ]; then cat .mrsk/app/lock/holder.json 2>/dev/null; echo; echo MRSK_LOCK_HELD; ' +
+      'elif [ -d .mrsk/app/lock ]; then i=0; while [ ! -s .mrsk/app/lock/holder.json ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i + 1)); done; cat .mrsk/app/lock/holder.json 2>/dev/null; echo; echo MRSK_LOCK_HELD; ' +
       "else echo 'cannot create .mrsk/app/lock' >&2; exit 1; fi",
   });
 });
@@ -24,7 +24,7 @@ test('acquire with a take-over: only the record expected is removed first; witho
       'mkdir -p .mrsk/app-staging && ' +
       `{ if grep -q '"id":"${ID}"' .mrsk/app-staging/lock/holder.json 2>/dev/null; then rm -rf .mrsk/app-staging/lock; fi; } && ` +
       'if mkdir .mrsk/app-staging/lock 2>/dev/null; then cat > .mrsk/app-staging/lock/holder.json && echo MRSK_LOCK_ACQUIRED; ' +
-      'elif [ -d .mrsk/app-staging/lock ]; then cat .mrsk/app-staging/lock/holder.json 2>/dev/null; echo; echo MRSK_LOCK_HELD; ' +
+      'elif [ -d .mrsk/app-staging/lock ]; then i=0; while [ ! -s .mrsk/app-staging/lock/holder.json ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i + 1)); done; cat .mrsk/app-staging/lock/holder.json 2>/dev/null; echo; echo MRSK_LOCK_HELD; ' +
       "else echo 'cannot create .mrsk/app-staging/lock' >&2; exit 1; fi",
   });
   assert.match(acquireLockScript(app, {}).script, /^mkdir -p \.mrsk\/app && rm -rf \.mrsk\/app\/lock && if mkdir/);
