@@ -7,13 +7,14 @@
 // bare "All configured authentication methods failed". Messages name keys (a path, a secret's
 // name), never their content.
 import ssh2 from 'ssh2';
-import type { AnyAuthMethod, AuthenticationType, NextAuthHandler } from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, NextAuthHandler, ParsedKey } from 'ssh2';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
 import type { HostErrorKind } from '../errors.ts';
 import { Secret } from '../secret.ts';
 import { seconds } from './messages.ts';
+import { fastSigningKey } from './fast-key.ts';
 import { expandTilde, tildePath } from './openssh-config.ts';
 
 const { utils } = ssh2;
@@ -73,6 +74,37 @@ export interface AuthAttempt {
   readonly notes: string[];
 }
 
+/** A key file read and parsed (or found unusable), or a key_data secret parsed. */
+type KeyRead = { readonly key: ParsedKey } | { readonly error: NodeJS.ErrnoException | Error; readonly unread?: boolean };
+
+/**
+ * Keys are read and parsed once per set of options (one run), not once per connection: a fleet's
+ * hundreds of connections share them, and each signs through a key object made once.
+ */
+const keysRead = new WeakMap<AuthOptions, Map<string, KeyRead>>();
+
+function readKey(options: AuthOptions, id: string, passphrase: Secret | undefined, content: () => Buffer | string): KeyRead {
+  let known = keysRead.get(options);
+  if (!known) keysRead.set(options, (known = new Map()));
+  // what a key decrypts with is part of what was read (MRSK_SSH_PASSPHRASE may change between runs in one process)
+  id = `${id}\0${passphrase?.reveal() ?? ''}`;
+  let read = known.get(id);
+  if (!read) {
+    let text: Buffer | string | undefined;
+    try {
+      text = content();
+    } catch (error) {
+      read = { error: error as NodeJS.ErrnoException, unread: true };
+    }
+    if (text !== undefined) {
+      const parsed = utils.parseKey(text, passphrase?.reveal());
+      read = parsed instanceof Error ? { error: parsed } : { key: fastSigningKey(Array.isArray(parsed) ? parsed[0]! : parsed) };
+    }
+    known.set(id, read!);
+  }
+  return read!;
+}
+
 /** The auth methods in order (key_data, agent, configured keys, ~/.ssh/config IdentityFile, default keys) and a record of what was tried. */
 export function authMethods(target: AuthTarget, options: AuthOptions): AuthAttempt {
   const methods: Array<{ label: string; method: AnyAuthMethod }> = [];
@@ -84,10 +116,16 @@ export function authMethods(target: AuthTarget, options: AuthOptions): AuthAttem
   const configured = (options.keys ?? []).map((key) => expandTilde(key, home));
   const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) => join(home, '.ssh', name));
   // ssh.key_data first: keys a pipeline gave on purpose, held in memory only (checked when the options were made)
-  const inMemory = (options.keyData ?? []).map((key) => ({
-    label: /^ssh\.key_data\[/.test(key.name) ? key.name : `ssh.key_data (secret ${key.name})`,
-    method: { type: 'publickey', username: target.user, key: key.reveal(), ...(passphrase ? { passphrase: passphrase.reveal() } : {}) } as AnyAuthMethod,
-  }));
+  const inMemory = (options.keyData ?? []).map((key, index) => {
+    // checked by keyDataProblem before any connection; a key that still fails is given as it is
+    const read = readKey(options, `key_data\0${index}`, passphrase, () => key.reveal());
+    return {
+      label: /^ssh\.key_data\[/.test(key.name) ? key.name : `ssh.key_data (secret ${key.name})`,
+      method: ('key' in read
+        ? { type: 'publickey', username: target.user, key: read.key }
+        : { type: 'publickey', username: target.user, key: key.reveal(), ...(passphrase ? { passphrase: passphrase.reveal() } : {}) }) as AnyAuthMethod,
+    };
+  });
   methods.unshift(...inMemory);
   const seen = new Set<string>();
   for (const [file, explicit] of [
@@ -98,15 +136,13 @@ export function authMethods(target: AuthTarget, options: AuthOptions): AuthAttem
     if (seen.has(file)) continue;
     seen.add(file);
     const label = tildePath(file, home);
-    let content: Buffer;
-    try {
-      content = readFileSync(file);
-    } catch (error) {
-      if (explicit) notes.push(`${label} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    const read = readKey(options, `file\0${file}`, passphrase, () => readFileSync(file));
+    if ('error' in read && read.unread) {
+      if (explicit) notes.push(`${label} cannot be read (${(read.error as NodeJS.ErrnoException).code ?? read.error.message})`);
       continue;
     }
-    const parsed = utils.parseKey(content, passphrase?.reveal());
-    if (parsed instanceof Error) {
+    if ('error' in read) {
+      const parsed = read.error;
       if (/passphrase|encrypted/i.test(parsed.message)) {
         notes.push(
           passphrase
@@ -116,10 +152,7 @@ export function authMethods(target: AuthTarget, options: AuthOptions): AuthAttem
       } else notes.push(`${label} is not a usable private key (${parsed.message})`);
       continue;
     }
-    methods.push({
-      label,
-      method: { type: 'publickey', username: target.user, key: content, ...(passphrase ? { passphrase: passphrase.reveal() } : {}) },
-    });
+    methods.push({ label, method: { type: 'publickey', username: target.user, key: read.key } });
   }
   const tried: string[] = [];
   const handler = (left: AuthenticationType[] | null, _partial: boolean | null, next: NextAuthHandler) => {

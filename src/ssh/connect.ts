@@ -16,6 +16,7 @@ import type { Readable } from 'node:stream';
 import { describeError, HostError } from '../errors.ts';
 import type { HostKeyError } from '../errors.ts';
 import { authMethods, connectError } from './auth.ts';
+import { skipHostKeysProof } from './fast-key.ts';
 import type { AuthOptions, SshConnectFailure } from './auth.ts';
 import type { HostKeyPolicy } from './host-key-policy.ts';
 import { seconds } from './messages.ts';
@@ -203,6 +204,7 @@ export class Connector {
       };
       try {
         client.connect(config);
+        skipHostKeysProof(client);
       } catch (error) {
         fail(new HostError(target.host, `cannot connect: ${(error as Error).message}`, { kind: 'error', cause: error }));
       }

@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import { HostKeyError } from '../errors.ts';
 import type { Secret } from '../secret.ts';
 import { shq } from '../shell/quote.ts';
-import { checkHostKey, fingerprintSha256, knownHostsLine, knownHostsName, knownKeyTypes, parseKnownHosts } from './known-hosts.ts';
+import { checkHostKey, entryMatchesHost, fingerprintSha256, knownHostsLine, knownHostsName, knownKeyTypes, parseKnownHosts } from './known-hosts.ts';
 import type { KnownHostEntry } from './known-hosts.ts';
 import { tildePath } from './openssh-config.ts';
 
@@ -45,8 +45,16 @@ export interface HostKeyTarget {
   readonly port: number;
 }
 
+/** known_hosts as last parsed, and the lines that matter to each host name looked up since. */
+interface ParsedKnownHosts {
+  readonly text: string;
+  readonly entries: readonly KnownHostEntry[];
+  readonly byName: Map<string, KnownHostEntry[]>;
+}
+
 export class HostKeyPolicy {
   readonly #options: HostKeyPolicyOptions;
+  #parsed: ParsedKnownHosts | undefined;
 
   constructor(options: HostKeyPolicyOptions) {
     this.#options = options;
@@ -54,7 +62,8 @@ export class HostKeyPolicy {
 
   /** The handshake's host key algorithms: the types known_hosts lists for this host first, as OpenSSH does. */
   algorithmsFor(target: HostKeyTarget): string[] {
-    const preferred = knownKeyTypes(this.#read(), knownHostsName(target.hostName, target.port)).flatMap(hostKeyAlgorithmsFor);
+    const name = knownHostsName(target.hostName, target.port);
+    const preferred = knownKeyTypes(this.#linesFor(name), name).flatMap(hostKeyAlgorithmsFor);
     return [...new Set([...preferred, ...DEFAULT_HOST_KEY_ALGORITHMS])];
   }
 
@@ -67,13 +76,12 @@ export class HostKeyPolicy {
     const knownHostsFile = this.#options.knownHostsFile;
     // known hosts given as content cannot learn: an unknown host is refused
     const policy = fromSecret ? 'true' : configured;
+    const check = checkHostKey(this.#linesFor(knownName), knownName, keyBlob);
+    if (check.status === 'known') return undefined;
     const presented = fingerprintSha256(keyBlob);
     const file = fromSecret ? `ssh.known_hosts (secret ${fromSecret.name})` : tildePath(knownHostsFile, this.#options.home);
     const keyscan = `ssh-keyscan${target.port === 22 ? '' : ` -p ${target.port}`} ${shq(target.hostName)}`;
-    const check = checkHostKey(this.#read(), knownName, keyBlob);
     switch (check.status) {
-      case 'known':
-        return undefined;
       case 'revoked':
         return new HostKeyError(target.host, `host key ${presented} of ${knownName} is marked @revoked in ${file} (line ${check.entry.line}); refusing to connect`);
       case 'changed':
@@ -103,15 +111,37 @@ export class HostKeyPolicy {
     }
   }
 
-  // Read at every use, not cached: a host learned a moment ago by another connection counts.
-  #read(): KnownHostEntry[] {
-    if (this.#options.knownHosts) return parseKnownHosts(this.#options.knownHosts.reveal());
-    try {
-      return parseKnownHosts(readFileSync(this.#options.knownHostsFile, 'utf8'));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
+  /**
+   * The known_hosts lines that can decide about this host: its own, and every @revoked key (refused
+   * whichever host presents it). checkHostKey and knownKeyTypes answer the same from these as from
+   * the whole file.
+   */
+  #linesFor(name: string): KnownHostEntry[] {
+    const parsed = this.#read();
+    let lines = parsed.byName.get(name);
+    if (!lines) {
+      lines = parsed.entries.filter((entry) => entry.marker === 'revoked' || (entry.marker === undefined && entryMatchesHost(entry, name)));
+      parsed.byName.set(name, lines);
     }
+    return lines;
+  }
+
+  // The file is read at every use (a host learned a moment ago by another connection counts), but
+  // parsed again only when its text changed: a fleet's N connections would otherwise parse N lines
+  // each, twice.
+  #read(): ParsedKnownHosts {
+    let text: string;
+    if (this.#options.knownHosts) text = this.#options.knownHosts.reveal();
+    else {
+      try {
+        text = readFileSync(this.#options.knownHostsFile, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        text = '';
+      }
+    }
+    if (this.#parsed?.text !== text) this.#parsed = { text, entries: parseKnownHosts(text), byName: new Map() };
+    return this.#parsed;
   }
 
   #learn(knownName: string, keyBlob: Buffer): void {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ssh2 from 'ssh2';
-import type { AnyAuthMethod } from 'ssh2';
+import type { AnyAuthMethod, ParsedKey } from 'ssh2';
 import { HostError } from '../../../src/errors.ts';
 import { Secret } from '../../../src/secret.ts';
 import { authMethods, connectError, envPassphrase, keyDataProblem } from '../../../src/ssh/auth.ts';
@@ -31,6 +31,13 @@ function offered(attempt: AuthAttempt, left: string[] | null = null): AnyAuthMet
     methods.push(next as AnyAuthMethod);
   }
   throw new Error('the handler never gave up');
+}
+
+/** A parsed private key whose public half is that of this key text. */
+function sameKey(offeredKey: ParsedKey, text: string, passphrase?: string): boolean {
+  const parsed = utils.parseKey(text, passphrase);
+  if (parsed instanceof Error || Array.isArray(parsed)) throw new Error('test key does not parse');
+  return offeredKey.isPrivateKey() && offeredKey.type === parsed.type && offeredKey.getPublicSSH().equals(parsed.getPublicSSH());
 }
 
 function withEnv<T>(name: string, value: string | undefined, run: () => T): T {
@@ -93,7 +100,7 @@ describe('authMethods', () => {
         ['publickey', 'publickey', 'agent', 'publickey', 'publickey', 'publickey'],
       );
       assert.ok(methods.every((method) => method.username === 'deploy'));
-      assert.equal((methods[0] as { key: string }).key, plainKey, 'key_data is handed over from memory');
+      assert.ok(sameKey((methods[0] as { key: ParsedKey }).key, plainKey), 'key_data is handed over from memory, parsed');
       assert.equal((methods[2] as { agent: string }).agent, '/run/agent.sock');
       assert.deepEqual(attempt.notes, []);
     } finally {
@@ -137,7 +144,8 @@ describe('authMethods', () => {
       const right = authMethods(target, { home, agentSocket: null, keys: [file], passphrase: new Secret('MRSK_SSH_PASSPHRASE', 'correct horse') });
       const methods = offered(right);
       assert.equal(methods.length, 1);
-      assert.equal((methods[0] as { passphrase?: string }).passphrase, 'correct horse');
+      assert.ok(sameKey((methods[0] as { key: ParsedKey }).key, encryptedKey, 'correct horse'), 'the key is offered decrypted');
+      assert.equal((methods[0] as { passphrase?: string }).passphrase, undefined, 'the passphrase is not handed on');
       assert.deepEqual(right.notes, []);
 
       const fromEnv = withEnv('MRSK_SSH_PASSPHRASE', 'correct horse', () => authMethods(target, { home, agentSocket: null, keys: [file] }));
@@ -145,6 +153,21 @@ describe('authMethods', () => {
     } finally {
       rmSync(file);
     }
+  });
+
+  it('reads and parses each key file once per set of options, not once per connection', () => {
+    const file = join(home, 'read-once');
+    writeFileSync(file, plainKey);
+    chmodSync(file, 0o600);
+    const options = { home, agentSocket: null, keys: [file] };
+    const first = offered(authMethods(target, options));
+    rmSync(file);
+    const second = offered(authMethods(target, options));
+    assert.equal(second.length, 1, 'the second connection of the run reuses what the first read');
+    assert.equal((second[0] as { key: ParsedKey }).key, (first[0] as { key: ParsedKey }).key, 'the same parsed key');
+    const fresh = authMethods(target, { ...options });
+    assert.deepEqual(offered(fresh), [], 'another run reads the file again');
+    assert.deepEqual(fresh.notes, ['~/read-once cannot be read (ENOENT)']);
   });
 
   it('notes a file that is not a private key', () => {

@@ -111,6 +111,19 @@ describe('HostKeyPolicy', () => {
     assert.deepEqual(learned, []);
   });
 
+  it('one policy (one run) sees every change to the file since its last look, its own and others\'', () => {
+    const run = policy();
+    const other = { host: 'web2', hostName: '10.0.0.6', port: 22 };
+    assert.equal(run.verify(target, keyA), undefined);
+    assert.equal(run.verify(target, keyA), undefined, 'what it learned a moment ago counts');
+    assert.equal(learned.length, 1);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}${line('10.0.0.6', keyB)}\n`); // written by another process
+    assert.ok(run.verify(other, keyA) instanceof HostKeyError, 'a key another process recorded for web2 counts');
+    assert.equal(run.algorithmsFor(other)[0], 'ssh-ed25519');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}@revoked * ${line('x', keyA).split(' ').slice(1).join(' ')}\n`);
+    assert.match(run.verify(target, keyA)?.message ?? '', /@revoked/, 'a key revoked since is refused');
+  });
+
   it('asks the handshake for the key types known_hosts lists for the host first', () => {
     assert.deepEqual(policy().algorithmsFor(target), DEFAULT_HOST_KEY_ALGORITHMS);
     policy().verify(target, ecdsa);
