@@ -8,6 +8,7 @@
 // name), never their content.
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, NextAuthHandler, ParsedKey } from 'ssh2';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
@@ -86,8 +87,9 @@ const keysRead = new WeakMap<AuthOptions, Map<string, KeyRead>>();
 function readKey(options: AuthOptions, id: string, passphrase: Secret | undefined, content: () => Buffer | string): KeyRead {
   let known = keysRead.get(options);
   if (!known) keysRead.set(options, (known = new Map()));
-  // what a key decrypts with is part of what was read (MRSK_SSH_PASSPHRASE may change between runs in one process)
-  id = `${id}\0${passphrase?.reveal() ?? ''}`;
+  // what a key decrypts with is part of what was read (MRSK_SSH_PASSPHRASE may change between
+  // runs in one process); kept as a digest, so the map holds no second copy of the passphrase
+  id = `${id}\0${passphrase ? createHash('sha256').update(passphrase.reveal()).digest('base64') : ''}`;
   let read = known.get(id);
   if (!read) {
     let text: Buffer | string | undefined;
