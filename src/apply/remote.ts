@@ -66,6 +66,8 @@ export interface InspectedContainer {
   readonly running: boolean;
   readonly status: string;
   readonly exitCode: number;
+  /** When it last started (.State.StartedAt, the host's clock): a change means it restarted. */
+  readonly startedAt?: string;
   readonly health?: string;
   /** Docker's last health probe results (.State.Health.Log, oldest first; Docker keeps 5). */
   readonly healthLog: readonly { readonly exitCode: number; readonly output: string }[];
@@ -97,7 +99,7 @@ export async function inspectContainer(
   const [raw] = parseHostJson<{
     Id: string;
     Name: string;
-    State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] | null } };
+    State: { Status: string; Running: boolean; ExitCode: number; StartedAt?: string; Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] | null } };
     Config: { Labels: Record<string, string> | null; Healthcheck?: { Test?: string[] | null } | null };
     NetworkSettings: { Networks: Record<string, { IPAddress?: string }> | null };
     Mounts?: { Type: string; Source: string; Destination: string }[] | null;
@@ -109,6 +111,7 @@ export async function inspectContainer(
     running: raw.State.Running,
     status: raw.State.Status,
     exitCode: raw.State.ExitCode,
+    ...(raw.State.StartedAt ? { startedAt: raw.State.StartedAt } : {}),
     // Podman prints an empty Status for a container without a health check
     health: raw.State.Health?.Status || undefined,
     healthLog: (raw.State.Health?.Log ?? []).map((entry) => ({ exitCode: entry.ExitCode, output: String(entry.Output ?? '') })),
@@ -119,12 +122,15 @@ export async function inspectContainer(
   };
 }
 
-/** Calls check every intervalMs until it returns a value (not undefined) or the deadline passes. */
+/**
+ * Calls check every intervalMs until it returns a value (not undefined) or the deadline passes.
+ * intervalMs may be a function, asked after each check: how long until the next one is worth it.
+ */
 export async function poll<T>(
   what: string,
   timeoutMs: number,
   check: () => Promise<T | undefined>,
-  options: { intervalMs?: number; signal?: AbortSignal } = {},
+  options: { intervalMs?: number | (() => number); signal?: AbortSignal } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   const interval = options.intervalMs ?? 500;
@@ -133,7 +139,8 @@ export async function poll<T>(
     const value = await check();
     if (value !== undefined) return value;
     if (Date.now() >= deadline) throw new TimeoutError(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}`);
-    await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), options.signal);
+    const next = typeof interval === 'function' ? interval() : interval;
+    await sleep(Math.min(next, Math.max(0, deadline - Date.now())), options.signal);
   }
 }
 

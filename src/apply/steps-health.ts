@@ -21,7 +21,11 @@ export const waitHealthy: Handler<'container-wait-healthy'> = async (ctx, step, 
   let last: InspectedContainer | undefined;
   /** The last transport failure; cleared as soon as the host answers again. */
   let lostContact: Error | undefined;
+  // Without a healthcheck: since when it has been running (this side's clock), the StartedAt that
+  // was seen then (another means it restarted in between), and when the next look is due.
   let runningSince: number | undefined;
+  let startedAt: string | undefined;
+  let nextLookMs: number | undefined;
   // Without a healthcheck a container must stay running for its readiness delay; give it that long at least.
   const timeoutMs = Math.max(action.timeout, action.readinessDelay + 1) * 1000;
   try {
@@ -30,6 +34,9 @@ export const waitHealthy: Handler<'container-wait-healthy'> = async (ctx, step, 
       timeoutMs,
       async () => {
         let state: InspectedContainer | undefined;
+        // It was started before this step, so it has been running at least since this look was sent.
+        const lookSent = Date.now();
+        nextLookMs = undefined;
         try {
           // looked at on the host until it is no longer starting (Podman's check run before each look)
           state = await inspectContainer(ctx, step.host, action.name, { whenStarted: { ...HOST_WAIT, before: runtime.runHealthCheck(runtimeOf(ctx, step.host), action.name) } });
@@ -45,14 +52,22 @@ export const waitHealthy: Handler<'container-wait-healthy'> = async (ctx, step, 
         if (!state.running) throw new NotHealthy(`it exited (${state.exitCode})`);
         const elapsed = `${Math.round((Date.now() - started) / 1000)}s`;
         if (state.health === undefined) {
-          runningSince ??= Date.now();
+          if (runningSince === undefined || state.startedAt !== startedAt) {
+            if (runningSince !== undefined) ctx.progress('it restarted: its readiness delay starts again');
+            runningSince = lookSent;
+            startedAt = state.startedAt;
+          }
           ctx.progress(`running, no healthcheck (${elapsed})`);
-          return Date.now() - runningSince >= action.readinessDelay * 1000 ? true : undefined;
+          const left = runningSince + action.readinessDelay * 1000 - Date.now();
+          if (left <= 0) return true;
+          // look again when the delay is over (no sooner: nothing is decided before then)
+          nextLookMs = left;
+          return undefined;
         }
         ctx.progress(`health: ${state.health} (${elapsed})`);
         return state.health === 'healthy' ? true : undefined;
       },
-      { intervalMs: ctx.pollIntervalMs, signal: ctx.signal },
+      { intervalMs: () => nextLookMs ?? ctx.pollIntervalMs, signal: ctx.signal },
     );
   } catch (error) {
     if (ctx.signal?.aborted) {

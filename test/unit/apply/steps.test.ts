@@ -315,13 +315,13 @@ test('the connection drops while waiting for Traefik to route: lost contact is s
 // ---- every handler, one by one: what it sends, and that a finished step re-run does nothing ----
 
 /** inspect JSON of any container, by the fields the steps read. */
-function container(o: { id: string; name: string; running: boolean; labels?: Record<string, string>; health?: string; binds?: Record<string, string> }): ExecResult {
+function container(o: { id: string; name: string; running: boolean; labels?: Record<string, string>; health?: string; binds?: Record<string, string>; startedAt?: string }): ExecResult {
   return ok(
     JSON.stringify([
       {
         Id: o.id,
         Name: `/${o.name}`,
-        State: { Status: o.running ? 'running' : 'exited', Running: o.running, ExitCode: 0, ...(o.health ? { Health: { Status: o.health, Log: [] } } : {}) },
+        State: { Status: o.running ? 'running' : 'exited', Running: o.running, ExitCode: 0, ...(o.startedAt ? { StartedAt: o.startedAt } : {}), ...(o.health ? { Health: { Status: o.health, Log: [] } } : {}) },
         Config: { Labels: o.labels ?? {}, Healthcheck: null },
         NetworkSettings: { Networks: {} },
         Mounts: Object.entries(o.binds ?? {}).map(([destination, source]) => ({ Type: 'bind', Source: source, Destination: destination })),
@@ -474,12 +474,23 @@ describe('container-wait-healthy', () => {
     await runStep(context(runner), waitStep);
     assert.equal(runner.calls.length, 1);
   });
-  test('no healthcheck: it must stay running for its readiness delay', async () => {
-    const runner = new ScriptedRunner().onArgv(inspect('app-web-v3'), container({ id: NEW_ID, name: 'app-web-v3', running: true }));
+  test('no healthcheck: it must stay running for its readiness delay, looked at when it starts and when it is over', async () => {
+    const runner = new ScriptedRunner().onArgv(inspect('app-web-v3'), container({ id: NEW_ID, name: 'app-web-v3', running: true, startedAt: '2026-12-01T10:00:00.1Z' }));
     const started = Date.now();
     await runStep(context(runner), stepOf({ kind: 'container-wait-healthy', name: 'app-web-v3', timeout: 5, readinessDelay: 0.2 }));
     assert.ok(Date.now() - started >= 200);
-    assert.ok(runner.calls.length >= 2);
+    assert.equal(runner.calls.length, 2, 'no looks in between (the poll interval here is 2 ms)');
+  });
+  test('no healthcheck: a container that restarted between looks waits its whole delay again', async () => {
+    const runner = new ScriptedRunner().onArgv(inspect('app-web-v3'), (_call, count) =>
+      container({ id: NEW_ID, name: 'app-web-v3', running: true, startedAt: count === 1 ? '2026-12-01T10:00:00.1Z' : '2026-12-01T10:00:00.3Z' }),
+    );
+    const progress: string[] = [];
+    const started = Date.now();
+    await runStep({ ...context(runner), progress: (message: string) => progress.push(message) }, stepOf({ kind: 'container-wait-healthy', name: 'app-web-v3', timeout: 5, readinessDelay: 0.2 }));
+    assert.ok(Date.now() - started >= 400, 'the delay counted again from the second look');
+    assert.equal(runner.calls.length, 3);
+    assert.ok(progress.includes('it restarted: its readiness delay starts again'), progress.join('\n'));
   });
   test('the container disappears: never healthy, nothing left to stop', async () => {
     const runner = new ScriptedRunner().onArgv(inspect('app-web-v3'), NO_SUCH('app-web-v3')).on({ script: 'docker logs --tail 10 app-web-v3 2>&1' }, fail('Error: No such container: app-web-v3'));
