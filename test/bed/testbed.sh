@@ -630,6 +630,8 @@ mount -t tmpfs -o mode=1777,nosuid,nodev,size=64m tmpfs /dev/shm
 [ -d /var/lib/docker ] && mount --bind "$hd/docker" /var/lib/docker
 [ -d /etc/docker ] && mount --bind "$hd/etc-docker" /etc/docker
 if [ "$rt" = podman ]; then
+  # a fresh install of Podman has no /var/lib/containers until Podman first runs
+  mkdir -p /var/lib/containers /etc/containers
   mount --bind "$hd/containers" /var/lib/containers
   mount --bind "$hd/etc-containers" /etc/containers
 fi
