@@ -329,7 +329,12 @@ describe('Podman hosts on the test bed', { timeout: 2_400_000 }, () => {
   test('10. runtime: podman on a host without Podman: exit 69 naming the host, nothing changed', async () => {
     const wrong = join(workDir, 'wrong-runtime.yml');
     await writeFile(wrong, (await readFile(podmanConfig, 'utf8')).replace('${MRSK_E2E_PODMAN_HOST}', '${MRSK_E2E_DOCKER_HOST}'));
-    const state = "docker ps -a --format '{{.ID}} {{.Names}} {{.State}} {{.CreatedAt}}' | sort; ls -lR .mrsk 2>/dev/null | md5sum";
+    // containers, then mrsk's files on the host: names, kinds, modes and contents, not folder
+    // times (the deploy lock taken and given back before the refusal touches its folder's mtime,
+    // which `ls -l` shows by the minute: the check then failed whenever a minute had turned)
+    const state =
+      "docker ps -a --format '{{.ID}} {{.Names}} {{.State}} {{.CreatedAt}}' | sort; " +
+      "find .mrsk -printf '%p %y %m\\n' 2>/dev/null | sort | md5sum; find .mrsk -type f -exec md5sum {} + 2>/dev/null | sort | md5sum";
     const before = (await bed.ssh(docker.index, state)).stdout;
     const deploy = await mrsk(wrong, ['deploy', '--skip-push', '--version', 'v4']);
     assert.equal(deploy.code, 69, deploy.stdout + deploy.stderr);
