@@ -6,8 +6,7 @@
 import type { RegisterCommand } from '../cli/program.ts';
 import { combinedExitCode, failedOutcome, InOrderRelease, type HostOutcome } from '../ops/hosts.ts';
 import type { PsEntry } from '../ops/docker-ps.ts';
-import { formatPsTable } from '../views/containers.ts';
-import { appPs, traefikHosts, traefikPs } from './shared/details.ts';
+import { appPs, psOutcome, traefikHosts, traefikPs } from './shared/details.ts';
 import { requireHosts } from './shared/common.ts';
 import { printSections } from './shared/per-host.ts';
 import { withSession } from './shared/session.ts';
@@ -30,14 +29,8 @@ export const register: RegisterCommand = (program, bind) => {
         const settle = (position: number, title: 'Traefik' | 'App', outcome: HostOutcome<PsEntry[]>) => {
           for (const ready of release.add(position, { title, outcome })) if (!json) printers[ready.title](ready.outcome);
         };
-        const list = async (host: string, ps: () => Promise<PsEntry[]>): Promise<HostOutcome<PsEntry[]>> => {
-          try {
-            const entries = await ps();
-            return { host, ok: true, output: formatPsTable(entries, ctx.out.width), data: entries };
-          } catch (error) {
-            return failedOutcome(host, error);
-          }
-        };
+        const list = (host: string, ps: () => Promise<PsEntry[]>): Promise<HostOutcome<PsEntry[]>> =>
+          ps().then((entries) => psOutcome(ctx, host, entries), (error: unknown) => failedOutcome(host, error));
         await Promise.all(
           session.hosts.map(async (host, index) => {
             const traefikIndex = withTraefik.indexOf(host);

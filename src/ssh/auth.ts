@@ -84,12 +84,17 @@ type KeyRead = { readonly key: ParsedKey } | { readonly error: NodeJS.ErrnoExcep
  */
 const keysRead = new WeakMap<AuthOptions, Map<string, KeyRead>>();
 
+/**
+ * What a key decrypts with is part of what was read (MRSK_SSH_PASSPHRASE may change between runs
+ * in one process); kept as a digest, so the cache holds no second copy of the passphrase.
+ */
+function passphraseId(passphrase: Secret | undefined): string {
+  return passphrase ? createHash('sha256').update(passphrase.reveal()).digest('base64') : '';
+}
+
 function readKey(options: AuthOptions, id: string, passphrase: Secret | undefined, content: () => Buffer | string): KeyRead {
   let known = keysRead.get(options);
   if (!known) keysRead.set(options, (known = new Map()));
-  // what a key decrypts with is part of what was read (MRSK_SSH_PASSPHRASE may change between
-  // runs in one process); kept as a digest, so the map holds no second copy of the passphrase
-  id = `${id}\0${passphrase ? createHash('sha256').update(passphrase.reveal()).digest('base64') : ''}`;
   let read = known.get(id);
   if (!read) {
     let text: Buffer | string | undefined;
@@ -117,10 +122,11 @@ export function authMethods(target: AuthTarget, options: AuthOptions): AuthAttem
   const passphrase = options.passphrase ?? envPassphrase();
   const configured = (options.keys ?? []).map((key) => expandTilde(key, home));
   const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) => join(home, '.ssh', name));
+  const keyedBy = passphraseId(passphrase);
   // ssh.key_data first: keys a pipeline gave on purpose, held in memory only (checked when the options were made)
   const inMemory = (options.keyData ?? []).map((key, index) => {
     // checked by keyDataProblem before any connection; a key that still fails is given as it is
-    const read = readKey(options, `key_data\0${index}`, passphrase, () => key.reveal());
+    const read = readKey(options, `key_data\0${index}\0${keyedBy}`, passphrase, () => key.reveal());
     return {
       label: /^ssh\.key_data\[/.test(key.name) ? key.name : `ssh.key_data (secret ${key.name})`,
       method: ('key' in read
@@ -138,7 +144,7 @@ export function authMethods(target: AuthTarget, options: AuthOptions): AuthAttem
     if (seen.has(file)) continue;
     seen.add(file);
     const label = tildePath(file, home);
-    const read = readKey(options, `file\0${file}`, passphrase, () => readFileSync(file));
+    const read = readKey(options, `file\0${file}\0${keyedBy}`, passphrase, () => readFileSync(file));
     if ('error' in read && read.unread) {
       if (explicit) notes.push(`${label} cannot be read (${(read.error as NodeJS.ErrnoException).code ?? read.error.message})`);
       continue;

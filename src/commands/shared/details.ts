@@ -21,14 +21,16 @@ export async function appPs(session: Session, host: string): Promise<PsEntry[]> 
   return parsePsLines(result.stdout).filter((entry) => isAppContainer(entry.labels, service, destination, roles));
 }
 
+/** A host's `docker ps` entries as its section (a table) and its --json data. */
+export function psOutcome(ctx: CommandContext, host: string, entries: PsEntry[]): HostOutcome<PsEntry[]> {
+  return { host, ok: true, output: formatPsTable(entries, ctx.out.width), data: entries };
+}
+
 /** `app details` as JSON-able data per host plus the printed sections. */
 export async function appDetails(ctx: CommandContext, session: Session, json: boolean): Promise<HostOutcome<PsEntry[]>[]> {
   return runPerHost<PsEntry[]>(
     session.hosts,
-    async (host) => {
-      const entries = await appPs(session, host);
-      return { host, ok: true, output: formatPsTable(entries, ctx.out.width), data: entries };
-    },
+    async (host) => psOutcome(ctx, host, await appPs(session, host)),
     json ? () => undefined : printSections(ctx, 'App'),
   );
 }
@@ -49,10 +51,7 @@ export async function traefikPs(session: Session, host: string): Promise<PsEntry
 export async function traefikDetails(ctx: CommandContext, session: Session, hosts: readonly string[], json: boolean): Promise<HostOutcome<PsEntry[]>[]> {
   return runPerHost<PsEntry[]>(
     hosts,
-    async (host) => {
-      const entries = await traefikPs(session, host);
-      return { host, ok: true, output: formatPsTable(entries, ctx.out.width), data: entries };
-    },
+    async (host) => psOutcome(ctx, host, await traefikPs(session, host)),
     json ? () => undefined : printSections(ctx, 'Traefik'),
   );
 }
