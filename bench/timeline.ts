@@ -1,7 +1,8 @@
 // bench/timeline.ts — where the time of a deploy and of a rollback goes, on the Docker hosts of
 // the test bed, from the installed package: for each, when the plan was shown and each step's
 // start and end on each host (ms since mrsk was started, from the `--json` events' times), so a
-// change to one part shows as that part getting shorter. Prints; asserts nothing.
+// change to one part shows as that part getting shorter; also what each drain's grace found.
+// Prints; asserts nothing.
 //   node --import tsx bench/timeline.ts        (needs root: it brings the test bed up)
 //   BENCH_HOSTS (Docker hosts, default 3)
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ interface Event {
   readonly kind?: string;
   readonly step?: string;
   readonly duration_ms?: number;
+  readonly message?: string;
 }
 
 const installed = installPackage();
@@ -48,6 +50,8 @@ try {
     for (const event of events) {
       const key = `${event.host} ${event.step}`;
       if (event.type === 'step_started') begun.set(key, at(event));
+      // what the drain's grace found (runtime/connections.ts): ended early, or why not
+      if (event.type === 'step_progress' && event.kind === 'container-drain') console.log(`${String(at(event)).padStart(6)}  ${' '.repeat(24)}${event.host}  drain: ${event.message}`);
       if (event.type === 'step_finished') {
         const from = begun.get(key) ?? at(event) - (event.duration_ms ?? 0);
         console.log(`${String(from).padStart(6)} → ${String(at(event)).padStart(6)}  ${String(at(event) - from).padStart(5)} ms  ${event.host}  ${event.kind}`);

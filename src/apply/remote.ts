@@ -68,6 +68,8 @@ export interface InspectedContainer {
   readonly exitCode: number;
   /** When it last started (.State.StartedAt, the host's clock): a change means it restarted. */
   readonly startedAt?: string;
+  /** Its main process on the host (.State.Pid), while it runs. */
+  readonly pid?: number;
   readonly health?: string;
   /** Docker's last health probe results (.State.Health.Log, oldest first; Docker keeps 5). */
   readonly healthLog: readonly { readonly exitCode: number; readonly output: string }[];
@@ -99,7 +101,7 @@ export async function inspectContainer(
   const [raw] = parseHostJson<{
     Id: string;
     Name: string;
-    State: { Status: string; Running: boolean; ExitCode: number; StartedAt?: string; Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] | null } };
+    State: { Status: string; Running: boolean; ExitCode: number; StartedAt?: string; Pid?: number; Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] | null } };
     Config: { Labels: Record<string, string> | null; Healthcheck?: { Test?: string[] | null } | null };
     NetworkSettings: { Networks: Record<string, { IPAddress?: string }> | null };
     Mounts?: { Type: string; Source: string; Destination: string }[] | null;
@@ -112,6 +114,7 @@ export async function inspectContainer(
     status: raw.State.Status,
     exitCode: raw.State.ExitCode,
     ...(raw.State.StartedAt ? { startedAt: raw.State.StartedAt } : {}),
+    ...(raw.State.Running && typeof raw.State.Pid === 'number' && raw.State.Pid > 0 ? { pid: raw.State.Pid } : {}),
     // Podman prints an empty Status for a container without a health check
     health: raw.State.Health?.Status || undefined,
     healthLog: (raw.State.Health?.Log ?? []).map((entry) => ({ exitCode: entry.ExitCode, output: String(entry.Output ?? '') })),

@@ -8,9 +8,9 @@ import { shq } from '../shell/quote.ts';
 import { redact } from '../secret.ts';
 import { absoluteOnHost } from '../desired/paths.ts';
 import { TRAEFIK_DYNAMIC_HOST_DIR, renderTraefikFile } from '../desired/proxy-routing.ts';
-import { inspectContainer, poll, run, runtimeOf, sleep, tryRun } from './remote.ts';
+import { inspectContainer, poll, run, runtimeOf, sleep, tryRun, type InspectedContainer } from './remote.ts';
 import { servingSentence, stopSentence } from './health-report.ts';
-import { homeOf, cordFile, lastLineOf, traefikPullMessage, serverUrlOf, serverUrl, traefikServers, traefikHasService, traefikDown, type Handler } from './step-kit.ts';
+import { homeOf, cordFile, lastLineOf, traefikPullMessage, serverUrlOf, serverUrl, traefikServers, traefikHasService, traefikDown, type Handler, type StepContext } from './step-kit.ts';
 import { stopAndMark, checkServing } from './steps-health.ts';
 
 export const traefikRun: Handler<'traefik-run'> = async (ctx, step, action) => {
@@ -141,10 +141,49 @@ export const containerDrain: Handler<'container-drain'> = async (ctx, step, acti
     }
   }
   await inside;
-  await sleep(ctx.drainGraceMs, ctx.signal);
+  await grace(ctx, step.host, container, url);
   // An interrupted drain is not a finished one (the step after it would not wait any more).
   if (ctx.signal?.aborted) throw new DeployError(`${step.host}: interrupted while draining ${action.name}: its cord is cut, so Traefik stops routing to it; it keeps running until the command runs again`);
 };
+
+/** Before the first look at a drained container's connections: a request Traefik sent just before it dropped the container reaches it. */
+const GRACE_FIRST_LOOK_MS = 100;
+/** Between two looks; two in a row must find nothing in flight. */
+const GRACE_LOOK_GAP_MS = 100;
+
+/**
+ * The grace between Traefik dropping a container and its stop, so that requests already sent to it
+ * finish (an app that exits at once on SIGTERM would drop them): at most ctx.drainGraceMs, over as
+ * soon as two looks GRACE_LOOK_GAP_MS apart find none of its connections on the app's port busy
+ * (runtime/connections.ts inFlight). Without a way to look (not routed, no pid, not root on the
+ * host, no nsenter or ss, output not understood), the whole grace.
+ */
+async function grace(ctx: StepContext, host: string, container: InspectedContainer, url: string | undefined): Promise<void> {
+  const until = Date.now() + ctx.drainGraceMs;
+  const port = url ? Number(new URL(url).port) : Number.NaN;
+  const rest = () => sleep(Math.max(0, until - Date.now()), ctx.signal);
+  if (!(port > 0) || container.pid === undefined) return rest();
+  await sleep(Math.min(GRACE_FIRST_LOOK_MS, ctx.drainGraceMs), ctx.signal);
+  let quiet = 0;
+  let saidBusy = false;
+  while (Date.now() < until && !ctx.signal?.aborted) {
+    const look = await tryRun(ctx, host, runtime.containerConnections(container.pid), { timeoutMs: 5_000 }).catch((error: Error) => ({ code: -1, stdout: '', stderr: error.message }));
+    const found = look.code === 0 ? runtime.inFlight(look.stdout, port) : undefined;
+    if (!found) {
+      const why = look.code === 0 ? 'ss printed something else' : lastLineOf(redact(look.stderr || `exit ${look.code}`, ctx.secrets));
+      ctx.progress(`cannot see its connections (${why}): waiting the whole grace`);
+      return rest();
+    }
+    if (found.busy > 0 && !saidBusy) ctx.progress(`${found.busy} of its connections busy: waiting for them`);
+    saidBusy ||= found.busy > 0;
+    quiet = found.busy === 0 ? quiet + 1 : 0;
+    if (quiet >= 2) {
+      ctx.progress(`nothing in flight after ${ctx.drainGraceMs - (until - Date.now())} ms: stopping it`);
+      return;
+    }
+    await sleep(Math.min(GRACE_LOOK_GAP_MS, Math.max(0, until - Date.now())), ctx.signal);
+  }
+}
 
 export const traefikWaitReady: Handler<'traefik-wait-ready'> = async (ctx, step, action) => {
   await poll(

@@ -10,3 +10,4 @@ export * from './build.ts';
 export * from './assets.ts';
 export * from './runtime.ts';
 export * from './health-watch.ts';
+export * from './connections.ts';

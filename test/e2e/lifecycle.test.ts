@@ -14,6 +14,8 @@ let bed: Bed;
 // the config's two hosts (a bed may have more: pebble.test.ts brings up three)
 const configHosts = () => bed.hosts.slice(0, 2);
 const urls = () => configHosts().map((h) => `http://${h}/`);
+// answered after 0.7 s: a drain finds these in flight, and stopping too early fails them
+const slowUrls = () => configHosts().map((h) => `http://${h}/cgi-bin/slow`);
 
 async function servedVersions(): Promise<string[]> {
   const answers = await Promise.all(urls().map((u) => curl(u)));
@@ -68,8 +70,8 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
     assert.ok(!plan.stdout.includes(bed.appSecret) && !setup.stdout.includes(bed.appSecret) && !setup.stderr.includes(bed.appSecret));
   });
 
-  test('2. deploy v1 → v2 (built and pushed by mrsk) under load: zero failed requests', async () => {
-    const { result, traffic } = await underLoad(urls(), () => bed.mrsk(['deploy'], { env: { VERSION: 'v2' } }));
+  test('2. deploy v1 → v2 (built and pushed by mrsk) under load, slow requests too: zero failed requests', async () => {
+    const { result, traffic } = await underLoad([...urls(), ...slowUrls()], () => bed.mrsk(['deploy'], { env: { VERSION: 'v2' } }));
     assertOk(result, 'deploy v2');
     assertNoFailures('deploy v1 → v2', traffic);
     assert.ok(Object.keys(traffic.bodies).some((b) => b.startsWith('v2')), 'v2 never answered during the deploy');
@@ -77,8 +79,8 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
     assert.match(result.stdout, /Deployed demo v2 to 2 host\(s\)/);
   });
 
-  test('3. rollback v2 → v1 under load: zero failures, no pull; and back to v2', async () => {
-    const { result, traffic } = await underLoad(urls(), () => bed.mrsk(['rollback', 'v1']));
+  test('3. rollback v2 → v1 under load, slow requests too: zero failures, no pull; and back to v2', async () => {
+    const { result, traffic } = await underLoad([...urls(), ...slowUrls()], () => bed.mrsk(['rollback', 'v1']));
     assertOk(result, 'rollback v1');
     assertNoFailures('rollback v2 → v1', traffic);
     assert.doesNotMatch(result.stdout, /pull /, 'a rollback to a retained version must not pull');

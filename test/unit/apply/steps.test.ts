@@ -527,6 +527,60 @@ describe('container-drain', () => {
     await runStep({ ...context(runner), drainGraceMs: 50 }, drain);
     assert.equal(runner.calls.filter((c) => c.argv?.includes('wget')).length, 3);
   });
+  describe('the grace after Traefik dropped it: over once two looks at its connections find nothing in flight', () => {
+    const SS = ['nsenter', '-t', '4242', '-n', 'ss', '-H', '-t', '-i', '-n'];
+    const IDLE = 'ESTAB 0 0 172.18.0.2:3000 172.18.0.9:40000\n\t bytes_sent:300 bytes_received:90 lastsnd:400 lastrcv:410\n';
+    const BUSY = 'ESTAB 0 0 172.18.0.2:3000 172.18.0.9:40001\n\t bytes_received:90 lastsnd:20 lastrcv:20\n';
+    const withPid = (result: ExecResult): ExecResult => {
+      const [doc] = JSON.parse(result.stdout) as { State: Record<string, unknown> }[];
+      return ok(JSON.stringify([{ ...doc, State: { ...doc!.State, Pid: 4242 } }]));
+    };
+    const mounted = withCordMount(oldContainer, '/home/deploy/.mrsk/app/cords/v2');
+    const drained = (ss: (count: number) => ExecResult, inspected: ExecResult = withPid(mounted)) =>
+      new ScriptedRunner()
+        .onArgv(inspect(OLD_ID), inspected)
+        .on({ script: 'rm -f /home/deploy/.mrsk/app/cords/v2/ok' }, ok())
+        .onArgv(words(`docker exec ${OLD_ID} rm -f /run/mrsk/cord/ok`), ok())
+        .onArgv(TRAEFIK_API, ok(JSON.stringify({ serverStatus: {} })))
+        .onArgv(SS, (_call, count) => ss(count));
+    const looks = (runner: ScriptedRunner) => runner.calls.filter((c) => c.argv?.[0] === 'nsenter').length;
+    const timed = async (runner: ScriptedRunner, graceMs: number) => {
+      const started = Date.now();
+      await runStep({ ...context(runner), drainGraceMs: graceMs }, drain);
+      return Date.now() - started;
+    };
+    test('idle connections only: two looks, then the stop, long before the grace is over', async () => {
+      const runner = drained(() => ok(IDLE));
+      const ms = await timed(runner, 10_000);
+      assert.equal(looks(runner), 2);
+      assert.ok(ms < 5000, `${ms} ms`);
+    });
+    test('a request in flight: looked at again until two looks in a row find none', async () => {
+      const runner = drained((count) => ok(count <= 2 ? IDLE + BUSY : count === 3 ? IDLE : count === 4 ? BUSY : IDLE));
+      await timed(runner, 10_000);
+      assert.equal(looks(runner), 6, 'busy, busy, quiet, busy, quiet, quiet');
+    });
+    test('busy all along: the whole grace, and not longer', async () => {
+      const runner = drained(() => ok(BUSY));
+      const ms = await timed(runner, 600);
+      assert.ok(ms >= 595 && ms < 3000, `${ms} ms`);
+      assert.ok(looks(runner) >= 2, 'looked more than once');
+    });
+    test('no way to look (not root on the host, output not understood): the whole grace after one try', async () => {
+      for (const answer of [fail('nsenter: cannot open /proc/4242/ns/net: Permission denied'), ok('Usage: ss [ OPTIONS ]\n')]) {
+        const runner = drained(() => answer);
+        const ms = await timed(runner, 400);
+        assert.ok(ms >= 395, `${ms} ms (timers may fire a ms early)`);
+        assert.equal(looks(runner), 1);
+      }
+    });
+    test('no pid in the inspect (a runtime that does not say): the whole grace, no look', async () => {
+      const runner = drained(() => ok(IDLE), mounted);
+      const ms = await timed(runner, 300);
+      assert.ok(ms >= 295, `${ms} ms`);
+      assert.equal(looks(runner), 0);
+    });
+  });
   test('the last server (app stop): Traefik drops the whole service, so its URL fails while Traefik runs; drained once the list lacks it', async () => {
     const list = ['docker', 'exec', 'traefik', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/api/http/services?search=app-web&per_page=1000'];
     const runner = new ScriptedRunner()
