@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { bringUp, load, repoRoot, run, runOk, testbed, type Bed, type LoadResult, type ProcessResult } from '../e2e/harness.ts';
+import { TRAEFIK_API_PORT } from '../../src/runtime/traefik.ts';
 
 const faultConfig = join(repoRoot, 'test', 'faults', 'deploy.yml');
 const SERVICE = 'faults';
@@ -316,7 +317,12 @@ describe('faults on a three-host bed, under load', { timeout: 1_200_000 }, () =>
     // the host boots again (dockerd, sshd; containers come back by their restart policy)
     const up = await testbed(['up', '3'], { timeoutMs: 180_000 });
     assert.equal(up.code, 0, up.stderr);
-    await eventually('host 3 serves again after dockerd came back', 60_000, async () => ['v1', 'v2'].includes(await served(3)) || (await served(3)));
+    await eventually('host 3 serves again after dockerd came back', 60_000, async () => ['v1', 'v2'].includes(await served(3)) || (await served(3))).catch(async (error: unknown) => {
+      // what the host runs and what Traefik sees, for the next look at a failure here
+      const look = await onHost(3, `docker ps -a --format '{{.Names}} {{.Status}}'; curl -sS http://127.0.0.1:${TRAEFIK_API_PORT}/api/http/routers 2>&1 | head -c 2000`);
+      console.log(`fault: host 3 after dockerd came back:\n${look.stdout}${look.stderr}`);
+      throw error;
+    });
     // the run says how it left host 3: half-way (two versions may serve), or its Traefik gone with dockerd
     assert.match(result.output, new RegExp(`${hostName(3).replaceAll('.', '\\.')} (may now serve two versions|[^\\n]*Traefik is not running)`), 'the run says how host 3 was left');
     const versions = await runningVersions(3);
