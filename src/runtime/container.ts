@@ -38,7 +38,11 @@ export function runContainer(rt: RuntimeName, spec: ContainerSpec, opts: RunCont
   if (spec.proxied) argv.push('-v', `${cordHostDir}:${CORD_MOUNT}`);
   if (spec.assets) argv.push('-v', `${opts.assetsHostDir ?? spec.assets.hostDir}:${spec.assets.path}`);
   // Docker runs a proxied container's check in its watching form (health-watch.ts); Podman's are
-  // run by mrsk (keeper, waits), one at a time, as they are
+  // run by mrsk (keeper, waits), one at a time, as they are. Podman gets no start period: Docker's
+  // ends at the first pass, but Podman 4 ignores failures for the whole period even after passes,
+  // so a drained container younger than the period stayed healthy, and routed, until it was over
+  // (a drain of 17 s on the bed for a deploy 3 s after the last one; the spec keeps the period: a
+  // failing check while the app boots is no harm there, mrsk's wait looks for healthy until its deadline).
   const health = spec.healthcheck && spec.proxied && rt === 'docker' ? watchingHealthcheck(spec.healthcheck) : spec.healthcheck;
   if (health) {
     argv.push(
@@ -46,7 +50,7 @@ export function runContainer(rt: RuntimeName, spec: ContainerSpec, opts: RunCont
       '--health-interval', `${health.interval}s`,
       '--health-timeout', `${health.timeout}s`,
       '--health-retries', String(health.retries),
-      '--health-start-period', `${health.startPeriod}s`,
+      '--health-start-period', `${rt === 'podman' ? 0 : health.startPeriod}s`,
     );
   }
   if (spec.logging.driver !== undefined) argv.push('--log-driver', spec.logging.driver);

@@ -115,6 +115,21 @@ describe('Podman hosts on the test bed', { timeout: 2_400_000 }, () => {
     // (by its pid file: the bed's nodes share the machine's process list)
     const keeper = await bed.ssh(podman.index, 'kill -0 "$(cat .mrsk/runtime/keeper.pid)" && echo keeper; test -S /run/podman/podman.sock && echo socket');
     assert.equal(keeper.stdout, 'keeper\nsocket\n');
+    // No start period on Podman: Podman 4 ignores failures for the whole period even after passes,
+    // so a container drained within deploy_timeout of its start stayed healthy (and routed) until
+    // then. Its cord cut, one check makes it unhealthy however young it is; put back, healthy.
+    const check = await bed.ssh(podman.index, [
+      "dir=$(podman inspect --format '{{range .Mounts}}{{if eq .Destination \"/run/mrsk/cord\"}}{{.Source}}{{end}}{{end}}' demo-web-v1)",
+      "podman inspect --format '{{.Config.Healthcheck.StartPeriod}} {{.State.StartedAt}}' demo-web-v1",
+      'rm -f "$dir/ok"; podman healthcheck run demo-web-v1 >/dev/null 2>&1',
+      "podman inspect --format '{{.State.Health.Status}}' demo-web-v1",
+      'touch "$dir/ok"; podman healthcheck run demo-web-v1 >/dev/null 2>&1',
+      "podman inspect --format '{{.State.Health.Status}}' demo-web-v1",
+    ].join('; '));
+    const [period, cut, back] = check.stdout.trim().split('\n');
+    assert.match(period ?? '', /^0s /, check.stdout + check.stderr);
+    assert.deepEqual([cut, back], ['unhealthy', 'healthy'], check.stdout + check.stderr);
+    await waitFor(() => 'v1 routed again once healthy', 20_000, async () => ((await served([podman.ip]))[0] === 'v1' ? true : undefined));
   });
 
   test('2. deploy v1 → v2 (built and pushed by mrsk) on the Podman host under load: zero failed requests', async () => {

@@ -77,10 +77,11 @@ describe('runContainer', () => {
     ]);
   });
 
-  it("runs a proxied container's check in Docker's watching form, Podman's as it is, and a check of a container without a cord as it is", () => {
+  it("runs a proxied container's check in Docker's watching form, Podman's as it is (with no start period), and a check of a container without a cord as it is", () => {
     const flags = (argv: readonly string[]) => argv.filter((word, i) => argv[i - 1]?.startsWith('--health-'));
     const plain = webSpec.healthcheck!;
-    assert.deepEqual(flags(runContainer('podman', webSpec, { envFile: '/e', cordHostDir: '/c' })), [plain.cmd, '1s', '5s', '7', '2s']);
+    // Podman 4 ignores failures for the whole start period, even after passes: a drained young container would stay routed
+    assert.deepEqual(flags(runContainer('podman', webSpec, { envFile: '/e', cordHostDir: '/c' })), [plain.cmd, '1s', '5s', '7', '0s']);
     assert.ok(watchingHealthcheck(plain).cmd.includes(`(${plain.cmd}) || exit 1`));
     const unproxied: ContainerSpec = { ...jobSpec, healthcheck: plain };
     assert.deepEqual(flags(runContainer('docker', unproxied)), [plain.cmd, '1s', '5s', '7', '2s']);
