@@ -90,11 +90,15 @@ export async function serverUrl(ctx: StepContext, host: string, name: string, se
  * What a read of Traefik's view of a service may wait for on the host first (one SSH round trip
  * for up to HOST_WAIT's seconds of reads, instead of one per read): a server UP, or gone.
  * `drive`: a container whose health check is run before each read (Podman runs none by itself).
+ * `nudge`: a container whose health check is run after each read that did not show it (Podman):
+ * Podman 4 sends a check's event before it records the result, so Traefik, which reads the status
+ * when an event comes, may have read the old one; it looks again only at the next event.
  */
 export interface ServerWait {
   readonly until: 'up' | 'gone';
   readonly url: string;
   readonly drive?: string;
+  readonly nudge?: string;
 }
 
 /**
@@ -117,6 +121,7 @@ export async function traefikServers(ctx: StepContext, host: string, service: st
     ? runtime.traefikApiUntil(rt, path, wait.until === 'up' ? { contains: `"${wait.url}":"UP"` } : { lacks: `"${wait.url}":` }, {
         ...HOST_WAIT,
         before: wait.drive ? runtime.runHealthCheck(rt, wait.drive) : undefined,
+        between: wait.nudge ? runtime.runHealthCheck(rt, wait.nudge) : undefined,
       })
     : runtime.traefikApi(rt, path);
   const result = await tryRun(ctx, host, command);

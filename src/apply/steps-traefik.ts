@@ -60,7 +60,8 @@ export const traefikWaitUp: Handler<'traefik-wait-up'> = async (ctx, step, actio
     await poll(
       `Traefik to route ${action.service} to ${action.name}`,
       action.timeout * 1000,
-      async () => ((await traefikServers(ctx, step.host, action.service, { until: 'up', url }))?.[url] === 'UP' ? true : undefined),
+      // Podman: its check is run again while Traefik does not route it (Docker's daemon runs them by itself)
+      async () => ((await traefikServers(ctx, step.host, action.service, { until: 'up', url, nudge: action.name }))?.[url] === 'UP' ? true : undefined),
       { intervalMs: ctx.pollIntervalMs, signal: ctx.signal },
     );
   } catch (error) {

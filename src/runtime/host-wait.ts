@@ -6,12 +6,14 @@ import type { Argv } from './argv.ts';
 /**
  * How long a wait on the host looks, and how: until `seconds` have passed (whole seconds of the
  * host's clock, so the last look comes seconds − 1 to seconds after the first), a look every
- * `pauseSeconds`, each after `before` when given (Podman's health check, which nothing else runs).
+ * `pauseSeconds`, each after `before` when given (Podman's health check, which nothing else runs),
+ * and `between` after each look that did not end the wait (its output kept out, as `before`'s).
  */
 export interface HostWait {
   readonly seconds: number;
   readonly pauseSeconds: number;
   readonly before?: Argv | undefined;
+  readonly between?: Argv | undefined;
 }
 
 /**
@@ -19,6 +21,6 @@ export interface HostWait {
  * over; `after` runs once the loop ends, and prints what the caller reads.
  */
 export function hostWaitScript(wait: HostWait, look: string, after: string): string {
-  const before = wait.before ? `${toShell(wait.before)} >/dev/null 2>&1; ` : '';
-  return `end=$(($(date +%s) + ${wait.seconds})); while :; do ${before}${look} [ "$(date +%s)" -ge "$end" ] && break; sleep ${wait.pauseSeconds}; done; ${after}`;
+  const quiet = (argv: Argv | undefined) => (argv ? `${toShell(argv)} >/dev/null 2>&1; ` : '');
+  return `end=$(($(date +%s) + ${wait.seconds})); while :; do ${quiet(wait.before)}${look} [ "$(date +%s)" -ge "$end" ] && break; ${quiet(wait.between)}sleep ${wait.pauseSeconds}; done; ${after}`;
 }

@@ -10,7 +10,7 @@ import { RUNTIMES } from './runtime.ts';
 export const PODMAN_STATE_DIR = '.mrsk/runtime';
 
 /** First line of the keeper script: the probe reads it to know which keeper runs. Bump on any change. */
-export const KEEPER_VERSION_LINE = '# mrsk podman keeper v2';
+export const KEEPER_VERSION_LINE = '# mrsk podman keeper v3';
 
 /** Seconds between two rounds of health checks by the keeper (between deploys; mrsk runs them itself while it waits). */
 export const KEEPER_HEALTH_INTERVAL_SECONDS = 5;
@@ -46,7 +46,14 @@ export function keeperScript(): string {
     `    if [ "$(podman inspect --format '{{.State.Running}}' ${TRAEFIK} 2>/dev/null)" = true ]; then podman restart ${TRAEFIK} >/dev/null 2>&1; fi`,
     '  fi',
     '  for id in $(podman ps -q --filter status=running --filter health=healthy --filter health=unhealthy --filter health=starting 2>/dev/null); do',
-    '    podman healthcheck run "$id" >/dev/null 2>&1',
+    // Podman 4 sends a check's event before it records the result: Traefik, which reads the status
+    // when an event comes, may read the old one and not look again until the next event. So a
+    // result (exit code) other than the last one seen for that container is checked once more, at
+    // once: that second check's event comes after the first's result is recorded.
+    '    podman healthcheck run "$id" >/dev/null 2>&1; now=$?',
+    '    eval "was=\\${seen_$id-}"',
+    '    if [ "$now" != "$was" ]; then podman healthcheck run "$id" >/dev/null 2>&1; now=$?; fi',
+    '    eval "seen_$id=\\$now"',
     '  done',
     `  sleep ${KEEPER_HEALTH_INTERVAL_SECONDS}`,
     'done',

@@ -158,6 +158,18 @@ for (const shell of SHELLS) {
       assert.deepEqual(outcome.calls.filter((c) => !c.startsWith('docker port')).map((c) => (c.startsWith(look) ? look : c.split(' ').slice(0, 2).join(' '))), ['docker healthcheck', look, 'docker healthcheck', look]);
       assert.equal(outcome.stdout, `${status({})}\n`);
     });
+
+    test(`${name}, ${path}: the command run between looks (Podman's check, again while Traefik does not route) runs only after a look that did not end the wait`, () => {
+      const script = traefikApiUntil('docker', SERVICE, { contains: `"${NEW}":"UP"` }, { seconds: 10, pauseSeconds: 0.05, between: ['docker', 'healthcheck', 'run', 'app-web-v3'] }).script;
+      const up = status({ [NEW]: 'UP' });
+      const outcome = runWith(shell, script, [status({}), status({ [NEW]: 'DOWN' }), up], path);
+      const look = path === 'exec' ? 'docker exec' : 'curl';
+      assert.deepEqual(outcome.calls.filter((c) => !c.startsWith('docker port')).map((c) => (c.startsWith(look) ? look : c)), [look, 'docker healthcheck run app-web-v3', look, 'docker healthcheck run app-web-v3', look]);
+      assert.equal(outcome.stdout, `${up}\n`);
+      // routed at the first look: no check at all
+      const first = runWith(shell, script, [up], path);
+      assert.deepEqual(first.calls.filter((c) => !c.startsWith('docker port')).map((c) => (c.startsWith(look) ? look : c)), [look]);
+    });
   }
 
   test(`${name}: a loopback read that fails is read again through the container for that look, and the wait goes on`, () => {

@@ -30,7 +30,8 @@ const runtimeDir = join(home, PODMAN_STATE_DIR);
 /**
  * The stand-in: one line per call (`<parent pid> podman <args>`); `system service` listens on the
  * socket (node's server, so no tool beyond this test's own runtime is needed); inspect answers
- * Traefik's running state from a file (no file: no such container), ps the ids listed in a file.
+ * Traefik's running state from a file (no file: no such container), ps the ids listed in a file,
+ * a health check fails while a file unhealthy-<id> is there.
  */
 const STAND_IN = `#!/bin/sh
 { printf '%s podman' "$PPID"; for word in "$@"; do printf ' %s' "$word"; done; printf '\\n'; } >> '${log}'
@@ -39,7 +40,7 @@ case "$1" in
   inspect) cat '${state}/traefik-running' 2>/dev/null || { echo "Error: no such container traefik" >&2; exit 125; } ;;
   restart) echo "$2" ;;
   ps) cat '${state}/ps' 2>/dev/null ;;
-  healthcheck) exit 0 ;;
+  healthcheck) [ -f '${state}/unhealthy-'"$3" ] && { echo unhealthy; exit 1; }; exit 0 ;;
   *) echo "stand-in: unexpected podman $*" >&2; exit 125 ;;
 esac
 `;
@@ -79,6 +80,17 @@ function calls(): { ppid: number; line: string }[] {
   });
 }
 const count = (line: string) => calls().filter((call) => call.line === line).length;
+const twice = (id: string) => [`podman healthcheck run ${id}`, `podman healthcheck run ${id}`];
+
+/** The keeper's whole rounds so far (the last one may still be going): ps and the checks after it. */
+function rounds(): string[][] {
+  const result: string[][] = [];
+  for (const { line } of calls()) {
+    if (line === PS_CALL) result.push([line]);
+    else if (line.startsWith('podman healthcheck') && result.length > 0) result.at(-1)!.push(line);
+  }
+  return result;
+}
 
 function pidFile(name: string): number | undefined {
   const path = join(runtimeDir, name);
@@ -173,14 +185,30 @@ describe('the Podman keeper, run by a real sh', () => {
   });
 
   test('each round: the running containers with a health check are listed, and each one is checked', async () => {
-    const rounds = count(PS_CALL);
-    await until('two more rounds', () => count(PS_CALL) >= rounds + 2 && count('podman healthcheck run c2') >= rounds + 2);
-    const lines = calls().map((call) => call.line).filter((line) => line !== SERVICE_CALL && !line.startsWith('podman inspect'));
-    // ps, then every id it printed, in order, round after round
-    for (let i = 0; i + 2 < lines.length; i += 3) assert.deepEqual(lines.slice(i, i + 3), [PS_CALL, 'podman healthcheck run c1', 'podman healthcheck run c2'], `round ${i / 3 + 1}`);
+    const from = count(PS_CALL);
+    await until('two more whole rounds', () => rounds().length >= from + 3);
+    // ps, then every id it printed, in order, round after round. The first round checks each twice:
+    // a first result is a change (see the next test).
+    const all = rounds();
+    assert.deepEqual(all[0], [PS_CALL, ...twice('c1'), ...twice('c2')], 'first round');
+    for (const [i, round] of all.slice(1, -1).entries()) assert.deepEqual(round, [PS_CALL, 'podman healthcheck run c1', 'podman healthcheck run c2'], `round ${i + 2}`);
     assert.ok(calls().filter((call) => call.line.startsWith('podman healthcheck')).every((call) => call.ppid === keeper), 'the keeper runs them');
     assert.equal(count(SERVICE_CALL), 1, 'a running service is left alone');
     assert.equal(pidFile('service.pid'), service);
+  });
+
+  test("a result other than the last one is checked again at once (Podman 4 sends a check's event before it records the result)", async () => {
+    const from = rounds().length;
+    writeFileSync(join(state, 'unhealthy-c1'), '');
+    await until('c1 found unhealthy, then a round after', () => rounds().length >= from + 3 && rounds().slice(from).some((round) => round.join() === [PS_CALL, ...twice('c1'), 'podman healthcheck run c2'].join()));
+    // the rounds before the change found c1 healthy, the ones after unhealthy again: once each
+    const all = rounds().slice(from, -1);
+    const changed = all.findIndex((round) => round.join() === [PS_CALL, ...twice('c1'), 'podman healthcheck run c2'].join());
+    const once = [PS_CALL, 'podman healthcheck run c1', 'podman healthcheck run c2'];
+    for (const [i, round] of all.entries()) if (i !== changed) assert.deepEqual(round, once, `round ${i} of ${all.length}, the change in ${changed}`);
+    rmSync(join(state, 'unhealthy-c1'));
+    const back = rounds().length;
+    await until('c1 healthy again: checked twice', () => rounds().slice(back).some((round) => round.join() === [PS_CALL, ...twice('c1'), 'podman healthcheck run c2'].join()));
   });
 
   test('the service died: the keeper starts it again, then restarts the running Traefik', async () => {

@@ -130,6 +130,10 @@ describe('host builders for docker and podman', () => {
       }
     }
     assert.ok(runtime.traefikApiUntil('docker', '/ping', { contains: 'OK' }, { seconds: 3, pauseSeconds: 0.2 }).script.includes('case $out in *OK*) break ;; esac'));
+    // `between`: after a look that did not end the wait, before the pause (Podman's check while Traefik does not route yet)
+    const nudged = runtime.traefikApiUntil('podman', '/api/http/services/app-web@docker', { contains: '"http://172.18.0.3:3000":"UP"' }, { seconds: 3, pauseSeconds: 0.1, between: ['podman', 'healthcheck', 'run', 'app-web-v2'] }).script;
+    assert.ok(nudged.includes('[ "$(date +%s)" -ge "$end" ] && break; podman healthcheck run app-web-v2 >/dev/null 2>&1; sleep 0.1; done;'), nudged);
+    assert.ok(nudged.includes('while :; do out=$(traefik_get'), nudged);
   });
 
   it('every runtime is covered: the names are the commands', () => {
