@@ -5,7 +5,8 @@
 // Prints; asserts nothing.
 //   node --import tsx bench/timeline.ts        (needs root: it brings the test bed up)
 //   BENCH_HOSTS (Docker hosts, default 3), BENCH_PODMAN=1 (also a deploy and a rollback on one
-//   Podman host, runtime: podman)
+//   Podman host, runtime: podman), BENCH_ROUNDS (deploy and rollback pairs, default 1; with more,
+//   also each step kind's median over the rounds, slowest host of each run)
 import { join } from 'node:path';
 import { bringUp, repoRoot, runOk } from '../test/e2e/harness.ts';
 import { benchConfig, dockerHosts, podmanBenchConfig } from './bed-config.ts';
@@ -13,6 +14,12 @@ import { installPackage } from './package.ts';
 
 const DOCKER_HOSTS = Number(process.env.BENCH_HOSTS ?? 3);
 const PODMAN_HOSTS = Number(process.env.BENCH_PODMAN ?? 0) > 0 ? 1 : 0;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+};
 
 interface Event {
   readonly type: string;
@@ -40,11 +47,15 @@ try {
     await bed.mrsk(['remove', '-y', '-c', config], { timeoutMs: 300_000, env });
     const setup = await bed.mrsk(['setup', '--skip-push', '--version', tags[0]!, '-q', '-c', config], { timeoutMs: 300_000, env });
     if (setup.code !== 0) throw new Error(`setup failed:\n${setup.stdout}\n${setup.stderr}`);
-    const runs: [string, string[]][] = [
-      [`deploy to ${name}`, ['deploy', '--skip-push', '--version', tags[1]!]],
-      [`rollback on ${name}`, ['rollback', tags[0]!]],
-    ];
+    const runs: [string, string[]][] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const of = ROUNDS > 1 ? ` (round ${round})` : '';
+      runs.push([`deploy to ${name}${of}`, ['deploy', '--skip-push', '--version', tags[1]!]], [`rollback on ${name}${of}`, ['rollback', tags[0]!]]);
+    }
+    /** `deploy|rollback kind` → that kind's longest step in each run (ms) */
+    const slowest = new Map<string, number[]>();
     for (const [what, args] of runs) {
+      const longest = new Map<string, number>();
       const started = Date.now();
       const result = await bed.mrsk([...args, '--json', '-c', config], { timeoutMs: 300_000, env });
       if (result.code !== 0) throw new Error(`mrsk ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
@@ -62,10 +73,17 @@ try {
         if (event.type === 'step_finished') {
           const from = begun.get(key) ?? at(event) - (event.duration_ms ?? 0);
           console.log(`${String(from).padStart(6)} → ${String(at(event)).padStart(6)}  ${String(at(event) - from).padStart(5)} ms  ${event.host}  ${event.kind}`);
+          longest.set(`${args[0]} ${event.kind}`, Math.max(longest.get(`${args[0]} ${event.kind}`) ?? 0, at(event) - from));
         }
       }
       const summary = events.find((e) => e.type === 'summary');
       if (summary) console.log(`${String(at(summary)).padStart(6)}  summary written`);
+      longest.set(`${args[0]} (whole run)`, result.ms);
+      for (const [key, ms] of longest) slowest.set(key, [...(slowest.get(key) ?? []), ms]);
+    }
+    if (ROUNDS > 1) {
+      console.log(`\n${name}: median over ${ROUNDS} rounds (ms; each run's slowest host), min–max`);
+      for (const [key, values] of slowest) console.log(`  ${key.padEnd(40)} ${String(median(values)).padStart(6)}   ${Math.min(...values)}–${Math.max(...values)}`);
     }
     await bed.mrsk(['remove', '-y', '-c', config], { timeoutMs: 300_000, env });
   }
