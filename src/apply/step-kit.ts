@@ -3,6 +3,7 @@
 import { DeployError, HostError, TimeoutError } from '../errors.ts';
 import type { PlanStep, StepAction } from '../plan/types.ts';
 import * as runtime from '../runtime/index.ts';
+import type { RuntimeName } from '../runtime/runtime.ts';
 import { TRAEFIK_NETWORK_LABEL, traefikServicePortLabel } from '../model/labels.ts';
 import { CORD_FILE, MRSK_NETWORK, TRAEFIK_CONTAINER } from '../model/names.ts';
 import { shq } from '../shell/quote.ts';
@@ -40,8 +41,13 @@ export const cordFile = (dir: string) => `${dir}/${CORD_FILE}`;
 
 export async function ensureCord(ctx: StepContext, host: string, cordDir: string): Promise<string> {
   const dir = absoluteOnHost(homeOf(ctx, host), cordDir);
-  await run(ctx, host, { script: `mkdir -p ${shq(dir)} && touch ${shq(cordFile(dir))}` });
+  await run(ctx, host, { script: cordScript(dir) });
   return dir;
+}
+
+/** Shell text that makes a drain cord (its folder, and the file the health check looks for) at an absolute folder. */
+export function cordScript(dir: string): string {
+  return `mkdir -p ${shq(dir)} && touch ${shq(cordFile(dir))}`;
 }
 
 /** docker's --env-file takes the rest of the line literally; newlines cannot be expressed there. */
@@ -52,9 +58,15 @@ export function escapeEnvFileValue(value: string): string {
 
 /** Podman refuses a bind mount whose host folder is missing (Docker makes it): make them first. */
 export async function makeBindSources(ctx: StepContext, host: string, volumes: readonly string[]): Promise<void> {
-  const sources = runtime.bindSourcesToMake(runtimeOf(ctx, host), volumes);
+  const script = bindSourcesScript(runtimeOf(ctx, host), volumes);
+  if (script) await run(ctx, host, { script });
+}
+
+/** Shell text that makes the missing host folders of bind mounts (runtime.bindSourcesToMake); undefined when none. */
+export function bindSourcesScript(rt: RuntimeName, volumes: readonly string[]): string | undefined {
+  const sources = runtime.bindSourcesToMake(rt, volumes);
   // a source that exists (a file mounted into the container) is left as it is
-  if (sources.length > 0) await run(ctx, host, { script: sources.map((source) => `[ -e ${shq(source)} ] || mkdir -p ${shq(source)}`).join(' && ') });
+  return sources.length > 0 ? sources.map((source) => `{ [ -e ${shq(source)} ] || mkdir -p ${shq(source)}; }`).join(' && ') : undefined;
 }
 
 /** A dropped connection or a hung command says nothing about the container's health. */

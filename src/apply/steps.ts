@@ -11,7 +11,7 @@ import { absoluteOnHost, hostPaths } from '../desired/paths.ts';
 import { PODMAN_STATE_DIR, enableSocketUnitScript, keeperScript, startKeeperScript, stopKeeperScript } from '../runtime/podman-service.ts';
 import { assetsScratchName, prepareAssetsScript, removeAssetsScript } from '../host/assets.ts';
 import { inspectContainer, run, runtimeOf, tryRun, type InspectedContainer } from './remote.ts';
-import { homeOf, cordFile, ensureCord, escapeEnvFileValue, makeBindSources, lastLineOf, traefikPullMessage, type StepContext, type Handler } from './step-kit.ts';
+import { homeOf, bindSourcesScript, cordFile, cordScript, ensureCord, escapeEnvFileValue, lastLineOf, traefikPullMessage, type StepContext, type Handler } from './step-kit.ts';
 import { accessoryPrepare, accessoryRun, accessoryDataRemove } from './steps-accessory.ts';
 import { waitHealthy } from './steps-health.ts';
 import { traefikRun, traefikFileWrite, traefikFileRemove, traefikWaitUp, containerDrain, traefikWaitReady } from './steps-traefik.ts';
@@ -49,12 +49,35 @@ const imagePull: Handler<'image-pull'> = async (ctx, step, action) => {
   throw new DeployError(`${step.host}: cannot pull ${action.image} (${why})`);
 };
 
+/** What the folded run command prints instead of a container id when the name is taken. */
+const NAME_TAKEN = 'mrsk: name taken';
+
 const containerRun: Handler<'container-run'> = async (ctx, step, action) => {
   const spec = action.spec;
+  const rt = runtimeOf(ctx, step.host);
+  const home = homeOf(ctx, step.host);
+  const paths = hostPaths(ctx.service, ctx.destination);
+  let envFile: string | undefined;
+  const secretNames = Object.keys(spec.secretEnv).sort();
+  if (secretNames.length > 0) {
+    envFile = absoluteOnHost(home, paths.envFile(spec.name));
+    const content = secretNames.map((name) => `${name}=${escapeEnvFileValue(spec.secretEnv[name]!.reveal())}`).join('\n') + '\n';
+    // (A container that holds the name already read its own at its creation: this file is not used again.)
+    await ctx.runner.upload(step.host, envFile, content, 0o600);
+  }
+  const cordHostDir = spec.cordDir ? absoluteOnHost(home, spec.cordDir) : undefined;
+  const assetsHostDir = spec.assets ? absoluteOnHost(home, spec.assets.hostDir) : undefined;
+  // One command in the common case: the name is free (as the probe under the lock saw it), so the
+  // cord, the bind sources and the run go together. A container that holds the name (its own from
+  // an interrupted run, or the one a same-version replacement renames) takes the long way.
+  const binds = bindSourcesScript(rt, spec.volumes);
+  const prepare = [...(cordHostDir ? [cordScript(cordHostDir)] : []), ...(binds ? [binds] : [])];
+  const runIfFree = { script: runtime.runContainerIfNameFree(rt, spec, { envFile, cordHostDir, assetsHostDir }, prepare, NAME_TAKEN) };
+  if ((await run(ctx, step.host, runIfFree)).stdout.trim() !== NAME_TAKEN) return;
   let existing = await inspectContainer(ctx, step.host, spec.name);
   if (existing && action.replaces && existing.id === action.replaces.containerId) {
     // Same version, new spec: the serving container gives up its name and keeps serving until drained.
-    await run(ctx, step.host, runtime.renameContainer(runtimeOf(ctx, step.host), existing.id, action.replaces.renameTo));
+    await run(ctx, step.host, runtime.renameContainer(rt, existing.id, action.replaces.renameTo));
     existing = undefined;
   }
   if (existing) {
@@ -63,23 +86,12 @@ const containerRun: Handler<'container-run'> = async (ctx, step, action) => {
       throw new StalePlanError(`${step.host}: a container named ${spec.name} exists with another spec; re-run plan`);
     }
     if (spec.cordDir) await ensureCord(ctx, step.host, spec.cordDir);
-    if (!existing.running) await run(ctx, step.host, runtime.startContainer(runtimeOf(ctx, step.host), existing.id));
+    if (!existing.running) await run(ctx, step.host, runtime.startContainer(rt, existing.id));
     return;
   }
-  const home = homeOf(ctx, step.host);
-  const paths = hostPaths(ctx.service, ctx.destination);
-  let envFile: string | undefined;
-  const secretNames = Object.keys(spec.secretEnv).sort();
-  if (secretNames.length > 0) {
-    envFile = absoluteOnHost(home, paths.envFile(spec.name));
-    const content = secretNames.map((name) => `${name}=${escapeEnvFileValue(spec.secretEnv[name]!.reveal())}`).join('\n') + '\n';
-    await ctx.runner.upload(step.host, envFile, content, 0o600);
+  if ((await run(ctx, step.host, runIfFree)).stdout.trim() === NAME_TAKEN) {
+    throw new StalePlanError(`${step.host}: a container named ${spec.name} appeared while mrsk ran it; re-run plan`);
   }
-  let cordHostDir: string | undefined;
-  if (spec.cordDir) cordHostDir = await ensureCord(ctx, step.host, spec.cordDir);
-  const assetsHostDir = spec.assets ? absoluteOnHost(home, spec.assets.hostDir) : undefined;
-  await makeBindSources(ctx, step.host, spec.volumes);
-  await run(ctx, step.host, runtime.runContainer(runtimeOf(ctx, step.host), spec, { envFile, cordHostDir, assetsHostDir }));
 };
 
 const containerStart: Handler<'container-start'> = async (ctx, step, action, checked) => {

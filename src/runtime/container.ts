@@ -60,6 +60,17 @@ export function runContainer(rt: RuntimeName, spec: ContainerSpec, opts: RunCont
 }
 
 /**
+ * runContainer in one command, unless a container holds the name: then only `taken` is printed
+ * (a line no `run -d`, which prints the new id, prints). `prepare`: shell steps run first, joined
+ * by `&&` (the drain cord, bind sources): any that fails stops the run with its error.
+ */
+export function runContainerIfNameFree(rt: RuntimeName, spec: ContainerSpec, opts: RunContainerOptions, prepare: readonly string[], taken: string): string {
+  const run = runContainer(rt, spec, opts);
+  const exists = toShell(inspectContainers(rt, [spec.name], { format: '{{.Id}}' }));
+  return `if ${exists} >/dev/null 2>&1; then echo ${toShell([taken])}; else ${[...prepare, toShell(run)].join(' && ')}; fi`;
+}
+
+/**
  * The host folders of bind mounts (`/host/path:/in/container`) that must exist before `run`: Docker
  * makes a missing one, Podman refuses (`statfs …: no such file or directory`). Empty for Docker.
  */

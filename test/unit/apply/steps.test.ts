@@ -15,6 +15,7 @@ import type { Plan, PlanStep, StepAction } from '../../../src/plan/types.ts';
 import type { ExecResult, Runner } from '../../../src/ssh/types.ts';
 import { fail, ok, ScriptedRunner } from '../../helpers/scripted-runner.ts';
 import type { TraefikSpec } from '../../../src/desired/types.ts';
+import { toShell } from '../../../src/shell/quote.ts';
 
 const HOST = 'h1';
 const NEW_ID = 'a'.repeat(12) + '0'.repeat(52);
@@ -358,57 +359,88 @@ describe('image-pull', () => {
 });
 
 describe('container-run', () => {
-  test('a new container: the secrets go to a 0600 env file first, the cord is made, then docker run with both', async () => {
+  const TAKEN = 'mrsk: name taken';
+  /** The one command of the common case: the name checked, then the cord and the run (for each runtime). */
+  const runIfFree = (spec: ReturnType<typeof webSpec>, envFile: string | undefined, cord: string, rt: 'docker' | 'podman' = 'docker') =>
+    docker.runContainerIfNameFree(rt, spec, { envFile, cordHostDir: cord }, [`mkdir -p ${cord} && touch ${cord}/ok`], TAKEN);
+
+  test('the builder: the name is checked first; free, the steps before the run, then the run, all joined by &&', () => {
+    const spec = webSpec();
+    const script = docker.runContainerIfNameFree('docker', spec, { envFile: '/e', cordHostDir: '/c' }, ['mkdir -p /c && touch /c/ok', '{ [ -e /d ] || mkdir -p /d; }'], TAKEN);
+    const run = toShell(docker.runContainer('docker', spec, { envFile: '/e', cordHostDir: '/c' }));
+    assert.equal(script, `if docker inspect --type container --format '{{.Id}}' ${spec.name} >/dev/null 2>&1; then echo 'mrsk: name taken'; else mkdir -p /c && touch /c/ok && { [ -e /d ] || mkdir -p /d; } && ${run}; fi`);
+    assert.ok(runIfFree(spec, '/e', '/c', 'podman').startsWith(`if podman inspect --type container --format '{{.Id}}' ${spec.name} `));
+  });
+
+  test('a new container: the secrets go to a 0600 env file first, then one command makes the cord and runs it with both', async () => {
     const spec = webSpec();
     const home = '/home/deploy';
     const envFile = `${home}/.mrsk/app/env/${spec.name}.env`;
     const cord = `${home}/${spec.cordDir}`;
-    const runner = new ScriptedRunner()
-      .onArgv(inspect(spec.name), NO_SUCH(spec.name))
-      .on({ script: `mkdir -p ${cord} && touch ${cord}/ok` }, ok())
-      .onArgv(docker.runContainer('docker', spec, { envFile, cordHostDir: cord }), ok(NEW_ID));
+    const runner = new ScriptedRunner().on({ script: runIfFree(spec, envFile, cord) }, ok(NEW_ID));
     await runStep(context(runner), { ...stepOf({ kind: 'container-run', spec }), host: HOST });
     assert.deepEqual(runner.uploads, [{ host: HOST, path: envFile, content: `DATABASE_URL=${DATABASE_URL_VALUE}\n`, mode: 0o600 }]);
-    assert.deepEqual(runner.calls.map((c) => c.argv?.slice(0, 2) ?? 'script'), [['docker', 'inspect'], 'script', ['docker', 'run']]);
+    assert.equal(runner.calls.length, 1);
     assert.ok(!runner.lines().some((line) => line.includes(DATABASE_URL_VALUE)), 'no secret on a command line');
+  });
+
+  test('a failed run fails the step with its reason', async () => {
+    const spec = webSpec();
+    const runner = new ScriptedRunner().on({ script: /^if docker inspect / }, fail('docker: Error response from daemon: pull access denied.', 125));
+    await assert.rejects(runStep(context(runner), stepOf({ kind: 'container-run', spec })), /pull access denied/);
+    assert.equal(runner.calls.length, 1);
   });
 
   test('its own container from an interrupted run (same spec): started, not run again', async () => {
     const spec = webSpec();
     const cord = `/home/deploy/${spec.cordDir}`;
     const runner = new ScriptedRunner()
+      .on({ script: /^if docker inspect / }, ok(`${TAKEN}\n`))
       .onArgv(inspect(spec.name), container({ id: NEW_ID, name: spec.name, running: false, labels: spec.labels }))
       .on({ script: `mkdir -p ${cord} && touch ${cord}/ok` }, ok())
       .onArgv(words(`docker start ${NEW_ID}`), ok());
     await runStep(context(runner), stepOf({ kind: 'container-run', spec }));
     assert.equal(runner.lines().at(-1), `docker start ${NEW_ID}`);
-    assert.equal(runner.uploads.length, 0);
+    assert.equal(runner.calls.length, 4);
     // running already: nothing more than the cord
     const again = new ScriptedRunner()
+      .on({ script: /^if docker inspect / }, ok(`${TAKEN}\n`))
       .onArgv(inspect(spec.name), container({ id: NEW_ID, name: spec.name, running: true, labels: spec.labels }))
       .on({ script: `mkdir -p ${cord} && touch ${cord}/ok` }, ok());
     await runStep(context(again), stepOf({ kind: 'container-run', spec }));
-    assert.equal(again.calls.length, 2);
+    assert.equal(again.calls.length, 3);
   });
 
   test('a container of another spec holds the name: stale, nothing run', async () => {
     const spec = webSpec();
-    const runner = new ScriptedRunner().onArgv(inspect(spec.name), container({ id: OLD_ID, name: spec.name, running: true, labels: { ...spec.labels, 'mrsk.spec-hash': 'v1:other' } }));
+    const runner = new ScriptedRunner()
+      .on({ script: /^if docker inspect / }, ok(`${TAKEN}\n`))
+      .onArgv(inspect(spec.name), container({ id: OLD_ID, name: spec.name, running: true, labels: { ...spec.labels, 'mrsk.spec-hash': 'v1:other' } }));
     await assert.rejects(runStep(context(runner), stepOf({ kind: 'container-run', spec })), (error: Error) => error instanceof StalePlanError && error.message === `h1: a container named ${spec.name} exists with another spec; re-run plan`);
-    assert.equal(runner.calls.length, 1);
+    assert.equal(runner.calls.length, 2);
   });
 
-  test('a same-version replacement renames the serving container aside first', async () => {
+  test('a same-version replacement renames the serving container aside, then runs the new one', async () => {
     const spec = webSpec();
     const cord = `/home/deploy/${spec.cordDir}`;
     const envFile = `/home/deploy/.mrsk/app/env/${spec.name}.env`;
     const runner = new ScriptedRunner()
+      .on({ script: runIfFree(spec, envFile, cord) }, ok(`${TAKEN}\n`), { times: 1 })
       .onArgv(inspect(spec.name), container({ id: OLD_ID, name: spec.name, running: true, labels: { ...spec.labels, 'mrsk.spec-hash': 'v1:old' } }))
       .onArgv(words(`docker rename ${OLD_ID} ${spec.name}_replaced`), ok())
-      .on({ script: `mkdir -p ${cord} && touch ${cord}/ok` }, ok())
-      .on({ prefix: ['docker', 'run'] }, (call) => (assert.deepEqual(call.argv, docker.runContainer('docker', spec, { envFile, cordHostDir: cord })), ok(NEW_ID)));
+      .on({ script: runIfFree(spec, envFile, cord) }, ok(NEW_ID));
     await runStep(context(runner), stepOf({ kind: 'container-run', spec, replaces: { containerId: OLD_ID, renameTo: `${spec.name}_replaced` } }));
-    assert.deepEqual(runner.lines().slice(0, 2), [`docker inspect --type container ${spec.name}`, `docker rename ${OLD_ID} ${spec.name}_replaced`]);
+    assert.deepEqual(runner.lines().slice(1, 3), [`docker inspect --type container ${spec.name}`, `docker rename ${OLD_ID} ${spec.name}_replaced`]);
+    assert.equal(runner.calls.length, 4);
+  });
+
+  test('the name taken again after the rename: stale, said so', async () => {
+    const spec = webSpec();
+    const runner = new ScriptedRunner()
+      .on({ script: /^if docker inspect / }, ok(`${TAKEN}\n`))
+      .onArgv(inspect(spec.name), container({ id: OLD_ID, name: spec.name, running: true, labels: { ...spec.labels, 'mrsk.spec-hash': 'v1:old' } }))
+      .onArgv(words(`docker rename ${OLD_ID} ${spec.name}_replaced`), ok());
+    await assert.rejects(runStep(context(runner), stepOf({ kind: 'container-run', spec, replaces: { containerId: OLD_ID, renameTo: `${spec.name}_replaced` } })), (error: Error) => error instanceof StalePlanError && /appeared while mrsk ran it; re-run plan$/.test(error.message));
   });
 });
 
@@ -738,10 +770,11 @@ describe('stale preconditions: nothing is run', () => {
     const spec = webSpec();
     const cord = `/home/deploy/${spec.cordDir}`;
     const runner = new ScriptedRunner()
+      .on({ script: /^if docker inspect / }, ok('mrsk: name taken\n'))
       .onArgv(inspect(spec.name), container({ id: NEW_ID, name: spec.name, running: true, labels: spec.labels }))
       .on({ script: `mkdir -p ${cord} && touch ${cord}/ok` }, ok());
     await runStep(context(runner), { ...stepOf({ kind: 'container-run', spec }), precondition: { absentName: spec.name } });
-    assert.equal(runner.calls.length, 2);
+    assert.equal(runner.calls.length, 3);
   });
 });
 

@@ -77,7 +77,7 @@ const BUILDERS: Readonly<Record<string, (rt: RuntimeName) => Argv>> = {
 };
 
 /** Builders whose output is not argv, or that differ between the runtimes on purpose (tested below). */
-const NOT_IN_TABLE = ['bindSourcesToMake', 'containerSummaryFormat', 'idField', 'imageRef', 'imageSummaryFormat', 'inspectContainerWhenStarted', 'psLabel', 'runHealthCheck', 'runTraefik', 'traefikApiUntil', 'traefikGetDefinition'];
+const NOT_IN_TABLE = ['bindSourcesToMake', 'runContainerIfNameFree', 'containerSummaryFormat', 'idField', 'imageRef', 'imageSummaryFormat', 'inspectContainerWhenStarted', 'psLabel', 'runHealthCheck', 'runTraefik', 'traefikApiUntil', 'traefikGetDefinition'];
 
 /** Exported functions of a module whose first parameter is the host's runtime (`rt`). */
 function runtimeBuilders(module: Record<string, unknown>): string[] {
