@@ -198,7 +198,8 @@ describe('the Podman keeper, run by a real sh', () => {
   });
 
   test("a result other than the last one is checked again at once (Podman 4 sends a check's event before it records the result)", async () => {
-    const from = rounds().length;
+    // from the round in progress on: its check of c1 may come after the file
+    const from = Math.max(0, rounds().length - 1);
     writeFileSync(join(state, 'unhealthy-c1'), '');
     await until('c1 found unhealthy, then a round after', () => rounds().length >= from + 3 && rounds().slice(from).some((round) => round.join() === [PS_CALL, ...twice('c1'), 'podman healthcheck run c2'].join()));
     // the rounds before the change found c1 healthy, the ones after unhealthy again: once each
@@ -207,7 +208,7 @@ describe('the Podman keeper, run by a real sh', () => {
     const once = [PS_CALL, 'podman healthcheck run c1', 'podman healthcheck run c2'];
     for (const [i, round] of all.entries()) if (i !== changed) assert.deepEqual(round, once, `round ${i} of ${all.length}, the change in ${changed}`);
     rmSync(join(state, 'unhealthy-c1'));
-    const back = rounds().length;
+    const back = Math.max(0, rounds().length - 1);
     await until('c1 healthy again: checked twice', () => rounds().slice(back).some((round) => round.join() === [PS_CALL, ...twice('c1'), 'podman healthcheck run c2'].join()));
   });
 
