@@ -102,9 +102,11 @@ export async function serverUrl(ctx: StepContext, host: string, name: string, se
  * What a read of Traefik's view of a service may wait for on the host first (one SSH round trip
  * for up to HOST_WAIT's seconds of reads, instead of one per read): a server UP, or gone.
  * `drive`: a container whose health check is run before each read (Podman runs none by itself).
- * `nudge`: a container whose health check is run after each read that did not show it (Podman):
- * Podman 4 sends a check's event before it records the result, so Traefik, which reads the status
- * when an event comes, may have read the old one; it looks again only at the next event.
+ * `nudge`: a container whose health check is run again while the reads do not show it, every
+ * NUDGE_EVERY_LOOKS reads (Podman): Podman 4 sends a check's event before it records the result,
+ * so Traefik, which reads the status when an event comes, may have read the old one, and it looks
+ * again only at the next event. Not at every read: Traefik is most often only slower than one
+ * read, and a check is not free (a busier host, and reads further apart).
  */
 export interface ServerWait {
   readonly until: 'up' | 'gone';
@@ -120,6 +122,9 @@ export interface ServerWait {
  */
 export const HOST_WAIT = { seconds: 3, pauseSeconds: 0.1 } as const;
 
+/** How many reads of a wait for Traefik to route come before its check is run again (ServerWait.nudge): about 1 s. */
+export const NUDGE_EVERY_LOOKS = 8;
+
 /**
  * Traefik's server list for a service: url → UP/DOWN; undefined when the service is not (yet)
  * known. With `wait`, the answer comes once it shows what is waited for, or after HOST_WAIT.
@@ -134,6 +139,7 @@ export async function traefikServers(ctx: StepContext, host: string, service: st
         ...HOST_WAIT,
         before: wait.drive ? runtime.runHealthCheck(rt, wait.drive) : undefined,
         between: wait.nudge ? runtime.runHealthCheck(rt, wait.nudge) : undefined,
+        betweenEvery: NUDGE_EVERY_LOOKS,
       })
     : runtime.traefikApi(rt, path);
   const result = await tryRun(ctx, host, command);

@@ -169,6 +169,12 @@ for (const shell of SHELLS) {
       // routed at the first look: no check at all
       const first = runWith(shell, script, [up], path);
       assert.deepEqual(first.calls.filter((c) => !c.startsWith('docker port')).map((c) => (c.startsWith(look) ? look : c)), [look]);
+      // every third look only
+      const sparse = traefikApiUntil('docker', SERVICE, { contains: `"${NEW}":"UP"` }, { seconds: 10, pauseSeconds: 0.05, between: ['docker', 'healthcheck', 'run', 'app-web-v3'], betweenEvery: 3 }).script;
+      const notYet = status({});
+      const seven = runWith(shell, sparse, [notYet, notYet, notYet, notYet, notYet, notYet, up], path);
+      const check = 'docker healthcheck run app-web-v3';
+      assert.deepEqual(seven.calls.filter((c) => !c.startsWith('docker port')).map((c) => (c.startsWith(look) ? look : c)), [look, look, look, check, look, look, look, check, look]);
     });
   }
 
