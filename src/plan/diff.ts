@@ -18,7 +18,8 @@
 // - Stopped containers are kept for rollback: the newest `retain_containers` per role per host;
 //   older ones are removed, then their images when no container uses them any more. A container
 //   that never became healthy (never-healthy.ts) takes no slot: the newest is kept, older go.
-// - Roles run one after another on a host, primary first; hosts roll in boot.limit batches.
+// - Roles run one after another on a host, primary first (the next starts once the previous one's
+//   new container is healthy); hosts roll in boot.limit batches.
 //
 // HostPlanner plans one host: the app's roles, retention and clean-up here; Traefik's steps come
 // from diff-traefik.ts and the accessories' from diff-accessories.ts, which add to the host's one
@@ -78,7 +79,10 @@ class HostPlanner {
   readonly #stopped = new Map<string, { step: string; address: string; symbol: ChangeSymbol }>();
   readonly #removed = new Map<string, string>();
   readonly #started = new Set<string>();
-  /** The step after which the role just planned serves with its new container (set by #planRole). */
+  /**
+   * The step after which the role just planned has proven its new container healthy (set by
+   * #planRole): the next role on the host starts then, while Traefik picks the new container up.
+   */
   #roleServing: string | undefined;
   /** Running containers a same-version replace renames aside (their old name is the new container's). */
   readonly #displaced = new Set<string>();
@@ -223,8 +227,8 @@ class HostPlanner {
     // The per-app file is the app's, not Traefik's: a redeploy (skip: traefik) still writes it.
     this.#traefikFileWrite = wanted ? this.#traefikPlanner.planFileWrite(wanted, specs, network) : undefined;
 
-    // The next role starts once the previous one serves with its new container (the primary role
-    // first), not after the old container is drained: draining overlaps the next role's start.
+    // The next role starts once the previous one's new container is healthy (the primary role
+    // first): Traefik's pick-up and the old container's drain overlap the next role's start.
     let previousRoleEnd: string | undefined;
     let previousRoleServing: string | undefined = accessoriesReady;
     for (const spec of specs) {
@@ -648,6 +652,8 @@ class HostPlanner {
     // the new container would never be routed.
     const watchedBy = spec.proxied ? [...(traefikReady ? [traefikReady] : []), ...(this.#traefikFileWrite ? [this.#traefikFileWrite] : [])] : [];
 
+    // the new container's health wait (the next role's gate) and the step after which it serves
+    let healthy: string | undefined;
     let ready: string | undefined;
     let symbol: ChangeSymbol = '+';
     let displaced: { container: ObservedContainer; renameTo: string } | undefined;
@@ -657,11 +663,11 @@ class HostPlanner {
     // Started by an interrupted run and not healthy yet: the other versions leave only once it serves.
     const starting = target?.state === 'running' && target.health === 'starting' && (others.length > 0 || kamalRunning.length > 0);
     if (target && matches && inService(target) && !unhealthy && !starting) {
-      ready = undefined; // already converged for this role
+      // already converged for this role
     } else if (target && matches && starting) {
       symbol = '~';
       const cause = 'container still starting (an interrupted run started it): the other versions leave once it serves';
-      ready = this.#planWaits(spec, address, symbol, cause, [...chain, ...(network ? [network] : []), ...watchedBy], traefikReady, 'running');
+      ({ healthy, ready } = this.#planWaits(spec, address, symbol, cause, [...chain, ...(network ? [network] : []), ...watchedBy], traefikReady, 'running'));
     } else if (target && matches) {
       symbol = '~';
       const cause = unhealthy ? 'container unhealthy' : stateCause(target);
@@ -677,7 +683,7 @@ class HostPlanner {
         action: { kind: 'container-start', containerId: target.id, name: target.name, ...(spec.cordDir ? { cordDir: spec.cordDir } : {}) },
       });
       this.#started.add(target.id);
-      ready = this.#planWaits(spec, address, symbol, cause, start, traefikReady, target.state === 'running' ? 'running' : 'stopped');
+      ({ healthy, ready } = this.#planWaits(spec, address, symbol, cause, start, traefikReady, target.state === 'running' ? 'running' : 'stopped'));
     } else {
       let cause: string;
       let changes: readonly ValueChange[] = [];
@@ -753,7 +759,7 @@ class HostPlanner {
           : { kind: 'container-run', spec },
       });
       if (displaced) this.#displaced.add(displaced.container.id);
-      ready = this.#planWaits(spec, address, symbol, cause, run, traefikReady);
+      ({ healthy, ready } = this.#planWaits(spec, address, symbol, cause, run, traefikReady));
       if (changes.length > 0) {
         // Changes ride on the resource's first step, where renderers look for them.
         const index = this.steps.findIndex((step, i) => i >= firstStep && step.address === address);
@@ -795,7 +801,9 @@ class HostPlanner {
         this.#removed.set(other.id, remove);
       }
     }
-    this.#roleServing = ready;
+    // The next role waits for this one's proof that the new version works (healthy), not for
+    // Traefik to route it: that wait and the drain overlap the next role's start.
+    this.#roleServing = healthy;
     return this.steps.length > firstStep ? this.steps[this.steps.length - 1]!.id : undefined;
   }
 
@@ -808,7 +816,7 @@ class HostPlanner {
     after: string | readonly string[],
     traefikReady: string | undefined,
     existing?: 'stopped' | 'running',
-  ): string {
+  ): { readonly healthy: string; readonly ready: string } {
     const wait = this.#add({
       id: this.#id(spec.role, 'wait'),
       address,
@@ -824,8 +832,8 @@ class HostPlanner {
         ...(existing ? { existing } : {}),
       },
     });
-    if (!spec.proxied || !spec.traefikService) return wait;
-    return this.#add({
+    if (!spec.proxied || !spec.traefikService) return { healthy: wait, ready: wait };
+    const routed = this.#add({
       id: this.#id(spec.role, 'traefik-wait'),
       address,
       symbol,
@@ -840,6 +848,7 @@ class HostPlanner {
         timeout: this.#desired.deployTimeout,
       },
     });
+    return { healthy: wait, ready: routed };
   }
 
   #planRemovedRoles(removedRoles: ReadonlySet<string>, previousRoleEnd: string | undefined): string | undefined {

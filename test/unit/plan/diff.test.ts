@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deriveDesired } from '../../../src/desired/desired.ts';
 import { diff } from '../../../src/plan/diff.ts';
+import { executePlan } from '../../../src/apply/executor.ts';
 import type { Plan, PlanStep } from '../../../src/plan/types.ts';
 import { scenarios, type Scenario } from '../helpers/scenarios.ts';
 
@@ -36,7 +37,7 @@ test('first deploy: network, traefik, pull, run, wait healthy, wait routed, then
   const byId = new Map(plan.steps.map((s) => [s.id, s]));
   const routed = byId.get(`${H1}:web:traefik-wait`)!;
   assert.deepEqual(routed.dependsOn, [`${H1}:web:wait`, `${H1}:traefik:run`], 'routing is awaited only once traefik runs');
-  assert.deepEqual(byId.get(`${H1}:job:run`)!.dependsOn, [`${H1}:web:traefik-wait`, `${H1}:web:pull`, `${H1}:network`], 'the job starts after web serves and reuses the pull');
+  assert.deepEqual(byId.get(`${H1}:job:run`)!.dependsOn, [`${H1}:web:wait`, `${H1}:web:pull`, `${H1}:network`], 'the job starts once web is healthy and reuses the pull');
   assert.deepEqual(byId.get(`${H1}:web:run`)!.precondition, { absentName: 'app-web-v1' });
   assert.ok(plan.steps.every((s) => s.symbol === '+' && s.actions.join() === 'create'));
   assert.equal(plan.blockedHosts.length, 0);
@@ -67,6 +68,49 @@ test('new version: web is start-first (+/-): new serves before the old is draine
     assert.equal(drain.action.cordDir, deriveDesired(byName.get('new-version')!.config, 'v1').hosts[H1]!.containers[0]!.cordDir, 'the old container\'s own cord folder');
     assert.equal(drain.action.service, 'app-web');
   }
+});
+
+// The next role's gate is the previous role's health wait: a version that never turns healthy
+// starts no other role, while Traefik's pick-up of a healthy one overlaps the next role's start.
+// The real plan runs through the executor with a stand-in for each step.
+async function runNewVersion(failing: string) {
+  const plan = planOf('new-version');
+  const started: string[] = [];
+  const result = await executePlan({
+    runner: { exec: async () => assert.fail('no command'), upload: async () => assert.fail('no upload'), close: async () => {}, stats: () => ({}) },
+    secrets: [],
+    plan,
+    service: 'app',
+    homes: {},
+    appliedBy: 'test@here',
+    onEvent: () => {},
+    stepRunner: async (_ctx, step) => {
+      started.push(step.id);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (step.id === failing) throw new Error(`${failing} failed`);
+    },
+  });
+  return { result, started: (host: string) => started.filter((id) => id.startsWith(`${host}:`)) };
+}
+
+test('new version, web never healthy: the job keeps its old container, and the old web is never drained', async () => {
+  const { result, started } = await runNewVersion(`${H1}:web:wait`);
+  assert.equal(result.ok, false);
+  assert.deepEqual(started(H1), [`${H1}:web:pull`, `${H1}:web:run`, `${H1}:web:wait`]);
+  assert.equal(result.statuses[`${H1}:job:run`], 'skipped');
+});
+
+test('new version, web healthy but never routed: the job moves on (its gate is health), the old web keeps serving', async () => {
+  const plan = planOf('new-version');
+  const byId = new Map(plan.steps.map((s) => [s.id, s]));
+  assert.ok(byId.get(`${H1}:job:run`)!.dependsOn.includes(`${H1}:web:wait`));
+  assert.ok(!byId.get(`${H1}:job:run`)!.dependsOn.includes(`${H1}:web:traefik-wait`), 'Traefik\'s pick-up overlaps the job\'s start');
+  const { result, started } = await runNewVersion(`${H1}:web:traefik-wait`);
+  assert.equal(result.ok, false);
+  const h1 = started(H1);
+  assert.ok(h1.includes(`${H1}:job:run`) && h1.indexOf(`${H1}:job:run`) > h1.indexOf(`${H1}:web:wait`));
+  assert.ok(!h1.some((id) => id.includes('app-web-v1')), `the old web is neither drained nor stopped: ${h1.join(', ')}`);
+  assert.equal(result.statuses[`${H1}:release`], 'skipped', 'no release is recorded for a failed deploy');
 });
 
 test('a changed secret at the same version is start-first too: the running container is renamed aside, then drained, stopped and removed', () => {
