@@ -7,7 +7,8 @@
 // (numbers on a shared 2-core machine are noisy: compare the ratios).
 //   node --import tsx bench/deploy.ts            (needs root: it brings the test bed up)
 //   BENCH_HOSTS (Docker hosts, default 3), BENCH_PODMAN (Podman hosts, default 1; 0 = no Podman rows),
-//   BENCH_ROUNDS (default 2; each row is the best of its rounds)
+//   BENCH_ROUNDS (default 2; each row is the best of its rounds). The Docker hosts also take a
+//   deploy with boot.parallel_roles (web and job start at once on the host that runs both).
 import { join } from 'node:path';
 import { bringUp, repoRoot, runOk, type Bed } from '../test/e2e/harness.ts';
 import { benchConfig, dockerHosts, podmanBenchConfig } from './bed-config.ts';
@@ -70,7 +71,7 @@ try {
   const podmanIp = bed.podmanHosts[0];
   // fixtures/e2e/podman.yml names its host through this variable (bed-config sets it too)
   const env: Record<string, string> = podmanIp ? { MRSK_E2E_PODMAN_HOST: podmanIp } : {};
-  const tags = Array.from({ length: ROUNDS * 2 + 1 }, (_, i) => `bench${i}`);
+  const tags = Array.from({ length: ROUNDS * 3 + 1 }, (_, i) => `bench${i}`);
   // the floors pull their own tag, which no container runs (`podman rmi -f` would remove those)
   const floorTag = 'benchfloor';
   for (const tag of [...tags, floorTag]) await runOk('bash', [join(repoRoot, 'test', 'bed', 'build-app.sh'), tag], { timeoutMs: 300_000 });
@@ -81,6 +82,7 @@ try {
     await mrskMs(bed, file, ['setup', '--skip-push', '--version', tags[0]!], env);
   }
   const dockerFile = configs[0]!.file;
+  const parallelFile = await benchConfig(bed, { parallelRoles: true });
   const podmanFile = configs[1]?.file;
   const rows: { what: string; ms: number }[] = [];
   let next = 1;
@@ -98,7 +100,9 @@ try {
     rows.push({ what: 'docker deploy all', ms: await mrskMs(bed, dockerFile, ['deploy', '--skip-push', '--version', all], env) });
     // back to a version every host ran before (older ones are pruned on the first host by now)
     rows.push({ what: 'docker rollback all', ms: await mrskMs(bed, dockerFile, ['rollback', back], env) });
-    back = all;
+    const parallel = tags[next++]!;
+    rows.push({ what: 'docker deploy all parallel', ms: await mrskMs(bed, parallelFile, ['deploy', '--skip-push', '--version', parallel], env) });
+    back = parallel;
     if (podmanIp && podmanFile) {
       rows.push({ what: 'podman floor', ms: await floor(bed, bed.hosts.indexOf(podmanIp) + 1, floorTag, 'podman') });
       rows.push({ what: 'podman deploy 1', ms: await mrskMs(bed, podmanFile, ['deploy', '--skip-push', '--version', one], env) });
@@ -119,6 +123,7 @@ try {
   line(`docker fast floor (checked every 0.1s)`, dockerFast, dockerFloor);
   line('docker: deploy to 1 host', dockerOne, dockerFloor);
   line(`docker: deploy to ${docker.length} hosts`, dockerAll, dockerFloor, `   (${(dockerAll / dockerOne).toFixed(2)} × 1 host)`);
+  line(`docker: deploy to ${docker.length} hosts, parallel_roles`, best('docker deploy all parallel'), dockerFloor);
   line(`docker: rollback on ${docker.length} hosts`, best('docker rollback all'), dockerFloor);
   if (podmanIp) {
     const podmanFloor = best('podman floor');

@@ -16,7 +16,7 @@ function fleet(size: number) {
   const hosts = Array.from({ length: size }, (_, i) => `host-${String(i + 1).padStart(5, '0')}.example.com`);
   const config = makeConfig({
     roles: ROLES.map((name) => makeRole(name, { hosts, ...(name === 'web' ? {} : { cmd: `bin/${name}` }) })),
-    boot: { limit: '10%', wait: 5 },
+    boot: { limit: '10%', wait: 5, parallelRoles: false },
   });
   // Specs differ per host only by KAMAL_HOST/MRSK_HOST: build each once per host below.
   const specsOn = (host: string) => ROLES.flatMap((name) => OLD_VERSIONS.map((version) => containerSpecFor(config, config.roles.find((r) => r.name === name)!, version, host)));

@@ -275,7 +275,7 @@ export function normalizeConfig(raw: Raw, context: NormalizeContext): Config | u
     drainTimeout: seconds(raw.drain_timeout),
     ...(topStop !== undefined ? { stopTimeout: seconds(topStop) } : {}),
     ...(allowEmptyRoles ? { allowEmptyRoles } : {}),
-    boot: { ...(boot.limit !== undefined ? { limit: boot.limit as number | string } : {}), wait: seconds(boot.wait) },
+    boot: { ...(boot.limit !== undefined ? { limit: boot.limit as number | string } : {}), wait: seconds(boot.wait), parallelRoles: boot.parallel_roles === true },
     accessories,
     aliases: { ...(raw.aliases as Record<string, string>) },
     ...(raw.minimum_version !== undefined ? { minimumVersion: raw.minimum_version as string } : {}),

@@ -277,7 +277,8 @@ export interface Config {
   /** allow_empty_roles: roles without hosts are kept (and skipped) instead of refused. */
   readonly allowEmptyRoles?: boolean;
   /** Rolling batches: limit = hosts per batch (number, or percentage string like "25%"), wait seconds between. */
-  readonly boot: { readonly limit?: number | string; readonly wait: number };
+  /** boot.limit, boot.wait, and boot.parallel_roles (every role on a host at once; default one after another). */
+  readonly boot: { readonly limit?: number | string; readonly wait: number; readonly parallelRoles: boolean };
   readonly accessories: readonly AccessoryConfig[];
   readonly aliases: Readonly<Record<string, string>>;
   readonly minimumVersion?: string;

@@ -269,6 +269,7 @@ export function deriveDesired(config: Config, version: string): Desired {
     hosts,
     batches,
     batchWait: config.boot.wait,
+    parallelRoles: config.boot.parallelRoles,
     deployTimeout: config.deployTimeout,
     drainTimeout: config.drainTimeout,
     readinessDelay: config.readinessDelay,

@@ -113,6 +113,8 @@ export interface Desired {
   /** Host batches in rollout order (boot.limit); each batch rolls in parallel. */
   readonly batches: readonly (readonly string[])[];
   readonly batchWait: number; // seconds between batches
+  /** boot.parallel_roles: every role on a host starts at once, not one after another. */
+  readonly parallelRoles: boolean;
   readonly deployTimeout: number;
   readonly drainTimeout: number;
   readonly readinessDelay: number;

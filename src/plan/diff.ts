@@ -19,7 +19,8 @@
 //   older ones are removed, then their images when no container uses them any more. A container
 //   that never became healthy (never-healthy.ts) takes no slot: the newest is kept, older go.
 // - Roles run one after another on a host, primary first (the next starts once the previous one's
-//   new container is healthy); hosts roll in boot.limit batches.
+//   new container is healthy), or all at once with boot.parallel_roles; hosts roll in boot.limit
+//   batches.
 //
 // HostPlanner plans one host: the app's roles, retention and clean-up here; Traefik's steps come
 // from diff-traefik.ts and the accessories' from diff-accessories.ts, which add to the host's one
@@ -229,11 +230,12 @@ class HostPlanner {
 
     // The next role starts once the previous one's new container is healthy (the primary role
     // first): Traefik's pick-up and the old container's drain overlap the next role's start.
+    // With boot.parallel_roles every role starts at once (a failed one stops no other).
     let previousRoleEnd: string | undefined;
     let previousRoleServing: string | undefined = accessoriesReady;
     for (const spec of specs) {
       this.#roleServing = undefined;
-      const end = this.#planRole(spec, network, traefikReady, previousRoleServing);
+      const end = this.#planRole(spec, network, traefikReady, this.#desired.parallelRoles ? accessoriesReady : previousRoleServing);
       previousRoleEnd = end ?? previousRoleEnd;
       previousRoleServing = this.#roleServing ?? end ?? previousRoleServing;
     }

@@ -79,15 +79,28 @@ describe('deploy lifecycle on the test bed', { timeout: 1_800_000 }, () => {
     assert.match(result.stdout, /Deployed demo v2 to 2 host\(s\)/);
   });
 
-  test('3. rollback v2 → v1 under load, slow requests too: zero failures, no pull; and back to v2', async () => {
+  test('3. rollback v2 → v1 under load, slow requests too: zero failures, no pull; and back to v2 with boot.parallel_roles', async () => {
     const { result, traffic } = await underLoad([...urls(), ...slowUrls()], () => bed.mrsk(['rollback', 'v1']));
     assertOk(result, 'rollback v1');
     assertNoFailures('rollback v2 → v1', traffic);
     assert.doesNotMatch(result.stdout, /pull /, 'a rollback to a retained version must not pull');
     assert.deepEqual(await servedVersions(), ['v1', 'v1']);
-    const back = await bed.mrsk(['rollback', 'v2']);
-    assertOk(back, 'rollback v2');
+    // back to v2 with boot.parallel_roles: host 2's job starts while its web is not healthy yet
+    const parallel = join(await mkdtemp(join(tmpdir(), 'mrsk-parallel-')), 'deploy.yml');
+    await writeFile(parallel, `${await readFile(deployConfig, 'utf8')}\nboot:\n  parallel_roles: true\n`);
+    const { result: back, traffic: backTraffic } = await underLoad(urls(), () => bed.mrsk(['-c', parallel, 'rollback', 'v2', '--json']));
+    assertOk(back, 'rollback v2 with boot.parallel_roles');
+    assertNoFailures('rollback v1 → v2 with boot.parallel_roles', backTraffic);
     assert.deepEqual(await servedVersions(), ['v2', 'v2']);
+    const events = back.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { type: string; step?: string });
+    const at = (type: string, step: string) => events.findIndex((e) => e.type === type && e.step === step);
+    const host2 = configHosts()[1]!;
+    const jobStarted = at('step_started', `${host2}:job:start`);
+    const webHealthy = at('step_finished', `${host2}:web:wait`);
+    assert.ok(jobStarted >= 0 && webHealthy >= 0, `no job start or web wait on ${host2}: ${back.stdout.slice(0, 2000)}`);
+    assert.ok(jobStarted < webHealthy, 'with boot.parallel_roles the job starts before web is healthy');
+    const job = await bed.ssh(2, "docker ps --filter label=mrsk.role=job --filter label=mrsk.service=demo --format '{{.Names}}'");
+    assert.equal(job.stdout.trim(), 'demo-job-v2');
     const unknown = await bed.mrsk(['rollback', 'v0']);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /not retained.*Versions retained on every selected host: .*v1.*v2/s);

@@ -199,7 +199,7 @@ test('config -d prints the merged destination; --json prints the same data as JS
   const fromYaml = parse(yaml.stdout) as Record<string, any>;
   assert.equal(fromYaml.destination, 'production');
   assert.deepEqual(fromYaml.roles.map((role: { name: string }) => role.name), ['web', 'worker']);
-  assert.deepEqual(fromYaml.boot, { limit: 2, wait: 10 });
+  assert.deepEqual(fromYaml.boot, { limit: 2, wait: 10, parallel_roles: false });
   const json = await mrsk(cwd, ['config', '-d', 'production', '--json']);
   assert.equal(json.code, 0, json.stderr);
   assert.deepEqual(JSON.parse(json.stdout), fromYaml);

@@ -65,7 +65,7 @@ test('destinations: no destination, staging and production each merge their file
     'web: app1.internal.example.com app2.internal.example.com app3.internal.example.com (traefik)',
     'worker: worker1.internal.example.com',
   ]);
-  assert.deepEqual(production.boot, { limit: 2, wait: 10 });
+  assert.deepEqual(production.boot, { limit: 2, wait: 10, parallelRoles: false });
   assert.deepEqual(production.roles[1]!.cmd, ['bundle', 'exec', 'sidekiq']);
 });
 
@@ -147,10 +147,10 @@ test('traefik: args, labels, options and ports; admin opts in, job stays out', a
   });
 });
 
-test('boot-rolling: percentage batches and durations in seconds', async () => {
+test('boot-rolling: percentage batches, durations in seconds, roles started at once', async () => {
   const config = await load('boot-rolling');
   assert.equal(config.hosts.length, 8);
-  assert.deepEqual(config.boot, { limit: '25%', wait: 120 });
+  assert.deepEqual(config.boot, { limit: '25%', wait: 120, parallelRoles: true });
   assert.equal(config.readinessDelay, 3);
   assert.equal(config.deployTimeout, 90);
   assert.equal(config.drainTimeout, 45);

@@ -53,6 +53,10 @@ const expectations: readonly (readonly string[])[] = [
     'boot-limit-percent.yml:5:10 boot.limit: must be a percentage from 1% to 100%',
   ],
   [
+    'boot-parallel-roles.yml',
+    'boot-parallel-roles.yml:5:19 boot.parallel_roles: must be true or false',
+  ],
+  [
     'comments-only.yml',
     'comments-only.yml: file is empty; run "mrsk init" for a commented example',
   ],

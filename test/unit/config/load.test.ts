@@ -146,7 +146,7 @@ test('the Config is deeply frozen and has every default filled in', async (t) =>
   assert.equal(config.readinessDelay, 7);
   assert.equal(config.deployTimeout, 30);
   assert.equal(config.drainTimeout, 30);
-  assert.deepEqual(config.boot, { wait: 0 });
+  assert.deepEqual(config.boot, { wait: 0, parallelRoles: false });
   assert.deepEqual(config.registry, {});
   assert.deepEqual(config.secrets, []);
 });

@@ -166,7 +166,7 @@ test('only hosts that carry a proxied role get traefik', () => {
 
 test('batches follow boot.limit as a count or a percentage, hosts in config order', () => {
   const hosts = ['a', 'b', 'c', 'd', 'e'];
-  const config = (limit?: number | string) => makeConfig({ roles: [makeRole('web', { hosts })], boot: { ...(limit !== undefined ? { limit } : {}), wait: 15 } });
+  const config = (limit?: number | string) => makeConfig({ roles: [makeRole('web', { hosts })], boot: { ...(limit !== undefined ? { limit } : {}), wait: 15, parallelRoles: false } });
   assert.deepEqual(deriveDesired(config(), 'v1').batches, [hosts]);
   assert.deepEqual(deriveDesired(config(2), 'v1').batches, [['a', 'b'], ['c', 'd'], ['e']]);
   assert.deepEqual(deriveDesired(config('40%'), 'v1').batches, [['a', 'b'], ['c', 'd'], ['e']]);

@@ -113,8 +113,8 @@ test('the restored specs are the release\'s although the config changed since: i
 });
 
 test('hosts, batches, timeouts and retention are the config\'s of today', () => {
-  const then = makeConfig({ boot: { limit: 1, wait: 3 }, deployTimeout: 30, retainContainers: 5 });
-  const now = makeConfig({ boot: { limit: 2, wait: 0 }, deployTimeout: 90, drainTimeout: 10, readinessDelay: 2, retainContainers: 2 });
+  const then = makeConfig({ boot: { limit: 1, wait: 3, parallelRoles: true }, deployTimeout: 30, retainContainers: 5 });
+  const now = makeConfig({ boot: { limit: 2, wait: 0, parallelRoles: false }, deployTimeout: 90, drainTimeout: 10, readinessDelay: 2, retainContainers: 2 });
   const { desired } = desiredFromRelease({ config: now, version: 'v1', releases: deployRecords(then, 'v1') });
   const today = deriveDesired(now, 'v1');
   const { hosts: _h, ...rest } = desired;

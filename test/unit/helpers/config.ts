@@ -87,7 +87,7 @@ export function makeConfig(overrides: Partial<Config> = {}): Config {
     readinessDelay: 7,
     deployTimeout: 30,
     drainTimeout: 30,
-    boot: { wait: 0 },
+    boot: { wait: 0, parallelRoles: false },
     accessories: [],
     aliases: {},
     secrets,

@@ -161,7 +161,7 @@ export function scenarios(): Scenario[] {
 
   const fleet = makeConfig({
     roles: [makeRole('web', { hosts: ['h1.example.com', 'h2.example.com', 'h3.example.com', 'h4.example.com', 'h5.example.com'] })],
-    boot: { limit: '40%', wait: 10 },
+    boot: { limit: '40%', wait: 10, parallelRoles: false },
   });
   list.push({ name: 'batches', title: 'boot.limit 40% of 5 hosts: batches of 2, 2, 1', config: fleet, version: 'v2', snapshot: deployedSnapshot(fleet, 'v1') });
 

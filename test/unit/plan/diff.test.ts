@@ -73,8 +73,7 @@ test('new version: web is start-first (+/-): new serves before the old is draine
 // The next role's gate is the previous role's health wait: a version that never turns healthy
 // starts no other role, while Traefik's pick-up of a healthy one overlaps the next role's start.
 // The real plan runs through the executor with a stand-in for each step.
-async function runNewVersion(failing: string) {
-  const plan = planOf('new-version');
+async function runNewVersion(failing: string, plan = planOf('new-version')) {
   const started: string[] = [];
   const result = await executePlan({
     runner: { exec: async () => assert.fail('no command'), upload: async () => assert.fail('no upload'), close: async () => {}, stats: () => ({}) },
@@ -111,6 +110,35 @@ test('new version, web healthy but never routed: the job moves on (its gate is h
   assert.ok(h1.includes(`${H1}:job:run`) && h1.indexOf(`${H1}:job:run`) > h1.indexOf(`${H1}:web:wait`));
   assert.ok(!h1.some((id) => id.includes('app-web-v1')), `the old web is neither drained nor stopped: ${h1.join(', ')}`);
   assert.equal(result.statuses[`${H1}:release`], 'skipped', 'no release is recorded for a failed deploy');
+});
+
+/** The new-version scenario with boot.parallel_roles. */
+function parallelNewVersion(): Plan {
+  const scenario = byName.get('new-version')!;
+  const config = { ...scenario.config, boot: { ...scenario.config.boot, parallelRoles: true } };
+  return diff(deriveDesired(config, scenario.version), scenario.snapshot, scenario.options);
+}
+
+test('boot.parallel_roles: every role on a host starts at once; each role\'s own cutover is unchanged', () => {
+  const plan = parallelNewVersion();
+  const sequential = planOf('new-version');
+  assert.deepEqual(plan.steps.map((s) => s.id), sequential.steps.map((s) => s.id), 'the same steps, only their order differs');
+  const byId = new Map(plan.steps.map((s) => [s.id, s]));
+  assert.deepEqual(byId.get(`${H1}:job:run`)!.dependsOn, [`${H1}:web:pull`], 'the job waits only for the image');
+  assert.deepEqual(byId.get(`${H1}:web:run`)!.dependsOn, [`${H1}:web:pull`]);
+  const drain = plan.steps.find((s) => s.host === H1 && s.action.kind === 'container-drain')!;
+  assert.deepEqual(drain.dependsOn, [`${H1}:web:traefik-wait`], 'the old web still leaves only once the new one is routed');
+  const jobStop = plan.steps.find((s) => s.host === H1 && s.action.kind === 'container-stop' && s.action.name === 'app-job-v1')!;
+  assert.deepEqual(jobStop.dependsOn, [`${H1}:job:wait`], 'the old job still leaves only once the new one is ready');
+});
+
+test('boot.parallel_roles, web never healthy: the job moves to the new version anyway, the old web keeps serving, no release is recorded', async () => {
+  const { result, started } = await runNewVersion(`${H1}:web:wait`, parallelNewVersion());
+  assert.equal(result.ok, false);
+  const h1 = started(H1);
+  assert.ok(h1.includes(`${H1}:job:run`) && h1.some((id) => id.includes('app-job-v1')), `the job's cutover ran: ${h1.join(', ')}`);
+  assert.ok(!h1.some((id) => id.includes('app-web-v1')), `the old web is neither drained nor stopped: ${h1.join(', ')}`);
+  assert.equal(result.statuses[`${H1}:release`], 'skipped');
 });
 
 test('a changed secret at the same version is start-first too: the running container is renamed aside, then drained, stopped and removed', () => {

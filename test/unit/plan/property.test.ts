@@ -30,7 +30,7 @@ function randomConfig(random: Random): Config {
     roles: live,
     ...(random.chance(0.3) ? { destination: 'staging' } : {}),
     retainContainers: random.int(1, 3),
-    boot: random.chance(0.3) ? { limit: random.pick([1, 2, '50%']), wait: 5 } : { wait: 0 },
+    boot: { ...(random.chance(0.3) ? { limit: random.pick([1, 2, '50%']), wait: 5 } : { wait: 0 }), parallelRoles: random.chance(0.3) },
     traefik: { image: 'traefik:v3.6', args: random.chance(0.2) ? { accesslog: true } : {}, labels: {}, options: {}, hostPort: 80, apiPort: 8080 },
   });
 }
