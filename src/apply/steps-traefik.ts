@@ -1,6 +1,6 @@
 // The Traefik side of a cutover and Traefik's own container: start it, write the app's file for
 // its file provider, wait until it routes to a new container, drain an old one from it.
-import { DeployError, HostError, StalePlanError, TimeoutError } from '../errors.ts';
+import { DeployError, HostError, StalePlanError } from '../errors.ts';
 import * as runtime from '../runtime/index.ts';
 import { SPEC_HASH_LABEL } from '../model/labels.ts';
 import { CORD_FILE, CORD_MOUNT } from '../model/names.ts';

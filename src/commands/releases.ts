@@ -7,7 +7,7 @@ import { listContainers } from '../runtime/index.ts';
 import { resolveRuntime } from '../apply/remote.ts';
 import { SERVICE_LABEL } from '../model/labels.ts';
 import { parseRecordedDesired } from '../desired/from-release.ts';
-import { requireHosts, type Session } from './shared/common.ts';
+import { requireHosts } from './shared/common.ts';
 import { shortVersion } from '../plan/short-version.ts';
 import { withSession } from './shared/session.ts';
 

@@ -23,11 +23,12 @@
 //   batches.
 //
 // HostPlanner plans one host: the app's roles, retention and clean-up here; Traefik's steps come
-// from diff-traefik.ts and the accessories' from diff-accessories.ts, which add to the host's one
-// step list through the HostPlanKit view it hands them (host-plan-kit.ts).
-import { ACCESSORY_LABEL, ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
+// from diff-traefik.ts, the accessories' from diff-accessories.ts, and `remove` and unused images
+// from diff-remove.ts, which add to the host's one step list through the HostPlanKit view it hands
+// them (host-plan-kit.ts).
+import { ROLE_LABEL, SPEC_HASH_LABEL, VERSION_LABEL } from '../model/labels.ts';
 import { canonicalJson } from '../desired/canonical.ts';
-import { cordDirOfContainer, MRSK_NETWORK, TRAEFIK_CONTAINER, traefikFileName } from '../model/names.ts';
+import { cordDirOfContainer, TRAEFIK_CONTAINER } from '../model/names.ts';
 import { hostPaths } from '../desired/paths.ts';
 import type { ContainerSpec, Desired, DesiredHost, TraefikSpec } from '../desired/types.ts';
 import type { ObservedContainer, ReachableHost, Snapshot } from '../probe/types.ts';
@@ -40,7 +41,8 @@ import { modeOf, type PlanMode, type PlanRequest } from './request.ts';
 import { foreignRouteConflict, routerNamesOf } from './route-claims.ts';
 import { recordHostDesired } from '../desired/from-release.ts';
 import { AccessoryPlanner } from './diff-accessories.ts';
-import { TRAEFIK_STOP_SECONDS, TraefikPlanner } from './diff-traefik.ts';
+import { TraefikPlanner } from './diff-traefik.ts';
+import { planAppRemoval, planUnusedImages } from './diff-remove.ts';
 import type { HostPlanKit, NewStep } from './host-plan-kit.ts';
 import { ACTIONS_BY_SYMBOL, type BlockedHost, type ChangeSymbol, type PendingChange, type Plan, type PlanStep, type StepAction, type ValueChange } from './types.ts';
 
@@ -94,6 +96,8 @@ class HostPlanner {
   /** Plan the accessories (diff-accessories.ts) and Traefik (diff-traefik.ts), on this planner's steps. */
   readonly #accessoryPlanner: AccessoryPlanner;
   readonly #traefikPlanner: TraefikPlanner;
+  /** The view of this host's plan the parts in the other diff-*.ts files work through. */
+  readonly #kit: HostPlanKit;
 
   constructor(
     desired: Desired,
@@ -117,7 +121,7 @@ class HostPlanner {
     this.#owned = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, desired.service, desired.destination) && !isAccessory(c));
     this.#accessories = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, desired.service, desired.destination) && isAccessory(c));
     this.#kamal = host.containers.filter((c) => c.state !== 'removing' && isKamalContainerOf(c, desired.service, desired.destination));
-    const kit: HostPlanKit = {
+    const kit: HostPlanKit = (this.#kit = {
       host,
       desired,
       wanted,
@@ -136,7 +140,9 @@ class HostPlanner {
       add: (step) => this.#add(step),
       stopAndRemove: (...args) => this.#stopAndRemove(...args),
       planImagesOf: (containers, after) => this.#planImagesOf(containers, after),
-    };
+      stopTimeoutOf: (container) => this.#stopTimeoutOf(container),
+      removeAction: (container, name) => this.#removeAction(container, name),
+    });
     this.#accessoryPlanner = new AccessoryPlanner(kit);
     this.#traefikPlanner = new TraefikPlanner(kit);
   }
@@ -202,7 +208,7 @@ class HostPlanner {
     let result: { blocked?: string };
     if (mode === 'prune') result = this.#planPrune();
     else if (mode === 'upload') result = onAccessory ? this.#accessoryPlanner.planUpload() : {};
-    else if (mode === 'destroy') result = onTraefik ? this.#traefikPlanner.planRemoval() : onAccessory ? this.#accessoryPlanner.planDestroy() : this.#planDestroy();
+    else if (mode === 'destroy') result = onTraefik ? this.#traefikPlanner.planRemoval() : onAccessory ? this.#accessoryPlanner.planDestroy() : planAppRemoval(this.#kit, this.#accessoryPlanner, this.#traefikPlanner);
     else if (mode === 'start' || mode === 'stop' || mode === 'restart') {
       result = onTraefik ? this.#traefikPlanner.planRunState(mode) : onAccessory ? this.#accessoryPlanner.planRunState(mode) : this.#planAppRunState(mode);
     } else if (onTraefik) result = this.#planTraefikOnly();
@@ -327,135 +333,7 @@ class HostPlanner {
       this.#planRetention([...roles].filter((role) => !this.#roleFilter || this.#roleFilter.has(role)).sort(), specs, undefined);
       this.#planImageRemoval(specs);
     }
-    if (what.images) this.#planUnusedImages(specs);
-    return {};
-  }
-
-  /** Images of the app's repositories on the host that no container uses and the config does not ask for. */
-  #planUnusedImages(specs: readonly ContainerSpec[]): void {
-    const planned = new Set(this.steps.filter((step) => step.action.kind === 'image-remove').map((step) => (step.action as { image: string }).image));
-    const used = new Set([...specs.map((spec) => spec.image), ...this.#host.containers.filter((c) => !this.#removed.has(c.id)).map((c) => c.image)]);
-    const traefikImage = this.#wanted?.traefik?.image;
-    // The probe lists images by id with every tag they carry: an image this app shares with another
-    // (the same id tagged in another repository) shows that app's tags too. Only this app's own
-    // tags go: docker untags them and leaves the image, and its other tags, to the other app.
-    const repository = (ref: string) => ref.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
-    const own = new Set([...(this.#wanted?.containers ?? []).map((c) => c.image), ...this.#owned.map((c) => c.image)].map(repository));
-    for (const image of this.#host.images) {
-      if (image.tags.some((tag) => used.has(tag) || tag === traefikImage) || used.has(image.id)) continue;
-      for (const ref of image.tags.length > 0 ? image.tags.filter((tag) => own.has(repository(tag))) : [image.id]) {
-        if (planned.has(ref)) continue;
-        this.#add({
-          id: this.#id('image', ref, 'remove'),
-          address: this.#address('image', ref),
-          symbol: '-',
-          cause: 'no container uses it',
-          dependsOn: [],
-          precondition: {},
-          action: { kind: 'image-remove', image: ref },
-        });
-      }
-    }
-  }
-
-  /**
-   * remove: every container of the app on the host (stopped, not drained: taking the app off is
-   * an outage by choice), its images, the registry login, its state folder; Traefik and the
-   * network too when no other app has containers on the host (unknown counts as "another app").
-   */
-  #planDestroy(): { blocked?: string } {
-    const removes: string[] = [];
-    for (const container of this.#owned) {
-      removes.push(this.#stopAndRemove(container, this.#address('container', container.name), 'remove requested', this.#stopTimeoutOf(container), this.#removeAction(container)));
-    }
-    this.#planImagesOf(this.#owned, removes);
-    // the app's accessories go with it, their data only on request (remove --data)
-    const accessorySpecs = this.#wanted?.accessories ?? [];
-    const strays = this.#accessories.filter((c) => !accessorySpecs.some((spec) => spec.name === c.labels[ACCESSORY_LABEL]));
-    const keepsAccessoryData = (accessorySpecs.length > 0 || this.#accessories.length > 0) && !this.#request.removeData;
-    removes.push(...this.#accessoryPlanner.planRemoval(accessorySpecs, strays, 'remove requested'));
-    if (this.#host.traefikFileHash !== undefined) {
-      // the app's own file for Traefik goes with the app, whether Traefik stays for other apps or not
-      const name = traefikFileName(this.#desired.service, this.#desired.destination);
-      this.#add({
-        id: this.#id('traefik-file', 'remove'),
-        address: this.#address('traefik-file', name),
-        symbol: '-',
-        cause: 'remove requested',
-        dependsOn: [...removes],
-        precondition: {},
-        action: { kind: 'traefik-file-remove', name },
-      });
-    }
-    this.#planUnusedImages([]);
-    const alone = this.#host.otherApps !== undefined && this.#host.otherApps.length === 0;
-    const traefik = this.#traefikPlanner.managed();
-    if (alone && traefik) {
-      const remove = this.#stopAndRemove(
-        traefik,
-        this.#address('traefik'),
-        'no other app on this host uses it',
-        TRAEFIK_STOP_SECONDS,
-        { kind: 'container-remove', containerId: traefik.id, name: traefik.name },
-        removes,
-      );
-      removes.push(remove);
-      this.#planImagesOf([traefik], [remove]);
-    }
-    // mrsk's Podman keeper served the API for Traefik and ran health checks: nothing of mrsk is left to use it
-    if (alone && this.#host.runtime === 'podman' && this.#host.podmanService?.keeper !== undefined) {
-      removes.push(
-        this.#add({
-          id: this.#id('podman-service', 'stop'),
-          address: this.#address('podman-service'),
-          symbol: '-',
-          cause: 'no other app on this host uses it',
-          dependsOn: [...removes],
-          precondition: {},
-          action: { kind: 'podman-service-stop' },
-        }),
-      );
-    }
-    const network = this.#wanted?.network ?? MRSK_NETWORK;
-    if (alone && this.#host.networks.includes(network)) {
-      removes.push(
-        this.#add({
-          id: this.#id('network', 'remove'),
-          address: this.#address('network', network),
-          symbol: '-',
-          cause: 'no other app on this host uses it',
-          dependsOn: [...removes],
-          precondition: {},
-          action: { kind: 'network-remove', network },
-        }),
-      );
-    }
-    // a host with nothing of the app left (no container, image or release record) has nothing to remove
-    if (this.steps.length === 0 && !this.#host.release) return {};
-    // docker keeps one login per registry for every app on the host: another app's next pull needs it
-    const logout = alone ? this.#request.registryLogout : undefined;
-    if (logout) {
-      this.#add({
-        id: this.#id('registry', 'logout'),
-        address: this.#address('registry', logout.server ?? 'docker.io'),
-        symbol: '-',
-        cause: 'remove requested',
-        dependsOn: [],
-        precondition: {},
-        action: { kind: 'registry-logout', ...(logout.server ? { server: logout.server } : {}) },
-      });
-    }
-    const root = hostPaths(this.#desired.service, this.#desired.destination).root;
-    this.#add({
-      id: this.#id('state', 'remove'),
-      address: this.#address('state', root),
-      symbol: '-',
-      cause: 'remove requested: env files, drain files, release ledger, audit log',
-      dependsOn: this.steps.map((step) => step.id),
-      precondition: {},
-      // kept accessory data lives under the state folder (src/desired/accessory.ts)
-      action: { kind: 'state-remove', dir: root, keep: keepsAccessoryData ? ['lock', 'accessories'] : ['lock'] },
-    });
+    if (what.images) planUnusedImages(this.#kit, specs);
     return {};
   }
 

@@ -1,6 +1,7 @@
 // What the parts of one host's plan share (diff.ts plans the app's roles, diff-traefik.ts Traefik,
-// diff-accessories.ts the accessories): the host as probed, what it should run, the request, and the step list with
-// the helpers that add to it. diff.ts's HostPlanner owns them and hands this view to the parts.
+// diff-accessories.ts the accessories, diff-remove.ts what `remove` takes away): the host as
+// probed, what it should run, the request, and the step list with the helpers that add to it.
+// diff.ts's HostPlanner owns them and hands this view to the parts.
 import type { ContainerSpec, Desired, DesiredHost } from '../desired/types.ts';
 import type { ObservedContainer, ReachableHost } from '../probe/types.ts';
 import type { PlanRequest } from './request.ts';
@@ -43,4 +44,8 @@ export interface HostPlanKit {
   stopAndRemove(container: ObservedContainer, address: string, cause: string, timeout: number, action: StepAction, after?: readonly string[], symbol?: ChangeSymbol): string;
   /** Removes the images these containers ran, when no other container on the host uses them. */
   planImagesOf(containers: readonly ObservedContainer[], after: readonly string[]): void;
+  /** Seconds docker stop waits for a container of this role: its stop_timeout, else drain_timeout. */
+  stopTimeoutOf(container: ObservedContainer): number;
+  /** The action that removes a container, with its cord and pruned asset folders. */
+  removeAction(container: ObservedContainer, name?: string): StepAction;
 }

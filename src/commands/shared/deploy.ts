@@ -9,7 +9,6 @@ import { LOCAL_RUNTIME } from '../../runtime/build.ts';
 import { runLocal, runLocalRaw, type LocalExec } from '../../apply/local.ts';
 import { DeployError, RemoteCommandError } from '../../errors.ts';
 import type { Snapshot } from '../../probe/types.ts';
-import type { PlanStep } from '../../plan/types.ts';
 import { appHosts, probe, type Session } from './common.ts';
 import { abbreviateVersions } from '../../plan/short-version.ts';
 import { converge, hostsToChange, type ConvergeResult } from '../converge.ts';
