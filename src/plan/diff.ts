@@ -86,7 +86,7 @@ class HostPlanner {
    * The step after which the role just planned has proven its new container healthy (set by
    * #planRole): the next role on the host starts then, while Traefik picks the new container up.
    */
-  #roleServing: string | undefined;
+  #roleHealthy: string | undefined;
   /** Running containers a same-version replace renames aside (their old name is the new container's). */
   readonly #displaced = new Set<string>();
   /** One pull per image per host, shared by every role that runs it. */
@@ -238,12 +238,12 @@ class HostPlanner {
     // first): Traefik's pick-up and the old container's drain overlap the next role's start.
     // With boot.parallel_roles every role starts at once (a failed one stops no other).
     let previousRoleEnd: string | undefined;
-    let previousRoleServing: string | undefined = accessoriesReady;
+    let previousRoleHealthy: string | undefined = accessoriesReady;
     for (const spec of specs) {
-      this.#roleServing = undefined;
-      const end = this.#planRole(spec, network, traefikReady, this.#desired.parallelRoles ? accessoriesReady : previousRoleServing);
+      this.#roleHealthy = undefined;
+      const end = this.#planRole(spec, network, traefikReady, this.#desired.parallelRoles ? accessoriesReady : previousRoleHealthy);
       previousRoleEnd = end ?? previousRoleEnd;
-      previousRoleServing = this.#roleServing ?? end ?? previousRoleServing;
+      previousRoleHealthy = this.#roleHealthy ?? end ?? previousRoleHealthy;
     }
 
     const configuredRoles = new Set((wanted?.containers ?? []).map((spec) => spec.role));
@@ -510,7 +510,7 @@ class HostPlanner {
   }
 
   /** Plans one role on this host; returns the id of its last step, if any. */
-  #planRole(spec: ContainerSpec, network: string | undefined, traefikReady: string | undefined, previousRoleEnd: string | undefined): string | undefined {
+  #planRole(spec: ContainerSpec, network: string | undefined, traefikReady: string | undefined, gate: string | undefined): string | undefined {
     const role = spec.role;
     const roleContainers = this.#owned.filter((c) => c.labels[ROLE_LABEL] === role);
     const target = roleContainers.find((c) => c.name === spec.name);
@@ -521,7 +521,7 @@ class HostPlanner {
     const kamalRunning = kamalOfRole.filter((c) => c !== kamalHolder && inService(c));
     const takeoverCause = (containers: readonly ObservedContainer[]): string =>
       `takeover of Kamal container${containers.length === 1 ? '' : 's'} ${containers.map((c) => c.name).join(', ')}`;
-    const chain = previousRoleEnd ? [previousRoleEnd] : [];
+    const chain = gate ? [gate] : []; // the previous role healthy (or the accessories ready)
     const address = this.#address('container', spec.name);
     const firstStep = this.steps.length;
     // replace (Terraform's -replace): a container edited by hand keeps its hash label but not its spec
@@ -683,7 +683,7 @@ class HostPlanner {
     }
     // The next role waits for this one's proof that the new version works (healthy), not for
     // Traefik to route it: that wait and the drain overlap the next role's start.
-    this.#roleServing = healthy;
+    this.#roleHealthy = healthy;
     return this.steps.length > firstStep ? this.steps[this.steps.length - 1]!.id : undefined;
   }
 
