@@ -82,11 +82,6 @@ class HostPlanner {
   readonly #stopped = new Map<string, { step: string; address: string; symbol: ChangeSymbol }>();
   readonly #removed = new Map<string, string>();
   readonly #started = new Set<string>();
-  /**
-   * The step after which the role just planned has proven its new container healthy (set by
-   * #planRole): the next role on the host starts then, while Traefik picks the new container up.
-   */
-  #roleHealthy: string | undefined;
   /** Running containers a same-version replace renames aside (their old name is the new container's). */
   readonly #displaced = new Set<string>();
   /** One pull per image per host, shared by every role that runs it. */
@@ -121,7 +116,7 @@ class HostPlanner {
     this.#owned = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, desired.service, desired.destination) && !isAccessory(c));
     this.#accessories = host.containers.filter((c) => c.state !== 'removing' && isOwnedBy(c, desired.service, desired.destination) && isAccessory(c));
     this.#kamal = host.containers.filter((c) => c.state !== 'removing' && isKamalContainerOf(c, desired.service, desired.destination));
-    const kit: HostPlanKit = (this.#kit = {
+    this.#kit = {
       host,
       desired,
       wanted,
@@ -142,9 +137,9 @@ class HostPlanner {
       planImagesOf: (containers, after) => this.#planImagesOf(containers, after),
       stopTimeoutOf: (container) => this.#stopTimeoutOf(container),
       removeAction: (container, name) => this.#removeAction(container, name),
-    });
-    this.#accessoryPlanner = new AccessoryPlanner(kit);
-    this.#traefikPlanner = new TraefikPlanner(kit);
+    };
+    this.#accessoryPlanner = new AccessoryPlanner(this.#kit);
+    this.#traefikPlanner = new TraefikPlanner(this.#kit);
   }
 
   #id(...parts: string[]): string {
@@ -240,10 +235,9 @@ class HostPlanner {
     let previousRoleEnd: string | undefined;
     let previousRoleHealthy: string | undefined = accessoriesReady;
     for (const spec of specs) {
-      this.#roleHealthy = undefined;
-      const end = this.#planRole(spec, network, traefikReady, this.#desired.parallelRoles ? accessoriesReady : previousRoleHealthy);
+      const { end, healthy } = this.#planRole(spec, network, traefikReady, this.#desired.parallelRoles ? accessoriesReady : previousRoleHealthy);
       previousRoleEnd = end ?? previousRoleEnd;
-      previousRoleHealthy = this.#roleHealthy ?? end ?? previousRoleHealthy;
+      previousRoleHealthy = healthy ?? end ?? previousRoleHealthy;
     }
 
     const configuredRoles = new Set((wanted?.containers ?? []).map((spec) => spec.role));
@@ -509,8 +503,11 @@ class HostPlanner {
     return traefikServiceOf(container.labels);
   }
 
-  /** Plans one role on this host; returns the id of its last step, if any. */
-  #planRole(spec: ContainerSpec, network: string | undefined, traefikReady: string | undefined, gate: string | undefined): string | undefined {
+  /**
+   * Plans one role on this host; returns the id of its last step and of its new container's health
+   * wait (the step after which the next role on the host may start), each if any.
+   */
+  #planRole(spec: ContainerSpec, network: string | undefined, traefikReady: string | undefined, gate: string | undefined): { readonly end: string | undefined; readonly healthy: string | undefined } {
     const role = spec.role;
     const roleContainers = this.#owned.filter((c) => c.labels[ROLE_LABEL] === role);
     const target = roleContainers.find((c) => c.name === spec.name);
@@ -683,11 +680,10 @@ class HostPlanner {
     }
     // The next role waits for this one's proof that the new version works (healthy), not for
     // Traefik to route it: that wait and the drain overlap the next role's start.
-    this.#roleHealthy = healthy;
-    return this.steps.length > firstStep ? this.steps[this.steps.length - 1]!.id : undefined;
+    return { end: this.steps.length > firstStep ? this.steps[this.steps.length - 1]!.id : undefined, healthy };
   }
 
-  /** wait healthy, then (proxied) wait until Traefik routes to it; returns the last step id. */
+  /** wait healthy, then (proxied) wait until Traefik routes to it; returns the health wait and the last step. */
   #planWaits(
     spec: ContainerSpec,
     address: string,
