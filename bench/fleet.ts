@@ -6,7 +6,10 @@
 // (sshd's "Accepted" log lines) and the most open at once (ss, sampled every 20 ms) against
 // ssh.max_concurrent. `mrsk config` in the same run is the start-up reference for CPU per host.
 // Targets (issue 15): RSS ≤ 120 MB at 100 hosts, CPU per host ≤ 5 ms, linear growth,
-// ssh.max_concurrent honoured. Needs root; asserts nothing; the bed comes down on any exit.
+// ssh.max_concurrent honoured. At each N it also prints the reference for CPU per host: one SSH
+// login per host running `true` and nothing else (bench/ssh-floor.ts: ssh2 as it comes, and with
+// mrsk's two savings; OpenSSH's client), and mrsk's CPU per host as a ratio to that login.
+// Needs root; asserts nothing (a reference that fails stops it); the bed comes down on any exit.
 //   node --import tsx bench/fleet.ts      FLEET_SIZES=10,100,300  FLEET_MAX_CONCURRENT=30
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +22,8 @@ const SIZES = (process.env.FLEET_SIZES ?? '10,100,300').split(',').map(Number);
 const MAX_CONCURRENT = Number(process.env.FLEET_MAX_CONCURRENT ?? 30);
 const BED = fileURLToPath(new URL('fleet-bed.sh', import.meta.url));
 const RUSAGE = fileURLToPath(new URL('rusage.py', import.meta.url));
+const SSH_FLOOR = fileURLToPath(new URL('ssh-floor.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 function bed(...args: string[]): string {
   return execFileSync('bash', [BED, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -139,6 +144,38 @@ try {
       );
     }
     rows.push({ size, samples: row });
+    // The references: one SSH login per host running `true`, at most MAX_CONCURRENT at once, with
+    // nothing of mrsk around it; CPU per host beyond the driver's own cost at the same N.
+    const hostsFile = join(app, 'hosts');
+    writeFileSync(hostsFile, `${allHosts.slice(0, size).join('\n')}\n`);
+    const floor = ['--import', 'tsx', SSH_FLOOR];
+    const xargs = (command: string) => ['-c', `xargs -P ${MAX_CONCURRENT} -I{} ${command} < ${hostsFile}`];
+    const openssh = `ssh -F none -i ${env.FLEET_KEY} -o UserKnownHostsFile=${env.FLEET_KNOWN_HOSTS} -o StrictHostKeyChecking=yes -o BatchMode=yes -o KexAlgorithms=curve25519-sha256 root@{} true`;
+    const references: [string, [string, string[]], [string, string[]]][] = [
+      ['ssh2', ['node', [...floor, 'ssh2', env.FLEET_KEY, env.FLEET_KNOWN_HOSTS, String(MAX_CONCURRENT), ...allHosts.slice(0, size)]], ['node', [...floor, 'ssh2', env.FLEET_KEY, env.FLEET_KNOWN_HOSTS, '1']]],
+      ['ssh2-lean', ['node', [...floor, 'ssh2-lean', env.FLEET_KEY, env.FLEET_KNOWN_HOSTS, String(MAX_CONCURRENT), ...allHosts.slice(0, size)]], ['node', [...floor, 'ssh2-lean', env.FLEET_KEY, env.FLEET_KNOWN_HOSTS, '1']]],
+      ['openssh', ['bash', xargs(openssh)], ['bash', xargs('true')]],
+    ];
+    const referencePerHost: Record<string, number> = {};
+    for (const [name, [bin, args], [baseBin, baseArgs]] of references) {
+      // the least CPU of as many rounds as the commands above get, for the run and its driver alike
+      let sample: Sample | undefined;
+      let base: Sample | undefined;
+      for (let round = 0; round < (size <= 10 ? 3 : 1); round++) {
+        const [s, b] = [await measure(bin, args, repoRoot, env, dir), await measure(baseBin, baseArgs, repoRoot, env, dir)];
+        if (!sample || s.cpuMs < sample.cpuMs) sample = s;
+        if (!base || b.cpuMs < base.cpuMs) base = b;
+      }
+      if (!sample || !base) throw new Error('no rounds');
+      if (sample.code !== 0 || base.code !== 0) throw new Error(`the ${name} reference failed (exit ${sample.code}, its start-up ${base.code}): see above`);
+      console.log(
+        `${String(size).padStart(5)}  ${`(${name})`.padEnd(11)} ${String(sample.code).padStart(2)} ${sample.wallMs.toFixed(0).padStart(9)} ${(sample.wallMs / size).toFixed(1).padStart(9)} ${sample.cpuMs.toFixed(0).padStart(8)} ${((sample.cpuMs - base.cpuMs) / size).toFixed(2).padStart(14)} ${sample.rssMB.toFixed(1).padStart(13)} ${String(sample.opened).padStart(13)} ${String(sample.peakOpen).padStart(19)}`,
+      );
+      referencePerHost[name] = (sample.cpuMs - base.cpuMs) / size;
+    }
+    const lean = referencePerHost['ssh2-lean']!;
+    const mrskPerHost = (name: string) => (row[name]!.cpuMs - row.config!.cpuMs) / size;
+    console.log(`${String(size).padStart(5)}  mrsk's CPU per host ÷ one bare login's (ssh2-lean): ${commands.slice(1).map(([name]) => `${name} ${(mrskPerHost(name) / lean).toFixed(2)} ×`).join(', ')}`);
   }
   // Linear growth: the cost of one more host between two fleet sizes, and RSS per 100 hosts.
   for (let i = 1; i < rows.length; i++) {
@@ -151,6 +188,10 @@ try {
     console.log(`one more host, ${a.size} → ${b.size}: ${parts.join('; ')}`);
   }
   console.log('* CPU ms/host: (CPU of the command − CPU of `mrsk config` at the same N) / N: what each host costs mrsk beyond start-up and config load');
+  console.log(
+    '  (ssh2), (ssh2-lean), (openssh): the reference, one SSH login per host running `true` and nothing else: ssh2 as it comes; ssh2 with the two savings mrsk makes (src/ssh/fast-key.ts); ' +
+      "OpenSSH's client with curve25519 (its default sntrup761x25519 kex costs far more), through xargs. CPU ms/host is beyond the driver's own cost at the same N (ssh2: its start-up with no hosts; openssh: xargs running `true` per host)",
+  );
 } finally {
   tearDown();
   rmSync(work, { recursive: true, force: true });
