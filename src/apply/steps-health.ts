@@ -13,6 +13,9 @@ import { inspectContainer, poll, run, runtimeOf, tryRun, type InspectedContainer
 import { HealthCheckError, LOG_LINES, healthReport, type HealthFailure, type OtherContainer, type ServingOutcome, type StopOutcome } from './health-report.ts';
 import { isTransportError, lastLineOf, serverUrlOf, traefikServers, HOST_WAIT, type StepContext, type Handler } from './step-kit.ts';
 
+/** Added to a wait for a known moment (a readiness delay's end): timers and Date.now() count in whole ms and from the loop's cached time. */
+const TIMER_MARGIN_MS = 10;
+
 /** Why waiting for health ended on the container's side (not on the connection's). */
 class NotHealthy extends Error {}
 
@@ -60,8 +63,10 @@ export const waitHealthy: Handler<'container-wait-healthy'> = async (ctx, step, 
           ctx.progress(`running, no healthcheck (${elapsed})`);
           const left = runningSince + action.readinessDelay * 1000 - Date.now();
           if (left <= 0) return true;
-          // look again when the delay is over (no sooner: nothing is decided before then)
-          nextLookMs = left;
+          // look again when the delay is over (no sooner: nothing is decided before then). A timer
+          // counts from the event loop's cached time, so it can fire a few ms early on a busy
+          // machine; the margin keeps that from costing one more look (one more round trip).
+          nextLookMs = left + TIMER_MARGIN_MS;
           return undefined;
         }
         ctx.progress(`health: ${state.health} (${elapsed})`);
