@@ -5,7 +5,7 @@
 // drift --fix, remove, traefik boot/reboot/start/stop/restart/remove and app start/stop call it.
 import type { CommandContext } from '../cli/context.ts';
 import { auditOrReport, withLock } from '../apply/lock.ts';
-import { planSummaryLine, renderPlan } from '../views/plan.ts';
+import { planSummaryLine, renderPlan, roleOrderNote } from '../views/plan.ts';
 import type { Plan } from '../plan/types.ts';
 import type { Snapshot } from '../probe/types.ts';
 import { describeError, HostError, StalePlanError } from '../errors.ts';
@@ -244,7 +244,10 @@ async function lockedRun(ctx: CommandContext, session: Session, options: Converg
       }
       // -q: no plan, unless a person is about to be asked to approve it
       notePlan(plan, options.heading); // the plan event (--json) and the CI summary
-      if (!ctx.out.json && (!ctx.out.quiet || (options.ask && !options.autoApprove))) ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width }));
+      if (!ctx.out.json && (!ctx.out.quiet || (options.ask && !options.autoApprove))) {
+        const order = roleOrderNote(plan, session.config.boot.parallelRoles);
+        ctx.out.print(renderPlan(plan, { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width, ...(order ? { notes: [order] } : {}) }));
+      }
       // With -q the plan's summary is a status line: the final one when nothing follows (No changes).
       else ctx.out.info(planSummaryLine(plan));
       if (plan.steps.length === 0) return { plan, version, ms: Date.now() - started, hosts: up, missed };

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { RegisterCommand } from '../cli/program.ts';
 import { resolveVersion } from '../config/version.ts';
 import { UsageError } from '../errors.ts';
-import { renderPlan, renderQuietPlan, planToJson } from '../views/plan.ts';
+import { renderPlan, renderQuietPlan, planToJson, roleOrderNote } from '../views/plan.ts';
 import { serializePlan } from '../plan/saved.ts';
 import { fingerprintSnapshot } from '../plan/fingerprint.ts';
 import { appHosts, deployedVersion, makePlan, probe } from './shared/common.ts';
@@ -92,7 +92,8 @@ export const register: RegisterCommand = (program, bind) => {
           cwd: session.config.root || ctx.cwd,
         });
         const { plan } = makePlan(session, snapshot, version);
-        const view = { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width, versionReason: reason, notes: planNotes(session.config, snapshot, appHosts(session), options.next === true) };
+        const order = roleOrderNote(plan, session.config.boot.parallelRoles);
+        const view = { color: ctx.out.color, verbose: ctx.out.verbose, width: ctx.out.width, versionReason: reason, notes: [...planNotes(session.config, snapshot, appHosts(session), options.next === true), ...(order ? [order] : [])] };
         notePlan(plan); // the CI summary (GitHub's step summary)
         if (options.json) ctx.out.printJson(planToJson(plan));
         else ctx.out.print(ctx.out.quiet ? renderQuietPlan(plan, view) : renderPlan(plan, view));

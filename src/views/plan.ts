@@ -117,6 +117,45 @@ function causeColumn(names: readonly string[], causes: readonly string[], width:
   return best.column;
 }
 
+/**
+ * How a host's roles follow each other, for the head of a plan that starts containers of more than
+ * one role on some host (its steps list them in order, but not what one waits for); undefined
+ * otherwise. Read from the plan's own dependencies: a role's start step (`<host>:<role>:run` for a
+ * new container, `:start` for a retained one) that waits for another role's health wait
+ * (`<host>:<role>:wait`).
+ * With boot.parallel_roles, hosts where new containers of several roles run with no such wait.
+ */
+export function roleOrderNote(plan: Plan, parallelRoles: boolean): string | undefined {
+  const roleOf = (step: PlanStep, suffixes: readonly string[]): string | undefined => {
+    if (!step.id.startsWith(`${step.host}:`)) return undefined;
+    const match = /^([^:]+):([a-z-]+)$/.exec(step.id.slice(step.host.length + 1));
+    return match && suffixes.includes(match[2]!) ? match[1] : undefined;
+  };
+  const waits = new Map(
+    plan.steps.flatMap((step) => {
+      const role = step.action.kind === 'container-wait-healthy' ? roleOf(step, ['wait']) : undefined;
+      return role === undefined ? [] : [[step.id, role] as const];
+    }),
+  );
+  const gated = new Set<string>();
+  const runs = new Map<string, Set<string>>();
+  for (const step of plan.steps) {
+    const role = roleOf(step, ['run', 'start']);
+    if (role === undefined || (step.action.kind !== 'container-run' && step.action.kind !== 'container-start')) continue;
+    if (step.dependsOn.some((id) => waits.has(id) && waits.get(id) !== role)) gated.add(step.host);
+    if (step.action.kind === 'container-run') runs.set(step.host, (runs.get(step.host) ?? new Set<string>()).add(role));
+  }
+  const together = [...runs].filter(([host, roles]) => roles.size > 1 && !gated.has(host)).map(([host]) => host);
+  const where = (hosts: readonly string[]) => (hosts.length === 1 ? hosts[0]! : `${hosts.length} hosts`);
+  if (gated.size > 0) {
+    return `The roles on ${where([...gated])} start one after another, in the order below: each once the one before it is healthy (boot.parallel_roles starts them together).`;
+  }
+  if (parallelRoles && together.length > 0) {
+    return `boot.parallel_roles: the roles on ${where(together)} start together; each replaces its old container only once its new one is ready.`;
+  }
+  return undefined;
+}
+
 /** `Planning version 0123456789ab (git HEAD, …).`: which version and why, when the caller knows. */
 function versionLines(plan: Plan, options: RenderOptions, width: number): string[] {
   const notes = (options.notes ?? []).flatMap((note) => wrapWords(note, width, '', '  '));
